@@ -1,0 +1,1 @@
+//! Runnable sync binaries for the reference schemes (not written yet).

@@ -1,0 +1,281 @@
+//! Building blocks for each connector's fake server (feature `testing`).
+//!
+//! A [`FakeServer`] is a `wiremock` server on loopback with state behind a
+//! mutex, routes whose handlers see that state, fault injection applied
+//! before any handler runs, and the received requests kept for assertions.
+//! A connector's fake adds its signature checks, envelopes and pagination.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+pub use wiremock::{Match, Request, ResponseTemplate, matchers};
+use wiremock::{Mock, MockServer};
+
+/// How an API signals throttling and an expired credential: each fake
+/// answers injected faults with its API's real envelopes.
+pub trait FaultStyle: Send + Sync + 'static {
+    /// The API's "too many requests" answer.
+    fn throttled(&self) -> ResponseTemplate;
+    /// The API's "token / session expired" answer.
+    fn auth_expired(&self) -> ResponseTemplate;
+}
+
+/// A fault a fake injects instead of (or on top of) its normal answer.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// The API's throttle answer ([`FaultStyle::throttled`]).
+    Throttled,
+    /// An HTTP error status with a gateway's HTML page.
+    ServerError(u16),
+    /// The normal answer, sent after this delay (beyond a client timeout to
+    /// simulate one).
+    Delay(Duration),
+    /// HTTP 200 with a body that is not valid JSON.
+    Malformed,
+    /// HTTP 200 with the first half of a JSON body.
+    Truncated,
+    /// HTTP 200 with an HTML page, as a proxy or WAF sends.
+    Html,
+    /// HTTP 200 with an empty body.
+    Empty,
+    /// The API's expired-credential answer ([`FaultStyle::auth_expired`]).
+    AuthExpired,
+    /// Any answer.
+    Respond(Box<ResponseTemplate>),
+}
+
+/// Faults waiting to be injected, shared by every route of a fake.
+#[derive(Clone, Default)]
+pub struct Faults {
+    state: Arc<Mutex<FaultState>>,
+}
+
+#[derive(Default)]
+struct FaultState {
+    planned: VecDeque<Planned>,
+    random: Option<RandomFaults>,
+    injected: u64,
+}
+
+struct Planned {
+    fault: Fault,
+    remaining: u32,
+    path_contains: Option<String>,
+}
+
+struct RandomFaults {
+    rng: StdRng,
+    probability: f64,
+    choices: Vec<Fault>,
+}
+
+impl Faults {
+    /// Injects `fault` into the next `times` requests.
+    pub fn inject(&self, fault: Fault, times: u32) {
+        self.plan(fault, times, None);
+    }
+
+    /// Injects `fault` into the next `times` requests whose path contains
+    /// `path_contains`.
+    pub fn inject_on(&self, path_contains: &str, fault: Fault, times: u32) {
+        self.plan(fault, times, Some(path_contains.to_owned()));
+    }
+
+    fn plan(&self, fault: Fault, remaining: u32, path_contains: Option<String>) {
+        lock(&self.state).planned.push_back(Planned {
+            fault,
+            remaining,
+            path_contains,
+        });
+    }
+
+    /// Injects one of `choices` into each request with `probability`,
+    /// reproducibly from `seed` (for soak tests).
+    pub fn random(&self, seed: u64, probability: f64, choices: Vec<Fault>) {
+        lock(&self.state).random = Some(RandomFaults {
+            rng: StdRng::seed_from_u64(seed),
+            probability,
+            choices,
+        });
+    }
+
+    /// Removes every planned and random fault.
+    pub fn clear(&self) {
+        let mut state = lock(&self.state);
+        state.planned.clear();
+        state.random = None;
+    }
+
+    /// How many faults were injected so far.
+    pub fn injected(&self) -> u64 {
+        lock(&self.state).injected
+    }
+
+    /// The fault to inject into this request, if any.
+    pub fn take(&self, request: &Request) -> Option<Fault> {
+        let mut state = lock(&self.state);
+        let path = request.url.path();
+        let position = state
+            .planned
+            .iter()
+            .position(|p| p.path_contains.as_deref().is_none_or(|needle| path.contains(needle)));
+        let fault = if let Some(i) = position {
+            let planned = &mut state.planned[i];
+            planned.remaining -= 1;
+            let fault = planned.fault.clone();
+            if planned.remaining == 0 {
+                state.planned.remove(i);
+            }
+            Some(fault)
+        } else if let Some(random) = state.random.as_mut() {
+            if !random.choices.is_empty() && random.rng.random_bool(random.probability.clamp(0.0, 1.0)) {
+                let i = random.rng.random_range(0..random.choices.len());
+                Some(random.choices[i].clone())
+            } else {
+                None
+            }
+        } else {
+            None
+        };
+        if fault.is_some() {
+            state.injected += 1;
+        }
+        fault
+    }
+}
+
+/// Renders a fault as an answer; `normal` produces the handler's answer for
+/// faults that only delay it.
+pub fn render_fault(fault: Fault, style: &dyn FaultStyle, normal: impl FnOnce() -> ResponseTemplate) -> ResponseTemplate {
+    match fault {
+        Fault::Throttled => style.throttled(),
+        Fault::AuthExpired => style.auth_expired(),
+        Fault::ServerError(status) => ResponseTemplate::new(status).set_body_raw(
+            format!("<html><head><title>{status}</title></head><body><center><h1>{status} Service Unavailable</h1></center><hr><center>nginx</center></body></html>"),
+            "text/html",
+        ),
+        Fault::Delay(delay) => normal().set_delay(delay),
+        Fault::Malformed => ResponseTemplate::new(200).set_body_raw("{\"code\": 0, \"data\": [1, 2,, }", "application/json"),
+        Fault::Truncated => ResponseTemplate::new(200).set_body_raw("{\"code\":0,\"msg\":\"ok\",\"data\":{\"list\":[{\"id\":1,\"na", "application/json"),
+        Fault::Html => ResponseTemplate::new(200).set_body_raw(
+            "<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1><p>网关错误</p></body></html>",
+            "text/html; charset=utf-8",
+        ),
+        Fault::Empty => ResponseTemplate::new(200),
+        Fault::Respond(template) => *template,
+    }
+}
+
+/// A fake API server on loopback with state `S`.
+pub struct FakeServer<S> {
+    server: MockServer,
+    state: Arc<Mutex<S>>,
+    faults: Faults,
+    style: Arc<dyn FaultStyle>,
+}
+
+impl<S: Send + 'static> FakeServer<S> {
+    /// Starts a fake on a free loopback port.
+    pub async fn start(state: S, style: impl FaultStyle) -> Self {
+        Self::with_server(MockServer::start().await, state, style)
+    }
+
+    /// Starts a fake on a given address (for a sandbox on fixed ports).
+    pub async fn start_on(addr: SocketAddr, state: S, style: impl FaultStyle) -> std::io::Result<Self> {
+        let listener = std::net::TcpListener::bind(addr)?;
+        let server = MockServer::builder().listener(listener).start().await;
+        Ok(Self::with_server(server, state, style))
+    }
+
+    fn with_server(server: MockServer, state: S, style: impl FaultStyle) -> Self {
+        Self {
+            server,
+            state: Arc::new(Mutex::new(state)),
+            faults: Faults::default(),
+            style: Arc::new(style),
+        }
+    }
+
+    /// Adds a route: requests that `matcher` accepts get a planned fault if
+    /// one is due, otherwise `handler`'s answer, computed with the state
+    /// locked.
+    pub async fn route(
+        &self,
+        matcher: impl Match + 'static,
+        handler: impl Fn(&mut S, &Request) -> ResponseTemplate + Send + Sync + 'static,
+    ) {
+        let state = Arc::clone(&self.state);
+        let faults = self.faults.clone();
+        let style = Arc::clone(&self.style);
+        let respond = move |request: &Request| {
+            let normal = || handler(&mut lock(&state), request);
+            match faults.take(request) {
+                Some(fault) => render_fault(fault, style.as_ref(), normal),
+                None => normal(),
+            }
+        };
+        Mock::given(matcher).respond_with(respond).mount(&self.server).await;
+    }
+
+    /// The base URL, e.g. `http://127.0.0.1:41234`.
+    pub fn uri(&self) -> String {
+        self.server.uri()
+    }
+
+    /// The address the fake listens on.
+    pub fn address(&self) -> &SocketAddr {
+        self.server.address()
+    }
+
+    /// The fake's state, locked.
+    pub fn state(&self) -> MutexGuard<'_, S> {
+        lock(&self.state)
+    }
+
+    /// The fault injector.
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    /// Every request received so far, in order.
+    pub async fn received(&self) -> Vec<Request> {
+        self.server.received_requests().await.unwrap_or_default()
+    }
+
+    /// The requests received so far whose path contains `path_contains`.
+    pub async fn received_on(&self, path_contains: &str) -> Vec<Request> {
+        let mut all = self.received().await;
+        all.retain(|r| r.url.path().contains(path_contains));
+        all
+    }
+}
+
+/// Locks a mutex, recovering the data when a handler panicked while holding
+/// it (a panicking test handler must not poison every later request).
+pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A JSON answer with status 200.
+pub fn json_response(body: &serde_json::Value) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(body)
+}
+
+/// The request's body decoded as JSON (`Null` when it is not JSON).
+pub fn body_json(request: &Request) -> serde_json::Value {
+    serde_json::from_slice(&request.body).unwrap_or(serde_json::Value::Null)
+}
+
+/// The request's form-encoded body (or query) as ordered pairs.
+pub fn form_pairs(request: &Request) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(&request.body).into_owned().collect()
+}
+
+/// A header's value as text.
+pub fn header<'r>(request: &'r Request, name: &str) -> Option<&'r str> {
+    request.headers.get(name).and_then(|v| v.to_str().ok())
+}

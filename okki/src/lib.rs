@@ -1,0 +1,1 @@
+//! Connector skeleton: not implemented yet. See the project's issue list.
