@@ -20,6 +20,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod mapping;
 pub mod secret;
 pub mod sink;
 pub mod source;
@@ -29,6 +30,7 @@ pub mod transport;
 pub mod types;
 
 pub use error::{Error, ErrorKind, Retry};
+pub use mapping::{MapContext, MapError, Mapper};
 pub use secret::Secret;
 pub use sink::{RecordError, Sink, SinkRecord, WriteOutcome};
 pub use source::{Checkpoint, Cursor, HighWater, Op, Page, Source, SourceRecord};
