@@ -46,7 +46,9 @@ impl<T> Clone for TokenCache<T> {
 impl<T> std::fmt::Debug for TokenCache<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never shows the credential itself.
-        f.debug_struct("TokenCache").field("refresh_margin", &self.refresh_margin).finish_non_exhaustive()
+        f.debug_struct("TokenCache")
+            .field("refresh_margin", &self.refresh_margin)
+            .finish_non_exhaustive()
     }
 }
 
@@ -151,7 +153,11 @@ mod tests {
         assert!(all.iter().all(|c| c.as_ref().unwrap().value == "t1"));
         assert_eq!(fetches.load(Ordering::SeqCst), 1);
         tokio::time::advance(Duration::from_secs(541)).await;
-        assert_eq!(cache.get(fetch).await.unwrap().value, "t2", "refreshed inside the margin");
+        assert_eq!(
+            cache.get(fetch).await.unwrap().value,
+            "t2",
+            "refreshed inside the margin"
+        );
     }
 
     #[tokio::test]
@@ -175,7 +181,10 @@ mod tests {
             )
             .await;
         assert_eq!(result.unwrap(), 1);
-        assert_eq!((fetches.load(Ordering::SeqCst), calls.load(Ordering::SeqCst)), (2, 2));
+        assert_eq!(
+            (fetches.load(Ordering::SeqCst), calls.load(Ordering::SeqCst)),
+            (2, 2)
+        );
 
         // Always expired: exactly one retry, then the error.
         let calls = AtomicU32::new(0);

@@ -38,7 +38,10 @@ impl ErrorKind {
     /// refreshes the token once and repeats the call once
     /// ([`crate::auth::TokenCache::call`]).
     pub fn default_retryable(self) -> bool {
-        matches!(self, ErrorKind::Transport | ErrorKind::Timeout | ErrorKind::RateLimited)
+        matches!(
+            self,
+            ErrorKind::Transport | ErrorKind::Timeout | ErrorKind::RateLimited
+        )
     }
 }
 
@@ -81,7 +84,12 @@ pub struct Error {
 
 impl Error {
     /// A new error; retryable as [`ErrorKind::default_retryable`] says.
-    pub fn new(system: &'static str, api: impl Into<String>, kind: ErrorKind, message: impl Into<String>) -> Self {
+    pub fn new(
+        system: &'static str,
+        api: impl Into<String>,
+        kind: ErrorKind,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             system,
             api: api.into(),
@@ -96,12 +104,22 @@ impl Error {
     }
 
     /// An API business error with the API's own code and message.
-    pub fn api(system: &'static str, api: impl Into<String>, code: impl fmt::Display, message: impl Into<String>) -> Self {
+    pub fn api(
+        system: &'static str,
+        api: impl Into<String>,
+        code: impl fmt::Display,
+        message: impl Into<String>,
+    ) -> Self {
         Self::new(system, api, ErrorKind::Business, message).with_code(code)
     }
 
     /// An undecodable answer, with a short redacted excerpt of the body.
-    pub fn decode(system: &'static str, api: impl Into<String>, what: impl fmt::Display, body: &[u8]) -> Self {
+    pub fn decode(
+        system: &'static str,
+        api: impl Into<String>,
+        what: impl fmt::Display,
+        body: &[u8],
+    ) -> Self {
         let excerpt = crate::secret::excerpt(body, 200);
         let message = if body.is_empty() {
             format!("{what}; the body was empty")

@@ -166,7 +166,12 @@ pub fn redact_text(text: &str) -> String {
                     j += if bytes[j] == b'\\' { 2 } else { 1 };
                 }
             } else {
-                while j < bytes.len() && !matches!(bytes[j], b'&' | b';' | b',' | b'}' | b'"' | b' ' | b'\n' | b'\r') {
+                while j < bytes.len()
+                    && !matches!(
+                        bytes[j],
+                        b'&' | b';' | b',' | b'}' | b'"' | b' ' | b'\n' | b'\r'
+                    )
+                {
                     j += 1;
                 }
             }
@@ -221,7 +226,14 @@ mod tests {
 
     #[test]
     fn names_are_folded() {
-        for n in ["access_token", "accessToken", "Access-Token", "sign", "kdservice-sessionid", "appSecret"] {
+        for n in [
+            "access_token",
+            "accessToken",
+            "Access-Token",
+            "sign",
+            "kdservice-sessionid",
+            "appSecret",
+        ] {
             assert!(is_secret_name(n), "{n}");
         }
         for n in ["page", "timestamp", "signature_method_x", "designer"] {
@@ -233,7 +245,10 @@ mod tests {
     fn url_secret_parameters_are_redacted() {
         let url = url::Url::parse("https://h/api?access_token=abc123&page=2&sign=DEAD").unwrap();
         let shown = redact_url(&url);
-        assert!(!shown.contains("abc123") && !shown.contains("DEAD"), "{shown}");
+        assert!(
+            !shown.contains("abc123") && !shown.contains("DEAD"),
+            "{shown}"
+        );
         assert!(shown.contains("page=2"));
     }
 

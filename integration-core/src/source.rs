@@ -71,7 +71,9 @@ impl Checkpoint {
     /// The time of a checkpoint made by [`Checkpoint::from_time`].
     pub fn as_time(&self) -> Option<DateTime<Utc>> {
         let text = self.0.as_str()?;
-        DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&Utc))
+        DateTime::parse_from_rfc3339(text)
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
     }
 
     /// Where an incremental read on modification time starts: the
@@ -121,7 +123,11 @@ pub trait Source: Send + Sync {
     /// Reads the page at `cursor` (`None` for the first page) of the records
     /// changed since `checkpoint` (`None` for a full read). The source
     /// applies its own overlap.
-    async fn read(&self, checkpoint: Option<&Checkpoint>, cursor: Option<Cursor>) -> Result<Page<Self::Item>, Error>;
+    async fn read(
+        &self,
+        checkpoint: Option<&Checkpoint>,
+        cursor: Option<Cursor>,
+    ) -> Result<Page<Self::Item>, Error>;
 }
 
 /// Keeps the highest modification time seen while reading pages whose
@@ -150,7 +156,9 @@ mod tests {
 
     #[test]
     fn time_checkpoints_round_trip_and_apply_overlap() {
-        let t = DateTime::parse_from_rfc3339("2026-03-01T10:00:00+08:00").unwrap().with_timezone(&Utc);
+        let t = DateTime::parse_from_rfc3339("2026-03-01T10:00:00+08:00")
+            .unwrap()
+            .with_timezone(&Utc);
         let cp = Checkpoint::from_time(t);
         assert_eq!(cp.as_time(), Some(t));
         let since = Checkpoint::since(Some(&cp), Duration::from_secs(600)).unwrap();
@@ -160,6 +168,9 @@ mod tests {
         hw.observe(t - chrono::Duration::hours(1));
         assert_eq!(hw.checkpoint(), Some(cp.clone()));
         hw.observe(t + chrono::Duration::hours(1));
-        assert_eq!(hw.checkpoint().unwrap().as_time(), Some(t + chrono::Duration::hours(1)));
+        assert_eq!(
+            hw.checkpoint().unwrap().as_time(),
+            Some(t + chrono::Duration::hours(1))
+        );
     }
 }

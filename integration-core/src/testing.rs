@@ -119,10 +119,11 @@ impl Faults {
     pub fn take(&self, request: &Request) -> Option<Fault> {
         let mut state = lock(&self.state);
         let path = request.url.path();
-        let position = state
-            .planned
-            .iter()
-            .position(|p| p.path_contains.as_deref().is_none_or(|needle| path.contains(needle)));
+        let position = state.planned.iter().position(|p| {
+            p.path_contains
+                .as_deref()
+                .is_none_or(|needle| path.contains(needle))
+        });
         let fault = if let Some(i) = position {
             let planned = &mut state.planned[i];
             planned.remaining -= 1;
@@ -132,7 +133,9 @@ impl Faults {
             }
             Some(fault)
         } else if let Some(random) = state.random.as_mut() {
-            if !random.choices.is_empty() && random.rng.random_bool(random.probability.clamp(0.0, 1.0)) {
+            if !random.choices.is_empty()
+                && random.rng.random_bool(random.probability.clamp(0.0, 1.0))
+            {
                 let i = random.rng.random_range(0..random.choices.len());
                 Some(random.choices[i].clone())
             } else {
@@ -150,7 +153,11 @@ impl Faults {
 
 /// Renders a fault as an answer; `normal` produces the handler's answer for
 /// faults that only delay it.
-pub fn render_fault(fault: Fault, style: &dyn FaultStyle, normal: impl FnOnce() -> ResponseTemplate) -> ResponseTemplate {
+pub fn render_fault(
+    fault: Fault,
+    style: &dyn FaultStyle,
+    normal: impl FnOnce() -> ResponseTemplate,
+) -> ResponseTemplate {
     match fault {
         Fault::Throttled => style.throttled(),
         Fault::AuthExpired => style.auth_expired(),
@@ -185,7 +192,11 @@ impl<S: Send + 'static> FakeServer<S> {
     }
 
     /// Starts a fake on a given address (for a sandbox on fixed ports).
-    pub async fn start_on(addr: SocketAddr, state: S, style: impl FaultStyle) -> std::io::Result<Self> {
+    pub async fn start_on(
+        addr: SocketAddr,
+        state: S,
+        style: impl FaultStyle,
+    ) -> std::io::Result<Self> {
         let listener = std::net::TcpListener::bind(addr)?;
         let server = MockServer::builder().listener(listener).start().await;
         Ok(Self::with_server(server, state, style))
@@ -218,7 +229,10 @@ impl<S: Send + 'static> FakeServer<S> {
                 None => normal(),
             }
         };
-        Mock::given(matcher).respond_with(respond).mount(&self.server).await;
+        Mock::given(matcher)
+            .respond_with(respond)
+            .mount(&self.server)
+            .await;
     }
 
     /// The base URL, e.g. `http://127.0.0.1:41234`.
@@ -257,7 +271,9 @@ impl<S: Send + 'static> FakeServer<S> {
 /// Locks a mutex, recovering the data when a handler panicked while holding
 /// it (a panicking test handler must not poison every later request).
 pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A JSON answer with status 200.
@@ -272,7 +288,9 @@ pub fn body_json(request: &Request) -> serde_json::Value {
 
 /// The request's form-encoded body (or query) as ordered pairs.
 pub fn form_pairs(request: &Request) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(&request.body).into_owned().collect()
+    url::form_urlencoded::parse(&request.body)
+        .into_owned()
+        .collect()
 }
 
 /// A header's value as text.

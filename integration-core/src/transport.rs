@@ -124,7 +124,13 @@ pub struct RawResponse {
 
 impl RawResponse {
     /// Builds a response by hand (for decoders' unit tests).
-    pub fn new(system: &'static str, api: impl Into<String>, status: StatusCode, headers: HeaderMap, body: impl Into<Bytes>) -> Self {
+    pub fn new(
+        system: &'static str,
+        api: impl Into<String>,
+        status: StatusCode,
+        headers: HeaderMap,
+        body: impl Into<Bytes>,
+    ) -> Self {
         Self {
             system,
             api: api.into(),
@@ -146,7 +152,12 @@ impl RawResponse {
 
     /// The `Retry-After` header, in seconds or as an HTTP date.
     pub fn retry_after(&self) -> Option<Duration> {
-        let value = self.headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+        let value = self
+            .headers
+            .get(reqwest::header::RETRY_AFTER)?
+            .to_str()
+            .ok()?
+            .trim();
         if let Ok(seconds) = value.parse::<u64>() {
             return Some(Duration::from_secs(seconds));
         }
@@ -172,22 +183,29 @@ impl RawResponse {
             || self.status == StatusCode::TOO_MANY_REQUESTS
             || self.status == StatusCode::REQUEST_TIMEOUT;
         Some(
-            Error::new(self.system, &self.api, kind, crate::secret::excerpt(&self.body, 200))
-                .with_http_status(self.status.as_u16())
-                .with_retryable(retryable)
-                .with_retry_after(self.retry_after()),
+            Error::new(
+                self.system,
+                &self.api,
+                kind,
+                crate::secret::excerpt(&self.body, 200),
+            )
+            .with_http_status(self.status.as_u16())
+            .with_retryable(retryable)
+            .with_retry_after(self.retry_after()),
         )
     }
 
     /// Decodes the body as JSON into `T`, or a [`ErrorKind::Decode`] error
     /// with a short redacted excerpt (an HTML error page, a truncated body).
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
-        serde_json::from_slice(&self.body).map_err(|e| self.decode_error(format!("invalid JSON ({e})")))
+        serde_json::from_slice(&self.body)
+            .map_err(|e| self.decode_error(format!("invalid JSON ({e})")))
     }
 
     /// A decode error about this body.
     pub fn decode_error(&self, what: impl std::fmt::Display) -> Error {
-        Error::decode(self.system, &self.api, what, &self.body).with_http_status(self.status.as_u16())
+        Error::decode(self.system, &self.api, what, &self.body)
+            .with_http_status(self.status.as_u16())
     }
 }
 
@@ -280,7 +298,13 @@ impl TransportBuilder {
             http = http.timeout(timeout);
         }
         let http = http.build().map_err(|e| {
-            Error::new(self.system, "client", ErrorKind::InvalidRequest, "cannot build the HTTP client").with_source(e)
+            Error::new(
+                self.system,
+                "client",
+                ErrorKind::InvalidRequest,
+                "cannot build the HTTP client",
+            )
+            .with_source(e)
         })?;
         Ok(Transport {
             inner: Arc::new(Inner {
@@ -383,11 +407,21 @@ impl Transport {
         .await
     }
 
-    async fn send(&self, api: &str, request: reqwest::RequestBuilder) -> Result<RawResponse, Error> {
+    async fn send(
+        &self,
+        api: &str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<RawResponse, Error> {
         let system = self.inner.system;
-        let request = request
-            .build()
-            .map_err(|e| Error::new(system, api, ErrorKind::InvalidRequest, "cannot build the request").with_source(strip_url(e)))?;
+        let request = request.build().map_err(|e| {
+            Error::new(
+                system,
+                api,
+                ErrorKind::InvalidRequest,
+                "cannot build the request",
+            )
+            .with_source(strip_url(e))
+        })?;
         tracing::debug!(method = %request.method(), url = %redact_url(request.url()), "sending");
         let mut response = self
             .inner
@@ -399,14 +433,26 @@ impl Transport {
         let headers = response.headers().clone();
         let limit = self.inner.max_body_bytes;
         let too_large = || {
-            Error::new(system, api, ErrorKind::BodyTooLarge, format!("the answer is larger than {limit} bytes"))
-                .with_http_status(status.as_u16())
+            Error::new(
+                system,
+                api,
+                ErrorKind::BodyTooLarge,
+                format!("the answer is larger than {limit} bytes"),
+            )
+            .with_http_status(status.as_u16())
         };
-        if response.content_length().is_some_and(|len| len > limit as u64) {
+        if response
+            .content_length()
+            .is_some_and(|len| len > limit as u64)
+        {
             return Err(too_large());
         }
         let mut body = BytesMut::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| reqwest_error(system, api, e))? {
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| reqwest_error(system, api, e))?
+        {
             if body.len() + chunk.len() > limit {
                 return Err(too_large());
             }

@@ -127,8 +127,10 @@ macro_rules! unix_time {
     };
 }
 
-unix_time!(UnixMillis, DateTime::from_timestamp_millis, |t| t.timestamp_millis());
-unix_time!(UnixSeconds, |s| DateTime::from_timestamp(s, 0), |t| t.timestamp());
+unix_time!(UnixMillis, DateTime::from_timestamp_millis, |t| t
+    .timestamp_millis());
+unix_time!(UnixSeconds, |s| DateTime::from_timestamp(s, 0), |t| t
+    .timestamp());
 
 fn integer_or_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
     struct V;
@@ -144,7 +146,9 @@ fn integer_or_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D:
             i64::try_from(v).map_err(|_| E::invalid_value(de::Unexpected::Unsigned(v), &self))
         }
         fn visit_str<E: de::Error>(self, v: &str) -> Result<i64, E> {
-            v.trim().parse().map_err(|_| E::invalid_value(de::Unexpected::Str(v), &self))
+            v.trim()
+                .parse()
+                .map_err(|_| E::invalid_value(de::Unexpected::Str(v), &self))
         }
     }
     deserializer.deserialize_any(V)
@@ -174,14 +178,22 @@ impl BeijingTime {
             .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f"))
             .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f"))
             .ok()
-            .or_else(|| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?.and_hms_opt(0, 0, 0))?;
+            .or_else(|| {
+                chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                    .ok()?
+                    .and_hms_opt(0, 0, 0)
+            })?;
         beijing().from_local_datetime(&naive).single().map(Self)
     }
 }
 
 impl fmt::Display for BeijingTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0.with_timezone(&beijing()).format(BEIJING_TIME_FORMAT))
+        write!(
+            f,
+            "{}",
+            self.0.with_timezone(&beijing()).format(BEIJING_TIME_FORMAT)
+        )
     }
 }
 
@@ -194,7 +206,8 @@ impl Serialize for BeijingTime {
 impl<'de> Deserialize<'de> for BeijingTime {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        BeijingTime::parse(&text).ok_or_else(|| de::Error::custom(format!("not a Beijing time: {text:?}")))
+        BeijingTime::parse(&text)
+            .ok_or_else(|| de::Error::custom(format!("not a Beijing time: {text:?}")))
     }
 }
 
@@ -205,7 +218,15 @@ mod tests {
     #[test]
     fn ids_accept_strings_and_numbers() {
         let ids: Vec<Id> = serde_json::from_str(r#"["A-1", 42, 9007199254740993, 7.0]"#).unwrap();
-        assert_eq!(ids, vec![Id::from("A-1"), Id::from(42), Id::from("9007199254740993"), Id::from(7)]);
+        assert_eq!(
+            ids,
+            vec![
+                Id::from("A-1"),
+                Id::from(42),
+                Id::from("9007199254740993"),
+                Id::from(7)
+            ]
+        );
         assert!(serde_json::from_str::<Id>("1.5").is_err());
         assert!(serde_json::from_str::<Id>("null").is_err());
     }
@@ -215,14 +236,20 @@ mod tests {
         let t: UnixMillis = serde_json::from_str(r#""1700000000123""#).unwrap();
         assert_eq!(t.to_utc().unwrap().timestamp_millis(), 1_700_000_000_123);
         let s: UnixSeconds = serde_json::from_str("1700000000").unwrap();
-        assert_eq!(s.to_utc().unwrap().to_rfc3339(), "2023-11-14T22:13:20+00:00");
+        assert_eq!(
+            s.to_utc().unwrap().to_rfc3339(),
+            "2023-11-14T22:13:20+00:00"
+        );
     }
 
     #[test]
     fn beijing_time_round_trips_with_explicit_zone() {
         let t: BeijingTime = serde_json::from_str(r#""2026-01-02 08:00:00""#).unwrap();
         assert_eq!(t.to_utc().to_rfc3339(), "2026-01-02T00:00:00+00:00");
-        assert_eq!(serde_json::to_string(&t).unwrap(), r#""2026-01-02 08:00:00""#);
+        assert_eq!(
+            serde_json::to_string(&t).unwrap(),
+            r#""2026-01-02 08:00:00""#
+        );
         assert!(BeijingTime::parse("yesterday").is_none());
     }
 }

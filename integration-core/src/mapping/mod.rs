@@ -110,7 +110,11 @@ pub enum LookupFilter<'a> {
 /// Read access to collections, for mappings.
 pub trait Lookup: Send + Sync {
     /// Finds one entry of `collection`.
-    fn lookup(&self, collection: &str, filter: LookupFilter<'_>) -> Result<Option<CollectionEntry>, MapError>;
+    fn lookup(
+        &self,
+        collection: &str,
+        filter: LookupFilter<'_>,
+    ) -> Result<Option<CollectionEntry>, MapError>;
 }
 
 /// A lookup that finds nothing (for mappings that use none).
@@ -185,7 +189,11 @@ impl MapContext {
     }
 
     /// Finds an entry of a collection.
-    pub fn lookup(&self, collection: &str, filter: LookupFilter<'_>) -> Result<Option<CollectionEntry>, MapError> {
+    pub fn lookup(
+        &self,
+        collection: &str,
+        filter: LookupFilter<'_>,
+    ) -> Result<Option<CollectionEntry>, MapError> {
         self.lookup.lookup(collection, filter)
     }
 }

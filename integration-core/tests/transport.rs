@@ -1,0 +1,334 @@
+//! The transport against a fake server on loopback: retries, retry-after,
+//! attempt limits, rate limiting, timeouts, body limits and redaction.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use integration_core::testing::{FakeServer, Fault, FaultStyle, ResponseTemplate, matchers};
+use integration_core::transport::{RateLimit, RawResponse, RetryPolicy, Transport};
+use integration_core::{Error, ErrorKind};
+
+/// An API whose envelope is `{"code": 0, "data": ...}`; code 429 means throttled.
+struct Style;
+impl FaultStyle for Style {
+    fn throttled(&self) -> ResponseTemplate {
+        ResponseTemplate::new(200)
+            .set_body_json(serde_json::json!({"code": 429, "msg": "too fast"}))
+    }
+    fn auth_expired(&self) -> ResponseTemplate {
+        ResponseTemplate::new(200)
+            .set_body_json(serde_json::json!({"code": 401, "msg": "token expired"}))
+    }
+}
+
+async fn fake() -> FakeServer<u32> {
+    let server = FakeServer::start(0u32, Style).await;
+    server
+        .route(matchers::path("/api"), |hits: &mut u32, _req| {
+            *hits += 1;
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({"code": 0, "data": *hits}))
+        })
+        .await;
+    server
+        .route(matchers::path("/business-error"), |_, _| {
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"code": 1001, "msg": "客户编码重复"}))
+        })
+        .await;
+    server
+}
+
+/// The connector-side decoding a real connector does.
+fn parse(raw: RawResponse) -> Result<u64, Error> {
+    if let Some(e) = raw.http_error() {
+        return Err(e);
+    }
+    let body: serde_json::Value = raw.json()?;
+    match body["code"].as_i64() {
+        Some(0) => body["data"]
+            .as_u64()
+            .ok_or_else(|| raw.decode_error("no data")),
+        Some(429) => Err(Error::new(
+            "test",
+            raw.api(),
+            ErrorKind::RateLimited,
+            "throttled",
+        )),
+        Some(code) => Err(Error::api(
+            "test",
+            raw.api(),
+            code,
+            body["msg"].as_str().unwrap_or_default(),
+        )),
+        None => Err(raw.decode_error("no code")),
+    }
+}
+
+fn quick_retries(max_attempts: u32) -> RetryPolicy {
+    RetryPolicy {
+        max_attempts,
+        initial_backoff: Duration::from_millis(1),
+        max_backoff: Duration::from_millis(5),
+        jitter: true,
+        max_retry_after: Duration::from_secs(60),
+    }
+}
+
+fn transport(retry: RetryPolicy) -> Transport {
+    Transport::builder("test")
+        .retry(retry)
+        .timeout(None)
+        .build()
+        .unwrap()
+}
+
+async fn call(t: &Transport, base: &str, path: &str) -> Result<u64, Error> {
+    let url = format!("{base}{path}");
+    t.execute(path, |http| Ok(http.post(&url)), parse).await
+}
+
+#[tokio::test]
+async fn a_503_then_200_is_retried_and_succeeds() {
+    let server = fake().await;
+    server.faults().inject(Fault::ServerError(503), 1);
+    let t = transport(quick_retries(3));
+    assert_eq!(call(&t, &server.uri(), "/api").await.unwrap(), 1);
+    assert_eq!(server.received().await.len(), 2);
+}
+
+#[tokio::test]
+async fn a_400_and_a_business_error_are_not_retried() {
+    let server = fake().await;
+    server.faults().inject(
+        Fault::Respond(Box::new(
+            ResponseTemplate::new(400).set_body_string("bad request"),
+        )),
+        1,
+    );
+    let t = transport(quick_retries(5));
+    let e = call(&t, &server.uri(), "/api").await.unwrap_err();
+    assert_eq!(
+        (e.kind(), e.http_status(), e.is_retryable()),
+        (ErrorKind::HttpStatus, Some(400), false)
+    );
+    assert_eq!(server.received().await.len(), 1);
+
+    let e = call(&t, &server.uri(), "/business-error")
+        .await
+        .unwrap_err();
+    assert_eq!((e.kind(), e.code()), (ErrorKind::Business, Some("1001")));
+    assert!(e.to_string().contains("客户编码重复"), "{e}");
+    assert_eq!(
+        server.received().await.len(),
+        2,
+        "business errors are not retried"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_after_is_honoured() {
+    let server = fake().await;
+    server.faults().inject(
+        Fault::Respond(Box::new(
+            ResponseTemplate::new(429).insert_header("Retry-After", "7"),
+        )),
+        1,
+    );
+    let t = transport(quick_retries(3));
+    let started = tokio::time::Instant::now();
+    assert_eq!(call(&t, &server.uri(), "/api").await.unwrap(), 1);
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_secs(7), "waited only {waited:?}");
+    assert!(waited < Duration::from_secs(8), "waited {waited:?}");
+}
+
+#[tokio::test]
+async fn the_attempt_limit_is_respected() {
+    let server = fake().await;
+    server.faults().inject(Fault::ServerError(502), 100);
+    let t = transport(quick_retries(3));
+    let e = call(&t, &server.uri(), "/api").await.unwrap_err();
+    assert_eq!((e.http_status(), e.is_retryable()), (Some(502), true));
+    assert_eq!(server.received().await.len(), 3);
+
+    let server = fake().await;
+    server.faults().inject(Fault::Throttled, 100);
+    let e = call(&transport(RetryPolicy::never()), &server.uri(), "/api")
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::RateLimited);
+    assert_eq!(server.received().await.len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_limiter_never_exceeds_the_rate_and_is_shared_by_clones() {
+    let server = fake().await;
+    let (rate, burst) = (10u32, 3u32);
+    let t = Transport::builder("test")
+        .timeout(None)
+        .rate_limit(Some(RateLimit::new(rate, burst)))
+        .build()
+        .unwrap();
+    let sent: Arc<Mutex<Vec<tokio::time::Instant>>> = Arc::default();
+    let calls = (0..40).map(|i| {
+        // Half the calls go through a clone: the limit is shared.
+        let t = if i % 2 == 0 {
+            t.clone()
+        } else {
+            t.clone().clone()
+        };
+        let sent = sent.clone();
+        let url = format!("{}/api", server.uri());
+        async move {
+            t.execute(
+                "api",
+                |http| {
+                    sent.lock().unwrap().push(tokio::time::Instant::now());
+                    Ok(http.post(&url))
+                },
+                parse,
+            )
+            .await
+        }
+    });
+    let results = futures::future::join_all(calls).await;
+    assert!(results.iter().all(Result::is_ok));
+    assert_eq!(server.received().await.len(), 40);
+
+    let mut sent = sent.lock().unwrap().clone();
+    sent.sort();
+    // In any one-second window at most `burst + rate` requests went out.
+    for (i, start) in sent.iter().enumerate() {
+        let in_window = sent[i..]
+            .iter()
+            .take_while(|t| t.duration_since(*start) < Duration::from_secs(1))
+            .count();
+        assert!(
+            in_window as u32 <= burst + rate,
+            "{in_window} requests within one second"
+        );
+    }
+    // And the limiter does not starve: 40 requests take about (40 - burst) / rate seconds.
+    let span = sent[sent.len() - 1].duration_since(sent[0]);
+    assert!(
+        span >= Duration::from_millis(3600) && span <= Duration::from_millis(3800),
+        "{span:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_timeout_is_a_retryable_transport_error() {
+    let server = fake().await;
+    server
+        .faults()
+        .inject(Fault::Delay(Duration::from_secs(3)), 1);
+    let t = Transport::builder("test")
+        .timeout(Some(Duration::from_millis(200)))
+        .retry(RetryPolicy::never())
+        .build()
+        .unwrap();
+    let e = call(&t, &server.uri(), "/api").await.unwrap_err();
+    assert_eq!(
+        (e.kind(), e.is_retryable()),
+        (ErrorKind::Timeout, true),
+        "{e}"
+    );
+
+    server
+        .faults()
+        .inject(Fault::Delay(Duration::from_secs(3)), 1);
+    let t = Transport::builder("test")
+        .timeout(Some(Duration::from_millis(200)))
+        .retry(quick_retries(2))
+        .build()
+        .unwrap();
+    assert!(call(&t, &server.uri(), "/api").await.is_ok());
+}
+
+#[tokio::test]
+async fn hostile_bodies_are_typed_errors() {
+    let server = fake().await;
+    let t = transport(RetryPolicy::never());
+    for fault in [
+        Fault::Html,
+        Fault::Malformed,
+        Fault::Truncated,
+        Fault::Empty,
+    ] {
+        server.faults().inject(fault.clone(), 1);
+        let e = call(&t, &server.uri(), "/api").await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Decode, "{fault:?}: {e}");
+    }
+    server.faults().inject(Fault::Html, 1);
+    let e = call(&t, &server.uri(), "/api").await.unwrap_err();
+    assert!(
+        e.to_string().contains("502 Bad Gateway"),
+        "the excerpt explains: {e}"
+    );
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_rejected() {
+    let server = fake().await;
+    server.faults().inject(
+        Fault::Respond(Box::new(
+            ResponseTemplate::new(200).set_body_string("x".repeat(100_000)),
+        )),
+        1,
+    );
+    let t = Transport::builder("test")
+        .max_body_bytes(10_000)
+        .build()
+        .unwrap();
+    let e = call(&t, &server.uri(), "/api").await.unwrap_err();
+    assert_eq!(
+        (e.kind(), e.is_retryable()),
+        (ErrorKind::BodyTooLarge, false)
+    );
+}
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn secrets_stay_out_of_traces_and_errors() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = fake().await;
+    server.faults().inject(
+        Fault::Respond(Box::new(ResponseTemplate::new(500).set_body_string(
+            r#"{"error":"boom","access_token":"TOKEN-SECRET-1"}"#,
+        ))),
+        2,
+    );
+    let t = transport(quick_retries(2));
+    let url = format!("{}/api?access_token=TOKEN-SECRET-2&page=1", server.uri());
+    let e = t
+        .execute("api", |http| Ok(http.post(&url)), parse)
+        .await
+        .unwrap_err();
+
+    let rendered = format!("{e} {e:?} {t:?}");
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("retrying"), "the trace was captured: {logs}");
+    for secret in ["TOKEN-SECRET-1", "TOKEN-SECRET-2"] {
+        assert!(!rendered.contains(secret), "{secret} in error: {rendered}");
+        assert!(!logs.contains(secret), "{secret} in logs: {logs}");
+    }
+}
