@@ -24,6 +24,7 @@ pub mod mapping;
 pub mod secret;
 pub mod sink;
 pub mod source;
+pub mod state;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod transport;
