@@ -68,8 +68,12 @@ impl fmt::Display for ErrorKind {
 ///
 /// Messages never contain secrets: body excerpts and URLs are redacted
 /// before they are put here.
-#[derive(Debug, thiserror::Error)]
-pub struct Error {
+#[derive(Debug)]
+pub struct Error(Box<Inner>);
+
+/// Boxed so that `Result<T, Error>` stays small on the happy path.
+#[derive(Debug)]
+struct Inner {
     system: &'static str,
     api: String,
     kind: ErrorKind,
@@ -78,8 +82,16 @@ pub struct Error {
     http_status: Option<u16>,
     code: Option<String>,
     message: String,
-    #[source]
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0
+            .source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
 }
 
 impl Error {
@@ -90,7 +102,7 @@ impl Error {
         kind: ErrorKind,
         message: impl Into<String>,
     ) -> Self {
-        Self {
+        Self(Box::new(Inner {
             system,
             api: api.into(),
             kind,
@@ -100,7 +112,7 @@ impl Error {
             code: None,
             message: message.into(),
             source: None,
-        }
+        }))
     }
 
     /// An API business error with the API's own code and message.
@@ -131,79 +143,79 @@ impl Error {
 
     /// Sets the API's own error code.
     pub fn with_code(mut self, code: impl fmt::Display) -> Self {
-        self.code = Some(code.to_string());
+        self.0.code = Some(code.to_string());
         self
     }
 
     /// Overrides whether the failure is retryable.
     pub fn with_retryable(mut self, retryable: bool) -> Self {
-        self.retryable = retryable;
+        self.0.retryable = retryable;
         self
     }
 
     /// Sets how long the server asked us to wait before retrying.
     pub fn with_retry_after(mut self, after: Option<Duration>) -> Self {
-        self.retry_after = after;
+        self.0.retry_after = after;
         self
     }
 
     /// Sets the HTTP status of the answer.
     pub fn with_http_status(mut self, status: u16) -> Self {
-        self.http_status = Some(status);
+        self.0.http_status = Some(status);
         self
     }
 
     /// Attaches the underlying cause.
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
-        self.source = Some(Box::new(source));
+        self.0.source = Some(Box::new(source));
         self
     }
 
     /// The system's name, e.g. `kingdee-cloud`.
     pub fn system(&self) -> &'static str {
-        self.system
+        self.0.system
     }
     /// The API called, e.g. `BatchSave`.
     pub fn api_name(&self) -> &str {
-        &self.api
+        &self.0.api
     }
     /// What kind of failure this is.
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.0.kind
     }
     /// Whether retrying the same call may succeed.
     pub fn is_retryable(&self) -> bool {
-        self.retryable
+        self.0.retryable
     }
     /// How long the server asked us to wait, when it said.
     pub fn retry_after(&self) -> Option<Duration> {
-        self.retry_after
+        self.0.retry_after
     }
     /// The HTTP status of the answer, when there was one.
     pub fn http_status(&self) -> Option<u16> {
-        self.http_status
+        self.0.http_status
     }
     /// The API's own error code, when it gave one.
     pub fn code(&self) -> Option<&str> {
-        self.code.as_deref()
+        self.0.code.as_deref()
     }
     /// The (redacted) message.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}: {}", self.system, self.api, self.kind)?;
-        if let Some(status) = self.http_status {
+        write!(f, "{} {}: {}", self.0.system, self.0.api, self.0.kind)?;
+        if let Some(status) = self.0.http_status {
             write!(f, " (HTTP {status})")?;
         }
-        if let Some(code) = &self.code {
+        if let Some(code) = &self.0.code {
             write!(f, " [code {code}]")?;
         }
-        if !self.message.is_empty() {
-            write!(f, ": {}", self.message)?;
+        if !self.0.message.is_empty() {
+            write!(f, ": {}", self.0.message)?;
         }
         Ok(())
     }
@@ -229,12 +241,12 @@ pub trait Retry {
 
 impl Retry for Error {
     fn is_retryable(&self) -> bool {
-        self.retryable
+        self.0.retryable
     }
     fn retry_after(&self) -> Option<Duration> {
-        self.retry_after
+        self.0.retry_after
     }
     fn is_auth_expired(&self) -> bool {
-        self.kind == ErrorKind::AuthExpired
+        self.0.kind == ErrorKind::AuthExpired
     }
 }

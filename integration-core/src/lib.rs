@@ -21,6 +21,9 @@
 pub mod auth;
 pub mod error;
 pub mod mapping;
+pub mod memory;
+pub mod pipeline;
+pub mod report;
 pub mod secret;
 pub mod sink;
 pub mod source;
@@ -32,7 +35,10 @@ pub mod types;
 
 pub use error::{Error, ErrorKind, Retry};
 pub use mapping::{MapContext, MapError, Mapper};
+pub use pipeline::{Hooks, Pipeline, RunError};
+pub use report::RunReport;
 pub use secret::Secret;
 pub use sink::{RecordError, Sink, SinkRecord, WriteOutcome};
 pub use source::{Checkpoint, Cursor, HighWater, Op, Page, Source, SourceRecord};
+pub use state::{DeadLetter, MemoryStore, SqliteStore, StateStore};
 pub use transport::{RateLimit, RawResponse, RetryPolicy, Transport};

@@ -57,6 +57,9 @@ pub struct DeadLetter {
     pub pipeline: String,
     /// The source record's key.
     pub key: String,
+    /// Whether the source record was a change or a deletion.
+    #[serde(default)]
+    pub op: crate::source::Op,
     /// The source record as read.
     pub source: Value,
     /// The mapped payload, when mapping succeeded.
@@ -88,7 +91,12 @@ pub trait StateStore: Send + Sync {
     fn entry(&self, collection: &str, key: &str) -> Result<Option<CollectionEntry>, StateError>;
     /// The most recently updated entry of `collection` whose source data has
     /// `field` equal to `value` (strings and numbers compare as text).
-    fn find_by_field(&self, collection: &str, field: &str, value: &Value) -> Result<Option<CollectionEntry>, StateError>;
+    fn find_by_field(
+        &self,
+        collection: &str,
+        field: &str,
+        value: &Value,
+    ) -> Result<Option<CollectionEntry>, StateError>;
     /// How many entries `collection` has.
     fn count_entries(&self, collection: &str) -> Result<u64, StateError>;
     /// Inserts or replaces dead letters (by pipeline and key), atomically.
@@ -103,7 +111,11 @@ pub trait StateStore: Send + Sync {
 pub struct StoreLookup(pub Arc<dyn StateStore>);
 
 impl Lookup for StoreLookup {
-    fn lookup(&self, collection: &str, filter: LookupFilter<'_>) -> Result<Option<CollectionEntry>, MapError> {
+    fn lookup(
+        &self,
+        collection: &str,
+        filter: LookupFilter<'_>,
+    ) -> Result<Option<CollectionEntry>, MapError> {
         let found = match filter {
             LookupFilter::Key(key) => self.0.entry(collection, key),
             LookupFilter::Field { field, value } => self.0.find_by_field(collection, field, value),
@@ -151,34 +163,56 @@ impl StateStore for MemoryStore {
         Ok(self.inner().checkpoints.get(pipeline).cloned())
     }
     fn set_checkpoint(&self, pipeline: &str, checkpoint: &Checkpoint) -> Result<(), StateError> {
-        self.inner().checkpoints.insert(pipeline.to_owned(), checkpoint.clone());
+        self.inner()
+            .checkpoints
+            .insert(pipeline.to_owned(), checkpoint.clone());
         Ok(())
     }
     fn put_entries(&self, entries: &[CollectionEntry]) -> Result<(), StateError> {
         let mut inner = self.inner();
         for e in entries {
-            inner.entries.entry(e.collection.clone()).or_default().insert(e.key.clone(), e.clone());
+            inner
+                .entries
+                .entry(e.collection.clone())
+                .or_default()
+                .insert(e.key.clone(), e.clone());
         }
         Ok(())
     }
     fn entry(&self, collection: &str, key: &str) -> Result<Option<CollectionEntry>, StateError> {
-        Ok(self.inner().entries.get(collection).and_then(|c| c.get(key)).cloned())
+        Ok(self
+            .inner()
+            .entries
+            .get(collection)
+            .and_then(|c| c.get(key))
+            .cloned())
     }
-    fn find_by_field(&self, collection: &str, field: &str, value: &Value) -> Result<Option<CollectionEntry>, StateError> {
+    fn find_by_field(
+        &self,
+        collection: &str,
+        field: &str,
+        value: &Value,
+    ) -> Result<Option<CollectionEntry>, StateError> {
         let Some(wanted) = match_text(value) else {
             return Ok(None);
         };
         let inner = self.inner();
         let found = inner.entries.get(collection).and_then(|c| {
             c.values()
-                .filter(|e| e.data.get(field).and_then(match_text).as_deref() == Some(wanted.as_str()))
+                .filter(|e| {
+                    e.data.get(field).and_then(match_text).as_deref() == Some(wanted.as_str())
+                })
                 .max_by_key(|e| e.updated_at)
                 .cloned()
         });
         Ok(found)
     }
     fn count_entries(&self, collection: &str) -> Result<u64, StateError> {
-        Ok(self.inner().entries.get(collection).map_or(0, |c| c.len() as u64))
+        Ok(self
+            .inner()
+            .entries
+            .get(collection)
+            .map_or(0, |c| c.len() as u64))
     }
     fn put_dead_letters(&self, letters: &[DeadLetter]) -> Result<(), StateError> {
         let mut inner = self.inner();
@@ -256,7 +290,9 @@ impl SqliteStore {
 
     fn init(conn: Connection) -> Result<Self, StateError> {
         conn.execute_batch(SCHEMA)?;
-        Ok(Self { conn: Mutex::new(conn) })
+        Ok(Self {
+            conn: Mutex::new(conn),
+        })
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -269,7 +305,10 @@ fn stored_time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
-fn entry_from_row(collection: &str, row: &rusqlite::Row<'_>) -> Result<CollectionEntry, StateError> {
+fn entry_from_row(
+    collection: &str,
+    row: &rusqlite::Row<'_>,
+) -> Result<CollectionEntry, StateError> {
     let key: String = row.get(0)?;
     let status: String = row.get(1)?;
     let target_id: Option<String> = row.get(2)?;
@@ -277,7 +316,8 @@ fn entry_from_row(collection: &str, row: &rusqlite::Row<'_>) -> Result<Collectio
     let updated_at: String = row.get(4)?;
     Ok(CollectionEntry {
         collection: collection.to_owned(),
-        status: EntryStatus::parse(&status).ok_or_else(|| StateError::new(format!("unknown status {status:?} for key {key}")))?,
+        status: EntryStatus::parse(&status)
+            .ok_or_else(|| StateError::new(format!("unknown status {status:?} for key {key}")))?,
         key,
         target_id,
         data: serde_json::from_str(&data)?,
@@ -291,7 +331,11 @@ impl StateStore for SqliteStore {
     fn checkpoint(&self, pipeline: &str) -> Result<Option<Checkpoint>, StateError> {
         let text: Option<String> = self
             .conn()
-            .query_row("SELECT checkpoint FROM checkpoints WHERE pipeline = ?1", [pipeline], |r| r.get(0))
+            .query_row(
+                "SELECT checkpoint FROM checkpoints WHERE pipeline = ?1",
+                [pipeline],
+                |r| r.get(0),
+            )
             .optional()?;
         Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
     }
@@ -334,10 +378,17 @@ impl StateStore for SqliteStore {
             "SELECT key, status, target_id, data, updated_at FROM entries WHERE collection = ?1 AND key = ?2",
         )?;
         let mut rows = stmt.query(params![collection, key])?;
-        rows.next()?.map(|row| entry_from_row(collection, row)).transpose()
+        rows.next()?
+            .map(|row| entry_from_row(collection, row))
+            .transpose()
     }
 
-    fn find_by_field(&self, collection: &str, field: &str, value: &Value) -> Result<Option<CollectionEntry>, StateError> {
+    fn find_by_field(
+        &self,
+        collection: &str,
+        field: &str,
+        value: &Value,
+    ) -> Result<Option<CollectionEntry>, StateError> {
         let Some(wanted) = match_text(value) else {
             return Ok(None);
         };
@@ -350,13 +401,17 @@ impl StateStore for SqliteStore {
              ORDER BY updated_at DESC LIMIT 1",
         )?;
         let mut rows = stmt.query(params![collection, field, wanted])?;
-        rows.next()?.map(|row| entry_from_row(collection, row)).transpose()
+        rows.next()?
+            .map(|row| entry_from_row(collection, row))
+            .transpose()
     }
 
     fn count_entries(&self, collection: &str) -> Result<u64, StateError> {
-        let n: i64 = self
-            .conn()
-            .query_row("SELECT COUNT(*) FROM entries WHERE collection = ?1", [collection], |r| r.get(0))?;
+        let n: i64 = self.conn().query_row(
+            "SELECT COUNT(*) FROM entries WHERE collection = ?1",
+            [collection],
+            |r| r.get(0),
+        )?;
         Ok(n as u64)
     }
 
@@ -368,7 +423,12 @@ impl StateStore for SqliteStore {
                 "INSERT OR REPLACE INTO dead_letters (pipeline, key, letter, failed_at) VALUES (?1, ?2, ?3, ?4)",
             )?;
             for l in letters {
-                stmt.execute(params![l.pipeline, l.key, serde_json::to_string(l)?, stored_time(l.failed_at)])?;
+                stmt.execute(params![
+                    l.pipeline,
+                    l.key,
+                    serde_json::to_string(l)?,
+                    stored_time(l.failed_at)
+                ])?;
             }
         }
         tx.commit()?;
@@ -377,7 +437,9 @@ impl StateStore for SqliteStore {
 
     fn dead_letters(&self, pipeline: &str) -> Result<Vec<DeadLetter>, StateError> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached("SELECT letter FROM dead_letters WHERE pipeline = ?1 ORDER BY failed_at, key")?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT letter FROM dead_letters WHERE pipeline = ?1 ORDER BY failed_at, key",
+        )?;
         let texts = stmt
             .query_map([pipeline], |r| r.get::<_, String>(0))?
             .collect::<Result<Vec<_>, _>>()?;
@@ -388,7 +450,8 @@ impl StateStore for SqliteStore {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         {
-            let mut stmt = tx.prepare_cached("DELETE FROM dead_letters WHERE pipeline = ?1 AND key = ?2")?;
+            let mut stmt =
+                tx.prepare_cached("DELETE FROM dead_letters WHERE pipeline = ?1 AND key = ?2")?;
             for key in keys {
                 stmt.execute(params![pipeline, key])?;
             }
@@ -410,15 +473,24 @@ mod tests {
             status: EntryStatus::Written,
             target_id: Some(format!("T{key}")),
             data,
-            updated_at: DateTime::parse_from_rfc3339(&format!("2026-01-01T00:{minute:02}:00Z")).unwrap().with_timezone(&Utc),
+            updated_at: DateTime::parse_from_rfc3339(&format!("2026-01-01T00:{minute:02}:00Z"))
+                .unwrap()
+                .with_timezone(&Utc),
         }
     }
 
     fn exercise(store: &dyn StateStore) {
         assert_eq!(store.checkpoint("p").unwrap(), None);
-        store.set_checkpoint("p", &Checkpoint(json!({"t": 1}))).unwrap();
-        store.set_checkpoint("p", &Checkpoint(json!({"t": 2}))).unwrap();
-        assert_eq!(store.checkpoint("p").unwrap(), Some(Checkpoint(json!({"t": 2}))));
+        store
+            .set_checkpoint("p", &Checkpoint(json!({"t": 1})))
+            .unwrap();
+        store
+            .set_checkpoint("p", &Checkpoint(json!({"t": 2})))
+            .unwrap();
+        assert_eq!(
+            store.checkpoint("p").unwrap(),
+            Some(Checkpoint(json!({"t": 2})))
+        );
 
         store
             .put_entries(&[
@@ -428,18 +500,56 @@ mod tests {
             ])
             .unwrap();
         assert_eq!(store.count_entries("buyers").unwrap(), 3);
-        assert_eq!(store.entry("buyers", "2").unwrap().unwrap().target_id.as_deref(), Some("T2"));
+        assert_eq!(
+            store
+                .entry("buyers", "2")
+                .unwrap()
+                .unwrap()
+                .target_id
+                .as_deref(),
+            Some("T2")
+        );
         assert_eq!(store.entry("buyers", "4").unwrap(), None);
         // Most recent match wins; numbers and text of equal value match.
-        assert_eq!(store.find_by_field("buyers", "cid", &json!("c-9")).unwrap().unwrap().key, "3");
-        assert_eq!(store.find_by_field("buyers", "cid", &json!("77")).unwrap().unwrap().key, "2");
-        assert_eq!(store.find_by_field("buyers", "weird\"field", &json!("x")).unwrap().unwrap().key, "2");
-        assert_eq!(store.find_by_field("buyers", "cid", &json!("none")).unwrap(), None);
-        assert_eq!(store.find_by_field("other", "cid", &json!("c-9")).unwrap(), None);
+        assert_eq!(
+            store
+                .find_by_field("buyers", "cid", &json!("c-9"))
+                .unwrap()
+                .unwrap()
+                .key,
+            "3"
+        );
+        assert_eq!(
+            store
+                .find_by_field("buyers", "cid", &json!("77"))
+                .unwrap()
+                .unwrap()
+                .key,
+            "2"
+        );
+        assert_eq!(
+            store
+                .find_by_field("buyers", "weird\"field", &json!("x"))
+                .unwrap()
+                .unwrap()
+                .key,
+            "2"
+        );
+        assert_eq!(
+            store
+                .find_by_field("buyers", "cid", &json!("none"))
+                .unwrap(),
+            None
+        );
+        assert_eq!(
+            store.find_by_field("other", "cid", &json!("c-9")).unwrap(),
+            None
+        );
 
         let letter = |key: &str, attempts| DeadLetter {
             pipeline: "p".into(),
             key: key.into(),
+            op: crate::source::Op::Upsert,
             source: json!({"k": key}),
             payload: None,
             stage: "write".into(),
@@ -448,13 +558,23 @@ mod tests {
             attempts,
             failed_at: Utc::now(),
         };
-        store.put_dead_letters(&[letter("a", 1), letter("b", 1)]).unwrap();
+        store
+            .put_dead_letters(&[letter("a", 1), letter("b", 1)])
+            .unwrap();
         store.put_dead_letters(&[letter("a", 2)]).unwrap();
         let letters = store.dead_letters("p").unwrap();
         assert_eq!(letters.len(), 2);
         assert_eq!(letters.iter().find(|l| l.key == "a").unwrap().attempts, 2);
         store.remove_dead_letters("p", &["a".into()]).unwrap();
-        assert_eq!(store.dead_letters("p").unwrap().iter().map(|l| l.key.as_str()).collect::<Vec<_>>(), ["b"]);
+        assert_eq!(
+            store
+                .dead_letters("p")
+                .unwrap()
+                .iter()
+                .map(|l| l.key.as_str())
+                .collect::<Vec<_>>(),
+            ["b"]
+        );
     }
 
     #[test]
@@ -464,14 +584,21 @@ mod tests {
 
     #[test]
     fn sqlite_store_behaves_and_persists() {
-        let dir = std::env::temp_dir().join(format!("ic-state-{}-{}", std::process::id(), Utc::now().timestamp_nanos_opt().unwrap_or(0)));
+        let dir = std::env::temp_dir().join(format!(
+            "ic-state-{}-{}",
+            std::process::id(),
+            Utc::now().timestamp_nanos_opt().unwrap_or(0)
+        ));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("state.sqlite");
         exercise(&SqliteStore::open(&path).unwrap());
         // A second store on the same file sees the same state.
         let reopened = SqliteStore::open(&path).unwrap();
         assert_eq!(reopened.count_entries("buyers").unwrap(), 3);
-        assert_eq!(reopened.checkpoint("p").unwrap(), Some(Checkpoint(json!({"t": 2}))));
+        assert_eq!(
+            reopened.checkpoint("p").unwrap(),
+            Some(Checkpoint(json!({"t": 2})))
+        );
         std::fs::remove_dir_all(&dir).ok();
     }
 }

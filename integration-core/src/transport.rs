@@ -95,7 +95,8 @@ impl RetryPolicy {
         }
     }
 
-    fn backoff(&self) -> impl Iterator<Item = Duration> + use<> {
+    /// The waits between attempts: exponential, capped, with jitter when set.
+    pub(crate) fn backoff(&self) -> impl Iterator<Item = Duration> + use<> {
         let mut builder = backon::ExponentialBuilder::default()
             .with_min_delay(self.initial_backoff)
             .with_max_delay(self.max_backoff)

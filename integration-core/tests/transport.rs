@@ -1,6 +1,8 @@
 //! The transport against a fake server on loopback: retries, retry-after,
 //! attempt limits, rate limiting, timeouts, body limits and redaction.
 
+#![allow(clippy::unwrap_used)] // Tests unwrap: a panic is a failed test.
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

@@ -1,0 +1,260 @@
+//! Sources and sinks without a server: records in memory, or closures.
+//! For tests, prototypes, and glue between a pipeline and any other code.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use serde::Serialize;
+
+use crate::error::Error;
+use crate::sink::{RecordError, Sink, SinkRecord, WriteOutcome};
+use crate::source::{Checkpoint, Cursor, Op, Page, Source, SourceRecord};
+
+/// A source over records in memory, read in pages.
+///
+/// Its checkpoint is the number of records already processed, so a rerun
+/// continues after the last completed page (records appended later are read
+/// by the next run): the model of an incremental source.
+#[derive(Debug, Clone)]
+pub struct VecSource<T> {
+    records: Arc<Mutex<Vec<SourceRecord<T>>>>,
+    page_size: usize,
+}
+
+impl<T> VecSource<T> {
+    /// A source over `records`, `page_size` per page.
+    pub fn new(records: Vec<SourceRecord<T>>, page_size: usize) -> Self {
+        Self {
+            records: Arc::new(Mutex::new(records)),
+            page_size: page_size.max(1),
+        }
+    }
+
+    /// Appends records (seen by the next run).
+    pub fn push(&self, record: SourceRecord<T>) {
+        lock(&self.records).push(record);
+    }
+}
+
+#[async_trait]
+impl<T: Clone + Serialize + Send + Sync + 'static> Source for VecSource<T> {
+    type Item = T;
+
+    async fn read(
+        &self,
+        checkpoint: Option<&Checkpoint>,
+        cursor: Option<Cursor>,
+    ) -> Result<Page<T>, Error> {
+        let start = cursor
+            .as_ref()
+            .and_then(serde_json::Value::as_u64)
+            .or_else(|| checkpoint.and_then(|c| c.0.as_u64()))
+            .unwrap_or(0) as usize;
+        let records = lock(&self.records);
+        let end = (start + self.page_size).min(records.len());
+        let page: Vec<_> = records
+            .get(start..end)
+            .map(<[_]>::to_vec)
+            .unwrap_or_default();
+        Ok(Page {
+            records: page,
+            next: (end < records.len()).then(|| serde_json::json!(end)),
+            checkpoint: Some(Checkpoint(serde_json::json!(end.max(start)))),
+        })
+    }
+}
+
+/// A source whose pages come from a closure
+/// `Fn(Option<Checkpoint>, Option<Cursor>) -> Future<Result<Page<T>>>`.
+pub struct FnSource<F> {
+    read: F,
+}
+
+impl<F> FnSource<F> {
+    /// Wraps the closure.
+    pub fn new(read: F) -> Self {
+        Self { read }
+    }
+}
+
+#[async_trait]
+impl<T, F, Fut> Source for FnSource<F>
+where
+    T: Serialize + Send + Sync + 'static,
+    F: Fn(Option<Checkpoint>, Option<Cursor>) -> Fut + Send + Sync,
+    Fut: Future<Output = Result<Page<T>, Error>> + Send,
+{
+    type Item = T;
+
+    async fn read(
+        &self,
+        checkpoint: Option<&Checkpoint>,
+        cursor: Option<Cursor>,
+    ) -> Result<Page<T>, Error> {
+        (self.read)(checkpoint.cloned(), cursor).await
+    }
+}
+
+/// A rule that makes [`MemorySink`] fail a record.
+type FailRule<T> = Arc<dyn Fn(&SinkRecord<T>, u32) -> Option<RecordError> + Send + Sync>;
+
+/// A sink that upserts records by key into memory, as an idempotent target
+/// system would. It counts every write, so tests can see duplicates.
+pub struct MemorySink<T> {
+    inner: Arc<Mutex<MemoryInner<T>>>,
+    max_batch: usize,
+    fail: Option<FailRule<T>>,
+}
+
+struct MemoryInner<T> {
+    stored: BTreeMap<String, T>,
+    writes: BTreeMap<String, u32>,
+    batches: Vec<usize>,
+    next_id: u64,
+}
+
+impl<T> Clone for MemorySink<T> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+            max_batch: self.max_batch,
+            fail: self.fail.clone(),
+        }
+    }
+}
+
+impl<T> MemorySink<T> {
+    /// An empty sink taking batches of up to `max_batch` records.
+    pub fn new(max_batch: usize) -> Self {
+        Self {
+            inner: Arc::new(Mutex::new(MemoryInner {
+                stored: BTreeMap::new(),
+                writes: BTreeMap::new(),
+                batches: Vec::new(),
+                next_id: 1,
+            })),
+            max_batch: max_batch.max(1),
+            fail: None,
+        }
+    }
+
+    /// Fails a record when `rule(record, attempt)` says so (attempt counts
+    /// from 1 per key).
+    pub fn failing_when(
+        mut self,
+        rule: impl Fn(&SinkRecord<T>, u32) -> Option<RecordError> + Send + Sync + 'static,
+    ) -> Self {
+        self.fail = Some(Arc::new(rule));
+        self
+    }
+
+    fn inner(&self) -> MutexGuard<'_, MemoryInner<T>> {
+        lock(&self.inner)
+    }
+
+    /// The stored records by key.
+    pub fn stored(&self) -> BTreeMap<String, T>
+    where
+        T: Clone,
+    {
+        self.inner().stored.clone()
+    }
+
+    /// How many times each key was written successfully.
+    pub fn writes(&self) -> BTreeMap<String, u32> {
+        self.inner().writes.clone()
+    }
+
+    /// The size of every batch received.
+    pub fn batches(&self) -> Vec<usize> {
+        self.inner().batches.clone()
+    }
+}
+
+#[async_trait]
+impl<T: Clone + Serialize + Send + Sync + 'static> Sink for MemorySink<T> {
+    type Item = T;
+
+    fn max_batch_size(&self) -> usize {
+        self.max_batch
+    }
+
+    async fn write(&self, batch: &[SinkRecord<T>]) -> Result<Vec<WriteOutcome>, Error> {
+        let mut inner = self.inner();
+        inner.batches.push(batch.len());
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for record in batch {
+            let attempt = {
+                let attempts = inner
+                    .writes
+                    .get(&format!("attempt:{}", record.key))
+                    .copied()
+                    .unwrap_or(0)
+                    + 1;
+                inner
+                    .writes
+                    .insert(format!("attempt:{}", record.key), attempts);
+                attempts
+            };
+            if let Some(error) = self.fail.as_ref().and_then(|rule| rule(record, attempt)) {
+                outcomes.push(WriteOutcome::Failed(error));
+                continue;
+            }
+            match record.op {
+                Op::Upsert => {
+                    inner.stored.insert(record.key.clone(), record.data.clone());
+                }
+                Op::Delete => {
+                    inner.stored.remove(&record.key);
+                }
+            }
+            *inner.writes.entry(record.key.clone()).or_insert(0) += 1;
+            inner.next_id += 1;
+            outcomes.push(WriteOutcome::written(format!("T{}", record.key)));
+        }
+        Ok(outcomes)
+    }
+}
+
+/// A sink whose writes go to a closure
+/// `Fn(Vec<SinkRecord<T>>) -> Future<Result<Vec<WriteOutcome>>>`.
+pub struct FnSink<T, F> {
+    write: F,
+    max_batch: usize,
+    _records: std::marker::PhantomData<fn(T)>,
+}
+
+impl<T, F> FnSink<T, F> {
+    /// Wraps the closure; batches of up to `max_batch` records.
+    pub fn new(max_batch: usize, write: F) -> Self {
+        Self {
+            write,
+            max_batch: max_batch.max(1),
+            _records: std::marker::PhantomData,
+        }
+    }
+}
+
+#[async_trait]
+impl<T, F, Fut> Sink for FnSink<T, F>
+where
+    T: Clone + Serialize + Send + Sync + 'static,
+    F: Fn(Vec<SinkRecord<T>>) -> Fut + Send + Sync,
+    Fut: Future<Output = Result<Vec<WriteOutcome>, Error>> + Send,
+{
+    type Item = T;
+
+    fn max_batch_size(&self) -> usize {
+        self.max_batch
+    }
+
+    async fn write(&self, batch: &[SinkRecord<T>]) -> Result<Vec<WriteOutcome>, Error> {
+        (self.write)(batch.to_vec()).await
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}

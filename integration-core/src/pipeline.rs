@@ -1,0 +1,785 @@
+//! Source → map → sink, with checkpoints, collections, retries, dead
+//! letters and hooks.
+//!
+//! Guarantees:
+//! - **Nothing lost, at least once.** A page's checkpoint is stored only
+//!   after every record of that page and of every page before it was
+//!   written, skipped or dead-lettered (and recorded in the collection). A
+//!   run stopped at any point (dropped, panicked, killed) and run again
+//!   re-reads from the last stored checkpoint; sinks that upsert by key make
+//!   the rerun duplicate-free.
+//! - **Bounded memory and back-pressure.** Reading, mapping and writing
+//!   overlap, but the source is asked for the next page only when a write
+//!   slot is free: at most one page plus `concurrency × batch_size` records
+//!   are in flight, so a slow sink slows the source.
+//! - **Retries and dead letters.** A record that failed retryably is sent
+//!   again alone (the rest of its batch is not written twice), with backoff,
+//!   up to the retry policy's attempts; a permanent failure, or one that
+//!   stays after the last attempt, goes to the dead letters with the source
+//!   record, the mapped payload, the error and the attempt count. A whole
+//!   batch failing retryably until the last attempt, or with an auth error,
+//!   stops the run without moving the checkpoint.
+
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::Utc;
+use futures::StreamExt;
+use futures::stream::FuturesOrdered;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::error::{Error, ErrorKind};
+use crate::mapping::{CollectionEntry, EntryStatus, MapContext, Mapper};
+use crate::report::RunReport;
+use crate::sink::{RecordError, Sink, SinkRecord, WriteOutcome};
+use crate::source::{Checkpoint, Cursor, Op, Page, Source, SourceRecord};
+use crate::state::{DeadLetter, StateError, StateStore, StoreLookup};
+use crate::transport::RetryPolicy;
+
+/// Callbacks at the stages QEasy exposes. Every method defaults to doing
+/// nothing; implement the ones you need.
+#[async_trait]
+pub trait Hooks<S: Send + Sync, T: Send + Sync>: Send + Sync {
+    /// Before a page is read.
+    async fn before_read(&self, _cursor: Option<&Cursor>) {}
+    /// After a page was read.
+    async fn after_read(&self, _page: &Page<S>) {}
+    /// After a record was mapped; may adjust the mapped record.
+    fn after_map(&self, _record: &SourceRecord<S>, _mapped: &mut T) {}
+    /// Before a batch is written.
+    async fn before_write(&self, _batch: &[SinkRecord<T>]) {}
+    /// After a batch was written, with one outcome per record.
+    async fn after_write(&self, _batch: &[SinkRecord<T>], _outcomes: &[WriteOutcome]) {}
+    /// A record was written.
+    async fn on_success(&self, _key: &str, _target_id: Option<&str>) {}
+    /// A record went to the dead letters.
+    async fn on_failure(&self, _letter: &DeadLetter) {}
+}
+
+/// Hooks that do nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoHooks;
+
+impl<S: Send + Sync, T: Send + Sync> Hooks<S, T> for NoHooks {}
+
+/// Why a run stopped before reading everything.
+#[derive(Debug, thiserror::Error)]
+pub enum RunErrorCause {
+    /// The source failed (after the transport's retries).
+    #[error("reading failed: {0}")]
+    Read(#[source] Error),
+    /// A whole batch failed in a way that retrying later may fix (the
+    /// target is down, throttling did not stop) or that needs a person
+    /// (credentials rejected); nothing was dead-lettered for it.
+    #[error("writing failed: {0}")]
+    Write(#[source] Error),
+    /// The state store failed.
+    #[error("{0}")]
+    State(#[from] StateError),
+}
+
+/// A run stopped early. The checkpoint is where the last completed page
+/// left it; running again continues from there.
+#[derive(Debug, thiserror::Error)]
+#[error("pipeline `{}` stopped: {cause}", report.pipeline)]
+pub struct RunError {
+    /// Why it stopped.
+    #[source]
+    pub cause: RunErrorCause,
+    /// What the run did before it stopped.
+    pub report: Box<RunReport>,
+}
+
+/// A page being read.
+type PageRead<'a, T> = Pin<Box<dyn Future<Output = Result<Page<T>, Error>> + Send + 'a>>;
+
+/// A sync job: source → mapping → sink, with its state.
+pub struct Pipeline<S: Source, K: Sink> {
+    name: String,
+    source: Arc<S>,
+    mapper: Arc<dyn Mapper<S::Item, K::Item>>,
+    sink: Arc<K>,
+    state: Arc<dyn StateStore>,
+    batch_size: usize,
+    concurrency: usize,
+    retry: RetryPolicy,
+    hooks: Arc<dyn Hooks<S::Item, K::Item>>,
+    constants: Map<String, Value>,
+}
+
+impl<S: Source, K: Sink> std::fmt::Debug for Pipeline<S, K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("name", &self.name)
+            .field("batch_size", &self.batch_size)
+            .field("concurrency", &self.concurrency)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`Pipeline`]. Name, source, mapper, sink and state are required.
+pub struct PipelineBuilder<S: Source, K: Sink> {
+    name: String,
+    source: Option<S>,
+    mapper: Option<Arc<dyn Mapper<S::Item, K::Item>>>,
+    sink: Option<K>,
+    state: Option<Arc<dyn StateStore>>,
+    batch_size: Option<usize>,
+    concurrency: usize,
+    retry: RetryPolicy,
+    hooks: Arc<dyn Hooks<S::Item, K::Item>>,
+    constants: Map<String, Value>,
+}
+
+impl<S: Source, K: Sink> Pipeline<S, K> {
+    /// Starts building a pipeline called `name`; the name is also its
+    /// checkpoint key, collection and dead-letter box.
+    pub fn builder(name: impl Into<String>) -> PipelineBuilder<S, K> {
+        PipelineBuilder {
+            name: name.into(),
+            source: None,
+            mapper: None,
+            sink: None,
+            state: None,
+            batch_size: None,
+            concurrency: 4,
+            retry: RetryPolicy::default(),
+            hooks: Arc::new(NoHooks),
+            constants: Map::new(),
+        }
+    }
+}
+
+impl<S: Source, K: Sink> PipelineBuilder<S, K> {
+    /// Where records come from.
+    pub fn source(mut self, source: S) -> Self {
+        self.source = Some(source);
+        self
+    }
+    /// How a source record becomes a target record (a closure or a
+    /// [`crate::mapping::declarative::DeclarativeMapping`]).
+    pub fn mapper(mut self, mapper: impl Mapper<S::Item, K::Item> + 'static) -> Self {
+        self.mapper = Some(Arc::new(mapper));
+        self
+    }
+    /// Where records go.
+    pub fn sink(mut self, sink: K) -> Self {
+        self.sink = Some(sink);
+        self
+    }
+    /// Where checkpoints, collections and dead letters are kept.
+    pub fn state(mut self, state: Arc<dyn StateStore>) -> Self {
+        self.state = Some(state);
+        self
+    }
+    /// Records per write (default and maximum: the sink's own maximum).
+    pub fn batch_size(mut self, size: usize) -> Self {
+        self.batch_size = Some(size.max(1));
+        self
+    }
+    /// Batches written at the same time (default 4).
+    pub fn concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency.max(1);
+        self
+    }
+    /// How records that failed retryably are retried (default
+    /// [`RetryPolicy::default`]).
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+    /// Stage callbacks.
+    pub fn hooks(mut self, hooks: impl Hooks<S::Item, K::Item> + 'static) -> Self {
+        self.hooks = Arc::new(hooks);
+        self
+    }
+    /// Constants visible to the mapping.
+    pub fn constants(mut self, constants: Map<String, Value>) -> Self {
+        self.constants = constants;
+        self
+    }
+
+    /// Builds the pipeline, or names the missing part.
+    pub fn build(self) -> Result<Pipeline<S, K>, Error> {
+        let missing = |what: &str| {
+            Error::new(
+                "pipeline",
+                &self.name,
+                ErrorKind::InvalidRequest,
+                format!("the pipeline has no {what}"),
+            )
+        };
+        let source = self.source.ok_or_else(|| missing("source"))?;
+        let mapper = self.mapper.clone().ok_or_else(|| missing("mapper"))?;
+        let sink = self.sink.ok_or_else(|| missing("sink"))?;
+        let state = self.state.clone().ok_or_else(|| missing("state store"))?;
+        let max = sink.max_batch_size().max(1);
+        Ok(Pipeline {
+            batch_size: self.batch_size.unwrap_or(max).min(max),
+            name: self.name,
+            source: Arc::new(source),
+            mapper,
+            sink: Arc::new(sink),
+            state,
+            concurrency: self.concurrency,
+            retry: self.retry,
+            hooks: self.hooks,
+            constants: self.constants,
+        })
+    }
+}
+
+/// A record on its way to the sink.
+struct Pending<T> {
+    record: SinkRecord<T>,
+    source: Value,
+    attempts: u32,
+}
+
+/// One unit of work, in source order.
+enum Unit<T> {
+    /// Records settled without writing (skipped or failed mapping).
+    Settled(Settlement),
+    /// A batch to write.
+    Batch(Vec<Pending<T>>),
+    /// The end of a page: its checkpoint may be stored once all before it is settled.
+    PageEnd { checkpoint: Option<Checkpoint> },
+}
+
+/// What happened to a group of records.
+#[derive(Default)]
+struct Settlement {
+    read: u64,
+    mapped: u64,
+    skipped: u64,
+    written: u64,
+    failed: u64,
+    retried: u64,
+    entries: Vec<CollectionEntry>,
+    dead: Vec<DeadLetter>,
+    successes: Vec<(String, Option<String>)>,
+    checkpoint: Option<Checkpoint>,
+    page_end: bool,
+}
+
+/// The in-flight gauge: records read minus records settled.
+#[derive(Default)]
+struct Gauge {
+    read: AtomicU64,
+    settled: AtomicU64,
+    peak: AtomicU64,
+}
+
+impl Gauge {
+    fn add_read(&self, n: u64) {
+        let read = self.read.fetch_add(n, Ordering::SeqCst) + n;
+        let in_flight = read.saturating_sub(self.settled.load(Ordering::SeqCst));
+        self.peak.fetch_max(in_flight, Ordering::SeqCst);
+    }
+    fn add_settled(&self, n: u64) {
+        self.settled.fetch_add(n, Ordering::SeqCst);
+    }
+}
+
+impl<S: Source, K: Sink> Pipeline<S, K>
+where
+    K::Item: Clone,
+{
+    /// The pipeline's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The state store.
+    pub fn state(&self) -> &Arc<dyn StateStore> {
+        &self.state
+    }
+
+    /// Reads everything changed since the last checkpoint, maps and writes
+    /// it, and stores the new checkpoint page by page.
+    pub async fn run(&self) -> Result<RunReport, RunError> {
+        let started = tokio::time::Instant::now();
+        let mut report = RunReport::new(&self.name, Utc::now());
+        let result = self.run_inner(&mut report).await;
+        report.duration_ms = started.elapsed().as_millis() as u64;
+        match result {
+            Ok(()) => {
+                tracing::info!(pipeline = %self.name, read = report.read, written = report.written, dead = report.dead_lettered, "run completed");
+                Ok(report)
+            }
+            Err(cause) => {
+                tracing::warn!(pipeline = %self.name, error = %cause, "run stopped");
+                Err(RunError {
+                    cause,
+                    report: Box::new(report),
+                })
+            }
+        }
+    }
+
+    /// Runs until `shutdown` completes; `None` if it was cut short. Cutting
+    /// a run short is safe: the next run continues from the last checkpoint.
+    pub async fn run_until(
+        &self,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> Option<Result<RunReport, RunError>> {
+        tokio::select! {
+            result = self.run() => Some(result),
+            () = shutdown => None,
+        }
+    }
+
+    /// Runs now and then every `interval` until `shutdown` completes,
+    /// handing each run's result to `on_run`.
+    pub async fn watch(
+        &self,
+        interval: Duration,
+        shutdown: impl std::future::Future<Output = ()>,
+        mut on_run: impl FnMut(Result<RunReport, RunError>),
+    ) {
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                result = self.run() => on_run(result),
+                () = &mut shutdown => return,
+            }
+            tokio::select! {
+                () = tokio::time::sleep(interval) => {}
+                () = &mut shutdown => return,
+            }
+        }
+    }
+
+    fn context(&self) -> MapContext {
+        MapContext::new(Utc::now())
+            .with_constants(self.constants.clone())
+            .with_lookup(Arc::new(StoreLookup(Arc::clone(&self.state))))
+    }
+
+    async fn run_inner(&self, report: &mut RunReport) -> Result<(), RunErrorCause> {
+        let checkpoint = self.state.checkpoint(&self.name)?;
+        report.checkpoint = checkpoint.as_ref().map(|c| c.0.clone());
+        let ctx = self.context();
+        let gauge = Gauge::default();
+
+        // Units wait in `queue` until a write slot is free; the next page is
+        // read only when the queue is empty, so at most one page plus
+        // `concurrency` batches are in flight.
+        let mut queue: VecDeque<Unit<K::Item>> = VecDeque::new();
+        let mut writing = FuturesOrdered::new();
+        let mut next_cursor: Option<Option<Cursor>> = Some(None);
+        let mut reading: PageRead<'_, S::Item> = Box::pin(std::future::pending());
+        let mut read_active = false;
+        loop {
+            while writing.len() < self.concurrency {
+                match queue.pop_front() {
+                    Some(unit) => writing.push_back(self.execute(unit)),
+                    None => break,
+                }
+            }
+            if queue.is_empty() && !read_active {
+                if let Some(cursor) = next_cursor.take() {
+                    reading = Box::pin(self.read_page(checkpoint.as_ref(), cursor));
+                    read_active = true;
+                }
+            }
+            if writing.is_empty() && !read_active {
+                return Ok(());
+            }
+            tokio::select! {
+                Some(settled) = writing.next(), if !writing.is_empty() => {
+                    self.settle(settled?, report, &gauge).await?;
+                    report.peak_in_flight = gauge.peak.load(Ordering::SeqCst);
+                }
+                page = &mut reading, if read_active => {
+                    read_active = false;
+                    let page = page.map_err(RunErrorCause::Read)?;
+                    next_cursor = page.next.clone().map(Some);
+                    gauge.add_read(page.records.len() as u64);
+                    report.peak_in_flight = gauge.peak.load(Ordering::SeqCst);
+                    queue.extend(self.plan(page, &ctx));
+                }
+            }
+        }
+    }
+
+    async fn read_page(
+        &self,
+        since: Option<&Checkpoint>,
+        cursor: Option<Cursor>,
+    ) -> Result<Page<S::Item>, Error> {
+        self.hooks.before_read(cursor.as_ref()).await;
+        let page = self.source.read(since, cursor).await?;
+        self.hooks.after_read(&page).await;
+        Ok(page)
+    }
+
+    /// Runs units with at most `concurrency` at once, results in order.
+    async fn execute_all(
+        &self,
+        units: Vec<Unit<K::Item>>,
+    ) -> Result<Vec<Settlement>, RunErrorCause> {
+        let mut units = units.into_iter();
+        let mut running = FuturesOrdered::new();
+        let mut done = Vec::new();
+        loop {
+            while running.len() < self.concurrency {
+                match units.next() {
+                    Some(unit) => running.push_back(self.execute(unit)),
+                    None => break,
+                }
+            }
+            match running.next().await {
+                Some(settled) => done.push(settled?),
+                None => return Ok(done),
+            }
+        }
+    }
+
+    /// Maps a page into units: settled records, batches, and the page end.
+    fn plan(&self, page: Page<S::Item>, ctx: &MapContext) -> Vec<Unit<K::Item>> {
+        let mut settled = Settlement {
+            read: page.records.len() as u64,
+            ..Settlement::default()
+        };
+        let mut pending = Vec::new();
+        for record in &page.records {
+            let source = match serde_json::to_value(&record.data) {
+                Ok(v) => v,
+                Err(e) => {
+                    self.map_failed(
+                        &mut settled,
+                        record.key.clone(),
+                        record.op,
+                        Value::Null,
+                        format!("the source record cannot be serialised: {e}"),
+                        None,
+                    );
+                    continue;
+                }
+            };
+            match self.mapper.map(record, ctx) {
+                Ok(Some(mut mapped)) => {
+                    self.hooks.after_map(record, &mut mapped);
+                    settled.mapped += 1;
+                    pending.push(Pending {
+                        record: SinkRecord {
+                            key: record.key.clone(),
+                            op: record.op,
+                            data: mapped,
+                        },
+                        source,
+                        attempts: 0,
+                    });
+                }
+                Ok(None) => {
+                    settled.skipped += 1;
+                    settled.entries.push(self.entry(
+                        &record.key,
+                        EntryStatus::Skipped,
+                        None,
+                        source,
+                    ));
+                }
+                Err(e) => {
+                    let code = None;
+                    self.map_failed(
+                        &mut settled,
+                        record.key.clone(),
+                        record.op,
+                        source,
+                        e.to_string(),
+                        code,
+                    );
+                }
+            }
+        }
+        let mut units = vec![Unit::Settled(settled)];
+        let mut pending = pending.into_iter().peekable();
+        while pending.peek().is_some() {
+            units.push(Unit::Batch(
+                pending.by_ref().take(self.batch_size).collect(),
+            ));
+        }
+        units.push(Unit::PageEnd {
+            checkpoint: page.checkpoint,
+        });
+        units
+    }
+
+    fn map_failed(
+        &self,
+        settled: &mut Settlement,
+        key: String,
+        op: Op,
+        source: Value,
+        error: String,
+        code: Option<String>,
+    ) {
+        settled.failed += 1;
+        settled
+            .entries
+            .push(self.entry(&key, EntryStatus::Failed, None, source.clone()));
+        settled.dead.push(DeadLetter {
+            pipeline: self.name.clone(),
+            key,
+            op,
+            source,
+            payload: None,
+            stage: "map".into(),
+            code,
+            error,
+            attempts: 1,
+            failed_at: Utc::now(),
+        });
+    }
+
+    fn entry(
+        &self,
+        key: &str,
+        status: EntryStatus,
+        target_id: Option<String>,
+        data: Value,
+    ) -> CollectionEntry {
+        CollectionEntry {
+            collection: self.name.clone(),
+            key: key.to_owned(),
+            status,
+            target_id,
+            data,
+            updated_at: Utc::now(),
+        }
+    }
+
+    /// Runs one unit: writes a batch with record-level retries.
+    async fn execute(&self, unit: Unit<K::Item>) -> Result<Settlement, RunErrorCause> {
+        match unit {
+            Unit::Settled(settlement) => Ok(settlement),
+            Unit::PageEnd { checkpoint } => Ok(Settlement {
+                checkpoint,
+                page_end: true,
+                ..Settlement::default()
+            }),
+            Unit::Batch(batch) => self.write_batch(batch).await,
+        }
+    }
+
+    async fn write_batch(
+        &self,
+        mut pending: Vec<Pending<K::Item>>,
+    ) -> Result<Settlement, RunErrorCause> {
+        let mut settled = Settlement::default();
+        let mut backoff = self.retry.backoff();
+        loop {
+            let records: Vec<SinkRecord<K::Item>> =
+                pending.iter().map(|p| p.record.clone()).collect();
+            for p in &mut pending {
+                p.attempts += 1;
+            }
+            self.hooks.before_write(&records).await;
+            let result = self.sink.write(&records).await;
+            let last_attempt = pending
+                .first()
+                .is_some_and(|p| p.attempts >= self.retry.max_attempts);
+            let outcomes = match result {
+                Ok(outcomes) if outcomes.len() == records.len() => outcomes,
+                Ok(outcomes) => {
+                    let e = Error::new(
+                        "pipeline",
+                        &self.name,
+                        ErrorKind::Decode,
+                        format!(
+                            "the sink returned {} outcomes for {} records",
+                            outcomes.len(),
+                            records.len()
+                        ),
+                    );
+                    vec![WriteOutcome::Failed(RecordError::permanent(e.to_string())); records.len()]
+                }
+                Err(e) if e.kind() == ErrorKind::Auth || (e.is_retryable() && last_attempt) => {
+                    return Err(RunErrorCause::Write(e));
+                }
+                Err(e) => vec![WriteOutcome::Failed(RecordError::from(&e)); records.len()],
+            };
+            self.hooks.after_write(&records, &outcomes).await;
+
+            let mut retry = Vec::new();
+            for (p, outcome) in pending.into_iter().zip(outcomes) {
+                match outcome {
+                    WriteOutcome::Written { target_id } => {
+                        settled.written += 1;
+                        settled
+                            .successes
+                            .push((p.record.key.clone(), target_id.clone()));
+                        settled.entries.push(self.entry(
+                            &p.record.key,
+                            EntryStatus::Written,
+                            target_id,
+                            p.source,
+                        ));
+                    }
+                    WriteOutcome::Skipped { .. } => {
+                        settled.skipped += 1;
+                        settled.entries.push(self.entry(
+                            &p.record.key,
+                            EntryStatus::Skipped,
+                            None,
+                            p.source,
+                        ));
+                    }
+                    WriteOutcome::Failed(error) => {
+                        settled.failed += 1;
+                        if error.retryable && p.attempts < self.retry.max_attempts {
+                            retry.push(p);
+                        } else {
+                            settled.entries.push(self.entry(
+                                &p.record.key,
+                                EntryStatus::Failed,
+                                None,
+                                p.source.clone(),
+                            ));
+                            settled.dead.push(DeadLetter {
+                                pipeline: self.name.clone(),
+                                key: p.record.key.clone(),
+                                op: p.record.op,
+                                payload: serde_json::to_value(&p.record.data).ok(),
+                                source: p.source,
+                                stage: "write".into(),
+                                code: error.code,
+                                error: error.message,
+                                attempts: p.attempts,
+                                failed_at: Utc::now(),
+                            });
+                        }
+                    }
+                }
+            }
+            if retry.is_empty() {
+                return Ok(settled);
+            }
+            settled.retried += retry.len() as u64;
+            tokio::time::sleep(backoff.next().unwrap_or(self.retry.max_backoff)).await;
+            pending = retry;
+        }
+    }
+
+    /// Applies a settled unit to the state store and the report, in source order.
+    async fn settle(
+        &self,
+        s: Settlement,
+        report: &mut RunReport,
+        gauge: &Gauge,
+    ) -> Result<(), RunErrorCause> {
+        if s.page_end {
+            report.pages += 1;
+            if let Some(checkpoint) = s.checkpoint {
+                self.state.set_checkpoint(&self.name, &checkpoint)?;
+                report.checkpoint = Some(checkpoint.0);
+            }
+            return Ok(());
+        }
+        if !s.entries.is_empty() {
+            self.state.put_entries(&s.entries)?;
+        }
+        if !s.successes.is_empty() {
+            let keys: Vec<String> = s.successes.iter().map(|(k, _)| k.clone()).collect();
+            self.state.remove_dead_letters(&self.name, &keys)?;
+        }
+        if !s.dead.is_empty() {
+            self.state.put_dead_letters(&s.dead)?;
+        }
+        for (key, target) in &s.successes {
+            self.hooks.on_success(key, target.as_deref()).await;
+        }
+        for letter in &s.dead {
+            report.sample_error(&letter.key, &letter.stage, &letter.error);
+            tracing::debug!(pipeline = %self.name, key = %letter.key, stage = %letter.stage, error = %letter.error, "dead-lettered");
+            self.hooks.on_failure(letter).await;
+        }
+        report.read += s.read;
+        report.mapped += s.mapped;
+        report.skipped += s.skipped;
+        report.written += s.written;
+        report.failed += s.failed;
+        report.retried += s.retried;
+        report.dead_lettered += s.dead.len() as u64;
+        gauge.add_settled(s.written + s.skipped + s.dead.len() as u64);
+        Ok(())
+    }
+}
+
+impl<S: Source, K: Sink> Pipeline<S, K>
+where
+    S::Item: DeserializeOwned,
+    K::Item: Clone,
+{
+    /// Maps and writes the dead letters again (after the data or the
+    /// mapping was fixed). Records written now leave the dead letters;
+    /// those failing again stay with their attempt count raised. The
+    /// checkpoint is not touched.
+    pub async fn replay_dead_letters(&self) -> Result<RunReport, RunError> {
+        let started = tokio::time::Instant::now();
+        let mut report = RunReport::new(&self.name, Utc::now());
+        let result = self.replay_inner(&mut report).await;
+        report.duration_ms = started.elapsed().as_millis() as u64;
+        result.map(|()| report.clone()).map_err(|cause| RunError {
+            cause,
+            report: Box::new(report),
+        })
+    }
+
+    async fn replay_inner(&self, report: &mut RunReport) -> Result<(), RunErrorCause> {
+        let letters = self.state.dead_letters(&self.name)?;
+        let earlier: HashMap<String, u32> = letters
+            .iter()
+            .map(|l| (l.key.clone(), l.attempts))
+            .collect();
+        let ctx = self.context();
+        let gauge = Gauge::default();
+        for chunk in letters.chunks(self.batch_size.max(1) * self.concurrency) {
+            let mut records = Vec::with_capacity(chunk.len());
+            let mut unreadable = Settlement::default();
+            for letter in chunk {
+                match serde_json::from_value::<S::Item>(letter.source.clone()) {
+                    Ok(data) => records.push(SourceRecord {
+                        key: letter.key.clone(),
+                        op: letter.op,
+                        data,
+                    }),
+                    Err(e) => {
+                        unreadable.read += 1;
+                        self.map_failed(
+                            &mut unreadable,
+                            letter.key.clone(),
+                            letter.op,
+                            letter.source.clone(),
+                            format!("the stored source record no longer decodes: {e}"),
+                            None,
+                        );
+                    }
+                }
+            }
+            gauge.add_read(chunk.len() as u64);
+            let page = Page::last(records, None);
+            let units = self.plan(page, &ctx);
+            let settlements = self.execute_all(units).await?;
+            for mut s in std::iter::once(unreadable).chain(settlements) {
+                for letter in &mut s.dead {
+                    letter.attempts += earlier.get(&letter.key).copied().unwrap_or(0);
+                }
+                if !s.page_end {
+                    self.settle(s, report, &gauge).await?;
+                }
+            }
+        }
+        report.peak_in_flight = gauge.peak.load(Ordering::SeqCst);
+        Ok(())
+    }
+}

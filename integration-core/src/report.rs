@@ -1,0 +1,145 @@
+//! What a pipeline run did.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// At most this many errors are kept in a report.
+pub const MAX_ERROR_SAMPLES: usize = 10;
+
+/// One failed record, as shown in a report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorSample {
+    /// The source record's key.
+    pub key: String,
+    /// `"map"` or `"write"`.
+    pub stage: String,
+    /// The error.
+    pub message: String,
+}
+
+/// Counts, timing and the first errors of one pipeline run.
+///
+/// Every record read ends up written, skipped or dead-lettered:
+/// [`RunReport::unaccounted`] is zero after a completed run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunReport {
+    /// The pipeline's name.
+    pub pipeline: String,
+    /// When the run started.
+    pub started_at: DateTime<Utc>,
+    /// How long it took, in milliseconds.
+    pub duration_ms: u64,
+    /// Pages read.
+    pub pages: u64,
+    /// Records read from the source.
+    pub read: u64,
+    /// Records the mapping turned into target records.
+    pub mapped: u64,
+    /// Records the mapping or the sink skipped.
+    pub skipped: u64,
+    /// Records written to the sink.
+    pub written: u64,
+    /// Failed attempts to map or write a record (retried ones included).
+    pub failed: u64,
+    /// Records sent again after a retryable failure.
+    pub retried: u64,
+    /// Records sent to the dead letters.
+    pub dead_lettered: u64,
+    /// Most records read but not yet settled at any moment.
+    pub peak_in_flight: u64,
+    /// The checkpoint stored at the end of the run, if any.
+    pub checkpoint: Option<serde_json::Value>,
+    /// The first errors (at most [`MAX_ERROR_SAMPLES`]).
+    pub first_errors: Vec<ErrorSample>,
+}
+
+impl RunReport {
+    pub(crate) fn new(pipeline: &str, started_at: DateTime<Utc>) -> Self {
+        Self {
+            pipeline: pipeline.to_owned(),
+            started_at,
+            duration_ms: 0,
+            pages: 0,
+            read: 0,
+            mapped: 0,
+            skipped: 0,
+            written: 0,
+            failed: 0,
+            retried: 0,
+            dead_lettered: 0,
+            peak_in_flight: 0,
+            checkpoint: None,
+            first_errors: Vec::new(),
+        }
+    }
+
+    pub(crate) fn sample_error(&mut self, key: &str, stage: &str, message: &str) {
+        if self.first_errors.len() < MAX_ERROR_SAMPLES {
+            self.first_errors.push(ErrorSample {
+                key: key.to_owned(),
+                stage: stage.to_owned(),
+                message: message.to_owned(),
+            });
+        }
+    }
+
+    /// Records per second over the whole run.
+    pub fn throughput(&self) -> f64 {
+        if self.duration_ms == 0 {
+            return self.read as f64;
+        }
+        self.read as f64 * 1000.0 / self.duration_ms as f64
+    }
+
+    /// Records read but neither written, skipped nor dead-lettered: zero
+    /// unless the run stopped early.
+    pub fn unaccounted(&self) -> u64 {
+        self.read
+            .saturating_sub(self.written + self.skipped + self.dead_lettered)
+    }
+}
+
+impl fmt::Display for RunReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "pipeline {}  started {}",
+            self.pipeline,
+            self.started_at.to_rfc3339()
+        )?;
+        let rows: [(&str, String); 12] = [
+            (
+                "duration",
+                format!("{:.3} s", self.duration_ms as f64 / 1000.0),
+            ),
+            ("throughput", format!("{:.1} records/s", self.throughput())),
+            ("pages", self.pages.to_string()),
+            ("read", self.read.to_string()),
+            ("mapped", self.mapped.to_string()),
+            ("skipped", self.skipped.to_string()),
+            ("written", self.written.to_string()),
+            ("failed attempts", self.failed.to_string()),
+            ("retried", self.retried.to_string()),
+            ("dead-lettered", self.dead_lettered.to_string()),
+            ("peak in flight", self.peak_in_flight.to_string()),
+            (
+                "checkpoint",
+                self.checkpoint
+                    .as_ref()
+                    .map_or_else(|| "-".to_owned(), |c| c.to_string()),
+            ),
+        ];
+        for (name, value) in rows {
+            writeln!(f, "  {name:<16} {value:>20}")?;
+        }
+        if !self.first_errors.is_empty() {
+            writeln!(f, "  first errors:")?;
+            for e in &self.first_errors {
+                writeln!(f, "    [{}] {}: {}", e.stage, e.key, e.message)?;
+            }
+        }
+        Ok(())
+    }
+}

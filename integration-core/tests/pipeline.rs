@@ -1,0 +1,610 @@
+//! Pipeline semantics: nothing lost, dead letters and replay, partial batch
+//! retries, crash safety, back-pressure, lookups across pipelines.
+
+#![allow(clippy::unwrap_used)] // Tests unwrap: a panic is a failed test.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use integration_core::mapping::{LookupFilter, MapContext, MapError};
+use integration_core::memory::{FnSink, MemorySink, VecSource};
+use integration_core::pipeline::{Hooks, RunErrorCause};
+use integration_core::{
+    Error, ErrorKind, MemoryStore, Pipeline, RecordError, RetryPolicy, SinkRecord, SourceRecord,
+    SqliteStore, StateStore, WriteOutcome,
+};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Customer {
+    id: u64,
+    name: String,
+    cid: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Target {
+    number: String,
+    name: String,
+}
+
+fn customers(n: u64) -> Vec<SourceRecord<Customer>> {
+    (0..n)
+        .map(|id| {
+            SourceRecord::upsert(
+                id.to_string(),
+                Customer {
+                    id,
+                    name: format!("客户{id}"),
+                    cid: format!("cid-{id}"),
+                },
+            )
+        })
+        .collect()
+}
+
+fn to_target(record: &SourceRecord<Customer>, _: &MapContext) -> Result<Option<Target>, MapError> {
+    Ok(Some(Target {
+        number: format!("C{:05}", record.data.id),
+        name: record.data.name.clone(),
+    }))
+}
+
+fn quick_retry() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 3,
+        initial_backoff: Duration::from_millis(1),
+        max_backoff: Duration::from_millis(2),
+        jitter: false,
+        max_retry_after: Duration::from_secs(1),
+    }
+}
+
+fn pipeline(
+    name: &str,
+    source: VecSource<Customer>,
+    sink: MemorySink<Target>,
+    state: Arc<dyn StateStore>,
+) -> Pipeline<VecSource<Customer>, MemorySink<Target>> {
+    Pipeline::builder(name)
+        .source(source)
+        .mapper(to_target)
+        .sink(sink)
+        .state(state)
+        .batch_size(20)
+        .concurrency(3)
+        .retry(quick_retry())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn writes_everything_once_and_a_second_run_reads_nothing_new() {
+    let sink = MemorySink::new(50);
+    let state: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
+    let source = VecSource::new(customers(250), 30);
+    let p = pipeline("customers", source.clone(), sink.clone(), state.clone());
+
+    let report = p.run().await.unwrap();
+    assert_eq!(
+        (
+            report.read,
+            report.mapped,
+            report.written,
+            report.dead_lettered
+        ),
+        (250, 250, 250, 0)
+    );
+    assert_eq!((report.pages, report.unaccounted()), (9, 0));
+    assert_eq!(sink.stored().len(), 250);
+    assert!(
+        sink.writes()
+            .iter()
+            .filter(|(k, _)| !k.starts_with("attempt:"))
+            .all(|(_, n)| *n == 1)
+    );
+    assert!(sink.batches().iter().all(|b| *b <= 20));
+    assert_eq!(state.count_entries("customers").unwrap(), 250);
+    let entry = state.entry("customers", "7").unwrap().unwrap();
+    assert_eq!(
+        (entry.target_id.as_deref(), entry.data["name"].as_str()),
+        (Some("T7"), Some("客户7"))
+    );
+
+    let again = p.run().await.unwrap();
+    assert_eq!((again.read, again.written), (0, 0));
+    source.push(customers(251).pop().unwrap());
+    let third = p.run().await.unwrap();
+    assert_eq!((third.read, third.written), (1, 1));
+
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["written"], 250);
+    let table = report.to_string();
+    assert!(
+        table.contains("written") && table.contains("250"),
+        "{table}"
+    );
+}
+
+#[tokio::test]
+async fn permanent_failures_go_to_dead_letters_and_replay_clears_them() {
+    let fixed = Arc::new(AtomicBool::new(false));
+    let broken = ["13", "101", "222"];
+    let rule_fixed = fixed.clone();
+    let sink = MemorySink::new(50).failing_when(move |r: &SinkRecord<Target>, _| {
+        (!rule_fixed.load(Ordering::SeqCst) && broken.contains(&r.key.as_str())).then(|| {
+            RecordError::permanent(format!("客户名称 {} 不合法", r.data.name)).with_code("9")
+        })
+    });
+    let state: Arc<dyn StateStore> = Arc::new(SqliteStore::in_memory().unwrap());
+    let p = pipeline(
+        "dl",
+        VecSource::new(customers(250), 50),
+        sink.clone(),
+        state.clone(),
+    );
+
+    let report = p.run().await.unwrap();
+    assert_eq!(
+        (report.written, report.dead_lettered, report.unaccounted()),
+        (247, 3, 0)
+    );
+    let letters = state.dead_letters("dl").unwrap();
+    let mut keys: Vec<_> = letters.iter().map(|l| l.key.as_str()).collect();
+    keys.sort();
+    assert_eq!(keys, ["101", "13", "222"]);
+    let letter = letters.iter().find(|l| l.key == "13").unwrap();
+    assert_eq!(
+        (
+            letter.stage.as_str(),
+            letter.code.as_deref(),
+            letter.attempts
+        ),
+        ("write", Some("9"), 1)
+    );
+    assert!(letter.error.contains("客户名称 客户13 不合法"));
+    assert_eq!(letter.payload.as_ref().unwrap()["number"], "C00013");
+    assert_eq!(letter.source["cid"], "cid-13");
+    assert_eq!(report.first_errors.len(), 3);
+    assert_eq!(
+        report.checkpoint,
+        Some(serde_json::json!(250)),
+        "dead letters do not hold the checkpoint back"
+    );
+
+    // Replay before the fix: still failing, attempts counted.
+    let replay = p.replay_dead_letters().await.unwrap();
+    assert_eq!((replay.written, replay.dead_lettered), (0, 3));
+    assert!(
+        state
+            .dead_letters("dl")
+            .unwrap()
+            .iter()
+            .all(|l| l.attempts == 2)
+    );
+
+    fixed.store(true, Ordering::SeqCst);
+    let replay = p.replay_dead_letters().await.unwrap();
+    assert_eq!(
+        (replay.read, replay.written, replay.dead_lettered),
+        (3, 3, 0)
+    );
+    assert!(state.dead_letters("dl").unwrap().is_empty());
+    assert_eq!(sink.stored().len(), 250);
+}
+
+#[tokio::test]
+async fn retryable_record_failures_are_retried_alone() {
+    let sink = MemorySink::new(10).failing_when(|r: &SinkRecord<Target>, attempt| {
+        (r.key == "4" && attempt == 1).then(|| RecordError::retryable("单据被锁定"))
+    });
+    let p = pipeline(
+        "partial",
+        VecSource::new(customers(10), 10),
+        sink.clone(),
+        Arc::new(MemoryStore::new()),
+    );
+    let report = p.run().await.unwrap();
+    assert_eq!(
+        (
+            report.written,
+            report.failed,
+            report.retried,
+            report.dead_lettered
+        ),
+        (10, 1, 1, 0)
+    );
+    assert_eq!(
+        sink.batches(),
+        vec![10, 1],
+        "only the failed record is sent again"
+    );
+    assert!(
+        sink.writes()
+            .iter()
+            .filter(|(k, _)| !k.starts_with("attempt:"))
+            .all(|(_, n)| *n == 1)
+    );
+}
+
+#[tokio::test]
+async fn a_record_that_keeps_failing_retryably_is_dead_lettered_after_the_last_attempt() {
+    let sink = MemorySink::new(10).failing_when(|r: &SinkRecord<Target>, _| {
+        (r.key == "2").then(|| RecordError::retryable("busy"))
+    });
+    let state: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
+    let p = pipeline(
+        "stubborn",
+        VecSource::new(customers(5), 10),
+        sink,
+        state.clone(),
+    );
+    let report = p.run().await.unwrap();
+    assert_eq!(
+        (report.written, report.dead_lettered, report.retried),
+        (4, 1, 2)
+    );
+    assert_eq!(state.dead_letters("stubborn").unwrap()[0].attempts, 3);
+}
+
+#[tokio::test]
+async fn an_auth_failure_stops_the_run_without_moving_the_checkpoint() {
+    let sink = FnSink::new(10, |_batch: Vec<SinkRecord<Target>>| async {
+        Err::<Vec<WriteOutcome>, _>(Error::new(
+            "erp",
+            "save",
+            ErrorKind::Auth,
+            "wrong app secret",
+        ))
+    });
+    let state: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
+    let p = Pipeline::builder("auth")
+        .source(VecSource::new(customers(5), 10))
+        .mapper(to_target)
+        .sink(sink)
+        .state(state.clone())
+        .build()
+        .unwrap();
+    let e = p.run().await.unwrap_err();
+    assert!(
+        matches!(e.cause, RunErrorCause::Write(ref inner) if inner.kind() == ErrorKind::Auth),
+        "{e}"
+    );
+    assert_eq!(state.checkpoint("auth").unwrap(), None);
+    assert!(
+        state.dead_letters("auth").unwrap().is_empty(),
+        "an auth failure is not the records' fault"
+    );
+}
+
+/// A sink that upserts into `target` like a real system, and blows up (by
+/// panicking or by signalling the runner to drop the run) after `crash_after`
+/// successful batch writes.
+fn crashing_sink(
+    target: MemorySink<Target>,
+    crash_after: u64,
+    panic: bool,
+    crashed: Arc<tokio::sync::Notify>,
+) -> impl integration_core::Sink<Item = Target> {
+    let writes = Arc::new(AtomicU64::new(0));
+    FnSink::new(7, move |batch: Vec<SinkRecord<Target>>| {
+        let target = target.clone();
+        let writes = writes.clone();
+        let crashed = crashed.clone();
+        async move {
+            use integration_core::Sink;
+            let n = writes.fetch_add(1, Ordering::SeqCst);
+            if n == crash_after {
+                if panic {
+                    panic!("injected crash in the sink");
+                }
+                crashed.notify_one();
+                std::future::pending::<()>().await;
+            }
+            target.write(&batch).await
+        }
+    })
+}
+
+#[tokio::test]
+async fn crash_at_any_point_then_rerun_loses_nothing() {
+    let source_records = customers(120);
+    let expected: BTreeMap<String, Target> = source_records
+        .iter()
+        .map(|r| {
+            (
+                r.key.clone(),
+                to_target(r, &MapContext::default()).unwrap().unwrap(),
+            )
+        })
+        .collect();
+    let dir = std::env::temp_dir().join(format!("ic-crash-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+
+    for (i, crash_after) in [0u64, 1, 2, 3, 5, 8, 11, 13, 16].into_iter().enumerate() {
+        for panic in [true, false] {
+            let path = dir.join(format!("state-{i}-{panic}.sqlite"));
+            let _ = std::fs::remove_file(&path);
+            let target = MemorySink::new(7);
+            let source = VecSource::new(source_records.clone(), 9);
+            let crashed = Arc::new(tokio::sync::Notify::new());
+
+            // The run that dies.
+            let state: Arc<dyn StateStore> = Arc::new(SqliteStore::open(&path).unwrap());
+            let p = Pipeline::builder("crashy")
+                .source(source.clone())
+                .mapper(to_target)
+                .sink(crashing_sink(
+                    target.clone(),
+                    crash_after,
+                    panic,
+                    crashed.clone(),
+                ))
+                .state(state)
+                .batch_size(7)
+                .concurrency(3)
+                .build()
+                .unwrap();
+            if panic {
+                let joined = tokio::spawn(async move { p.run().await }).await;
+                assert!(joined.unwrap_err().is_panic());
+            } else {
+                let stopped = p.run_until(crashed.notified()).await;
+                assert!(stopped.is_none(), "the run was dropped mid-stream");
+            }
+
+            // The checkpoint never passed a record that is not in the target.
+            let state: Arc<dyn StateStore> = Arc::new(SqliteStore::open(&path).unwrap());
+            let checkpoint = state
+                .checkpoint("crashy")
+                .unwrap()
+                .map_or(0, |c| c.0.as_u64().unwrap());
+            let stored = target.stored();
+            for r in &source_records[..checkpoint as usize] {
+                assert!(
+                    stored.contains_key(&r.key),
+                    "crash {crash_after}/{panic}: checkpoint {checkpoint} passed {}",
+                    r.key
+                );
+            }
+
+            // The rerun completes the job.
+            let p = Pipeline::builder("crashy")
+                .source(source)
+                .mapper(to_target)
+                .sink(target.clone())
+                .state(state.clone())
+                .batch_size(7)
+                .build()
+                .unwrap();
+            let report = p.run().await.unwrap();
+            assert_eq!(report.unaccounted(), 0);
+            assert_eq!(
+                target.stored(),
+                expected,
+                "crash after {crash_after} batches (panic: {panic})"
+            );
+            assert_eq!(
+                state.checkpoint("crashy").unwrap().unwrap().0,
+                serde_json::json!(120)
+            );
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_slow_sink_keeps_records_in_flight_bounded() {
+    const N: u64 = 1_000_000;
+    const PAGE: usize = 500;
+    const BATCH: usize = 100;
+    const CONCURRENCY: usize = 4;
+    let records: Vec<SourceRecord<u64>> = (0..N)
+        .map(|i| SourceRecord::upsert(i.to_string(), i))
+        .collect();
+    let written = Arc::new(AtomicU64::new(0));
+    let counter = written.clone();
+    let slow = FnSink::new(BATCH, move |batch: Vec<SinkRecord<u64>>| {
+        let counter = counter.clone();
+        async move {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            counter.fetch_add(batch.len() as u64, Ordering::SeqCst);
+            Ok(batch
+                .iter()
+                .map(|_| WriteOutcome::Written { target_id: None })
+                .collect())
+        }
+    });
+    let p = Pipeline::builder("million")
+        .source(VecSource::new(records, PAGE))
+        .mapper(|r: &SourceRecord<u64>, _: &MapContext| Ok(Some(r.data)))
+        .sink(slow)
+        .state(Arc::new(NullStore))
+        .concurrency(CONCURRENCY)
+        .build()
+        .unwrap();
+    let report = p.run().await.unwrap();
+    assert_eq!((report.read, report.written), (N, N));
+    assert_eq!(written.load(Ordering::SeqCst), N);
+    let bound = (PAGE + BATCH * CONCURRENCY) as u64;
+    println!(
+        "peak in flight: {} records (bound {bound}) for {N} records",
+        report.peak_in_flight
+    );
+    assert!(
+        report.peak_in_flight <= bound,
+        "peak {} > bound {bound}",
+        report.peak_in_flight
+    );
+    assert!(
+        report.peak_in_flight >= PAGE as u64,
+        "the gauge measured something"
+    );
+}
+
+/// A store that keeps only checkpoints: collections of a million records
+/// are not what the back-pressure test measures.
+struct NullStore;
+impl StateStore for NullStore {
+    fn checkpoint(
+        &self,
+        _: &str,
+    ) -> Result<Option<integration_core::Checkpoint>, integration_core::state::StateError> {
+        Ok(None)
+    }
+    fn set_checkpoint(
+        &self,
+        _: &str,
+        _: &integration_core::Checkpoint,
+    ) -> Result<(), integration_core::state::StateError> {
+        Ok(())
+    }
+    fn put_entries(
+        &self,
+        _: &[integration_core::mapping::CollectionEntry],
+    ) -> Result<(), integration_core::state::StateError> {
+        Ok(())
+    }
+    fn entry(
+        &self,
+        _: &str,
+        _: &str,
+    ) -> Result<
+        Option<integration_core::mapping::CollectionEntry>,
+        integration_core::state::StateError,
+    > {
+        Ok(None)
+    }
+    fn find_by_field(
+        &self,
+        _: &str,
+        _: &str,
+        _: &serde_json::Value,
+    ) -> Result<
+        Option<integration_core::mapping::CollectionEntry>,
+        integration_core::state::StateError,
+    > {
+        Ok(None)
+    }
+    fn count_entries(&self, _: &str) -> Result<u64, integration_core::state::StateError> {
+        Ok(0)
+    }
+    fn put_dead_letters(
+        &self,
+        _: &[integration_core::DeadLetter],
+    ) -> Result<(), integration_core::state::StateError> {
+        Ok(())
+    }
+    fn dead_letters(
+        &self,
+        _: &str,
+    ) -> Result<Vec<integration_core::DeadLetter>, integration_core::state::StateError> {
+        Ok(Vec::new())
+    }
+    fn remove_dead_letters(
+        &self,
+        _: &str,
+        _: &[String],
+    ) -> Result<(), integration_core::state::StateError> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_typed_mapping_looks_up_another_pipelines_collection() {
+    let state: Arc<dyn StateStore> = Arc::new(SqliteStore::in_memory().unwrap());
+    // Pipeline 1 records buyers (with their cid) in its collection.
+    let buyers = pipeline(
+        "buyers",
+        VecSource::new(customers(5), 5),
+        MemorySink::new(10),
+        state.clone(),
+    );
+    buyers.run().await.unwrap();
+
+    // Pipeline 2 finds the buyer's target number by cid.
+    let sink = MemorySink::new(10);
+    let orders = Pipeline::builder("orders")
+        .source(VecSource::new(
+            vec![SourceRecord::upsert(
+                "o-1",
+                serde_json::json!({"buyer_cid": "cid-3"}),
+            )],
+            5,
+        ))
+        .mapper(|r: &SourceRecord<serde_json::Value>, ctx: &MapContext| {
+            let cid = &r.data["buyer_cid"];
+            let buyer = ctx
+                .lookup(
+                    "buyers",
+                    LookupFilter::Field {
+                        field: "cid",
+                        value: cid,
+                    },
+                )?
+                .ok_or_else(|| {
+                    MapError::new(format!("no buyer with cid {cid}")).for_field("customer")
+                })?;
+            Ok(Some(
+                serde_json::json!({"customer": buyer.target_id, "name": buyer.data["name"]}),
+            ))
+        })
+        .sink(sink.clone())
+        .state(state)
+        .build()
+        .unwrap();
+    orders.run().await.unwrap();
+    assert_eq!(
+        sink.stored()["o-1"],
+        serde_json::json!({"customer": "T3", "name": "客户3"})
+    );
+}
+
+#[derive(Default)]
+struct Recorder(Mutex<Vec<String>>);
+
+#[async_trait::async_trait]
+impl Hooks<Customer, Target> for Arc<Recorder> {
+    async fn before_read(&self, _: Option<&integration_core::Cursor>) {
+        self.0.lock().unwrap().push("before_read".into());
+    }
+    fn after_map(&self, _: &SourceRecord<Customer>, mapped: &mut Target) {
+        mapped.name.push_str("（已同步）");
+    }
+    async fn on_success(&self, key: &str, _: Option<&str>) {
+        self.0.lock().unwrap().push(format!("ok {key}"));
+    }
+    async fn on_failure(&self, letter: &integration_core::DeadLetter) {
+        self.0.lock().unwrap().push(format!("dead {}", letter.key));
+    }
+}
+
+#[tokio::test]
+async fn hooks_see_every_stage_and_mapping_errors_are_dead_lettered() {
+    let recorder = Arc::new(Recorder::default());
+    let sink = MemorySink::new(10);
+    let state: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
+    let p = Pipeline::builder("hooked")
+        .source(VecSource::new(customers(3), 10))
+        .mapper(|r: &SourceRecord<Customer>, ctx: &MapContext| {
+            if r.key == "1" {
+                return Err(MapError::new("name is empty").for_field("FName"));
+            }
+            to_target(r, ctx)
+        })
+        .sink(sink.clone())
+        .state(state.clone())
+        .hooks(recorder.clone())
+        .build()
+        .unwrap();
+    let report = p.run().await.unwrap();
+    assert_eq!((report.written, report.dead_lettered), (2, 1));
+    let events = recorder.0.lock().unwrap().clone();
+    assert_eq!(events, ["before_read", "dead 1", "ok 0", "ok 2"]);
+    assert_eq!(sink.stored()["0"].name, "客户0（已同步）");
+    let letter = &state.dead_letters("hooked").unwrap()[0];
+    assert_eq!(letter.stage, "map");
+    assert!(letter.error.contains("FName"), "{}", letter.error);
+}
