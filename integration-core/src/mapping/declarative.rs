@@ -153,7 +153,9 @@ use std::sync::{Arc, OnceLock};
 use chrono::format::{Item, StrftimeItems};
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone, Utc};
 use minijinja::value::{Enumerator, Object, ObjectRepr, Rest};
-use minijinja::{AutoEscape, Environment, Error as JinjaError, ErrorKind, State, UndefinedBehavior};
+use minijinja::{
+    AutoEscape, Environment, Error as JinjaError, ErrorKind, State, UndefinedBehavior,
+};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::de::DeserializeOwned;
@@ -167,8 +169,9 @@ type JValue = minijinja::Value;
 
 /// The variable a sole-expression template assigns its value to.
 const CAPTURE: &str = "__declarative_value";
-/// The hidden variable through which functions reach the [`MapContext`].
-const ROOT: &str = "__declarative_root";
+/// The variable through which functions reach the [`MapContext`]; not an
+/// identifier, so templates cannot name it.
+const ROOT: &str = "$mapping_context";
 /// Largest absolute unix timestamp read as seconds; larger ones are milliseconds.
 const SECONDS_LIMIT: i64 = 100_000_000_000;
 
@@ -268,7 +271,12 @@ impl DeclarativeMapping {
     }
 
     /// Maps one source record whose key is available to templates as `_key`.
-    pub fn map_value_with_key(&self, key: Option<&str>, source: &Value, ctx: &MapContext) -> Result<Value, MapError> {
+    pub fn map_value_with_key(
+        &self,
+        key: Option<&str>,
+        source: &Value,
+        ctx: &MapContext,
+    ) -> Result<Value, MapError> {
         let root = Arc::new(Root {
             source: JValue::from_serialize(source),
             key: key.map(str::to_owned),
@@ -299,7 +307,9 @@ impl DeclarativeMapping {
                             .into_iter()
                             .filter(|v| {
                                 let first = v.split('.').next().unwrap_or(v);
-                                first != CAPTURE && first != ROOT && env.globals().all(|(g, _)| g != first)
+                                first != CAPTURE
+                                    && first != ROOT
+                                    && env.globals().all(|(g, _)| g != first)
                             })
                             .collect();
                         vars.sort();
@@ -345,8 +355,12 @@ where
     T: DeserializeOwned,
 {
     fn map(&self, record: &SourceRecord<S>, ctx: &MapContext) -> Result<Option<T>, MapError> {
-        let source = serde_json::to_value(&record.data)
-            .map_err(|e| MapError::new(format!("the source record `{}` cannot be serialized: {e}", record.key)))?;
+        let source = serde_json::to_value(&record.data).map_err(|e| {
+            MapError::new(format!(
+                "the source record `{}` cannot be serialized: {e}",
+                record.key
+            ))
+        })?;
         let target = self.map_value_with_key(Some(&record.key), &source, ctx)?;
         serde_json::from_value(target).map(Some).map_err(|e| {
             MapError::new(format!(
@@ -476,9 +490,15 @@ fn toml_datetimes_to_strings(value: Value) -> Value {
                     return Value::String(s.clone());
                 }
             }
-            Value::Object(map.into_iter().map(|(k, v)| (k, toml_datetimes_to_strings(v))).collect())
+            Value::Object(
+                map.into_iter()
+                    .map(|(k, v)| (k, toml_datetimes_to_strings(v)))
+                    .collect(),
+            )
         }
-        Value::Array(items) => Value::Array(items.into_iter().map(toml_datetimes_to_strings).collect()),
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(toml_datetimes_to_strings).collect())
+        }
         other => other,
     }
 }
@@ -490,23 +510,29 @@ fn new_environment() -> Environment<'static> {
     env.set_keep_trailing_newline(true);
 
     env.add_function("now", fn_now);
-    env.add_function("unix_seconds", |state: &State<'_, '_>, offset: Option<JValue>| {
-        let now = root(state)?.ctx.now();
-        let offset = offset_seconds("unix_seconds", offset)?;
-        now.timestamp()
-            .checked_add(offset)
-            .map(JValue::from)
-            .ok_or_else(|| invalid("unix_seconds: the offset is out of range"))
-    });
-    env.add_function("unix_millis", |state: &State<'_, '_>, offset: Option<JValue>| {
-        let now = root(state)?.ctx.now();
-        let offset = offset_seconds("unix_millis", offset)?;
-        offset
-            .checked_mul(1000)
-            .and_then(|ms| now.timestamp_millis().checked_add(ms))
-            .map(JValue::from)
-            .ok_or_else(|| invalid("unix_millis: the offset is out of range"))
-    });
+    env.add_function(
+        "unix_seconds",
+        |state: &State<'_, '_>, offset: Option<JValue>| {
+            let now = root(state)?.ctx.now();
+            let offset = offset_seconds("unix_seconds", offset)?;
+            now.timestamp()
+                .checked_add(offset)
+                .map(JValue::from)
+                .ok_or_else(|| invalid("unix_seconds: the offset is out of range"))
+        },
+    );
+    env.add_function(
+        "unix_millis",
+        |state: &State<'_, '_>, offset: Option<JValue>| {
+            let now = root(state)?.ctx.now();
+            let offset = offset_seconds("unix_millis", offset)?;
+            offset
+                .checked_mul(1000)
+                .and_then(|ms| now.timestamp_millis().checked_add(ms))
+                .map(JValue::from)
+                .ok_or_else(|| invalid("unix_millis: the offset is out of range"))
+        },
+    );
     env.add_function("format_date", fn_format_date);
     env.add_filter("format_date", fn_format_date);
 
@@ -557,7 +583,11 @@ impl Object for Root {
                     .clone(),
             ),
             ROOT => Some(JValue::from_dyn_object(self.clone())),
-            name => self.source.get_attr(name).ok().filter(|v| !v.is_undefined()),
+            name => self
+                .source
+                .get_attr(name)
+                .ok()
+                .filter(|v| !v.is_undefined()),
         }
     }
 
@@ -592,7 +622,11 @@ impl Eval<'_> {
                 }
                 Ok(Value::Object(out))
             }
-            Node::Array(items) => items.iter().map(|n| self.node(n)).collect::<Result<Vec<_>, _>>().map(Value::Array),
+            Node::Array(items) => items
+                .iter()
+                .map(|n| self.node(n))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Value::Array),
             Node::Template(c) => self.template(c),
         }
     }
@@ -603,10 +637,11 @@ impl Eval<'_> {
             template: Some(c.source.clone()),
             message,
         };
-        let template = self
-            .env
-            .get_template(&c.path)
-            .map_err(|e| fail(format!("internal error: the compiled template is missing: {e}")))?;
+        let template = self.env.get_template(&c.path).map_err(|e| {
+            fail(format!(
+                "internal error: the compiled template is missing: {e}"
+            ))
+        })?;
         let jinja_fail = |e: JinjaError| {
             let mut message = describe_error(&e);
             if e.kind() == ErrorKind::UndefinedError {
@@ -615,10 +650,16 @@ impl Eval<'_> {
             fail(message)
         };
         if !c.sole {
-            return template.render(self.root).map(Value::String).map_err(jinja_fail);
+            return template
+                .render(self.root)
+                .map(Value::String)
+                .map_err(jinja_fail);
         }
         let captured = template.render_captured(self.root).map_err(jinja_fail)?;
-        let value = captured.state().lookup(CAPTURE).unwrap_or(JValue::UNDEFINED);
+        let value = captured
+            .state()
+            .lookup(CAPTURE)
+            .unwrap_or(JValue::UNDEFINED);
         if value.is_undefined() {
             let hint = self.undefined_hint(c);
             let message = if hint.is_empty() {
@@ -645,12 +686,20 @@ impl Eval<'_> {
         let missing: Vec<&str> = missing
             .iter()
             .copied()
-            .filter(|m| !missing.iter().any(|o| o != m && m.starts_with(&format!("{o}."))))
+            .filter(|m| {
+                !missing
+                    .iter()
+                    .any(|o| o != m && m.starts_with(&format!("{o}.")))
+            })
             .collect();
         if missing.is_empty() {
             return String::new();
         }
-        let list = missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ");
+        let list = missing
+            .iter()
+            .map(|m| format!("`{m}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
         format!(
             " ({list} {} not in the record or constants; add `| default(...)` where a value may be absent)",
             if missing.len() == 1 { "is" } else { "are" }
@@ -659,7 +708,9 @@ impl Eval<'_> {
 
     fn has_variable(&self, path: &str) -> bool {
         let mut parts = path.split('.');
-        let Some(first) = parts.next() else { return true };
+        let Some(first) = parts.next() else {
+            return true;
+        };
         let mut current = match first {
             "_key" => return self.key.is_some(),
             "_source" => self.source,
@@ -691,7 +742,9 @@ impl Eval<'_> {
 
 fn field_name(template_name: &str) -> String {
     match template_name.rsplit_once('#') {
-        Some((path, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => path.to_owned(),
+        Some((path, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
+            path.to_owned()
+        }
         _ => template_name.to_owned(),
     }
 }
@@ -796,10 +849,17 @@ fn decimal_to_json(d: Decimal) -> Result<Value, String> {
 // ---------------------------------------------------------------------------
 // Time
 
-fn fn_now(state: &State<'_, '_>, format: Option<String>, offset: Option<String>) -> Result<JValue, JinjaError> {
+fn fn_now(
+    state: &State<'_, '_>,
+    format: Option<String>,
+    offset: Option<String>,
+) -> Result<JValue, JinjaError> {
     let now = root(state)?.ctx.now();
     let offset = parse_offset(offset.as_deref().unwrap_or("+00:00"))?;
-    format_datetime(now.with_timezone(&offset), format.as_deref().unwrap_or("rfc3339"))
+    format_datetime(
+        now.with_timezone(&offset),
+        format.as_deref().unwrap_or("rfc3339"),
+    )
 }
 
 fn fn_format_date(
@@ -814,14 +874,19 @@ fn fn_format_date(
         None => offset,
     };
     let instant = parse_datetime(&value, naive_offset)?;
-    format_datetime(instant.with_timezone(&offset), format.as_deref().unwrap_or("rfc3339"))
+    format_datetime(
+        instant.with_timezone(&offset),
+        format.as_deref().unwrap_or("rfc3339"),
+    )
 }
 
 fn offset_seconds(function: &str, offset: Option<JValue>) -> Result<i64, JinjaError> {
     let Some(offset) = offset else { return Ok(0) };
     let d = to_decimal(function, &offset)?;
     if !d.fract().is_zero() {
-        return Err(invalid(format!("{function}: the offset must be whole seconds, not {d}")));
+        return Err(invalid(format!(
+            "{function}: the offset must be whole seconds, not {d}"
+        )));
     }
     d.to_i64()
         .ok_or_else(|| invalid(format!("{function}: the offset {d} is out of range")))
@@ -860,7 +925,10 @@ fn parse_offset(text: &str) -> Result<FixedOffset, JinjaError> {
     FixedOffset::east_opt(sign * (hours * 3600 + minutes * 60)).ok_or_else(bad)
 }
 
-fn parse_datetime(value: &JValue, naive_offset: FixedOffset) -> Result<DateTime<FixedOffset>, JinjaError> {
+fn parse_datetime(
+    value: &JValue,
+    naive_offset: FixedOffset,
+) -> Result<DateTime<FixedOffset>, JinjaError> {
     if value.is_undefined() {
         return Err(JinjaError::new(
             ErrorKind::UndefinedError,
@@ -872,7 +940,8 @@ fn parse_datetime(value: &JValue, naive_offset: FixedOffset) -> Result<DateTime<
     }
     if value.is_number() || value.downcast_object_ref::<DecimalValue>().is_some() {
         let d = to_decimal("format_date", value)?;
-        return from_timestamp(d).ok_or_else(|| invalid(format!("format_date: the timestamp {d} is out of range")));
+        return from_timestamp(d)
+            .ok_or_else(|| invalid(format!("format_date: the timestamp {d} is out of range")));
     }
     Err(invalid(format!(
         "format_date: expected a date string or a unix timestamp, not {} `{value}`",
@@ -886,16 +955,25 @@ fn from_timestamp(d: Decimal) -> Option<DateTime<FixedOffset>> {
     } else {
         d
     };
-    let millis = millis.round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero).to_i64()?;
-    Utc.timestamp_millis_opt(millis).single().map(|t| t.fixed_offset())
+    let millis = millis
+        .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
+        .to_i64()?;
+    Utc.timestamp_millis_opt(millis)
+        .single()
+        .map(|t| t.fixed_offset())
 }
 
-fn parse_datetime_text(text: &str, naive_offset: FixedOffset) -> Result<DateTime<FixedOffset>, JinjaError> {
+fn parse_datetime_text(
+    text: &str,
+    naive_offset: FixedOffset,
+) -> Result<DateTime<FixedOffset>, JinjaError> {
     let t = text.trim();
     let digits = t.strip_prefix('-').unwrap_or(t);
     if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-        let d = Decimal::from_str(t).map_err(|_| invalid(format!("format_date: `{t}` is out of range")))?;
-        return from_timestamp(d).ok_or_else(|| invalid(format!("format_date: the timestamp {t} is out of range")));
+        let d = Decimal::from_str(t)
+            .map_err(|_| invalid(format!("format_date: `{t}` is out of range")))?;
+        return from_timestamp(d)
+            .ok_or_else(|| invalid(format!("format_date: the timestamp {t} is out of range")));
     }
     if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
         return Ok(dt);
@@ -937,7 +1015,9 @@ fn parse_datetime_text(text: &str, naive_offset: FixedOffset) -> Result<DateTime
 
 fn format_datetime(t: DateTime<FixedOffset>, format: &str) -> Result<JValue, JinjaError> {
     match format {
-        "rfc3339" | "RFC3339" | "rfc_3339" => Ok(JValue::from(t.to_rfc3339_opts(SecondsFormat::AutoSi, true))),
+        "rfc3339" | "RFC3339" | "rfc_3339" => {
+            Ok(JValue::from(t.to_rfc3339_opts(SecondsFormat::AutoSi, true)))
+        }
         "unix" | "unix_seconds" => Ok(JValue::from(t.timestamp())),
         "unix_ms" | "unix_millis" => Ok(JValue::from(t.timestamp_millis())),
         pattern => {
@@ -1019,7 +1099,10 @@ impl Object for DecimalValue {
         write!(f, "{}", self.0)
     }
 
-    fn custom_cmp(self: &Arc<Self>, other: &minijinja::value::DynObject) -> Option<std::cmp::Ordering> {
+    fn custom_cmp(
+        self: &Arc<Self>,
+        other: &minijinja::value::DynObject,
+    ) -> Option<std::cmp::Ordering> {
         other.downcast_ref::<Self>().map(|o| self.0.cmp(&o.0))
     }
 }
@@ -1046,7 +1129,9 @@ fn to_decimal(function: &str, value: &JValue) -> Result<Decimal, JinjaError> {
             if let Ok(u) = u64::try_from(value.clone()) {
                 return Ok(Decimal::from(u));
             }
-            return Err(invalid(format!("{function}: {value} is too large for a decimal")));
+            return Err(invalid(format!(
+                "{function}: {value} is too large for a decimal"
+            )));
         }
         let f = f64::try_from(value.clone()).map_err(|e| invalid(format!("{function}: {e}")))?;
         if !f.is_finite() {
@@ -1065,7 +1150,10 @@ fn to_decimal(function: &str, value: &JValue) -> Result<Decimal, JinjaError> {
         };
         return parsed.map_err(|_| invalid(format!("{function}: `{text}` is not a number")));
     }
-    Err(invalid(format!("{function}: expected a number, not {} `{value}`", value.kind())))
+    Err(invalid(format!(
+        "{function}: expected a number, not {} `{value}`",
+        value.kind()
+    )))
 }
 
 fn overflow(function: &str) -> JinjaError {
@@ -1119,15 +1207,23 @@ fn fn_dec_round(value: JValue, places: JValue) -> Result<JValue, JinjaError> {
     let dp = places
         .to_u32()
         .filter(|dp| places.fract().is_zero() && *dp <= 28)
-        .ok_or_else(|| invalid(format!("dec_round: the places must be a whole number from 0 to 28, not {places}")))?;
-    let mut d = to_decimal("dec_round", &value)?.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero);
+        .ok_or_else(|| {
+            invalid(format!(
+                "dec_round: the places must be a whole number from 0 to 28, not {places}"
+            ))
+        })?;
+    let mut d = to_decimal("dec_round", &value)?
+        .round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero);
     d.rescale(dp);
     Ok(dec_value(d))
 }
 
 fn fn_dec_sum(items: JValue, attribute: Option<String>) -> Result<JValue, JinjaError> {
     if items.is_undefined() {
-        return Err(JinjaError::new(ErrorKind::UndefinedError, "dec_sum: the list is undefined"));
+        return Err(JinjaError::new(
+            ErrorKind::UndefinedError,
+            "dec_sum: the list is undefined",
+        ));
     }
     let mut sum = Decimal::ZERO;
     for item in items
@@ -1148,7 +1244,12 @@ fn fn_dec_sum(items: JValue, attribute: Option<String>) -> Result<JValue, JinjaE
 // ---------------------------------------------------------------------------
 // Lookups
 
-fn fn_lookup(state: &State<'_, '_>, collection: JValue, filter: JValue, field: JValue) -> Result<JValue, JinjaError> {
+fn fn_lookup(
+    state: &State<'_, '_>,
+    collection: JValue,
+    filter: JValue,
+    field: JValue,
+) -> Result<JValue, JinjaError> {
     let root = root(state)?;
     let collection = lookup_text("the collection", &collection)?;
     let field = lookup_text("the field", &field)?;
@@ -1174,15 +1275,21 @@ fn fn_lookup(state: &State<'_, '_>, collection: JValue, filter: JValue, field: J
                 keys.len()
             )));
         };
-        let name_text = name.as_str().map(str::to_owned).unwrap_or_else(|| name.to_string());
+        let name_text = name
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| name.to_string());
         let value = filter.get_item(name)?;
         if value.is_undefined() {
             return Err(JinjaError::new(
                 ErrorKind::UndefinedError,
-                format!("lookup in `{collection}`: the value of the filter field `{name_text}` is undefined"),
+                format!(
+                    "lookup in `{collection}`: the value of the filter field `{name_text}` is undefined"
+                ),
             ));
         }
-        let value = to_json(&value).map_err(|e| invalid(format!("lookup in `{collection}`: the filter value: {e}")))?;
+        let value = to_json(&value)
+            .map_err(|e| invalid(format!("lookup in `{collection}`: the filter value: {e}")))?;
         root.ctx.lookup(
             &collection,
             LookupFilter::Field {
@@ -1201,7 +1308,10 @@ fn fn_lookup(state: &State<'_, '_>, collection: JValue, filter: JValue, field: J
         return Ok(JValue::UNDEFINED);
     };
     Ok(match field.as_str() {
-        "_target_id" => entry.target_id.map(JValue::from).unwrap_or(JValue::UNDEFINED),
+        "_target_id" => entry
+            .target_id
+            .map(JValue::from)
+            .unwrap_or(JValue::UNDEFINED),
         "_key" => JValue::from(entry.key),
         "_status" => JValue::from(entry.status.as_str()),
         name => data_field(&entry.data, name).map_or(JValue::UNDEFINED, JValue::from_serialize),
@@ -1215,7 +1325,10 @@ fn lookup_text(what: &str, value: &JValue) -> Result<String, JinjaError> {
             ErrorKind::UndefinedError,
             format!("lookup: {what} is undefined"),
         )),
-        None => Err(invalid(format!("lookup: {what} must be a string, not {} `{value}`", value.kind()))),
+        None => Err(invalid(format!(
+            "lookup: {what} must be a string, not {} `{value}`",
+            value.kind()
+        ))),
     }
 }
 
@@ -1291,23 +1404,39 @@ mod tests {
     fn decimal_json_forms() {
         assert_eq!(decimal_to_json(Decimal::new(1200, 2)).unwrap(), json!(12));
         assert_eq!(decimal_to_json(Decimal::new(1250, 2)).unwrap(), json!(12.5));
-        assert!(decimal_to_json(Decimal::from_str("0.3333333333333333333333333333").unwrap()).is_err());
+        assert!(
+            decimal_to_json(Decimal::from_str("0.3333333333333333333333333333").unwrap()).is_err()
+        );
     }
 
     #[test]
     fn offsets_parse() {
         assert_eq!(parse_offset("+08:00").unwrap().local_minus_utc(), 8 * 3600);
         assert_eq!(parse_offset("+0800").unwrap().local_minus_utc(), 8 * 3600);
-        assert_eq!(parse_offset("-05:30").unwrap().local_minus_utc(), -(5 * 3600 + 1800));
+        assert_eq!(
+            parse_offset("-05:30").unwrap().local_minus_utc(),
+            -(5 * 3600 + 1800)
+        );
         assert_eq!(parse_offset("Z").unwrap().local_minus_utc(), 0);
-        for bad in ["", "8", "+8:00:00", "+25:00", "Asia/Shanghai", "+08:0a", "+é"] {
+        for bad in [
+            "",
+            "8",
+            "+8:00:00",
+            "+25:00",
+            "Asia/Shanghai",
+            "+08:0a",
+            "+é",
+        ] {
             assert!(parse_offset(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn java_patterns_translate() {
-        assert_eq!(java_to_strftime("yyyy-MM-dd HH:mm:ss.SSS"), "%Y-%m-%d %H:%M:%S.%3f");
+        assert_eq!(
+            java_to_strftime("yyyy-MM-dd HH:mm:ss.SSS"),
+            "%Y-%m-%d %H:%M:%S.%3f"
+        );
         assert_eq!(java_to_strftime("yyyy-MM-dd'T'HH:mm"), "%Y-%m-%dT%H:%M");
     }
 }
