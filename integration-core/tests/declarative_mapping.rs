@@ -405,8 +405,25 @@ fn string_replace_and_builtin_filters() {
         json!(0)
     );
     assert_eq!(
-        map_one("{{ missing is defined }}", source).unwrap(),
+        map_one("{{ missing is defined }}", source.clone()).unwrap(),
         json!(false)
+    );
+    assert_eq!(
+        map_one(
+            "{{ (receiver | default({})).city | default('') }}",
+            source.clone()
+        )
+        .unwrap(),
+        json!("")
+    );
+    assert!(map_one("{{ receiver.city | default('') }}", source.clone()).is_err());
+    assert_eq!(
+        map_one("{{ z | default('none', true) }}", json!({"z": null})).unwrap(),
+        json!("none")
+    );
+    assert_eq!(
+        map_one("{{ z | default('none') }}", json!({"z": null})).unwrap(),
+        Value::Null
     );
 }
 
@@ -543,69 +560,37 @@ fn a_target_that_does_not_fit_is_a_map_error() {
 #[test]
 fn decimal_arithmetic_is_exact() {
     let s = json!({"a": 0.1, "b": "0.2", "price": "19.99", "qty": 3, "rate": 0.13});
+    let f = |t: &str| map_one(t, s.clone()).unwrap();
+    assert_eq!(f("{{ dec_add(a, b) }}"), json!(0.3));
     assert_eq!(
-        map_one("{{ dec_add(a, b) }}", s.clone()).unwrap(),
-        json!(0.3)
+        f("{{ 0.1 + 0.2 }}"),
+        json!(0.30000000000000004),
+        "plain + is float arithmetic"
     );
+    assert_eq!(f("{{ dec_add(a, b) == 0.3 }}"), json!(true));
     assert_eq!(
-        map_one("{{ 0.1 + 0.2 }}", s.clone()).unwrap(),
-        json!(0.30000000000000004)
-    );
-    assert_eq!(
-        map_one("{{ dec_add(a, b) == dec('0.3') }}", s.clone()).unwrap(),
+        f("{{ dec_mul(price, qty) > 59.96 and dec_mul(price, qty) < 59.98 }}"),
         json!(true)
     );
-    assert_eq!(
-        map_one("{{ dec_mul(price, qty) }}", s.clone()).unwrap(),
-        json!(59.97)
-    );
-    assert_eq!(
-        map_one("{{ dec_sub(price, '0.99') }}", s.clone()).unwrap(),
-        json!(19)
-    );
-    assert_eq!(
-        map_one("{{ dec_add(1, 2, 3, '4.5') }}", s.clone()).unwrap(),
-        json!(10.5)
-    );
-    assert_eq!(
-        map_one("{{ dec_div(10, 4) }}", s.clone()).unwrap(),
-        json!(2.5)
-    );
-    assert_eq!(
-        map_one("{{ price | dec_mul(rate) | dec_round(2) }}", s.clone()).unwrap(),
-        json!(2.6)
-    );
+    assert_eq!(f("{{ dec_mul(price, qty) }}"), json!(59.97));
+    assert_eq!(f("{{ dec_sub(price, '0.99') }}"), json!(19));
+    assert_eq!(f("{{ dec_add(1, 2, 3, ' 4.5 ') }}"), json!(10.5));
+    assert_eq!(f("{{ dec_div(10, 4) }}"), json!(2.5));
+    assert_eq!(f("{{ dec_div(1, 3, 4) }}"), json!(0.3333));
+    assert_eq!(f("{{ price | dec_mul(rate) | dec_round(2) }}"), json!(2.6));
+    assert_eq!(f("{{ dec('1e3') }}"), json!(1000));
+    assert_eq!(f("{{ dec(b) }}"), json!(0.2));
     // Money keeps two decimals as text.
-    assert_eq!(
-        map_one(
-            "{{ dec_round(dec_mul(price, qty), 2) | string }}",
-            s.clone()
-        )
-        .unwrap(),
-        json!("59.97")
-    );
-    assert_eq!(
-        map_one("{{ dec_round(2.5, 2) | string }}", s.clone()).unwrap(),
-        json!("2.50")
-    );
-    assert_eq!(
-        map_one("¥{{ dec_round(dec_add(a, b), 2) }}", s.clone()).unwrap(),
-        json!("¥0.30")
-    );
+    assert_eq!(f("{{ dec_fmt(dec_mul(price, qty), 2) }}"), json!("59.97"));
+    assert_eq!(f("{{ 2.5 | dec_fmt(2) }}"), json!("2.50"));
+    assert_eq!(f("¥{{ dec_add(a, b) | dec_fmt(2) }}"), json!("¥0.30"));
+    assert_eq!(f("{{ dec_add(a, b) | dec_fmt(0) }}"), json!("0"));
     // Half away from zero (四舍五入), not banker's rounding.
-    assert_eq!(
-        map_one("{{ dec_round('2.345', 2) | string }}", s.clone()).unwrap(),
-        json!("2.35")
-    );
-    assert_eq!(
-        map_one("{{ dec_round('2.5', 0) }}", s.clone()).unwrap(),
-        json!(3)
-    );
-    assert_eq!(
-        map_one("{{ dec_round('-2.5', 0) }}", s.clone()).unwrap(),
-        json!(-3)
-    );
-    assert_eq!(map_one("{{ dec('1e3') }}", s.clone()).unwrap(), json!(1000));
+    assert_eq!(f("{{ dec_fmt('2.345', 2) }}"), json!("2.35"));
+    assert_eq!(f("{{ dec_round('2.345', 2) }}"), json!(2.35));
+    assert_eq!(f("{{ dec_round('2.5', 0) }}"), json!(3));
+    assert_eq!(f("{{ dec_round('-2.5', 0) }}"), json!(-3));
+    assert_eq!(f("{{ dec_div(2, 3, 2) }}"), json!(0.67));
     // Sums over lines.
     let order = json!({"lines": [{"amount": "0.1"}, {"amount": 0.2}, {"amount": 3}]});
     assert_eq!(
@@ -613,11 +598,7 @@ fn decimal_arithmetic_is_exact() {
         json!(3.3)
     );
     assert_eq!(
-        map_one(
-            "{{ lines | dec_sum('amount') | dec_round(2) | string }}",
-            order
-        )
-        .unwrap(),
+        map_one("{{ lines | dec_sum('amount') | dec_fmt(2) }}", order).unwrap(),
         json!("3.30")
     );
 }
@@ -633,16 +614,15 @@ fn decimal_errors_are_clear() {
     assert!(err.message.contains("`missing`"), "{err}");
     let err = map_one("{{ dec_add(n, 1) }}", s.clone()).unwrap_err();
     assert!(err.message.contains("expected a number"), "{err}");
-    // 1/3 cannot be a JSON number exactly: round it or output text.
+    // 1/3 is no exact number: say how many places.
     let err = map_one("{{ dec_div(1, 3) }}", s.clone()).unwrap_err();
-    assert!(err.message.contains("dec_round"), "{err}");
+    assert!(err.message.contains("places"), "{err}");
+    // Too many digits for a float: an error, not a silently rounded value.
+    let err = map_one("{{ dec_add('12345678901234567.89', 0) }}", s.clone()).unwrap_err();
+    assert!(err.message.contains("more digits"), "{err}");
     assert_eq!(
-        map_one("{{ dec_div(1, 3) | dec_round(4) }}", s.clone()).unwrap(),
-        json!(0.3333)
-    );
-    assert_eq!(
-        map_one("{{ dec_div(1, 3) | string }}", s.clone()).unwrap(),
-        json!("0.3333333333333333333333333333")
+        map_one("{{ dec_fmt('12345678901234567.891', 2) }}", s.clone()).unwrap(),
+        json!("12345678901234567.89")
     );
     let err = map_one("{{ dec_round(1, -1) }}", s).unwrap_err();
     assert!(err.message.contains("places"), "{err}");

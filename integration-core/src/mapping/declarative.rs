@@ -26,6 +26,11 @@
 //! `default` filter (`{{ remark | default("") }}`) or the `is defined` test
 //! where a field may be absent. A sole expression whose value is `none`
 //! (JSON `null`, e.g. a field that is present but null) yields `null`.
+//! Strictness also covers truthiness (`{{ "A" if vip else "B" }}` fails when
+//! `vip` is missing) and attributes of a missing object: where `receiver`
+//! itself may be absent write `{{ (receiver | default({})).city | default("") }}`
+//! or test with `receiver is defined`. `default(x)` replaces only undefined
+//! values; `default(x, true)` also replaces `none`, `""` and other falsy ones.
 //!
 //! # Variables
 //!
@@ -74,23 +79,27 @@
 //!
 //! **Decimal arithmetic** (exact, over [`rust_decimal`]; `0.1 + 0.2 == 0.3`),
 //! each a function and a filter whose first argument is the piped value:
-//! - `dec(x)`: `x` as a decimal;
-//! - `dec_add(a, b, ...)`, `dec_mul(a, b, ...)`, `dec_sub(a, b)`,
-//!   `dec_div(a, b)` (division by zero is an error);
-//! - `dec_round(x, dp)`: rounded to `dp` decimal places, half away from zero
-//!   (四舍五入: `2.345` → `2.35`), keeping trailing zeros (`2.5` → `2.50`);
+//! - `dec(x)`: `x` as a number (`dec("12.50")` → `12.5`);
+//! - `dec_add(a, b, ...)`, `dec_mul(a, b, ...)`, `dec_sub(a, b)`;
+//! - `dec_div(a, b, places=none)`: the quotient, rounded to `places` when
+//!   given (division by zero is an error);
+//! - `dec_round(x, places)`: rounded half away from zero (四舍五入:
+//!   `2.345` → `2.35`, `-2.5` → `-3`), not banker's rounding;
+//! - `dec_fmt(x, places)`: rounded the same way, as **text** keeping exactly
+//!   `places` decimals (`dec_fmt(2.5, 2)` → `"2.50"`): use it where money
+//!   must show two decimals;
 //! - `dec_sum(items, attribute=none)`: the sum of a list, or of one attribute
-//!   of each element (`dec_sum(items, "amount")`).
+//!   of each element (`dec_sum(lines, "amount")`).
 //!
-//! Arguments may be numbers, numeric strings (`"12.50"`, `"1e3"`) or results
-//! of other `dec_*` calls; anything else (including undefined and none) is an
-//! error. Results are decimal values: rendered inside text they print exactly
-//! with their scale (`"{{ dec_round(x, 2) }}"` → `"12.50"`, and `| string`
-//! gives the same text); as a sole expression they become a JSON number: an
-//! integer when whole, else a float when that float reads back as exactly the
-//! same decimal, else the mapping fails (round with `dec_round`, or output
-//! text with `| string`) rather than silently lose digits. Decimal results
-//! are not minijinja numbers: combine them with `dec_*` functions, not `+`.
+//! Arguments may be numbers (a float is read through its shortest text, so
+//! `0.1` is exactly `0.1`) or numeric strings (`"12.50"`, `" 3 "`, `"1e3"`);
+//! anything else, including undefined and none, is an error. Results are
+//! ordinary template numbers, so they compare, print and combine like any
+//! number and become JSON numbers: an integer when whole, else the float
+//! that reads back as exactly the decimal result. A result that no float
+//! holds exactly (`dec_div(1, 3)`, or more than about 15 significant digits)
+//! is an error instead of a silently rounded value: give `dec_div` its
+//! decimal places. Plain `+ - * /` stay minijinja's float arithmetic.
 //!
 //! **Lookups**: `lookup(collection, key_or_filter, field)` finds one entry of
 //! another collection through [`MapContext::lookup`]:
@@ -118,7 +127,8 @@
 //!         "FName": "{{ buyerNick }}",
 //!         "FCreateOrgId": { "FNumber": "100" },
 //!         "IsAutoSubmitAndAudit": true,
-//!         "FAmount": "{{ dec_round(dec_add(price, fee), 2) }}",
+//!         "FAmount": "{{ dec_add(price, fee) }}",
+//!         "FAmountText": "{{ dec_fmt(dec_add(price, fee), 2) }}",
 //!         "FDate": "{{ created | format_date('%Y-%m-%d %H:%M:%S', '+08:00') }}",
 //!         "startTime": "{{ unix_millis(-72000) }}"
 //!     }"#,
@@ -138,6 +148,7 @@
 //!         "FCreateOrgId": { "FNumber": "100" },
 //!         "IsAutoSubmitAndAudit": true,
 //!         "FAmount": 0.3,
+//!         "FAmountText": "0.30",
 //!         "FDate": "2024-05-01 02:30:00",
 //!         "startTime": 1714449600000_i64
 //!     })
@@ -548,6 +559,8 @@ fn new_environment() -> Environment<'static> {
     env.add_filter("dec_div", fn_dec_div);
     env.add_function("dec_round", fn_dec_round);
     env.add_filter("dec_round", fn_dec_round);
+    env.add_function("dec_fmt", fn_dec_fmt);
+    env.add_filter("dec_fmt", fn_dec_fmt);
     env.add_function("dec_sum", fn_dec_sum);
     env.add_filter("dec_sum", fn_dec_sum);
 
@@ -803,10 +816,6 @@ fn to_json(value: &JValue) -> Result<Value, String> {
             }
             Ok(Value::Object(out))
         }
-        ValueKind::Plain => match value.downcast_object_ref::<DecimalValue>() {
-            Some(d) => decimal_to_json(d.0),
-            None => Err(format!("`{value}` has no JSON form")),
-        },
         _ => Err(format!("`{value}` has no JSON form")),
     }
 }
@@ -825,25 +834,6 @@ fn number_to_json(value: &JValue) -> Result<Value, String> {
     serde_json::Number::from_f64(f)
         .map(Value::Number)
         .ok_or_else(|| format!("{f} is not a finite number"))
-}
-
-fn decimal_to_json(d: Decimal) -> Result<Value, String> {
-    if d.fract().is_zero() {
-        if let Some(i) = d.to_i64() {
-            return Ok(Value::from(i));
-        }
-    }
-    if let Some(f) = d.to_f64() {
-        if Decimal::from_str(&f.to_string()).is_ok_and(|back| back == d) {
-            if let Some(n) = serde_json::Number::from_f64(f) {
-                return Ok(Value::Number(n));
-            }
-        }
-    }
-    Err(format!(
-        "the decimal {d} has more digits than a JSON number keeps exactly; \
-         round it with dec_round(x, places) or output it as text with `| string`"
-    ))
 }
 
 // ---------------------------------------------------------------------------
@@ -938,7 +928,7 @@ fn parse_datetime(
     if let Some(text) = value.as_str() {
         return parse_datetime_text(text, naive_offset);
     }
-    if value.is_number() || value.downcast_object_ref::<DecimalValue>().is_some() {
+    if value.is_number() {
         let d = to_decimal("format_date", value)?;
         return from_timestamp(d)
             .ok_or_else(|| invalid(format!("format_date: the timestamp {d} is out of range")));
@@ -1082,39 +1072,26 @@ fn java_to_strftime(pattern: &str) -> String {
 // ---------------------------------------------------------------------------
 // Decimals
 
-/// A decimal result of the `dec_*` functions.
-#[derive(Debug, Clone, Copy)]
-struct DecimalValue(Decimal);
-
-impl Object for DecimalValue {
-    fn repr(self: &Arc<Self>) -> ObjectRepr {
-        ObjectRepr::Plain
+/// A decimal result as a template number: an integer when whole, else the
+/// float that reads back as exactly this decimal; an error otherwise.
+fn dec_value(function: &str, d: Decimal) -> Result<JValue, JinjaError> {
+    if d.fract().is_zero() {
+        if let Some(i) = d.to_i64() {
+            return Ok(JValue::from(i));
+        }
     }
-
-    fn is_true(self: &Arc<Self>) -> bool {
-        !self.0.is_zero()
+    if let Some(f) = d.to_f64() {
+        if f.is_finite() && Decimal::from_str(&f.to_string()).is_ok_and(|back| back == d) {
+            return Ok(JValue::from(f));
+        }
     }
-
-    fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
-
-    fn custom_cmp(
-        self: &Arc<Self>,
-        other: &minijinja::value::DynObject,
-    ) -> Option<std::cmp::Ordering> {
-        other.downcast_ref::<Self>().map(|o| self.0.cmp(&o.0))
-    }
-}
-
-fn dec_value(d: Decimal) -> JValue {
-    JValue::from_object(DecimalValue(d))
+    Err(invalid(format!(
+        "{function}: the result {d} has more digits than a number keeps exactly; \
+         give the decimal places (dec_div(a, b, places)) or round the inputs"
+    )))
 }
 
 fn to_decimal(function: &str, value: &JValue) -> Result<Decimal, JinjaError> {
-    if let Some(d) = value.downcast_object_ref::<DecimalValue>() {
-        return Ok(d.0);
-    }
     if value.is_undefined() {
         return Err(JinjaError::new(
             ErrorKind::UndefinedError,
@@ -1161,7 +1138,7 @@ fn overflow(function: &str) -> JinjaError {
 }
 
 fn fn_dec(value: JValue) -> Result<JValue, JinjaError> {
-    to_decimal("dec", &value).map(dec_value)
+    dec_value("dec", to_decimal("dec", &value)?)
 }
 
 fn fn_dec_add(a: JValue, b: JValue, rest: Rest<JValue>) -> Result<JValue, JinjaError> {
@@ -1171,7 +1148,7 @@ fn fn_dec_add(a: JValue, b: JValue, rest: Rest<JValue>) -> Result<JValue, JinjaE
             .checked_add(to_decimal("dec_add", v)?)
             .ok_or_else(|| overflow("dec_add"))?;
     }
-    Ok(dec_value(sum))
+    dec_value("dec_add", sum)
 }
 
 fn fn_dec_mul(a: JValue, b: JValue, rest: Rest<JValue>) -> Result<JValue, JinjaError> {
@@ -1181,41 +1158,63 @@ fn fn_dec_mul(a: JValue, b: JValue, rest: Rest<JValue>) -> Result<JValue, JinjaE
             .checked_mul(to_decimal("dec_mul", v)?)
             .ok_or_else(|| overflow("dec_mul"))?;
     }
-    Ok(dec_value(product))
+    dec_value("dec_mul", product)
 }
 
 fn fn_dec_sub(a: JValue, b: JValue) -> Result<JValue, JinjaError> {
-    to_decimal("dec_sub", &a)?
+    let d = to_decimal("dec_sub", &a)?
         .checked_sub(to_decimal("dec_sub", &b)?)
-        .map(dec_value)
-        .ok_or_else(|| overflow("dec_sub"))
+        .ok_or_else(|| overflow("dec_sub"))?;
+    dec_value("dec_sub", d)
 }
 
-fn fn_dec_div(a: JValue, b: JValue) -> Result<JValue, JinjaError> {
+fn fn_dec_div(a: JValue, b: JValue, places: Option<JValue>) -> Result<JValue, JinjaError> {
     let divisor = to_decimal("dec_div", &b)?;
     if divisor.is_zero() {
         return Err(invalid("dec_div: division by zero"));
     }
-    to_decimal("dec_div", &a)?
+    let quotient = to_decimal("dec_div", &a)?
         .checked_div(divisor)
-        .map(|d| dec_value(d.normalize()))
-        .ok_or_else(|| overflow("dec_div"))
+        .ok_or_else(|| overflow("dec_div"))?;
+    let quotient = match places {
+        Some(places) => round_half_up(quotient, decimal_places("dec_div", &places)?),
+        None => quotient.normalize(),
+    };
+    dec_value("dec_div", quotient)
+}
+
+/// Decimal places from 0 to 28.
+fn decimal_places(function: &str, places: &JValue) -> Result<u32, JinjaError> {
+    let d = to_decimal(function, places)?;
+    d.to_u32()
+        .filter(|dp| d.fract().is_zero() && *dp <= 28)
+        .ok_or_else(|| {
+            invalid(format!(
+                "{function}: the places must be a whole number from 0 to 28, not {d}"
+            ))
+        })
+}
+
+/// Rounds half away from zero (四舍五入) and sets the scale to `dp`.
+fn round_half_up(d: Decimal, dp: u32) -> Decimal {
+    let mut d = d.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero);
+    d.rescale(dp);
+    d
 }
 
 fn fn_dec_round(value: JValue, places: JValue) -> Result<JValue, JinjaError> {
-    let places = to_decimal("dec_round", &places)?;
-    let dp = places
-        .to_u32()
-        .filter(|dp| places.fract().is_zero() && *dp <= 28)
-        .ok_or_else(|| {
-            invalid(format!(
-                "dec_round: the places must be a whole number from 0 to 28, not {places}"
-            ))
-        })?;
-    let mut d = to_decimal("dec_round", &value)?
-        .round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero);
-    d.rescale(dp);
-    Ok(dec_value(d))
+    let dp = decimal_places("dec_round", &places)?;
+    dec_value(
+        "dec_round",
+        round_half_up(to_decimal("dec_round", &value)?, dp),
+    )
+}
+
+fn fn_dec_fmt(value: JValue, places: JValue) -> Result<JValue, JinjaError> {
+    let dp = decimal_places("dec_fmt", &places)?;
+    Ok(JValue::from(
+        round_half_up(to_decimal("dec_fmt", &value)?, dp).to_string(),
+    ))
 }
 
 fn fn_dec_sum(items: JValue, attribute: Option<String>) -> Result<JValue, JinjaError> {
@@ -1238,7 +1237,7 @@ fn fn_dec_sum(items: JValue, attribute: Option<String>) -> Result<JValue, JinjaE
             .checked_add(to_decimal("dec_sum", &v)?)
             .ok_or_else(|| overflow("dec_sum"))?;
     }
-    Ok(dec_value(sum))
+    dec_value("dec_sum", sum)
 }
 
 // ---------------------------------------------------------------------------
@@ -1401,12 +1400,28 @@ mod tests {
     }
 
     #[test]
-    fn decimal_json_forms() {
-        assert_eq!(decimal_to_json(Decimal::new(1200, 2)).unwrap(), json!(12));
-        assert_eq!(decimal_to_json(Decimal::new(1250, 2)).unwrap(), json!(12.5));
-        assert!(
-            decimal_to_json(Decimal::from_str("0.3333333333333333333333333333").unwrap()).is_err()
+    fn decimal_results_are_exact_numbers() {
+        assert_eq!(
+            dec_value("t", Decimal::new(1200, 2)).unwrap(),
+            JValue::from(12)
         );
+        assert_eq!(
+            dec_value("t", Decimal::new(1250, 2)).unwrap(),
+            JValue::from(12.5)
+        );
+        assert_eq!(
+            dec_value("t", Decimal::new(3, 1)).unwrap(),
+            JValue::from(0.3)
+        );
+        assert!(
+            dec_value(
+                "t",
+                Decimal::from_str("0.3333333333333333333333333333").unwrap()
+            )
+            .is_err()
+        );
+        assert_eq!(round_half_up(Decimal::new(2345, 3), 2).to_string(), "2.35");
+        assert_eq!(round_half_up(Decimal::new(25, 1), 2).to_string(), "2.50");
     }
 
     #[test]
