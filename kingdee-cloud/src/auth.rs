@@ -87,7 +87,9 @@ impl AppCredentials {
 
     /// The client id: the part of the app id before the first `_`.
     pub fn client_id(&self) -> &str {
-        self.app_id.split_once('_').map_or(self.app_id.as_str(), |(id, _)| id)
+        self.app_id
+            .split_once('_')
+            .map_or(self.app_id.as_str(), |(id, _)| id)
     }
 }
 
@@ -242,10 +244,8 @@ impl SignedHeaders {
 pub fn sign(credentials: &AppCredentials, url_path: &str, timestamp: i64) -> SignedHeaders {
     let ts = timestamp.to_string();
     let secret_part = credentials.app_id.split_once('_').map_or("", |(_, s)| s);
-    let client_secret = derive_client_secret(
-        secret_part,
-        credentials.secpwd.as_ref().map(Secret::expose),
-    );
+    let client_secret =
+        derive_client_secret(secret_part, credentials.secpwd.as_ref().map(Secret::expose));
     let api_sign = format!(
         "POST\n{}\n\nx-api-nonce:{ts}\nx-api-timestamp:{ts}\n",
         quote_path(url_path)
@@ -340,7 +340,9 @@ fn percent_decode(text: &str) -> Vec<u8> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok());
             if let Some(b) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
                 out.push(b);
                 i += 3;
@@ -370,7 +372,8 @@ impl CookieJar {
                 if name.is_empty() {
                     continue;
                 }
-                self.cookies.insert(name.to_owned(), value.trim().to_owned());
+                self.cookies
+                    .insert(name.to_owned(), value.trim().to_owned());
             }
         }
     }
@@ -464,7 +467,10 @@ mod tests {
             h.api_signature,
             "OWRiZDU5MTY4MDg2NTQxN2ZkMjJkZDA3YWUxZmUzN2Q5Mjk1MjMwOTFmNTAxZWNhYWQxYWEwMjIxY2IwYWM2OA=="
         );
-        assert_eq!(h.app_data, "NjVmMGExYjJjM2Q0ZTUsQWRtaW5pc3RyYXRvciwyMDUyLDEwMA==");
+        assert_eq!(
+            h.app_data,
+            "NjVmMGExYjJjM2Q0ZTUsQWRtaW5pc3RyYXRvciwyMDUyLDEwMA=="
+        );
         assert_eq!(
             h.kd_signature,
             "MmY1NDZiZWE0MTRmZjZjYmI0MTNiM2Q0OTUyZDNhOWUxN2JmN2Y1OGQ4NWVkMGUzYTQ2YjdlMjMyOGMxYTk3ZQ=="
@@ -487,14 +493,26 @@ mod tests {
     fn debug_hides_secrets() {
         let c = AppCredentials::new("acct", "u", "1_SECRETPARTSECRETPART", "TOPSECRET");
         let text = format!("{:?}", Auth::AppSignature(c));
-        assert!(!text.contains("TOPSECRET") && !text.contains("SECRETPART"), "{text}");
+        assert!(
+            !text.contains("TOPSECRET") && !text.contains("SECRETPART"),
+            "{text}"
+        );
     }
 
     #[test]
     fn cookie_jar_keeps_set_cookies() {
         let mut jar = CookieJar::default();
-        jar.store(["kdservice-sessionid=abc; path=/; HttpOnly", "ASP.NET_SessionId=x; path=/"].into_iter());
+        jar.store(
+            [
+                "kdservice-sessionid=abc; path=/; HttpOnly",
+                "ASP.NET_SessionId=x; path=/",
+            ]
+            .into_iter(),
+        );
         assert_eq!(jar.session_id(), Some("abc"));
-        assert_eq!(jar.header(), "Theme=standard;ASP.NET_SessionId=x;kdservice-sessionid=abc");
+        assert_eq!(
+            jar.header(),
+            "Theme=standard;ASP.NET_SessionId=x;kdservice-sessionid=abc"
+        );
     }
 }

@@ -201,9 +201,12 @@ impl ClientBuilder {
 
     /// Builds the client.
     pub fn build(self) -> Result<Client> {
-        let server_url = self
-            .server_url
-            .ok_or_else(|| Error::invalid("client", "server_url is required (e.g. https://host/k3cloud)"))?;
+        let server_url = self.server_url.ok_or_else(|| {
+            Error::invalid(
+                "client",
+                "server_url is required (e.g. https://host/k3cloud)",
+            )
+        })?;
         let server_url = server_url.trim().trim_end_matches('/').to_owned();
         let parsed = url::Url::parse(&server_url)
             .map_err(|e| Error::invalid("client", format!("server_url is not a URL: {e}")))?;
@@ -297,7 +300,8 @@ impl Client {
         };
         let value = self.call(&service, Body::Raw(body)).await?;
         if let Some(status) = crate::operations::find_status(&value)
-            && let Ok(status) = serde_json::from_value::<crate::operations::ResponseStatus>(status.clone())
+            && let Ok(status) =
+                serde_json::from_value::<crate::operations::ResponseStatus>(status.clone())
             && !status.is_success
             && status.success_entitys.is_empty()
         {
@@ -308,7 +312,8 @@ impl Client {
 
     /// Calls a `DynamicFormService` operation.
     pub(crate) async fn form_call(&self, op: &str, body: Body) -> Result<Value> {
-        self.call(&format!("{DYNAMIC_FORM_SERVICE}.{op}"), body).await
+        self.call(&format!("{DYNAMIC_FORM_SERVICE}.{op}"), body)
+            .await
     }
 
     /// Calls a service: logs in first for session modes, and once more when
@@ -448,7 +453,9 @@ pub(crate) fn decode_body(api: &str, raw: &RawResponse) -> Result<Value> {
         if let Some(e) = raw.http_error() {
             return Err(e.into());
         }
-        return Err(Error::Core(raw.decode_error(format!("unexpected HTTP status {status}"))));
+        return Err(raw
+            .decode_error(format!("unexpected HTTP status {status}"))
+            .into());
     }
     let body: &[u8] = raw.body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&raw.body);
     let trimmed = body.trim_ascii_start();
@@ -461,10 +468,11 @@ pub(crate) fn decode_body(api: &str, raw: &RawResponse) -> Result<Value> {
     if trimmed.is_empty() {
         return Err(Error::decode(api, "empty answer", body));
     }
-    let value: Value =
-        serde_json::from_slice(body).map_err(|e| Error::decode(api, format!("invalid JSON ({e})"), body))?;
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| Error::decode(api, format!("invalid JSON ({e})"), body))?;
     if let Some(status) = crate::operations::find_status(&value)
-        && let Ok(status) = serde_json::from_value::<crate::operations::ResponseStatus>(status.clone())
+        && let Ok(status) =
+            serde_json::from_value::<crate::operations::ResponseStatus>(status.clone())
         && !status.is_success
         && matches!(
             status.msg_code,

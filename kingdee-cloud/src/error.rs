@@ -36,7 +36,7 @@ pub mod msg_code {
 pub enum Error {
     /// Transport, timeout, HTTP status, throttling or an undecodable answer.
     #[error(transparent)]
-    Core(#[from] integration_core::Error),
+    Core(Box<integration_core::Error>),
 
     /// The service answered with `ResponseStatus.IsSuccess = false`.
     #[error("kingdee-cloud {api}: API error [MsgCode {msg_code}]: {message}")]
@@ -125,16 +125,24 @@ impl Error {
     }
 
     pub(crate) fn decode(api: &str, what: impl std::fmt::Display, body: &[u8]) -> Self {
-        Error::Core(integration_core::Error::decode(SYSTEM, api, what, body))
+        Error::Core(Box::new(integration_core::Error::decode(
+            SYSTEM, api, what, body,
+        )))
     }
 
     pub(crate) fn invalid(api: &str, what: impl Into<String>) -> Self {
-        Error::Core(integration_core::Error::new(
+        Error::Core(Box::new(integration_core::Error::new(
             SYSTEM,
             api,
             ErrorKind::InvalidRequest,
             what,
-        ))
+        )))
+    }
+}
+
+impl From<integration_core::Error> for Error {
+    fn from(e: integration_core::Error) -> Self {
+        Error::Core(Box::new(e))
     }
 }
 
@@ -148,7 +156,7 @@ impl Retry for Error {
 
     fn retry_after(&self) -> Option<Duration> {
         match self {
-            Error::Core(e) => Retry::retry_after(e),
+            Error::Core(e) => Retry::retry_after(e.as_ref()),
             _ => None,
         }
     }
@@ -161,7 +169,7 @@ impl Retry for Error {
 impl From<Error> for integration_core::Error {
     fn from(e: Error) -> Self {
         match e {
-            Error::Core(e) => e,
+            Error::Core(e) => *e,
             Error::Api {
                 api,
                 msg_code,

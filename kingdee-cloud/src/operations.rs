@@ -110,7 +110,8 @@ impl ResponseStatus {
         if texts.is_empty() {
             format!(
                 "operation failed (ErrorCode {})",
-                self.error_code.map_or_else(|| "none".to_owned(), |c| c.to_string())
+                self.error_code
+                    .map_or_else(|| "none".to_owned(), |c| c.to_string())
             )
         } else {
             texts.join("; ")
@@ -224,10 +225,18 @@ impl OperationResult {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SaveOptions {
     /// Fields to update on an existing model (others keep their values).
-    #[serde(rename = "NeedUpDateFields", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "NeedUpDateFields",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub need_update_fields: Vec<String>,
     /// Fields to return in `NeedReturnData`.
-    #[serde(rename = "NeedReturnFields", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "NeedReturnFields",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub need_return_fields: Vec<String>,
     /// Delete entry rows not sent (service default true).
     #[serde(rename = "IsDeleteEntry", skip_serializing_if = "Option::is_none")]
@@ -236,7 +245,10 @@ pub struct SaveOptions {
     #[serde(rename = "SubSystemId", skip_serializing_if = "Option::is_none")]
     pub sub_system_id: Option<String>,
     /// Check that referenced base data exists and is usable.
-    #[serde(rename = "IsVerifyBaseDataField", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "IsVerifyBaseDataField",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub is_verify_base_data_field: Option<bool>,
     /// Fill entries in batch.
     #[serde(rename = "IsEntryBatchFill", skip_serializing_if = "Option::is_none")]
@@ -254,10 +266,16 @@ pub struct SaveOptions {
     #[serde(rename = "InterationFlags", skip_serializing_if = "Option::is_none")]
     pub interation_flags: Option<String>,
     /// Ignore interaction flags.
-    #[serde(rename = "IgnoreInterationFlag", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "IgnoreInterationFlag",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ignore_interation_flag: Option<String>,
     /// Submit and audit after saving.
-    #[serde(rename = "IsAutoSubmitAndAudit", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "IsAutoSubmitAndAudit",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub is_auto_submit_and_audit: Option<bool>,
     /// Server-side parallelism of a BatchSave.
     #[serde(rename = "BatchCount", skip_serializing_if = "Option::is_none")]
@@ -340,7 +358,11 @@ impl OperateRequest {
     /// By internal ids.
     pub fn ids<I: std::fmt::Display>(ids: impl IntoIterator<Item = I>) -> Self {
         Self {
-            ids: ids.into_iter().map(|i| i.to_string()).collect::<Vec<_>>().join(","),
+            ids: ids
+                .into_iter()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
             ..Self::default()
         }
     }
@@ -412,11 +434,16 @@ fn with_model(api: &str, options: &SaveOptions, model: Value) -> Result<Value> {
 
 /// Decodes `Result` of an operation answer.
 pub(crate) fn decode_result(api: &str, value: &Value) -> Result<OperationResult> {
-    let result = value
-        .get("Result")
-        .ok_or_else(|| Error::decode(api, "no Result in the answer", value.to_string().as_bytes()))?;
-    serde_json::from_value(result.clone())
-        .map_err(|e| Error::decode(api, format!("unexpected Result ({e})"), value.to_string().as_bytes()))
+    let result = value.get("Result").ok_or_else(|| {
+        Error::decode(api, "no Result in the answer", value.to_string().as_bytes())
+    })?;
+    serde_json::from_value(result.clone()).map_err(|e| {
+        Error::decode(
+            api,
+            format!("unexpected Result ({e})"),
+            value.to_string().as_bytes(),
+        )
+    })
 }
 
 /// Ok unless `IsSuccess` is false with no success at all.
@@ -430,9 +457,16 @@ fn checked(api: &str, result: OperationResult) -> Result<OperationResult> {
 impl Client {
     /// Save: creates (no id or id 0) or updates (existing id) one model.
     /// Fails with [`Error::Api`] carrying Kingdee's messages when refused.
-    pub async fn save<M: Serialize>(&self, form_id: &str, model: &M, options: &SaveOptions) -> Result<OperationResult> {
+    pub async fn save<M: Serialize>(
+        &self,
+        form_id: &str,
+        model: &M,
+        options: &SaveOptions,
+    ) -> Result<OperationResult> {
         let data = with_model("Save", options, to_value("Save", model)?)?;
-        self.form_operation("Save", form_id, data).await.and_then(|r| checked("Save", r))
+        self.form_operation("Save", form_id, data)
+            .await
+            .and_then(|r| checked("Save", r))
     }
 
     /// BatchSave: saves many models in one call. Returns `Ok` even when some
@@ -451,9 +485,16 @@ impl Client {
     }
 
     /// Draft (暂存): saves a model without validation.
-    pub async fn draft<M: Serialize>(&self, form_id: &str, model: &M, options: &SaveOptions) -> Result<OperationResult> {
+    pub async fn draft<M: Serialize>(
+        &self,
+        form_id: &str,
+        model: &M,
+        options: &SaveOptions,
+    ) -> Result<OperationResult> {
         let data = with_model("Draft", options, to_value("Draft", model)?)?;
-        self.form_operation("Draft", form_id, data).await.and_then(|r| checked("Draft", r))
+        self.form_operation("Draft", form_id, data)
+            .await
+            .and_then(|r| checked("Draft", r))
     }
 
     /// Submit (提交).
@@ -467,7 +508,11 @@ impl Client {
     }
 
     /// UnAudit (反审核).
-    pub async fn unaudit(&self, form_id: &str, request: &OperateRequest) -> Result<OperationResult> {
+    pub async fn unaudit(
+        &self,
+        form_id: &str,
+        request: &OperateRequest,
+    ) -> Result<OperationResult> {
         self.simple_operation("UnAudit", form_id, request).await
     }
 
@@ -477,7 +522,11 @@ impl Client {
     }
 
     /// Allocate (分配) base data to other organisations.
-    pub async fn allocate(&self, form_id: &str, request: &AllocateRequest) -> Result<OperationResult> {
+    pub async fn allocate(
+        &self,
+        form_id: &str,
+        request: &AllocateRequest,
+    ) -> Result<OperationResult> {
         self.simple_operation("Allocate", form_id, request).await
     }
 
@@ -502,7 +551,11 @@ impl Client {
     /// View (查看): one model, decoded into `T` (`serde_json::Value` keeps
     /// everything). Note the service answers with its internal property
     /// names (`Number`, `Name`, ...), not the `F…` field keys.
-    pub async fn view<T: DeserializeOwned>(&self, form_id: &str, request: &ViewRequest) -> Result<T> {
+    pub async fn view<T: DeserializeOwned>(
+        &self,
+        form_id: &str,
+        request: &ViewRequest,
+    ) -> Result<T> {
         let api = "View";
         let value = self
             .form_call(
@@ -513,27 +566,49 @@ impl Client {
                 },
             )
             .await?;
-        let result = value
-            .get("Result")
-            .ok_or_else(|| Error::decode(api, "no Result in the answer", value.to_string().as_bytes()))?;
+        let result = value.get("Result").ok_or_else(|| {
+            Error::decode(api, "no Result in the answer", value.to_string().as_bytes())
+        })?;
         if let Some(status) = result.get("ResponseStatus").filter(|s| s.is_object()) {
-            let status: ResponseStatus = serde_json::from_value(status.clone())
-                .map_err(|e| Error::decode(api, format!("bad ResponseStatus ({e})"), status.to_string().as_bytes()))?;
+            let status: ResponseStatus = serde_json::from_value(status.clone()).map_err(|e| {
+                Error::decode(
+                    api,
+                    format!("bad ResponseStatus ({e})"),
+                    status.to_string().as_bytes(),
+                )
+            })?;
             if !status.is_success {
                 return Err(status.into_error(api));
             }
         }
         let model = result.get("Result").cloned().unwrap_or(Value::Null);
-        serde_json::from_value(model.clone())
-            .map_err(|e| Error::decode(api, format!("unexpected model ({e})"), model.to_string().as_bytes()))
+        serde_json::from_value(model.clone()).map_err(|e| {
+            Error::decode(
+                api,
+                format!("unexpected model ({e})"),
+                model.to_string().as_bytes(),
+            )
+        })
     }
 
-    async fn simple_operation<R: Serialize>(&self, api: &str, form_id: &str, request: &R) -> Result<OperationResult> {
+    async fn simple_operation<R: Serialize>(
+        &self,
+        api: &str,
+        form_id: &str,
+        request: &R,
+    ) -> Result<OperationResult> {
         let data = to_value(api, request)?;
-        self.form_operation(api, form_id, data).await.and_then(|r| checked(api, r))
+        self.form_operation(api, form_id, data)
+            .await
+            .and_then(|r| checked(api, r))
     }
 
-    async fn form_operation(&self, api: &str, form_id: &str, data: Value) -> Result<OperationResult> {
+    async fn form_operation(
+        &self,
+        api: &str,
+        form_id: &str,
+        data: Value,
+    ) -> Result<OperationResult> {
         let value = self
             .form_call(
                 api,

@@ -52,7 +52,10 @@ pub struct BillQuery {
 
 impl BillQuery {
     /// A query of `form_id` returning `field_keys`.
-    pub fn new<S: AsRef<str>>(form_id: impl Into<String>, field_keys: impl IntoIterator<Item = S>) -> Self {
+    pub fn new<S: AsRef<str>>(
+        form_id: impl Into<String>,
+        field_keys: impl IntoIterator<Item = S>,
+    ) -> Self {
         Self {
             form_id: form_id.into(),
             field_keys: field_keys
@@ -90,14 +93,21 @@ impl BillQuery {
     }
     /// The field keys, in order.
     pub fn keys(&self) -> Vec<&str> {
-        self.field_keys.split(',').map(str::trim).filter(|k| !k.is_empty()).collect()
+        self.field_keys
+            .split(',')
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .collect()
     }
 }
 
 /// Decodes one row (values in field-key order) into `T`: first by position
 /// (structs in field-key order, tuples, `Vec<Value>`), then as an object
 /// keyed by field key (maps, structs with `#[serde(rename = "FNumber")]`).
-pub fn decode_row<T: DeserializeOwned>(keys: &[&str], row: Vec<Value>) -> std::result::Result<T, String> {
+pub fn decode_row<T: DeserializeOwned>(
+    keys: &[&str],
+    row: Vec<Value>,
+) -> std::result::Result<T, String> {
     let positional = match serde_json::from_value::<T>(Value::Array(row.clone())) {
         Ok(v) => return Ok(v),
         Err(e) => e.to_string(),
@@ -117,12 +127,20 @@ fn decode_rows(api: &str, value: Value) -> Result<Vec<Vec<Value>>> {
         return Ok(Vec::new());
     }
     let Value::Array(rows) = value else {
-        return Err(Error::decode(api, "expected an array of rows", value.to_string().as_bytes()));
+        return Err(Error::decode(
+            api,
+            "expected an array of rows",
+            value.to_string().as_bytes(),
+        ));
     };
     rows.into_iter()
         .map(|row| match row {
             Value::Array(values) => Ok(values),
-            other => Err(Error::decode(api, "a row is not an array", other.to_string().as_bytes())),
+            other => Err(Error::decode(
+                api,
+                "a row is not an array",
+                other.to_string().as_bytes(),
+            )),
         })
         .collect()
 }
@@ -159,7 +177,11 @@ pub struct DataCenter {
 }
 
 fn page_size(limit: u32) -> u32 {
-    if limit == 0 { DEFAULT_PAGE_SIZE } else { limit.min(MAX_LIMIT) }
+    if limit == 0 {
+        DEFAULT_PAGE_SIZE
+    } else {
+        limit.min(MAX_LIMIT)
+    }
 }
 
 impl Client {
@@ -177,7 +199,10 @@ impl Client {
 
     /// ExecuteBillQuery: one page, each row decoded into `T` by field-key
     /// order (see [`decode_row`]).
-    pub async fn execute_bill_query<T: DeserializeOwned>(&self, query: &BillQuery) -> Result<Vec<T>> {
+    pub async fn execute_bill_query<T: DeserializeOwned>(
+        &self,
+        query: &BillQuery,
+    ) -> Result<Vec<T>> {
         let rows = self.execute_bill_query_rows(query).await?;
         let keys = query.keys();
         rows.into_iter()
@@ -185,7 +210,11 @@ impl Client {
             .map(|(i, row)| {
                 let text = Value::Array(row.clone()).to_string();
                 decode_row(&keys, row).map_err(|e| {
-                    Error::decode("ExecuteBillQuery", format!("row {i} does not fit the target type ({e})"), text.as_bytes())
+                    Error::decode(
+                        "ExecuteBillQuery",
+                        format!("row {i} does not fit the target type ({e})"),
+                        text.as_bytes(),
+                    )
                 })
             })
             .collect()
@@ -243,13 +272,22 @@ impl Client {
             return Err(status.into_error(api));
         }
         let Value::Array(rows) = value else {
-            return Err(Error::decode(api, "expected an array of rows", value.to_string().as_bytes()));
+            return Err(Error::decode(
+                api,
+                "expected an array of rows",
+                value.to_string().as_bytes(),
+            ));
         };
         rows.into_iter()
             .map(|row| {
                 let text = row.to_string();
-                serde_json::from_value(row)
-                    .map_err(|e| Error::decode(api, format!("a row does not fit the target type ({e})"), text.as_bytes()))
+                serde_json::from_value(row).map_err(|e| {
+                    Error::decode(
+                        api,
+                        format!("a row does not fit the target type ({e})"),
+                        text.as_bytes(),
+                    )
+                })
             })
             .collect()
     }
@@ -261,8 +299,13 @@ impl Client {
             .form_call(api, Body::Data(serde_json::json!({ "FormId": form_id })))
             .await?;
         let result = value.get("Result").cloned().unwrap_or(Value::Null);
-        let info: BusinessInfo = serde_json::from_value(result)
-            .map_err(|e| Error::decode(api, format!("unexpected Result ({e})"), value.to_string().as_bytes()))?;
+        let info: BusinessInfo = serde_json::from_value(result).map_err(|e| {
+            Error::decode(
+                api,
+                format!("unexpected Result ({e})"),
+                value.to_string().as_bytes(),
+            )
+        })?;
         if let Some(status) = &info.status
             && !status.is_success
         {
@@ -275,10 +318,18 @@ impl Client {
     pub async fn get_data_center_list(&self) -> Result<Vec<DataCenter>> {
         let api = "GetDataCenterList";
         let value = self
-            .call(&format!("{ACCOUNT_SERVICE}.{api}"), Body::Raw(serde_json::json!({})))
+            .call(
+                &format!("{ACCOUNT_SERVICE}.{api}"),
+                Body::Raw(serde_json::json!({})),
+            )
             .await?;
-        serde_json::from_value(value.clone())
-            .map_err(|e| Error::decode(api, format!("expected a list of data centres ({e})"), value.to_string().as_bytes()))
+        serde_json::from_value(value.clone()).map_err(|e| {
+            Error::decode(
+                api,
+                format!("expected a list of data centres ({e})"),
+                value.to_string().as_bytes(),
+            )
+        })
     }
 }
 
@@ -299,9 +350,11 @@ mod tests {
         let keys = ["FNumber", "FName", "FAmount"];
         let row: Row = decode_row(&keys, vec![json!("C1"), json!("张三"), json!(12.34)]).unwrap();
         assert_eq!(row.amount.to_string(), "12.34");
-        let map: Map<String, Value> = decode_row(&keys, vec![json!("C1"), json!("张三"), json!(1)]).unwrap();
+        let map: Map<String, Value> =
+            decode_row(&keys, vec![json!("C1"), json!("张三"), json!(1)]).unwrap();
         assert_eq!(map["FName"], "张三");
-        let tuple: (String, String) = decode_row(&keys[..2], vec![json!("C1"), json!("x")]).unwrap();
+        let tuple: (String, String) =
+            decode_row(&keys[..2], vec![json!("C1"), json!("x")]).unwrap();
         assert_eq!(tuple.0, "C1");
         assert!(decode_row::<Row>(&keys, vec![json!(1)]).is_err());
     }
@@ -311,6 +364,9 @@ mod tests {
         assert_eq!(page_size(0), DEFAULT_PAGE_SIZE);
         assert_eq!(page_size(50_000), MAX_LIMIT);
         assert_eq!(page_size(7), 7);
-        assert_eq!(BillQuery::new("BD_Customer", ["FNumber", " FName"]).keys(), ["FNumber", "FName"]);
+        assert_eq!(
+            BillQuery::new("BD_Customer", ["FNumber", " FName"]).keys(),
+            ["FNumber", "FName"]
+        );
     }
 }

@@ -59,7 +59,11 @@ pub struct FormSinkConfig {
 
 impl FormSinkConfig {
     /// Settings for `form_id` with the given id and number fields.
-    pub fn new(form_id: impl Into<String>, id_field: impl Into<String>, number_field: impl Into<String>) -> Self {
+    pub fn new(
+        form_id: impl Into<String>,
+        id_field: impl Into<String>,
+        number_field: impl Into<String>,
+    ) -> Self {
         Self {
             form_id: form_id.into(),
             id_field: id_field.into(),
@@ -110,7 +114,10 @@ pub type JsonFormSink = FormSink<Value>;
 impl<T: FormModel> FormSink<T> {
     /// A sink for `T`'s form.
     pub fn new(client: Client) -> Self {
-        Self::with_config(client, FormSinkConfig::new(T::FORM_ID, T::ID_FIELD, T::NUMBER_FIELD))
+        Self::with_config(
+            client,
+            FormSinkConfig::new(T::FORM_ID, T::ID_FIELD, T::NUMBER_FIELD),
+        )
     }
 }
 
@@ -179,15 +186,24 @@ impl<T> FormSink<T> {
         if numbers.is_empty() || !self.config.upsert {
             return Ok(found);
         }
-        let quoted: Vec<String> = numbers.iter().map(|n| format!("'{}'", n.replace('\'', "''"))).collect();
+        let quoted: Vec<String> = numbers
+            .iter()
+            .map(|n| format!("'{}'", n.replace('\'', "''")))
+            .collect();
         let mut filter = format!("{} in ({})", self.config.number_field, quoted.join(","));
         if let Some(extra) = &self.config.lookup_filter {
             filter = format!("({filter}) and ({extra})");
         }
-        let query = BillQuery::new(&self.config.form_id, [&self.config.id_field, &self.config.number_field])
-            .filter(filter)
-            .limit(numbers.len().clamp(1, crate::query::MAX_LIMIT as usize) as u32);
-        let mut rows = std::pin::pin!(self.client.execute_bill_query_stream::<(Value, Value)>(query));
+        let query = BillQuery::new(
+            &self.config.form_id,
+            [&self.config.id_field, &self.config.number_field],
+        )
+        .filter(filter)
+        .limit(numbers.len().clamp(1, crate::query::MAX_LIMIT as usize) as u32);
+        let mut rows = std::pin::pin!(
+            self.client
+                .execute_bill_query_stream::<(Value, Value)>(query)
+        );
         while let Some((id, number)) = rows.try_next().await? {
             let number = match number {
                 Value::String(s) => s,
@@ -226,10 +242,18 @@ impl<T> FormSink<T> {
         for (&i, outcome) in positions.iter().zip(result.outcomes(batch.len())) {
             outcomes[i] = Some(match outcome {
                 ModelOutcome::Saved(s) => WriteOutcome::Written {
-                    target_id: s.id.map(|id| id.to_string()).filter(|id| !id.is_empty()).or(s.number),
+                    target_id: s
+                        .id
+                        .map(|id| id.to_string())
+                        .filter(|id| !id.is_empty())
+                        .or(s.number),
                 },
                 ModelOutcome::Failed(errors) => {
-                    let message = errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ");
+                    let message = errors
+                        .iter()
+                        .map(|e| e.message.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; ");
                     let mut e = RecordError::permanent(message);
                     e.code = code.clone();
                     WriteOutcome::Failed(e)
@@ -251,7 +275,10 @@ impl<T: Serialize + Send + Sync + 'static> Sink for FormSink<T> {
         self.config.batch_size.max(1)
     }
 
-    async fn write(&self, batch: &[SinkRecord<T>]) -> Result<Vec<WriteOutcome>, integration_core::Error> {
+    async fn write(
+        &self,
+        batch: &[SinkRecord<T>],
+    ) -> Result<Vec<WriteOutcome>, integration_core::Error> {
         let mut outcomes: Vec<Option<WriteOutcome>> = vec![None; batch.len()];
         let mut models: Vec<Option<Map<String, Value>>> = vec![None; batch.len()];
         // Rounds: the k-th occurrence of a number goes to round k.
@@ -260,14 +287,17 @@ impl<T: Serialize + Send + Sync + 'static> Sink for FormSink<T> {
         for (i, record) in batch.iter().enumerate() {
             if record.op == Op::Delete {
                 outcomes[i] = Some(WriteOutcome::Skipped {
-                    reason: "the K/3 Cloud sink does not delete; deletions need UnAudit + Delete".to_owned(),
+                    reason: "the K/3 Cloud sink does not delete; deletions need UnAudit + Delete"
+                        .to_owned(),
                 });
                 continue;
             }
             let model = match serde_json::to_value(&record.data) {
                 Ok(Value::Object(map)) => map,
                 Ok(_) => {
-                    outcomes[i] = Some(WriteOutcome::Failed(RecordError::permanent("the model is not a JSON object")));
+                    outcomes[i] = Some(WriteOutcome::Failed(RecordError::permanent(
+                        "the model is not a JSON object",
+                    )));
                     continue;
                 }
                 Err(e) => {
@@ -308,7 +338,9 @@ impl<T: Serialize + Send + Sync + 'static> Sink for FormSink<T> {
         }
         Ok(outcomes
             .into_iter()
-            .map(|o| o.unwrap_or_else(|| WriteOutcome::Failed(RecordError::retryable("not written"))))
+            .map(|o| {
+                o.unwrap_or_else(|| WriteOutcome::Failed(RecordError::retryable("not written")))
+            })
             .collect())
     }
 }

@@ -113,7 +113,11 @@ impl<T> FormSource<T> {
             conditions.push(format!("({extra})"));
         }
         if let Some(since) = Checkpoint::since(checkpoint, c.overlap) {
-            conditions.push(format!("{} >= '{}'", c.modified_field, BeijingTime::from_utc(since)));
+            conditions.push(format!(
+                "{} >= '{}'",
+                c.modified_field,
+                BeijingTime::from_utc(since)
+            ));
         }
         BillQuery::new(&c.form_id, self.config.keys())
             .filter(conditions.join(" and "))
@@ -149,13 +153,16 @@ impl<T: DeserializeOwned + Serialize + Send + Sync + 'static> Source for FormSou
         let count = rows.len() as u64;
         for row in rows {
             let object: Map<String, Value> = keys.iter().cloned().zip(row).collect();
-            let key = object.get(&self.config.key_field).and_then(text_of).ok_or_else(|| {
-                Error::decode(
-                    "ExecuteBillQuery",
-                    format!("a row has no {}", self.config.key_field),
-                    Value::Object(object.clone()).to_string().as_bytes(),
-                )
-            })?;
+            let key = object
+                .get(&self.config.key_field)
+                .and_then(text_of)
+                .ok_or_else(|| {
+                    Error::decode(
+                        "ExecuteBillQuery",
+                        format!("a row has no {}", self.config.key_field),
+                        Value::Object(object.clone()).to_string().as_bytes(),
+                    )
+                })?;
             if let Some(t) = object
                 .get(&self.config.modified_field)
                 .and_then(Value::as_str)
@@ -165,7 +172,11 @@ impl<T: DeserializeOwned + Serialize + Send + Sync + 'static> Source for FormSou
             }
             let text = Value::Object(object.clone()).to_string();
             let data: T = serde_json::from_value(Value::Object(object)).map_err(|e| {
-                Error::decode("ExecuteBillQuery", format!("a row does not fit the record type ({e})"), text.as_bytes())
+                Error::decode(
+                    "ExecuteBillQuery",
+                    format!("a row does not fit the record type ({e})"),
+                    text.as_bytes(),
+                )
             })?;
             records.push(SourceRecord::upsert(key, data));
         }

@@ -33,7 +33,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{NaiveDateTime, TimeZone, Utc};
 use integration_core::RetryPolicy;
-use integration_core::testing::{FakeServer, FaultStyle, Faults, Request, ResponseTemplate, header, matchers};
+use integration_core::testing::{
+    FakeServer, FaultStyle, Faults, Request, ResponseTemplate, header, matchers,
+};
 use integration_core::types::beijing;
 use rand::Rng;
 use serde_json::{Map, Value, json};
@@ -109,7 +111,10 @@ impl FormMeta {
                 number_field: "FNumber".into(),
                 number_prefix: "CUST".into(),
                 number_digits: 4,
-                required: vec![("FName".into(), "客户名称".into()), ("FCreateOrgId".into(), "创建组织".into())],
+                required: vec![
+                    ("FName".into(), "客户名称".into()),
+                    ("FCreateOrgId".into(), "创建组织".into()),
+                ],
                 entry: None,
             },
             "SAL_SaleOrder" => Self {
@@ -209,13 +214,17 @@ impl Default for FakeState {
 impl FakeState {
     /// The store of a form, created on first use.
     pub fn form(&mut self, form_id: &str) -> &mut FormStore {
-        self.forms.entry(form_id.to_owned()).or_insert_with(|| FormStore::new(form_id))
+        self.forms
+            .entry(form_id.to_owned())
+            .or_insert_with(|| FormStore::new(form_id))
     }
 
     fn new_session(&mut self) -> String {
         let id: String = {
             let mut rng = rand::rng();
-            (0..24).map(|_| char::from(b"0123456789abcdef"[rng.random_range(0..16)])).collect()
+            (0..24)
+                .map(|_| char::from(b"0123456789abcdef"[rng.random_range(0..16)]))
+                .collect()
         };
         self.sessions.insert(id.clone());
         id
@@ -229,7 +238,9 @@ pub struct FakeK3Cloud {
 
 impl std::fmt::Debug for FakeK3Cloud {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FakeK3Cloud").field("uri", &self.server.uri()).finish()
+        f.debug_struct("FakeK3Cloud")
+            .field("uri", &self.server.uri())
+            .finish()
     }
 }
 
@@ -248,7 +259,7 @@ impl FakeK3Cloud {
 
     async fn mount(server: FakeServer<FakeState>) -> Self {
         server
-            .route(matchers::path_regex(r"\.common\.kdsvc$"), |state, request| handle(state, request))
+            .route(matchers::path_regex(r"\.common\.kdsvc$"), handle)
             .await;
         Self { server }
     }
@@ -321,7 +332,11 @@ impl FakeK3Cloud {
 
     /// The stored models of a form.
     pub fn records(&self, form_id: &str) -> Vec<Map<String, Value>> {
-        self.state().forms.get(form_id).map(|f| f.records.clone()).unwrap_or_default()
+        self.state()
+            .forms
+            .get(form_id)
+            .map(|f| f.records.clone())
+            .unwrap_or_default()
     }
 
     /// Seeds `n` customers with Chinese names, addresses and modification
@@ -337,15 +352,27 @@ impl FakeK3Cloud {
             ("苏州", "苏州市工业园区星湖街"),
             ("武汉", "武汉市洪山区珞喻路"),
         ];
-        const TRADES: [&str; 6] = ["恒达贸易", "华信科技", "金桥电子", "瑞丰食品", "博远物流", "中南建材"];
+        const TRADES: [&str; 6] = [
+            "恒达贸易",
+            "华信科技",
+            "金桥电子",
+            "瑞丰食品",
+            "博远物流",
+            "中南建材",
+        ];
         let mut state = self.state();
-        let base = Utc.with_ymd_and_hms(2025, 1, 3, 1, 0, 0).single().unwrap_or_else(Utc::now);
+        let base = Utc
+            .with_ymd_and_hms(2025, 1, 3, 1, 0, 0)
+            .single()
+            .unwrap_or_else(Utc::now);
         let mut numbers = Vec::with_capacity(n);
         for i in 0..n {
             let (city, street) = CITIES[i % CITIES.len()];
             let trade = TRADES[(i / CITIES.len()) % TRADES.len()];
             let number = format!("C{:05}", i + 1);
-            let modified = base + chrono::Duration::hours(i as i64 * 61 % (24 * 360)) + chrono::Duration::minutes(i as i64);
+            let modified = base
+                + chrono::Duration::hours(i as i64 * 61 % (24 * 360))
+                + chrono::Duration::minutes(i as i64);
             let store = state.form("BD_Customer");
             let id = store.next_id;
             store.next_id += 1;
@@ -353,12 +380,21 @@ impl FakeK3Cloud {
             let mut m = Map::new();
             m.insert("FCUSTID".into(), json!(id));
             m.insert("FNumber".into(), json!(number));
-            m.insert("FName".into(), json!(format!("{city}{trade}有限公司{}", i / 48 + 1)));
+            m.insert(
+                "FName".into(),
+                json!(format!("{city}{trade}有限公司{}", i / 48 + 1)),
+            );
             m.insert("FShortName".into(), json!(format!("{city}{trade}")));
             m.insert("FCreateOrgId".into(), json!({"FNumber": "100"}));
             m.insert("FUseOrgId".into(), json!({"FNumber": "100"}));
-            m.insert("FADDRESS".into(), json!(format!("{street}{}号", 10 + i % 90)));
-            m.insert("FTEL".into(), json!(format!("021-6{:07}", 1_000_000 + i * 37)));
+            m.insert(
+                "FADDRESS".into(),
+                json!(format!("{street}{}号", 10 + i % 90)),
+            );
+            m.insert(
+                "FTEL".into(),
+                json!(format!("021-6{:07}", 1_000_000 + i * 37)),
+            );
             m.insert("FDocumentStatus".into(), json!("C"));
             m.insert("FForbidStatus".into(), json!("A"));
             m.insert("FCreateDate".into(), json!(time));
@@ -385,16 +421,21 @@ impl FakeK3Cloud {
             store.next_id += 1;
             let bill_no = format!("XSDD{:06}", store.next_seq);
             store.next_seq += 1;
-            let day = Utc.with_ymd_and_hms(2025, 1 + (i % 12) as u32, 1 + (i % 27) as u32, 2, 0, 0)
+            let day = Utc
+                .with_ymd_and_hms(2025, 1 + (i % 12) as u32, 1 + (i % 27) as u32, 2, 0, 0)
                 .single()
                 .unwrap_or_else(Utc::now);
             let local = day.naive_utc() + chrono::Duration::hours(8);
-            let customer = customers.get(i % customers.len().max(1)).cloned().unwrap_or_else(|| "C00001".into());
+            let customer = customers
+                .get(i % customers.len().max(1))
+                .cloned()
+                .unwrap_or_else(|| "C00001".into());
             let mut entries = Vec::new();
             for line in 0..2 {
                 let entry_id = store.next_entry_id;
                 store.next_entry_id += 1;
-                let price = rust_decimal::Decimal::new(1999 + (i as i64 * 137 + line * 50) % 90_000, 2);
+                let price =
+                    rust_decimal::Decimal::new(1999 + (i as i64 * 137 + line * 50) % 90_000, 2);
                 let tax_price = (price * rust_decimal::Decimal::new(113, 2)).round_dp(2);
                 entries.push(json!({"FEntryID": entry_id, "FMaterialId": {"FNumber": format!("M{:03}", 1 + (i + line as usize) % 40)},
                     "FUnitID": {"FNumber": "Pcs"}, "FQty": (1 + (i * 3 + line as usize) % 20) as i64,
@@ -408,11 +449,17 @@ impl FakeK3Cloud {
             m.insert("FDate".into(), json!(fmt_time(local)));
             m.insert("FSaleOrgId".into(), json!({"FNumber": "100"}));
             m.insert("FCustId".into(), json!({"FNumber": customer}));
-            m.insert("FSaleOrderFinance".into(), json!({"FSettleCurrId": {"FNumber": "PRE001"}, "FExchangeRate": 1}));
+            m.insert(
+                "FSaleOrderFinance".into(),
+                json!({"FSettleCurrId": {"FNumber": "PRE001"}, "FExchangeRate": 1}),
+            );
             m.insert("FSaleOrderEntry".into(), Value::Array(entries));
             m.insert("FDocumentStatus".into(), json!("C"));
             m.insert("FCreateDate".into(), json!(fmt_time(local)));
-            m.insert("FModifyDate".into(), json!(fmt_time(local + chrono::Duration::hours(1))));
+            m.insert(
+                "FModifyDate".into(),
+                json!(fmt_time(local + chrono::Duration::hours(1))),
+            );
             store.records.push(m);
         }
     }
@@ -464,7 +511,9 @@ fn verify_signature(state: &FakeState, request: &Request) -> Result<(), String> 
     if (Utc::now().timestamp() - ts_value).abs() > state.timestamp_tolerance {
         return Err("请求时间戳已过期".into());
     }
-    if h("x-api-signheaders").to_ascii_lowercase() != "x-api-timestamp,x-api-nonce" || nonce.is_empty() {
+    if !h("x-api-signheaders").eq_ignore_ascii_case("x-api-timestamp,x-api-nonce")
+        || nonce.is_empty()
+    {
         return Err("签名头信息不完整".into());
     }
     let api_sign = format!(
@@ -487,7 +536,12 @@ fn verify_signature(state: &FakeState, request: &Request) -> Result<(), String> 
     if parts[1] != USER_NAME {
         return Err(format!("用户[{}]不存在", parts[1]));
     }
-    if h("X-Kd-Signature") != hmac_hex_b64(APP_SECRET.as_bytes(), format!("{APP_ID}{app_data}").as_bytes()) {
+    if h("X-Kd-Signature")
+        != hmac_hex_b64(
+            APP_SECRET.as_bytes(),
+            format!("{APP_ID}{app_data}").as_bytes(),
+        )
+    {
         return Err("签名校验失败(X-Kd-Signature)".into());
     }
     Ok(())
@@ -502,9 +556,17 @@ fn parse_body(op: &str, body: &Value) -> Result<(Option<String>, Option<String>,
     let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
     if let Some(params) = body.get("parameters").and_then(Value::as_array) {
         return Ok(match (op, params.len()) {
-            ("ExcuteOperation", _) => (text(params.first()), text(params.get(1)), decode(params.get(2).unwrap_or(&Value::Null))),
+            ("ExcuteOperation", _) => (
+                text(params.first()),
+                text(params.get(1)),
+                decode(params.get(2).unwrap_or(&Value::Null)),
+            ),
             (_, 1) => (None, None, decode(&params[0])),
-            _ => (text(params.first()), None, decode(params.get(1).unwrap_or(&Value::Null))),
+            _ => (
+                text(params.first()),
+                None,
+                decode(params.get(1).unwrap_or(&Value::Null)),
+            ),
         });
     }
     if !body.is_object() {
@@ -512,7 +574,11 @@ fn parse_body(op: &str, body: &Value) -> Result<(Option<String>, Option<String>,
     }
     let form = text(body.get("formid").or_else(|| body.get("FormId")));
     let op_number = text(body.get("opNumber"));
-    Ok((form, op_number, decode(body.get("data").unwrap_or(&Value::Null))))
+    Ok((
+        form,
+        op_number,
+        decode(body.get("data").unwrap_or(&Value::Null)),
+    ))
 }
 
 fn handle(state: &mut FakeState, request: &Request) -> ResponseTemplate {
@@ -520,8 +586,10 @@ fn handle(state: &mut FakeState, request: &Request) -> ResponseTemplate {
     let service = last.strip_suffix(".common.kdsvc").unwrap_or(last);
     let op = service.rsplit('.').next().unwrap_or("").to_owned();
     if service.ends_with("AccountService.GetDataCenterList") {
-        return json_ok(&json!([{"Id": ACCT_ID, "Number": "K3DEMO", "Name": "演示账套", "DatabaseType": 3,
-            "ProductId": "Cloud", "CreateTime": "2024-03-01T09:00:00"}]));
+        return json_ok(
+            &json!([{"Id": ACCT_ID, "Number": "K3DEMO", "Name": "演示账套", "DatabaseType": 3,
+            "ProductId": "Cloud", "CreateTime": "2024-03-01T09:00:00"}]),
+        );
     }
     let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
     if service.contains("AuthService.") {
@@ -544,7 +612,10 @@ fn handle(state: &mut FakeState, request: &Request) -> ResponseTemplate {
     };
     let response = json_ok(&answer);
     match new_session {
-        Some(sid) => response.append_header("Set-Cookie", format!("{SESSION_COOKIE}={sid}; path=/; HttpOnly")),
+        Some(sid) => response.append_header(
+            "Set-Cookie",
+            format!("{SESSION_COOKIE}={sid}; path=/; HttpOnly"),
+        ),
         None => response,
     }
 }
@@ -562,15 +633,27 @@ fn login(state: &mut FakeState, op: &str, body: &Value) -> ResponseTemplate {
             .unwrap_or_default()
     };
     let ok = match op {
-        "ValidateUser" => get("acctID", 0) == ACCT_ID && get("username", 1) == USER_NAME && get("password", 2) == PASSWORD,
-        "LoginByAppSecret" => {
-            get("acctid", 0) == ACCT_ID && get("username", 1) == USER_NAME && get("appid", 2) == APP_ID && get("appsecret", 3) == APP_SECRET
+        "ValidateUser" => {
+            get("acctID", 0) == ACCT_ID
+                && get("username", 1) == USER_NAME
+                && get("password", 2) == PASSWORD
         }
-        _ => return ResponseTemplate::new(404).set_body_raw("<html><body>404 Not Found</body></html>", "text/html"),
+        "LoginByAppSecret" => {
+            get("acctid", 0) == ACCT_ID
+                && get("username", 1) == USER_NAME
+                && get("appid", 2) == APP_ID
+                && get("appsecret", 3) == APP_SECRET
+        }
+        _ => {
+            return ResponseTemplate::new(404)
+                .set_body_raw("<html><body>404 Not Found</body></html>", "text/html");
+        }
     };
     if !ok {
-        return json_ok(&json!({"Message": "用户名或密码错误！", "MessageCode": "CheckPasswordPolicy",
-            "LoginResultType": 0, "Context": null, "KDSVCSessionId": null}));
+        return json_ok(
+            &json!({"Message": "用户名或密码错误！", "MessageCode": "CheckPasswordPolicy",
+            "LoginResultType": 0, "Context": null, "KDSVCSessionId": null}),
+        );
     }
     state.logins += 1;
     let sid = state.new_session();
@@ -581,12 +664,22 @@ fn login(state: &mut FakeState, op: &str, body: &Value) -> ResponseTemplate {
     .append_header("Set-Cookie", format!("ASP.NET_SessionId=asp{sid}; path=/; HttpOnly"))
 }
 
-fn dispatch(state: &mut FakeState, op: &str, form: Option<String>, op_number: Option<String>, data: &Value) -> Value {
+fn dispatch(
+    state: &mut FakeState,
+    op: &str,
+    form: Option<String>,
+    op_number: Option<String>,
+    data: &Value,
+) -> Value {
     let form_needed = !matches!(op, "ExecuteBillQuery" | "BillQuery" | "QueryBusinessInfo");
     let form = match (form, form_needed) {
         (Some(f), _) if !f.is_empty() => f,
         (_, true) => return failure(0, "业务对象标识FormId不能为空", Some("FormId")),
-        _ => data.get("FormId").and_then(Value::as_str).unwrap_or("").to_owned(),
+        _ => data
+            .get("FormId")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned(),
     };
     if form.is_empty() {
         return json!([[failure(0, "业务对象标识FormId不能为空", Some("FormId"))]]);
@@ -613,8 +706,15 @@ fn dispatch(state: &mut FakeState, op: &str, form: Option<String>, op_number: Op
         "QueryBusinessInfo" => {
             let store = state.form(&form);
             let meta = &store.meta;
-            let mut fields: Vec<Value> = vec![json!({"Key": meta.id_field, "Name": "实体主键"}), json!({"Key": meta.number_field, "Name": "编码"})];
-            fields.extend(meta.required.iter().map(|(k, n)| json!({"Key": k, "Name": n, "MustInput": true})));
+            let mut fields: Vec<Value> = vec![
+                json!({"Key": meta.id_field, "Name": "实体主键"}),
+                json!({"Key": meta.number_field, "Name": "编码"}),
+            ];
+            fields.extend(
+                meta.required
+                    .iter()
+                    .map(|(k, n)| json!({"Key": k, "Name": n, "MustInput": true})),
+            );
             json!({"Result": {"ResponseStatus": {"IsSuccess": true, "ErrorCode": 0, "Errors": [], "SuccessEntitys": [], "SuccessMessages": [], "MsgCode": 0},
                 "NeedReturnData": {"Id": form, "Name": [{"Key": 2052, "Value": meta.name}], "PkFieldName": meta.id_field,
                     "Entrys": [{"Key": "FBillHead", "Fields": fields}]}}})
@@ -654,8 +754,14 @@ fn save(state: &mut FakeState, form: &str, data: &Value, batch: bool, draft: boo
     };
     let need_update: Vec<String> = string_list(data.get("NeedUpDateFields"));
     let need_return: Vec<String> = string_list(data.get("NeedReturnFields"));
-    let auto_audit = data.get("IsAutoSubmitAndAudit").and_then(Value::as_bool).unwrap_or(false);
-    let delete_entry = data.get("IsDeleteEntry").and_then(Value::as_bool).unwrap_or(true);
+    let auto_audit = data
+        .get("IsAutoSubmitAndAudit")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let delete_entry = data
+        .get("IsDeleteEntry")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
     state.save_calls += 1;
     let store = state.form(form);
     let meta = store.meta.clone();
@@ -668,7 +774,11 @@ fn save(state: &mut FakeState, form: &str, data: &Value, batch: bool, draft: boo
             errors.push(json!({"FieldName": null, "Message": "数据包格式不正确", "DIndex": index}));
             continue;
         };
-        let number = model.get(&meta.number_field).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
+        let number = model
+            .get(&meta.number_field)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
         let existing = match id_of(model.get(&meta.id_field)) {
             Some(id) => match store.position_by_id(id) {
                 Some(p) => Some(p),
@@ -681,7 +791,9 @@ fn save(state: &mut FakeState, form: &str, data: &Value, batch: bool, draft: boo
         };
         let mut failed = false;
         if let Some(number) = number {
-            let clash = store.position_by_number(number).filter(|p| Some(*p) != existing);
+            let clash = store
+                .position_by_number(number)
+                .filter(|p| Some(*p) != existing);
             if clash.is_some() {
                 errors.push(json!({"FieldName": meta.number_field,
                     "Message": format!("违反字段唯一性要求：编码唯一。[{number}]已经被[{}]使用。", meta.name), "DIndex": index}));
@@ -703,7 +815,10 @@ fn save(state: &mut FakeState, form: &str, data: &Value, batch: bool, draft: boo
             Some(p) => {
                 let record = &mut store.records[p];
                 for (k, v) in model {
-                    if k == &meta.id_field || (!need_update.is_empty() && !need_update.iter().any(|f| f.eq_ignore_ascii_case(k))) {
+                    if k == &meta.id_field
+                        || (!need_update.is_empty()
+                            && !need_update.iter().any(|f| f.eq_ignore_ascii_case(k)))
+                    {
                         continue;
                     }
                     if let (Some((entry, _)), Value::Array(_)) = (&meta.entry, v)
@@ -725,12 +840,20 @@ fn save(state: &mut FakeState, form: &str, data: &Value, batch: bool, draft: boo
                 store.next_id += 1;
                 record.insert(meta.id_field.clone(), json!(id));
                 if number.is_none() {
-                    let allocated = format!("{}{:0width$}", meta.number_prefix, store.next_seq, width = meta.number_digits);
+                    let allocated = format!(
+                        "{}{:0width$}",
+                        meta.number_prefix,
+                        store.next_seq,
+                        width = meta.number_digits
+                    );
                     store.next_seq += 1;
                     record.insert(meta.number_field.clone(), json!(allocated));
                 }
                 record.insert("FCreateDate".into(), json!(now));
-                record.insert("FDocumentStatus".into(), json!(if draft { "Z" } else { "A" }));
+                record.insert(
+                    "FDocumentStatus".into(),
+                    json!(if draft { "Z" } else { "A" }),
+                );
                 store.records.push(record);
                 store.records.len() - 1
             }
@@ -752,10 +875,16 @@ fn save(state: &mut FakeState, form: &str, data: &Value, batch: bool, draft: boo
             record.insert("FDocumentStatus".into(), json!("C"));
         }
         let id = record.get(&meta.id_field).cloned().unwrap_or(Value::Null);
-        let number = record.get(&meta.number_field).cloned().unwrap_or(Value::Null);
+        let number = record
+            .get(&meta.number_field)
+            .cloned()
+            .unwrap_or(Value::Null);
         successes.push(json!({"Id": id, "Number": number, "DIndex": index}));
         if !need_return.is_empty() {
-            let picked: Map<String, Value> = need_return.iter().map(|f| (f.clone(), record.get(f).cloned().unwrap_or(Value::Null))).collect();
+            let picked: Map<String, Value> = need_return
+                .iter()
+                .map(|f| (f.clone(), record.get(f).cloned().unwrap_or(Value::Null)))
+                .collect();
             returns.push(Value::Object(picked));
         }
     }
@@ -769,8 +898,17 @@ fn save(state: &mut FakeState, form: &str, data: &Value, batch: bool, draft: boo
 
 fn string_list(value: Option<&Value>) -> Vec<String> {
     match value {
-        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
-        Some(Value::String(s)) => s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        Some(Value::String(s)) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -778,12 +916,20 @@ fn string_list(value: Option<&Value>) -> Vec<String> {
 fn targets(store: &FormStore, data: &Value) -> Vec<(usize, Result<usize, String>)> {
     let mut out = Vec::new();
     for (i, n) in string_list(data.get("Numbers")).iter().enumerate() {
-        out.push((i, store.position_by_number(n).ok_or_else(|| format!("编码为[{n}]的{}不存在", store.meta.name))));
+        out.push((
+            i,
+            store
+                .position_by_number(n)
+                .ok_or_else(|| format!("编码为[{n}]的{}不存在", store.meta.name)),
+        ));
     }
     let offset = out.len();
     for (i, id) in string_list(data.get("Ids")).iter().enumerate() {
         let pos = id.parse().ok().and_then(|id| store.position_by_id(id));
-        out.push((offset + i, pos.ok_or_else(|| format!("内码为[{id}]的{}不存在", store.meta.name))));
+        out.push((
+            offset + i,
+            pos.ok_or_else(|| format!("内码为[{id}]的{}不存在", store.meta.name)),
+        ));
     }
     out
 }
@@ -806,8 +952,15 @@ fn set_status(state: &mut FakeState, form: &str, op: &str, data: &Value) -> Valu
             }
         };
         let record = &mut store.records[pos];
-        let status = record.get("FDocumentStatus").and_then(Value::as_str).unwrap_or("A").to_owned();
-        let number = record.get(&store.meta.number_field).cloned().unwrap_or(Value::Null);
+        let status = record
+            .get("FDocumentStatus")
+            .and_then(Value::as_str)
+            .unwrap_or("A")
+            .to_owned();
+        let number = record
+            .get(&store.meta.number_field)
+            .cloned()
+            .unwrap_or(Value::Null);
         let result: Result<Option<&str>, String> = match (op, status.as_str()) {
             ("Submit", "A" | "D" | "Z") => Ok(Some("B")),
             ("Audit", "B") => Ok(Some("C")),
@@ -838,10 +991,15 @@ fn set_status(state: &mut FakeState, form: &str, op: &str, data: &Value) -> Valu
                     None => delete.push(pos),
                 }
                 record.insert("FModifyDate".into(), json!(now_local()));
-                let id = record.get(&store.meta.id_field).cloned().unwrap_or(Value::Null);
+                let id = record
+                    .get(&store.meta.id_field)
+                    .cloned()
+                    .unwrap_or(Value::Null);
                 successes.push(json!({"Id": id, "Number": number, "DIndex": index}));
             }
-            Err(message) => errors.push(json!({"FieldName": null, "Message": message, "DIndex": index})),
+            Err(message) => {
+                errors.push(json!({"FieldName": null, "Message": message, "DIndex": index}))
+            }
         }
     }
     delete.sort_unstable();
@@ -854,7 +1012,10 @@ fn set_status(state: &mut FakeState, form: &str, op: &str, data: &Value) -> Valu
 
 fn view(state: &mut FakeState, form: &str, data: &Value) -> Value {
     let store = state.form(form);
-    let number = data.get("Number").and_then(Value::as_str).filter(|s| !s.is_empty());
+    let number = data
+        .get("Number")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty());
     let pos = match number {
         Some(n) => store.position_by_number(n),
         None => id_of(data.get("Id")).and_then(|id| store.position_by_id(id)),
@@ -864,9 +1025,27 @@ fn view(state: &mut FakeState, form: &str, data: &Value) -> Value {
     };
     let record = &store.records[pos];
     let mut model = record.clone();
-    model.insert("Id".into(), record.get(&store.meta.id_field).cloned().unwrap_or(Value::Null));
-    model.insert("Number".into(), record.get(&store.meta.number_field).cloned().unwrap_or(Value::Null));
-    model.insert("DocumentStatus".into(), record.get("FDocumentStatus").cloned().unwrap_or(Value::Null));
+    model.insert(
+        "Id".into(),
+        record
+            .get(&store.meta.id_field)
+            .cloned()
+            .unwrap_or(Value::Null),
+    );
+    model.insert(
+        "Number".into(),
+        record
+            .get(&store.meta.number_field)
+            .cloned()
+            .unwrap_or(Value::Null),
+    );
+    model.insert(
+        "DocumentStatus".into(),
+        record
+            .get("FDocumentStatus")
+            .cloned()
+            .unwrap_or(Value::Null),
+    );
     json!({"Result": {"ResponseStatus": {"ErrorCode": 0, "IsSuccess": true, "Errors": [], "SuccessEntitys": [], "SuccessMessages": [], "MsgCode": 0},
         "Result": model}})
 }
@@ -875,14 +1054,23 @@ fn view(state: &mut FakeState, form: &str, data: &Value) -> Value {
 /// against a header and, for entry rows, an entry line.
 fn resolve(header: &Map<String, Value>, line: Option<&Map<String, Value>>, key: &str) -> Value {
     fn get<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-        map.get(key).or_else(|| map.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
+        map.get(key).or_else(|| {
+            map.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                .map(|(_, v)| v)
+        })
     }
     let mut parts = key.split('.');
     let first = parts.next().unwrap_or("");
     let mut value = line
         .and_then(|l| get(l, first))
         .or_else(|| get(header, first))
-        .or_else(|| header.values().filter_map(Value::as_object).find_map(|sub| get(sub, first)));
+        .or_else(|| {
+            header
+                .values()
+                .filter_map(Value::as_object)
+                .find_map(|sub| get(sub, first))
+        });
     for part in parts {
         value = value.and_then(Value::as_object).and_then(|m| get(m, part));
     }
@@ -892,6 +1080,9 @@ fn resolve(header: &Map<String, Value>, line: Option<&Map<String, Value>>, key: 
         None => Value::Null,
     }
 }
+
+/// A header with, for entry rows, one entry line.
+type Row<'a> = (&'a Map<String, Value>, Option<&'a Map<String, Value>>);
 
 fn query(state: &mut FakeState, form: &str, data: &Value, objects: bool) -> Value {
     let error = |message: String| json!([[failure(0, &message, None)]]);
@@ -912,13 +1103,21 @@ fn query(state: &mut FakeState, form: &str, data: &Value, objects: bool) -> Valu
     if keys.is_empty() {
         return error("FieldKeys不能为空".into());
     }
-    let filter = match filter::parse(data.get("FilterString").and_then(Value::as_str).unwrap_or("")) {
+    let filter = match filter::parse(
+        data.get("FilterString")
+            .and_then(Value::as_str)
+            .unwrap_or(""),
+    ) {
         Ok(f) => f,
         Err(e) => return error(format!("过滤条件FilterString语法错误：{e}")),
     };
-    let order = filter::parse_order(data.get("OrderString").and_then(Value::as_str).unwrap_or(""));
+    let order = filter::parse_order(
+        data.get("OrderString")
+            .and_then(Value::as_str)
+            .unwrap_or(""),
+    );
     let entry = store.meta.entry.clone();
-    let mut rows: Vec<(&Map<String, Value>, Option<&Map<String, Value>>)> = Vec::new();
+    let mut rows: Vec<Row<'_>> = Vec::new();
     for record in &store.records {
         let lines: Vec<&Map<String, Value>> = entry
             .as_ref()
@@ -929,7 +1128,8 @@ fn query(state: &mut FakeState, form: &str, data: &Value, objects: bool) -> Valu
         let wants_entry = !lines.is_empty()
             && keys.iter().any(|k| {
                 let first = k.split('.').next().unwrap_or("");
-                !record.keys().any(|h| h.eq_ignore_ascii_case(first)) && lines[0].keys().any(|l| l.eq_ignore_ascii_case(first))
+                !record.keys().any(|h| h.eq_ignore_ascii_case(first))
+                    && lines[0].keys().any(|l| l.eq_ignore_ascii_case(first))
             });
         if wants_entry {
             rows.extend(lines.into_iter().map(|l| (record, Some(l))));
@@ -941,7 +1141,8 @@ fn query(state: &mut FakeState, form: &str, data: &Value, objects: bool) -> Valu
     if !order.is_empty() {
         rows.sort_by(|a, b| {
             for (key, desc) in &order {
-                let ord = filter::compare(&resolve(a.0, a.1, key), &resolve(b.0, b.1, key)).unwrap_or(std::cmp::Ordering::Equal);
+                let ord = filter::compare(&resolve(a.0, a.1, key), &resolve(b.0, b.1, key))
+                    .unwrap_or(std::cmp::Ordering::Equal);
                 if ord != std::cmp::Ordering::Equal {
                     return if *desc { ord.reverse() } else { ord };
                 }

@@ -30,8 +30,14 @@ fn customers(n: usize, prefix: &str) -> Vec<SinkRecord<Customer>> {
 }
 
 fn counts(outcomes: &[WriteOutcome]) -> (usize, usize) {
-    let written = outcomes.iter().filter(|o| matches!(o, WriteOutcome::Written { .. })).count();
-    let failed = outcomes.iter().filter(|o| matches!(o, WriteOutcome::Failed(_))).count();
+    let written = outcomes
+        .iter()
+        .filter(|o| matches!(o, WriteOutcome::Written { .. }))
+        .count();
+    let failed = outcomes
+        .iter()
+        .filter(|o| matches!(o, WriteOutcome::Failed(_)))
+        .count();
     (written, failed)
 }
 
@@ -39,9 +45,11 @@ fn counts(outcomes: &[WriteOutcome]) -> (usize, usize) {
 async fn batch_of_250_with_3_invalid_writes_247_and_reports_kingdee_messages() {
     let fake = FakeK3Cloud::start().await;
     let client = fake.client_builder().build().unwrap();
-    let sink = CustomerSink::new(client)
-        .batch_size(100)
-        .options(SaveOptions::new().is_auto_submit_and_audit(true).is_verify_base_data_field(false));
+    let sink = CustomerSink::new(client).batch_size(100).options(
+        SaveOptions::new()
+            .is_auto_submit_and_audit(true)
+            .is_verify_base_data_field(false),
+    );
     let mut batch = customers(250, "HK");
     batch[7].data.name = None;
     batch[120].data.create_org = None;
@@ -50,22 +58,42 @@ async fn batch_of_250_with_3_invalid_writes_247_and_reports_kingdee_messages() {
     assert_eq!(outcomes.len(), 250);
     assert_eq!(counts(&outcomes), (247, 3));
     for i in [7, 120, 249] {
-        let WriteOutcome::Failed(e) = &outcomes[i] else { panic!("{i}: {:?}", outcomes[i]) };
+        let WriteOutcome::Failed(e) = &outcomes[i] else {
+            panic!("{i}: {:?}", outcomes[i])
+        };
         assert!(!e.retryable);
-        let expected = if i == 120 { "字段“创建组织”是必填项" } else { "字段“客户名称”是必填项" };
+        let expected = if i == 120 {
+            "字段“创建组织”是必填项"
+        } else {
+            "字段“客户名称”是必填项"
+        };
         assert_eq!(e.message, expected);
     }
     assert_eq!(fake.records("BD_Customer").len(), 247);
-    assert!(fake.records("BD_Customer").iter().all(|r| r["FDocumentStatus"] == "C"));
+    assert!(
+        fake.records("BD_Customer")
+            .iter()
+            .all(|r| r["FDocumentStatus"] == "C")
+    );
     let sent: Vec<usize> = fake
         .received_on("BatchSave")
         .await
         .iter()
-        .map(|r| serde_json::from_slice::<Value>(&r.body).unwrap()["data"]["Model"].as_array().unwrap().len())
+        .map(|r| {
+            serde_json::from_slice::<Value>(&r.body).unwrap()["data"]["Model"]
+                .as_array()
+                .unwrap()
+                .len()
+        })
         .collect();
     assert_eq!(sent, vec![100, 100, 50]);
     // Written outcomes carry the internal id.
-    let WriteOutcome::Written { target_id: Some(id) } = &outcomes[0] else { panic!() };
+    let WriteOutcome::Written {
+        target_id: Some(id),
+    } = &outcomes[0]
+    else {
+        panic!()
+    };
     assert!(id.parse::<i64>().is_ok());
 }
 
@@ -88,7 +116,10 @@ async fn session_lost_mid_run_loses_and_duplicates_nothing() {
     }
     assert_eq!(counts(&outcomes), (250, 0));
     let stored = fake.records("BD_Customer");
-    let numbers: HashSet<&str> = stored.iter().map(|r| r["FNumber"].as_str().unwrap()).collect();
+    let numbers: HashSet<&str> = stored
+        .iter()
+        .map(|r| r["FNumber"].as_str().unwrap())
+        .collect();
     assert_eq!((stored.len(), numbers.len()), (250, 250));
     assert_eq!(fake.state().logins, 3);
     // Replaying the whole run (as after a crash) updates, never duplicates.
@@ -121,7 +152,10 @@ async fn upsert_updates_existing_numbers_and_repeated_numbers_in_a_batch() {
     assert!(matches!(outcomes[4], WriteOutcome::Skipped { .. }));
     let stored = fake.records("BD_Customer");
     assert_eq!(stored.len(), 5);
-    let updated = stored.iter().find(|r| r["FNumber"] == seeded[1].as_str()).unwrap();
+    let updated = stored
+        .iter()
+        .find(|r| r["FNumber"] == seeded[1].as_str())
+        .unwrap();
     assert_eq!(updated["FName"], "北京华信科技有限公司(再次更名)");
 }
 
@@ -129,15 +163,21 @@ async fn upsert_updates_existing_numbers_and_repeated_numbers_in_a_batch() {
 async fn huke_style_json_sink_and_sale_order_sink() {
     let fake = FakeK3Cloud::start().await;
     let client = fake.client_builder().build().unwrap();
-    let sink = JsonFormSink::json(client.clone(), "BD_Customer", "FCUSTID", "FNumber")
-        .options(SaveOptions::new().is_auto_submit_and_audit(true).is_verify_base_data_field(false));
+    let sink = JsonFormSink::json(client.clone(), "BD_Customer", "FCUSTID", "FNumber").options(
+        SaveOptions::new()
+            .is_auto_submit_and_audit(true)
+            .is_verify_base_data_field(false),
+    );
     let mapped = |cid: &str, nick: &str| SinkRecord {
         key: cid.to_owned(),
         op: Op::Upsert,
         data: json!({"FName": nick, "FNumber": cid, "FCreateOrgId": {"FNumber": "100"},
             "FUseOrgId": {"FNumber": "100"}, "FDescription": "唯一ID-8842", "F_PAEZ_Source": "huke"}),
     };
-    let outcomes = sink.write(&[mapped("cid-1", "王小明"), mapped("cid-2", "李娜")]).await.unwrap();
+    let outcomes = sink
+        .write(&[mapped("cid-1", "王小明"), mapped("cid-2", "李娜")])
+        .await
+        .unwrap();
     assert_eq!(counts(&outcomes), (2, 0));
     assert_eq!(fake.records("BD_Customer")[0]["F_PAEZ_Source"], "huke");
 
@@ -163,9 +203,14 @@ async fn huke_style_json_sink_and_sale_order_sink() {
     };
     let mut bad = order("XBB-3");
     bad.data.customer = None;
-    let outcomes = orders.write(&[order("XBB-1"), order("XBB-2"), bad]).await.unwrap();
+    let outcomes = orders
+        .write(&[order("XBB-1"), order("XBB-2"), bad])
+        .await
+        .unwrap();
     assert_eq!(counts(&outcomes), (2, 1));
-    let WriteOutcome::Failed(e) = &outcomes[2] else { panic!() };
+    let WriteOutcome::Failed(e) = &outcomes[2] else {
+        panic!()
+    };
     assert_eq!(e.message, "字段“客户”是必填项");
     // Written again: updated, lines replaced, nothing duplicated.
     let outcomes = orders.write(&[order("XBB-1")]).await.unwrap();
@@ -191,7 +236,11 @@ async fn source_reads_pages_and_then_only_changes() {
     let fake = FakeK3Cloud::start().await;
     fake.seed_customers(25);
     let client = fake.client_builder().build().unwrap();
-    let mut config = FormSourceConfig::new("BD_Customer", "FNumber", ["FNumber", "FName", "FCreateOrgId.FNumber"]);
+    let mut config = FormSourceConfig::new(
+        "BD_Customer",
+        "FNumber",
+        ["FNumber", "FName", "FCreateOrgId.FNumber"],
+    );
     config.page_size = 10;
     config.overlap = Duration::from_secs(600);
     let source: FormSource = FormSource::new(client.clone(), config);
@@ -225,7 +274,11 @@ async fn source_reads_pages_and_then_only_changes() {
     // One change: only it comes back, with its row decoded by field key.
     let changed = serde_json::json!({"FCUSTID": fake.records("BD_Customer")[4]["FCUSTID"], "FName": "成都瑞丰食品有限公司(新)"});
     client
-        .save("BD_Customer", &changed, &SaveOptions::new().need_update_fields(["FName"]))
+        .save(
+            "BD_Customer",
+            &changed,
+            &SaveOptions::new().need_update_fields(["FName"]),
+        )
         .await
         .unwrap();
     let page = source.read(Some(&checkpoint), None).await.unwrap();
@@ -235,7 +288,19 @@ async fn source_reads_pages_and_then_only_changes() {
     assert_eq!(record["FName"], "成都瑞丰食品有限公司(新)");
     assert_eq!(record["FCreateOrgId.FNumber"], "100");
     assert!(page.checkpoint.unwrap().as_time().unwrap() > checkpoint.as_time().unwrap());
-    let body: Value =
-        serde_json::from_slice(&fake.received_on("ExecuteBillQuery").await.pop().unwrap().body).unwrap();
-    assert!(body["data"]["FilterString"].as_str().unwrap().starts_with("FModifyDate >= '"));
+    let body: Value = serde_json::from_slice(
+        &fake
+            .received_on("ExecuteBillQuery")
+            .await
+            .pop()
+            .unwrap()
+            .body,
+    )
+    .unwrap();
+    assert!(
+        body["data"]["FilterString"]
+            .as_str()
+            .unwrap()
+            .starts_with("FModifyDate >= '")
+    );
 }
