@@ -1,1 +1,159 @@
-//! Connector skeleton: not implemented yet. See the project's issue list.
+//! # kingdee-cloud
+//!
+//! A typed connector for the 金蝶云星空 (Kingdee K/3 Cloud) WebAPI: the
+//! app-signature auth of Kingdee's current official SDKs and the older
+//! session logins, every common form operation generic over the form id,
+//! ExecuteBillQuery as one page or a lazy stream, typed `BD_Customer` and
+//! `SAL_SaleOrder` models, an upserting BatchSave [`sink`], an incremental
+//! [`source`], and (feature `testing`) a stateful fake of the service.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), kingdee_cloud::Error> {
+//! use integration_core::{Op, Sink, SinkRecord, WriteOutcome};
+//! use kingdee_cloud::sink::CustomerSink;
+//! use kingdee_cloud::testing::FakeK3Cloud;
+//! use kingdee_cloud::{BaseDataRef, BillQuery, Client, Customer, SaveOptions};
+//!
+//! let fake = FakeK3Cloud::start().await;
+//! // Against a real site: `.server_url("https://erp.example.com/k3cloud")`
+//! // with your own credentials; nothing else changes.
+//! let client = Client::builder()
+//!     .server_url(fake.server_url())
+//!     .app_signature(FakeK3Cloud::app_credentials())
+//!     .build()?;
+//!
+//! let sink = CustomerSink::new(client.clone())
+//!     .batch_size(200)
+//!     .options(SaveOptions::new().is_auto_submit_and_audit(true).is_verify_base_data_field(false));
+//! let record = SinkRecord {
+//!     key: "cid-1".into(),
+//!     op: Op::Upsert,
+//!     data: Customer {
+//!         number: Some("cid-1".into()),
+//!         name: Some("王小明".into()),
+//!         create_org: Some(BaseDataRef::number("100")),
+//!         use_org: Some(BaseDataRef::number("100")),
+//!         ..Customer::default()
+//!     },
+//! };
+//! let outcomes = sink.write(&[record]).await?;
+//! assert!(matches!(outcomes[0], WriteOutcome::Written { .. }));
+//!
+//! let rows: Vec<(String, String)> = client
+//!     .execute_bill_query(&BillQuery::new("BD_Customer", ["FNumber", "FName"]).filter("FNumber = 'cid-1'"))
+//!     .await?;
+//! assert_eq!(rows, vec![("cid-1".to_owned(), "王小明".to_owned())]);
+//! # Ok(()) }
+//! ```
+//!
+//! ## Map of the crate
+//! - [`Client`] / [`ClientBuilder`]: site URL, [`Auth`] mode, timeouts,
+//!   rate limit, retries, [`BodyStyle`]; [`Client::call_raw`] for any
+//!   service.
+//! - [`auth`]: [`auth::sign`] (the pure signing function, pinned by the
+//!   fact sheet's vectors), [`auth::derive_client_secret`], session cookies.
+//! - [`operations`]: Save, BatchSave, Draft, Submit, Audit, UnAudit, Delete,
+//!   View, Allocate, ExcuteOperation; [`ResponseStatus`] with errors by
+//!   `DIndex` ([`OperationResult::outcomes`]).
+//! - [`query`]: ExecuteBillQuery (rows decoded into your type by field-key
+//!   order, [`Client::execute_bill_query_stream`]), BillQuery,
+//!   QueryBusinessInfo, GetDataCenterList.
+//! - [`models`]: [`Customer`], [`SaleOrder`], [`BaseDataRef`]; custom
+//!   `F_xxx` fields kept in `extra`.
+//! - [`sink`]: [`sink::CustomerSink`], [`sink::SaleOrderSink`],
+//!   [`sink::JsonFormSink`] (upsert by number, see the module docs).
+//! - [`source`]: [`source::FormSource`], incremental on `FModifyDate`.
+//! - `testing` (feature): [`testing::FakeK3Cloud`].
+//!
+//! ## Session handling
+//! App-signature mode signs every request (fresh timestamp per attempt) and
+//! sends back the `kdservice-sessionid` cookie the server sets; on a
+//! "session lost" answer (`MsgCode` 1) it drops the cookies and repeats the
+//! call once. Session modes (`ValidateUser`, `LoginByAppSecret`) log in on
+//! first use (concurrent callers share one login through
+//! `integration_core::auth::TokenCache`), send only the cookie, and on
+//! `MsgCode` 1 log in again and repeat the call once. A lost session fails
+//! the whole call before anything is saved, so repeating it neither loses
+//! nor duplicates records.
+//!
+//! ## Assumptions
+//! Facts the fact sheet marks unknown or low/medium confidence, and the
+//! choice made:
+//! - **Session-lost signal**: `ResponseStatus.MsgCode == 1` (message assumed
+//!   "会话信息已丢失，请重新登录"). Any `MsgCode` 1 with `IsSuccess = false`
+//!   triggers one re-login and one repeat.
+//! - **Bad app signature**: answered with HTTP 200 and a `ResponseStatus`
+//!   with `MsgCode` 2, `IsSuccess` false (the fake does so); `MsgCode` 2 and
+//!   11 map to [`Error::Auth`]. A `response_error:` body maps to
+//!   [`Error::ResponseError`] either way.
+//! - **Other MsgCodes** (4 duplicate, 9 business rule, 12 not found, unknown
+//!   codes) are business errors ([`Error::Api`]), never retried.
+//! - **Timestamp tolerance** of `x-api-timestamp`: ±15 minutes (the fake
+//!   enforces it); keep the host clock synchronised.
+//! - **ExecuteBillQuery `Limit` maximum**: 10 000 ([`query::MAX_LIMIT`]);
+//!   larger limits are clamped. Pages end at the first short (or empty)
+//!   page. `TopRowCount` is passed through and also stops the stream once
+//!   that many rows were read.
+//! - **Query error shape**: an array holding an object with
+//!   `Result.ResponseStatus`, either `[{…}]` or `[[{…}]]`; both are decoded.
+//! - **Session login bodies** (Medium): `ValidateUser` with `acctID`,
+//!   `username`, `password`, `lcid`; `LoginByAppSecret` with `acctid`,
+//!   `username`, `appid`, `appsecret`, `lcid`; success is
+//!   `LoginResultType == 1` (any other value is [`Error::Auth`]). The
+//!   session is kept until the service says it is lost (no expiry known).
+//! - **`x-kdapi-secpwd`**: a configured value replaces the SDK's four
+//!   8-character blocks before ROT13 ([`AppCredentials::secpwd`]).
+//! - **No default server URL**: every K/3 Cloud site (on premises or
+//!   Kingdee's cloud) has its own host and virtual directory, and the
+//!   official SDK has no default either, so [`ClientBuilder::build`]
+//!   requires [`ClientBuilder::server_url`].
+//! - **Throttling**: K/3 Cloud documents no throttle envelope; HTTP 429 and
+//!   5xx are retried with backoff (the fake throttles with HTTP 429).
+//! - **BatchSave partial success** (Medium): `IsSuccess` false while the
+//!   other models are saved; outcomes come from `SuccessEntitys`/`Errors` by
+//!   `DIndex`. A model reported by neither is a retryable failure (the
+//!   upsert makes the retry safe).
+//! - **Upsert**: the sink looks numbers up (`FNumber in (…)`) and sets the
+//!   internal id, rather than relying on `NumberSearch` (which resolves
+//!   base-data references, not the record's identity). On sites where
+//!   base data is allocated to several organisations under one number, set
+//!   [`sink::FormSink::lookup_filter`] (e.g. `FUseOrgId.FNumber = '100'`).
+//!   Updating an audited record may need UnAudit first on a real site; the
+//!   fake accepts updates of audited records.
+//! - **Dates**: query answers carry `yyyy-MM-ddTHH:mm:ss.fff` in the site's
+//!   local time; filters are written as `'yyyy-MM-dd HH:mm:ss'`; the site
+//!   is assumed to run on Beijing time (UTC+08:00).
+//! - **Decimals** are sent as JSON numbers when exactly representable,
+//!   otherwise as text (the service parses both, Medium).
+//! - **GetDataCenterList** is posted with an empty JSON object and needs no
+//!   login; the answer is a list of `{Id, Number, Name, …}`.
+//! - **View** answers with the service's internal property names
+//!   (`Number`, `Name`, …) in real deployments; the fake returns the stored
+//!   `F…` fields plus `Id`, `Number` and `DocumentStatus`.
+//! - **Fake messages** (required field, duplicate number, wrong status) are
+//!   modelled on Kingdee's wording but not verified byte for byte.
+//! - Not implemented: the SDK's asynchronous polling mode
+//!   (`BeginQueryImpl`/`QueryAsyncResult`) and the other services of the
+//!   SDK (Push, FlexSave, attachments...), which remain reachable through
+//!   [`Client::call_raw`].
+
+pub mod auth;
+pub mod client;
+pub mod error;
+pub mod models;
+pub mod operations;
+pub mod query;
+pub mod sink;
+pub mod source;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use auth::{AppCredentials, Auth};
+pub use client::{BodyStyle, Client, ClientBuilder};
+pub use error::{Error, Result};
+pub use models::{BaseDataRef, Customer, FormModel, SaleOrder, SaleOrderEntry, SaleOrderFinance};
+pub use operations::{
+    AllocateRequest, FieldError, ModelOutcome, OperateRequest, OperationResult, ResponseStatus,
+    SaveOptions, SuccessEntity, ViewRequest,
+};
+pub use query::{BillQuery, BusinessInfo, DataCenter};

@@ -1,0 +1,485 @@
+//! The [`Client`]: base URL, credentials, transport, session handling and
+//! the raw call every typed operation goes through.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use integration_core::auth::TokenCache;
+use integration_core::{RateLimit, RawResponse, RetryPolicy, Secret, Transport};
+use serde_json::{Value, json};
+
+use crate::auth::{AppCredentials, Auth, CookieJar, SESSION_COOKIE, sign};
+use crate::error::{Error, Result, SYSTEM, msg_code};
+
+/// Prefix of the form-operation services (`Save`, `BatchSave`, `ExecuteBillQuery`, ...).
+pub const DYNAMIC_FORM_SERVICE: &str = "Kingdee.BOS.WebApi.ServicesStub.DynamicFormService";
+/// Prefix of the session login services.
+pub const AUTH_SERVICE: &str = "Kingdee.BOS.WebApi.ServicesStub.AuthService";
+/// The account service (`GetDataCenterList`).
+pub const ACCOUNT_SERVICE: &str = "Kingdee.BOS.ServiceFacade.ServicesStub.Account.AccountService";
+
+/// How request bodies are shaped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BodyStyle {
+    /// `{"formid": "...", "data": {...}}` as the current SDKs send (default).
+    #[default]
+    Current,
+    /// `{"parameters": ["<formid>", "<data as JSON text>"]}` as older clients send.
+    Legacy,
+}
+
+/// The body of one service call, before it is shaped by [`BodyStyle`].
+#[derive(Debug, Clone)]
+pub(crate) enum Body {
+    /// `{"formid", "data"}`.
+    Form { form_id: String, data: Value },
+    /// `{"formid", "opNumber", "data"}`.
+    FormOp {
+        form_id: String,
+        op_number: String,
+        data: Value,
+    },
+    /// `{"data"}`.
+    Data(Value),
+    /// Sent unchanged.
+    Raw(Value),
+}
+
+impl Body {
+    fn render(&self, style: BodyStyle) -> Value {
+        match (self, style) {
+            (Body::Raw(v), _) => v.clone(),
+            (Body::Form { form_id, data }, BodyStyle::Current) => {
+                json!({"formid": form_id, "data": data})
+            }
+            (Body::Form { form_id, data }, BodyStyle::Legacy) => {
+                json!({"parameters": [form_id, data.to_string()]})
+            }
+            (
+                Body::FormOp {
+                    form_id,
+                    op_number,
+                    data,
+                },
+                BodyStyle::Current,
+            ) => json!({"formid": form_id, "opNumber": op_number, "data": data}),
+            (
+                Body::FormOp {
+                    form_id,
+                    op_number,
+                    data,
+                },
+                BodyStyle::Legacy,
+            ) => json!({"parameters": [form_id, op_number, data.to_string()]}),
+            (Body::Data(data), BodyStyle::Current) => json!({ "data": data }),
+            (Body::Data(data), BodyStyle::Legacy) => json!({"parameters": [data.to_string()]}),
+        }
+    }
+}
+
+/// Builds a [`Client`].
+#[derive(Clone)]
+pub struct ClientBuilder {
+    server_url: Option<String>,
+    auth: Option<Auth>,
+    timeout: Option<Duration>,
+    connect_timeout: Duration,
+    rate_limit: Option<RateLimit>,
+    retry: RetryPolicy,
+    body_style: BodyStyle,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("server_url", &self.server_url)
+            .field("auth", &self.auth)
+            .field("timeout", &self.timeout)
+            .field("rate_limit", &self.rate_limit)
+            .field("retry", &self.retry)
+            .field("body_style", &self.body_style)
+            .finish()
+    }
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            server_url: None,
+            auth: None,
+            timeout: Some(Duration::from_secs(120)),
+            connect_timeout: Duration::from_secs(10),
+            rate_limit: None,
+            retry: RetryPolicy::default(),
+            body_style: BodyStyle::Current,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The site's URL including its virtual directory, e.g.
+    /// `https://erp.example.com/k3cloud` (required: every K/3 Cloud site has
+    /// its own; there is no shared endpoint).
+    pub fn server_url(mut self, url: impl Into<String>) -> Self {
+        self.server_url = Some(url.into());
+        self
+    }
+
+    /// Any auth mode.
+    pub fn auth(mut self, auth: Auth) -> Self {
+        self.auth = Some(auth);
+        self
+    }
+
+    /// App-signature auth (current official SDKs; recommended).
+    pub fn app_signature(self, credentials: AppCredentials) -> Self {
+        self.auth(Auth::AppSignature(credentials))
+    }
+
+    /// Session login with user name and password (`ValidateUser`), language 2052.
+    pub fn password_login(
+        self,
+        acct_id: impl Into<String>,
+        user_name: impl Into<String>,
+        password: impl Into<String>,
+    ) -> Self {
+        self.auth(Auth::Password {
+            acct_id: acct_id.into(),
+            user_name: user_name.into(),
+            password: Secret::new(password.into()),
+            lcid: 2052,
+        })
+    }
+
+    /// Session login with an app id and secret (`LoginByAppSecret`), language 2052.
+    pub fn app_secret_login(
+        self,
+        acct_id: impl Into<String>,
+        user_name: impl Into<String>,
+        app_id: impl Into<String>,
+        app_secret: impl Into<String>,
+    ) -> Self {
+        self.auth(Auth::AppSecretLogin {
+            acct_id: acct_id.into(),
+            user_name: user_name.into(),
+            app_id: app_id.into(),
+            app_secret: Secret::new(app_secret.into()),
+            lcid: 2052,
+        })
+    }
+
+    /// Whole-request timeout (default 120 s: large BatchSaves are slow);
+    /// `None` waits forever.
+    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Connect timeout (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Client-side rate limit shared by clones (default none).
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = Some(limit);
+        self
+    }
+
+    /// Retry policy for retryable failures (default [`RetryPolicy::default`]).
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Body shape (default [`BodyStyle::Current`]).
+    pub fn body_style(mut self, style: BodyStyle) -> Self {
+        self.body_style = style;
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Result<Client> {
+        let server_url = self.server_url.ok_or_else(|| {
+            Error::invalid(
+                "client",
+                "server_url is required (e.g. https://host/k3cloud)",
+            )
+        })?;
+        let server_url = server_url.trim().trim_end_matches('/').to_owned();
+        let parsed = url::Url::parse(&server_url)
+            .map_err(|e| Error::invalid("client", format!("server_url is not a URL: {e}")))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(Error::invalid("client", "server_url must be http or https"));
+        }
+        let auth = self
+            .auth
+            .ok_or_else(|| Error::invalid("client", "credentials are required"))?;
+        let transport = Transport::builder(SYSTEM)
+            .timeout(self.timeout)
+            .connect_timeout(self.connect_timeout)
+            .rate_limit(self.rate_limit)
+            .retry(self.retry)
+            .build()?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                transport,
+                server_url,
+                auth,
+                cookies: Mutex::new(CookieJar::default()),
+                session: TokenCache::new(Duration::ZERO),
+                body_style: self.body_style,
+            }),
+        })
+    }
+}
+
+/// A K/3 Cloud WebAPI client. Cheap to clone; clones share the connection
+/// pool, rate limiter, cookies and session.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    transport: Transport,
+    server_url: String,
+    auth: Auth,
+    cookies: Mutex<CookieJar>,
+    session: TokenCache<()>,
+    body_style: BodyStyle,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("server_url", &self.inner.server_url)
+            .field("auth", &self.inner.auth)
+            .field("transport", &self.inner.transport)
+            .field("body_style", &self.inner.body_style)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The operation name of a service, e.g. `BatchSave` for
+/// `Kingdee.BOS.WebApi.ServicesStub.DynamicFormService.BatchSave`.
+fn api_name(service: &str) -> &str {
+    service.rsplit('.').next().unwrap_or(service)
+}
+
+impl Client {
+    /// A builder.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The site URL the client talks to.
+    pub fn server_url(&self) -> &str {
+        &self.inner.server_url
+    }
+
+    /// The auth mode.
+    pub fn auth(&self) -> &Auth {
+        &self.inner.auth
+    }
+
+    /// Calls any service with a body sent unchanged, with auth, signing,
+    /// session handling, retries and error decoding.
+    ///
+    /// `service` is either an operation of `DynamicFormService` (`"Save"`,
+    /// `"ExcuteOperation"`, ...) or a full service name containing dots.
+    /// A `ResponseStatus` with `IsSuccess = false` is an [`Error::Api`] unless
+    /// it also lists `SuccessEntitys` (a partly successful batch, returned as
+    /// is).
+    pub async fn call_raw(&self, service: &str, body: Value) -> Result<Value> {
+        let service = if service.contains('.') {
+            service.to_owned()
+        } else {
+            format!("{DYNAMIC_FORM_SERVICE}.{service}")
+        };
+        let value = self.call(&service, Body::Raw(body)).await?;
+        if let Some(status) = crate::operations::find_status(&value)
+            && let Ok(status) =
+                serde_json::from_value::<crate::operations::ResponseStatus>(status.clone())
+            && !status.is_success
+            && status.success_entitys.is_empty()
+        {
+            return Err(status.into_error(api_name(&service)));
+        }
+        Ok(value)
+    }
+
+    /// Calls a `DynamicFormService` operation.
+    pub(crate) async fn form_call(&self, op: &str, body: Body) -> Result<Value> {
+        self.call(&format!("{DYNAMIC_FORM_SERVICE}.{op}"), body)
+            .await
+    }
+
+    /// Calls a service: logs in first for session modes, and once more when
+    /// the service says the session is lost (then repeats the call once).
+    pub(crate) async fn call(&self, service: &str, body: Body) -> Result<Value> {
+        let body = body.render(self.inner.body_style);
+        if self.inner.auth.is_session_login() {
+            self.inner
+                .session
+                .call(|| self.login(), |()| self.post(service, &body))
+                .await
+        } else {
+            match self.post(service, &body).await {
+                Err(e) if e.is_session_lost() => {
+                    tracing::debug!("session lost; dropping cookies and signing again");
+                    self.cookies().clear();
+                    self.post(service, &body).await
+                }
+                other => other,
+            }
+        }
+    }
+
+    fn cookies(&self) -> MutexGuard<'_, CookieJar> {
+        self.inner.cookies.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Logs in (session modes) and keeps the session cookie.
+    async fn login(&self) -> Result<((), Option<Duration>)> {
+        let (op, body) = match &self.inner.auth {
+            Auth::AppSignature(_) => return Ok(((), None)),
+            Auth::Password {
+                acct_id,
+                user_name,
+                password,
+                lcid,
+            } => (
+                "ValidateUser",
+                json!({"acctID": acct_id, "username": user_name, "password": password.expose(), "lcid": lcid}),
+            ),
+            Auth::AppSecretLogin {
+                acct_id,
+                user_name,
+                app_id,
+                app_secret,
+                lcid,
+            } => (
+                "LoginByAppSecret",
+                json!({"acctid": acct_id, "username": user_name, "appid": app_id, "appsecret": app_secret.expose(), "lcid": lcid}),
+            ),
+        };
+        self.cookies().clear();
+        let service = format!("{AUTH_SERVICE}.{op}");
+        let answer = self.post(&service, &body).await?;
+        let result_type = answer.get("LoginResultType").and_then(Value::as_i64);
+        if result_type != Some(1) {
+            let message = answer
+                .get("Message")
+                .and_then(Value::as_str)
+                .filter(|m| !m.is_empty())
+                .unwrap_or("login refused")
+                .to_owned();
+            return Err(Error::Auth {
+                api: op.to_owned(),
+                code: result_type,
+                message: integration_core::secret::redact_text(&message),
+            });
+        }
+        let mut jar = self.cookies();
+        if jar.session_id().is_none() {
+            if let Some(sid) = answer.get("KDSVCSessionId").and_then(Value::as_str) {
+                jar.set(SESSION_COOKIE, sid);
+            }
+        }
+        if jar.session_id().is_none() && jar.header() == "Theme=standard;" {
+            return Err(Error::Auth {
+                api: op.to_owned(),
+                code: result_type,
+                message: "login succeeded but the service set no session cookie".to_owned(),
+            });
+        }
+        tracing::debug!(op, "logged in");
+        Ok(((), None))
+    }
+
+    /// One POST with headers and cookies, retried by the transport.
+    async fn post(&self, service: &str, body: &Value) -> Result<Value> {
+        let api = api_name(service);
+        let url = format!("{}/{service}.common.kdsvc", self.inner.server_url);
+        let path = url::Url::parse(&url)
+            .map(|u| u.path().to_owned())
+            .map_err(|e| Error::invalid(api, format!("bad URL: {e}")))?;
+        let bytes = serde_json::to_vec(body).map_err(|e| Error::invalid(api, e.to_string()))?;
+        self.inner
+            .transport
+            .execute(
+                api,
+                |http| {
+                    let mut request = http
+                        .post(&url)
+                        .header(reqwest::header::CONTENT_TYPE, "application/json")
+                        .header(reqwest::header::ACCEPT_CHARSET, "utf-8");
+                    if let Auth::AppSignature(credentials) = &self.inner.auth {
+                        let signed = sign(credentials, &path, chrono::Utc::now().timestamp());
+                        for (name, value) in signed.pairs() {
+                            request = request.header(name, value);
+                        }
+                    }
+                    let jar = self.cookies();
+                    if let Some(sid) = jar.session_id() {
+                        request = request.header(SESSION_COOKIE, sid);
+                    }
+                    request = request.header(reqwest::header::COOKIE, jar.header());
+                    Ok(request.body(bytes.clone()))
+                },
+                |raw| self.parse(api, raw),
+            )
+            .await
+    }
+
+    fn parse(&self, api: &str, raw: RawResponse) -> Result<Value> {
+        let set_cookies = raw
+            .headers
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok());
+        self.cookies().store(set_cookies);
+        decode_body(api, &raw)
+    }
+}
+
+/// Decodes an answer: status 200/206, the `response_error:` prefix, JSON,
+/// and the envelope's session-lost and authorisation failures.
+pub(crate) fn decode_body(api: &str, raw: &RawResponse) -> Result<Value> {
+    let status = raw.status.as_u16();
+    if status != 200 && status != 206 {
+        if let Some(e) = raw.http_error() {
+            return Err(e.into());
+        }
+        return Err(raw
+            .decode_error(format!("unexpected HTTP status {status}"))
+            .into());
+    }
+    let body: &[u8] = raw.body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&raw.body);
+    let trimmed = body.trim_ascii_start();
+    if let Some(rest) = trimmed.strip_prefix(b"response_error:") {
+        return Err(Error::ResponseError {
+            api: api.to_owned(),
+            message: integration_core::secret::excerpt(rest.trim_ascii(), 300),
+        });
+    }
+    if trimmed.is_empty() {
+        return Err(Error::decode(api, "empty answer", body));
+    }
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| Error::decode(api, format!("invalid JSON ({e})"), body))?;
+    if let Some(status) = crate::operations::find_status(&value)
+        && let Ok(status) =
+            serde_json::from_value::<crate::operations::ResponseStatus>(status.clone())
+        && !status.is_success
+        && matches!(
+            status.msg_code,
+            msg_code::SESSION_LOST | msg_code::AUTHORISATION | msg_code::NO_PERMISSION
+        )
+    {
+        return Err(status.into_error(api));
+    }
+    Ok(value)
+}

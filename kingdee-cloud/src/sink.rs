@@ -1,0 +1,346 @@
+//! Writing to K/3 Cloud: upsert by number through BatchSave.
+//!
+//! # How upserts work
+//! Before each BatchSave the sink looks the batch's numbers up with one
+//! ExecuteBillQuery (`<number field> in ('…', …)`, plus an optional
+//! organisation filter) and puts the existing internal id (`FCUSTID`,
+//! `FID`) into the model, so the save updates that record; numbers not
+//! found are created. `NumberSearch` is not relied on: it resolves base-data
+//! *references* by number, not the record's own identity, and a second
+//! create of an existing number is refused as a duplicate. A record whose
+//! number appears twice in a batch is written in a later round, after the
+//! first occurrence exists, so it becomes an update. A rerun after a crash
+//! finds the records already written and updates them: nothing is
+//! duplicated.
+//!
+//! Every record gets exactly one [`WriteOutcome`], read from
+//! `SuccessEntitys` and `Errors` by `DIndex`; refused records carry
+//! Kingdee's own messages.
+
+use std::collections::HashMap;
+use std::marker::PhantomData;
+
+use async_trait::async_trait;
+use futures::TryStreamExt;
+use integration_core::{Op, RecordError, Sink, SinkRecord, WriteOutcome};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::client::Client;
+use crate::error::Error;
+use crate::models::{Customer, FormModel, SaleOrder};
+use crate::operations::{ModelOutcome, SaveOptions};
+use crate::query::BillQuery;
+
+/// The default number of models per BatchSave call.
+pub const DEFAULT_BATCH_SIZE: usize = 100;
+
+/// Settings of a [`FormSink`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct FormSinkConfig {
+    /// The form id, e.g. `BD_Customer`.
+    pub form_id: String,
+    /// The primary-key field set on updates (`FCUSTID`, `FID`).
+    pub id_field: String,
+    /// The number field used as the business key (`FNumber`, `FBillNo`).
+    pub number_field: String,
+    /// Models per BatchSave call (≥ 1).
+    pub batch_size: usize,
+    /// BatchSave options (e.g. `IsAutoSubmitAndAudit`).
+    pub options: SaveOptions,
+    /// Extra condition for the number look-up, e.g.
+    /// `FUseOrgId.FNumber = '100'` when base data is allocated to several
+    /// organisations under one number.
+    pub lookup_filter: Option<String>,
+    /// Look numbers up and update existing records (default true). When
+    /// false every record is sent as given.
+    pub upsert: bool,
+}
+
+impl FormSinkConfig {
+    /// Settings for `form_id` with the given id and number fields.
+    pub fn new(
+        form_id: impl Into<String>,
+        id_field: impl Into<String>,
+        number_field: impl Into<String>,
+    ) -> Self {
+        Self {
+            form_id: form_id.into(),
+            id_field: id_field.into(),
+            number_field: number_field.into(),
+            batch_size: DEFAULT_BATCH_SIZE,
+            options: SaveOptions::default(),
+            lookup_filter: None,
+            upsert: true,
+        }
+    }
+}
+
+/// A BatchSave sink for one form. `T` is a typed model ([`Customer`],
+/// [`SaleOrder`]) or `serde_json::Value` for models produced by a
+/// declarative mapping.
+pub struct FormSink<T = Value> {
+    client: Client,
+    config: FormSinkConfig,
+    _item: PhantomData<fn() -> T>,
+}
+
+impl<T> std::fmt::Debug for FormSink<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FormSink")
+            .field("client", &self.client)
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl<T> Clone for FormSink<T> {
+    fn clone(&self) -> Self {
+        Self {
+            client: self.client.clone(),
+            config: self.config.clone(),
+            _item: PhantomData,
+        }
+    }
+}
+
+/// Customers (`BD_Customer`) upserted by `FNumber`.
+pub type CustomerSink = FormSink<Customer>;
+/// Sales orders (`SAL_SaleOrder`) upserted by `FBillNo`.
+pub type SaleOrderSink = FormSink<SaleOrder>;
+/// JSON models of any form.
+pub type JsonFormSink = FormSink<Value>;
+
+impl<T: FormModel> FormSink<T> {
+    /// A sink for `T`'s form.
+    pub fn new(client: Client) -> Self {
+        Self::with_config(
+            client,
+            FormSinkConfig::new(T::FORM_ID, T::ID_FIELD, T::NUMBER_FIELD),
+        )
+    }
+}
+
+impl FormSink<Value> {
+    /// A sink of JSON models for `form_id`.
+    pub fn json(
+        client: Client,
+        form_id: impl Into<String>,
+        id_field: impl Into<String>,
+        number_field: impl Into<String>,
+    ) -> Self {
+        Self::with_config(client, FormSinkConfig::new(form_id, id_field, number_field))
+    }
+}
+
+impl<T> FormSink<T> {
+    /// A sink with explicit settings.
+    pub fn with_config(client: Client, config: FormSinkConfig) -> Self {
+        Self {
+            client,
+            config,
+            _item: PhantomData,
+        }
+    }
+
+    /// Sets the number of models per BatchSave call.
+    pub fn batch_size(mut self, size: usize) -> Self {
+        self.config.batch_size = size.max(1);
+        self
+    }
+
+    /// Sets the BatchSave options.
+    pub fn options(mut self, options: SaveOptions) -> Self {
+        self.config.options = options;
+        self
+    }
+
+    /// Sets the extra condition of the number look-up.
+    pub fn lookup_filter(mut self, filter: impl Into<String>) -> Self {
+        self.config.lookup_filter = Some(filter.into());
+        self
+    }
+
+    /// Turns the number look-up on or off.
+    pub fn upsert(mut self, upsert: bool) -> Self {
+        self.config.upsert = upsert;
+        self
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &FormSinkConfig {
+        &self.config
+    }
+
+    fn number_of(&self, model: &Map<String, Value>) -> Option<String> {
+        match model.get(&self.config.number_field)? {
+            Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+
+    /// Existing ids by number.
+    async fn lookup(&self, numbers: &[String]) -> Result<HashMap<String, Value>, Error> {
+        let mut found = HashMap::new();
+        if numbers.is_empty() || !self.config.upsert {
+            return Ok(found);
+        }
+        let quoted: Vec<String> = numbers
+            .iter()
+            .map(|n| format!("'{}'", n.replace('\'', "''")))
+            .collect();
+        let mut filter = format!("{} in ({})", self.config.number_field, quoted.join(","));
+        if let Some(extra) = &self.config.lookup_filter {
+            filter = format!("({filter}) and ({extra})");
+        }
+        let query = BillQuery::new(
+            &self.config.form_id,
+            [&self.config.id_field, &self.config.number_field],
+        )
+        .filter(filter)
+        .limit(numbers.len().clamp(1, crate::query::MAX_LIMIT as usize) as u32);
+        let mut rows = std::pin::pin!(
+            self.client
+                .execute_bill_query_stream::<(Value, Value)>(query)
+        );
+        while let Some((id, number)) = rows.try_next().await? {
+            let number = match number {
+                Value::String(s) => s,
+                other => other.to_string(),
+            };
+            found.entry(number).or_insert(id);
+        }
+        Ok(found)
+    }
+
+    /// Writes one chunk (unique numbers); fills `outcomes` at `positions`.
+    async fn write_chunk(
+        &self,
+        positions: &[usize],
+        models: &mut [Option<Map<String, Value>>],
+        outcomes: &mut [Option<WriteOutcome>],
+    ) -> Result<(), Error> {
+        let numbers: Vec<String> = positions
+            .iter()
+            .filter_map(|&i| models[i].as_ref().and_then(|m| self.number_of(m)))
+            .collect();
+        let existing = self.lookup(&numbers).await?;
+        let mut batch = Vec::with_capacity(positions.len());
+        for &i in positions {
+            let mut model = models[i].take().unwrap_or_default();
+            if let Some(id) = self.number_of(&model).and_then(|n| existing.get(&n)) {
+                model.insert(self.config.id_field.clone(), id.clone());
+            }
+            batch.push(Value::Object(model));
+        }
+        let result = self
+            .client
+            .batch_save(&self.config.form_id, &batch, &self.config.options)
+            .await?;
+        let code = (result.status.msg_code != 0).then(|| result.status.msg_code.to_string());
+        for (&i, outcome) in positions.iter().zip(result.outcomes(batch.len())) {
+            outcomes[i] = Some(match outcome {
+                ModelOutcome::Saved(s) => WriteOutcome::Written {
+                    target_id: s
+                        .id
+                        .map(|id| id.to_string())
+                        .filter(|id| !id.is_empty())
+                        .or(s.number),
+                },
+                ModelOutcome::Failed(errors) => {
+                    let message = errors
+                        .iter()
+                        .map(|e| e.message.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                    let mut e = RecordError::permanent(message);
+                    e.code = code.clone();
+                    WriteOutcome::Failed(e)
+                }
+                ModelOutcome::Unreported => WriteOutcome::Failed(RecordError::retryable(
+                    "K/3 Cloud reported neither a success nor an error for this model",
+                )),
+            });
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl<T: Serialize + Send + Sync + 'static> Sink for FormSink<T> {
+    type Item = T;
+
+    fn max_batch_size(&self) -> usize {
+        self.config.batch_size.max(1)
+    }
+
+    async fn write(
+        &self,
+        batch: &[SinkRecord<T>],
+    ) -> Result<Vec<WriteOutcome>, integration_core::Error> {
+        let mut outcomes: Vec<Option<WriteOutcome>> = vec![None; batch.len()];
+        let mut models: Vec<Option<Map<String, Value>>> = vec![None; batch.len()];
+        // Rounds: the k-th occurrence of a number goes to round k.
+        let mut rounds: Vec<Vec<usize>> = Vec::new();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for (i, record) in batch.iter().enumerate() {
+            if record.op == Op::Delete {
+                outcomes[i] = Some(WriteOutcome::Skipped {
+                    reason: "the K/3 Cloud sink does not delete; deletions need UnAudit + Delete"
+                        .to_owned(),
+                });
+                continue;
+            }
+            let model = match serde_json::to_value(&record.data) {
+                Ok(Value::Object(map)) => map,
+                Ok(_) => {
+                    outcomes[i] = Some(WriteOutcome::Failed(RecordError::permanent(
+                        "the model is not a JSON object",
+                    )));
+                    continue;
+                }
+                Err(e) => {
+                    outcomes[i] = Some(WriteOutcome::Failed(RecordError::permanent(format!(
+                        "the model cannot be serialised: {e}"
+                    ))));
+                    continue;
+                }
+            };
+            let round = match self.number_of(&model) {
+                Some(n) => {
+                    let count = seen.entry(n).or_insert(0);
+                    *count += 1;
+                    *count - 1
+                }
+                None => 0,
+            };
+            if rounds.len() <= round {
+                rounds.resize_with(round + 1, Vec::new);
+            }
+            rounds[round].push(i);
+            models[i] = Some(model);
+        }
+        let mut written_any = false;
+        for round in rounds {
+            for chunk in round.chunks(self.config.batch_size.max(1)) {
+                match self.write_chunk(chunk, &mut models, &mut outcomes).await {
+                    Ok(()) => written_any = true,
+                    Err(e) if !written_any => return Err(e.into()),
+                    Err(e) => {
+                        let core: integration_core::Error = e.into();
+                        for &i in chunk {
+                            outcomes[i] = Some(WriteOutcome::Failed(RecordError::from(&core)));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(outcomes
+            .into_iter()
+            .map(|o| {
+                o.unwrap_or_else(|| WriteOutcome::Failed(RecordError::retryable("not written")))
+            })
+            .collect())
+    }
+}
