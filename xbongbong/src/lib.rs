@@ -1,1 +1,12 @@
-//! Connector skeleton: not implemented yet. See the project's issue list.
+//! xbongbong
+pub mod auth;
+pub mod client;
+pub mod error;
+pub mod form;
+pub mod records;
+pub mod users;
+pub mod validate;
+pub mod value;
+
+pub use client::Client;
+pub use error::{Error, Result};
