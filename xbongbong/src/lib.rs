@@ -4,6 +4,10 @@ pub mod client;
 pub mod error;
 pub mod form;
 pub mod records;
+pub mod sink;
+pub mod source;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod users;
 pub mod validate;
 pub mod value;
