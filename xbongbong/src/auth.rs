@@ -89,7 +89,10 @@ mod tests {
     #[test]
     fn fact_sheet_vector_3_hex_token() {
         assert_eq!(
-            sign(br#"{"corpid":"ding-test"}"#, "0123456789abcdef0123456789abcdef"),
+            sign(
+                br#"{"corpid":"ding-test"}"#,
+                "0123456789abcdef0123456789abcdef"
+            ),
             "5623123ea97758823f7a4da9ec4ff9a22451cf25702209bc273b1173e68eb61f"
         );
     }
@@ -133,7 +136,10 @@ mod tests {
         for i in 0..200 {
             let s = sign(format!("{{\"n\":{i}}}").as_bytes(), "t");
             assert_eq!(s.len(), 64);
-            assert!(s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+            assert!(
+                s.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            );
         }
     }
 }

@@ -208,8 +208,14 @@ impl ClientBuilder {
                 msg,
             ))
         };
-        let corpid = self.corpid.filter(|c| !c.trim().is_empty()).ok_or_else(|| invalid("corpid is required"))?;
-        let token = self.token.filter(|t| !t.is_empty()).ok_or_else(|| invalid("token is required"))?;
+        let corpid = self
+            .corpid
+            .filter(|c| !c.trim().is_empty())
+            .ok_or_else(|| invalid("corpid is required"))?;
+        let token = self
+            .token
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| invalid("token is required"))?;
         if self.mode == TokenMode::Personal && self.user_id.is_none() {
             return Err(invalid("a personal token needs user_id"));
         }
@@ -227,7 +233,9 @@ impl ClientBuilder {
                 .build()
         };
         let write_limit = match (self.rate_limit, self.write_rate_limit) {
-            (Some(all), Some(w)) if all.requests_per_second() < w.requests_per_second() => Some(all),
+            (Some(all), Some(w)) if all.requests_per_second() < w.requests_per_second() => {
+                Some(all)
+            }
             (_, w) => w,
         };
         Ok(Client {
@@ -280,7 +288,11 @@ pub(crate) fn decode_envelope(api: &str, raw: &RawResponse) -> Result<Value> {
         _ => None,
     };
     let Some(code) = code else {
-        return Err(Error::decode(api, "the envelope's `code` is not an integer", &raw.body));
+        return Err(Error::decode(
+            api,
+            "the envelope's `code` is not an integer",
+            &raw.body,
+        ));
     };
     let message = envelope.msg.unwrap_or_default();
     if code == CODE_OK && envelope.success != Some(false) {
@@ -338,7 +350,11 @@ impl Client {
     }
 
     /// Calls an endpoint with a typed body and decodes `result` into `T`.
-    pub async fn call<B: Serialize + ?Sized, T: DeserializeOwned>(&self, api: &str, body: &B) -> Result<T> {
+    pub async fn call<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        api: &str,
+        body: &B,
+    ) -> Result<T> {
         let body = match serde_json::to_value(body) {
             Ok(Value::Object(map)) => map,
             Ok(Value::Null) => Map::new(),
@@ -348,10 +364,17 @@ impl Client {
                     "the request must serialize to a JSON object",
                 )));
             }
-            Err(e) => return Err(Error::Value(crate::value::ValueError::new("body", e.to_string()))),
+            Err(e) => {
+                return Err(Error::Value(crate::value::ValueError::new(
+                    "body",
+                    e.to_string(),
+                )));
+            }
         };
-        self.call_map(api, body, |v| serde_json::from_value::<T>(v).map_err(|e| e.to_string()))
-            .await
+        self.call_map(api, body, |v| {
+            serde_json::from_value::<T>(v).map_err(|e| e.to_string())
+        })
+        .await
     }
 
     /// The body text sent for `body`: `corpid` first, then `userId` (when
@@ -416,14 +439,21 @@ impl Client {
         } else {
             &self.inner.read
         };
-        let user_header = self.inner.user_id.as_deref().filter(|_| self.inner.user_id_header);
+        let user_header = self
+            .inner
+            .user_id
+            .as_deref()
+            .filter(|_| self.inner.user_id_header);
         transport
             .execute(
                 api,
                 |http| {
                     let mut request = http
                         .post(&url)
-                        .header(reqwest::header::CONTENT_TYPE, "application/json;charset=UTF-8")
+                        .header(
+                            reqwest::header::CONTENT_TYPE,
+                            "application/json;charset=UTF-8",
+                        )
                         .header(SIGN_HEADER, &signature);
                     if let Some(user) = user_header {
                         request = request.header("userId", user);
@@ -432,7 +462,9 @@ impl Client {
                 },
                 |raw| {
                     let value = decode_envelope(api, &raw)?;
-                    convert(value).map_err(|e| Error::decode(api, format!("unexpected `result` ({e})"), &raw.body))
+                    convert(value).map_err(|e| {
+                        Error::decode(api, format!("unexpected `result` ({e})"), &raw.body)
+                    })
                 },
             )
             .await
@@ -506,14 +538,37 @@ mod tests {
     #[test]
     fn envelopes_decode_and_errors_keep_code_and_message() {
         assert_eq!(
-            decode_envelope("a", &raw(200, r#"{"code":1,"msg":"操作成功","success":true,"result":{"x":1}}"#)).unwrap(),
+            decode_envelope(
+                "a",
+                &raw(
+                    200,
+                    r#"{"code":1,"msg":"操作成功","success":true,"result":{"x":1}}"#
+                )
+            )
+            .unwrap(),
             serde_json::json!({"x":1})
         );
-        assert_eq!(decode_envelope("a", &raw(200, r#"{"code":1,"msg":"ok","success":true}"#)).unwrap(), Value::Null);
-        let e = decode_envelope("a", &raw(200, r#"{"code":701020,"msg":"字段数据格式错误","success":false}"#)).unwrap_err();
+        assert_eq!(
+            decode_envelope("a", &raw(200, r#"{"code":1,"msg":"ok","success":true}"#)).unwrap(),
+            Value::Null
+        );
+        let e = decode_envelope(
+            "a",
+            &raw(
+                200,
+                r#"{"code":701020,"msg":"字段数据格式错误","success":false}"#,
+            ),
+        )
+        .unwrap_err();
         assert_eq!(e.code(), Some(701020));
         assert!(e.to_string().contains("字段数据格式错误"));
-        for bad in ["", "<html>502</html>", "{\"code\":1,\"res", "[1,2]", "{\"code\":\"x\"}"] {
+        for bad in [
+            "",
+            "<html>502</html>",
+            "{\"code\":1,\"res",
+            "[1,2]",
+            "{\"code\":\"x\"}",
+        ] {
             let e = decode_envelope("a", &raw(200, bad)).unwrap_err();
             assert_eq!(e.kind(), integration_core::ErrorKind::Decode, "{bad}");
         }
@@ -523,7 +578,11 @@ mod tests {
 
     #[test]
     fn debug_hides_the_token() {
-        let client = Client::builder().corpid("ding-x").token("super-secret-token").build().unwrap();
+        let client = Client::builder()
+            .corpid("ding-x")
+            .token("super-secret-token")
+            .build()
+            .unwrap();
         let debug = format!("{client:?}");
         assert!(!debug.contains("super-secret-token"));
         assert!(debug.contains("proapi"));

@@ -55,9 +55,10 @@ impl ApiErrorKind {
     /// code is unknown).
     pub fn classify(code: i64, message: &str) -> Self {
         match code {
-            codes::AUTH_FAILED | codes::BAD_CORPID | codes::MISSING_CORPID | codes::SESSION_EXPIRED => {
-                ApiErrorKind::Auth
-            }
+            codes::AUTH_FAILED
+            | codes::BAD_CORPID
+            | codes::MISSING_CORPID
+            | codes::SESSION_EXPIRED => ApiErrorKind::Auth,
             codes::BUSY => ApiErrorKind::Throttled,
             _ if ["频繁", "限流", "繁忙", "too many", "rate limit"]
                 .iter()
@@ -178,12 +179,18 @@ impl From<Error> for integration_core::Error {
                     .with_code(code)
                     .with_retryable(kind == ApiErrorKind::Throttled)
             }
-            Error::Invalid(v) => {
-                integration_core::Error::new(SYSTEM, "validate", ErrorKind::InvalidRequest, v.to_string())
-            }
-            Error::Value(v) => {
-                integration_core::Error::new(SYSTEM, "value", ErrorKind::InvalidRequest, v.to_string())
-            }
+            Error::Invalid(v) => integration_core::Error::new(
+                SYSTEM,
+                "validate",
+                ErrorKind::InvalidRequest,
+                v.to_string(),
+            ),
+            Error::Value(v) => integration_core::Error::new(
+                SYSTEM,
+                "value",
+                ErrorKind::InvalidRequest,
+                v.to_string(),
+            ),
         }
     }
 }
@@ -197,11 +204,20 @@ mod tests {
 
     #[test]
     fn codes_are_classified() {
-        assert_eq!(ApiErrorKind::classify(100003, "权限验证失败"), ApiErrorKind::Auth);
+        assert_eq!(
+            ApiErrorKind::classify(100003, "权限验证失败"),
+            ApiErrorKind::Auth
+        );
         assert_eq!(ApiErrorKind::classify(100008, ""), ApiErrorKind::Auth);
         assert_eq!(ApiErrorKind::classify(100004, ""), ApiErrorKind::Throttled);
-        assert_eq!(ApiErrorKind::classify(555, "请求过于频繁"), ApiErrorKind::Throttled);
-        assert_eq!(ApiErrorKind::classify(701020, "字段数据格式错误"), ApiErrorKind::Business);
+        assert_eq!(
+            ApiErrorKind::classify(555, "请求过于频繁"),
+            ApiErrorKind::Throttled
+        );
+        assert_eq!(
+            ApiErrorKind::classify(701020, "字段数据格式错误"),
+            ApiErrorKind::Business
+        );
         let e = Error::Api {
             api: "customer/add".into(),
             code: 100004,

@@ -375,10 +375,18 @@ impl FieldOption {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NumericalLimits {
     /// Lowest allowed value.
-    #[serde(default, with = "crate::value::opt_decimal_number", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::value::opt_decimal_number",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub min: Option<Decimal>,
     /// Highest allowed value.
-    #[serde(default, with = "crate::value::opt_decimal_number", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::value::opt_decimal_number",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max: Option<Decimal>,
     /// Everything else, kept.
     #[serde(flatten)]
@@ -518,7 +526,9 @@ impl Field {
     }
     /// The option whose value is `value`.
     pub fn option_by_value(&self, value: &str) -> Option<&FieldOption> {
-        self.options().iter().find(|o| o.value_text().as_deref() == Some(value))
+        self.options()
+            .iter()
+            .find(|o| o.value_text().as_deref() == Some(value))
     }
     /// How a value of this field is encoded, from the field type, falling
     /// back to the `attr` prefix and the options for unknown codes.
@@ -554,11 +564,19 @@ impl FormExplain {
     }
     /// The required top-level fields a writer must fill (system fields excluded).
     pub fn required_fields(&self) -> impl Iterator<Item = &Field> {
-        self.explain_list.iter().filter(|f| f.is_required() && !f.is_system())
+        self.explain_list
+            .iter()
+            .filter(|f| f.is_required() && !f.is_system())
     }
     /// Reads `data[attr]` as the typed value of its field.
-    pub fn read(&self, data: &Map<String, Value>, attr: &str) -> Result<Option<crate::value::TypedValue>> {
-        let field = self.field(attr).ok_or_else(|| crate::value::ValueError::new(attr, "no such field in the form"))?;
+    pub fn read(
+        &self,
+        data: &Map<String, Value>,
+        attr: &str,
+    ) -> Result<Option<crate::value::TypedValue>> {
+        let field = self
+            .field(attr)
+            .ok_or_else(|| crate::value::ValueError::new(attr, "no such field in the form"))?;
         match data.get(attr) {
             None | Some(Value::Null) => Ok(None),
             Some(v) => Ok(Some(crate::value::TypedValue::decode(field, v)?)),
@@ -586,7 +604,9 @@ impl Client {
 
     /// The first system form of a business type, when there is one.
     pub async fn default_form(&self, business_type: BusinessType) -> Result<Option<FormSummary>> {
-        let list = self.form_list(&FormListRequest::system(business_type)).await?;
+        let list = self
+            .form_list(&FormListRequest::system(business_type))
+            .await?;
         Ok(list
             .form_list
             .into_iter()
@@ -604,10 +624,16 @@ mod tests {
         assert_eq!(BusinessType::from_code(8000), BusinessType::Lead);
         assert_eq!(BusinessType::from_code(4700), BusinessType::Quotation);
         assert_eq!(BusinessType::from_code(12345), BusinessType::Unknown(12345));
-        assert_eq!(serde_json::to_string(&BusinessType::Unknown(7)).unwrap(), "7");
+        assert_eq!(
+            serde_json::to_string(&BusinessType::Unknown(7)).unwrap(),
+            "7"
+        );
         let t: FieldType = serde_json::from_str("\"20004\"").unwrap();
         assert_eq!(t, FieldType::SubForm);
-        for code in [1, 2, 3, 4, 7, 8, 19, 10001, 10008, 10009, 10013, 10014, 10015, 10017, 10018, 10019, 20001, 20004, 20013, 700001] {
+        for code in [
+            1, 2, 3, 4, 7, 8, 19, 10001, 10008, 10009, 10013, 10014, 10015, 10017, 10018, 10019,
+            20001, 20004, 20013, 700001,
+        ] {
             let t = FieldType::from_code(code);
             assert!(!matches!(t, FieldType::Unknown(_)), "{code}");
             assert_eq!(t.code(), code);

@@ -330,7 +330,12 @@ impl RecordPage {
 #[serde(rename_all = "camelCase")]
 pub struct WriteResult {
     /// The record id (some endpoints call it `formDataId` or `id`).
-    #[serde(default, alias = "formDataId", alias = "id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "formDataId",
+        alias = "id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub data_id: Option<Id>,
     /// A per-record code, when sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -414,9 +419,15 @@ impl Records {
 
     /// Every page from `query.page` on, fetched lazily one at a time. The end
     /// is an empty page, or the last page by `totalPage`/`totalCount`.
-    pub fn pages(&self, query: ListQuery) -> impl Stream<Item = Result<RecordPage>> + Send + 'static {
+    pub fn pages(
+        &self,
+        query: ListQuery,
+    ) -> impl Stream<Item = Result<RecordPage>> + Send + 'static {
         let this = self.clone();
-        let size = query.page_size.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE);
+        let size = query
+            .page_size
+            .unwrap_or(DEFAULT_PAGE_SIZE)
+            .clamp(1, MAX_PAGE_SIZE);
         let first = query.page.unwrap_or(1).max(1);
         let state = Some((query, first));
         futures::stream::unfold(state, move |state| {
@@ -466,7 +477,11 @@ impl Records {
     }
 
     /// Adds a record (flat values; see [`crate::value`]).
-    pub async fn add(&self, form_id: Option<i64>, data: &Map<String, Value>) -> Result<WriteResult> {
+    pub async fn add(
+        &self,
+        form_id: Option<i64>,
+        data: &Map<String, Value>,
+    ) -> Result<WriteResult> {
         self.client
             .call(
                 &self.api(self.module.add_action()),
@@ -481,13 +496,23 @@ impl Records {
 
     /// Checks `data` against the form, then adds it. Nothing is sent when
     /// the form finds problems ([`Error::Invalid`] lists all of them).
-    pub async fn add_checked(&self, form_id: i64, form: &FormExplain, data: &Map<String, Value>) -> Result<WriteResult> {
+    pub async fn add_checked(
+        &self,
+        form_id: i64,
+        form: &FormExplain,
+        data: &Map<String, Value>,
+    ) -> Result<WriteResult> {
         form.validate(data).map_err(Error::Invalid)?;
         self.add(Some(form_id), data).await
     }
 
     /// Edits a record: only the attrs sent change.
-    pub async fn edit(&self, form_id: Option<i64>, data_id: &Id, data: &Map<String, Value>) -> Result<WriteResult> {
+    pub async fn edit(
+        &self,
+        form_id: Option<i64>,
+        data_id: &Id,
+        data: &Map<String, Value>,
+    ) -> Result<WriteResult> {
         self.client
             .call(
                 &self.api(self.module.edit_action()),
@@ -508,7 +533,8 @@ impl Records {
         data_id: &Id,
         data: &Map<String, Value>,
     ) -> Result<WriteResult> {
-        form.validate_with(data, &ValidationOptions::for_edit()).map_err(Error::Invalid)?;
+        form.validate_with(data, &ValidationOptions::for_edit())
+            .map_err(Error::Invalid)?;
         self.edit(Some(form_id), data_id, data).await
     }
 

@@ -29,7 +29,10 @@ pub struct RecordWrite {
 impl RecordWrite {
     /// A record to add (or upsert by the sink's key).
     pub fn new(data: Map<String, Value>) -> Self {
-        Self { data_id: None, data }
+        Self {
+            data_id: None,
+            data,
+        }
     }
 }
 
@@ -82,23 +85,36 @@ impl RecordSink {
     }
 
     async fn form(&self) -> Result<&FormExplain, Error> {
-        self.form.get_or_try_init(|| self.client.form_get(self.form_id)).await
+        self.form
+            .get_or_try_init(|| self.client.form_get(self.form_id))
+            .await
     }
 
     async fn find(&self, data: &Map<String, Value>) -> Result<Option<Id>, Error> {
-        let Some(attr) = &self.key_attr else { return Ok(None) };
+        let Some(attr) = &self.key_attr else {
+            return Ok(None);
+        };
         let Some(value) = data.get(attr).filter(|v| !v.is_null()) else {
             return Ok(None);
         };
-        let query = ListQuery::form(self.form_id).condition(Condition::equal(attr.clone(), value.clone())).page_size(2);
-        let page = self.client.records(self.module.clone()).list(&query).await?;
+        let query = ListQuery::form(self.form_id)
+            .condition(Condition::equal(attr.clone(), value.clone()))
+            .page_size(2);
+        let page = self
+            .client
+            .records(self.module.clone())
+            .list(&query)
+            .await?;
         match page.list.as_slice() {
             [] => Ok(None),
             [one] => Ok(Some(one.data_id.clone())),
             _ => Err(Error::Api {
                 api: format!("{}/list", self.module.path()),
                 code: 0,
-                message: format!("{} records have {attr} = {value}; refusing to guess", page.list.len()),
+                message: format!(
+                    "{} records have {attr} = {value}; refusing to guess",
+                    page.list.len()
+                ),
                 kind: crate::error::ApiErrorKind::Business,
             }),
         }
@@ -132,7 +148,9 @@ impl RecordSink {
                 ValidationOptions::default()
             };
             if let Err(problems) = form.validate_with(data, &options) {
-                return Ok(WriteOutcome::Failed(RecordError::permanent(problems.to_string()).with_code("validation")));
+                return Ok(WriteOutcome::Failed(
+                    RecordError::permanent(problems.to_string()).with_code("validation"),
+                ));
             }
         }
         let result = match &existing {
@@ -152,7 +170,10 @@ impl Sink for RecordSink {
         1
     }
 
-    async fn write(&self, batch: &[SinkRecord<RecordWrite>]) -> Result<Vec<WriteOutcome>, integration_core::Error> {
+    async fn write(
+        &self,
+        batch: &[SinkRecord<RecordWrite>],
+    ) -> Result<Vec<WriteOutcome>, integration_core::Error> {
         let mut outcomes = Vec::with_capacity(batch.len());
         for record in batch {
             match self.write_one(record).await {

@@ -92,19 +92,38 @@ impl Source for RecordSource {
         cursor: Option<Cursor>,
     ) -> Result<Page<Record>, integration_core::Error> {
         let since = Checkpoint::since(checkpoint, self.overlap).map(|t| t.timestamp());
-        let page = cursor.as_ref().and_then(|c| c.get("page")).and_then(|p| p.as_u64()).unwrap_or(1).max(1) as u32;
+        let page = cursor
+            .as_ref()
+            .and_then(|c| c.get("page"))
+            .and_then(|p| p.as_u64())
+            .unwrap_or(1)
+            .max(1) as u32;
         let mut high = HighWater::new(checkpoint);
-        if let Some(seen) = cursor.as_ref().and_then(|c| c.get("high")).and_then(|h| h.as_i64()) {
+        if let Some(seen) = cursor
+            .as_ref()
+            .and_then(|c| c.get("high"))
+            .and_then(|h| h.as_i64())
+        {
             if let Some(t) = chrono::DateTime::from_timestamp(seen, 0) {
                 high.observe(t);
             }
         }
-        let mut query = ListQuery::form(self.form_id).page(page).page_size(self.page_size);
+        let mut query = ListQuery::form(self.form_id)
+            .page(page)
+            .page_size(self.page_size);
         query.conditions = self.conditions.clone();
         if let (Some(since), Incremental::ServerCondition) = (since, self.incremental) {
-            query.conditions.push(Condition::new("updateTime", Symbol::GreaterEqual, vec![json!(since)]));
+            query.conditions.push(Condition::new(
+                "updateTime",
+                Symbol::GreaterEqual,
+                vec![json!(since)],
+            ));
         }
-        let result = self.client.records(self.module.clone()).list(&query).await?;
+        let result = self
+            .client
+            .records(self.module.clone())
+            .list(&query)
+            .await?;
         let more = result.has_more(page, self.page_size);
         let mut records = Vec::with_capacity(result.list.len());
         for record in result.list {
@@ -120,7 +139,10 @@ impl Source for RecordSource {
             records.push(SourceRecord::upsert(record.data_id.to_string(), record));
         }
         if more {
-            let seen = high.checkpoint().and_then(|c| c.as_time()).map(|t| t.timestamp());
+            let seen = high
+                .checkpoint()
+                .and_then(|c| c.as_time())
+                .map(|t| t.timestamp());
             Ok(Page {
                 records,
                 next: Some(json!({"page": page + 1, "high": seen})),

@@ -18,7 +18,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use chrono::TimeZone;
-use integration_core::testing::{FakeServer, FaultStyle, Faults, Match, Request, ResponseTemplate, header};
+use integration_core::testing::{
+    FakeServer, FaultStyle, Faults, Match, Request, ResponseTemplate, header,
+};
 use integration_core::{RetryPolicy, types::beijing};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -37,7 +39,8 @@ pub const CONTRACT_FORM_ID: i64 = 572924;
 /// The customer form (business type 100).
 pub const CUSTOMER_FORM_ID: i64 = 572901;
 /// The real `form/get` reply of a contract form (scheme document).
-pub const CONTRACT_FORM_GET_JSON: &str = include_str!("../tests/fixtures/xbongbong-contract-form-get.json");
+pub const CONTRACT_FORM_GET_JSON: &str =
+    include_str!("../tests/fixtures/xbongbong-contract-form-get.json");
 
 /// Throttle code answered by the fake (a fake-server choice: legacy
 /// "server busy").
@@ -164,8 +167,14 @@ pub struct FakeState {
 impl Default for FakeState {
     fn default() -> Self {
         let contract: Value = serde_json::from_str(CONTRACT_FORM_GET_JSON).unwrap_or(Value::Null);
-        let contract_explain = contract["result"]["explainList"].as_array().cloned().unwrap_or_default();
-        let customer_explain = customer_form_explain().as_array().cloned().unwrap_or_default();
+        let contract_explain = contract["result"]["explainList"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let customer_explain = customer_form_explain()
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         let users = [
             (USER_ID, "王建国", 2, "销售总监"),
             ("01234567890124", "李娜", 3, "客户经理"),
@@ -273,7 +282,9 @@ pub struct FakeXbongbong {
 
 impl std::fmt::Debug for FakeXbongbong {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FakeXbongbong").field("uri", &self.server.uri()).finish()
+        f.debug_struct("FakeXbongbong")
+            .field("uri", &self.server.uri())
+            .finish()
     }
 }
 
@@ -370,7 +381,14 @@ impl FakeXbongbong {
     }
 
     /// Stores a record as written (no validation) with explicit times.
-    pub fn insert(&self, module: &str, form_id: i64, add_time: i64, update_time: i64, data: Map<String, Value>) -> i64 {
+    pub fn insert(
+        &self,
+        module: &str,
+        form_id: i64,
+        add_time: i64,
+        update_time: i64,
+        data: Map<String, Value>,
+    ) -> i64 {
         let mut state = self.state();
         let id = state.next_id;
         state.next_id += 1;
@@ -394,7 +412,8 @@ impl FakeXbongbong {
         (0..n)
             .map(|i| {
                 let data = seed_customer_data(i);
-                let add = now - 86_400 * (365 - (i as i64 * 37) % 360) - (i as i64 * 3_607) % 86_400;
+                let add =
+                    now - 86_400 * (365 - (i as i64 * 37) % 360) - (i as i64 * 3_607) % 86_400;
                 let update = add + 86_400 * ((i as i64 * 13) % 30) + 600;
                 self.insert("customer", CUSTOMER_FORM_ID, add, update.min(now - 1), data)
             })
@@ -407,7 +426,12 @@ impl FakeXbongbong {
     pub fn seed_contracts(&self, n: usize) -> Vec<i64> {
         let mut customers: Vec<i64> = {
             let state = self.state();
-            state.records.iter().filter(|r| r.module == "customer").map(|r| r.data_id).collect()
+            state
+                .records
+                .iter()
+                .filter(|r| r.module == "customer")
+                .map(|r| r.data_id)
+                .collect()
         };
         if customers.is_empty() {
             customers = self.seed_customers(n.clamp(1, 10));
@@ -419,20 +443,42 @@ impl FakeXbongbong {
                 let signed = now - 86_400 * (10 + (i as i64 * 23) % 300);
                 let data = seed_contract_data(i, customer, signed);
                 let update = signed + 3_600 * ((i as i64 * 7) % 48 + 1);
-                self.insert("contract", CONTRACT_FORM_ID, signed, update.min(now - 1), data)
+                self.insert(
+                    "contract",
+                    CONTRACT_FORM_ID,
+                    signed,
+                    update.min(now - 1),
+                    data,
+                )
             })
             .collect()
     }
 
     /// Records of a module, in insertion order (recycle bin included).
     pub fn records(&self, module: &str) -> Vec<StoredRecord> {
-        self.state().records.iter().filter(|r| r.module == module).cloned().collect()
+        self.state()
+            .records
+            .iter()
+            .filter(|r| r.module == module)
+            .cloned()
+            .collect()
     }
 }
 
-const COMPANY_CITIES: [&str; 8] = ["杭州", "上海", "苏州", "南京", "宁波", "深圳", "成都", "武汉"];
-const COMPANY_WORDS: [&str; 8] = ["云帆", "恒信", "瑞丰", "华美", "宏达", "启明", "金桥", "博远"];
-const COMPANY_TRADES: [&str; 6] = ["科技有限公司", "贸易有限公司", "机电设备有限公司", "电子有限公司", "包装材料有限公司", "实业有限公司"];
+const COMPANY_CITIES: [&str; 8] = [
+    "杭州", "上海", "苏州", "南京", "宁波", "深圳", "成都", "武汉",
+];
+const COMPANY_WORDS: [&str; 8] = [
+    "云帆", "恒信", "瑞丰", "华美", "宏达", "启明", "金桥", "博远",
+];
+const COMPANY_TRADES: [&str; 6] = [
+    "科技有限公司",
+    "贸易有限公司",
+    "机电设备有限公司",
+    "电子有限公司",
+    "包装材料有限公司",
+    "实业有限公司",
+];
 const ADDRESSES: [(&str, &str, &str, &str); 8] = [
     ("浙江省", "杭州市", "西湖区", "文三路90号东部软件园3号楼"),
     ("上海市", "上海市", "浦东新区", "张江路665号"),
@@ -450,12 +496,23 @@ fn seed_customer_data(i: usize) -> Map<String, Value> {
         COMPANY_CITIES[i % 8],
         COMPANY_WORDS[(i / 8 + i) % 8],
         COMPANY_TRADES[i % 6],
-        if i >= 64 { format!("({}分公司)", i / 64) } else { String::new() }
+        if i >= 64 {
+            format!("({}分公司)", i / 64)
+        } else {
+            String::new()
+        }
     );
     let (province, city, district, street) = ADDRESSES[i % 8];
     let capital = format!("{}.{:02}", 50 + (i * 137) % 5000, (i * 29) % 100);
     let founded = beijing()
-        .with_ymd_and_hms(2005 + (i % 18) as i32, 1 + (i % 12) as u32, 1 + (i % 28) as u32, 0, 0, 0)
+        .with_ymd_and_hms(
+            2005 + (i % 18) as i32,
+            1 + (i % 12) as u32,
+            1 + (i % 28) as u32,
+            0,
+            0,
+            0,
+        )
         .single()
         .map_or(1_104_508_800, |t| t.timestamp());
     let owner = ["01234567890124", "01234567890125", USER_ID][i % 3];
@@ -482,7 +539,10 @@ fn seed_contract_data(i: usize, customer: i64, signed: i64) -> Map<String, Value
     let qty = 1 + i % 20;
     let subtotal_cents = (price * 100 + cents) * qty;
     let amount = format!("{}.{:02}", subtotal_cents / 100, subtotal_cents % 100);
-    let num = |s: &str| serde_json::Number::from_f64(s.parse::<f64>().unwrap_or(0.0)).map_or(Value::Null, Value::Number);
+    let num = |s: &str| {
+        serde_json::Number::from_f64(s.parse::<f64>().unwrap_or(0.0))
+            .map_or(Value::Null, Value::Number)
+    };
     let owner = ["01234567890124", "01234567890125", USER_ID][i % 3];
     let data = json!({
         "text_15": (["新签", "复购"][i % 2]),
@@ -518,7 +578,8 @@ fn handle(state: &mut FakeState, request: &Request) -> ResponseTemplate {
         return envelope_error(100001, "请使用POST方式请求");
     }
     let Some(api) = request.url.path().strip_prefix("/pro/v2/api/") else {
-        return ResponseTemplate::new(404).set_body_raw("<html><body>404 Not Found</body></html>", "text/html");
+        return ResponseTemplate::new(404)
+            .set_body_raw("<html><body>404 Not Found</body></html>", "text/html");
     };
     let body: Map<String, Value> = match serde_json::from_slice(&request.body) {
         Ok(Value::Object(m)) => m,
@@ -530,7 +591,10 @@ fn handle(state: &mut FakeState, request: &Request) -> ResponseTemplate {
     let Some(company_token) = state.tenants.get(corpid).cloned() else {
         return envelope_error(100008, "公司不存在或未配置API token");
     };
-    let sign = header(request, "sign").unwrap_or("").trim().to_ascii_lowercase();
+    let sign = header(request, "sign")
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     let by_company = hex_sha256(&[&request.body, company_token.as_bytes()]) == sign;
     let by_personal = !by_company
         && state
@@ -550,7 +614,11 @@ fn handle(state: &mut FakeState, request: &Request) -> ResponseTemplate {
             if !by_company {
                 return envelope_error(AUTH_FAILED_CODE, "权限验证失败");
             }
-            let user = body.get("checkUserId").and_then(Value::as_str).unwrap_or("").to_owned();
+            let user = body
+                .get("checkUserId")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
             if !state.users.iter().any(|u| u["userId"] == user.as_str()) {
                 return envelope_error(NOT_FOUND_CODE, "用户不存在");
             }
@@ -570,7 +638,8 @@ fn handle(state: &mut FakeState, request: &Request) -> ResponseTemplate {
         (m, a) if a == "add" || a.starts_with("add") => record_add(state, m, &body),
         (m, a) if a == "edit" || a.starts_with("edit") => record_edit(state, m, &body),
         (m, "del") => record_del(state, m, &body),
-        _ => ResponseTemplate::new(404).set_body_raw("<html><body>404 Not Found</body></html>", "text/html"),
+        _ => ResponseTemplate::new(404)
+            .set_body_raw("<html><body>404 Not Found</body></html>", "text/html"),
     }
 }
 
@@ -599,26 +668,43 @@ fn form_get(state: &FakeState, body: &Map<String, Value>) -> ResponseTemplate {
 }
 
 fn as_i64(v: &Value) -> Option<i64> {
-    v.as_i64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+    v.as_i64()
+        .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
 }
 
 fn paging(body: &Map<String, Value>) -> (usize, usize) {
     let page = body.get("page").and_then(as_i64).unwrap_or(1).max(1) as usize;
-    let size = body.get("pageSize").and_then(as_i64).unwrap_or(20).clamp(1, 100) as usize;
+    let size = body
+        .get("pageSize")
+        .and_then(as_i64)
+        .unwrap_or(20)
+        .clamp(1, 100) as usize;
     (page, size)
 }
 
 fn user_list(state: &FakeState, body: &Map<String, Value>) -> ResponseTemplate {
     let (page, size) = paging(body);
     let like = body.get("nameLike").and_then(Value::as_str);
-    let ids: Option<Vec<&str>> = body.get("userIdIn").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect());
+    let ids: Option<Vec<&str>> = body
+        .get("userIdIn")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect());
     let dep = body.get("departmentId").and_then(as_i64);
     let all: Vec<&Value> = state
         .users
         .iter()
         .filter(|u| like.is_none_or(|l| u["name"].as_str().unwrap_or("").contains(l)))
-        .filter(|u| ids.as_ref().is_none_or(|ids| ids.contains(&u["userId"].as_str().unwrap_or(""))))
-        .filter(|u| dep.is_none_or(|d| u["departmentList"].as_array().is_some_and(|l| l.iter().any(|x| x["id"] == d))))
+        .filter(|u| {
+            ids.as_ref()
+                .is_none_or(|ids| ids.contains(&u["userId"].as_str().unwrap_or("")))
+        })
+        .filter(|u| {
+            dep.is_none_or(|d| {
+                u["departmentList"]
+                    .as_array()
+                    .is_some_and(|l| l.iter().any(|x| x["id"] == d))
+            })
+        })
         .collect();
     let total = all.len();
     let list: Vec<&Value> = all.into_iter().skip((page - 1) * size).take(size).collect();
@@ -638,9 +724,16 @@ fn department_list(state: &FakeState, body: &Map<String, Value>) -> ResponseTemp
     ok(json!({"depList": list}))
 }
 
-fn default_form<'a>(state: &'a FakeState, module: &str, body: &Map<String, Value>) -> Option<&'a FakeForm> {
+fn default_form<'a>(
+    state: &'a FakeState,
+    module: &str,
+    body: &Map<String, Value>,
+) -> Option<&'a FakeForm> {
     match body.get("formId").and_then(as_i64) {
-        Some(id) => state.forms.iter().find(|f| f.form_id == id && f.module == module),
+        Some(id) => state
+            .forms
+            .iter()
+            .find(|f| f.form_id == id && f.module == module),
         None => state.forms.iter().find(|f| f.module == module),
     }
 }
@@ -670,33 +763,61 @@ fn condition_holds(record: &StoredRecord, condition: &Value) -> Result<bool, Res
         "dataId" => json!(record.data_id),
         _ => match condition["subAttr"].as_str() {
             Some(sub) => Value::Array(
-                record.data.get(attr).and_then(Value::as_array).map_or_else(Vec::new, |rows| {
-                    rows.iter().filter_map(|r| r.get(sub).cloned()).collect()
-                }),
+                record
+                    .data
+                    .get(attr)
+                    .and_then(Value::as_array)
+                    .map_or_else(Vec::new, |rows| {
+                        rows.iter().filter_map(|r| r.get(sub).cloned()).collect()
+                    }),
             ),
             None => record.data.get(attr).cloned().unwrap_or(Value::Null),
         },
     };
     let have = value_texts(Some(&stored));
     let number = stored.as_f64();
-    let bound = |i: usize| values.get(i).and_then(|v| v.as_f64().or_else(|| v.as_str().and_then(|s| s.parse().ok())));
+    let bound = |i: usize| {
+        values.get(i).and_then(|v| {
+            v.as_f64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        })
+    };
     Ok(match symbol {
         "equal" | "in" => have.iter().any(|h| wanted.contains(h)),
         "noin" => !have.iter().any(|h| wanted.contains(h)),
-        "like" => wanted.iter().any(|w| have.iter().any(|h| h.contains(w.as_str()))),
+        "like" => wanted
+            .iter()
+            .any(|w| have.iter().any(|h| h.contains(w.as_str()))),
         "greaterequal" => matches!((number, bound(0)), (Some(n), Some(b)) if n >= b),
         "lessequal" => matches!((number, bound(0)), (Some(n), Some(b)) if n <= b),
-        "range" => matches!((number, bound(0), bound(1)), (Some(n), Some(a), Some(b)) if n >= a && n <= b),
-        other => return Err(envelope_error(REQUIRED_CODE, &format!("不支持的条件符号: {other}"))),
+        "range" => {
+            matches!((number, bound(0), bound(1)), (Some(n), Some(a), Some(b)) if n >= a && n <= b)
+        }
+        other => {
+            return Err(envelope_error(
+                REQUIRED_CODE,
+                &format!("不支持的条件符号: {other}"),
+            ));
+        }
     })
 }
 
 /// The rich form of a stored record's data: option texts become
 /// `{text, value}`, users `{id, name}`.
-fn render(state: &FakeState, form: Option<&FakeForm>, data: &Map<String, Value>) -> Map<String, Value> {
-    let Some(form) = form else { return data.clone() };
+fn render(
+    state: &FakeState,
+    form: Option<&FakeForm>,
+    data: &Map<String, Value>,
+) -> Map<String, Value> {
+    let Some(form) = form else {
+        return data.clone();
+    };
     let user = |id: &Value| {
-        let name = state.users.iter().find(|u| u["userId"] == *id).map_or(Value::Null, |u| u["name"].clone());
+        let name = state
+            .users
+            .iter()
+            .find(|u| u["userId"] == *id)
+            .map_or(Value::Null, |u| u["name"].clone());
         json!({"id": id, "name": name})
     };
     let mut out = data.clone();
@@ -704,17 +825,27 @@ fn render(state: &FakeState, form: Option<&FakeForm>, data: &Map<String, Value>)
         let attr = field["attr"].as_str().unwrap_or("");
         let Some(v) = data.get(attr) else { continue };
         let option = |text: &Value| {
-            let item = field["items"].as_array().and_then(|items| items.iter().find(|i| i["text"] == *text));
+            let item = field["items"]
+                .as_array()
+                .and_then(|items| items.iter().find(|i| i["text"] == *text));
             match item {
-                Some(i) => json!({"text": text, "value": i["value"], "color": i.get("color").cloned().unwrap_or(json!("#646566"))}),
+                Some(i) => {
+                    json!({"text": text, "value": i["value"], "color": i.get("color").cloned().unwrap_or(json!("#646566"))})
+                }
                 None => json!({"text": text, "value": Value::Null}),
             }
         };
         let rendered = match field["fieldType"].as_i64().unwrap_or(0) {
             3 => option(v),
-            10001 => Value::Array(v.as_array().map_or_else(Vec::new, |a| a.iter().map(option).collect())),
+            10001 => Value::Array(
+                v.as_array()
+                    .map_or_else(Vec::new, |a| a.iter().map(option).collect()),
+            ),
             10009 | 10013 => user(v),
-            10017 | 10018 => Value::Array(v.as_array().map_or_else(Vec::new, |a| a.iter().map(user).collect())),
+            10017 | 10018 => Value::Array(
+                v.as_array()
+                    .map_or_else(Vec::new, |a| a.iter().map(user).collect()),
+            ),
             _ => continue,
         };
         out.insert(attr.to_owned(), rendered);
@@ -728,7 +859,11 @@ fn record_json(state: &FakeState, r: &StoredRecord) -> Value {
 }
 
 fn record_list(state: &FakeState, module: &str, body: &Map<String, Value>) -> ResponseTemplate {
-    if matches!(module, "customer" | "contract" | "opportunity" | "clue" | "paas") && body.get("formId").is_none() {
+    if matches!(
+        module,
+        "customer" | "contract" | "opportunity" | "clue" | "paas"
+    ) && body.get("formId").is_none()
+    {
         return envelope_error(REQUIRED_CODE, "formId不能为空");
     }
     let Some(form) = default_form(state, module, body) else {
@@ -736,9 +871,17 @@ fn record_list(state: &FakeState, module: &str, body: &Map<String, Value>) -> Re
     };
     let (page, size) = paging(body);
     let del = body.get("del").and_then(as_i64) == Some(1);
-    let conditions = body.get("conditions").and_then(Value::as_array).cloned().unwrap_or_default();
+    let conditions = body
+        .get("conditions")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let mut matched = Vec::new();
-    for r in state.records.iter().filter(|r| r.form_id == form.form_id && r.module == module && r.deleted == del) {
+    for r in state
+        .records
+        .iter()
+        .filter(|r| r.form_id == form.form_id && r.module == module && r.deleted == del)
+    {
         let mut keep = true;
         for c in &conditions {
             match condition_holds(r, c) {
@@ -752,15 +895,31 @@ fn record_list(state: &FakeState, module: &str, body: &Map<String, Value>) -> Re
         }
     }
     // Most recently changed first.
-    matched.sort_by(|a, b| b.update_time.cmp(&a.update_time).then(b.data_id.cmp(&a.data_id)));
+    matched.sort_by(|a, b| {
+        b.update_time
+            .cmp(&a.update_time)
+            .then(b.data_id.cmp(&a.data_id))
+    });
     let total = matched.len();
-    let list: Vec<Value> = matched.into_iter().skip((page - 1) * size).take(size).map(|r| record_json(state, r)).collect();
+    let list: Vec<Value> = matched
+        .into_iter()
+        .skip((page - 1) * size)
+        .take(size)
+        .map(|r| record_json(state, r))
+        .collect();
     ok(json!({"list": list, "totalCount": total, "totalPage": total.div_ceil(size)}))
 }
 
-fn find_record<'a>(state: &'a FakeState, module: &str, body: &Map<String, Value>) -> Option<&'a StoredRecord> {
+fn find_record<'a>(
+    state: &'a FakeState,
+    module: &str,
+    body: &Map<String, Value>,
+) -> Option<&'a StoredRecord> {
     let id = body.get("dataId").and_then(as_i64)?;
-    state.records.iter().find(|r| r.data_id == id && r.module == module)
+    state
+        .records
+        .iter()
+        .find(|r| r.data_id == id && r.module == module)
 }
 
 fn record_detail(state: &FakeState, module: &str, body: &Map<String, Value>) -> ResponseTemplate {
@@ -774,7 +933,11 @@ const SYSTEM_TYPES: [i64; 5] = [19, 10013, 10014, 10015, 700001];
 
 /// The fake's own write checks, in the order the real service reports them
 /// (first problem only).
-fn check_write(explain: &[Value], data: &Map<String, Value>, partial: bool) -> Result<(), ResponseTemplate> {
+fn check_write(
+    explain: &[Value],
+    data: &Map<String, Value>,
+    partial: bool,
+) -> Result<(), ResponseTemplate> {
     for field in explain {
         let attr = field["attr"].as_str().unwrap_or("");
         let name = field["attrName"].as_str().unwrap_or(attr);
@@ -794,7 +957,9 @@ fn check_write(explain: &[Value], data: &Map<String, Value>, partial: bool) -> R
             continue;
         }
         let Some(value) = value else { continue };
-        let items: Vec<&str> = field["items"].as_array().map_or_else(Vec::new, |a| a.iter().filter_map(|i| i["text"].as_str()).collect());
+        let items: Vec<&str> = field["items"].as_array().map_or_else(Vec::new, |a| {
+            a.iter().filter_map(|i| i["text"].as_str()).collect()
+        });
         match ft {
             3 if !items.is_empty() => {
                 if !value.as_str().is_some_and(|t| items.contains(&t)) {
@@ -802,7 +967,10 @@ fn check_write(explain: &[Value], data: &Map<String, Value>, partial: bool) -> R
                 }
             }
             10001 => {
-                let ok = value.as_array().is_some_and(|a| a.iter().all(|v| v.as_str().is_some_and(|t| items.contains(&t))));
+                let ok = value.as_array().is_some_and(|a| {
+                    a.iter()
+                        .all(|v| v.as_str().is_some_and(|t| items.contains(&t)))
+                });
                 if !ok {
                     return Err(envelope_error(701020, &format!("{name}选项不存在")));
                 }
@@ -815,7 +983,11 @@ fn check_write(explain: &[Value], data: &Map<String, Value>, partial: bool) -> R
                 let Some(rows) = value.as_array() else {
                     return Err(envelope_error(701020, "字段数据格式错误"));
                 };
-                let subs = field["subFieldList"].as_array().or(field["subForm"].as_array()).cloned().unwrap_or_default();
+                let subs = field["subFieldList"]
+                    .as_array()
+                    .or(field["subForm"].as_array())
+                    .cloned()
+                    .unwrap_or_default();
                 for row in rows {
                     let Some(row) = row.as_object() else {
                         return Err(envelope_error(701020, "字段数据格式错误"));
@@ -829,17 +1001,33 @@ fn check_write(explain: &[Value], data: &Map<String, Value>, partial: bool) -> R
     Ok(())
 }
 
-fn check_no_repeat(state: &FakeState, form: &FakeForm, data: &Map<String, Value>, except: Option<i64>) -> Result<(), ResponseTemplate> {
-    for field in form.explain.iter().filter(|f| f["noRepeat"].as_i64() == Some(1)) {
+fn check_no_repeat(
+    state: &FakeState,
+    form: &FakeForm,
+    data: &Map<String, Value>,
+    except: Option<i64>,
+) -> Result<(), ResponseTemplate> {
+    for field in form
+        .explain
+        .iter()
+        .filter(|f| f["noRepeat"].as_i64() == Some(1))
+    {
         let attr = field["attr"].as_str().unwrap_or("");
-        let Some(v) = data.get(attr).filter(|v| !v.is_null()) else { continue };
-        let dup = state
-            .records
-            .iter()
-            .any(|r| r.form_id == form.form_id && !r.deleted && Some(r.data_id) != except && r.data.get(attr) == Some(v));
+        let Some(v) = data.get(attr).filter(|v| !v.is_null()) else {
+            continue;
+        };
+        let dup = state.records.iter().any(|r| {
+            r.form_id == form.form_id
+                && !r.deleted
+                && Some(r.data_id) != except
+                && r.data.get(attr) == Some(v)
+        });
         if dup {
             let name = field["attrName"].as_str().unwrap_or(attr);
-            return Err(envelope_error(DUPLICATE_CODE, &format!("{name}已存在,不允许重复")));
+            return Err(envelope_error(
+                DUPLICATE_CODE,
+                &format!("{name}已存在,不允许重复"),
+            ));
         }
     }
     Ok(())
@@ -856,13 +1044,32 @@ fn record_add(state: &mut FakeState, module: &str, body: &Map<String, Value>) ->
     if let Err(e) = check_write(&form.explain, &data, false) {
         return e;
     }
-    if let Some(rule) = form.explain.iter().find(|f| f["attr"] == "serialNo").and_then(|f| f.get("serialNumber")) {
-        if data.get("serialNo").is_none_or(|v| v.as_str().is_none_or(str::is_empty)) {
-            let n = state.serials.entry(form.form_id).or_insert(rule["startNum"].as_i64().unwrap_or(1) - 1);
+    if let Some(rule) = form
+        .explain
+        .iter()
+        .find(|f| f["attr"] == "serialNo")
+        .and_then(|f| f.get("serialNumber"))
+    {
+        if data
+            .get("serialNo")
+            .is_none_or(|v| v.as_str().is_none_or(str::is_empty))
+        {
+            let n = state
+                .serials
+                .entry(form.form_id)
+                .or_insert(rule["startNum"].as_i64().unwrap_or(1) - 1);
             *n += 1;
             let digits = rule["numberDigit"].as_u64().unwrap_or(3) as usize;
-            let day = chrono::DateTime::from_timestamp(state.now, 0).map_or_else(String::new, |t| t.with_timezone(&beijing()).format("%Y%m%d").to_string());
-            let serial = format!("{}{day}{:0digits$}{}", rule["prefix"].as_str().unwrap_or(""), n, rule["postfix"].as_str().unwrap_or(""));
+            let day = chrono::DateTime::from_timestamp(state.now, 0)
+                .map_or_else(String::new, |t| {
+                    t.with_timezone(&beijing()).format("%Y%m%d").to_string()
+                });
+            let serial = format!(
+                "{}{day}{:0digits$}{}",
+                rule["prefix"].as_str().unwrap_or(""),
+                n,
+                rule["postfix"].as_str().unwrap_or("")
+            );
             data.insert("serialNo".into(), Value::String(serial));
         }
     }
@@ -888,10 +1095,18 @@ fn record_add(state: &mut FakeState, module: &str, body: &Map<String, Value>) ->
 }
 
 fn record_edit(state: &mut FakeState, module: &str, body: &Map<String, Value>) -> ResponseTemplate {
-    let Some(existing) = find_record(state, module, body).filter(|r| !r.deleted).cloned() else {
+    let Some(existing) = find_record(state, module, body)
+        .filter(|r| !r.deleted)
+        .cloned()
+    else {
         return envelope_error(NOT_FOUND_CODE, "数据不存在");
     };
-    let Some(form) = state.forms.iter().find(|f| f.form_id == existing.form_id).cloned() else {
+    let Some(form) = state
+        .forms
+        .iter()
+        .find(|f| f.form_id == existing.form_id)
+        .cloned()
+    else {
         return envelope_error(NOT_FOUND_CODE, "表单不存在");
     };
     let Some(changes) = body.get("dataList").and_then(Value::as_object) else {
@@ -905,7 +1120,11 @@ fn record_edit(state: &mut FakeState, module: &str, body: &Map<String, Value>) -
     }
     state.now += 1;
     let now = state.now;
-    if let Some(r) = state.records.iter_mut().find(|r| r.data_id == existing.data_id) {
+    if let Some(r) = state
+        .records
+        .iter_mut()
+        .find(|r| r.data_id == existing.data_id)
+    {
         for (k, v) in changes {
             r.data.insert(k.clone(), v.clone());
         }
@@ -915,7 +1134,10 @@ fn record_edit(state: &mut FakeState, module: &str, body: &Map<String, Value>) -
 }
 
 fn record_del(state: &mut FakeState, module: &str, body: &Map<String, Value>) -> ResponseTemplate {
-    let Some(id) = find_record(state, module, body).filter(|r| !r.deleted).map(|r| r.data_id) else {
+    let Some(id) = find_record(state, module, body)
+        .filter(|r| !r.deleted)
+        .map(|r| r.data_id)
+    else {
         return envelope_error(NOT_FOUND_CODE, "数据不存在");
     };
     state.now += 1;

@@ -171,9 +171,15 @@ impl Client {
 
     /// Every user, page by page (ends on a short or empty page, or by
     /// `totalPage`).
-    pub fn users_stream(&self, query: UserListQuery) -> impl Stream<Item = Result<User>> + Send + 'static {
+    pub fn users_stream(
+        &self,
+        query: UserListQuery,
+    ) -> impl Stream<Item = Result<User>> + Send + 'static {
         let this = self.clone();
-        let size = query.page_size.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE);
+        let size = query
+            .page_size
+            .unwrap_or(DEFAULT_PAGE_SIZE)
+            .clamp(1, MAX_PAGE_SIZE);
         paged(query.page.unwrap_or(1), move |page| {
             let this = this.clone();
             let mut q = query.clone();
@@ -182,7 +188,8 @@ impl Client {
             async move {
                 let p = this.users(&q).await?;
                 let more = !p.user_list.is_empty()
-                    && p.total_page.map_or(p.user_list.len() >= size as usize, |t| u64::from(page) < t);
+                    && p.total_page
+                        .map_or(p.user_list.len() >= size as usize, |t| u64::from(page) < t);
                 Ok((p.user_list, more))
             }
         })
@@ -201,7 +208,10 @@ impl Client {
         query: DepartmentListQuery,
     ) -> impl Stream<Item = Result<Department>> + Send + 'static {
         let this = self.clone();
-        let size = query.page_size.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE);
+        let size = query
+            .page_size
+            .unwrap_or(DEFAULT_PAGE_SIZE)
+            .clamp(1, MAX_PAGE_SIZE);
         paged(query.page.unwrap_or(1), move |page| {
             let this = this.clone();
             let mut q = query.clone();

@@ -72,7 +72,10 @@ impl fmt::Display for Problem {
             ProblemKind::UnknownOption { given, value_of } => {
                 write!(f, "{name}: 选项不存在: {given:?}")?;
                 if let Some(text) = value_of {
-                    write!(f, " (that is the value of option {text:?}; send the option text)")?;
+                    write!(
+                        f,
+                        " (that is the value of option {text:?}; send the option text)"
+                    )?;
                 }
                 write!(f, " ({})", self.path)
             }
@@ -81,11 +84,19 @@ impl fmt::Display for Problem {
                 let hi = max.map_or("+∞".to_owned(), |d| d.to_string());
                 write!(f, "{name}: {value} is outside [{lo}, {hi}] ({})", self.path)
             }
-            ProblemKind::NotInteger { value } => write!(f, "{name}: {value} is not an integer ({})", self.path),
-            ProblemKind::TooPrecise { value, accuracy } => {
-                write!(f, "{name}: {value} has more than {accuracy} decimal places ({})", self.path)
+            ProblemKind::NotInteger { value } => {
+                write!(f, "{name}: {value} is not an integer ({})", self.path)
             }
-            ProblemKind::WrongShape { expected } => write!(f, "{name}: expected {expected} ({})", self.path),
+            ProblemKind::TooPrecise { value, accuracy } => {
+                write!(
+                    f,
+                    "{name}: {value} has more than {accuracy} decimal places ({})",
+                    self.path
+                )
+            }
+            ProblemKind::WrongShape { expected } => {
+                write!(f, "{name}: expected {expected} ({})", self.path)
+            }
             ProblemKind::UnknownField => write!(f, "{name}: not a field of the form"),
         }
     }
@@ -101,7 +112,12 @@ pub struct ValidationErrors {
 impl fmt::Display for ValidationErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let texts: Vec<String> = self.problems.iter().map(ToString::to_string).collect();
-        write!(f, "{} problem(s): {}", self.problems.len(), texts.join("; "))
+        write!(
+            f,
+            "{} problem(s): {}",
+            self.problems.len(),
+            texts.join("; ")
+        )
     }
 }
 
@@ -149,7 +165,11 @@ impl FormExplain {
 
     /// Checks a record: missing required fields, unknown options, numbers
     /// outside limits, wrong shapes and sub-form rows, all reported at once.
-    pub fn validate_with(&self, data: &Map<String, Value>, options: &ValidationOptions) -> Result<(), ValidationErrors> {
+    pub fn validate_with(
+        &self,
+        data: &Map<String, Value>,
+        options: &ValidationOptions,
+    ) -> Result<(), ValidationErrors> {
         let mut problems = Vec::new();
         check_fields(&self.explain_list, data, "", "", options, &mut problems);
         if problems.is_empty() {
@@ -298,7 +318,9 @@ fn check_value(
         }
         ValueKind::Address => {
             if !value.is_object() {
-                push(shape("an address object {province, city, district, address}"));
+                push(shape(
+                    "an address object {province, city, district, address}",
+                ));
             }
         }
         ValueKind::Links | ValueKind::Attachments => {
@@ -321,9 +343,14 @@ fn check_value(
                 let row_path = format!("{path}[{i}].");
                 let row_name = format!("{name} 第{}行 ", i + 1);
                 match row {
-                    Value::Object(row) => {
-                        check_fields(field.sub_fields(), row, &row_path, &row_name, &row_options, problems)
-                    }
+                    Value::Object(row) => check_fields(
+                        field.sub_fields(),
+                        row,
+                        &row_path,
+                        &row_name,
+                        &row_options,
+                        problems,
+                    ),
                     _ => problems.push(Problem {
                         path: format!("{path}[{i}]"),
                         name: format!("{name} 第{}行", i + 1),

@@ -44,7 +44,9 @@ pub fn decimal_from_json(value: &Value) -> Option<Decimal> {
         Value::String(s) => s.trim().to_owned(),
         _ => return None,
     };
-    Decimal::from_str(&text).or_else(|_| Decimal::from_scientific(&text)).ok()
+    Decimal::from_str(&text)
+        .or_else(|_| Decimal::from_scientific(&text))
+        .ok()
 }
 
 /// A [`Decimal`] as a JSON number: an integer when it has no fraction,
@@ -61,7 +63,9 @@ pub fn decimal_to_json(value: Decimal) -> Result<Number, String> {
     let f = f64::try_from(normalized).map_err(|e| e.to_string())?;
     let back = Decimal::from_str(&f.to_string()).map_err(|e| e.to_string())?;
     if back != normalized {
-        return Err(format!("{value} cannot be sent as a JSON number without rounding"));
+        return Err(format!(
+            "{value} cannot be sent as a JSON number without rounding"
+        ));
     }
     Number::from_f64(f).ok_or_else(|| format!("{value} is not a finite number"))
 }
@@ -75,7 +79,9 @@ pub mod opt_decimal_number {
     pub fn serialize<S: Serializer>(value: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
         match value {
             None => s.serialize_none(),
-            Some(d) => decimal_to_json(*d).map_err(serde::ser::Error::custom)?.serialize(s),
+            Some(d) => decimal_to_json(*d)
+                .map_err(serde::ser::Error::custom)?
+                .serialize(s),
         }
     }
 
@@ -343,7 +349,11 @@ impl ValueKind {
             FieldType::SubForm => ValueKind::SubForm,
             FieldType::LinkedReceivables => ValueKind::Links,
             FieldType::Button => ValueKind::None,
-            FieldType::Unknown(_) => Self::from_attr(&field.attr, !field.options().is_empty(), field.is_multiple()),
+            FieldType::Unknown(_) => Self::from_attr(
+                &field.attr,
+                !field.options().is_empty(),
+                field.is_multiple(),
+            ),
         }
     }
 
@@ -432,19 +442,28 @@ impl TypedValue {
     pub fn to_write(&self) -> VResult<Value> {
         Ok(match self {
             TypedValue::Text(s) => Value::String(s.clone()),
-            TypedValue::Number(d) => Value::Number(decimal_to_json(*d).map_err(|e| ValueError::new("number", e))?),
+            TypedValue::Number(d) => {
+                Value::Number(decimal_to_json(*d).map_err(|e| ValueError::new("number", e))?)
+            }
             TypedValue::Date(d) => Value::from(d.unix_seconds()),
             TypedValue::Select(s) => Value::String(s.text.clone()),
-            TypedValue::MultiSelect(v) => Value::Array(v.iter().map(|s| Value::String(s.text.clone())).collect()),
+            TypedValue::MultiSelect(v) => {
+                Value::Array(v.iter().map(|s| Value::String(s.text.clone())).collect())
+            }
             TypedValue::User(u) => Value::String(u.id.clone()),
-            TypedValue::Users(v) => Value::Array(v.iter().map(|u| Value::String(u.id.clone())).collect()),
+            TypedValue::Users(v) => {
+                Value::Array(v.iter().map(|u| Value::String(u.id.clone())).collect())
+            }
             TypedValue::Link(l) => id_to_json(&l.id),
             TypedValue::Links(v) => Value::Array(v.iter().map(|l| id_to_json(&l.id)).collect()),
-            TypedValue::SubForm(rows) => Value::Array(rows.iter().cloned().map(Value::Object).collect()),
-            TypedValue::Address(a) => serde_json::to_value(a).map_err(|e| ValueError::new("address", e.to_string()))?,
-            TypedValue::Attachments(v) => {
-                serde_json::to_value(v).map_err(|e| ValueError::new("attachments", e.to_string()))?
+            TypedValue::SubForm(rows) => {
+                Value::Array(rows.iter().cloned().map(Value::Object).collect())
             }
+            TypedValue::Address(a) => {
+                serde_json::to_value(a).map_err(|e| ValueError::new("address", e.to_string()))?
+            }
+            TypedValue::Attachments(v) => serde_json::to_value(v)
+                .map_err(|e| ValueError::new("attachments", e.to_string()))?,
             TypedValue::Flag(n) => Value::from(*n),
             TypedValue::Raw(v) => v.clone(),
         })
@@ -452,7 +471,8 @@ impl TypedValue {
 }
 
 fn id_to_json(id: &Id) -> Value {
-    id.as_i64().map_or_else(|| Value::String(id.to_string()), Value::from)
+    id.as_i64()
+        .map_or_else(|| Value::String(id.to_string()), Value::from)
 }
 
 /// Text of a text field (numbers are formatted).
@@ -466,13 +486,17 @@ pub fn text(attr: &str, value: &Value) -> VResult<String> {
             .and_then(Value::as_str)
             .map(str::to_owned)
             .ok_or_else(|| ValueError::new(attr, format!("expected text, got {}", short(value)))),
-        _ => Err(ValueError::new(attr, format!("expected text, got {}", short(value)))),
+        _ => Err(ValueError::new(
+            attr,
+            format!("expected text, got {}", short(value)),
+        )),
     }
 }
 
 /// A number field as an exact decimal (a JSON number or numeric text).
 pub fn number(attr: &str, value: &Value) -> VResult<Decimal> {
-    decimal_from_json(value).ok_or_else(|| ValueError::new(attr, format!("expected a number, got {}", short(value))))
+    decimal_from_json(value)
+        .ok_or_else(|| ValueError::new(attr, format!("expected a number, got {}", short(value))))
 }
 
 /// A date field: unix seconds (a number or numeric text). Values that look
@@ -485,7 +509,10 @@ pub fn date(attr: &str, value: &Value) -> VResult<XbbDate> {
     }
     .ok_or_else(|| ValueError::new(attr, format!("expected unix seconds, got {}", short(value))))?;
     if n.abs() >= 100_000_000_000 {
-        return Err(ValueError::new(attr, format!("{n} looks like milliseconds; dates are unix seconds")));
+        return Err(ValueError::new(
+            attr,
+            format!("{n} looks like milliseconds; dates are unix seconds"),
+        ));
     }
     Ok(XbbDate::from_unix_seconds(n))
 }
@@ -495,8 +522,9 @@ pub fn select(attr: &str, value: &Value) -> VResult<SelectValue> {
     match value {
         Value::String(s) => Ok(SelectValue::text(s.clone())),
         Value::Object(_) => {
-            let mut v: SelectValue = serde_json::from_value(value.clone())
-                .map_err(|e| ValueError::new(attr, format!("not an option ({e}): {}", short(value))))?;
+            let mut v: SelectValue = serde_json::from_value(value.clone()).map_err(|e| {
+                ValueError::new(attr, format!("not an option ({e}): {}", short(value)))
+            })?;
             if v.value.is_none() {
                 if let Some(Value::Number(n)) = v.extra.get("value") {
                     v.value = Some(n.to_string());
@@ -504,7 +532,10 @@ pub fn select(attr: &str, value: &Value) -> VResult<SelectValue> {
             }
             Ok(v)
         }
-        _ => Err(ValueError::new(attr, format!("expected an option, got {}", short(value)))),
+        _ => Err(ValueError::new(
+            attr,
+            format!("expected an option, got {}", short(value)),
+        )),
     }
 }
 
@@ -518,12 +549,20 @@ pub fn user(attr: &str, value: &Value) -> VResult<UserRef> {
             let id = match m.remove("id").or_else(|| m.remove("userId")) {
                 Some(Value::String(s)) => s,
                 Some(Value::Number(n)) => n.to_string(),
-                _ => return Err(ValueError::new(attr, format!("a user without id: {}", short(value)))),
+                _ => {
+                    return Err(ValueError::new(
+                        attr,
+                        format!("a user without id: {}", short(value)),
+                    ));
+                }
             };
             let name = m.remove("name").and_then(|v| v.as_str().map(str::to_owned));
             Ok(UserRef { id, name, extra: m })
         }
-        _ => Err(ValueError::new(attr, format!("expected a user, got {}", short(value)))),
+        _ => Err(ValueError::new(
+            attr,
+            format!("expected a user, got {}", short(value)),
+        )),
     }
 }
 
@@ -544,24 +583,35 @@ pub fn link(attr: &str, value: &Value) -> VResult<LinkRef> {
                 .remove("id")
                 .or_else(|| m.remove("dataId"))
                 .and_then(|v| serde_json::from_value::<Id>(v).ok())
-                .ok_or_else(|| ValueError::new(attr, format!("a link without id: {}", short(value))))?;
+                .ok_or_else(|| {
+                    ValueError::new(attr, format!("a link without id: {}", short(value)))
+                })?;
             let name = m.remove("name").and_then(|v| v.as_str().map(str::to_owned));
             Ok(LinkRef { id, name, extra: m })
         }
-        _ => Err(ValueError::new(attr, format!("expected a record id, got {}", short(value)))),
+        _ => Err(ValueError::new(
+            attr,
+            format!("expected a record id, got {}", short(value)),
+        )),
     }
 }
 
 /// Sub-form rows: an array of objects.
 pub fn sub_rows(attr: &str, value: &Value) -> VResult<Vec<Map<String, Value>>> {
     let Value::Array(rows) = value else {
-        return Err(ValueError::new(attr, format!("expected an array of rows, got {}", short(value))));
+        return Err(ValueError::new(
+            attr,
+            format!("expected an array of rows, got {}", short(value)),
+        ));
     };
     rows.iter()
         .enumerate()
         .map(|(i, row)| match row {
             Value::Object(m) => Ok(m.clone()),
-            other => Err(ValueError::new(format!("{attr}[{i}]"), format!("a row must be an object, got {}", short(other)))),
+            other => Err(ValueError::new(
+                format!("{attr}[{i}]"),
+                format!("a row must be an object, got {}", short(other)),
+            )),
         })
         .collect()
 }
@@ -575,7 +625,10 @@ pub fn address(attr: &str, value: &Value) -> VResult<Address> {
         }),
         Value::Object(_) => serde_json::from_value(value.clone())
             .map_err(|e| ValueError::new(attr, format!("not an address ({e})"))),
-        _ => Err(ValueError::new(attr, format!("expected an address, got {}", short(value)))),
+        _ => Err(ValueError::new(
+            attr,
+            format!("expected an address, got {}", short(value)),
+        )),
     }
 }
 
@@ -592,7 +645,10 @@ pub fn attachment(attr: &str, value: &Value) -> VResult<Attachment> {
         }),
         Value::Object(_) => serde_json::from_value(value.clone())
             .map_err(|e| ValueError::new(attr, format!("not an attachment ({e})"))),
-        _ => Err(ValueError::new(attr, format!("expected an attachment, got {}", short(value)))),
+        _ => Err(ValueError::new(
+            attr,
+            format!("expected an attachment, got {}", short(value)),
+        )),
     }
 }
 
@@ -622,51 +678,79 @@ pub trait DataExt {
 
     /// Text.
     fn text(&self, attr: &str) -> VResult<Option<String>> {
-        self.raw(attr).filter(|v| !v.is_null()).map(|v| text(attr, v)).transpose()
+        self.raw(attr)
+            .filter(|v| !v.is_null())
+            .map(|v| text(attr, v))
+            .transpose()
     }
     /// An exact number.
     fn decimal(&self, attr: &str) -> VResult<Option<Decimal>> {
-        self.raw(attr).filter(|v| !v.is_null()).map(|v| number(attr, v)).transpose()
+        self.raw(attr)
+            .filter(|v| !v.is_null())
+            .map(|v| number(attr, v))
+            .transpose()
     }
     /// A date (unix seconds).
     fn date(&self, attr: &str) -> VResult<Option<XbbDate>> {
-        self.raw(attr).filter(|v| !v.is_null()).map(|v| date(attr, v)).transpose()
+        self.raw(attr)
+            .filter(|v| !v.is_null())
+            .map(|v| date(attr, v))
+            .transpose()
     }
     /// One option.
     fn select(&self, attr: &str) -> VResult<Option<SelectValue>> {
-        self.raw(attr).filter(|v| !v.is_null()).map(|v| select(attr, v)).transpose()
+        self.raw(attr)
+            .filter(|v| !v.is_null())
+            .map(|v| select(attr, v))
+            .transpose()
     }
     /// Several options.
     fn multi_select(&self, attr: &str) -> VResult<Vec<SelectValue>> {
-        self.raw(attr).map_or(Ok(Vec::new()), |v| list(attr, v, select))
+        self.raw(attr)
+            .map_or(Ok(Vec::new()), |v| list(attr, v, select))
     }
     /// One user.
     fn user(&self, attr: &str) -> VResult<Option<UserRef>> {
-        self.raw(attr).filter(|v| !v.is_null()).map(|v| user(attr, v)).transpose()
+        self.raw(attr)
+            .filter(|v| !v.is_null())
+            .map(|v| user(attr, v))
+            .transpose()
     }
     /// Several users (`ownerId`, `coUserId`).
     fn users(&self, attr: &str) -> VResult<Vec<UserRef>> {
-        self.raw(attr).map_or(Ok(Vec::new()), |v| list(attr, v, user))
+        self.raw(attr)
+            .map_or(Ok(Vec::new()), |v| list(attr, v, user))
     }
     /// A linked record.
     fn link(&self, attr: &str) -> VResult<Option<LinkRef>> {
-        self.raw(attr).filter(|v| !v.is_null()).map(|v| link(attr, v)).transpose()
+        self.raw(attr)
+            .filter(|v| !v.is_null())
+            .map(|v| link(attr, v))
+            .transpose()
     }
     /// Sub-form rows.
     fn sub_form(&self, attr: &str) -> VResult<Vec<Map<String, Value>>> {
-        self.raw(attr).filter(|v| !v.is_null()).map_or(Ok(Vec::new()), |v| sub_rows(attr, v))
+        self.raw(attr)
+            .filter(|v| !v.is_null())
+            .map_or(Ok(Vec::new()), |v| sub_rows(attr, v))
     }
     /// An address.
     fn address(&self, attr: &str) -> VResult<Option<Address>> {
-        self.raw(attr).filter(|v| !v.is_null()).map(|v| address(attr, v)).transpose()
+        self.raw(attr)
+            .filter(|v| !v.is_null())
+            .map(|v| address(attr, v))
+            .transpose()
     }
     /// Phones of a phone sub-form.
     fn phones(&self, attr: &str) -> VResult<Vec<Phone>> {
-        self.raw(attr).filter(|v| !v.is_null()).map_or(Ok(Vec::new()), |v| Phone::from_rows(attr, v))
+        self.raw(attr)
+            .filter(|v| !v.is_null())
+            .map_or(Ok(Vec::new()), |v| Phone::from_rows(attr, v))
     }
     /// Attachments.
     fn attachments(&self, attr: &str) -> VResult<Vec<Attachment>> {
-        self.raw(attr).map_or(Ok(Vec::new()), |v| list(attr, v, attachment))
+        self.raw(attr)
+            .map_or(Ok(Vec::new()), |v| list(attr, v, attachment))
     }
 }
 
@@ -683,11 +767,32 @@ mod tests {
 
     #[test]
     fn decimals_are_exact_both_ways() {
-        assert_eq!(decimal_from_json(&json!(1234.5)).unwrap().to_string(), "1234.5");
-        assert_eq!(decimal_from_json(&json!("88.00")).unwrap().to_string(), "88.00");
-        assert_eq!(decimal_from_json(&json!(9007199254740991u64)).unwrap().to_string(), "9007199254740991");
-        assert_eq!(decimal_to_json(Decimal::from_str("1234.50").unwrap()).unwrap().to_string(), "1234.5");
-        assert_eq!(decimal_to_json(Decimal::from_str("100.00").unwrap()).unwrap().to_string(), "100");
+        assert_eq!(
+            decimal_from_json(&json!(1234.5)).unwrap().to_string(),
+            "1234.5"
+        );
+        assert_eq!(
+            decimal_from_json(&json!("88.00")).unwrap().to_string(),
+            "88.00"
+        );
+        assert_eq!(
+            decimal_from_json(&json!(9007199254740991u64))
+                .unwrap()
+                .to_string(),
+            "9007199254740991"
+        );
+        assert_eq!(
+            decimal_to_json(Decimal::from_str("1234.50").unwrap())
+                .unwrap()
+                .to_string(),
+            "1234.5"
+        );
+        assert_eq!(
+            decimal_to_json(Decimal::from_str("100.00").unwrap())
+                .unwrap()
+                .to_string(),
+            "100"
+        );
         assert!(decimal_to_json(Decimal::from_str("12345678901234.56789").unwrap()).is_err());
     }
 
@@ -701,21 +806,37 @@ mod tests {
             "file_1": [{"filename": "合同.pdf", "attachIndex": "https://x/y.pdf", "ext": "pdf", "size": 12}]
         }))
         .unwrap();
-        assert_eq!(data.decimal("num_1").unwrap().unwrap().to_string(), "128000.5");
+        assert_eq!(
+            data.decimal("num_1").unwrap().unwrap().to_string(),
+            "128000.5"
+        );
         let d = data.date("date_1").unwrap().unwrap();
         assert_eq!(d.beijing_date().unwrap().to_string(), "2026-01-01");
-        assert_eq!(XbbDate::from_beijing_date(d.beijing_date().unwrap()), Some(d));
-        assert_eq!(data.select("text_6").unwrap().unwrap().value.as_deref(), Some("2"));
-        assert_eq!(data.users("ownerId").unwrap()[0].name.as_deref(), Some("张伟"));
+        assert_eq!(
+            XbbDate::from_beijing_date(d.beijing_date().unwrap()),
+            Some(d)
+        );
+        assert_eq!(
+            data.select("text_6").unwrap().unwrap().value.as_deref(),
+            Some("2")
+        );
+        assert_eq!(
+            data.users("ownerId").unwrap()[0].name.as_deref(),
+            Some("张伟")
+        );
         assert_eq!(data.users("coUserId").unwrap()[0].id, "u2");
         assert_eq!(data.link("text_2").unwrap().unwrap().id, Id::from(88));
         assert_eq!(data.multi_select("array_5").unwrap()[0].text, "款到发货");
-        assert_eq!(data.address("address_1").unwrap().unwrap().city.as_deref(), Some("杭州市"));
+        assert_eq!(
+            data.address("address_1").unwrap().unwrap().city.as_deref(),
+            Some("杭州市")
+        );
         assert_eq!(data.phones("subForm_1").unwrap()[0].number, "13800000000");
         assert_eq!(data.attachments("file_1").unwrap()[0].size, Some(12));
         assert!(data.decimal("missing").unwrap().is_none());
         assert!(data.date("text_6").is_err());
-        let ms: Map<String, Value> = serde_json::from_value(json!({"date_1": 1767196800000i64})).unwrap();
+        let ms: Map<String, Value> =
+            serde_json::from_value(json!({"date_1": 1767196800000i64})).unwrap();
         assert!(ms.date("date_1").is_err());
     }
 }
