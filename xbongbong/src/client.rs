@@ -201,7 +201,7 @@ impl ClientBuilder {
     /// Builds the client.
     pub fn build(self) -> Result<Client> {
         let invalid = |msg: &str| {
-            Error::Core(integration_core::Error::new(
+            Error::from(integration_core::Error::new(
                 SYSTEM,
                 "client",
                 integration_core::ErrorKind::InvalidRequest,

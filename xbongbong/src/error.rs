@@ -93,9 +93,10 @@ pub enum Error {
     /// A value could not be converted to or from its API encoding.
     #[error("{0}")]
     Value(#[from] crate::value::ValueError),
-    /// Transport, HTTP status, timeout, decode errors (from the shared core).
+    /// Transport, HTTP status, timeout, decode errors (from the shared core),
+    /// boxed to keep `Result`s small.
     #[error(transparent)]
-    Core(#[from] integration_core::Error),
+    Core(Box<integration_core::Error>),
 }
 
 impl Error {
@@ -122,7 +123,13 @@ impl Error {
     }
 
     pub(crate) fn decode(api: &str, what: impl std::fmt::Display, body: &[u8]) -> Self {
-        Error::Core(integration_core::Error::decode(SYSTEM, api, what, body))
+        Error::from(integration_core::Error::decode(SYSTEM, api, what, body))
+    }
+}
+
+impl From<integration_core::Error> for Error {
+    fn from(e: integration_core::Error) -> Self {
+        Error::Core(Box::new(e))
     }
 }
 
@@ -163,7 +170,7 @@ impl Retry for Error {
 impl From<Error> for integration_core::Error {
     fn from(e: Error) -> Self {
         match e {
-            Error::Core(e) => e,
+            Error::Core(e) => *e,
             Error::Api {
                 api,
                 code,

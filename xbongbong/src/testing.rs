@@ -521,7 +521,7 @@ fn seed_customer_data(i: usize) -> Map<String, Value> {
         "serialNo": format!("KH.{:04}", i + 1),
         "text_2": (["普通客户", "重点客户", "VIP客户"][i % 3]),
         "text_3": (["线上推广", "展会", "老客户介绍", "电话营销"][i % 4]),
-        "subForm_1": [{"text_1": "手机", "text_2": format!("13{}{:08}", 5 + i % 4, (i * 7_919_3) % 100_000_000)}],
+        "subForm_1": [{"text_1": "手机", "text_2": format!("13{}{:08}", 5 + i % 4, (i * 79_193) % 100_000_000)}],
         "address_1": {"province": province, "city": city, "district": district, "address": street},
         "num_1": serde_json::Number::from_f64(capital.parse::<f64>().unwrap_or(50.0)).map_or(Value::Null, Value::Number),
         "date_1": founded,
@@ -961,10 +961,8 @@ fn check_write(
             a.iter().filter_map(|i| i["text"].as_str()).collect()
         });
         match ft {
-            3 if !items.is_empty() => {
-                if !value.as_str().is_some_and(|t| items.contains(&t)) {
-                    return Err(envelope_error(701020, &format!("{name}选项不存在")));
-                }
+            3 if !items.is_empty() && !value.as_str().is_some_and(|t| items.contains(&t)) => {
+                return Err(envelope_error(701020, &format!("{name}选项不存在")));
             }
             10001 => {
                 let ok = value.as_array().is_some_and(|a| {

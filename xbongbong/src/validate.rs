@@ -276,7 +276,7 @@ fn check_value(
             }
         }
         ValueKind::Date => {
-            if !value.as_i64().is_some_and(|n| n.abs() < 100_000_000_000) {
+            if value.as_i64().is_none_or(|n| n.abs() >= 100_000_000_000) {
                 push(shape("unix seconds as a JSON integer"));
             }
         }

@@ -1,6 +1,8 @@
 //! The client against the fake server: every endpoint family, auth,
 //! throttling, paging, malformed bodies, Source and Sink.
 
+#![allow(clippy::unwrap_used)] // helpers outside #[test] fns
+
 use std::collections::HashSet;
 use std::time::Duration;
 

@@ -1,6 +1,8 @@
 //! Form metadata: the real contract form decodes without loss, validation,
 //! typed values.
 
+#![allow(clippy::unwrap_used)] // helpers outside #[test] fns
+
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
