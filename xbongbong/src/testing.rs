@@ -218,7 +218,23 @@ impl Default for FakeState {
                     name: "合同订单".into(),
                     explain: contract_explain,
                 },
-            ],
+            ]
+            .into_iter()
+            .chain(
+                SIMPLE_FORMS
+                    .iter()
+                    .map(|(form_id, business_type, module, name, title)| FakeForm {
+                        form_id: *form_id,
+                        app_id: 311,
+                        menu_id: 1300 + business_type % 100,
+                        business_type: *business_type,
+                        saas_mark: 1,
+                        module: (*module).to_owned(),
+                        name: (*name).to_owned(),
+                        explain: simple_explain(title),
+                    }),
+            )
+            .collect(),
             records: Vec::new(),
             users,
             departments,
@@ -231,6 +247,31 @@ impl Default for FakeState {
             tokens_issued: 0,
         }
     }
+}
+
+/// The other system forms the fake serves: (formId, businessType, module, name, title field).
+const SIMPLE_FORMS: [(i64, i64, &str, &str, &str); 6] = [
+    (572910, 401, "contact", "联系人", "姓名"),
+    (572912, 301, "opportunity", "销售机会", "机会名称"),
+    (572915, 501, "communicate", "跟进记录", "跟进内容"),
+    (572918, 2401, "product", "产品", "产品名称"),
+    (572920, 702, "paymentSheet", "回款单", "回款单编号"),
+    (572922, 701, "payment", "应收款", "应收款编号"),
+];
+
+/// A small explain for the other modules: a required title, an amount, a
+/// date, a linked customer and owners.
+fn simple_explain(title: &str) -> Vec<Value> {
+    vec![
+        json!({"attr": "text_1", "attrName": title, "fieldType": 1, "required": 1, "showType": 0, "items": []}),
+        json!({"attr": "text_2", "attrName": "关联客户", "fieldType": 20001, "required": 0, "showType": 0, "items": []}),
+        json!({"attr": "num_1", "attrName": "金额", "fieldType": 2, "required": 0, "accuracy": 2, "amountFlag": 1, "numericalLimitsFlag": 0,
+               "numericalLimits": {"min": -9007199254740991i64, "max": 9007199254740991i64}, "showType": 0, "items": []}),
+        json!({"attr": "date_1", "attrName": "日期", "fieldType": 4, "required": 0, "dateType": "yyyy-MM-dd", "showType": 0, "items": []}),
+        json!({"attr": "ownerId", "attrName": "负责人", "fieldType": 10017, "required": 0, "multiple": 1, "showType": 10, "items": []}),
+        json!({"attr": "addTime", "attrName": "创建时间", "fieldType": 10014, "required": 0, "showType": 6, "items": []}),
+        json!({"attr": "updateTime", "attrName": "更新时间", "fieldType": 10015, "required": 0, "showType": 6, "items": []}),
+    ]
 }
 
 fn dep_name(id: i64) -> &'static str {

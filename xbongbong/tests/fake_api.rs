@@ -51,7 +51,6 @@ async fn requests_are_signed_over_the_exact_body_sent() {
         text,
         r#"{"corpid":"ding-test","formId":572924,"page":1,"pageSize":20}"#
     );
-    // The fake answers "no such form" for 572924 in customer lists of ding-test? No: it knows the form.
     client
         .call_raw("contract/list", Value::Object(body))
         .await
@@ -732,4 +731,84 @@ async fn sink_adds_upserts_and_reports_each_record() {
         panic!()
     };
     assert!(f.message.contains("关联产品为必填字段"), "{f}");
+}
+
+#[tokio::test]
+async fn every_record_module_lists_adds_reads_edits_and_deletes() {
+    let fake = FakeXbongbong::start().await;
+    let client = fake.client();
+    let customer = fake.seed_customers(1)[0];
+    let modules = [
+        (client.contacts(), "陈晓东"),
+        (client.opportunities(), "云帆ERP二期扩容"),
+        (client.follow_ups(), "电话沟通报价细节,客户要求月底前回复"),
+        (client.products(), "工业级温湿度传感器 TH-200"),
+        (client.payment_receipts(), "HK.20260301001"),
+        (client.records(xbongbong::Module::Payment), "YS.20260301001"),
+    ];
+    for (records, title) in modules {
+        let data = map(
+            json!({"text_1": title, "text_2": customer, "num_1": 4580.75, "date_1": 1772326800, "ownerId": [USER_ID]}),
+        );
+        // No formId: the module's default form is used.
+        let added = records.add(None, &data).await.unwrap();
+        let id = added.data_id.unwrap();
+        let business_type = records.module().business_type().unwrap();
+        let form_id = client
+            .default_form(business_type)
+            .await
+            .unwrap()
+            .unwrap()
+            .form_id;
+        let page = records.list(&ListQuery::form(form_id)).await.unwrap();
+        assert_eq!(page.list.len(), 1, "{:?}", records.module());
+        let record = records.detail(id.clone()).await.unwrap();
+        assert_eq!(record.data.text("text_1").unwrap().as_deref(), Some(title));
+        assert_eq!(
+            record.data.decimal("num_1").unwrap().unwrap().to_string(),
+            "4580.75"
+        );
+        records
+            .edit(None, &id, &map(json!({"num_1": 10})))
+            .await
+            .unwrap();
+        assert_eq!(
+            records
+                .detail(id.clone())
+                .await
+                .unwrap()
+                .data
+                .decimal("num_1")
+                .unwrap()
+                .unwrap(),
+            10.into()
+        );
+        records.delete(id).await.unwrap();
+        assert!(
+            records
+                .list(&ListQuery::form(form_id))
+                .await
+                .unwrap()
+                .list
+                .is_empty()
+        );
+    }
+    let paths: Vec<String> = fake
+        .received()
+        .await
+        .iter()
+        .map(|r| r.url.path().to_owned())
+        .collect();
+    assert!(paths.contains(&"/pro/v2/api/paymentSheet/addWriteOff".to_owned()));
+    assert!(paths.contains(&"/pro/v2/api/communicate/list".to_owned()));
+    // Contract and customer lists need a formId, as on the real service.
+    assert_eq!(
+        client
+            .contracts()
+            .list(&ListQuery::default())
+            .await
+            .unwrap_err()
+            .code(),
+        Some(100005)
+    );
 }
