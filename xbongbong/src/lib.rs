@@ -1,1 +1,158 @@
-//! Connector skeleton: not implemented yet. See the project's issue list.
+//! # xbongbong: a typed client for the 销帮帮 CRM Pro API
+//!
+//! Signed calls (`sign = sha256_hex(body ++ token)`), form metadata
+//! (`form/list`, `form/get`) decoded into a typed [`form::FormExplain`],
+//! validation of records against their form before any write, typed field
+//! values ([`value`]), record endpoints of every module with paging as one
+//! page or a lazy stream ([`records`]), users and departments, a raw call,
+//! a [`source::RecordSource`] (incremental on `updateTime`), a
+//! [`sink::RecordSink`] (add, or edit when the key is known) and, with the
+//! `testing` feature, a stateful fake server ([`testing::FakeXbongbong`]).
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use futures::TryStreamExt;
+//! use xbongbong::form::BusinessType;
+//! use xbongbong::records::{Condition, ListQuery};
+//! use xbongbong::testing::FakeXbongbong;
+//! use xbongbong::value::{DataExt, TypedValue};
+//!
+//! let fake = FakeXbongbong::start().await;
+//! fake.seed_contracts(30);
+//! let creds = FakeXbongbong::credentials();
+//!
+//! // Against the real service, leave out `base_url` (the host follows the corpid).
+//! let client = xbongbong::Client::builder()
+//!     .base_url(fake.uri())
+//!     .corpid(creds.corpid)
+//!     .token(creds.token)
+//!     .build()?;
+//!
+//! // Discover the contract form and its fields.
+//! let form = client.default_form(BusinessType::Contract).await?.expect("a contract form");
+//! let explain = client.form_get(form.form_id).await?;
+//! let amount = explain.field_by_name("合同金额").expect("field");
+//! assert_eq!(amount.attr, "num_1");
+//!
+//! // Every contract, 100 per page, fetched lazily.
+//! let contracts: Vec<_> = client
+//!     .contracts()
+//!     .stream(ListQuery::form(form.form_id).page_size(100))
+//!     .try_collect()
+//!     .await?;
+//! assert_eq!(contracts.len(), 30);
+//! let first = &contracts[0].data;
+//! let total = first.decimal("num_1")?.expect("an amount"); // rust_decimal::Decimal
+//! let signed = first.date("date_1")?.expect("a date").beijing_date();
+//! assert!(total > rust_decimal::Decimal::ZERO && signed.is_some());
+//! assert!(matches!(explain.read(first, "text_6")?, Some(TypedValue::Select(_))));
+//!
+//! // A record missing required fields is rejected before it is sent,
+//! // with every problem named by its display name.
+//! let problems = explain.validate(&serde_json::Map::new()).unwrap_err();
+//! assert!(problems.to_string().contains("合同金额为必填字段"));
+//!
+//! // Conditions (AND) on any attr.
+//! let page = client
+//!     .customers()
+//!     .list(&ListQuery::form(xbongbong::testing::CUSTOMER_FORM_ID).condition(Condition::like("text_1", "杭州")))
+//!     .await?;
+//! assert!(page.list.iter().all(|c| c.data.text("text_1").unwrap().unwrap().contains("杭州")));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## Reading and writing values
+//!
+//! Writes are flat (a select sends its option **text**, a user its userId,
+//! `ownerId` an **array** of userIds, a linked record its numeric dataId, a
+//! date unix **seconds**, a number a JSON number); reads may be rich
+//! (`{text, value}`, `{id, name}`). [`value::DataExt`] and
+//! [`value::TypedValue`] accept both and [`value::TypedValue::to_write`]
+//! produces the flat form. Numbers are [`rust_decimal::Decimal`]; dates are
+//! [`value::XbbDate`] (unix seconds, shown in Beijing time, UTC+08:00).
+//!
+//! ## Assumptions
+//!
+//! The fact sheet marks these as unknown or low-confidence; the choices made:
+//!
+//! - **`fieldType` meanings** are inferred from the contract form (1 text,
+//!   2 number, 3 select, 4 date, 7 multi-line text, 8 attachment, 19 system
+//!   flag, 10001 multi select, 10008 linked product, 10009 user, 10013
+//!   creator, 10014 created, 10015 updated, 10017 owner, 10018
+//!   collaborators, 10019 serial number, 20001 linked record, 20004
+//!   sub-form, 20013 linked receivables, 700001 button). Unknown codes are
+//!   kept as `FieldType::Unknown(code)` and decoded by `attr` prefix and
+//!   options (the fake's customer address uses the unconfirmed code 12).
+//! - **Error codes**: the legacy `1000xx` table is assumed to hold on Pro:
+//!   100003 (bad sign) and 100008 (unknown corpid) are auth errors, 100004
+//!   ("server busy") is treated as throttling and retried, as is any message
+//!   containing 频繁/限流/繁忙. The rate-limit answer was never seen. The
+//!   fake also answers 100005 for a missing required field, 100006 for
+//!   "not found", 201005 for a no-repeat duplicate and 701020 for an
+//!   unknown option or a wrong value shape; these are fake-server choices.
+//! - **Error envelope**: decoded from `{code, msg}` whatever `success` and
+//!   `result` hold, also on a non-2xx status; `code == 1` with
+//!   `success: false` is an error. The fake sends `{code, msg, success:false}`
+//!   with HTTP 200.
+//! - **Token expiry**: tokens do not expire; in [`auth::TokenMode::Personal`]
+//!   an auth error refetches the personal token once and retries once (an
+//!   admin may have reset it). In company-token mode auth errors are final.
+//!   `userId` is sent in the body and, by default, as a header.
+//! - **Rate limits** (3 writes/s, 1000/min) are applied per client (shared
+//!   by clones); whether the vendor counts per corpid, token or IP is unknown.
+//! - **Page size**: at most 100 for every list (users/departments too); the
+//!   end of a list is `totalPage`/`totalCount` when sent, else a short or
+//!   empty page. The default sort order is unknown: the fake sorts by
+//!   `updateTime` descending.
+//! - **Incremental reads**: no range symbol is documented, so
+//!   [`source::RecordSource`] by default reads the whole list and filters on
+//!   `updateTime` on the client (never loses a record). The opt-in
+//!   [`source::Incremental::ServerCondition`] sends the guessed symbol
+//!   `greaterequal` on `updateTime`; the fake supports it together with
+//!   `lessequal` and `range`.
+//! - **Sub-form key**: `subFieldList` (as in the real reply); `subForm` is
+//!   accepted when reading and written back as `subFieldList`.
+//! - **Required fields**: fields of the system types (19, 10013–10015,
+//!   700001) and serial numbers with a generation rule are not required
+//!   from a writer; everything else marked `required: 1` is, including the
+//!   contract's 应收款 (20013), whose value shape is unknown (any non-empty
+//!   array is accepted).
+//! - **Numbers** are sent as JSON numbers (integers, or the shortest `f64`
+//!   that prints back to the same decimal); a decimal `f64` cannot carry
+//!   exactly is refused rather than rounded. Validation reports more
+//!   decimal places than `accuracy` as a problem.
+//! - **Dates** are unix seconds; values of 12 digits or more are rejected as
+//!   probable milliseconds. `dateType` is display-only.
+//! - **Link fields** may read back as a bare id or `{id, name}` / `{dataId, data}`; all are accepted.
+//! - **Addresses** use the low-code shape `{province, city, district, address, location}`.
+//! - **Deletes** succeed when `errorDataMemo` is empty (string, array,
+//!   object or absent).
+//! - **`formId`** is sent for list/add/edit when given; lists of contacts,
+//!   products, follow-ups and payments may leave it out (default form).
+//! - **Payment receipts** add/edit through `addWriteOff`/`editWriteOff`;
+//!   the other receipt kinds (`addRed`, `addBadDebt`, `addPre`) go through
+//!   [`Client::call_raw`].
+//! - **Webhooks**: [`auth::verify_webhook`] hashes the raw body with the
+//!   webhook token (not a re-serialised payload).
+
+pub mod auth;
+pub mod client;
+pub mod error;
+pub mod form;
+pub mod records;
+pub mod sink;
+pub mod source;
+#[cfg(feature = "testing")]
+pub mod testing;
+pub mod users;
+pub mod validate;
+pub mod value;
+
+pub use client::{Client, ClientBuilder};
+pub use error::{Error, Result};
+pub use form::{BusinessType, Field, FieldType, FormExplain};
+pub use records::{Condition, ListQuery, Module, Record, RecordPage};
+pub use sink::{RecordSink, RecordWrite};
+pub use source::{Incremental, RecordSource};

@@ -1,0 +1,592 @@
+//! The client: configuration, the signed POST every call goes through, the
+//! envelope decoder and the raw call.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use integration_core::auth::TokenCache;
+use integration_core::{RateLimit, RawResponse, RetryPolicy, Secret, Transport};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::auth::{SIGN_HEADER, TokenMode, sign};
+use crate::error::{ApiErrorKind, CODE_OK, Error, Result, SYSTEM};
+
+/// Host for DingTalk-edition companies (corpid starting with `ding` or
+/// containing `$$ding`).
+pub const PROAPI_BASE_URL: &str = "https://proapi.xbongbong.com";
+/// Host for every other company (WeCom `ww…`, standalone `xbb…`).
+pub const APPAPI_BASE_URL: &str = "https://appapi.xbongbong.com";
+/// The path prefix of every business call.
+pub const API_PREFIX: &str = "/pro/v2/api/";
+
+/// The production host for a corpid: [`PROAPI_BASE_URL`] for DingTalk
+/// companies, [`APPAPI_BASE_URL`] otherwise.
+pub fn base_url_for_corpid(corpid: &str) -> &'static str {
+    if corpid.starts_with("ding") || corpid.contains("$$ding") {
+        PROAPI_BASE_URL
+    } else {
+        APPAPI_BASE_URL
+    }
+}
+
+/// The full path of an API name: `customer/list` → `/pro/v2/api/customer/list`;
+/// a path already starting with `/pro/` is kept.
+pub fn api_path(api: &str) -> String {
+    let trimmed = api.trim();
+    if trimmed.starts_with("/pro/") {
+        trimmed.to_owned()
+    } else if let Some(rest) = trimmed.strip_prefix("pro/") {
+        format!("/pro/{rest}")
+    } else {
+        format!("{API_PREFIX}{}", trimmed.trim_start_matches('/'))
+    }
+}
+
+/// Whether an API name is a write (add/edit/delete and other changes), which
+/// the vendor limits to 3 requests per second.
+pub fn is_write_api(api: &str) -> bool {
+    let action = api.rsplit('/').next().unwrap_or(api);
+    let action = action.to_ascii_lowercase();
+    !(action.contains("list")
+        || action.contains("detail")
+        || action == "get"
+        || action.starts_with("get")
+        || action == "info"
+        || action == "address")
+}
+
+/// A 销帮帮 Pro API client. Cheap to clone; clones share the connection
+/// pool, the rate limiters and the cached personal token.
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    read: Transport,
+    write: Transport,
+    base_url: String,
+    corpid: String,
+    token: Secret,
+    user_id: Option<String>,
+    mode: TokenMode,
+    user_id_header: bool,
+    personal: TokenCache<Secret>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let i = &self.inner;
+        f.debug_struct("Client")
+            .field("base_url", &i.base_url)
+            .field("corpid", &i.corpid)
+            .field("token", &i.token)
+            .field("user_id", &i.user_id)
+            .field("mode", &i.mode)
+            .field("transport", &i.read)
+            .finish()
+    }
+}
+
+/// Builds a [`Client`].
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    base_url: Option<String>,
+    corpid: Option<String>,
+    token: Option<Secret>,
+    user_id: Option<String>,
+    mode: TokenMode,
+    user_id_header: bool,
+    timeout: Option<Duration>,
+    connect_timeout: Duration,
+    rate_limit: Option<RateLimit>,
+    write_rate_limit: Option<RateLimit>,
+    retry: RetryPolicy,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            base_url: None,
+            corpid: None,
+            token: None,
+            user_id: None,
+            mode: TokenMode::Company,
+            user_id_header: true,
+            timeout: Some(Duration::from_secs(60)),
+            connect_timeout: Duration::from_secs(10),
+            // 1000 requests/minute for all endpoints.
+            rate_limit: Some(RateLimit::new(16, 16)),
+            // 3 requests/second for writes.
+            write_rate_limit: Some(RateLimit::new(3, 3)),
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The base URL (scheme and host). Defaults to the production host for
+    /// the corpid ([`base_url_for_corpid`]); set it to point at a fake.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// The company id (`ding…`, `ww…`, `xbb…`), sent in every body.
+    pub fn corpid(mut self, corpid: impl Into<String>) -> Self {
+        self.corpid = Some(corpid.into());
+        self
+    }
+
+    /// The company API token (or a personal `user_` token); only used to sign.
+    pub fn token(mut self, token: impl Into<Secret>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// The operator's user id, sent as `userId` in every body (and header).
+    /// Without it the API acts as the super-admin role.
+    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
+        self.user_id = Some(user_id.into());
+        self
+    }
+
+    /// Which token signs calls (default [`TokenMode::Company`]).
+    /// [`TokenMode::Personal`] needs [`ClientBuilder::user_id`].
+    pub fn token_mode(mut self, mode: TokenMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Whether `userId` is also sent as an HTTP header (default true, as the
+    /// vendor CLI does).
+    pub fn user_id_header(mut self, send: bool) -> Self {
+        self.user_id_header = send;
+        self
+    }
+
+    /// Whole-request timeout (default 60 s); `None` waits forever.
+    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Connect timeout (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Rate limit of every call (default 16/s, burst 16: the vendor's
+    /// 1000/minute). `None` disables it.
+    pub fn rate_limit(mut self, limit: Option<RateLimit>) -> Self {
+        self.rate_limit = limit;
+        self
+    }
+
+    /// Extra rate limit of write calls (default 3/s, the vendor's limit).
+    pub fn write_rate_limit(mut self, limit: Option<RateLimit>) -> Self {
+        self.write_rate_limit = limit;
+        self
+    }
+
+    /// Retry policy for retryable failures (throttling, 5xx, timeouts).
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Result<Client> {
+        let invalid = |msg: &str| {
+            Error::from(integration_core::Error::new(
+                SYSTEM,
+                "client",
+                integration_core::ErrorKind::InvalidRequest,
+                msg,
+            ))
+        };
+        let corpid = self
+            .corpid
+            .filter(|c| !c.trim().is_empty())
+            .ok_or_else(|| invalid("corpid is required"))?;
+        let token = self
+            .token
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| invalid("token is required"))?;
+        if self.mode == TokenMode::Personal && self.user_id.is_none() {
+            return Err(invalid("a personal token needs user_id"));
+        }
+        let base_url = self
+            .base_url
+            .unwrap_or_else(|| base_url_for_corpid(&corpid).to_owned())
+            .trim_end_matches('/')
+            .to_owned();
+        let transport = |limit: Option<RateLimit>| {
+            Transport::builder(SYSTEM)
+                .timeout(self.timeout)
+                .connect_timeout(self.connect_timeout)
+                .rate_limit(limit)
+                .retry(self.retry.clone())
+                .build()
+        };
+        let write_limit = match (self.rate_limit, self.write_rate_limit) {
+            (Some(all), Some(w)) if all.requests_per_second() < w.requests_per_second() => {
+                Some(all)
+            }
+            (_, w) => w,
+        };
+        Ok(Client {
+            inner: Arc::new(Inner {
+                read: transport(self.rate_limit)?,
+                write: transport(write_limit)?,
+                base_url,
+                corpid,
+                token,
+                user_id: self.user_id,
+                mode: self.mode,
+                user_id_header: self.user_id_header,
+                personal: TokenCache::new(Duration::from_secs(0)),
+            }),
+        })
+    }
+}
+
+/// The `{code, msg, success, result}` envelope.
+#[derive(Debug, serde::Deserialize)]
+struct Envelope {
+    code: Option<Value>,
+    #[serde(default)]
+    msg: Option<String>,
+    #[serde(default)]
+    success: Option<bool>,
+    #[serde(default)]
+    result: Option<Value>,
+}
+
+/// Decodes an answer: the envelope's `result` (or `null` when absent) on
+/// `code == 1`, the API error otherwise, a decode error with a redacted
+/// excerpt for anything that is not an envelope.
+pub(crate) fn decode_envelope(api: &str, raw: &RawResponse) -> Result<Value> {
+    let envelope = serde_json::from_slice::<Envelope>(&raw.body).ok();
+    let Some(envelope) = envelope.filter(|e| e.code.is_some()) else {
+        if let Some(e) = raw.http_error() {
+            return Err(e.into());
+        }
+        let what = if serde_json::from_slice::<Value>(&raw.body).is_ok() {
+            "the answer has no `code` envelope"
+        } else {
+            "the answer is not JSON"
+        };
+        return Err(Error::decode(api, what, &raw.body));
+    };
+    let code = match &envelope.code {
+        Some(Value::Number(n)) => n.as_i64(),
+        Some(Value::String(s)) => s.trim().parse().ok(),
+        _ => None,
+    };
+    let Some(code) = code else {
+        return Err(Error::decode(
+            api,
+            "the envelope's `code` is not an integer",
+            &raw.body,
+        ));
+    };
+    let message = envelope.msg.unwrap_or_default();
+    if code == CODE_OK && envelope.success != Some(false) {
+        return Ok(envelope.result.unwrap_or(Value::Null));
+    }
+    Err(Error::Api {
+        api: api.to_owned(),
+        code,
+        kind: ApiErrorKind::classify(code, &message),
+        message: integration_core::secret::redact_text(&message),
+    })
+}
+
+impl Client {
+    /// A builder with the defaults (production host for the corpid, 60 s
+    /// timeout, vendor rate limits, default retries).
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The company id.
+    pub fn corpid(&self) -> &str {
+        &self.inner.corpid
+    }
+
+    /// The base URL.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// The operator's user id, when configured.
+    pub fn user_id(&self) -> Option<&str> {
+        self.inner.user_id.as_deref()
+    }
+
+    /// Calls any endpoint with a JSON object body and returns the envelope's
+    /// `result` (`null` when the API sent none). `corpid` (and `userId` when
+    /// configured and not already present) are added; the body is signed,
+    /// sent, retried and decoded like every typed call.
+    ///
+    /// `api` is `module/action` (e.g. `"label/allList"`) or a full
+    /// `/pro/v2/api/...` path.
+    pub async fn call_raw(&self, api: &str, body: Value) -> Result<Value> {
+        let body = match body {
+            Value::Object(map) => map,
+            Value::Null => Map::new(),
+            other => {
+                return Err(Error::Value(crate::value::ValueError::new(
+                    "body",
+                    format!("the body must be a JSON object, not {other}"),
+                )));
+            }
+        };
+        self.call_map(api, body, Ok).await
+    }
+
+    /// Calls an endpoint with a typed body and decodes `result` into `T`.
+    pub async fn call<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        api: &str,
+        body: &B,
+    ) -> Result<T> {
+        let body = match serde_json::to_value(body) {
+            Ok(Value::Object(map)) => map,
+            Ok(Value::Null) => Map::new(),
+            Ok(_) => {
+                return Err(Error::Value(crate::value::ValueError::new(
+                    "body",
+                    "the request must serialize to a JSON object",
+                )));
+            }
+            Err(e) => {
+                return Err(Error::Value(crate::value::ValueError::new(
+                    "body",
+                    e.to_string(),
+                )));
+            }
+        };
+        self.call_map(api, body, |v| {
+            serde_json::from_value::<T>(v).map_err(|e| e.to_string())
+        })
+        .await
+    }
+
+    /// The body text sent for `body`: `corpid` first, then `userId` (when
+    /// configured and absent), then the caller's members in their order.
+    pub fn body_text(&self, body: &Map<String, Value>) -> String {
+        let mut full = Map::new();
+        full.insert("corpid".into(), Value::String(self.inner.corpid.clone()));
+        if let Some(user) = &self.inner.user_id {
+            if !body.contains_key("userId") {
+                full.insert("userId".into(), Value::String(user.clone()));
+            }
+        }
+        for (k, v) in body {
+            if k != "corpid" {
+                full.insert(k.clone(), v.clone());
+            }
+        }
+        Value::Object(full).to_string()
+    }
+
+    async fn call_map<T>(
+        &self,
+        api: &str,
+        body: Map<String, Value>,
+        convert: impl Fn(Value) -> std::result::Result<T, String> + Copy,
+    ) -> Result<T> {
+        let text = self.body_text(&body);
+        match self.inner.mode {
+            TokenMode::Company => self.send(api, &text, &self.inner.token, convert).await,
+            TokenMode::Personal => {
+                let this = self.clone();
+                let text = &text;
+                self.inner
+                    .personal
+                    .call(
+                        || {
+                            let this = this.clone();
+                            async move { this.fetch_personal_token().await.map(|t| (t, None)) }
+                        },
+                        |token: Secret| {
+                            let this = this.clone();
+                            async move { this.send(api, text, &token, convert).await }
+                        },
+                    )
+                    .await
+            }
+        }
+    }
+
+    /// One signed POST (with the transport's retries).
+    async fn send<T>(
+        &self,
+        api: &str,
+        text: &str,
+        token: &Secret,
+        convert: impl Fn(Value) -> std::result::Result<T, String>,
+    ) -> Result<T> {
+        let url = format!("{}{}", self.inner.base_url, api_path(api));
+        let signature = sign(text.as_bytes(), token.expose());
+        let transport = if is_write_api(api) {
+            &self.inner.write
+        } else {
+            &self.inner.read
+        };
+        let user_header = self
+            .inner
+            .user_id
+            .as_deref()
+            .filter(|_| self.inner.user_id_header);
+        transport
+            .execute(
+                api,
+                |http| {
+                    let mut request = http
+                        .post(&url)
+                        .header(
+                            reqwest::header::CONTENT_TYPE,
+                            "application/json;charset=UTF-8",
+                        )
+                        .header(SIGN_HEADER, &signature);
+                    if let Some(user) = user_header {
+                        request = request.header("userId", user);
+                    }
+                    Ok::<_, Error>(request.body(text.to_owned()))
+                },
+                |raw| {
+                    let value = decode_envelope(api, &raw)?;
+                    convert(value).map_err(|e| {
+                        Error::decode(api, format!("unexpected `result` ({e})"), &raw.body)
+                    })
+                },
+            )
+            .await
+    }
+
+    /// Exchanges the company token for the operator's personal token
+    /// (`user/generateToken`, `resetToken: 0`; when none exists yet, once
+    /// more with `resetToken: 1`).
+    async fn fetch_personal_token(&self) -> Result<Secret> {
+        let user = self.inner.user_id.clone().unwrap_or_default();
+        for reset in [0, 1] {
+            let mut body = Map::new();
+            body.insert("resetToken".into(), reset.into());
+            body.insert("checkUserId".into(), Value::String(user.clone()));
+            let api = "user/generateToken";
+            let token = self
+                .send(api, &self.body_text(&body), &self.inner.token, |v| {
+                    let text = match &v {
+                        Value::String(s) => Some(s.clone()),
+                        Value::Object(m) => m
+                            .get("personalToken")
+                            .or_else(|| m.get("token"))
+                            .and_then(Value::as_str)
+                            .map(str::to_owned),
+                        _ => None,
+                    };
+                    text.ok_or_else(|| "no personal token in the answer".to_owned())
+                })
+                .await?;
+            if !token.is_empty() {
+                return Ok(Secret::new(token));
+            }
+        }
+        Err(Error::Api {
+            api: "user/generateToken".into(),
+            code: 0,
+            message: "the API returned an empty personal token".into(),
+            kind: ApiErrorKind::Auth,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::StatusCode;
+    use reqwest::header::HeaderMap;
+
+    fn raw(status: u16, body: &str) -> RawResponse {
+        RawResponse::new(
+            SYSTEM,
+            "x/list",
+            StatusCode::from_u16(status).unwrap(),
+            HeaderMap::new(),
+            body.to_owned(),
+        )
+    }
+
+    #[test]
+    fn hosts_follow_the_corpid() {
+        assert_eq!(base_url_for_corpid("ding123"), PROAPI_BASE_URL);
+        assert_eq!(base_url_for_corpid("abc$$ding9"), PROAPI_BASE_URL);
+        assert_eq!(base_url_for_corpid("ww77"), APPAPI_BASE_URL);
+        assert_eq!(base_url_for_corpid("xbb1"), APPAPI_BASE_URL);
+        assert_eq!(api_path("customer/list"), "/pro/v2/api/customer/list");
+        assert_eq!(api_path("/pro/v2/api/form/get"), "/pro/v2/api/form/get");
+        assert!(is_write_api("customer/add") && is_write_api("paymentSheet/addWriteOff"));
+        assert!(!is_write_api("customer/list") && !is_write_api("form/get"));
+    }
+
+    #[test]
+    fn envelopes_decode_and_errors_keep_code_and_message() {
+        assert_eq!(
+            decode_envelope(
+                "a",
+                &raw(
+                    200,
+                    r#"{"code":1,"msg":"操作成功","success":true,"result":{"x":1}}"#
+                )
+            )
+            .unwrap(),
+            serde_json::json!({"x":1})
+        );
+        assert_eq!(
+            decode_envelope("a", &raw(200, r#"{"code":1,"msg":"ok","success":true}"#)).unwrap(),
+            Value::Null
+        );
+        let e = decode_envelope(
+            "a",
+            &raw(
+                200,
+                r#"{"code":701020,"msg":"字段数据格式错误","success":false}"#,
+            ),
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), Some(701020));
+        assert!(e.to_string().contains("字段数据格式错误"));
+        for bad in [
+            "",
+            "<html>502</html>",
+            "{\"code\":1,\"res",
+            "[1,2]",
+            "{\"code\":\"x\"}",
+        ] {
+            let e = decode_envelope("a", &raw(200, bad)).unwrap_err();
+            assert_eq!(e.kind(), integration_core::ErrorKind::Decode, "{bad}");
+        }
+        let e = decode_envelope("a", &raw(502, "<html>bad gateway</html>")).unwrap_err();
+        assert_eq!(e.kind(), integration_core::ErrorKind::HttpStatus);
+    }
+
+    #[test]
+    fn debug_hides_the_token() {
+        let client = Client::builder()
+            .corpid("ding-x")
+            .token("super-secret-token")
+            .build()
+            .unwrap();
+        let debug = format!("{client:?}");
+        assert!(!debug.contains("super-secret-token"));
+        assert!(debug.contains("proapi"));
+        let builder = Client::builder().token("super-secret-token");
+        assert!(!format!("{builder:?}").contains("super-secret-token"));
+    }
+}

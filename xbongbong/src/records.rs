@@ -1,0 +1,651 @@
+//! Business records (customers, contracts, contacts, opportunities,
+//! products, payment receipts, follow-ups, custom forms …): list with
+//! conditions and paging (one page, or every page as a lazy stream), detail,
+//! add, edit, delete. They all share one shape: `{dataId, formId, addTime,
+//! updateTime, data: {attr: value}}`.
+
+use futures::Stream;
+use integration_core::types::{Id, UnixSeconds};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::form::{BusinessType, FormExplain};
+use crate::validate::ValidationOptions;
+
+/// The largest `pageSize` the list endpoints accept.
+pub const MAX_PAGE_SIZE: u32 = 100;
+/// The page size used when none is given.
+pub const DEFAULT_PAGE_SIZE: u32 = 20;
+
+/// A record module: the path segment of its endpoints.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Module {
+    /// 客户 `customer/*`.
+    Customer,
+    /// 合同订单 `contract/*`.
+    Contract,
+    /// 联系人 `contact/*`.
+    Contact,
+    /// 销售机会 `opportunity/*`.
+    Opportunity,
+    /// 产品 `product/*`.
+    Product,
+    /// 回款单 `paymentSheet/*` (add via `addWriteOff` & co.).
+    PaymentSheet,
+    /// 应收款 `payment/*`.
+    Payment,
+    /// 跟进记录 `communicate/*`.
+    FollowUp,
+    /// 线索 `clue/*`.
+    Lead,
+    /// Custom (PaaS) forms `paas/*`.
+    Paas,
+    /// Any other module path segment.
+    Other(String),
+}
+
+impl Module {
+    /// The path segment, e.g. `customer`.
+    pub fn path(&self) -> &str {
+        match self {
+            Module::Customer => "customer",
+            Module::Contract => "contract",
+            Module::Contact => "contact",
+            Module::Opportunity => "opportunity",
+            Module::Product => "product",
+            Module::PaymentSheet => "paymentSheet",
+            Module::Payment => "payment",
+            Module::FollowUp => "communicate",
+            Module::Lead => "clue",
+            Module::Paas => "paas",
+            Module::Other(p) => p,
+        }
+    }
+
+    /// The module of a path segment.
+    pub fn from_path(path: &str) -> Self {
+        match path {
+            "customer" => Module::Customer,
+            "contract" => Module::Contract,
+            "contact" => Module::Contact,
+            "opportunity" => Module::Opportunity,
+            "product" => Module::Product,
+            "paymentSheet" => Module::PaymentSheet,
+            "payment" => Module::Payment,
+            "communicate" => Module::FollowUp,
+            "clue" => Module::Lead,
+            "paas" => Module::Paas,
+            other => Module::Other(other.to_owned()),
+        }
+    }
+
+    /// The business type of the module's system forms.
+    pub fn business_type(&self) -> Option<BusinessType> {
+        Some(match self {
+            Module::Customer => BusinessType::Customer,
+            Module::Contract => BusinessType::Contract,
+            Module::Contact => BusinessType::Contact,
+            Module::Opportunity => BusinessType::Opportunity,
+            Module::Product => BusinessType::Product,
+            Module::PaymentSheet => BusinessType::PaymentSheet,
+            Module::Payment => BusinessType::PaymentPlan,
+            Module::FollowUp => BusinessType::FollowUp,
+            Module::Lead => BusinessType::Lead,
+            Module::Paas | Module::Other(_) => return None,
+        })
+    }
+
+    /// The action that adds a record (`add`; `addWriteOff` for receipts).
+    pub fn add_action(&self) -> &'static str {
+        match self {
+            Module::PaymentSheet => "addWriteOff",
+            _ => "add",
+        }
+    }
+
+    /// The action that edits a record (`edit`; `editWriteOff` for receipts).
+    pub fn edit_action(&self) -> &'static str {
+        match self {
+            Module::PaymentSheet => "editWriteOff",
+            _ => "edit",
+        }
+    }
+}
+
+/// A condition symbol. `equal`, `in`, `noin` and `like` are documented; the
+/// range symbols are guesses (see the crate's "Assumptions").
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum Symbol {
+    /// `equal`.
+    Equal,
+    /// `in`.
+    In,
+    /// `noin`.
+    NotIn,
+    /// `like`.
+    Like,
+    /// `greaterequal` (guessed).
+    GreaterEqual,
+    /// `lessequal` (guessed).
+    LessEqual,
+    /// `range` with `[from, to]` (guessed).
+    Range,
+    /// Any other symbol, sent as is.
+    Other(String),
+}
+
+impl From<String> for Symbol {
+    fn from(s: String) -> Self {
+        match s.as_str() {
+            "equal" => Symbol::Equal,
+            "in" => Symbol::In,
+            "noin" => Symbol::NotIn,
+            "like" => Symbol::Like,
+            "greaterequal" => Symbol::GreaterEqual,
+            "lessequal" => Symbol::LessEqual,
+            "range" => Symbol::Range,
+            _ => Symbol::Other(s),
+        }
+    }
+}
+
+impl From<Symbol> for String {
+    fn from(s: Symbol) -> String {
+        match s {
+            Symbol::Equal => "equal".into(),
+            Symbol::In => "in".into(),
+            Symbol::NotIn => "noin".into(),
+            Symbol::Like => "like".into(),
+            Symbol::GreaterEqual => "greaterequal".into(),
+            Symbol::LessEqual => "lessequal".into(),
+            Symbol::Range => "range".into(),
+            Symbol::Other(s) => s,
+        }
+    }
+}
+
+/// A list condition; conditions are combined with AND.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Condition {
+    /// The field, e.g. `text_1`, `serialNo`, `ownerId`.
+    pub attr: String,
+    /// The comparison.
+    pub symbol: Symbol,
+    /// The values; always an array, even for `equal`.
+    pub value: Vec<Value>,
+    /// A sub-form column, e.g. `text_2` of `subForm_1` (phone numbers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub_attr: Option<String>,
+}
+
+impl Condition {
+    /// `attr equal value`.
+    pub fn equal(attr: impl Into<String>, value: impl Into<Value>) -> Self {
+        Self::new(attr, Symbol::Equal, vec![value.into()])
+    }
+    /// `attr in values`.
+    pub fn any_of(attr: impl Into<String>, values: Vec<Value>) -> Self {
+        Self::new(attr, Symbol::In, values)
+    }
+    /// `attr like text`.
+    pub fn like(attr: impl Into<String>, text: impl Into<String>) -> Self {
+        Self::new(attr, Symbol::Like, vec![Value::String(text.into())])
+    }
+    /// A condition with any symbol.
+    pub fn new(attr: impl Into<String>, symbol: Symbol, value: Vec<Value>) -> Self {
+        Self {
+            attr: attr.into(),
+            symbol,
+            value,
+            sub_attr: None,
+        }
+    }
+    /// Targets a sub-form column.
+    pub fn sub_attr(mut self, sub_attr: impl Into<String>) -> Self {
+        self.sub_attr = Some(sub_attr.into());
+        self
+    }
+}
+
+/// A list request. Unset options are left out of the body (sending defaults
+/// changes results on some lists).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListQuery {
+    /// The form; required for customer, contract, opportunity, lead and
+    /// custom-form lists, optional elsewhere (default form).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub form_id: Option<i64>,
+    /// Conditions (AND).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    /// 1-based page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
+    /// Page size (clamped to [`MAX_PAGE_SIZE`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_size: Option<u32>,
+    /// Customers/leads: 0 not in the public pool, 1 public pool.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_public: Option<u8>,
+    /// 0 normal list, 1 recycle bin.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub del: Option<u8>,
+    /// "1" includes records in approval (sent as text).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub view_approval: Option<String>,
+    /// Any other member, sent as is.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl ListQuery {
+    /// Records of a form.
+    pub fn form(form_id: i64) -> Self {
+        Self {
+            form_id: Some(form_id),
+            ..Self::default()
+        }
+    }
+    /// Adds a condition.
+    pub fn condition(mut self, condition: Condition) -> Self {
+        self.conditions.push(condition);
+        self
+    }
+    /// Sets the page size (clamped to 1..=[`MAX_PAGE_SIZE`]).
+    pub fn page_size(mut self, size: u32) -> Self {
+        self.page_size = Some(size.clamp(1, MAX_PAGE_SIZE));
+        self
+    }
+    /// Sets the 1-based page.
+    pub fn page(mut self, page: u32) -> Self {
+        self.page = Some(page.max(1));
+        self
+    }
+}
+
+/// A stored record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Record {
+    /// The record id.
+    pub data_id: Id,
+    /// Its form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form_id: Option<Id>,
+    /// Created (unix seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub add_time: Option<UnixSeconds>,
+    /// Last changed (unix seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_time: Option<UnixSeconds>,
+    /// The field values by attr (read with [`crate::value::DataExt`] or
+    /// [`FormExplain::read`]).
+    #[serde(default)]
+    pub data: Map<String, Value>,
+    /// Everything else, kept.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// One page of a list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordPage {
+    /// The records.
+    #[serde(default)]
+    pub list: Vec<Record>,
+    /// Records matching in all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_count: Option<u64>,
+    /// Pages in all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_page: Option<u64>,
+    /// Everything else, kept.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl RecordPage {
+    /// Whether a page after `page` (1-based, of `page_size`) can exist: the
+    /// API's `totalPage` when given, otherwise a full page means maybe.
+    pub fn has_more(&self, page: u32, page_size: u32) -> bool {
+        if self.list.is_empty() {
+            return false;
+        }
+        match (self.total_page, self.total_count) {
+            (Some(total), _) => u64::from(page) < total,
+            (None, Some(count)) => u64::from(page) * u64::from(page_size) < count,
+            (None, None) => self.list.len() as u64 >= u64::from(page_size),
+        }
+    }
+}
+
+/// The answer of add/edit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WriteResult {
+    /// The record id (some endpoints call it `formDataId` or `id`).
+    #[serde(
+        default,
+        alias = "formDataId",
+        alias = "id",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub data_id: Option<Id>,
+    /// A per-record code, when sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<Value>,
+    /// A per-record message, when sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msg: Option<String>,
+    /// Everything else, kept.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// The answer of delete.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteResult {
+    /// Records that could not be deleted, with why; empty on success.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_data_memo: Option<Value>,
+    /// Everything else, kept.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl DeleteResult {
+    /// Whether every record was deleted.
+    pub fn is_success(&self) -> bool {
+        match &self.error_data_memo {
+            None | Some(Value::Null) => true,
+            Some(Value::String(s)) => s.is_empty(),
+            Some(Value::Array(a)) => a.is_empty(),
+            Some(Value::Object(o)) => o.is_empty(),
+            Some(_) => false,
+        }
+    }
+}
+
+/// The endpoints of one module. Get one with [`Client::records`] or a
+/// shortcut such as [`Client::customers`].
+#[derive(Debug, Clone)]
+pub struct Records {
+    client: Client,
+    module: Module,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DetailBody {
+    data_id: Id,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    query_flag: Option<u8>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WriteBody<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    form_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data_id: Option<&'a Id>,
+    data_list: &'a Map<String, Value>,
+}
+
+impl Records {
+    /// The module.
+    pub fn module(&self) -> &Module {
+        &self.module
+    }
+
+    fn api(&self, action: &str) -> String {
+        format!("{}/{action}", self.module.path())
+    }
+
+    /// One page (`page` defaults to 1; `pageSize` is clamped to 100).
+    pub async fn list(&self, query: &ListQuery) -> Result<RecordPage> {
+        let mut query = query.clone();
+        query.page_size = query.page_size.map(|s| s.clamp(1, MAX_PAGE_SIZE));
+        query.page = Some(query.page.unwrap_or(1).max(1));
+        self.client.call(&self.api("list"), &query).await
+    }
+
+    /// Every page from `query.page` on, fetched lazily one at a time. The end
+    /// is an empty page, or the last page by `totalPage`/`totalCount`.
+    pub fn pages(
+        &self,
+        query: ListQuery,
+    ) -> impl Stream<Item = Result<RecordPage>> + Send + 'static {
+        let this = self.clone();
+        let size = query
+            .page_size
+            .unwrap_or(DEFAULT_PAGE_SIZE)
+            .clamp(1, MAX_PAGE_SIZE);
+        let first = query.page.unwrap_or(1).max(1);
+        let state = Some((query, first));
+        futures::stream::unfold(state, move |state| {
+            let this = this.clone();
+            async move {
+                let (query, page) = state?;
+                let mut q = query.clone();
+                q.page = Some(page);
+                q.page_size = Some(size);
+                match this.list(&q).await {
+                    Ok(result) => {
+                        let next = result.has_more(page, size).then(|| (query, page + 1));
+                        if result.list.is_empty() && page > first {
+                            return None;
+                        }
+                        Some((Ok(result), next))
+                    }
+                    Err(e) => Some((Err(e), None)),
+                }
+            }
+        })
+    }
+
+    /// Every record matching `query`, page by page (one page in memory).
+    pub fn stream(&self, query: ListQuery) -> impl Stream<Item = Result<Record>> + Send + 'static {
+        use futures::StreamExt;
+        self.pages(query).flat_map(|page| {
+            let items: Vec<Result<Record>> = match page {
+                Ok(page) => page.list.into_iter().map(Ok).collect(),
+                Err(e) => vec![Err(e)],
+            };
+            futures::stream::iter(items)
+        })
+    }
+
+    /// The record (`detail`).
+    pub async fn detail(&self, data_id: impl Into<Id>) -> Result<Record> {
+        self.client
+            .call(
+                &self.api("detail"),
+                &DetailBody {
+                    data_id: data_id.into(),
+                    query_flag: None,
+                },
+            )
+            .await
+    }
+
+    /// Adds a record (flat values; see [`crate::value`]).
+    pub async fn add(
+        &self,
+        form_id: Option<i64>,
+        data: &Map<String, Value>,
+    ) -> Result<WriteResult> {
+        self.client
+            .call(
+                &self.api(self.module.add_action()),
+                &WriteBody {
+                    form_id,
+                    data_id: None,
+                    data_list: data,
+                },
+            )
+            .await
+    }
+
+    /// Checks `data` against the form, then adds it. Nothing is sent when
+    /// the form finds problems ([`Error::Invalid`] lists all of them).
+    pub async fn add_checked(
+        &self,
+        form_id: i64,
+        form: &FormExplain,
+        data: &Map<String, Value>,
+    ) -> Result<WriteResult> {
+        form.validate(data).map_err(Error::Invalid)?;
+        self.add(Some(form_id), data).await
+    }
+
+    /// Edits a record: only the attrs sent change.
+    pub async fn edit(
+        &self,
+        form_id: Option<i64>,
+        data_id: &Id,
+        data: &Map<String, Value>,
+    ) -> Result<WriteResult> {
+        self.client
+            .call(
+                &self.api(self.module.edit_action()),
+                &WriteBody {
+                    form_id,
+                    data_id: Some(data_id),
+                    data_list: data,
+                },
+            )
+            .await
+    }
+
+    /// Checks the sent attrs against the form, then edits.
+    pub async fn edit_checked(
+        &self,
+        form_id: i64,
+        form: &FormExplain,
+        data_id: &Id,
+        data: &Map<String, Value>,
+    ) -> Result<WriteResult> {
+        form.validate_with(data, &ValidationOptions::for_edit())
+            .map_err(Error::Invalid)?;
+        self.edit(Some(form_id), data_id, data).await
+    }
+
+    /// Deletes a record (customers go to the recycle bin). An answer with a
+    /// non-empty `errorDataMemo` is an error.
+    pub async fn delete(&self, data_id: impl Into<Id>) -> Result<DeleteResult> {
+        let result: DeleteResult = self
+            .client
+            .call(
+                &self.api("del"),
+                &DetailBody {
+                    data_id: data_id.into(),
+                    query_flag: None,
+                },
+            )
+            .await?;
+        if !result.is_success() {
+            return Err(Error::Api {
+                api: self.api("del"),
+                code: 0,
+                message: format!(
+                    "not deleted: {}",
+                    result.error_data_memo.clone().unwrap_or(Value::Null)
+                ),
+                kind: crate::error::ApiErrorKind::Business,
+            });
+        }
+        Ok(result)
+    }
+}
+
+impl Client {
+    /// The endpoints of any module.
+    pub fn records(&self, module: Module) -> Records {
+        Records {
+            client: self.clone(),
+            module,
+        }
+    }
+    /// 客户.
+    pub fn customers(&self) -> Records {
+        self.records(Module::Customer)
+    }
+    /// 合同订单.
+    pub fn contracts(&self) -> Records {
+        self.records(Module::Contract)
+    }
+    /// 联系人.
+    pub fn contacts(&self) -> Records {
+        self.records(Module::Contact)
+    }
+    /// 销售机会.
+    pub fn opportunities(&self) -> Records {
+        self.records(Module::Opportunity)
+    }
+    /// 产品.
+    pub fn products(&self) -> Records {
+        self.records(Module::Product)
+    }
+    /// 回款单.
+    pub fn payment_receipts(&self) -> Records {
+        self.records(Module::PaymentSheet)
+    }
+    /// 跟进记录.
+    pub fn follow_ups(&self) -> Records {
+        self.records(Module::FollowUp)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_query_leaves_unset_options_out() {
+        let q = ListQuery::form(572924)
+            .condition(Condition::equal("text_1", "apiTest.001"))
+            .page(1)
+            .page_size(500);
+        assert_eq!(
+            serde_json::to_string(&q).unwrap(),
+            r#"{"formId":572924,"conditions":[{"attr":"text_1","symbol":"equal","value":["apiTest.001"]}],"page":1,"pageSize":100}"#
+        );
+        let phone = Condition::equal("subForm_1", "133").sub_attr("text_2");
+        assert_eq!(
+            serde_json::to_value(&phone).unwrap(),
+            serde_json::json!({"attr":"subForm_1","symbol":"equal","value":["133"],"subAttr":"text_2"})
+        );
+    }
+
+    #[test]
+    fn end_of_list_detection() {
+        let page = |n: usize, total_page: Option<u64>| RecordPage {
+            list: (0..n)
+                .map(|i| Record {
+                    data_id: Id::from(i as i64),
+                    form_id: None,
+                    add_time: None,
+                    update_time: None,
+                    data: Map::new(),
+                    extra: Map::new(),
+                })
+                .collect(),
+            total_count: None,
+            total_page,
+            extra: Map::new(),
+        };
+        assert!(page(20, Some(3)).has_more(2, 20));
+        assert!(!page(20, Some(3)).has_more(3, 20));
+        assert!(page(20, None).has_more(5, 20));
+        assert!(!page(7, None).has_more(5, 20));
+        assert!(!page(0, Some(9)).has_more(1, 20));
+    }
+}
