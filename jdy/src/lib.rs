@@ -1,1 +1,13 @@
-//! Connector skeleton: not implemented yet. See the project's issue list.
+//! jdy
+#![allow(missing_docs)]
+
+pub mod auth;
+pub mod client;
+mod de;
+pub mod error;
+pub mod model;
+pub mod query;
+pub mod resources;
+
+pub use client::{ApiVersion, Client, ClientBuilder, Credentials, V1Credentials, V2Credentials};
+pub use error::Error;
