@@ -324,8 +324,10 @@ fn v1_gateway(code: &str, cn: &str) -> ResponseTemplate {
     ResponseTemplate::new(519).set_body_json(json!({"code": code, "description_cn": cn}))
 }
 
+/// A header as text; raw UTF-8 is accepted (V1 sends `groupName`, often
+/// Chinese, as raw UTF-8 bytes).
 fn header<'r>(req: &'r Request, name: &str) -> Option<&'r str> {
-    req.headers.get(name).and_then(|v| v.to_str().ok())
+    req.headers.get(name).and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
 }
 
 /// The fake's own percent-encoder (form encoding, then fixed to RFC 3986),
