@@ -58,9 +58,19 @@ fn hex_upper(nibble: u8) -> char {
 /// sorted by name here). Each value is encoded twice, each name once; the
 /// path is encoded once. Every line ends with `\n`, the last one included.
 /// The body is never signed.
-pub fn string_to_sign(method: &str, path: &str, query: &[(String, String)], nonce: &str, timestamp: &str) -> String {
+pub fn string_to_sign(
+    method: &str,
+    path: &str,
+    query: &[(String, String)],
+    nonce: &str,
+    timestamp: &str,
+) -> String {
     let mut sorted: Vec<&(String, String)> = query.iter().collect();
-    sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()).then_with(|| a.1.cmp(&b.1)));
+    sorted.sort_by(|a, b| {
+        a.0.as_bytes()
+            .cmp(b.0.as_bytes())
+            .then_with(|| a.1.cmp(&b.1))
+    });
     let params = sorted
         .iter()
         .map(|(k, v)| format!("{}={}", encode(k), encode(&encode(v))))
@@ -114,8 +124,18 @@ fn unreachable_hmac() -> ! {
 /// );
 /// assert_eq!(sig, "OTFiZTliNDFiMjNkYTI3YzVhNzg4MDI4ZGU3MWY1ZTA5ZTk1NjVlNGM1YTI1ZjIxY2Y5YTA3ZGY2OGI1MGQ1MQ==");
 /// ```
-pub fn sign(client_secret: &str, method: &str, path: &str, query: &[(String, String)], nonce: &str, timestamp: &str) -> String {
-    hmac_hex_base64(client_secret, &string_to_sign(method, path, query, nonce, timestamp))
+pub fn sign(
+    client_secret: &str,
+    method: &str,
+    path: &str,
+    query: &[(String, String)],
+    nonce: &str,
+    timestamp: &str,
+) -> String {
+    hmac_hex_base64(
+        client_secret,
+        &string_to_sign(method, path, query, nonce, timestamp),
+    )
 }
 
 /// The `app_signature` of `kingdee_auth_token`: HMAC-SHA256 keyed with the
@@ -204,13 +224,17 @@ mod tests {
     use super::*;
 
     fn q(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     const SECRET: &str = "f2adcfef73369bfc4e1384677d38a0ff";
     const NONCE: &str = "4427456950";
     const TS: &str = "1670305063559";
-    const APP_SIG_A: &str = "MzZlYTk0ODk4MWZlNjdiODNmNWU4YzViNzYxNGM5MTFlOGJkN2NjMzk0MTJkZGNhZGM0NzZhN2YxZDJmOTlkZA==";
+    const APP_SIG_A: &str =
+        "MzZlYTk0ODk4MWZlNjdiODNmNWU4YzViNzYxNGM5MTFlOGJkN2NjMzk0MTJkZGNhZGM0NzZhN2YxZDJmOTlkZA==";
 
     #[test]
     fn vector_a_official_example() {
@@ -240,8 +264,13 @@ mod tests {
 
     #[test]
     fn vector_a_app_signature_is_base64_of_hex() {
-        let decoded = base64::engine::general_purpose::STANDARD.decode(APP_SIG_A).unwrap();
-        assert_eq!(decoded, b"36ea948981fe67b83f5e8c5b7614c911e8bd7cc39412ddcadc476a7f1d2f99dd");
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(APP_SIG_A)
+            .unwrap();
+        assert_eq!(
+            decoded,
+            b"36ea948981fe67b83f5e8c5b7614c911e8bd7cc39412ddcadc476a7f1d2f99dd"
+        );
     }
 
     #[test]
@@ -255,7 +284,10 @@ mod tests {
     #[test]
     fn vector_c_post_without_query() {
         let sts = string_to_sign("POST", "/jdy/v2/scm/pur_inbound", &[], NONCE, TS);
-        assert_eq!(sts, "POST\n%2Fjdy%2Fv2%2Fscm%2Fpur_inbound\n\nx-api-nonce:4427456950\nx-api-timestamp:1670305063559\n");
+        assert_eq!(
+            sts,
+            "POST\n%2Fjdy%2Fv2%2Fscm%2Fpur_inbound\n\nx-api-nonce:4427456950\nx-api-timestamp:1670305063559\n"
+        );
         assert_eq!(
             sign(SECRET, "POST", "/jdy/v2/scm/pur_inbound", &[], NONCE, TS),
             "M2UwMmM4OTIyNmMxOTYwZGRjNWMxZmMzMGFhNDgzODYwZWJkNTI5MmEwMDE1NzJjM2RmZmI4NzBiN2ViY2I0Nw=="
@@ -266,7 +298,10 @@ mod tests {
     fn vector_d_sorted_list_query() {
         let query = q(&[("page", "1"), ("page_size", "100"), ("bill_status", "C")]);
         let sts = string_to_sign("GET", "/jdy/v2/scm/pur_inbound", &query, NONCE, TS);
-        assert!(sts.contains("\nbill_status=C&page=1&page_size=100\n"), "{sts}");
+        assert!(
+            sts.contains("\nbill_status=C&page=1&page_size=100\n"),
+            "{sts}"
+        );
         assert_eq!(
             sign(SECRET, "GET", "/jdy/v2/scm/pur_inbound", &query, NONCE, TS),
             "ODczMTgzZDZhZjQyNjM4MjJlNmFlNjQxMzhiM2I2MDNjODRlOTk3ZGRiM2M5MjY1ZDA2M2FjZjJlYjg0MjI2NA=="
@@ -277,7 +312,10 @@ mod tests {
     fn vector_e_cjk_space_and_plus() {
         let query = q(&[("search", "采购 A+B")]);
         let sts = string_to_sign("GET", "/jdy/v2/bd/customer", &query, NONCE, TS);
-        assert!(sts.contains("\nsearch=%25E9%2587%2587%25E8%25B4%25AD%2520A%252BB\n"), "{sts}");
+        assert!(
+            sts.contains("\nsearch=%25E9%2587%2587%25E8%25B4%25AD%2520A%252BB\n"),
+            "{sts}"
+        );
         assert_eq!(
             sign(SECRET, "GET", "/jdy/v2/bd/customer", &query, NONCE, TS),
             "NzdhNDg1MDJkMzY1ODViNmQyNjNkZGJlNjNiYTYzMTMzY2I3NzlhOGFhYTRhYTQ0NGMwMzUwMzE2OTliOWVjYQ=="

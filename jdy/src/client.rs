@@ -56,7 +56,11 @@ pub struct V2Credentials {
 
 impl V2Credentials {
     /// Credentials for one authorisation instance.
-    pub fn new(client_id: impl Into<String>, client_secret: impl Into<Secret>, outer_instance_id: impl Into<String>) -> Self {
+    pub fn new(
+        client_id: impl Into<String>,
+        client_secret: impl Into<Secret>,
+        outer_instance_id: impl Into<String>,
+    ) -> Self {
         Self {
             client_id: client_id.into(),
             client_secret: client_secret.into(),
@@ -231,11 +235,12 @@ impl ClientBuilder {
 
     /// Builds the client.
     pub fn build(self) -> Result<Client, Error> {
-        let credentials = self
-            .credentials
-            .ok_or_else(|| Error::Config("no credentials: call .credentials(V1Credentials|V2Credentials)".into()))?;
+        let credentials = self.credentials.ok_or_else(|| {
+            Error::Config("no credentials: call .credentials(V1Credentials|V2Credentials)".into())
+        })?;
         let base_url = self.base_url.trim_end_matches('/').to_owned();
-        let parsed = url::Url::parse(&base_url).map_err(|e| Error::Config(format!("invalid base URL: {e}")))?;
+        let parsed = url::Url::parse(&base_url)
+            .map_err(|e| Error::Config(format!("invalid base URL: {e}")))?;
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err(Error::Config("the base URL must be http or https".into()));
         }
@@ -253,7 +258,7 @@ impl ClientBuilder {
             },
             Credentials::V2(creds) => Auth::V2 {
                 creds,
-                authorization: Mutex::new(None),
+                authorization: Box::new(Mutex::new(None)),
                 tokens: TokenCache::new(Duration::from_secs(3600).min(self.v2_token_ttl / 2)),
                 ttl: self.v2_token_ttl,
             },
@@ -291,7 +296,7 @@ enum Auth {
     },
     V2 {
         creds: V2Credentials,
-        authorization: Mutex<Option<AppAuthorization>>,
+        authorization: Box<Mutex<Option<AppAuthorization>>>,
         tokens: TokenCache<V2Session>,
         ttl: Duration,
     },
@@ -300,7 +305,8 @@ enum Auth {
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("Client");
-        d.field("base_url", &self.inner.base_url).field("version", &self.version());
+        d.field("base_url", &self.inner.base_url)
+            .field("version", &self.version());
         match &self.inner.auth {
             Auth::V1 { creds, .. } => d.field("credentials", creds),
             Auth::V2 { creds, .. } => d.field("credentials", creds),
@@ -351,7 +357,9 @@ impl Client {
             _ => (None, api.trim()),
         };
         if !path.starts_with('/') {
-            return Err(Error::Config(format!("the API path must start with '/': {path:?}")));
+            return Err(Error::Config(format!(
+                "the API path must start with '/': {path:?}"
+            )));
         }
         let method = method.unwrap_or(match (self.version(), &params) {
             (ApiVersion::V1, _) => HttpMethod::Post,
@@ -361,19 +369,31 @@ impl Client {
         match method {
             HttpMethod::Get => {
                 let query = match params {
-                    Value::Object(map) => map.iter().map(|(k, v)| (k.clone(), query_value(v))).collect(),
+                    Value::Object(map) => map
+                        .iter()
+                        .map(|(k, v)| (k.clone(), query_value(v)))
+                        .collect(),
                     Value::Null => Vec::new(),
                     _ => return Err(Error::Config("GET parameters must be a JSON object".into())),
                 };
                 self.call(HttpMethod::Get, path, query, None).await
             }
-            HttpMethod::Post => self.call(HttpMethod::Post, path, Vec::new(), Some(params)).await,
+            HttpMethod::Post => {
+                self.call(HttpMethod::Post, path, Vec::new(), Some(params))
+                    .await
+            }
         }
     }
 
     /// One business call: V2 signs it and sends the `app-token`; V1 adds the
     /// access token and account headers. `query` is decoded text.
-    pub async fn call(&self, method: HttpMethod, path: &str, query: Vec<(String, String)>, body: Option<Value>) -> Result<Value, Error> {
+    pub async fn call(
+        &self,
+        method: HttpMethod,
+        path: &str,
+        query: Vec<(String, String)>,
+        body: Option<Value>,
+    ) -> Result<Value, Error> {
         match &self.inner.auth {
             Auth::V2 { tokens, .. } => {
                 tokens
@@ -382,14 +402,19 @@ impl Client {
                         |session| {
                             let query = query.clone();
                             let body = body.clone();
-                            async move { self.v2_send(method, path, &query, body.as_ref(), Some(&session)).await }
+                            async move {
+                                self.v2_send(method, path, &query, body.as_ref(), Some(&session))
+                                    .await
+                            }
                         },
                     )
                     .await
             }
             Auth::V1 { tokens, .. } => {
                 if method == HttpMethod::Get && !query.is_empty() {
-                    return Err(Error::Config("V1 calls take a JSON body, not query parameters".into()));
+                    return Err(Error::Config(
+                        "V1 calls take a JSON body, not query parameters".into(),
+                    ));
                 }
                 tokens
                     .call(
@@ -408,7 +433,10 @@ impl Client {
         let mut url = format!("{}{}", self.inner.base_url, path);
         if !query.is_empty() {
             url.push('?');
-            let pairs: Vec<String> = query.iter().map(|(k, v)| format!("{}={}", auth::encode(k), auth::encode(v))).collect();
+            let pairs: Vec<String> = query
+                .iter()
+                .map(|(k, v)| format!("{}={}", auth::encode(k), auth::encode(v)))
+                .collect();
             url.push_str(&pairs.join("&"));
         }
         url
@@ -439,7 +467,14 @@ impl Client {
                 |http| {
                     let timestamp = chrono::Utc::now().timestamp_millis().to_string();
                     let nonce = rand::random_range(1_000_000_000_u64..10_000_000_000).to_string();
-                    let signature = auth::sign(creds.client_secret.expose(), method_text, path, query, &nonce, &timestamp);
+                    let signature = auth::sign(
+                        creds.client_secret.expose(),
+                        method_text,
+                        path,
+                        query,
+                        &nonce,
+                        &timestamp,
+                    );
                     let mut request = match method {
                         HttpMethod::Get => http.get(&url),
                         HttpMethod::Post => http.post(&url),
@@ -458,7 +493,10 @@ impl Client {
                             .header("X-GW-Router-Addr", header_value(&session.domain)?);
                     }
                     if let Some(body) = body {
-                        request = request.body(serde_json::to_vec(body).map_err(|e| Error::Config(format!("unserialisable body: {e}")))?);
+                        request = request.body(
+                            serde_json::to_vec(body)
+                                .map_err(|e| Error::Config(format!("unserialisable body: {e}")))?,
+                        );
                     }
                     Ok::<_, Error>(request)
                 },
@@ -467,8 +505,19 @@ impl Client {
             .await
     }
 
-    async fn v1_send(&self, path: &str, body: Option<&Value>, session: &V1Session) -> Result<Value, Error> {
-        let url = self.url(path, &[("access_token".to_owned(), session.access_token.expose().to_owned())]);
+    async fn v1_send(
+        &self,
+        path: &str,
+        body: Option<&Value>,
+        session: &V1Session,
+    ) -> Result<Value, Error> {
+        let url = self.url(
+            path,
+            &[(
+                "access_token".to_owned(),
+                session.access_token.expose().to_owned(),
+            )],
+        );
         let body = serde_json::to_vec(body.unwrap_or(&Value::Object(Default::default())))
             .map_err(|e| Error::Config(format!("unserialisable body: {e}")))?;
         self.inner
@@ -495,9 +544,18 @@ impl Client {
         let Auth::V2 { creds, .. } = &self.inner.auth else {
             return Err(Error::Config("push_app_authorize is a V2 call".into()));
         };
-        let query = vec![("outerInstanceId".to_owned(), creds.outer_instance_id.clone())];
+        let query = vec![(
+            "outerInstanceId".to_owned(),
+            creds.outer_instance_id.clone(),
+        )];
         let data = self
-            .v2_send(HttpMethod::Post, PUSH_APP_AUTHORIZE, &query, Some(&Value::Object(Default::default())), None)
+            .v2_send(
+                HttpMethod::Post,
+                PUSH_APP_AUTHORIZE,
+                &query,
+                Some(&Value::Object(Default::default())),
+                None,
+            )
             .await
             .map_err(Error::into_auth)?;
         let rows = match data {
@@ -507,7 +565,10 @@ impl Client {
                 return Err(Error::api(
                     PUSH_APP_AUTHORIZE,
                     "no_authorization",
-                    format!("push_app_authorize returned no authorisation (data: {})", kind_of(&other)),
+                    format!(
+                        "push_app_authorize returned no authorisation (data: {})",
+                        kind_of(&other)
+                    ),
                     None,
                 )
                 .into_auth());
@@ -530,11 +591,16 @@ impl Client {
             .filter(|r| r.status.is_none_or(|s| s == 1) && !r.app_key.is_empty())
             .collect();
         let chosen = match &creds.account_id {
-            Some(want) => active.into_iter().find(|r| r.account_id.as_deref() == Some(want.as_str())),
+            Some(want) => active
+                .into_iter()
+                .find(|r| r.account_id.as_deref() == Some(want.as_str())),
             None if active.len() == 1 => active.into_iter().next(),
             None if active.is_empty() => None,
             None => {
-                let ids: Vec<String> = active.iter().map(|r| r.account_id.clone().unwrap_or_default()).collect();
+                let ids: Vec<String> = active
+                    .iter()
+                    .map(|r| r.account_id.clone().unwrap_or_default())
+                    .collect();
                 return Err(Error::Config(format!(
                     "the authorisation lists several account books ({}); choose one with V2Credentials::account_id",
                     ids.join(", ")
@@ -542,8 +608,13 @@ impl Client {
             }
         };
         chosen.ok_or_else(|| {
-            Error::api(PUSH_APP_AUTHORIZE, "no_authorization", "no active authorisation for the requested account book", None)
-                .into_auth()
+            Error::api(
+                PUSH_APP_AUTHORIZE,
+                "no_authorization",
+                "no active authorisation for the requested account book",
+                None,
+            )
+            .into_auth()
         })
     }
 
@@ -591,10 +662,17 @@ impl Client {
         ))
     }
 
-    async fn kingdee_auth_token(&self, authz: &AppAuthorization, creds: &V2Credentials) -> Result<Secret, Error> {
+    async fn kingdee_auth_token(
+        &self,
+        authz: &AppAuthorization,
+        creds: &V2Credentials,
+    ) -> Result<Secret, Error> {
         let mut query = vec![
             ("app_key".to_owned(), authz.app_key.clone()),
-            ("app_signature".to_owned(), auth::app_signature(&authz.app_key, authz.app_secret.expose())),
+            (
+                "app_signature".to_owned(),
+                auth::app_signature(&authz.app_key, authz.app_secret.expose()),
+            ),
         ];
         if let Some(uid) = &creds.uid {
             query.push(("uid".to_owned(), uid.clone()));
@@ -605,10 +683,20 @@ impl Client {
             .map_err(Error::into_auth)?;
         ["app-token", "app_token", "appToken"]
             .iter()
-            .find_map(|k| data.get(*k).and_then(Value::as_str).filter(|s| !s.is_empty()))
+            .find_map(|k| {
+                data.get(*k)
+                    .and_then(Value::as_str)
+                    .filter(|s| !s.is_empty())
+            })
             .map(Secret::new)
             .ok_or_else(|| {
-                Error::api(KINGDEE_AUTH_TOKEN, "no_token", "kingdee_auth_token answered without an app-token", None).into_auth()
+                Error::api(
+                    KINGDEE_AUTH_TOKEN,
+                    "no_token",
+                    "kingdee_auth_token answered without an app-token",
+                    None,
+                )
+                .into_auth()
             })
     }
 
@@ -619,7 +707,10 @@ impl Client {
         };
         let query = vec![
             ("client_id".to_owned(), creds.client_id.clone()),
-            ("client_secret".to_owned(), creds.client_secret.expose().to_owned()),
+            (
+                "client_secret".to_owned(),
+                creds.client_secret.expose().to_owned(),
+            ),
             ("username".to_owned(), creds.username.clone()),
             ("password".to_owned(), creds.password.expose().to_owned()),
         ];
@@ -627,7 +718,11 @@ impl Client {
         let data = self
             .inner
             .transport
-            .execute(V1_ACCESS_TOKEN, |http| Ok::<_, Error>(http.get(&url)), |raw: RawResponse| decode_errcode_envelope(&raw))
+            .execute(
+                V1_ACCESS_TOKEN,
+                |http| Ok::<_, Error>(http.get(&url)),
+                |raw: RawResponse| decode_errcode_envelope(&raw),
+            )
             .await
             .map_err(Error::into_auth)?;
         let access_token = data
@@ -635,22 +730,44 @@ impl Client {
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty())
             .map(Secret::new)
-            .ok_or_else(|| Error::api(V1_ACCESS_TOKEN, "no_token", "access_token answered without a token", None).into_auth())?;
+            .ok_or_else(|| {
+                Error::api(
+                    V1_ACCESS_TOKEN,
+                    "no_token",
+                    "access_token answered without a token",
+                    None,
+                )
+                .into_auth()
+            })?;
 
-        let url = self.url(V1_ACCOUNT_GROUP, &[("access_token".to_owned(), access_token.expose().to_owned())]);
+        let url = self.url(
+            V1_ACCOUNT_GROUP,
+            &[("access_token".to_owned(), access_token.expose().to_owned())],
+        );
         let groups = self
             .inner
             .transport
             .execute(
                 V1_ACCOUNT_GROUP,
-                |http| Ok::<_, Error>(http.post(&url).header(CONTENT_TYPE, "application/json").body("{}")),
+                |http| {
+                    Ok::<_, Error>(
+                        http.post(&url)
+                            .header(CONTENT_TYPE, "application/json")
+                            .body("{}"),
+                    )
+                },
                 |raw: RawResponse| decode_v1_envelope(&raw),
             )
             .await
             .map_err(Error::into_auth)?;
         let mut all = Vec::new();
         for service in groups.as_array().into_iter().flatten() {
-            for group in service.get("accountGroups").and_then(Value::as_array).into_iter().flatten() {
+            for group in service
+                .get("accountGroups")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 let text = |k: &str| {
                     group.get(k).and_then(|v| match v {
                         Value::String(s) => Some(s.clone()),
@@ -658,7 +775,8 @@ impl Client {
                         _ => None,
                     })
                 };
-                if let (Some(account_id), Some(group_name)) = (text("accountId"), text("groupName")) {
+                if let (Some(account_id), Some(group_name)) = (text("accountId"), text("groupName"))
+                {
                     all.push((account_id, group_name));
                 }
             }
@@ -666,7 +784,8 @@ impl Client {
         let matching: Vec<&(String, String)> = all
             .iter()
             .filter(|(id, name)| {
-                creds.account_id.as_ref().is_none_or(|want| want == id) && creds.group_name.as_ref().is_none_or(|want| want == name)
+                creds.account_id.as_ref().is_none_or(|want| want == id)
+                    && creds.group_name.as_ref().is_none_or(|want| want == name)
             })
             .collect();
         let (account_id, group_name) = match matching.as_slice() {
@@ -676,13 +795,20 @@ impl Client {
                     "no account group matches account_id={:?} group_name={:?} (available: {})",
                     creds.account_id,
                     creds.group_name,
-                    all.iter().map(|(i, n)| format!("{i}/{n}")).collect::<Vec<_>>().join(", ")
+                    all.iter()
+                        .map(|(i, n)| format!("{i}/{n}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )));
             }
             several => {
                 return Err(Error::Config(format!(
                     "several account groups match ({}); choose one with V1Credentials::account_id or group_name",
-                    several.iter().map(|(i, n)| format!("{i}/{n}")).collect::<Vec<_>>().join(", ")
+                    several
+                        .iter()
+                        .map(|(i, n)| format!("{i}/{n}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )));
             }
         };
@@ -698,7 +824,8 @@ impl Client {
 }
 
 fn header_value(value: &str) -> Result<HeaderValue, Error> {
-    HeaderValue::from_str(value).map_err(|_| Error::Config("a header value contains characters HTTP does not allow".into()))
+    HeaderValue::from_str(value)
+        .map_err(|_| Error::Config("a header value contains characters HTTP does not allow".into()))
 }
 
 fn query_value(v: &Value) -> String {

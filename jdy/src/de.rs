@@ -28,7 +28,11 @@ pub(crate) fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>
 pub(crate) fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     match opt_text(d)? {
         None => Ok(None),
-        Some(s) => s.trim().parse().map(Some).map_err(|_| D::Error::custom(format!("expected an integer, got {s:?}"))),
+        Some(s) => s
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| D::Error::custom(format!("expected an integer, got {s:?}"))),
     }
 }
 
@@ -36,13 +40,17 @@ pub(crate) fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D:
 pub(crate) fn opt_decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
     match opt_text(d)? {
         None => Ok(None),
-        Some(s) => parse_decimal(&s).map(Some).ok_or_else(|| D::Error::custom(format!("expected a decimal, got {s:?}"))),
+        Some(s) => parse_decimal(&s)
+            .map(Some)
+            .ok_or_else(|| D::Error::custom(format!("expected a decimal, got {s:?}"))),
     }
 }
 
 pub(crate) fn parse_decimal(s: &str) -> Option<Decimal> {
     let s = s.trim();
-    Decimal::from_str(s).or_else(|_| Decimal::from_scientific(s)).ok()
+    Decimal::from_str(s)
+        .or_else(|_| Decimal::from_scientific(s))
+        .ok()
 }
 
 /// A Beijing time as `yyyy-MM-dd HH:mm:ss` text (or a bare date), or as unix
@@ -66,9 +74,13 @@ pub(crate) fn parse_time(s: &str) -> Result<Option<BeijingTime>, String> {
         } else {
             chrono::DateTime::from_timestamp(n, 0)
         };
-        return utc.map(|t| Some(BeijingTime::from_utc(t))).ok_or_else(|| format!("time out of range: {s}"));
+        return utc
+            .map(|t| Some(BeijingTime::from_utc(t)))
+            .ok_or_else(|| format!("time out of range: {s}"));
     }
-    BeijingTime::parse(s).map(Some).ok_or_else(|| format!("not a time: {s:?}"))
+    BeijingTime::parse(s)
+        .map(Some)
+        .ok_or_else(|| format!("not a time: {s:?}"))
 }
 
 /// A calendar date as `yyyy-MM-dd` (a longer date-time text keeps its date
@@ -86,7 +98,9 @@ pub(crate) fn opt_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDa
 }
 
 /// An id as text or a number; `""` and null are `None`.
-pub(crate) fn opt_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<integration_core::types::Id>, D::Error> {
+pub(crate) fn opt_id<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<integration_core::types::Id>, D::Error> {
     Ok(opt_text(d)?.map(integration_core::types::Id::new))
 }
 
@@ -106,7 +120,9 @@ mod tests {
 
     #[test]
     fn lenient_but_strict_about_garbage() {
-        let v: T = serde_json::from_str(r#"{"d":"12.30","t":"2026-01-02 08:00:00","day":"2026-01-02"}"#).unwrap();
+        let v: T =
+            serde_json::from_str(r#"{"d":"12.30","t":"2026-01-02 08:00:00","day":"2026-01-02"}"#)
+                .unwrap();
         assert_eq!(v.d.unwrap().to_string(), "12.30");
         assert_eq!(v.t.unwrap().to_string(), "2026-01-02 08:00:00");
         assert_eq!(v.day.unwrap().to_string(), "2026-01-02");
@@ -120,4 +136,3 @@ mod tests {
         assert!(serde_json::from_str::<T>(r#"{"t":"yesterday"}"#).is_err());
     }
 }
-

@@ -35,9 +35,10 @@ pub enum Error {
         /// The HTTP status of the answer.
         http_status: Option<u16>,
     },
-    /// A transport, HTTP, decoding or timeout failure.
+    /// A transport, HTTP, decoding or timeout failure (boxed: the core
+    /// error is large).
     #[error(transparent)]
-    Core(#[from] integration_core::Error),
+    Core(Box<integration_core::Error>),
     /// Invalid configuration or arguments; nothing was sent.
     #[error("jdy: {0}")]
     Config(String),
@@ -76,7 +77,12 @@ impl Error {
         self.code() == Some(codes::APP_KEY_CHECK_FAILED.to_string().as_str())
     }
 
-    pub(crate) fn api(api: &str, code: impl ToString, message: impl Into<String>, http_status: Option<u16>) -> Self {
+    pub(crate) fn api(
+        api: &str,
+        code: impl ToString,
+        message: impl Into<String>,
+        http_status: Option<u16>,
+    ) -> Self {
         let code = code.to_string();
         let message = message.into();
         let kind = classify(&code, &message, http_status);
@@ -132,10 +138,28 @@ pub fn classify(code: &str, message: &str, http_status: Option<u16>) -> ErrorKin
     if http_status == Some(401) {
         return ErrorKind::AuthExpired;
     }
-    if has(&["签名", "signature", "密钥", "时间戳", "timestamp", "clientid", "client_id", "密码", "password", "未授权", "unauthori"]) {
+    if has(&[
+        "签名",
+        "signature",
+        "密钥",
+        "时间戳",
+        "timestamp",
+        "clientid",
+        "client_id",
+        "密码",
+        "password",
+        "未授权",
+        "unauthori",
+    ]) {
         return ErrorKind::Auth;
     }
     ErrorKind::Business
+}
+
+impl From<integration_core::Error> for Error {
+    fn from(e: integration_core::Error) -> Self {
+        Error::Core(Box::new(e))
+    }
 }
 
 impl Retry for Error {
@@ -177,8 +201,10 @@ impl From<Error> for integration_core::Error {
                 }
                 core
             }
-            Error::Core(e) => e,
-            Error::Config(m) => integration_core::Error::new("jdy", "config", ErrorKind::InvalidRequest, m),
+            Error::Core(e) => *e,
+            Error::Config(m) => {
+                integration_core::Error::new("jdy", "config", ErrorKind::InvalidRequest, m)
+            }
         }
     }
 }
@@ -241,12 +267,16 @@ pub(crate) fn decode_errcode_envelope(raw: &RawResponse) -> Result<Value, Error>
     let status = raw.status.as_u16();
     let obj = parse_object(raw)?;
     let code = match obj.get("errcode") {
-        Some(v) => errcode(v).ok_or_else(|| Error::from(raw.decode_error(format!("errcode is not an integer: {v}"))))?,
+        Some(v) => errcode(v).ok_or_else(|| {
+            Error::from(raw.decode_error(format!("errcode is not an integer: {v}")))
+        })?,
         None => {
             // `push_app_authorize` has been seen answering `code: 200`.
             match obj.get("code").and_then(errcode) {
                 Some(0 | 200) if raw.status.is_success() => 0,
-                Some(code) => return Err(Error::api(raw.api(), code, message_of(&obj), Some(status))),
+                Some(code) => {
+                    return Err(Error::api(raw.api(), code, message_of(&obj), Some(status)));
+                }
                 None => {
                     if let Some(http) = raw.http_error() {
                         return Err(http.into());
@@ -276,15 +306,21 @@ pub(crate) fn decode_v1_envelope(raw: &RawResponse) -> Result<Value, Error> {
         Error::api(raw.api(), code, message_of(obj), Some(status))
     };
     match obj.get("success").and_then(Value::as_bool) {
-        Some(true) if raw.status.is_success() => Ok(obj.get("data").cloned().unwrap_or(Value::Null)),
+        Some(true) if raw.status.is_success() => {
+            Ok(obj.get("data").cloned().unwrap_or(Value::Null))
+        }
         Some(_) => Err(api_error(&obj)),
         None if obj.contains_key("errcode") => decode_errcode_envelope(raw),
-        None if obj.contains_key("code") || obj.contains_key("description_cn") => Err(api_error(&obj)),
+        None if obj.contains_key("code") || obj.contains_key("description_cn") => {
+            Err(api_error(&obj))
+        }
         None => {
             if let Some(http) = raw.http_error() {
                 return Err(http.into());
             }
-            Err(raw.decode_error("the answer has neither success nor errcode").into())
+            Err(raw
+                .decode_error("the answer has neither success nor errcode")
+                .into())
         }
     }
 }
@@ -296,29 +332,56 @@ mod tests {
     use reqwest::header::HeaderMap;
 
     fn raw(status: u16, body: &str) -> RawResponse {
-        RawResponse::new("jdy", "/x", StatusCode::from_u16(status).unwrap(), HeaderMap::new(), body.to_owned())
+        RawResponse::new(
+            "jdy",
+            "/x",
+            StatusCode::from_u16(status).unwrap(),
+            HeaderMap::new(),
+            body.to_owned(),
+        )
     }
 
     #[test]
     fn v2_envelopes() {
-        let ok = decode_errcode_envelope(&raw(200, r#"{"errcode":0,"description":"success","data":{"a":1}}"#)).unwrap();
+        let ok = decode_errcode_envelope(&raw(
+            200,
+            r#"{"errcode":0,"description":"success","data":{"a":1}}"#,
+        ))
+        .unwrap();
         assert_eq!(ok["a"], 1);
         let ok = decode_errcode_envelope(&raw(200, r#"{"errcode":"0","data":null}"#)).unwrap();
         assert!(ok.is_null());
-        let e = decode_errcode_envelope(&raw(200, r#"{"errcode":1030002006,"description":"授权密钥校验失败","data":null}"#)).unwrap_err();
+        let e = decode_errcode_envelope(&raw(
+            200,
+            r#"{"errcode":1030002006,"description":"授权密钥校验失败","data":null}"#,
+        ))
+        .unwrap_err();
         assert!(e.is_app_key_check_failed());
         assert_eq!(e.kind(), ErrorKind::Auth);
-        let e = decode_errcode_envelope(&raw(200, r#"{"errcode":"2000002000","description":"系统错误"}"#)).unwrap_err();
-        assert_eq!((e.kind(), e.code()), (ErrorKind::Business, Some("2000002000")));
+        let e = decode_errcode_envelope(&raw(
+            200,
+            r#"{"errcode":"2000002000","description":"系统错误"}"#,
+        ))
+        .unwrap_err();
+        assert_eq!(
+            (e.kind(), e.code()),
+            (ErrorKind::Business, Some("2000002000"))
+        );
         let e = decode_errcode_envelope(&raw(519, "API Not Found")).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::HttpStatus);
         let e = decode_errcode_envelope(&raw(200, "<html>502</html>")).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Decode);
         let e = decode_errcode_envelope(&raw(200, "")).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Decode);
-        let e = decode_errcode_envelope(&raw(200, r#"{"errcode":7,"description":"app-token已过期"}"#)).unwrap_err();
+        let e = decode_errcode_envelope(&raw(
+            200,
+            r#"{"errcode":7,"description":"app-token已过期"}"#,
+        ))
+        .unwrap_err();
         assert!(e.is_auth_expired());
-        let e = decode_errcode_envelope(&raw(429, r#"{"errcode":429,"description":"请求过于频繁"}"#)).unwrap_err();
+        let e =
+            decode_errcode_envelope(&raw(429, r#"{"errcode":429,"description":"请求过于频繁"}"#))
+                .unwrap_err();
         assert!(e.is_retryable());
     }
 
@@ -326,11 +389,23 @@ mod tests {
     fn v1_envelopes() {
         let ok = decode_v1_envelope(&raw(200, r#"{"success":true,"data":{"rows":[]}}"#)).unwrap();
         assert!(ok["rows"].is_array());
-        let e = decode_v1_envelope(&raw(519, r#"{"code":"1001","description_cn":"参数错误"}"#)).unwrap_err();
-        assert_eq!((e.kind(), e.code(), e.message()), (ErrorKind::Business, Some("1001"), "参数错误".to_owned()));
-        let e = decode_v1_envelope(&raw(200, r#"{"success":false,"message":"bad","description_cn":"错误"}"#)).unwrap_err();
+        let e = decode_v1_envelope(&raw(519, r#"{"code":"1001","description_cn":"参数错误"}"#))
+            .unwrap_err();
+        assert_eq!(
+            (e.kind(), e.code(), e.message()),
+            (ErrorKind::Business, Some("1001"), "参数错误".to_owned())
+        );
+        let e = decode_v1_envelope(&raw(
+            200,
+            r#"{"success":false,"message":"bad","description_cn":"错误"}"#,
+        ))
+        .unwrap_err();
         assert_eq!(e.message(), "错误 (bad)");
-        let e = decode_v1_envelope(&raw(200, r#"{"errcode":1,"description":"用户名或密码错误"}"#)).unwrap_err();
+        let e = decode_v1_envelope(&raw(
+            200,
+            r#"{"errcode":1,"description":"用户名或密码错误"}"#,
+        ))
+        .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Auth);
         let e = decode_v1_envelope(&raw(200, r#"[1,2]"#)).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Decode);

@@ -28,52 +28,131 @@ pub struct PurInbound {
     /// The bill's id.
     pub id: Id,
     /// Bill number (V1 `billno`).
-    #[serde(default, alias = "billno", deserialize_with = "crate::de::opt_text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "billno",
+        deserialize_with = "crate::de::opt_text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub bill_no: Option<String>,
     /// Bill date (V1 `billdate`).
-    #[serde(default, alias = "billdate", deserialize_with = "crate::de::opt_date", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "billdate",
+        deserialize_with = "crate::de::opt_date",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub bill_date: Option<NaiveDate>,
     /// `C` audited, `Z` not audited (V1 `billstatus`).
-    #[serde(default, alias = "billstatus", deserialize_with = "crate::de::opt_text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "billstatus",
+        deserialize_with = "crate::de::opt_text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub bill_status: Option<String>,
     /// Business type (V1 `transtype`).
-    #[serde(default, alias = "transtype", deserialize_with = "crate::de::opt_text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "transtype",
+        deserialize_with = "crate::de::opt_text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub trans_type: Option<String>,
     /// Created at, Beijing time (V1 `createtime`).
-    #[serde(default, alias = "createtime", deserialize_with = "crate::de::opt_time", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "createtime",
+        deserialize_with = "crate::de::opt_time",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub create_time: Option<BeijingTime>,
     /// Last modified at, Beijing time (V1 `modifytime`); the incremental key.
-    #[serde(default, alias = "modifytime", deserialize_with = "crate::de::opt_time", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "modifytime",
+        deserialize_with = "crate::de::opt_time",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub modify_time: Option<BeijingTime>,
     /// Audited at, Beijing time (V1 `audittime`).
-    #[serde(default, alias = "audittime", deserialize_with = "crate::de::opt_time", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "audittime",
+        deserialize_with = "crate::de::opt_time",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub audit_time: Option<BeijingTime>,
     /// Supplier id (V1 `supplierid_id`).
-    #[serde(default, alias = "supplierid_id", deserialize_with = "crate::de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "supplierid_id",
+        deserialize_with = "crate::de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub supplier_id: Option<Id>,
     /// Supplier name (V1 `supplierid_name`).
-    #[serde(default, alias = "supplierid_name", deserialize_with = "crate::de::opt_text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "supplierid_name",
+        deserialize_with = "crate::de::opt_text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub supplier_name: Option<String>,
     /// Supplier number (V1 `supplierid_number`).
-    #[serde(default, alias = "supplierid_number", deserialize_with = "crate::de::opt_text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "supplierid_number",
+        deserialize_with = "crate::de::opt_text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub supplier_number: Option<String>,
     /// Department id (V1 `deptid_id`).
-    #[serde(default, alias = "deptid_id", deserialize_with = "crate::de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "deptid_id",
+        deserialize_with = "crate::de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub dept_id: Option<Id>,
     /// Department name (V1 `deptid_name`).
-    #[serde(default, alias = "deptid_name", deserialize_with = "crate::de::opt_text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "deptid_name",
+        deserialize_with = "crate::de::opt_text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub dept_name: Option<String>,
     /// Employee (salesman) id (V1 `empid_id`).
-    #[serde(default, alias = "empid_id", deserialize_with = "crate::de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "empid_id",
+        deserialize_with = "crate::de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub emp_id: Option<Id>,
     /// Employee name (V1 `empid_name`).
-    #[serde(default, alias = "empid_name", deserialize_with = "crate::de::opt_text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "empid_name",
+        deserialize_with = "crate::de::opt_text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub emp_name: Option<String>,
     /// Bill total (本单成交, V1 `totalamount`).
-    #[serde(default, alias = "totalamount", deserialize_with = "crate::de::opt_decimal", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "totalamount",
+        deserialize_with = "crate::de::opt_decimal",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total_amount: Option<Decimal>,
     /// Remark.
-    #[serde(default, deserialize_with = "crate::de::opt_text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::de::opt_text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub remark: Option<String>,
     /// Material lines (商品分录). Empty when the list did not carry them.
     #[serde(default, deserialize_with = "entries")]
@@ -89,34 +168,83 @@ pub struct SalOutBound {
     /// The bill's id.
     pub id: Id,
     /// Bill number (V1 `billno`).
-    #[serde(default, alias = "billno", deserialize_with = "crate::de::opt_text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "billno",
+        deserialize_with = "crate::de::opt_text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub bill_no: Option<String>,
     /// Bill date (V1 `billdate`).
-    #[serde(default, alias = "billdate", deserialize_with = "crate::de::opt_date", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "billdate",
+        deserialize_with = "crate::de::opt_date",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub bill_date: Option<NaiveDate>,
     /// `C` audited, `Z` not audited (V1 `billstatus`).
-    #[serde(default, alias = "billstatus", deserialize_with = "crate::de::opt_text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "billstatus",
+        deserialize_with = "crate::de::opt_text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub bill_status: Option<String>,
     /// Created at, Beijing time (V1 `createtime`).
-    #[serde(default, alias = "createtime", deserialize_with = "crate::de::opt_time", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "createtime",
+        deserialize_with = "crate::de::opt_time",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub create_time: Option<BeijingTime>,
     /// Last modified at, Beijing time (V1 `modifytime`).
-    #[serde(default, alias = "modifytime", deserialize_with = "crate::de::opt_time", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "modifytime",
+        deserialize_with = "crate::de::opt_time",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub modify_time: Option<BeijingTime>,
     /// Customer id (V1 `customerid_id`).
-    #[serde(default, alias = "customerid_id", deserialize_with = "crate::de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "customerid_id",
+        deserialize_with = "crate::de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub customer_id: Option<Id>,
     /// Customer name (V1 `customerid_name`).
-    #[serde(default, alias = "customerid_name", deserialize_with = "crate::de::opt_text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "customerid_name",
+        deserialize_with = "crate::de::opt_text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub customer_name: Option<String>,
     /// Customer number (V1 `customerid_number`).
-    #[serde(default, alias = "customerid_number", deserialize_with = "crate::de::opt_text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "customerid_number",
+        deserialize_with = "crate::de::opt_text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub customer_number: Option<String>,
     /// Bill total (V1 `totalamount`).
-    #[serde(default, alias = "totalamount", deserialize_with = "crate::de::opt_decimal", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "totalamount",
+        deserialize_with = "crate::de::opt_decimal",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total_amount: Option<Decimal>,
     /// Remark.
-    #[serde(default, deserialize_with = "crate::de::opt_text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::de::opt_text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub remark: Option<String>,
     /// Material lines.
     #[serde(default, deserialize_with = "entries")]
@@ -130,55 +258,132 @@ pub struct SalOutBound {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct BillEntry {
     /// Line id.
-    #[serde(default, deserialize_with = "crate::de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub id: Option<Id>,
     /// Line number.
-    #[serde(default, deserialize_with = "crate::de::opt_i64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::de::opt_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub seq: Option<i64>,
     /// Material id (V1 `materialid_id`).
-    #[serde(default, alias = "materialid_id", deserialize_with = "crate::de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "materialid_id",
+        deserialize_with = "crate::de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub material_id: Option<Id>,
     /// Material name (V1 `materialid_name`).
-    #[serde(default, alias = "materialid_name", deserialize_with = "crate::de::opt_text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "materialid_name",
+        deserialize_with = "crate::de::opt_text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub material_name: Option<String>,
     /// Material number (V1 `materialid_number`).
-    #[serde(default, alias = "materialid_number", deserialize_with = "crate::de::opt_text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "materialid_number",
+        deserialize_with = "crate::de::opt_text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub material_number: Option<String>,
     /// Material model / specification (V1 `materialid_model`).
-    #[serde(default, alias = "materialid_model", deserialize_with = "crate::de::opt_text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "materialid_model",
+        deserialize_with = "crate::de::opt_text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub material_model: Option<String>,
     /// Warehouse id (V1 `stockid_id`).
-    #[serde(default, alias = "stockid_id", deserialize_with = "crate::de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "stockid_id",
+        deserialize_with = "crate::de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub stock_id: Option<Id>,
     /// Warehouse name (V1 `stockid_name`).
-    #[serde(default, alias = "stockid_name", deserialize_with = "crate::de::opt_text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "stockid_name",
+        deserialize_with = "crate::de::opt_text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub stock_name: Option<String>,
     /// Unit id.
-    #[serde(default, deserialize_with = "crate::de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub unit_id: Option<Id>,
     /// Unit name.
-    #[serde(default, deserialize_with = "crate::de::opt_text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::de::opt_text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub unit_name: Option<String>,
     /// Quantity.
-    #[serde(default, deserialize_with = "crate::de::opt_decimal", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::de::opt_decimal",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub qty: Option<Decimal>,
     /// Quantity in the base unit (V1 `baseqty`).
-    #[serde(default, alias = "baseqty", deserialize_with = "crate::de::opt_decimal", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "baseqty",
+        deserialize_with = "crate::de::opt_decimal",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub base_qty: Option<Decimal>,
     /// Unit price.
-    #[serde(default, deserialize_with = "crate::de::opt_decimal", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::de::opt_decimal",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub price: Option<Decimal>,
     /// Line amount, when the API sends one.
-    #[serde(default, deserialize_with = "crate::de::opt_decimal", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::de::opt_decimal",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub amount: Option<Decimal>,
     /// VAT rate in percent (增值税率).
-    #[serde(default, deserialize_with = "crate::de::opt_decimal", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::de::opt_decimal",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cess: Option<Decimal>,
     /// Batch number (V1 `batchno`).
-    #[serde(default, alias = "batchno", deserialize_with = "crate::de::opt_text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "batchno",
+        deserialize_with = "crate::de::opt_text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub batch_no: Option<String>,
     /// Line remark (V1 `comment`).
-    #[serde(default, alias = "comment", deserialize_with = "crate::de::opt_text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "comment",
+        deserialize_with = "crate::de::opt_text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub remark: Option<String>,
     /// Every other field, as received.
     #[serde(flatten)]
@@ -243,7 +448,9 @@ macro_rules! basedata {
 }
 
 /// A basic-data record that can be saved and found by its number.
-pub trait Saveable: Serialize + serde::de::DeserializeOwned + Clone + Send + Sync + 'static {
+pub trait Saveable:
+    Serialize + serde::de::DeserializeOwned + Clone + Send + Sync + 'static
+{
     /// The record's id, when it has one.
     fn id(&self) -> Option<&Id>;
     /// Sets the id (turns a create into an update).
@@ -326,7 +533,10 @@ mod tests {
         assert_eq!(bill.bill_no.as_deref(), Some("CGRK-001"));
         assert_eq!(bill.total_amount.unwrap().to_string(), "1234.50");
         assert_eq!(bill.extra["contact_address"], "江苏省苏州市");
-        assert_eq!(bill.material_entity[0].material_number.as_deref(), Some("SP001"));
+        assert_eq!(
+            bill.material_entity[0].material_number.as_deref(),
+            Some("SP001")
+        );
         assert_eq!(bill.material_entity[0].extra["spid_name"], "A-01");
         let again = serde_json::to_value(&bill).unwrap();
         assert_eq!(again["contact_address"], "江苏省苏州市");

@@ -117,7 +117,8 @@ fn clamp_size(size: Option<u32>) -> u32 {
 }
 
 fn date(d: Option<NaiveDate>) -> String {
-    d.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default()
+    d.map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
 }
 
 fn millis(t: Option<UnixMillis>) -> i64 {
@@ -190,7 +191,10 @@ impl Paged for BillQuery {
         });
         if let Value::Object(map) = &mut body {
             if !self.customer_ids.is_empty() {
-                map.insert("customerid".into(), Value::String(self.customer_ids.join(",")));
+                map.insert(
+                    "customerid".into(),
+                    Value::String(self.customer_ids.join(",")),
+                );
             }
             for (k, v) in &self.extra {
                 map.insert(k.clone(), v.clone());
@@ -238,7 +242,10 @@ impl Paged for ListQuery {
     }
     fn v1_body(&self) -> Value {
         let mut map = Map::new();
-        map.insert("search".into(), Value::String(self.search.clone().unwrap_or_default()));
+        map.insert(
+            "search".into(),
+            Value::String(self.search.clone().unwrap_or_default()),
+        );
         map.insert("begintime".into(), json!(millis(self.modify_time_from)));
         map.insert("expiretime".into(), json!(millis(self.modify_time_to)));
         map.insert("page".into(), json!(self.page()));

@@ -135,11 +135,21 @@ where
         let (path, data) = match self.client.version() {
             ApiVersion::V1 => {
                 let path = self.endpoints.v1_list;
-                (path, self.client.call(HttpMethod::Post, path, Vec::new(), Some(query.v1_body())).await?)
+                (
+                    path,
+                    self.client
+                        .call(HttpMethod::Post, path, Vec::new(), Some(query.v1_body()))
+                        .await?,
+                )
             }
             ApiVersion::V2 => {
                 let path = self.endpoints.v2;
-                (path, self.client.call(HttpMethod::Get, path, query.v2_query(), None).await?)
+                (
+                    path,
+                    self.client
+                        .call(HttpMethod::Get, path, query.v2_query(), None)
+                        .await?,
+                )
             }
         };
         decode_page(path, data, query.page(), query.page_size())
@@ -180,12 +190,24 @@ where
         let data = match self.client.version() {
             ApiVersion::V1 => {
                 self.client
-                    .call(HttpMethod::Post, self.endpoints.v1_detail, Vec::new(), Some(json!({ "id": id.as_str() })))
+                    .call(
+                        HttpMethod::Post,
+                        self.endpoints.v1_detail,
+                        Vec::new(),
+                        Some(json!({ "id": id.as_str() })),
+                    )
                     .await?
             }
             ApiVersion::V2 => {
                 let path = format!("{}_detail", self.endpoints.v2);
-                self.client.call(HttpMethod::Get, &path, vec![("id".into(), id.to_string())], None).await?
+                self.client
+                    .call(
+                        HttpMethod::Get,
+                        &path,
+                        vec![("id".into(), id.to_string())],
+                        None,
+                    )
+                    .await?
             }
         };
         decode_record(self.endpoints.name, data)
@@ -194,10 +216,21 @@ where
     /// One record by number (V2 only: `{entity}_detail?number=`).
     pub async fn detail_by_number(&self, number: &str) -> Result<T, Error> {
         if self.client.version() == ApiVersion::V1 {
-            return Err(Error::Config(format!("{}: reading by number is a V2 call", self.endpoints.name)));
+            return Err(Error::Config(format!(
+                "{}: reading by number is a V2 call",
+                self.endpoints.name
+            )));
         }
         let path = format!("{}_detail", self.endpoints.v2);
-        let data = self.client.call(HttpMethod::Get, &path, vec![("number".into(), number.to_owned())], None).await?;
+        let data = self
+            .client
+            .call(
+                HttpMethod::Get,
+                &path,
+                vec![("number".into(), number.to_owned())],
+                None,
+            )
+            .await?;
         decode_record(self.endpoints.name, data)
     }
 
@@ -218,26 +251,41 @@ where
     /// Saves a record: creates it, or updates it when it carries an `id`
     /// (V2 `POST {path}`; V1 `{entity}_save` where documented).
     pub async fn save(&self, record: &T) -> Result<SaveResult, Error> {
-        let body = serde_json::to_value(record).map_err(|e| Error::Config(format!("unserialisable record: {e}")))?;
+        let body = serde_json::to_value(record)
+            .map_err(|e| Error::Config(format!("unserialisable record: {e}")))?;
         let path = match self.client.version() {
             ApiVersion::V2 if self.endpoints.v2_save => self.endpoints.v2,
-            ApiVersion::V1 if self.endpoints.v1_save.is_some() => self.endpoints.v1_save.unwrap_or_default(),
+            ApiVersion::V1 if self.endpoints.v1_save.is_some() => {
+                self.endpoints.v1_save.unwrap_or_default()
+            }
             version => {
-                return Err(Error::Config(format!("{}: save is not documented for {version:?}", self.endpoints.name)));
+                return Err(Error::Config(format!(
+                    "{}: save is not documented for {version:?}",
+                    self.endpoints.name
+                )));
             }
         };
-        let data = self.client.call(HttpMethod::Post, path, Vec::new(), Some(body)).await?;
-        serde_json::from_value(data).map_err(|e| Error::Config(format!("{path}: undecodable save answer: {e}")))
+        let data = self
+            .client
+            .call(HttpMethod::Post, path, Vec::new(), Some(body))
+            .await?;
+        serde_json::from_value(data)
+            .map_err(|e| Error::Config(format!("{path}: undecodable save answer: {e}")))
     }
 }
 
 fn decode_record<T: DeserializeOwned>(name: &str, data: Value) -> Result<T, Error> {
     if data.is_null() {
-        return Err(Error::api(name, "not_found", format!("{name}: the answer carried no record"), None));
+        return Err(Error::api(
+            name,
+            "not_found",
+            format!("{name}: the answer carried no record"),
+            None,
+        ));
     }
     let excerpt = integration_core::secret::excerpt(data.to_string().as_bytes(), 200);
     serde_json::from_value(data).map_err(|e| {
-        Error::Core(integration_core::Error::new(
+        Error::from(integration_core::Error::new(
             "jdy",
             name,
             integration_core::ErrorKind::Decode,
@@ -249,9 +297,19 @@ fn decode_record<T: DeserializeOwned>(name: &str, data: Value) -> Result<T, Erro
 /// Decodes a list `data` of either version:
 /// V2 `{count: "n", page, page_size, total_page, rows}`,
 /// V1 `{rows, totalpage}`.
-pub(crate) fn decode_page<T: DeserializeOwned>(api: &str, data: Value, page: u32, page_size: u32) -> Result<ListPage<T>, Error> {
+pub(crate) fn decode_page<T: DeserializeOwned>(
+    api: &str,
+    data: Value,
+    page: u32,
+    page_size: u32,
+) -> Result<ListPage<T>, Error> {
     let decode_err = |what: String, data: &Value| {
-        Error::Core(integration_core::Error::decode("jdy", api, what, data.to_string().as_bytes()))
+        Error::from(integration_core::Error::decode(
+            "jdy",
+            api,
+            what,
+            data.to_string().as_bytes(),
+        ))
     };
     let Value::Object(mut map) = data else {
         return Err(decode_err("the list data is not an object".into(), &data));
@@ -263,23 +321,32 @@ pub(crate) fn decode_page<T: DeserializeOwned>(api: &str, data: Value, page: u32
             _ => None,
         }
     };
-    let total_page = number(map.get("total_page").or_else(|| map.get("totalpage"))).map(|n| n.min(u64::from(u32::MAX)) as u32);
-    let count = number(map.get("count").or_else(|| map.get("totalsize")).or_else(|| map.get("total")));
-    let answered_page = number(map.get("page").or_else(|| map.get("current_page"))).map(|n| n.min(u64::from(u32::MAX)) as u32);
+    let total_page = number(map.get("total_page").or_else(|| map.get("totalpage")))
+        .map(|n| n.min(u64::from(u32::MAX)) as u32);
+    let count = number(
+        map.get("count")
+            .or_else(|| map.get("totalsize"))
+            .or_else(|| map.get("total")),
+    );
+    let answered_page = number(map.get("page").or_else(|| map.get("current_page")))
+        .map(|n| n.min(u64::from(u32::MAX)) as u32);
     let rows = match map.remove("rows") {
         Some(Value::Array(rows)) => rows,
         Some(Value::Null) => Vec::new(),
         None if count == Some(0) || total_page == Some(0) => Vec::new(),
         other => {
             let shown = other.unwrap_or(Value::Null);
-            return Err(decode_err(format!("the list has no rows array (rows: {shown})"), &Value::Object(map)));
+            return Err(decode_err(
+                format!("the list has no rows array (rows: {shown})"),
+                &Value::Object(map),
+            ));
         }
     };
     let mut typed = Vec::with_capacity(rows.len());
     for (i, row) in rows.into_iter().enumerate() {
         let excerpt = integration_core::secret::excerpt(row.to_string().as_bytes(), 200);
         let item = serde_json::from_value(row).map_err(|e| {
-            Error::Core(integration_core::Error::new(
+            Error::from(integration_core::Error::new(
                 "jdy",
                 api,
                 integration_core::ErrorKind::Decode,

@@ -68,13 +68,20 @@ impl<T: Saveable> SaveSink<T> {
     }
 
     /// Finds the id of the record with this exact number.
-    async fn find_by_number(&self, number: &str) -> Result<Option<integration_core::types::Id>, Error> {
+    async fn find_by_number(
+        &self,
+        number: &str,
+    ) -> Result<Option<integration_core::types::Id>, Error> {
         let query = ListQuery {
             search: Some(number.to_owned()),
             ..ListQuery::default()
         };
         let page = self.resource.list(&query).await?;
-        Ok(page.rows.into_iter().find(|r| r.number() == Some(number)).and_then(|r| r.id().cloned()))
+        Ok(page
+            .rows
+            .into_iter()
+            .find(|r| r.number() == Some(number))
+            .and_then(|r| r.id().cloned()))
     }
 
     async fn upsert(&self, record: &T) -> Result<String, Error> {
@@ -91,7 +98,14 @@ impl<T: Saveable> SaveSink<T> {
             .first()
             .or(record.id())
             .map(ToString::to_string)
-            .ok_or_else(|| Error::api(self.resource.endpoints().name, "no_id", "the save answer carried no id", None))
+            .ok_or_else(|| {
+                Error::api(
+                    self.resource.endpoints().name,
+                    "no_id",
+                    "the save answer carried no id",
+                    None,
+                )
+            })
     }
 }
 
@@ -103,7 +117,10 @@ impl<T: Saveable> Sink for SaveSink<T> {
         self.max_batch
     }
 
-    async fn write(&self, batch: &[SinkRecord<T>]) -> Result<Vec<WriteOutcome>, integration_core::Error> {
+    async fn write(
+        &self,
+        batch: &[SinkRecord<T>],
+    ) -> Result<Vec<WriteOutcome>, integration_core::Error> {
         let mut outcomes = Vec::with_capacity(batch.len());
         for record in batch {
             if record.op == integration_core::Op::Delete {
@@ -119,7 +136,13 @@ impl<T: Saveable> Sink for SaveSink<T> {
                     let core: integration_core::Error = e.into();
                     let mut failure = RecordError::from(&core);
                     failure.retryable = core.is_retryable()
-                        || matches!(core.kind(), ErrorKind::Transport | ErrorKind::Timeout | ErrorKind::RateLimited | ErrorKind::AuthExpired);
+                        || matches!(
+                            core.kind(),
+                            ErrorKind::Transport
+                                | ErrorKind::Timeout
+                                | ErrorKind::RateLimited
+                                | ErrorKind::AuthExpired
+                        );
                     outcomes.push(WriteOutcome::Failed(failure));
                 }
             }

@@ -104,7 +104,11 @@ impl PurInboundSource {
                     DetailMode::Never => false,
                     DetailMode::WhenMissing => row.material_entity.is_empty(),
                 };
-                if needed { resource.detail(&row.id).await } else { Ok(row) }
+                if needed {
+                    resource.detail(&row.id).await
+                } else {
+                    Ok(row)
+                }
             }
         }))
         .buffered(self.detail_concurrency)
@@ -117,10 +121,19 @@ impl PurInboundSource {
 impl Source for PurInboundSource {
     type Item = PurInbound;
 
-    async fn read(&self, checkpoint: Option<&Checkpoint>, cursor: Option<Cursor>) -> Result<Page<PurInbound>, integration_core::Error> {
+    async fn read(
+        &self,
+        checkpoint: Option<&Checkpoint>,
+        cursor: Option<Cursor>,
+    ) -> Result<Page<PurInbound>, integration_core::Error> {
         let cursor: SourceCursor = match cursor {
             Some(value) => serde_json::from_value(value).map_err(|e| {
-                integration_core::Error::new("jdy", "pur_inbound", integration_core::ErrorKind::InvalidRequest, format!("not a cursor of this source: {e}"))
+                integration_core::Error::new(
+                    "jdy",
+                    "pur_inbound",
+                    integration_core::ErrorKind::InvalidRequest,
+                    format!("not a cursor of this source: {e}"),
+                )
             })?,
             None => SourceCursor {
                 page: 1,
@@ -129,7 +142,8 @@ impl Source for PurInboundSource {
             },
         };
         let mut query = self.query.with_page(cursor.page);
-        query.modify_time_from = Checkpoint::since(checkpoint, self.overlap).map(UnixMillis::from_utc);
+        query.modify_time_from =
+            Checkpoint::since(checkpoint, self.overlap).map(UnixMillis::from_utc);
         query.modify_time_to = Some(UnixMillis(cursor.until));
         let page = self.client.pur_inbound().list(&query).await?;
         let more = page.has_more();
@@ -141,15 +155,24 @@ impl Source for PurInboundSource {
                 high_water.observe(t.to_utc());
             }
         }
-        let records = rows.into_iter().map(|row| SourceRecord::upsert(row.id.to_string(), row)).collect();
+        let records = rows
+            .into_iter()
+            .map(|row| SourceRecord::upsert(row.id.to_string(), row))
+            .collect();
         if more {
             let next = SourceCursor {
                 page: cursor.page + 1,
                 until: cursor.until,
                 high_water: high_water.checkpoint(),
             };
-            let next = serde_json::to_value(next)
-                .map_err(|e| integration_core::Error::new("jdy", "pur_inbound", integration_core::ErrorKind::InvalidRequest, e.to_string()))?;
+            let next = serde_json::to_value(next).map_err(|e| {
+                integration_core::Error::new(
+                    "jdy",
+                    "pur_inbound",
+                    integration_core::ErrorKind::InvalidRequest,
+                    e.to_string(),
+                )
+            })?;
             Ok(Page {
                 records,
                 next: Some(next),

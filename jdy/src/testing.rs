@@ -29,7 +29,9 @@ use std::sync::MutexGuard;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
-use integration_core::testing::{FakeServer, FaultStyle, Faults, Request, ResponseTemplate, matchers};
+use integration_core::testing::{
+    FakeServer, FaultStyle, Faults, Request, ResponseTemplate, matchers,
+};
 use integration_core::transport::RetryPolicy;
 use integration_core::types::beijing;
 use rand::rngs::StdRng;
@@ -142,7 +144,9 @@ pub struct FakeJdy {
 
 impl std::fmt::Debug for FakeJdy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FakeJdy").field("uri", &self.server.uri()).finish()
+        f.debug_struct("FakeJdy")
+            .field("uri", &self.server.uri())
+            .finish()
     }
 }
 
@@ -204,7 +208,11 @@ impl FakeJdy {
 
     /// A V2 client for the fake.
     pub fn v2_client(&self) -> Client {
-        match self.client_builder().credentials(Self::v2_credentials()).build() {
+        match self
+            .client_builder()
+            .credentials(Self::v2_credentials())
+            .build()
+        {
             Ok(client) => client,
             Err(e) => panic!("the fake's V2 client must build: {e}"),
         }
@@ -212,7 +220,11 @@ impl FakeJdy {
 
     /// A V1 client for the fake.
     pub fn v1_client(&self) -> Client {
-        match self.client_builder().credentials(Self::v1_credentials()).build() {
+        match self
+            .client_builder()
+            .credentials(Self::v1_credentials())
+            .build()
+        {
             Ok(client) => client,
             Err(e) => panic!("the fake's V1 client must build: {e}"),
         }
@@ -264,8 +276,10 @@ impl FakeJdy {
         if let Value::Object(map) = &mut bill {
             map.entry("id").or_insert_with(|| Value::String(id.clone()));
             let now = beijing_text(Utc::now());
-            map.entry("create_time").or_insert_with(|| Value::String(now.clone()));
-            map.entry("modify_time").or_insert_with(|| Value::String(now));
+            map.entry("create_time")
+                .or_insert_with(|| Value::String(now.clone()));
+            map.entry("modify_time")
+                .or_insert_with(|| Value::String(now));
         }
         let id = bill["id"].as_str().unwrap_or_default().to_owned();
         state.pur_inbound.push(bill);
@@ -296,20 +310,29 @@ fn initial_state() -> FakeState {
 // ---------------------------------------------------------------- helpers
 
 fn beijing_text(t: DateTime<Utc>) -> String {
-    t.with_timezone(&beijing()).format("%Y-%m-%d %H:%M:%S").to_string()
+    t.with_timezone(&beijing())
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
 }
 
 fn parse_beijing_ms(text: &str) -> Option<i64> {
     let naive = NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S").ok()?;
-    Some(beijing().from_local_datetime(&naive).single()?.timestamp_millis())
+    Some(
+        beijing()
+            .from_local_datetime(&naive)
+            .single()?
+            .timestamp_millis(),
+    )
 }
 
 fn v2_error(code: i64, description: &str) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(json!({"errcode": code, "description": description, "data": null}))
+    ResponseTemplate::new(200)
+        .set_body_json(json!({"errcode": code, "description": description, "data": null}))
 }
 
 fn v2_ok(data: Value) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(json!({"errcode": 0, "description": "success", "data": data}))
+    ResponseTemplate::new(200)
+        .set_body_json(json!({"errcode": 0, "description": "success", "data": data}))
 }
 
 fn v1_ok(data: Value) -> ResponseTemplate {
@@ -317,7 +340,8 @@ fn v1_ok(data: Value) -> ResponseTemplate {
 }
 
 fn v1_fail(code: &str, cn: &str, en: &str) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(json!({"success": false, "code": code, "description_cn": cn, "message": en}))
+    ResponseTemplate::new(200)
+        .set_body_json(json!({"success": false, "code": code, "description_cn": cn, "message": en}))
 }
 
 fn v1_gateway(code: &str, cn: &str) -> ResponseTemplate {
@@ -327,7 +351,9 @@ fn v1_gateway(code: &str, cn: &str) -> ResponseTemplate {
 /// A header as text; raw UTF-8 is accepted (V1 sends `groupName`, often
 /// Chinese, as raw UTF-8 bytes).
 fn header<'r>(req: &'r Request, name: &str) -> Option<&'r str> {
-    req.headers.get(name).and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
+    req.headers
+        .get(name)
+        .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
 }
 
 /// The fake's own percent-encoder (form encoding, then fixed to RFC 3986),
@@ -341,9 +367,16 @@ fn fake_encode(s: &str) -> String {
 }
 
 fn expected_signature(secret: &str, req: &Request, nonce: &str, timestamp: &str) -> String {
-    let mut pairs: Vec<(String, String)> = req.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let mut pairs: Vec<(String, String)> = req
+        .url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
     pairs.sort();
-    let params: Vec<String> = pairs.iter().map(|(k, v)| format!("{}={}", fake_encode(k), fake_encode(&fake_encode(v)))).collect();
+    let params: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", fake_encode(k), fake_encode(&fake_encode(v))))
+        .collect();
     let text = format!(
         "{}\n{}\n{}\nx-api-nonce:{}\nx-api-timestamp:{}\n",
         req.method.as_str().to_uppercase(),
@@ -361,12 +394,21 @@ fn check_v2_signature(req: &Request) -> Option<ResponseTemplate> {
         return Some(v2_error(codes::CLIENT, "clientId不存在或未授权"));
     }
     if header(req, "X-Api-Auth-Version") != Some("2.0")
-        || header(req, "X-Api-SignHeaders").map(|s| s.replace(' ', "").to_lowercase()).as_deref() != Some("x-api-timestamp,x-api-nonce")
+        || header(req, "X-Api-SignHeaders")
+            .map(|s| s.replace(' ', "").to_lowercase())
+            .as_deref()
+            != Some("x-api-timestamp,x-api-nonce")
     {
-        return Some(v2_error(codes::CLIENT, "缺少签名请求头X-Api-Auth-Version/X-Api-SignHeaders"));
+        return Some(v2_error(
+            codes::CLIENT,
+            "缺少签名请求头X-Api-Auth-Version/X-Api-SignHeaders",
+        ));
     }
-    let (Some(timestamp), Some(nonce), Some(signature)) = (header(req, "X-Api-TimeStamp"), header(req, "X-Api-Nonce"), header(req, "X-Api-Signature"))
-    else {
+    let (Some(timestamp), Some(nonce), Some(signature)) = (
+        header(req, "X-Api-TimeStamp"),
+        header(req, "X-Api-Nonce"),
+        header(req, "X-Api-Signature"),
+    ) else {
         return Some(v2_error(codes::CLIENT, "缺少签名请求头"));
     };
     let Ok(ts) = timestamp.parse::<i64>() else {
@@ -382,7 +424,10 @@ fn check_v2_signature(req: &Request) -> Option<ResponseTemplate> {
 }
 
 fn query_map(req: &Request) -> Map<String, Value> {
-    req.url.query_pairs().map(|(k, v)| (k.into_owned(), Value::String(v.into_owned()))).collect()
+    req.url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+        .collect()
 }
 
 // ---------------------------------------------------------------- dispatch
@@ -433,7 +478,10 @@ fn auth_token(state: &mut FakeState, req: &Request) -> ResponseTemplate {
     state.token_calls += 1;
     let q = query_map(req);
     let app_key = q.get("app_key").and_then(Value::as_str).unwrap_or_default();
-    let signature = q.get("app_signature").and_then(Value::as_str).unwrap_or_default();
+    let signature = q
+        .get("app_signature")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if app_key != APP_KEY || signature != crate::auth::app_signature(APP_KEY, &state.app_secret) {
         return v2_error(codes::APP_KEY_CHECK_FAILED, "授权密钥校验失败");
     }
@@ -447,10 +495,14 @@ fn v1_token(state: &mut FakeState, req: &Request) -> ResponseTemplate {
     let q = query_map(req);
     let get = |k: &str| q.get(k).and_then(Value::as_str).unwrap_or_default();
     if get("client_id") != V1_CLIENT_ID || get("client_secret") != V1_CLIENT_SECRET {
-        return ResponseTemplate::new(200).set_body_json(json!({"errcode": 10_001, "description": "client_id或client_secret错误", "data": null}));
+        return ResponseTemplate::new(200).set_body_json(
+            json!({"errcode": 10_001, "description": "client_id或client_secret错误", "data": null}),
+        );
     }
     if get("username") != V1_USERNAME || get("password") != V1_PASSWORD {
-        return ResponseTemplate::new(200).set_body_json(json!({"errcode": 10_002, "description": "用户名或密码错误", "data": null}));
+        return ResponseTemplate::new(200).set_body_json(
+            json!({"errcode": 10_002, "description": "用户名或密码错误", "data": null}),
+        );
     }
     let token = format!("fake-access-token-{}", state.new_id());
     state.access_tokens.insert(token.clone());
@@ -490,13 +542,29 @@ fn v2_business(state: &mut FakeState, req: &Request, method: &str, path: &str) -
     let q = query_map(req);
     let entity = path.trim_start_matches("/jdy/v2/");
     match (method, entity) {
-        ("GET", "scm/pur_inbound") => v2_ok(list_bills(&state.pur_inbound, &Filter::from_v2(&q), false, false)),
-        ("GET", "scm/sal_out_bound") => v2_ok(list_bills(&state.sal_out_bound, &Filter::from_v2(&q), false, false)),
+        ("GET", "scm/pur_inbound") => v2_ok(list_bills(
+            &state.pur_inbound,
+            &Filter::from_v2(&q),
+            false,
+            false,
+        )),
+        ("GET", "scm/sal_out_bound") => v2_ok(list_bills(
+            &state.sal_out_bound,
+            &Filter::from_v2(&q),
+            false,
+            false,
+        )),
         ("GET", "scm/pur_inbound_detail") => detail_v2(&state.pur_inbound, &q),
         ("GET", "scm/sal_out_bound_detail") => detail_v2(&state.sal_out_bound, &q),
-        ("GET", "bd/customer") => v2_ok(list_basedata(&state.customers, &Filter::from_v2(&q), false)),
-        ("GET", "bd/supplier") => v2_ok(list_basedata(&state.suppliers, &Filter::from_v2(&q), false)),
-        ("GET", "bd/material") => v2_ok(list_basedata(&state.materials, &Filter::from_v2(&q), false)),
+        ("GET", "bd/customer") => {
+            v2_ok(list_basedata(&state.customers, &Filter::from_v2(&q), false))
+        }
+        ("GET", "bd/supplier") => {
+            v2_ok(list_basedata(&state.suppliers, &Filter::from_v2(&q), false))
+        }
+        ("GET", "bd/material") => {
+            v2_ok(list_basedata(&state.materials, &Filter::from_v2(&q), false))
+        }
         ("GET", "bd/customer_detail") => detail_v2(&state.customers, &q),
         ("GET", "bd/supplier_detail") => detail_v2(&state.suppliers, &q),
         ("GET", "bd/material_detail") => detail_v2(&state.materials, &q),
@@ -512,7 +580,9 @@ fn v2_business(state: &mut FakeState, req: &Request, method: &str, path: &str) -
                 _ => &mut state.materials,
             };
             match save(store, body, id) {
-                Ok((id, number)) => v2_ok(json!({"ids": [id.clone()], "id_number_map": {id: number}})),
+                Ok((id, number)) => {
+                    v2_ok(json!({"ids": [id.clone()], "id_number_map": {id: number}}))
+                }
                 Err(message) => v2_error(codes::VALIDATION, &message),
             }
         }
@@ -524,7 +594,9 @@ fn detail_v2(store: &[Value], q: &Map<String, Value>) -> ResponseTemplate {
     let by = |k: &str| q.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
     let found = match (by("id"), by("number")) {
         (Some(id), _) => store.iter().find(|r| r["id"] == id),
-        (None, Some(number)) => store.iter().find(|r| r["number"] == number || r["bill_no"] == number),
+        (None, Some(number)) => store
+            .iter()
+            .find(|r| r["number"] == number || r["bill_no"] == number),
         (None, None) => return v2_error(codes::VALIDATION, "参数id和number不能同时为空"),
     };
     match found {
@@ -539,17 +611,34 @@ fn save(store: &mut Vec<Value>, body: Value, new_id: String) -> Result<(String, 
     let Value::Object(mut record) = body else {
         return Err("请求体必须是对象".into());
     };
-    let name = record.get("name").and_then(Value::as_str).unwrap_or_default();
+    let name = record
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if name.trim().is_empty() {
         return Err("参数name不能为空".into());
     }
-    let id = record.get("id").and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned);
-    let number = match record.get("number").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+    let id = record
+        .get("id")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned);
+    let number = match record
+        .get("number")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+    {
         Some(n) => n.to_owned(),
         None => format!("AUTO{}", &new_id[new_id.len().saturating_sub(6)..]),
     };
-    if let Some(other) = store.iter().find(|r| r["number"] == number.as_str() && r["id"].as_str() != id.as_deref()) {
-        return Err(format!("编码[{number}]已存在(id {})", other["id"].as_str().unwrap_or_default()));
+    if let Some(other) = store
+        .iter()
+        .find(|r| r["number"] == number.as_str() && r["id"].as_str() != id.as_deref())
+    {
+        return Err(format!(
+            "编码[{number}]已存在(id {})",
+            other["id"].as_str().unwrap_or_default()
+        ));
     }
     let now = beijing_text(Utc::now());
     record.insert("number".into(), Value::String(number.clone()));
@@ -581,33 +670,72 @@ fn v1_business(state: &mut FakeState, req: &Request, path: &str) -> ResponseTemp
     if !v1_token_ok(state, req) {
         return v1_gateway("1001", "access_token无效或已过期");
     }
-    if header(req, "accountId") != Some(V1_ACCOUNT_ID) || header(req, "groupName") != Some(V1_GROUP_NAME) {
-        return v1_fail("1002", "账套不存在或无权访问(accountId/groupName)", "account not found");
+    if header(req, "accountId") != Some(V1_ACCOUNT_ID)
+        || header(req, "groupName") != Some(V1_GROUP_NAME)
+    {
+        return v1_fail(
+            "1002",
+            "账套不存在或无权访问(accountId/groupName)",
+            "account not found",
+        );
     }
     let body: Value = match serde_json::from_slice::<Value>(&req.body) {
         Ok(Value::Object(map)) => Value::Object(map),
         _ => return v1_fail("1003", "请求参数必须是JSON对象", "invalid body"),
     };
     let body_map = body.as_object().cloned().unwrap_or_default();
-    let id = body.get("id").and_then(|v| v.as_str().map(str::to_owned).or_else(|| v.as_i64().map(|n| n.to_string())));
-    let detail = |store: &[Value]| match id.as_deref().and_then(|id| store.iter().find(|r| r["id"] == id)) {
+    let id = body.get("id").and_then(|v| {
+        v.as_str()
+            .map(str::to_owned)
+            .or_else(|| v.as_i64().map(|n| n.to_string()))
+    });
+    let detail = |store: &[Value]| match id
+        .as_deref()
+        .and_then(|id| store.iter().find(|r| r["id"] == id))
+    {
         Some(record) => v1_ok(to_v1(record)),
         None => v1_fail("1004", "单据不存在", "not found"),
     };
     match path {
-        "/jdy/pur/pur_inbound_list" => v1_ok(list_bills(&state.pur_inbound, &Filter::from_v1(&body_map), true, true)),
-        "/jdy/sal/sal_outbound_list" => v1_ok(list_bills(&state.sal_out_bound, &Filter::from_v1(&body_map), true, true)),
+        "/jdy/pur/pur_inbound_list" => v1_ok(list_bills(
+            &state.pur_inbound,
+            &Filter::from_v1(&body_map),
+            true,
+            true,
+        )),
+        "/jdy/sal/sal_outbound_list" => v1_ok(list_bills(
+            &state.sal_out_bound,
+            &Filter::from_v1(&body_map),
+            true,
+            true,
+        )),
         "/jdy/pur/pur_inbound_detail" => detail(&state.pur_inbound),
         "/jdy/sal/sal_outbound_detail" => detail(&state.sal_out_bound),
-        "/jdy/basedata/customer_list" => v1_ok(list_basedata(&state.customers, &Filter::from_v1(&body_map), true)),
-        "/jdy/basedata/supplier_list" => v1_ok(list_basedata(&state.suppliers, &Filter::from_v1(&body_map), true)),
-        "/jdy/basedata/material_list" => v1_ok(list_basedata(&state.materials, &Filter::from_v1(&body_map), true)),
+        "/jdy/basedata/customer_list" => v1_ok(list_basedata(
+            &state.customers,
+            &Filter::from_v1(&body_map),
+            true,
+        )),
+        "/jdy/basedata/supplier_list" => v1_ok(list_basedata(
+            &state.suppliers,
+            &Filter::from_v1(&body_map),
+            true,
+        )),
+        "/jdy/basedata/material_list" => v1_ok(list_basedata(
+            &state.materials,
+            &Filter::from_v1(&body_map),
+            true,
+        )),
         "/jdy/basedata/customer_detail" => detail(&state.customers),
         "/jdy/basedata/supplier_detail" => detail(&state.suppliers),
         "/jdy/basedata/material_detail" => detail(&state.materials),
         "/jdy/basedata/customer_save" | "/jdy/basedata/supplier_save" => {
             let new_id = state.new_id();
-            let store = if path.contains("customer") { &mut state.customers } else { &mut state.suppliers };
+            let store = if path.contains("customer") {
+                &mut state.customers
+            } else {
+                &mut state.suppliers
+            };
             match save(store, body, new_id) {
                 Ok((id, _)) => v1_ok(json!({"successPkIds": [id]})),
                 Err(message) => v1_fail("1005", &message, "validation failed"),
@@ -654,7 +782,10 @@ fn to_v1(record: &Value) -> Value {
     let rename = |map: &Map<String, Value>, table: &[(&str, &str)]| -> Map<String, Value> {
         map.iter()
             .map(|(k, v)| {
-                let k = table.iter().find(|(v2, _)| v2 == k).map_or(k.as_str(), |(_, v1)| v1);
+                let k = table
+                    .iter()
+                    .find(|(v2, _)| v2 == k)
+                    .map_or(k.as_str(), |(_, v1)| v1);
                 (k.to_owned(), v.clone())
             })
             .collect()
@@ -705,10 +836,23 @@ fn text_of(v: Option<&Value>) -> String {
 
 impl Filter {
     fn build(get: impl Fn(&str) -> String, names: [&str; 17]) -> Self {
-        let list = |k: &str| -> Vec<String> { get(k).split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect() };
+        let list = |k: &str| -> Vec<String> {
+            get(k)
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
         let day = |k: &str| NaiveDate::parse_from_str(&get(k), "%Y-%m-%d").ok();
         let ms = |k: &str| get(k).parse::<i64>().ok().filter(|n| *n >= 0);
-        let num = |k: &str, default: usize| get(k).parse::<usize>().ok().filter(|n| *n > 0).unwrap_or(default);
+        let num = |k: &str, default: usize| {
+            get(k)
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n > 0)
+                .unwrap_or(default)
+        };
         Filter {
             dept: list(names[0]),
             emp: list(names[1]),
@@ -731,9 +875,23 @@ impl Filter {
         Self::build(
             |k| text_of(q.get(k)),
             [
-                "dept_id", "emp_id", "supplier_id", "customer_id", "bill_status", "start_date", "end_date", "begin_date", "expire_date",
-                "create_start_time", "create_end_time", "modify_start_time", "modify_end_time", "start_bill_date", "end_bill_date",
-                "page", "page_size",
+                "dept_id",
+                "emp_id",
+                "supplier_id",
+                "customer_id",
+                "bill_status",
+                "start_date",
+                "end_date",
+                "begin_date",
+                "expire_date",
+                "create_start_time",
+                "create_end_time",
+                "modify_start_time",
+                "modify_end_time",
+                "start_bill_date",
+                "end_bill_date",
+                "page",
+                "page_size",
             ],
         )
     }
@@ -742,8 +900,23 @@ impl Filter {
         Self::build(
             |k| text_of(body.get(k)),
             [
-                "deptid", "empid", "supplierid", "customerid", "billstatus", "startdate", "enddate", "begindate", "expiredate", "starttime",
-                "endtime", "begintime", "expiretime", "startbilldate", "endbilldate", "page", "pagesize",
+                "deptid",
+                "empid",
+                "supplierid",
+                "customerid",
+                "billstatus",
+                "startdate",
+                "enddate",
+                "begindate",
+                "expiredate",
+                "starttime",
+                "endtime",
+                "begintime",
+                "expiretime",
+                "startbilldate",
+                "endbilldate",
+                "page",
+                "pagesize",
             ],
         )
     }
@@ -766,9 +939,16 @@ impl Filter {
         let field = |k: &str| text_of(bill.get(k));
         let one_of = |wanted: &[String], k: &str| wanted.is_empty() || wanted.contains(&field(k));
         let time = |k: &str| parse_beijing_ms(&field(k));
-        let day_of_time = |k: &str| NaiveDate::parse_from_str(field(k).get(..10).unwrap_or_default(), "%Y-%m-%d").ok();
+        let day_of_time = |k: &str| {
+            NaiveDate::parse_from_str(field(k).get(..10).unwrap_or_default(), "%Y-%m-%d").ok()
+        };
         let search_ok = self.search.is_empty() || {
-            let mut haystack = vec![field("bill_no"), field("supplier_name"), field("customer_name"), field("emp_name")];
+            let mut haystack = vec![
+                field("bill_no"),
+                field("supplier_name"),
+                field("customer_name"),
+                field("emp_name"),
+            ];
             for line in bill["material_entity"].as_array().into_iter().flatten() {
                 haystack.push(text_of(line.get("material_name")));
             }
@@ -783,13 +963,18 @@ impl Filter {
             && Self::in_days(self.modify_date, day_of_time("modify_time"))
             && Self::in_ms(self.create_ms, time("create_time"))
             && Self::in_ms(self.modify_ms, time("modify_time"))
-            && Self::in_days(self.bill_date, NaiveDate::parse_from_str(&field("bill_date"), "%Y-%m-%d").ok())
+            && Self::in_days(
+                self.bill_date,
+                NaiveDate::parse_from_str(&field("bill_date"), "%Y-%m-%d").ok(),
+            )
             && search_ok
     }
 
     fn matches_basedata(&self, record: &Value) -> bool {
         let field = |k: &str| text_of(record.get(k));
-        (self.search.is_empty() || field("number").contains(&self.search) || field("name").contains(&self.search))
+        (self.search.is_empty()
+            || field("number").contains(&self.search)
+            || field("name").contains(&self.search))
             && Self::in_ms(self.modify_ms, parse_beijing_ms(&field("modify_time")))
     }
 }
@@ -797,7 +982,11 @@ impl Filter {
 fn page_of(rows: Vec<Value>, filter: &Filter, v1: bool) -> Value {
     let total = rows.len();
     let total_page = total.div_ceil(filter.page_size);
-    let page_rows: Vec<Value> = rows.into_iter().skip((filter.page - 1) * filter.page_size).take(filter.page_size).collect();
+    let page_rows: Vec<Value> = rows
+        .into_iter()
+        .skip((filter.page - 1) * filter.page_size)
+        .take(filter.page_size)
+        .collect();
     if v1 {
         json!({"rows": page_rows, "totalpage": total_page})
     } else {
@@ -829,7 +1018,11 @@ fn list_bills(store: &[Value], filter: &Filter, v1: bool, with_lines: bool) -> V
 }
 
 fn list_basedata(store: &[Value], filter: &Filter, v1: bool) -> Value {
-    let rows = store.iter().filter(|r| filter.matches_basedata(r)).cloned().collect();
+    let rows = store
+        .iter()
+        .filter(|r| filter.matches_basedata(r))
+        .cloned()
+        .collect();
     page_of(rows, filter, v1)
 }
 
@@ -869,8 +1062,18 @@ const MATERIALS: &[(&str, &str, &str)] = &[
     ("防静电手套", "L码", "双"),
     ("液压油", "46# 18L", "桶"),
 ];
-const DEPTS: &[(&str, &str)] = &[("10001", "采购部"), ("10002", "仓储部"), ("10003", "销售部")];
-const EMPS: &[(&str, &str)] = &[("20001", "王建国"), ("20002", "李秀英"), ("20003", "张伟"), ("20004", "刘洋"), ("20005", "陈静")];
+const DEPTS: &[(&str, &str)] = &[
+    ("10001", "采购部"),
+    ("10002", "仓储部"),
+    ("10003", "销售部"),
+];
+const EMPS: &[(&str, &str)] = &[
+    ("20001", "王建国"),
+    ("20002", "李秀英"),
+    ("20003", "张伟"),
+    ("20004", "刘洋"),
+    ("20005", "陈静"),
+];
 const STOCKS: &[(&str, &str)] = &[("30001", "苏州总仓"), ("30002", "昆山备件仓")];
 
 fn money(rng: &mut StdRng, low: i64, high: i64) -> Decimal {
@@ -879,8 +1082,12 @@ fn money(rng: &mut StdRng, low: i64, high: i64) -> Decimal {
 
 fn seed_state(state: &mut FakeState, bills: usize, seed: u64) {
     let mut rng = StdRng::seed_from_u64(seed);
-    let base = Utc.with_ymd_and_hms(2026, 1, 5, 1, 0, 0).single().unwrap_or_else(Utc::now);
-    let stamp = |rng: &mut StdRng| base + chrono::Duration::minutes(rng.random_range(0..(175 * 24 * 60)));
+    let base = Utc
+        .with_ymd_and_hms(2026, 1, 5, 1, 0, 0)
+        .single()
+        .unwrap_or_else(Utc::now);
+    let stamp =
+        |rng: &mut StdRng| base + chrono::Duration::minutes(rng.random_range(0..(175 * 24 * 60)));
 
     let mut supplier_ids = Vec::new();
     for (i, name) in SUPPLIERS.iter().enumerate() {
@@ -908,7 +1115,13 @@ fn seed_state(state: &mut FakeState, bills: usize, seed: u64) {
     for (i, (name, model, unit)) in MATERIALS.iter().enumerate() {
         let id = state.new_id();
         let t = stamp(&mut rng);
-        material_ids.push((id.clone(), format!("SP{:05}", i + 1), (*name).to_owned(), (*model).to_owned(), (*unit).to_owned()));
+        material_ids.push((
+            id.clone(),
+            format!("SP{:05}", i + 1),
+            (*name).to_owned(),
+            (*model).to_owned(),
+            (*unit).to_owned(),
+        ));
         state.materials.push(json!({
             "id": id, "number": format!("SP{:05}", i + 1), "name": name, "model": model,
             "base_unit_name": unit, "barcode": format!("69{:011}", 12_345_000 + i),
@@ -954,7 +1167,11 @@ fn seed_state(state: &mut FakeState, bills: usize, seed: u64) {
             "remark": if n % 3 == 0 { "月度补货" } else { "" },
             "material_entity": lines,
         });
-        let party = if purchase { &supplier_ids } else { &customer_ids };
+        let party = if purchase {
+            &supplier_ids
+        } else {
+            &customer_ids
+        };
         let (pid, pnum, pname) = &party[rng.random_range(0..party.len())];
         let prefix = if purchase { "supplier" } else { "customer" };
         bill[format!("{prefix}_id")] = json!(pid);
@@ -992,9 +1209,16 @@ mod tests {
         assert_eq!(a.pur_inbound, b.pur_inbound);
         assert_eq!(a.pur_inbound.len(), 20);
         assert_eq!(a.sal_out_bound.len(), 10);
-        let total: Decimal = a.pur_inbound[0]["total_amount"].as_str().unwrap().parse().unwrap();
+        let total: Decimal = a.pur_inbound[0]["total_amount"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
         assert_eq!(total.scale(), 2);
         let v1 = to_v1(&a.pur_inbound[0]);
-        assert!(v1.get("billno").is_some() && v1["material_entity"][0].get("materialid_number").is_some());
+        assert!(
+            v1.get("billno").is_some()
+                && v1["material_entity"][0].get("materialid_number").is_some()
+        );
     }
 }

@@ -19,7 +19,11 @@ async fn auth_flow_signs_and_routes_every_call() {
     let fake = seeded().await;
     let client = fake.v2_client();
     assert_eq!(client.version(), ApiVersion::V2);
-    let page = client.pur_inbound().list(&BillQuery::default()).await.unwrap();
+    let page = client
+        .pur_inbound()
+        .list(&BillQuery::default())
+        .await
+        .unwrap();
     assert_eq!(page.rows.len(), 25);
     let calls = fake.received_on("/jdy/v2/scm/pur_inbound").await;
     let req = &calls[0];
@@ -31,7 +35,11 @@ async fn auth_flow_signs_and_routes_every_call() {
     assert!(h("app-token").starts_with("fake-app-token-"));
     assert_eq!(h("X-Api-Signature").len(), 88);
     // The token was fetched once and reused.
-    client.customers().list(&ListQuery::default()).await.unwrap();
+    client
+        .customers()
+        .list(&ListQuery::default())
+        .await
+        .unwrap();
     let state = fake.state();
     assert_eq!((state.authorize_calls, state.token_calls), (1, 1));
 }
@@ -39,11 +47,22 @@ async fn auth_flow_signs_and_routes_every_call() {
 #[tokio::test]
 async fn wrong_client_secret_is_an_auth_error_with_the_api_code() {
     let fake = seeded().await;
-    let creds = V2Credentials::new(testing::CLIENT_ID, "not-the-secret", testing::OUTER_INSTANCE_ID);
+    let creds = V2Credentials::new(
+        testing::CLIENT_ID,
+        "not-the-secret",
+        testing::OUTER_INSTANCE_ID,
+    );
     let client = fake.client_builder().credentials(creds).build().unwrap();
-    let err = client.pur_inbound().list(&BillQuery::default()).await.unwrap_err();
+    let err = client
+        .pur_inbound()
+        .list(&BillQuery::default())
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Auth, "{err}");
-    assert_eq!(err.code(), Some(testing::codes::SIGNATURE.to_string().as_str()));
+    assert_eq!(
+        err.code(),
+        Some(testing::codes::SIGNATURE.to_string().as_str())
+    );
     assert!(err.message().contains("签名"));
 }
 
@@ -52,7 +71,11 @@ async fn unknown_instance_has_no_authorisation() {
     let fake = seeded().await;
     let creds = V2Credentials::new(testing::CLIENT_ID, testing::CLIENT_SECRET, "999");
     let client = fake.client_builder().credentials(creds).build().unwrap();
-    let err = client.customers().list(&ListQuery::default()).await.unwrap_err();
+    let err = client
+        .customers()
+        .list(&ListQuery::default())
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Auth, "{err}");
 }
 
@@ -60,14 +83,27 @@ async fn unknown_instance_has_no_authorisation() {
 async fn expired_token_is_refreshed_once_and_the_call_retried() {
     let fake = seeded().await;
     let client = fake.v2_client();
-    client.materials().list(&ListQuery::default()).await.unwrap();
+    client
+        .materials()
+        .list(&ListQuery::default())
+        .await
+        .unwrap();
     fake.expire_tokens();
-    let page = client.materials().list(&ListQuery::default()).await.unwrap();
+    let page = client
+        .materials()
+        .list(&ListQuery::default())
+        .await
+        .unwrap();
     assert_eq!(page.rows.len(), 12);
     assert_eq!(fake.state().token_calls, 2);
     // An injected expired answer also refreshes.
-    fake.faults().inject_on("/jdy/v2/bd/material", Fault::AuthExpired, 1);
-    client.materials().list(&ListQuery::default()).await.unwrap();
+    fake.faults()
+        .inject_on("/jdy/v2/bd/material", Fault::AuthExpired, 1);
+    client
+        .materials()
+        .list(&ListQuery::default())
+        .await
+        .unwrap();
     assert_eq!(fake.state().token_calls, 3);
 }
 
@@ -75,10 +111,18 @@ async fn expired_token_is_refreshed_once_and_the_call_retried() {
 async fn rotated_app_secret_is_fetched_again_on_app_key_check_failed() {
     let fake = seeded().await;
     let client = fake.v2_client();
-    client.customers().list(&ListQuery::default()).await.unwrap();
+    client
+        .customers()
+        .list(&ListQuery::default())
+        .await
+        .unwrap();
     fake.rotate_app_secret();
     fake.expire_tokens();
-    client.customers().list(&ListQuery::default()).await.unwrap();
+    client
+        .customers()
+        .list(&ListQuery::default())
+        .await
+        .unwrap();
     let state = fake.state();
     // token (ok), token (1030002006), token (ok after the new authorisation)
     assert_eq!((state.authorize_calls, state.token_calls), (2, 3));
@@ -107,9 +151,20 @@ async fn paging_across_pages_and_lazy_stream() {
         ..BillQuery::default()
     };
     let first = client.pur_inbound().list(&q).await.unwrap();
-    assert_eq!((first.rows.len(), first.total_page, first.count), (10, Some(3), Some(25)));
-    let pages: Vec<_> = client.pur_inbound().pages(q.clone()).try_collect().await.unwrap();
-    assert_eq!(pages.iter().map(|p| p.rows.len()).collect::<Vec<_>>(), vec![10, 10, 5]);
+    assert_eq!(
+        (first.rows.len(), first.total_page, first.count),
+        (10, Some(3), Some(25))
+    );
+    let pages: Vec<_> = client
+        .pur_inbound()
+        .pages(q.clone())
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        pages.iter().map(|p| p.rows.len()).collect::<Vec<_>>(),
+        vec![10, 10, 5]
+    );
     let all: Vec<_> = client.pur_inbound().stream(q).try_collect().await.unwrap();
     let mut ids: Vec<_> = all.iter().map(|b| b.id.to_string()).collect();
     ids.sort();
@@ -124,7 +179,11 @@ async fn paging_across_pages_and_lazy_stream() {
         })
         .await
         .unwrap();
-    let last = fake.received_on("/jdy/v2/scm/pur_inbound").await.pop().unwrap();
+    let last = fake
+        .received_on("/jdy/v2/scm/pur_inbound")
+        .await
+        .pop()
+        .unwrap();
     assert!(last.url.query().unwrap().contains("page_size=100"));
 }
 
@@ -144,7 +203,12 @@ async fn bill_filters() {
         .await
         .unwrap();
     assert_eq!(audited.rows.len(), count(&|b| b["bill_status"] == "C"));
-    assert!(audited.rows.iter().all(|b| b.bill_status.as_deref() == Some("C")));
+    assert!(
+        audited
+            .rows
+            .iter()
+            .all(|b| b.bill_status.as_deref() == Some("C"))
+    );
 
     let supplier = all[0]["supplier_id"].as_str().unwrap().to_owned();
     let by_supplier = client
@@ -155,7 +219,10 @@ async fn bill_filters() {
         })
         .await
         .unwrap();
-    assert_eq!(by_supplier.rows.len(), count(&|b| b["supplier_id"] == supplier.as_str()));
+    assert_eq!(
+        by_supplier.rows.len(),
+        count(&|b| b["supplier_id"] == supplier.as_str())
+    );
 
     let from = chrono::NaiveDate::from_ymd_opt(2026, 4, 1).unwrap();
     let by_date = client
@@ -167,7 +234,10 @@ async fn bill_filters() {
         .await
         .unwrap();
     assert!(by_date.rows.iter().all(|b| b.bill_date.unwrap() >= from));
-    assert_eq!(by_date.rows.len(), count(&|b| b["bill_date"].as_str().unwrap() >= "2026-04-01"));
+    assert_eq!(
+        by_date.rows.len(),
+        count(&|b| b["bill_date"].as_str().unwrap() >= "2026-04-01")
+    );
 
     let no = all[3]["bill_no"].as_str().unwrap().to_owned();
     let searched = client
@@ -186,16 +256,28 @@ async fn bill_filters() {
 async fn detail_carries_material_lines_the_list_omits() {
     let fake = seeded().await;
     let client = fake.v2_client();
-    let page = client.pur_inbound().list(&BillQuery::default()).await.unwrap();
+    let page = client
+        .pur_inbound()
+        .list(&BillQuery::default())
+        .await
+        .unwrap();
     assert!(page.rows[0].material_entity.is_empty());
     let bill = client.pur_inbound().detail(&page.rows[0].id).await.unwrap();
     assert!(!bill.material_entity.is_empty());
     let line = &bill.material_entity[0];
     assert!(line.qty.is_some() && line.price.unwrap().scale() == 2);
     assert!(bill.supplier_name.is_some() && bill.modify_time.is_some());
-    let sal = client.sal_out_bound().list(&BillQuery::default()).await.unwrap();
+    let sal = client
+        .sal_out_bound()
+        .list(&BillQuery::default())
+        .await
+        .unwrap();
     assert_eq!(sal.rows.len(), 12);
-    let sal_bill = client.sal_out_bound().detail(&sal.rows[0].id).await.unwrap();
+    let sal_bill = client
+        .sal_out_bound()
+        .detail(&sal.rows[0].id)
+        .await
+        .unwrap();
     assert!(sal_bill.customer_name.is_some() && !sal_bill.material_entity.is_empty());
 }
 
@@ -203,7 +285,8 @@ async fn detail_carries_material_lines_the_list_omits() {
 async fn basedata_save_list_detail() {
     let fake = seeded().await;
     let client = fake.v2_client();
-    let customer = jdy::model::Customer::new("KH9001", "杭州西湖茶业有限公司").with("address", "杭州市西湖区龙井路1号");
+    let customer = jdy::model::Customer::new("KH9001", "杭州西湖茶业有限公司")
+        .with("address", "杭州市西湖区龙井路1号");
     let saved = client.customers().save(&customer).await.unwrap();
     let id = saved.ids[0].clone();
     assert_eq!(saved.id_number_map[id.as_str()], "KH9001");
@@ -221,9 +304,17 @@ async fn basedata_save_list_detail() {
         .await
         .unwrap();
     assert_eq!(found.rows.len(), 1);
-    let material = client.materials().save(&jdy::model::Material::new("SP9001", "龙井茶礼盒")).await.unwrap();
+    let material = client
+        .materials()
+        .save(&jdy::model::Material::new("SP9001", "龙井茶礼盒"))
+        .await
+        .unwrap();
     assert_eq!(material.ids.len(), 1);
-    let err = client.customers().save(&jdy::model::Customer::new("KH9002", "")).await.unwrap_err();
+    let err = client
+        .customers()
+        .save(&jdy::model::Customer::new("KH9002", ""))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Business);
     assert!(err.message().contains("name"));
 }
@@ -232,12 +323,24 @@ async fn basedata_save_list_detail() {
 async fn call_raw_reuses_auth_and_decoding() {
     let fake = seeded().await;
     let client = fake.v2_client();
-    let data = client.call_raw("/jdy/v2/bd/supplier", json!({"page": 1, "page_size": 3})).await.unwrap();
+    let data = client
+        .call_raw("/jdy/v2/bd/supplier", json!({"page": 1, "page_size": 3}))
+        .await
+        .unwrap();
     assert_eq!(data["rows"].as_array().unwrap().len(), 3);
     assert_eq!(data["count"], "8");
-    let saved = client.call_raw("POST /jdy/v2/bd/supplier", json!({"number": "GYS9001", "name": "厦门海峡物流有限公司"})).await.unwrap();
+    let saved = client
+        .call_raw(
+            "POST /jdy/v2/bd/supplier",
+            json!({"number": "GYS9001", "name": "厦门海峡物流有限公司"}),
+        )
+        .await
+        .unwrap();
     assert!(saved["ids"][0].is_string());
-    let err = client.call_raw("/jdy/v2/bd/nothing_here", json!({})).await.unwrap_err();
+    let err = client
+        .call_raw("/jdy/v2/bd/nothing_here", json!({}))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::HttpStatus);
 }
 
@@ -245,13 +348,27 @@ async fn call_raw_reuses_auth_and_decoding() {
 async fn throttling_then_success() {
     let fake = seeded().await;
     let client = fake.v2_client();
-    client.suppliers().list(&ListQuery::default()).await.unwrap();
-    fake.faults().inject_on("/jdy/v2/bd/supplier", Fault::Throttled, 2);
-    let page = client.suppliers().list(&ListQuery::default()).await.unwrap();
+    client
+        .suppliers()
+        .list(&ListQuery::default())
+        .await
+        .unwrap();
+    fake.faults()
+        .inject_on("/jdy/v2/bd/supplier", Fault::Throttled, 2);
+    let page = client
+        .suppliers()
+        .list(&ListQuery::default())
+        .await
+        .unwrap();
     assert_eq!(page.rows.len(), 8);
     assert_eq!(fake.faults().injected(), 2);
-    fake.faults().inject_on("/jdy/v2/bd/supplier", Fault::Throttled, 5);
-    let err = client.suppliers().list(&ListQuery::default()).await.unwrap_err();
+    fake.faults()
+        .inject_on("/jdy/v2/bd/supplier", Fault::Throttled, 5);
+    let err = client
+        .suppliers()
+        .list(&ListQuery::default())
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::RateLimited);
     assert!(err.is_retryable());
 }
@@ -260,38 +377,72 @@ async fn throttling_then_success() {
 async fn malformed_truncated_html_and_empty_bodies_are_decode_errors() {
     let fake = seeded().await;
     let client = fake.v2_client();
-    client.suppliers().list(&ListQuery::default()).await.unwrap();
-    for fault in [Fault::Malformed, Fault::Truncated, Fault::Html, Fault::Empty] {
-        fake.faults().inject_on("/jdy/v2/bd/supplier", fault.clone(), 1);
-        let err = client.suppliers().list(&ListQuery::default()).await.unwrap_err();
+    client
+        .suppliers()
+        .list(&ListQuery::default())
+        .await
+        .unwrap();
+    for fault in [
+        Fault::Malformed,
+        Fault::Truncated,
+        Fault::Html,
+        Fault::Empty,
+    ] {
+        fake.faults()
+            .inject_on("/jdy/v2/bd/supplier", fault.clone(), 1);
+        let err = client
+            .suppliers()
+            .list(&ListQuery::default())
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Decode, "{fault:?}: {err}");
         assert!(err.to_string().len() < 600);
     }
-    fake.faults().inject_on("/jdy/v2/bd/supplier", Fault::ServerError(503), 1);
-    client.suppliers().list(&ListQuery::default()).await.unwrap();
+    fake.faults()
+        .inject_on("/jdy/v2/bd/supplier", Fault::ServerError(503), 1);
+    client
+        .suppliers()
+        .list(&ListQuery::default())
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
 async fn secrets_never_show_in_debug_or_errors() {
     let fake = seeded().await;
     let client = fake.v2_client();
-    client.customers().list(&ListQuery::default()).await.unwrap();
+    client
+        .customers()
+        .list(&ListQuery::default())
+        .await
+        .unwrap();
     let debug = format!("{client:?} {:?}", FakeJdy::v2_credentials());
     assert!(!debug.contains(testing::CLIENT_SECRET), "{debug}");
     assert!(!debug.contains("fake-app-secret"), "{debug}");
     assert!(!debug.contains("fake-app-token"), "{debug}");
     let bad = fake
         .client_builder()
-        .credentials(V2Credentials::new(testing::CLIENT_ID, "leaky-secret-123", testing::OUTER_INSTANCE_ID))
+        .credentials(V2Credentials::new(
+            testing::CLIENT_ID,
+            "leaky-secret-123",
+            testing::OUTER_INSTANCE_ID,
+        ))
         .build()
         .unwrap();
-    let err = bad.customers().list(&ListQuery::default()).await.unwrap_err();
+    let err = bad
+        .customers()
+        .list(&ListQuery::default())
+        .await
+        .unwrap_err();
     assert!(!format!("{err:?} {err}").contains("leaky-secret-123"));
 }
 
 #[tokio::test]
 async fn default_base_url_is_the_real_service() {
-    let client = Client::builder().credentials(FakeJdy::v2_credentials()).build().unwrap();
+    let client = Client::builder()
+        .credentials(FakeJdy::v2_credentials())
+        .build()
+        .unwrap();
     assert_eq!(client.base_url(), "https://api.kingdee.com");
     assert!(Client::builder().build().is_err());
 }
