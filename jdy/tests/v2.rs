@@ -446,3 +446,58 @@ async fn default_base_url_is_the_real_service() {
     assert_eq!(client.base_url(), "https://api.kingdee.com");
     assert!(Client::builder().build().is_err());
 }
+
+/// The fake's gateway rejects a stale timestamp and a parameter changed
+/// after signing, and accepts a hand-signed request (independent encoder).
+#[tokio::test]
+async fn fake_gateway_checks_timestamp_and_signed_parameters() {
+    let fake = seeded().await;
+    let http = reqwest::Client::new();
+    let path = jdy::client::PUSH_APP_AUTHORIZE;
+    let send = |ts: i64, signed_value: &str, sent_value: &str| {
+        let query = vec![("outerInstanceId".to_owned(), signed_value.to_owned())];
+        let sig = jdy::auth::sign(
+            testing::CLIENT_SECRET,
+            "POST",
+            path,
+            &query,
+            "123456789",
+            &ts.to_string(),
+        );
+        http.post(format!("{}{path}?outerInstanceId={sent_value}", fake.uri()))
+            .header("X-Api-ClientID", testing::CLIENT_ID)
+            .header("X-Api-Auth-Version", "2.0")
+            .header("X-Api-TimeStamp", ts.to_string())
+            .header("X-Api-Nonce", "123456789")
+            .header("X-Api-SignHeaders", "X-Api-TimeStamp,X-Api-Nonce")
+            .header("X-Api-Signature", sig)
+            .send()
+    };
+    let now = chrono::Utc::now().timestamp_millis();
+    let ok: serde_json::Value = send(now, testing::OUTER_INSTANCE_ID, testing::OUTER_INSTANCE_ID)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ok["errcode"], 0);
+    assert_eq!(ok["data"][0]["appKey"], testing::APP_KEY);
+    let stale: serde_json::Value = send(
+        now - 6 * 60 * 1000,
+        testing::OUTER_INSTANCE_ID,
+        testing::OUTER_INSTANCE_ID,
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(stale["errcode"], testing::codes::TIMESTAMP);
+    let changed: serde_json::Value = send(now, testing::OUTER_INSTANCE_ID, "42")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(changed["errcode"], testing::codes::SIGNATURE);
+}
