@@ -1,0 +1,413 @@
+//! The crate's error type and the decoding of both API versions' envelopes.
+
+use std::time::Duration;
+
+use integration_core::{ErrorKind, RawResponse, Retry};
+use serde_json::Value;
+
+/// Error codes the fact sheet documents (or that the crate relies on).
+pub mod codes {
+    /// Success.
+    pub const OK: i64 = 0;
+    /// `授权密钥校验失败`: the `app_signature` of `kingdee_auth_token` was
+    /// rejected, usually because the account book's `appSecret` rotated.
+    /// The client fetches the authorisation again and retries once.
+    pub const APP_KEY_CHECK_FAILED: i64 = 1_030_002_006;
+    /// `系统错误`: a server-side failure (the docs say to file a ticket).
+    pub const SYSTEM_ERROR: i64 = 2_000_002_000;
+}
+
+/// A failed jdy call.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// jdy answered with its own error code and message.
+    #[error("jdy {api}: {kind} [code {code}]: {message}")]
+    Api {
+        /// The API path called.
+        api: String,
+        /// How the code is classified (business, auth, auth-expired, throttled).
+        kind: ErrorKind,
+        /// jdy's `errcode` (V2, V1 token) or `code` (V1 business).
+        code: String,
+        /// jdy's message (`description_cn`, `description` or `message`).
+        message: String,
+        /// The HTTP status of the answer.
+        http_status: Option<u16>,
+    },
+    /// A transport, HTTP, decoding or timeout failure (boxed: the core
+    /// error is large).
+    #[error(transparent)]
+    Core(Box<integration_core::Error>),
+    /// Invalid configuration or arguments; nothing was sent.
+    #[error("jdy: {0}")]
+    Config(String),
+}
+
+impl Error {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Api { kind, .. } => *kind,
+            Error::Core(e) => e.kind(),
+            Error::Config(_) => ErrorKind::InvalidRequest,
+        }
+    }
+
+    /// jdy's own error code, when it gave one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Error::Api { code, .. } => Some(code),
+            Error::Core(e) => e.code(),
+            Error::Config(_) => None,
+        }
+    }
+
+    /// The message (jdy's own text for API errors).
+    pub fn message(&self) -> String {
+        match self {
+            Error::Api { message, .. } => message.clone(),
+            Error::Core(e) => e.message().to_owned(),
+            Error::Config(m) => m.clone(),
+        }
+    }
+
+    /// Whether this is jdy's "app key check failed" code (rotated app secret).
+    pub fn is_app_key_check_failed(&self) -> bool {
+        self.code() == Some(codes::APP_KEY_CHECK_FAILED.to_string().as_str())
+    }
+
+    pub(crate) fn api(
+        api: &str,
+        code: impl ToString,
+        message: impl Into<String>,
+        http_status: Option<u16>,
+    ) -> Self {
+        let code = code.to_string();
+        let message = message.into();
+        let kind = classify(&code, &message, http_status);
+        Error::Api {
+            api: api.to_owned(),
+            kind,
+            code,
+            message,
+            http_status,
+        }
+    }
+
+    /// The same error, classified as a credential rejection (used for the
+    /// answers of the token endpoints, whose every failure is one).
+    pub(crate) fn into_auth(self) -> Self {
+        match self {
+            Error::Api {
+                api,
+                kind,
+                code,
+                message,
+                http_status,
+            } if kind == ErrorKind::Business || kind == ErrorKind::AuthExpired => Error::Api {
+                api,
+                kind: ErrorKind::Auth,
+                code,
+                message,
+                http_status,
+            },
+            other => other,
+        }
+    }
+}
+
+/// Classifies an API error code and message.
+///
+/// Only two codes are documented (see [`codes`]); jdy's codes for an
+/// expired `app-token`/`access_token`, a bad signature, a stale timestamp
+/// and throttling were not found, so those are recognised by HTTP status
+/// (401, 429) and by the words of the message (see the crate's Assumptions).
+pub fn classify(code: &str, message: &str, http_status: Option<u16>) -> ErrorKind {
+    if code == codes::APP_KEY_CHECK_FAILED.to_string() {
+        return ErrorKind::Auth;
+    }
+    let lower = message.to_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| lower.contains(w));
+    if http_status == Some(429) || has(&["频繁", "限流", "too many", "rate limit", "throttl"]) {
+        return ErrorKind::RateLimited;
+    }
+    if has(&["token"]) && has(&["过期", "失效", "无效", "不存在", "expired", "invalid"]) {
+        return ErrorKind::AuthExpired;
+    }
+    if http_status == Some(401) {
+        return ErrorKind::AuthExpired;
+    }
+    if has(&[
+        "签名",
+        "signature",
+        "密钥",
+        "时间戳",
+        "timestamp",
+        "clientid",
+        "client_id",
+        "密码",
+        "password",
+        "未授权",
+        "unauthori",
+    ]) {
+        return ErrorKind::Auth;
+    }
+    ErrorKind::Business
+}
+
+impl From<integration_core::Error> for Error {
+    fn from(e: integration_core::Error) -> Self {
+        Error::Core(Box::new(e))
+    }
+}
+
+impl Retry for Error {
+    fn is_retryable(&self) -> bool {
+        match self {
+            Error::Api { kind, .. } => *kind == ErrorKind::RateLimited,
+            Error::Core(e) => e.is_retryable(),
+            Error::Config(_) => false,
+        }
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::Core(e) => e.retry_after(),
+            _ => None,
+        }
+    }
+
+    fn is_auth_expired(&self) -> bool {
+        self.kind() == ErrorKind::AuthExpired
+    }
+}
+
+impl From<Error> for integration_core::Error {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Api {
+                api,
+                kind,
+                code,
+                message,
+                http_status,
+            } => {
+                let mut core = integration_core::Error::new("jdy", api, kind, message)
+                    .with_code(code)
+                    .with_retryable(kind == ErrorKind::RateLimited);
+                if let Some(status) = http_status {
+                    core = core.with_http_status(status);
+                }
+                core
+            }
+            Error::Core(e) => *e,
+            Error::Config(m) => {
+                integration_core::Error::new("jdy", "config", ErrorKind::InvalidRequest, m)
+            }
+        }
+    }
+}
+
+fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn first_text(obj: &serde_json::Map<String, Value>, keys: &[&str]) -> Option<String> {
+    keys.iter().find_map(|k| obj.get(*k).and_then(text))
+}
+
+fn message_of(obj: &serde_json::Map<String, Value>) -> String {
+    let cn = first_text(obj, &["description_cn"]);
+    let en = first_text(obj, &["description", "message", "msg"]);
+    match (cn, en) {
+        (Some(cn), Some(en)) if cn != en => format!("{cn} ({en})"),
+        (Some(m), _) | (None, Some(m)) => m,
+        (None, None) => "no message".to_owned(),
+    }
+}
+
+/// Reads an `errcode` given as a number or as text.
+fn errcode(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn parse_object(raw: &RawResponse) -> Result<serde_json::Map<String, Value>, Error> {
+    let value: Value = match serde_json::from_slice(&raw.body) {
+        Ok(v) => v,
+        Err(e) => {
+            if let Some(http) = raw.http_error() {
+                return Err(http.into());
+            }
+            return Err(raw.decode_error(format!("invalid JSON ({e})")).into());
+        }
+    };
+    match value {
+        Value::Object(map) => Ok(map),
+        _ => {
+            if let Some(http) = raw.http_error() {
+                return Err(http.into());
+            }
+            Err(raw.decode_error("the answer is not a JSON object").into())
+        }
+    }
+}
+
+/// Decodes an `{errcode, description, data}` envelope (every V2 call and
+/// the V1 token endpoint) into its `data`.
+pub(crate) fn decode_errcode_envelope(raw: &RawResponse) -> Result<Value, Error> {
+    let status = raw.status.as_u16();
+    let obj = parse_object(raw)?;
+    let code = match obj.get("errcode") {
+        Some(v) => errcode(v).ok_or_else(|| {
+            Error::from(raw.decode_error(format!("errcode is not an integer: {v}")))
+        })?,
+        None => {
+            // `push_app_authorize` has been seen answering `code: 200`.
+            match obj.get("code").and_then(errcode) {
+                Some(0 | 200) if raw.status.is_success() => 0,
+                Some(code) => {
+                    return Err(Error::api(raw.api(), code, message_of(&obj), Some(status)));
+                }
+                None => {
+                    if let Some(http) = raw.http_error() {
+                        return Err(http.into());
+                    }
+                    return Err(raw.decode_error("the answer has no errcode").into());
+                }
+            }
+        }
+    };
+    if code != codes::OK {
+        return Err(Error::api(raw.api(), code, message_of(&obj), Some(status)));
+    }
+    if let Some(http) = raw.http_error() {
+        return Err(http.into());
+    }
+    Ok(obj.get("data").cloned().unwrap_or(Value::Null))
+}
+
+/// Decodes a V1 business envelope `{success, data, code, message,
+/// description_cn}` (also HTTP 519 with `{code, description_cn}`) into its
+/// `data`.
+pub(crate) fn decode_v1_envelope(raw: &RawResponse) -> Result<Value, Error> {
+    let status = raw.status.as_u16();
+    let obj = parse_object(raw)?;
+    let api_error = |obj: &serde_json::Map<String, Value>| {
+        let code = first_text(obj, &["code", "errcode"]).unwrap_or_else(|| "unknown".to_owned());
+        Error::api(raw.api(), code, message_of(obj), Some(status))
+    };
+    match obj.get("success").and_then(Value::as_bool) {
+        Some(true) if raw.status.is_success() => {
+            Ok(obj.get("data").cloned().unwrap_or(Value::Null))
+        }
+        Some(_) => Err(api_error(&obj)),
+        None if obj.contains_key("errcode") => decode_errcode_envelope(raw),
+        None if obj.contains_key("code") || obj.contains_key("description_cn") => {
+            Err(api_error(&obj))
+        }
+        None => {
+            if let Some(http) = raw.http_error() {
+                return Err(http.into());
+            }
+            Err(raw
+                .decode_error("the answer has neither success nor errcode")
+                .into())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::StatusCode;
+    use reqwest::header::HeaderMap;
+
+    fn raw(status: u16, body: &str) -> RawResponse {
+        RawResponse::new(
+            "jdy",
+            "/x",
+            StatusCode::from_u16(status).unwrap(),
+            HeaderMap::new(),
+            body.to_owned(),
+        )
+    }
+
+    #[test]
+    fn v2_envelopes() {
+        let ok = decode_errcode_envelope(&raw(
+            200,
+            r#"{"errcode":0,"description":"success","data":{"a":1}}"#,
+        ))
+        .unwrap();
+        assert_eq!(ok["a"], 1);
+        let ok = decode_errcode_envelope(&raw(200, r#"{"errcode":"0","data":null}"#)).unwrap();
+        assert!(ok.is_null());
+        let e = decode_errcode_envelope(&raw(
+            200,
+            r#"{"errcode":1030002006,"description":"授权密钥校验失败","data":null}"#,
+        ))
+        .unwrap_err();
+        assert!(e.is_app_key_check_failed());
+        assert_eq!(e.kind(), ErrorKind::Auth);
+        let e = decode_errcode_envelope(&raw(
+            200,
+            r#"{"errcode":"2000002000","description":"系统错误"}"#,
+        ))
+        .unwrap_err();
+        assert_eq!(
+            (e.kind(), e.code()),
+            (ErrorKind::Business, Some("2000002000"))
+        );
+        let e = decode_errcode_envelope(&raw(519, "API Not Found")).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::HttpStatus);
+        let e = decode_errcode_envelope(&raw(200, "<html>502</html>")).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Decode);
+        let e = decode_errcode_envelope(&raw(200, "")).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Decode);
+        let e = decode_errcode_envelope(&raw(
+            200,
+            r#"{"errcode":7,"description":"app-token已过期"}"#,
+        ))
+        .unwrap_err();
+        assert!(e.is_auth_expired());
+        let e =
+            decode_errcode_envelope(&raw(429, r#"{"errcode":429,"description":"请求过于频繁"}"#))
+                .unwrap_err();
+        assert!(e.is_retryable());
+    }
+
+    #[test]
+    fn v1_envelopes() {
+        let ok = decode_v1_envelope(&raw(200, r#"{"success":true,"data":{"rows":[]}}"#)).unwrap();
+        assert!(ok["rows"].is_array());
+        let e = decode_v1_envelope(&raw(519, r#"{"code":"1001","description_cn":"参数错误"}"#))
+            .unwrap_err();
+        assert_eq!(
+            (e.kind(), e.code(), e.message()),
+            (ErrorKind::Business, Some("1001"), "参数错误".to_owned())
+        );
+        let e = decode_v1_envelope(&raw(
+            200,
+            r#"{"success":false,"message":"bad","description_cn":"错误"}"#,
+        ))
+        .unwrap_err();
+        assert_eq!(e.message(), "错误 (bad)");
+        let e = decode_v1_envelope(&raw(
+            200,
+            r#"{"errcode":1,"description":"用户名或密码错误"}"#,
+        ))
+        .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Auth);
+        let e = decode_v1_envelope(&raw(200, r#"[1,2]"#)).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Decode);
+    }
+}

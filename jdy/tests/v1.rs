@@ -1,0 +1,251 @@
+//! V1 against the fake: access token, account group selection, envelopes.
+
+use futures::TryStreamExt;
+use integration_core::ErrorKind;
+use integration_core::testing::Fault;
+use integration_core::types::UnixMillis;
+use jdy::query::{BillQuery, BillStatus, ListQuery};
+use jdy::testing::{self, FakeJdy};
+use jdy::{ApiVersion, V1Credentials};
+
+async fn seeded() -> FakeJdy {
+    let fake = FakeJdy::start().await;
+    fake.seed(30, 7);
+    fake
+}
+
+#[tokio::test]
+async fn token_group_headers_and_list_with_lines() {
+    let fake = seeded().await;
+    let client = fake.v1_client();
+    assert_eq!(client.version(), ApiVersion::V1);
+    let q = BillQuery {
+        page_size: Some(10),
+        ..BillQuery::default()
+    };
+    let page = client.pur_inbound().list(&q).await.unwrap();
+    assert_eq!((page.rows.len(), page.total_page), (10, Some(3)));
+    assert!(
+        page.rows
+            .iter()
+            .all(|b| !b.material_entity.is_empty() && b.bill_no.is_some())
+    );
+    assert!(page.rows[0].material_entity[0].material_number.is_some());
+    let req = fake
+        .received_on("/jdy/pur/pur_inbound_list")
+        .await
+        .remove(0);
+    assert_eq!(
+        req.headers.get("accountId").unwrap(),
+        testing::V1_ACCOUNT_ID
+    );
+    assert_eq!(
+        req.headers.get("groupName").unwrap().as_bytes(),
+        testing::V1_GROUP_NAME.as_bytes()
+    );
+    let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap();
+    assert_eq!(body["starttime"], -1);
+    assert_eq!(body["pagesize"], 10);
+    let all: Vec<_> = client.pur_inbound().stream(q).try_collect().await.unwrap();
+    assert_eq!(all.len(), 30);
+    assert_eq!(fake.state().v1_token_calls, 1);
+}
+
+#[tokio::test]
+async fn v1_filters_and_detail() {
+    let fake = seeded().await;
+    let client = fake.v1_client();
+    let bills = fake.state().pur_inbound.clone();
+    let unaudited = client
+        .pur_inbound()
+        .list(&BillQuery {
+            bill_status: BillStatus::Unaudited,
+            ..BillQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        unaudited.rows.len(),
+        bills.iter().filter(|b| b["bill_status"] == "Z").count()
+    );
+    // Modify-time range in milliseconds.
+    let cut = chrono::DateTime::parse_from_rfc3339("2026-04-01T00:00:00+08:00")
+        .unwrap()
+        .to_utc();
+    let recent = client
+        .pur_inbound()
+        .list(&BillQuery {
+            modify_time_from: Some(UnixMillis::from_utc(cut)),
+            ..BillQuery::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        recent
+            .rows
+            .iter()
+            .all(|b| b.modify_time.unwrap().to_utc() >= cut)
+    );
+    assert_eq!(
+        recent.rows.len(),
+        bills
+            .iter()
+            .filter(|b| b["modify_time"].as_str().unwrap() >= "2026-04-01")
+            .count()
+    );
+    let dept = client
+        .pur_inbound()
+        .list(&BillQuery {
+            dept_ids: vec!["10001".into()],
+            emp_ids: vec![bills[0]["emp_id"].as_str().unwrap().into()],
+            ..BillQuery::default()
+        })
+        .await
+        .unwrap();
+    assert!(!dept.rows.is_empty());
+    let bill = client
+        .pur_inbound()
+        .detail(&unaudited.rows[0].id)
+        .await
+        .unwrap();
+    assert_eq!(bill.id, unaudited.rows[0].id);
+    let sal = client
+        .sal_out_bound()
+        .list(&BillQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(sal.rows.len(), 15);
+    let materials = client
+        .materials()
+        .list(&ListQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(materials.rows.len(), 12);
+    let m = client
+        .materials()
+        .detail(materials.rows[0].id.as_ref().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(m.number, materials.rows[0].number);
+    let saved = client
+        .customers()
+        .save(&jdy::model::Customer::new("KH7001", "青岛海润水产有限公司"))
+        .await
+        .unwrap();
+    assert_eq!(saved.ids.len(), 1);
+    let err = client
+        .pur_inbound()
+        .detail(&"404".into())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.kind(), err.code()),
+        (ErrorKind::Business, Some("1004"))
+    );
+}
+
+#[tokio::test]
+async fn wrong_password_is_an_auth_error() {
+    let fake = seeded().await;
+    let creds = V1Credentials::new(
+        testing::V1_CLIENT_ID,
+        testing::V1_CLIENT_SECRET,
+        testing::V1_USERNAME,
+        "wrong",
+    )
+    .group_name(testing::V1_GROUP_NAME);
+    let client = fake.client_builder().credentials(creds).build().unwrap();
+    let err = client
+        .customers()
+        .list(&ListQuery::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Auth, "{err}");
+    assert!(!format!("{err:?}").contains(testing::V1_CLIENT_SECRET));
+}
+
+#[tokio::test]
+async fn several_groups_need_a_selection() {
+    let fake = seeded().await;
+    let creds = V1Credentials::new(
+        testing::V1_CLIENT_ID,
+        testing::V1_CLIENT_SECRET,
+        testing::V1_USERNAME,
+        testing::V1_PASSWORD,
+    );
+    let client = fake
+        .client_builder()
+        .credentials(creds.clone())
+        .build()
+        .unwrap();
+    let err = client
+        .customers()
+        .list(&ListQuery::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidRequest);
+    assert!(err.message().contains(testing::V1_GROUP_NAME), "{err}");
+    let client = fake
+        .client_builder()
+        .credentials(creds.group_name(testing::V1_GROUP_NAME))
+        .build()
+        .unwrap();
+    client
+        .customers()
+        .list(&ListQuery::default())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn expired_access_token_is_refreshed() {
+    let fake = seeded().await;
+    let client = fake.v1_client();
+    client
+        .suppliers()
+        .list(&ListQuery::default())
+        .await
+        .unwrap();
+    fake.expire_tokens();
+    let page = client
+        .suppliers()
+        .list(&ListQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(page.rows.len(), 8);
+    assert_eq!(fake.state().v1_token_calls, 2);
+}
+
+#[tokio::test]
+async fn v1_faults() {
+    let fake = seeded().await;
+    let client = fake.v1_client();
+    client
+        .suppliers()
+        .list(&ListQuery::default())
+        .await
+        .unwrap();
+    fake.faults()
+        .inject_on("supplier_list", Fault::Throttled, 1);
+    client
+        .suppliers()
+        .list(&ListQuery::default())
+        .await
+        .unwrap();
+    fake.faults()
+        .inject_on("supplier_list", Fault::Truncated, 1);
+    let err = client
+        .suppliers()
+        .list(&ListQuery::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    let err = client
+        .call_raw("/jdy/basedata/unknown_list", serde_json::json!({}))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.code(), err.message()),
+        (Some("404"), "接口不存在".to_owned())
+    );
+}

@@ -1,0 +1,503 @@
+//! V2 against the fake: auth flow, signature, resources, paging, faults.
+
+use futures::TryStreamExt;
+use integration_core::testing::Fault;
+use integration_core::{ErrorKind, Retry};
+use jdy::query::{BillQuery, BillStatus, ListQuery};
+use jdy::testing::{self, FakeJdy};
+use jdy::{ApiVersion, Client, V2Credentials};
+use serde_json::json;
+
+async fn seeded() -> FakeJdy {
+    let fake = FakeJdy::start().await;
+    fake.seed(25, 42);
+    fake
+}
+
+#[tokio::test]
+async fn auth_flow_signs_and_routes_every_call() {
+    let fake = seeded().await;
+    let client = fake.v2_client();
+    assert_eq!(client.version(), ApiVersion::V2);
+    let page = client
+        .pur_inbound()
+        .list(&BillQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(page.rows.len(), 25);
+    let calls = fake.received_on("/jdy/v2/scm/pur_inbound").await;
+    let req = &calls[0];
+    let h = |n: &str| req.headers.get(n).unwrap().to_str().unwrap().to_owned();
+    assert_eq!(h("X-Api-ClientID"), testing::CLIENT_ID);
+    assert_eq!(h("X-Api-Auth-Version"), "2.0");
+    assert_eq!(h("X-Api-SignHeaders"), "X-Api-TimeStamp,X-Api-Nonce");
+    assert_eq!(h("X-GW-Router-Addr"), testing::DOMAIN);
+    assert!(h("app-token").starts_with("fake-app-token-"));
+    assert_eq!(h("X-Api-Signature").len(), 88);
+    // The token was fetched once and reused.
+    client
+        .customers()
+        .list(&ListQuery::default())
+        .await
+        .unwrap();
+    let state = fake.state();
+    assert_eq!((state.authorize_calls, state.token_calls), (1, 1));
+}
+
+#[tokio::test]
+async fn wrong_client_secret_is_an_auth_error_with_the_api_code() {
+    let fake = seeded().await;
+    let creds = V2Credentials::new(
+        testing::CLIENT_ID,
+        "not-the-secret",
+        testing::OUTER_INSTANCE_ID,
+    );
+    let client = fake.client_builder().credentials(creds).build().unwrap();
+    let err = client
+        .pur_inbound()
+        .list(&BillQuery::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Auth, "{err}");
+    assert_eq!(
+        err.code(),
+        Some(testing::codes::SIGNATURE.to_string().as_str())
+    );
+    assert!(err.message().contains("签名"));
+}
+
+#[tokio::test]
+async fn unknown_instance_has_no_authorisation() {
+    let fake = seeded().await;
+    let creds = V2Credentials::new(testing::CLIENT_ID, testing::CLIENT_SECRET, "999");
+    let client = fake.client_builder().credentials(creds).build().unwrap();
+    let err = client
+        .customers()
+        .list(&ListQuery::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Auth, "{err}");
+}
+
+#[tokio::test]
+async fn expired_token_is_refreshed_once_and_the_call_retried() {
+    let fake = seeded().await;
+    let client = fake.v2_client();
+    client
+        .materials()
+        .list(&ListQuery::default())
+        .await
+        .unwrap();
+    fake.expire_tokens();
+    let page = client
+        .materials()
+        .list(&ListQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(page.rows.len(), 12);
+    assert_eq!(fake.state().token_calls, 2);
+    // An injected expired answer also refreshes.
+    fake.faults()
+        .inject_on("/jdy/v2/bd/material", Fault::AuthExpired, 1);
+    client
+        .materials()
+        .list(&ListQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(fake.state().token_calls, 3);
+}
+
+#[tokio::test]
+async fn rotated_app_secret_is_fetched_again_on_app_key_check_failed() {
+    let fake = seeded().await;
+    let client = fake.v2_client();
+    client
+        .customers()
+        .list(&ListQuery::default())
+        .await
+        .unwrap();
+    fake.rotate_app_secret();
+    fake.expire_tokens();
+    client
+        .customers()
+        .list(&ListQuery::default())
+        .await
+        .unwrap();
+    let state = fake.state();
+    // token (ok), token (1030002006), token (ok after the new authorisation)
+    assert_eq!((state.authorize_calls, state.token_calls), (2, 3));
+}
+
+#[tokio::test]
+async fn concurrent_callers_share_one_token_fetch() {
+    let fake = seeded().await;
+    let client = fake.v2_client();
+    let calls = (0..8).map(|_| {
+        let c = client.clone();
+        tokio::spawn(async move { c.suppliers().list(&ListQuery::default()).await })
+    });
+    for r in futures::future::join_all(calls).await {
+        r.unwrap().unwrap();
+    }
+    assert_eq!(fake.state().token_calls, 1);
+}
+
+#[tokio::test]
+async fn paging_across_pages_and_lazy_stream() {
+    let fake = seeded().await;
+    let client = fake.v2_client();
+    let q = BillQuery {
+        page_size: Some(10),
+        ..BillQuery::default()
+    };
+    let first = client.pur_inbound().list(&q).await.unwrap();
+    assert_eq!(
+        (first.rows.len(), first.total_page, first.count),
+        (10, Some(3), Some(25))
+    );
+    let pages: Vec<_> = client
+        .pur_inbound()
+        .pages(q.clone())
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        pages.iter().map(|p| p.rows.len()).collect::<Vec<_>>(),
+        vec![10, 10, 5]
+    );
+    let all: Vec<_> = client.pur_inbound().stream(q).try_collect().await.unwrap();
+    let mut ids: Vec<_> = all.iter().map(|b| b.id.to_string()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 25);
+    // The page size is clamped to 100.
+    client
+        .pur_inbound()
+        .list(&BillQuery {
+            page_size: Some(1000),
+            ..BillQuery::default()
+        })
+        .await
+        .unwrap();
+    let last = fake
+        .received_on("/jdy/v2/scm/pur_inbound")
+        .await
+        .pop()
+        .unwrap();
+    assert!(last.url.query().unwrap().contains("page_size=100"));
+}
+
+#[tokio::test]
+async fn bill_filters() {
+    let fake = seeded().await;
+    let client = fake.v2_client();
+    let all: Vec<serde_json::Value> = fake.state().pur_inbound.clone();
+    let count = |f: &dyn Fn(&serde_json::Value) -> bool| all.iter().filter(|b| f(b)).count();
+
+    let audited = client
+        .pur_inbound()
+        .list(&BillQuery {
+            bill_status: BillStatus::Audited,
+            ..BillQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(audited.rows.len(), count(&|b| b["bill_status"] == "C"));
+    assert!(
+        audited
+            .rows
+            .iter()
+            .all(|b| b.bill_status.as_deref() == Some("C"))
+    );
+
+    let supplier = all[0]["supplier_id"].as_str().unwrap().to_owned();
+    let by_supplier = client
+        .pur_inbound()
+        .list(&BillQuery {
+            supplier_ids: vec![supplier.clone()],
+            ..BillQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        by_supplier.rows.len(),
+        count(&|b| b["supplier_id"] == supplier.as_str())
+    );
+
+    let from = chrono::NaiveDate::from_ymd_opt(2026, 4, 1).unwrap();
+    let by_date = client
+        .pur_inbound()
+        .list(&BillQuery {
+            bill_date_from: Some(from),
+            ..BillQuery::default()
+        })
+        .await
+        .unwrap();
+    assert!(by_date.rows.iter().all(|b| b.bill_date.unwrap() >= from));
+    assert_eq!(
+        by_date.rows.len(),
+        count(&|b| b["bill_date"].as_str().unwrap() >= "2026-04-01")
+    );
+
+    let no = all[3]["bill_no"].as_str().unwrap().to_owned();
+    let searched = client
+        .pur_inbound()
+        .list(&BillQuery {
+            search: Some(no.clone()),
+            ..BillQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(searched.rows.len(), 1);
+    assert_eq!(searched.rows[0].bill_no.as_deref(), Some(no.as_str()));
+}
+
+#[tokio::test]
+async fn detail_carries_material_lines_the_list_omits() {
+    let fake = seeded().await;
+    let client = fake.v2_client();
+    let page = client
+        .pur_inbound()
+        .list(&BillQuery::default())
+        .await
+        .unwrap();
+    assert!(page.rows[0].material_entity.is_empty());
+    let bill = client.pur_inbound().detail(&page.rows[0].id).await.unwrap();
+    assert!(!bill.material_entity.is_empty());
+    let line = &bill.material_entity[0];
+    assert!(line.qty.is_some() && line.price.unwrap().scale() == 2);
+    assert!(bill.supplier_name.is_some() && bill.modify_time.is_some());
+    let sal = client
+        .sal_out_bound()
+        .list(&BillQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(sal.rows.len(), 12);
+    let sal_bill = client
+        .sal_out_bound()
+        .detail(&sal.rows[0].id)
+        .await
+        .unwrap();
+    assert!(sal_bill.customer_name.is_some() && !sal_bill.material_entity.is_empty());
+}
+
+#[tokio::test]
+async fn basedata_save_list_detail() {
+    let fake = seeded().await;
+    let client = fake.v2_client();
+    let customer = jdy::model::Customer::new("KH9001", "杭州西湖茶业有限公司")
+        .with("address", "杭州市西湖区龙井路1号");
+    let saved = client.customers().save(&customer).await.unwrap();
+    let id = saved.ids[0].clone();
+    assert_eq!(saved.id_number_map[id.as_str()], "KH9001");
+    let read = client.customers().detail(&id).await.unwrap();
+    assert_eq!(read.name.as_deref(), Some("杭州西湖茶业有限公司"));
+    assert_eq!(read.extra["address"], "杭州市西湖区龙井路1号");
+    let by_number = client.customers().detail_by_number("KH9001").await.unwrap();
+    assert_eq!(by_number.id, Some(id));
+    let found = client
+        .customers()
+        .list(&ListQuery {
+            search: Some("西湖".into()),
+            ..ListQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(found.rows.len(), 1);
+    let material = client
+        .materials()
+        .save(&jdy::model::Material::new("SP9001", "龙井茶礼盒"))
+        .await
+        .unwrap();
+    assert_eq!(material.ids.len(), 1);
+    let err = client
+        .customers()
+        .save(&jdy::model::Customer::new("KH9002", ""))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Business);
+    assert!(err.message().contains("name"));
+}
+
+#[tokio::test]
+async fn call_raw_reuses_auth_and_decoding() {
+    let fake = seeded().await;
+    let client = fake.v2_client();
+    let data = client
+        .call_raw("/jdy/v2/bd/supplier", json!({"page": 1, "page_size": 3}))
+        .await
+        .unwrap();
+    assert_eq!(data["rows"].as_array().unwrap().len(), 3);
+    assert_eq!(data["count"], "8");
+    let saved = client
+        .call_raw(
+            "POST /jdy/v2/bd/supplier",
+            json!({"number": "GYS9001", "name": "厦门海峡物流有限公司"}),
+        )
+        .await
+        .unwrap();
+    assert!(saved["ids"][0].is_string());
+    let err = client
+        .call_raw("/jdy/v2/bd/nothing_here", json!({}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::HttpStatus);
+}
+
+#[tokio::test]
+async fn throttling_then_success() {
+    let fake = seeded().await;
+    let client = fake.v2_client();
+    client
+        .suppliers()
+        .list(&ListQuery::default())
+        .await
+        .unwrap();
+    fake.faults()
+        .inject_on("/jdy/v2/bd/supplier", Fault::Throttled, 2);
+    let page = client
+        .suppliers()
+        .list(&ListQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(page.rows.len(), 8);
+    assert_eq!(fake.faults().injected(), 2);
+    fake.faults()
+        .inject_on("/jdy/v2/bd/supplier", Fault::Throttled, 5);
+    let err = client
+        .suppliers()
+        .list(&ListQuery::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::RateLimited);
+    assert!(err.is_retryable());
+}
+
+#[tokio::test]
+async fn malformed_truncated_html_and_empty_bodies_are_decode_errors() {
+    let fake = seeded().await;
+    let client = fake.v2_client();
+    client
+        .suppliers()
+        .list(&ListQuery::default())
+        .await
+        .unwrap();
+    for fault in [
+        Fault::Malformed,
+        Fault::Truncated,
+        Fault::Html,
+        Fault::Empty,
+    ] {
+        fake.faults()
+            .inject_on("/jdy/v2/bd/supplier", fault.clone(), 1);
+        let err = client
+            .suppliers()
+            .list(&ListQuery::default())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Decode, "{fault:?}: {err}");
+        assert!(err.to_string().len() < 600);
+    }
+    fake.faults()
+        .inject_on("/jdy/v2/bd/supplier", Fault::ServerError(503), 1);
+    client
+        .suppliers()
+        .list(&ListQuery::default())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn secrets_never_show_in_debug_or_errors() {
+    let fake = seeded().await;
+    let client = fake.v2_client();
+    client
+        .customers()
+        .list(&ListQuery::default())
+        .await
+        .unwrap();
+    let debug = format!("{client:?} {:?}", FakeJdy::v2_credentials());
+    assert!(!debug.contains(testing::CLIENT_SECRET), "{debug}");
+    assert!(!debug.contains("fake-app-secret"), "{debug}");
+    assert!(!debug.contains("fake-app-token"), "{debug}");
+    let bad = fake
+        .client_builder()
+        .credentials(V2Credentials::new(
+            testing::CLIENT_ID,
+            "leaky-secret-123",
+            testing::OUTER_INSTANCE_ID,
+        ))
+        .build()
+        .unwrap();
+    let err = bad
+        .customers()
+        .list(&ListQuery::default())
+        .await
+        .unwrap_err();
+    assert!(!format!("{err:?} {err}").contains("leaky-secret-123"));
+}
+
+#[tokio::test]
+async fn default_base_url_is_the_real_service() {
+    let client = Client::builder()
+        .credentials(FakeJdy::v2_credentials())
+        .build()
+        .unwrap();
+    assert_eq!(client.base_url(), "https://api.kingdee.com");
+    assert!(Client::builder().build().is_err());
+}
+
+/// The fake's gateway rejects a stale timestamp and a parameter changed
+/// after signing, and accepts a hand-signed request (independent encoder).
+#[tokio::test]
+async fn fake_gateway_checks_timestamp_and_signed_parameters() {
+    let fake = seeded().await;
+    let http = reqwest::Client::new();
+    let path = jdy::client::PUSH_APP_AUTHORIZE;
+    let send = |ts: i64, signed_value: &str, sent_value: &str| {
+        let query = vec![("outerInstanceId".to_owned(), signed_value.to_owned())];
+        let sig = jdy::auth::sign(
+            testing::CLIENT_SECRET,
+            "POST",
+            path,
+            &query,
+            "123456789",
+            &ts.to_string(),
+        );
+        http.post(format!("{}{path}?outerInstanceId={sent_value}", fake.uri()))
+            .header("X-Api-ClientID", testing::CLIENT_ID)
+            .header("X-Api-Auth-Version", "2.0")
+            .header("X-Api-TimeStamp", ts.to_string())
+            .header("X-Api-Nonce", "123456789")
+            .header("X-Api-SignHeaders", "X-Api-TimeStamp,X-Api-Nonce")
+            .header("X-Api-Signature", sig)
+            .send()
+    };
+    let now = chrono::Utc::now().timestamp_millis();
+    let ok: serde_json::Value = send(now, testing::OUTER_INSTANCE_ID, testing::OUTER_INSTANCE_ID)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ok["errcode"], 0);
+    assert_eq!(ok["data"][0]["appKey"], testing::APP_KEY);
+    let stale: serde_json::Value = send(
+        now - 6 * 60 * 1000,
+        testing::OUTER_INSTANCE_ID,
+        testing::OUTER_INSTANCE_ID,
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(stale["errcode"], testing::codes::TIMESTAMP);
+    let changed: serde_json::Value = send(now, testing::OUTER_INSTANCE_ID, "42")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(changed["errcode"], testing::codes::SIGNATURE);
+}
