@@ -283,15 +283,13 @@ pub fn decode_reply(method: &str, raw: &RawResponse) -> Result<Reply> {
         Err(e) => {
             // Gateways send HTML error pages with 5xx: report the status first.
             if let Some(http) = raw.http_error() {
-                return Err(Error::Transport(http));
+                return Err(Error::from(http));
             }
-            return Err(Error::Decode(
-                raw.decode_error(format!("invalid JSON ({e})")),
-            ));
+            return Err(Error::from(raw.decode_error(format!("invalid JSON ({e})"))));
         }
     };
     let Some(obj) = value.as_object() else {
-        return Err(Error::Decode(
+        return Err(Error::from(
             raw.decode_error("the answer is not a JSON object"),
         ));
     };
@@ -300,9 +298,9 @@ pub fn decode_reply(method: &str, raw: &RawResponse) -> Result<Reply> {
         Some(Value::String(s)) => s.trim().to_owned(),
         _ => {
             if let Some(http) = raw.http_error() {
-                return Err(Error::Transport(http));
+                return Err(Error::from(http));
             }
-            return Err(Error::Decode(raw.decode_error("the answer has no `code`")));
+            return Err(Error::from(raw.decode_error("the answer has no `code`")));
         }
     };
     let text = |key: &str| match obj.get(key) {
@@ -322,7 +320,7 @@ pub fn decode_reply(method: &str, raw: &RawResponse) -> Result<Reply> {
         });
     if code != "200" {
         let class = ApiErrorClass::classify(&sub_code, &msg);
-        return Err(Error::Api(ApiError {
+        return Err(Error::from(ApiError {
             method: method.to_owned(),
             code,
             sub_code,

@@ -154,16 +154,16 @@ impl std::error::Error for ApiError {}
 pub enum Error {
     /// The gateway answered with its error envelope.
     #[error(transparent)]
-    Api(#[from] ApiError),
+    Api(Box<ApiError>),
     /// The answer could not be decoded (malformed, truncated, HTML, empty,
     /// or a shape that does not match the method). Carries a short redacted
     /// excerpt of the body.
     #[error(transparent)]
-    Decode(integration_core::Error),
+    Decode(Box<integration_core::Error>),
     /// Connecting, sending or receiving failed, or the HTTP status was not
     /// 2xx, or the answer was too large.
     #[error(transparent)]
-    Transport(integration_core::Error),
+    Transport(Box<integration_core::Error>),
     /// The request was not sent because it is invalid as built.
     #[error("jackyun {method}: invalid request: {message}")]
     InvalidRequest {
@@ -185,7 +185,9 @@ impl Error {
 
     /// A decode error about `what`, with a redacted excerpt of `body`.
     pub fn decode(method: &str, what: impl fmt::Display, body: &[u8]) -> Self {
-        Self::Decode(integration_core::Error::decode(SYSTEM, method, what, body))
+        Self::Decode(Box::new(integration_core::Error::decode(
+            SYSTEM, method, what, body,
+        )))
     }
 
     /// The envelope error, when the gateway sent one.
@@ -211,12 +213,18 @@ impl Error {
     }
 }
 
+impl From<ApiError> for Error {
+    fn from(e: ApiError) -> Self {
+        Self::Api(Box::new(e))
+    }
+}
+
 impl From<integration_core::Error> for Error {
     fn from(e: integration_core::Error) -> Self {
         if e.kind() == ErrorKind::Decode {
-            Self::Decode(e)
+            Self::Decode(Box::new(e))
         } else {
-            Self::Transport(e)
+            Self::Transport(Box::new(e))
         }
     }
 }
@@ -256,7 +264,7 @@ impl From<Error> for integration_core::Error {
                 .with_code(code)
                 .with_retryable(api.class.retryable())
             }
-            Error::Decode(e) | Error::Transport(e) => e,
+            Error::Decode(e) | Error::Transport(e) => *e,
             Error::InvalidRequest { method, message } => {
                 integration_core::Error::new(SYSTEM, method, ErrorKind::InvalidRequest, message)
             }
@@ -303,7 +311,7 @@ mod tests {
 
     #[test]
     fn core_conversion_keeps_sub_code() {
-        let e = Error::Api(ApiError {
+        let e = Error::from(ApiError {
             method: "crm.customer.add".into(),
             code: "0".into(),
             sub_code: SUB_SIGN_ERROR.into(),

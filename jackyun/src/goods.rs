@@ -211,7 +211,7 @@ impl Client {
         })
         .map_err(|e| Error::invalid(method, e.to_string()))?;
         biz["pageIndex"] = 0.into();
-        biz["maxSkuId"] = max_sku_id.map_or_else(|| Value::from(0), |id| id_value(id));
+        biz["maxSkuId"] = max_sku_id.map_or_else(|| Value::from(0), id_value);
         let data = self.call_raw(method, biz).await?;
         let rows = de::rows_of(&data, &["goods"]).ok_or_else(|| {
             Error::decode(

@@ -641,7 +641,7 @@ fn scroll_page(
     let (_, size) = page(biz);
     let scroll_id = match text(biz, "scrollId") {
         Some(id) => {
-            if !state.scrolls.get(id).is_some_and(|s| s.method == method) {
+            if state.scrolls.get(id).is_none_or(|s| s.method != method) {
                 return Err(bad("scrollId无效或已过期"));
             }
             id.to_owned()

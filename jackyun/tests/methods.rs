@@ -7,7 +7,7 @@ use jackyun::customer::{CustomerListQuery, CustomerQuery, NewCustomer};
 use jackyun::goods::GoodsQuery;
 use jackyun::stock::StockQuery;
 use jackyun::testing::{FakeJackyun, SUB_DUPLICATE};
-use jackyun::trade::{TradeQuery, split_windows, MAX_WINDOW};
+use jackyun::trade::{MAX_WINDOW, TradeQuery, split_windows};
 use jackyun::{ApiErrorClass, Error};
 use serde_json::Value;
 
@@ -17,7 +17,15 @@ async fn bizcontents(fake: &FakeJackyun, method: &str) -> Vec<Value> {
         .iter()
         .map(form_pairs)
         .filter(|f| f.iter().any(|(k, v)| k == "method" && v == method))
-        .map(|f| serde_json::from_str(&f.into_iter().find(|(k, _)| k == "bizcontent").unwrap().1).unwrap())
+        .map(|f| {
+            serde_json::from_str(
+                &f.into_iter()
+                    .find(|(k, _)| k == "bizcontent")
+                    .expect("bizcontent")
+                    .1,
+            )
+            .expect("json")
+        })
         .collect()
 }
 
@@ -39,7 +47,8 @@ async fn customers_add_then_list_and_query() {
     c.calendar_type = Some("1".into());
     c.tax_number = Some("91330203MA2AH1234X".into());
     c.customer_type_name = Some("批发客户".into());
-    c.extra.insert("customField1".into(), "来自金蝶云星辰".into());
+    c.extra
+        .insert("customField1".into(), "来自金蝶云星辰".into());
     let created = client.add_customer(&c).await.unwrap();
     let id = created.customer_id.clone().unwrap();
     assert!(created.context_id.is_some());
@@ -50,18 +59,31 @@ async fn customers_add_then_list_and_query() {
     assert_eq!(biz["calendarType"], "1");
     assert_eq!(biz["customField1"], "来自金蝶云星辰");
 
-    let found = client.find_customer_by_code("KH90001").await.unwrap().unwrap();
+    let found = client
+        .find_customer_by_code("KH90001")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(found.customer_id, id);
     assert_eq!(found.alias.as_deref(), Some("明远五金"));
     assert_eq!(found.tax_number.as_deref(), Some("91330203MA2AH1234X"));
     assert_eq!(found.extra["detailedAddress"], "中山西路88号");
-    assert!(client.find_customer_by_code("KH00404").await.unwrap().is_none());
+    assert!(
+        client
+            .find_customer_by_code("KH00404")
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     let err = client.add_customer(&c).await.unwrap_err();
     assert_eq!(err.sub_code(), Some(SUB_DUPLICATE));
     assert_eq!(err.api_error().unwrap().class, ApiErrorClass::Business);
     assert!(matches!(
-        client.add_customer(&NewCustomer::new(" ", "x")).await.unwrap_err(),
+        client
+            .add_customer(&NewCustomer::new(" ", "x"))
+            .await
+            .unwrap_err(),
         Error::InvalidRequest { .. }
     ));
 
@@ -76,9 +98,17 @@ async fn customers_add_then_list_and_query() {
     assert_eq!(all.len(), 6);
     // 6 rows at 2 a page: 3 full pages and an empty one.
     let pages = bizcontents(&fake, "crm.customer.list").await;
-    assert_eq!(pages.iter().map(|b| b["pageIndex"].as_i64().unwrap()).collect::<Vec<_>>(), vec![0, 1, 2, 3]);
+    assert_eq!(
+        pages
+            .iter()
+            .map(|b| b["pageIndex"].as_i64().unwrap())
+            .collect::<Vec<_>>(),
+        vec![0, 1, 2, 3]
+    );
 
-    let before = bizcontents(&fake, "crm.customer.list.customized").await.len();
+    let before = bizcontents(&fake, "crm.customer.list.customized")
+        .await
+        .len();
     let scrolled: Vec<_> = client
         .query_customers_stream(CustomerQuery {
             page_size: 2,
@@ -113,10 +143,18 @@ async fn goods_follow_max_sku_id_across_pages() {
         .await
         .unwrap();
     assert_eq!(goods.len(), 7);
-    assert!(goods.windows(2).all(|w| w[0].sku_id.as_i64() < w[1].sku_id.as_i64()));
+    assert!(
+        goods
+            .windows(2)
+            .all(|w| w[0].sku_id.as_i64() < w[1].sku_id.as_i64())
+    );
     assert!(goods[0].retail_price.unwrap().scale() == 2);
     assert!(goods[0].goods_gmt_modified.is_some());
-    let cursors: Vec<Value> = bizcontents(&fake, "erp.storage.goodslist").await.iter().map(|b| b["maxSkuId"].clone()).collect();
+    let cursors: Vec<Value> = bizcontents(&fake, "erp.storage.goodslist")
+        .await
+        .iter()
+        .map(|b| b["maxSkuId"].clone())
+        .collect();
     assert_eq!(cursors.len(), 4, "3 pages of data and the empty page");
     assert_eq!(cursors[0], 0);
     assert_eq!(cursors[1], goods[2].sku_id.as_i64().unwrap());
@@ -133,7 +171,13 @@ async fn goods_follow_max_sku_id_across_pages() {
         .await
         .unwrap();
     assert_eq!(one.goods.len(), 2);
-    assert_eq!(bizcontents(&fake, "erp.storage.goodslist").await.last().unwrap()["goodsNos"], "SP00002,SP00005");
+    assert_eq!(
+        bizcontents(&fake, "erp.storage.goodslist")
+            .await
+            .last()
+            .unwrap()["goodsNos"],
+        "SP00002,SP00005"
+    );
 }
 
 #[tokio::test]
@@ -148,7 +192,10 @@ async fn trades_split_long_ranges_into_seven_day_windows() {
     q.page_size = 5;
 
     // A single page refuses more than 7 days without calling.
-    assert!(matches!(client.trades_page(&q, None).await.unwrap_err(), Error::InvalidRequest { .. }));
+    assert!(matches!(
+        client.trades_page(&q, None).await.unwrap_err(),
+        Error::InvalidRequest { .. }
+    ));
     assert!(fake.received().await.is_empty());
 
     let trades: Vec<_> = client.trades_stream(q).try_collect().await.unwrap();
@@ -178,11 +225,18 @@ async fn trades_return_only_the_requested_fields_and_the_fake_checks_rules() {
     let now = chrono::Utc::now();
     fake.seed(0, 0, 20, now);
     let client = fake.client();
-    let mut q = TradeQuery::modified(BeijingTime::from_utc(now - chrono::Duration::days(7)), BeijingTime::from_utc(now));
+    let mut q = TradeQuery::modified(
+        BeijingTime::from_utc(now - chrono::Duration::days(7)),
+        BeijingTime::from_utc(now),
+    );
     q.fields = vec!["tradeNo".into(), "payment".into()];
     let page = client.trades_page(&q, None).await.unwrap();
     assert!(!page.trades.is_empty());
-    assert!(page.trades.iter().all(|t| t.trade_no.is_some() && t.trade_id.is_none()));
+    assert!(
+        page.trades
+            .iter()
+            .all(|t| t.trade_no.is_some() && t.trade_id.is_none())
+    );
 
     let err = client
         .call_raw(
@@ -199,8 +253,14 @@ async fn trades_return_only_the_requested_fields_and_the_fake_checks_rules() {
         )
         .await
         .unwrap_err();
-    assert_eq!(err.api_error().unwrap().class, ApiErrorClass::InvalidParameter);
-    let err = client.trades_page(&q, Some("scroll-bogus")).await.unwrap_err();
+    assert_eq!(
+        err.api_error().unwrap().class,
+        ApiErrorClass::InvalidParameter
+    );
+    let err = client
+        .trades_page(&q, Some("scroll-bogus"))
+        .await
+        .unwrap_err();
     assert!(err.api_error().unwrap().msg.contains("scrollId"));
 }
 
@@ -218,8 +278,15 @@ async fn stock_follows_max_quantity_id_and_warehouses_page() {
         .await
         .unwrap();
     assert_eq!(rows.len(), 12, "4 SKUs in 3 warehouses");
-    assert!(rows.iter().all(|r| r.current_quantity.is_some() && r.cost_price.is_some()));
-    let cursors: Vec<Value> = bizcontents(&fake, "erp.stockquantity.get").await.iter().map(|b| b["maxQuantityId"].clone()).collect();
+    assert!(
+        rows.iter()
+            .all(|r| r.current_quantity.is_some() && r.cost_price.is_some())
+    );
+    let cursors: Vec<Value> = bizcontents(&fake, "erp.stockquantity.get")
+        .await
+        .iter()
+        .map(|b| b["maxQuantityId"].clone())
+        .collect();
     assert_eq!(cursors.len(), 4);
     assert_eq!(cursors[1], rows[4].quantity_id.as_i64().unwrap());
 
