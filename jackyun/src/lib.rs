@@ -1,1 +1,139 @@
-//! Connector skeleton: not implemented yet. See the project's issue list.
+#![recursion_limit = "256"]
+//! # jackyun — 吉客云 open platform connector
+//!
+//! A typed async client for the Jackyun (吉客云) open-platform gateway, with
+//! an incremental [`TradeSource`] and [`GoodsSource`], an idempotent
+//! [`CustomerSink`] and, behind the `testing` feature, a faithful stateful
+//! fake of the gateway ([`testing::FakeJackyun`]).
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use futures::TryStreamExt;
+//! use jackyun::customer::NewCustomer;
+//! use jackyun::testing::FakeJackyun;
+//! use jackyun::{Client, Credentials};
+//!
+//! let fake = FakeJackyun::start().await;
+//! fake.seed(5, 12, 30, chrono::Utc::now());
+//!
+//! // Against the real service, leave out `base_url`.
+//! let client = Client::builder()
+//!     .base_url(fake.uri())
+//!     .credentials(Credentials::new(jackyun::testing::APPKEY, jackyun::testing::SECRET))
+//!     .build()?;
+//!
+//! let mut customer = NewCustomer::new("KH90001", "杭州云栖贸易有限公司");
+//! customer.phone = Some("13800138000".into());
+//! let created = client.add_customer(&customer).await?;
+//! assert!(created.customer_id.is_some());
+//!
+//! let found = client.find_customer_by_code("KH90001").await?;
+//! assert_eq!(found.unwrap().nickname.as_deref(), Some("杭州云栖贸易有限公司"));
+//!
+//! let goods: Vec<_> = client.list_goods_stream(Default::default()).try_collect().await?;
+//! assert_eq!(goods.len(), 12);
+//!
+//! // Anything not typed yet: same signing, retries and error decoding.
+//! let raw = client.call_raw("erp.warehouse.get", serde_json::json!({"pageIndex": 0, "pageSize": 50})).await?;
+//! assert_eq!(raw["warehouseInfo"][0]["warehouseName"], "杭州总仓");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## The gateway
+//!
+//! Every method is a form-encoded `POST` to `/open/openapi/do` with the
+//! system parameters `method`, `appkey`, `version` (`v1.0`), `contenttype`
+//! (`json`), `timestamp` (Beijing time, `yyyy-MM-dd HH:mm:ss`), `bizcontent`
+//! (the business parameters as JSON text) and `sign` ([`auth::sign`]). Success
+//! is `code == 200` even when `subCode` is not empty; `result.data` sent as
+//! JSON text is decoded again. Error envelopes become [`Error::Api`] with
+//! `code`, `subCode`, `msg` and `contextId` and a class
+//! ([`error::ApiErrorClass`]) deciding retries.
+//!
+//! Typed methods: `crm.customer.add` ([`Client::add_customer`]),
+//! `crm.customer.list` ([`Client::list_customers`]),
+//! `crm.customer.list.customized` ([`Client::query_customers`]),
+//! `erp.storage.goodslist` ([`Client::list_goods`], `maxSkuId` cursor),
+//! `oms.trade.fullinfoget` ([`Client::trades_page`], `fields`, `scrollId`,
+//! 7-day windows split by [`Client::trades_stream`]),
+//! `erp.stockquantity.get` ([`Client::stock_page`], `maxQuantityId`),
+//! `erp.warehouse.get` ([`Client::warehouses`]); every list also as a lazy
+//! `Stream` (`*_stream`). [`Client::call_raw`] calls any other method.
+//!
+//! ## Assumptions
+//!
+//! The public material on Jackyun is incomplete. Where it is unknown or of
+//! low confidence, this crate chose:
+//!
+//! * **Sign**: `md5_hex(lowercase(secret + sorted key+value pairs + secret))`,
+//!   skipping `sign`, `token`, `contextid` and empty values (high confidence,
+//!   but no official vector exists: the tests pin self-computed ones). The
+//!   sign is always sent lowercase; whether the gateway accepts uppercase is
+//!   unknown.
+//! * **`version`** is sent as `v1.0` (`1.0` and `V1.0` are also seen).
+//! * **Timestamp skew** allowed by the gateway is unknown. A timestamp
+//!   rejection (message containing `时间戳`) is retried, because every
+//!   attempt is signed with a fresh timestamp; the fake allows 10 minutes.
+//! * **Sub-codes** (one project's reading of the docs): `0858030801` sign,
+//!   `0858030802` appkey, `0858030803` token (all authentication, not
+//!   retried), `0130020310` not subscribed, `0859999999` throttled
+//!   (retried), `0050030002` invalid parameter. Messages are used when the
+//!   sub-code is unknown (`签名`, `时间戳`, `未订阅`, `频繁`/`限流`).
+//!   The fake's sub-codes for a missing parameter, a stale timestamp and a
+//!   duplicate customer are invented ([`testing`]).
+//! * **Rate limit**: none is published; the client defaults to 5 calls/s.
+//! * **ISV token**: sent unsigned as `token` when configured; how it is
+//!   obtained is not public, so it is not fetched or refreshed. App mode
+//!   (appkey + secret) has no session at all.
+//! * **`crm.customer.add`**: which fields are required, the `gender` and
+//!   `calendarType` values and the `birthday` format are unknown: they are
+//!   sent as given text. `customerCode` and `nickname` are required by this
+//!   crate (and by the fake). The answer's `data` shape is unknown: it is
+//!   kept whole and the id read from `data`, `data.customerId` or `data.id`.
+//!   The duplicate-code error is unknown; the sink looks the code up first
+//!   and, on an add error whose message contains `已存在`, looks again.
+//! * **Customer lists**: `crm.customer.list` returns the rows as `data`
+//!   itself; `crm.customer.list.customized` is read as an object with one
+//!   row array and a `scrollId` (its names are undocumented; any single
+//!   array is accepted, several unknown arrays are a decode error). The
+//!   sink's lookup is by `customerCodeArr`.
+//! * **Paging**: `pageIndex` is 0-based, `pageSize` at most 200 everywhere
+//!   (the client clamps; the maximum of `erp.stockquantity.get` and the
+//!   customer lists is not documented). With a cursor (`maxSkuId`,
+//!   `maxQuantityId`, `scrollId`) `pageIndex` stays 0 and the end is an empty
+//!   page; page-numbered lists (`crm.customer.list`, `erp.warehouse.get`)
+//!   end on a short page. Totals are never trusted.
+//! * **`erp.warehouse.get`** is assumed paged by `pageIndex`/`pageSize` with
+//!   rows under `warehouseInfo` (`warehouseId`, `warehouseCode`,
+//!   `warehouseName`; everything else kept in `extra`).
+//! * **`erp.stockquantity.get`** field names come from client code only;
+//!   the `goodsNo`/`skuBarcode` filters are not typed (use `extra`).
+//! * **Trade windows** of more than 7 days are split into 7-day windows that
+//!   share their boundary second (inclusive ends), so a trade modified
+//!   exactly on a boundary may be read twice — never lost.
+//! * **Goods source** filters on the SKU modification time
+//!   (`startDateModifiedSku`, Beijing-time text assumed) and asks for
+//!   deleted rows (`isQueryDelete: "1"`) to surface deletions.
+//! * **Money and quantities** arrive as numbers or text; both decode to
+//!   `Decimal`; `""`/`null` are absent; anything else is a decode error.
+
+pub mod auth;
+pub mod client;
+pub mod customer;
+mod de;
+pub mod error;
+pub mod goods;
+pub mod sink;
+pub mod source;
+pub mod stock;
+#[cfg(feature = "testing")]
+pub mod testing;
+pub mod trade;
+
+pub use auth::Credentials;
+pub use client::{Client, ClientBuilder, Reply};
+pub use error::{ApiError, ApiErrorClass, Error, Result};
+pub use sink::{CustomerSink, OnExisting};
+pub use source::{GoodsSource, TradeSource};

@@ -1,0 +1,441 @@
+//! The client: gateway calls with signing, retries and envelope decoding.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use integration_core::{RateLimit, RawResponse, RetryPolicy, Transport};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::auth::{self, Credentials};
+use crate::error::{ApiError, ApiErrorClass, Error, Result, SYSTEM};
+
+/// The production base URL.
+pub const DEFAULT_BASE_URL: &str = "https://open.jackyun.com";
+
+/// The path of the one gateway every method is posted to.
+pub const GATEWAY_PATH: &str = "/open/openapi/do";
+
+/// A Jackyun open-platform client. Cheap to clone (an `Arc`); clones share
+/// the connection pool and the rate limiter. `Debug` never shows secrets.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    transport: Transport,
+    gateway: url::Url,
+    credentials: Credentials,
+    version: String,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("gateway", &self.inner.gateway.as_str())
+            .field("credentials", &self.inner.credentials)
+            .field("version", &self.inner.version)
+            .field("transport", &self.inner.transport)
+            .finish()
+    }
+}
+
+/// Builds a [`Client`].
+pub struct ClientBuilder {
+    base_url: String,
+    credentials: Option<Credentials>,
+    version: String,
+    timeout: Option<Duration>,
+    connect_timeout: Duration,
+    rate_limit: Option<RateLimit>,
+    retry: RetryPolicy,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("base_url", &self.base_url)
+            .field("credentials", &self.credentials)
+            .field("version", &self.version)
+            .field("timeout", &self.timeout)
+            .field("rate_limit", &self.rate_limit)
+            .field("retry", &self.retry)
+            .finish()
+    }
+}
+
+impl ClientBuilder {
+    /// The service root (default [`DEFAULT_BASE_URL`]); the gateway path
+    /// [`GATEWAY_PATH`] is appended unless the URL already ends with it.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+
+    /// The app's credentials.
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// Shorthand for [`ClientBuilder::credentials`] without an ISV token.
+    pub fn app(
+        self,
+        appkey: impl Into<String>,
+        secret: impl Into<integration_core::Secret>,
+    ) -> Self {
+        self.credentials(Credentials::new(appkey, secret))
+    }
+
+    /// The `version` system parameter (default `v1.0`).
+    pub fn version(mut self, version: impl Into<String>) -> Self {
+        self.version = version.into();
+        self
+    }
+
+    /// Whole-request timeout (default 60 s).
+    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Connect timeout (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Client-side rate limit shared by clones (default: 5 calls per second,
+    /// burst 5; Jackyun publishes no limit, callers report about 1/s on
+    /// `oms.trade.fullinfoget`). `None` disables it.
+    pub fn rate_limit(mut self, limit: Option<RateLimit>) -> Self {
+        self.rate_limit = limit;
+        self
+    }
+
+    /// Retry policy for throttling, timestamp rejections and transport
+    /// failures (default [`RetryPolicy::default`]).
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Result<Client> {
+        let credentials = self.credentials.ok_or_else(|| {
+            Error::invalid("client", "credentials (appkey and secret) are required")
+        })?;
+        if credentials.appkey.is_empty() || credentials.secret.is_empty() {
+            return Err(Error::invalid(
+                "client",
+                "appkey and secret must not be empty",
+            ));
+        }
+        let mut base = self.base_url.trim_end_matches('/').to_owned();
+        if !base.ends_with(GATEWAY_PATH) {
+            base.push_str(GATEWAY_PATH);
+        }
+        let gateway = url::Url::parse(&base)
+            .map_err(|e| Error::invalid("client", format!("invalid base URL: {e}")))?;
+        let transport = Transport::builder(SYSTEM)
+            .timeout(self.timeout)
+            .connect_timeout(self.connect_timeout)
+            .rate_limit(self.rate_limit)
+            .retry(self.retry)
+            .build()?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                transport,
+                gateway,
+                credentials,
+                version: self.version,
+            }),
+        })
+    }
+}
+
+/// A successful gateway answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    /// `result.data`, decoded again when it arrived as JSON text; `Null`
+    /// when absent.
+    pub data: Value,
+    /// `result.contextId`, the gateway's request id.
+    pub context_id: Option<String>,
+    /// `subCode`, which may be non-empty on success (e.g. `0030000004`).
+    pub sub_code: String,
+    /// `msg` (e.g. `操作成功`, often empty).
+    pub msg: String,
+}
+
+impl Client {
+    /// A builder with the production base URL.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder {
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            credentials: None,
+            version: auth::DEFAULT_VERSION.to_owned(),
+            timeout: Some(Duration::from_secs(60)),
+            connect_timeout: Duration::from_secs(10),
+            rate_limit: Some(RateLimit::new(5, 5)),
+            retry: RetryPolicy::default(),
+        }
+    }
+
+    /// The gateway URL every method is posted to.
+    pub fn gateway(&self) -> &url::Url {
+        &self.inner.gateway
+    }
+
+    /// The appkey in use.
+    pub fn appkey(&self) -> &str {
+        &self.inner.credentials.appkey
+    }
+
+    /// Calls any method with a JSON `bizcontent` and returns `result.data`
+    /// (decoded again when the gateway sent it as JSON text), with the same
+    /// signing, retries and error decoding as the typed methods.
+    pub async fn call_raw(&self, method: &str, bizcontent: Value) -> Result<Value> {
+        Ok(self.call_reply(method, &bizcontent).await?.data)
+    }
+
+    /// Calls a method and returns the whole successful answer.
+    pub async fn call_reply<B: Serialize + ?Sized>(
+        &self,
+        method: &str,
+        bizcontent: &B,
+    ) -> Result<Reply> {
+        let biz = serde_json::to_string(bizcontent)
+            .map_err(|e| Error::invalid(method, format!("bizcontent cannot be serialised: {e}")))?;
+        let inner = &self.inner;
+        inner
+            .transport
+            .execute(
+                method,
+                |http| {
+                    let form = auth::signed_form(
+                        &inner.credentials,
+                        method,
+                        &inner.version,
+                        &biz,
+                        Utc::now(),
+                    );
+                    let body = serde_urlencoded::to_string(&form).map_err(|e| {
+                        Error::invalid(method, format!("form encoding failed: {e}"))
+                    })?;
+                    Ok(http
+                        .post(inner.gateway.clone())
+                        .header(
+                            reqwest::header::CONTENT_TYPE,
+                            "application/x-www-form-urlencoded;charset=UTF-8",
+                        )
+                        .body(body))
+                },
+                |raw| decode_reply(method, &raw),
+            )
+            .await
+    }
+
+    /// Calls a method with a typed `bizcontent` and decodes `result.data`
+    /// into `T` (`Null` data is decoded from `{}`, so list types with
+    /// defaults read as empty).
+    pub async fn call<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        method: &str,
+        bizcontent: &B,
+    ) -> Result<T> {
+        let reply = self.call_reply(method, bizcontent).await?;
+        decode_data(method, reply.data)
+    }
+}
+
+/// Decodes `data` into `T`; on mismatch a decode error with an excerpt.
+pub(crate) fn decode_data<T: DeserializeOwned>(method: &str, data: Value) -> Result<T> {
+    let data = if data.is_null() {
+        Value::Object(Default::default())
+    } else {
+        data
+    };
+    match T::deserialize(&data) {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            let text = data.to_string();
+            Err(Error::decode(
+                method,
+                format!("result.data does not match the expected shape ({e})"),
+                text.as_bytes(),
+            ))
+        }
+    }
+}
+
+/// Decodes the gateway envelope of one answer.
+///
+/// Success is `code == 200` (number or text), whatever `subCode` says.
+/// Anything else with a `code` is an [`ApiError`]; a body that is not a JSON
+/// object with a `code` is a decode error with a redacted excerpt.
+pub fn decode_reply(method: &str, raw: &RawResponse) -> Result<Reply> {
+    let value: Value = match serde_json::from_slice(&raw.body) {
+        Ok(v) => v,
+        Err(e) => {
+            // Gateways send HTML error pages with 5xx: report the status first.
+            if let Some(http) = raw.http_error() {
+                return Err(Error::from(http));
+            }
+            return Err(Error::from(raw.decode_error(format!("invalid JSON ({e})"))));
+        }
+    };
+    let Some(obj) = value.as_object() else {
+        return Err(Error::from(
+            raw.decode_error("the answer is not a JSON object"),
+        ));
+    };
+    let code = match obj.get("code") {
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::String(s)) => s.trim().to_owned(),
+        _ => {
+            if let Some(http) = raw.http_error() {
+                return Err(Error::from(http));
+            }
+            return Err(Error::from(raw.decode_error("the answer has no `code`")));
+        }
+    };
+    let text = |key: &str| match obj.get(key) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    };
+    let sub_code = text("subCode");
+    let msg = text("msg");
+    let result = obj.get("result");
+    let context_id = result
+        .and_then(|r| r.get("contextId"))
+        .and_then(|c| match c {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        });
+    if code != "200" {
+        let class = ApiErrorClass::classify(&sub_code, &msg);
+        return Err(Error::from(ApiError {
+            method: method.to_owned(),
+            code,
+            sub_code,
+            msg,
+            context_id,
+            class,
+        }));
+    }
+    let data = result
+        .and_then(|r| r.get("data"))
+        .cloned()
+        .unwrap_or(Value::Null);
+    let data = match data {
+        Value::String(s) => {
+            let t = s.trim();
+            if t.starts_with('{') || t.starts_with('[') {
+                serde_json::from_str(t).map_err(|e| {
+                    Error::decode(
+                        method,
+                        format!("result.data is JSON text that does not parse ({e})"),
+                        t.as_bytes(),
+                    )
+                })?
+            } else {
+                Value::String(s)
+            }
+        }
+        other => other,
+    };
+    Ok(Reply {
+        data,
+        context_id,
+        sub_code,
+        msg,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::StatusCode;
+    use reqwest::header::HeaderMap;
+
+    fn raw(status: u16, body: &str) -> RawResponse {
+        RawResponse::new(
+            SYSTEM,
+            "m",
+            StatusCode::from_u16(status).unwrap(),
+            HeaderMap::new(),
+            body.to_owned(),
+        )
+    }
+
+    #[test]
+    fn success_with_sub_code_is_success() {
+        let r = decode_reply(
+            "m",
+            &raw(200, r#"{"code":200,"msg":"操作成功","subCode":"0030000004","result":{"data":{"a":1},"contextId":"2229118837749614720"}}"#),
+        )
+        .unwrap();
+        assert_eq!(r.data["a"], 1);
+        assert_eq!(r.sub_code, "0030000004");
+        assert_eq!(r.context_id.as_deref(), Some("2229118837749614720"));
+    }
+
+    #[test]
+    fn code_as_text_and_data_as_json_text() {
+        let r = decode_reply(
+            "m",
+            &raw(
+                200,
+                r#"{"code":"200","result":{"data":"{\"rows\":[1,2]}"}}"#,
+            ),
+        )
+        .unwrap();
+        assert_eq!(r.data["rows"][1], 2);
+        let r = decode_reply("m", &raw(200, r#"{"code":200,"result":{"data":"ok"}}"#)).unwrap();
+        assert_eq!(r.data, "ok");
+        let e = decode_reply(
+            "m",
+            &raw(200, r#"{"code":200,"result":{"data":"{\"rows\":[1,"}}"#),
+        )
+        .unwrap_err();
+        assert!(matches!(e, Error::Decode(_)));
+    }
+
+    #[test]
+    fn error_envelope_keeps_everything() {
+        let e = decode_reply(
+            "m",
+            &raw(200, r#"{"code":0,"msg":"未知错误","result":{"data":null,"contextId":"22291"},"subCode":"0130020001"}"#),
+        )
+        .unwrap_err();
+        let api = e.api_error().unwrap();
+        assert_eq!(
+            (api.code.as_str(), api.sub_code.as_str(), api.msg.as_str()),
+            ("0", "0130020001", "未知错误")
+        );
+        assert_eq!(api.context_id.as_deref(), Some("22291"));
+    }
+
+    #[test]
+    fn hostile_bodies_are_decode_errors() {
+        for body in [
+            "",
+            "<html>502</html>",
+            r#"{"code":200,"result":{"da"#,
+            "[1,2]",
+            r#"{"msg":"x"}"#,
+        ] {
+            let e = decode_reply("m", &raw(200, body)).unwrap_err();
+            assert!(matches!(e, Error::Decode(_)), "{body}: {e:?}");
+        }
+        let e = decode_reply("m", &raw(502, "<html>bad gateway</html>")).unwrap_err();
+        assert!(matches!(e, Error::Transport(_)));
+        assert!(integration_core::Retry::is_retryable(&e));
+    }
+}

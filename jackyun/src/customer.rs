@@ -1,0 +1,438 @@
+//! Customers: `crm.customer.add`, `crm.customer.list`,
+//! `crm.customer.list.customized`.
+
+use futures::Stream;
+use integration_core::types::{BeijingTime, Id};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::client::{Client, decode_data};
+use crate::de;
+use crate::error::{Error, Result};
+
+/// Method name of customer creation.
+pub const METHOD_ADD: &str = "crm.customer.add";
+/// Method name of the paged customer list.
+pub const METHOD_LIST: &str = "crm.customer.list";
+/// Method name of the customised customer query (by ids or codes).
+pub const METHOD_LIST_CUSTOMIZED: &str = "crm.customer.list.customized";
+
+/// Largest page size of the customer lists (as for every paged method).
+pub const MAX_PAGE_SIZE: u32 = 200;
+
+/// A new customer for `crm.customer.add` (客户新增). Every field of the
+/// method's field list; all are text on the wire. Fields not listed here
+/// (custom fields) go in `extra` and are sent unchanged.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewCustomer {
+    /// 客户编号: the customer code, the key this crate's sink is idempotent on.
+    pub customer_code: String,
+    /// 客户名称: the customer name.
+    pub nickname: String,
+    /// 别名: alias.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// 会员等级id: membership level id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vip_level: Option<String>,
+    /// 会员等级名称: membership level name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vip_level_name: Option<String>,
+    /// 联系人: contact person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contacts: Option<String>,
+    /// 国家: country.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// 省份: province.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// 城市: city.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    /// 区: district.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub district: Option<String>,
+    /// 镇: town.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub town: Option<String>,
+    /// 基本信息地址-地址: address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// 基本信息地址-详细地址: detailed address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detailed_address: Option<String>,
+    /// 邮编: postcode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zip: Option<String>,
+    /// 性别 (enum; official values unknown, sent as given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gender: Option<String>,
+    /// 年龄: age.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age: Option<String>,
+    /// 生日: birthday (probably `yyyy-MM-dd`; sent as given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub birthday: Option<String>,
+    /// 生日日期类型 (enum, probably Gregorian/lunar; sent as given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar_type: Option<String>,
+    /// 联系电话: phone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// Email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// QQ number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qq: Option<String>,
+    /// 微信: WeChat id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wei_xin: Option<String>,
+    /// 开票税号: tax number for invoices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_number: Option<String>,
+    /// 客户经理id: account manager id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_manager: Option<String>,
+    /// 客户经理名称: account manager name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_manager_name: Option<String>,
+    /// Referrer id (the scheme document labels it 客户经理名称, apparently a
+    /// copy error).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referee_id: Option<String>,
+    /// 推荐人名称: referrer name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referee: Option<String>,
+    /// 特别提醒: special reminder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub special_reminding: Option<String>,
+    /// 客户类别id: customer category id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_type: Option<String>,
+    /// 客户类别名称: customer category name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_type_name: Option<String>,
+    /// Any other field, sent as is.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl NewCustomer {
+    /// A customer with its code and name.
+    pub fn new(customer_code: impl Into<String>, nickname: impl Into<String>) -> Self {
+        Self {
+            customer_code: customer_code.into(),
+            nickname: nickname.into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// What `crm.customer.add` answered. The shape of its `data` is not
+/// documented publicly, so the whole value is kept and the id is read from
+/// the likely places.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomerCreated {
+    /// The new customer's id, when the answer carried one (`data` itself,
+    /// or `data.customerId` / `data.id`).
+    pub customer_id: Option<Id>,
+    /// `result.contextId` of the call.
+    pub context_id: Option<String>,
+    /// `result.data` as sent.
+    pub data: Value,
+}
+
+impl CustomerCreated {
+    fn from_data(data: Value, context_id: Option<String>) -> Self {
+        let id_of = |v: &Value| match v {
+            Value::String(s) if !s.is_empty() => Some(Id::new(s.clone())),
+            Value::Number(n) => Some(Id::new(n.to_string())),
+            _ => None,
+        };
+        let customer_id = match &data {
+            Value::Object(map) => ["customerId", "id", "customerID"]
+                .iter()
+                .find_map(|k| map.get(*k).and_then(id_of)),
+            other => id_of(other),
+        };
+        Self {
+            customer_id,
+            context_id,
+            data,
+        }
+    }
+}
+
+/// A customer as the lists return it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Customer {
+    /// Jackyun's customer id.
+    pub customer_id: Id,
+    /// 客户编号.
+    #[serde(default)]
+    pub customer_code: Option<String>,
+    /// 客户名称.
+    #[serde(default)]
+    pub nickname: Option<String>,
+    /// 别名.
+    #[serde(default)]
+    pub alias: Option<String>,
+    /// 客户类别名称.
+    #[serde(default)]
+    pub customer_type_name: Option<String>,
+    /// 国家.
+    #[serde(default)]
+    pub country: Option<String>,
+    /// 开票税号.
+    #[serde(default)]
+    pub tax_number: Option<String>,
+    /// 备注.
+    #[serde(default)]
+    pub remark: Option<String>,
+    /// 特别提醒.
+    #[serde(default)]
+    pub special_reminding: Option<String>,
+    /// 1 when deleted.
+    #[serde(default, with = "de::opt_int")]
+    pub is_delete: Option<i64>,
+    /// 1 when blacklisted.
+    #[serde(default, with = "de::opt_int")]
+    pub black_list: Option<i64>,
+    /// 1 when enabled.
+    #[serde(default, with = "de::opt_int")]
+    pub enable: Option<i64>,
+    /// Last modification (Beijing time).
+    #[serde(
+        default,
+        with = "de::opt_time",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub gmt_modified: Option<BeijingTime>,
+    /// Every other field (phone, address, custom fields, `invoice`, ...).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Filters of `crm.customer.list` (paged by `pageIndex`, 0-based).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerListQuery {
+    /// Modified at or after (Beijing time).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gmt_modified_begin: Option<BeijingTime>,
+    /// Modified at or before (Beijing time).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gmt_modified_end: Option<BeijingTime>,
+    /// `1` for enabled customers only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enable: Option<i64>,
+    /// Rows per page (clamped to 1..=200; default 50).
+    pub page_size: u32,
+    /// Any other filter, sent as is.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Filters of `crm.customer.list.customized` (scroll cursor).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerQuery {
+    /// Customer ids.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub customer_id_arr: Vec<Id>,
+    /// Customer codes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub customer_code_arr: Vec<String>,
+    /// Modified at or after (Beijing time).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gmt_modified_begin: Option<BeijingTime>,
+    /// Modified at or before (Beijing time).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gmt_modified_end: Option<BeijingTime>,
+    /// Rows per page (clamped to 1..=200; default 50).
+    pub page_size: u32,
+    /// Any other filter (`customerCreateSourceBatch`, ...), sent as is.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl CustomerQuery {
+    /// Looks customers up by code.
+    pub fn by_codes<I: IntoIterator<Item = S>, S: Into<String>>(codes: I) -> Self {
+        Self {
+            customer_code_arr: codes.into_iter().map(Into::into).collect(),
+            ..Self::default()
+        }
+    }
+}
+
+/// One page of `crm.customer.list.customized`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomerPage {
+    /// The customers.
+    pub customers: Vec<Customer>,
+    /// The cursor for the next page (`None`: no more pages).
+    pub scroll_id: Option<String>,
+}
+
+pub(crate) fn clamp_page_size(size: u32) -> u32 {
+    if size == 0 {
+        50
+    } else {
+        size.min(MAX_PAGE_SIZE)
+    }
+}
+
+const ROW_NAMES: &[&str] = &["customers", "customerList", "list", "rows", "data"];
+
+fn customers_of(method: &str, data: &Value) -> Result<Vec<Customer>> {
+    let rows = de::rows_of(data, ROW_NAMES).ok_or_else(|| {
+        Error::decode(
+            method,
+            "result.data holds no customer list",
+            data.to_string().as_bytes(),
+        )
+    })?;
+    decode_data(method, rows)
+}
+
+impl Client {
+    /// `crm.customer.add`: creates a customer.
+    ///
+    /// Not idempotent by itself; [`crate::CustomerSink`] looks the code up
+    /// first.
+    pub async fn add_customer(&self, customer: &NewCustomer) -> Result<CustomerCreated> {
+        if customer.customer_code.trim().is_empty() {
+            return Err(Error::invalid(METHOD_ADD, "customerCode is empty"));
+        }
+        let reply = self.call_reply(METHOD_ADD, customer).await?;
+        Ok(CustomerCreated::from_data(reply.data, reply.context_id))
+    }
+
+    /// `crm.customer.list`: one page (`page_index` is 0-based).
+    pub async fn list_customers(
+        &self,
+        query: &CustomerListQuery,
+        page_index: u32,
+    ) -> Result<Vec<Customer>> {
+        let mut biz = serde_json::to_value(CustomerListQuery {
+            page_size: clamp_page_size(query.page_size),
+            ..query.clone()
+        })
+        .map_err(|e| Error::invalid(METHOD_LIST, e.to_string()))?;
+        biz["pageIndex"] = page_index.into();
+        let data = self.call_raw(METHOD_LIST, biz).await?;
+        customers_of(METHOD_LIST, &data)
+    }
+
+    /// `crm.customer.list`: every customer, page after page, lazily. Ends on
+    /// a page shorter than the page size.
+    pub fn list_customers_stream(
+        &self,
+        query: CustomerListQuery,
+    ) -> impl Stream<Item = Result<Customer>> + Send + 'static {
+        let client = self.clone();
+        let size = clamp_page_size(query.page_size) as usize;
+        de::paginate(0u32, move |page: u32| {
+            let client = client.clone();
+            let query = query.clone();
+            async move {
+                let rows = client.list_customers(&query, page).await?;
+                let next = (rows.len() >= size).then_some(page + 1);
+                Ok((rows, next))
+            }
+        })
+    }
+
+    /// `crm.customer.list.customized`: one page; pass the previous page's
+    /// `scroll_id` (`None` for the first).
+    pub async fn query_customers(
+        &self,
+        query: &CustomerQuery,
+        scroll_id: Option<&str>,
+    ) -> Result<CustomerPage> {
+        let mut biz = serde_json::to_value(CustomerQuery {
+            page_size: clamp_page_size(query.page_size),
+            ..query.clone()
+        })
+        .map_err(|e| Error::invalid(METHOD_LIST_CUSTOMIZED, e.to_string()))?;
+        biz["scrollId"] = scroll_id.unwrap_or("").into();
+        let data = self.call_raw(METHOD_LIST_CUSTOMIZED, biz).await?;
+        let customers = customers_of(METHOD_LIST_CUSTOMIZED, &data)?;
+        let scroll_id = data
+            .get("scrollId")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty() && !customers.is_empty())
+            .map(str::to_owned);
+        Ok(CustomerPage {
+            customers,
+            scroll_id,
+        })
+    }
+
+    /// `crm.customer.list.customized`: every match, lazily, following the
+    /// scroll cursor until an empty page or no cursor.
+    pub fn query_customers_stream(
+        &self,
+        query: CustomerQuery,
+    ) -> impl Stream<Item = Result<Customer>> + Send + 'static {
+        let client = self.clone();
+        de::paginate(None::<String>, move |scroll: Option<String>| {
+            let client = client.clone();
+            let query = query.clone();
+            async move {
+                let page = client.query_customers(&query, scroll.as_deref()).await?;
+                Ok((page.customers, page.scroll_id.map(Some)))
+            }
+        })
+    }
+
+    /// Finds a customer by its code (exact match), via
+    /// `crm.customer.list.customized`.
+    pub async fn find_customer_by_code(&self, code: &str) -> Result<Option<Customer>> {
+        let page = self
+            .query_customers(&CustomerQuery::by_codes([code]), None)
+            .await?;
+        Ok(page
+            .customers
+            .into_iter()
+            .find(|c| c.customer_code.as_deref() == Some(code)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_customer_serialises_camel_case_and_keeps_extra() {
+        let mut c = NewCustomer::new("KH0001", "张三");
+        c.wei_xin = Some("zs_wx".into());
+        c.extra.insert("customField1".into(), "x".into());
+        let v = serde_json::to_value(&c).unwrap();
+        assert_eq!(v["customerCode"], "KH0001");
+        assert_eq!(v["weiXin"], "zs_wx");
+        assert_eq!(v["customField1"], "x");
+        assert!(v.get("alias").is_none());
+    }
+
+    #[test]
+    fn created_id_from_various_shapes() {
+        assert_eq!(
+            CustomerCreated::from_data(serde_json::json!({"customerId": 12}), None).customer_id,
+            Some(Id::from(12))
+        );
+        assert_eq!(
+            CustomerCreated::from_data(serde_json::json!("998"), None).customer_id,
+            Some(Id::from("998"))
+        );
+        assert_eq!(
+            CustomerCreated::from_data(Value::Null, None).customer_id,
+            None
+        );
+    }
+}

@@ -1,0 +1,253 @@
+//! Goods: `erp.storage.goodslist` (分页查询货品信息), one row per SKU,
+//! paged with the `maxSkuId` cursor.
+
+use futures::Stream;
+use integration_core::types::{BeijingTime, Id, UnixMillis};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::client::{Client, decode_data};
+use crate::customer::clamp_page_size;
+use crate::de;
+use crate::error::{Error, Result};
+
+/// Method name of the paged goods query.
+pub const METHOD_GOODS_LIST: &str = "erp.storage.goodslist";
+
+/// Filters of `erp.storage.goodslist`. Times are Beijing time; list filters
+/// are sent as one comma-separated string each, as the API wants.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GoodsQuery {
+    /// Rows per page (clamped to 1..=200; default 50).
+    pub page_size: u32,
+    /// 货品编号.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub goods_no: Option<String>,
+    /// SKU barcode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sku_barcode: Option<String>,
+    /// Goods name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub goods_name: Option<String>,
+    /// SKU name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sku_name: Option<String>,
+    /// ABC category.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub abc_cate: Option<String>,
+    /// Goods created at or after.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<BeijingTime>,
+    /// Goods created at or before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_date: Option<BeijingTime>,
+    /// SKU modified at or after.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_date_modified_sku: Option<BeijingTime>,
+    /// SKU modified at or before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_date_modified_sku: Option<BeijingTime>,
+    /// Goods modified at or after.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_date_modified_goods: Option<BeijingTime>,
+    /// Goods modified at or before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_date_modified_goods: Option<BeijingTime>,
+    /// 0/1: package goods only or not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_package_good: Option<i64>,
+    /// 0/1: blocked goods.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_blockup: Option<i64>,
+    /// 0/1: blocked SKUs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sku_is_blockup: Option<i64>,
+    /// Category name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cate_name: Option<String>,
+    /// Assist barcode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assist_barcode: Option<String>,
+    /// Goods numbers (sent comma-separated).
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "de::comma_list"
+    )]
+    pub goods_nos: Vec<String>,
+    /// SKU barcodes (sent comma-separated).
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "de::comma_list"
+    )]
+    pub sku_barcodes: Vec<String>,
+    /// External SKU codes (sent comma-separated).
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "de::comma_list"
+    )]
+    pub sku_codes: Vec<String>,
+    /// Also return deleted rows (sent as `isQueryDelete: "1"`).
+    #[serde(
+        skip_serializing_if = "std::ops::Not::not",
+        serialize_with = "one_text"
+    )]
+    pub is_query_delete: bool,
+    /// Any other filter, sent as is.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+fn one_text<S: serde::Serializer>(_: &bool, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str("1")
+}
+
+/// One SKU row of `erp.storage.goodslist`. Goods times are unix ms.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Goods {
+    /// Goods id.
+    pub goods_id: Id,
+    /// SKU id (the cursor `maxSkuId` continues after it).
+    pub sku_id: Id,
+    /// 货品编号.
+    #[serde(default)]
+    pub goods_no: Option<String>,
+    /// Goods name.
+    #[serde(default)]
+    pub goods_name: Option<String>,
+    /// SKU (spec) name.
+    #[serde(default)]
+    pub sku_name: Option<String>,
+    /// SKU number.
+    #[serde(default)]
+    pub sku_no: Option<String>,
+    /// SKU barcode.
+    #[serde(default)]
+    pub sku_barcode: Option<String>,
+    /// External SKU code.
+    #[serde(default)]
+    pub sku_code: Option<String>,
+    /// Unit name.
+    #[serde(default)]
+    pub unit_name: Option<String>,
+    /// Category id.
+    #[serde(default)]
+    pub cate_id: Option<Id>,
+    /// Category name.
+    #[serde(default)]
+    pub cate_name: Option<String>,
+    /// Brand name.
+    #[serde(default)]
+    pub brand_name: Option<String>,
+    /// 1 when the goods is blocked.
+    #[serde(default, with = "de::opt_int")]
+    pub is_blockup: Option<i64>,
+    /// 1 when the SKU is blocked.
+    #[serde(default, with = "de::opt_int")]
+    pub sku_is_blockup: Option<i64>,
+    /// 1 when deleted.
+    #[serde(default, with = "de::opt_int")]
+    pub is_delete: Option<i64>,
+    /// 1 for a package (bundle) goods.
+    #[serde(default, with = "de::opt_int")]
+    pub is_package_good: Option<i64>,
+    /// Goods attribute (1 成品 finished good ... 11 费用 expense).
+    #[serde(default, with = "de::opt_int")]
+    pub goods_attr: Option<i64>,
+    /// Retail price.
+    #[serde(default, with = "de::opt_decimal")]
+    pub retail_price: Option<Decimal>,
+    /// SKU weight.
+    #[serde(default, with = "de::opt_decimal")]
+    pub sku_weight: Option<Decimal>,
+    /// Goods last modified (unix ms).
+    #[serde(default, with = "de::opt_millis")]
+    pub goods_gmt_modified: Option<UnixMillis>,
+    /// SKU last modified (unix ms).
+    #[serde(default, with = "de::opt_millis")]
+    pub sku_gmt_modified: Option<UnixMillis>,
+    /// Goods created (unix ms).
+    #[serde(default, with = "de::opt_millis")]
+    pub gmt_create: Option<UnixMillis>,
+    /// SKU created (unix ms).
+    #[serde(default, with = "de::opt_millis")]
+    pub sku_gmt_create: Option<UnixMillis>,
+    /// Every other field (`goodsField1..50`, `skuField1..30`, units, images, ...).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Goods {
+    /// The later of the goods and SKU modification times.
+    pub fn modified(&self) -> Option<UnixMillis> {
+        self.goods_gmt_modified.max(self.sku_gmt_modified)
+    }
+}
+
+/// One page of goods.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GoodsPage {
+    /// The rows.
+    pub goods: Vec<Goods>,
+    /// `maxSkuId` for the next page: the last row's `skuId`; `None` when
+    /// the page was empty (the end).
+    pub next_max_sku_id: Option<Id>,
+}
+
+impl Client {
+    /// `erp.storage.goodslist`: the page after `max_sku_id` (`None` or `0`
+    /// for the first).
+    pub async fn list_goods(
+        &self,
+        query: &GoodsQuery,
+        max_sku_id: Option<&Id>,
+    ) -> Result<GoodsPage> {
+        let method = METHOD_GOODS_LIST;
+        let mut biz = serde_json::to_value(GoodsQuery {
+            page_size: clamp_page_size(query.page_size),
+            ..query.clone()
+        })
+        .map_err(|e| Error::invalid(method, e.to_string()))?;
+        biz["pageIndex"] = 0.into();
+        biz["maxSkuId"] = max_sku_id.map_or_else(|| Value::from(0), id_value);
+        let data = self.call_raw(method, biz).await?;
+        let rows = de::rows_of(&data, &["goods"]).ok_or_else(|| {
+            Error::decode(
+                method,
+                "result.data holds no goods list",
+                data.to_string().as_bytes(),
+            )
+        })?;
+        let goods: Vec<Goods> = decode_data(method, rows)?;
+        let next_max_sku_id = goods.last().map(|g| g.sku_id.clone());
+        Ok(GoodsPage {
+            goods,
+            next_max_sku_id,
+        })
+    }
+
+    /// `erp.storage.goodslist`: every row, lazily, following `maxSkuId`
+    /// until an empty page.
+    pub fn list_goods_stream(
+        &self,
+        query: GoodsQuery,
+    ) -> impl Stream<Item = Result<Goods>> + Send + 'static {
+        let client = self.clone();
+        de::paginate(None::<Id>, move |cursor: Option<Id>| {
+            let client = client.clone();
+            let query = query.clone();
+            async move {
+                let page = client.list_goods(&query, cursor.as_ref()).await?;
+                Ok((page.goods, page.next_max_sku_id.map(Some)))
+            }
+        })
+    }
+}
+
+/// An id as a JSON number when it is one (the API's `Long`), else text.
+pub(crate) fn id_value(id: &Id) -> Value {
+    id.as_i64()
+        .map_or_else(|| Value::from(id.as_str()), Value::from)
+}
