@@ -12,6 +12,8 @@ pub mod product;
 pub mod sales_order;
 pub mod sink;
 pub mod source;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 
 pub mod types;
@@ -22,6 +24,7 @@ pub use list::{Condition, ListPage, ListQuery};
 pub use merchant::{Merchant, Merchants, SaveStatus};
 pub use product::{Product, Products};
 pub use sales_order::{SalesOrder, SalesOrders};
-// pub use sink::MerchantSink;
-// pub use source::MerchantSource;
+pub use sink::MerchantSink;
+pub use source::MerchantSource;
 pub use types::MultiLang;
+pub use integration_core::Retry;
