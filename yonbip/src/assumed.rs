@@ -58,13 +58,17 @@ pub const OP_GREATER_OR_EQUAL: &str = "egt";
 pub fn mentions_expired_token(message: &str) -> bool {
     let lower = message.to_lowercase();
     lower.contains("token")
-        && ["过期", "失效", "无效", "非法", "expired", "invalid", "illegal"]
-            .iter()
-            .any(|w| lower.contains(w))
+        && [
+            "过期", "失效", "无效", "非法", "expired", "invalid", "illegal",
+        ]
+        .iter()
+        .any(|w| lower.contains(w))
 }
 
 /// Whether a message of a failed answer says the caller is throttled (Low).
 pub fn mentions_throttling(message: &str) -> bool {
     let lower = message.to_lowercase();
-    ["频繁", "限流", "too many", "rate limit", "流量"].iter().any(|w| lower.contains(w))
+    ["频繁", "限流", "too many", "rate limit", "流量"]
+        .iter()
+        .any(|w| lower.contains(w))
 }

@@ -29,7 +29,8 @@ pub const TOKEN_PATH: &str = "/open-auth/selfAppAuth/getAccessToken";
 /// ```
 pub fn signature(app_key: &str, app_secret: &str, timestamp_ms: i64) -> String {
     // HMAC accepts keys of any length, so this cannot fail.
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(app_secret.as_bytes()).unwrap_or_else(|_| unreachable!());
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(app_secret.as_bytes())
+        .unwrap_or_else(|_| unreachable!());
     mac.update(b"appKey");
     mac.update(app_key.as_bytes());
     mac.update(b"timestamp");
@@ -69,16 +70,26 @@ mod tests {
 
     #[test]
     fn vector_1_base64_and_query() {
-        let sig = signature("41e6b3b5a0e24cd6a0e2d4f1c4b7d0a9", "7c9d5a1f0e8b4c3a9f2e6d1b5a8c7e4f", 1_700_000_000_000);
+        let sig = signature(
+            "41e6b3b5a0e24cd6a0e2d4f1c4b7d0a9",
+            "7c9d5a1f0e8b4c3a9f2e6d1b5a8c7e4f",
+            1_700_000_000_000,
+        );
         assert_eq!(sig, "aJEH052IQ8JrlmZEBMsc00KzPxhr+SCDmY1X++YGoto=");
-        assert_eq!(encode_query_value(&sig), "aJEH052IQ8JrlmZEBMsc00KzPxhr%2BSCDmY1X%2B%2BYGoto%3D");
+        assert_eq!(
+            encode_query_value(&sig),
+            "aJEH052IQ8JrlmZEBMsc00KzPxhr%2BSCDmY1X%2B%2BYGoto%3D"
+        );
     }
 
     #[test]
     fn vector_2_base64_and_query() {
         let sig = signature("demoAppKey", "demoSecret", 1_732_406_400_123);
         assert_eq!(sig, "VBF/JIAIB8xhbHPZXSH60eEzSx7JZhPLxzktZFYFCZo=");
-        assert_eq!(encode_query_value(&sig), "VBF%2FJIAIB8xhbHPZXSH60eEzSx7JZhPLxzktZFYFCZo%3D");
+        assert_eq!(
+            encode_query_value(&sig),
+            "VBF%2FJIAIB8xhbHPZXSH60eEzSx7JZhPLxzktZFYFCZo%3D"
+        );
     }
 
     #[test]

@@ -24,7 +24,10 @@ pub struct Endpoints {
 
 #[derive(Debug, Clone)]
 enum Location {
-    Discover { discovery_url: String, tenant_id: String },
+    Discover {
+        discovery_url: String,
+        tenant_id: String,
+    },
     Fixed(Endpoints),
 }
 
@@ -181,7 +184,10 @@ impl ClientBuilder {
     /// Builds the client. Fails when the app key or secret is missing, or
     /// when neither a tenant id nor both base URLs are set.
     pub fn build(self) -> Result<Client> {
-        let app_key = self.app_key.filter(|k| !k.trim().is_empty()).ok_or_else(|| Error::Config("the app key is missing".into()))?;
+        let app_key = self
+            .app_key
+            .filter(|k| !k.trim().is_empty())
+            .ok_or_else(|| Error::Config("the app key is missing".into()))?;
         let app_secret = self
             .app_secret
             .filter(|s| !s.is_empty())
@@ -197,9 +203,15 @@ impl ClientBuilder {
                 tenant_id,
             },
             (Some(_), None, _) | (None, Some(_), _) => {
-                return Err(Error::Config("set both the gateway URL and the token URL, or neither".into()));
+                return Err(Error::Config(
+                    "set both the gateway URL and the token URL, or neither".into(),
+                ));
             }
-            _ => return Err(Error::Config("set a tenant id (for discovery) or the gateway and token URLs".into())),
+            _ => {
+                return Err(Error::Config(
+                    "set a tenant id (for discovery) or the gateway and token URLs".into(),
+                ));
+            }
         };
         let transport = Transport::builder(SYSTEM)
             .timeout(self.timeout)
@@ -239,11 +251,13 @@ struct TokenData {
 /// authentication failures: the credentials or the tenant are wrong.
 fn as_auth_failure(e: Error) -> Error {
     match e {
-        Error::Api { api, code, message } | Error::TokenExpired { api, code, message } => Error::Auth {
-            api,
-            code: Some(code),
-            message,
-        },
+        Error::Api { api, code, message } | Error::TokenExpired { api, code, message } => {
+            Error::Auth {
+                api,
+                code: Some(code),
+                message,
+            }
+        }
         other => other,
     }
 }
@@ -285,11 +299,14 @@ impl Client {
             .execute(
                 api,
                 |http| Ok::<_, Error>(http.get(&url).query(&[("tenantId", tenant_id)])),
-                |raw| error::decode_envelope(api, &raw, assumed::AUTH_SUCCESS_CODE).map_err(as_auth_failure),
+                |raw| {
+                    error::decode_envelope(api, &raw, assumed::AUTH_SUCCESS_CODE)
+                        .map_err(as_auth_failure)
+                },
             )
             .await?;
         let address: GatewayAddress = serde_json::from_value(data).map_err(|e| {
-            Error::Core(integration_core::Error::new(
+            Error::from(integration_core::Error::new(
                 SYSTEM,
                 api,
                 integration_core::ErrorKind::Decode,
@@ -317,10 +334,14 @@ impl Client {
                 |http| {
                     // A fresh timestamp and signature for every attempt.
                     let timestamp = chrono::Utc::now().timestamp_millis();
-                    let query = auth::token_query(&inner.app_key, inner.app_secret.expose(), timestamp);
+                    let query =
+                        auth::token_query(&inner.app_key, inner.app_secret.expose(), timestamp);
                     Ok::<_, Error>(http.get(format!("{base}?{query}")))
                 },
-                |raw| error::decode_envelope(api, &raw, assumed::AUTH_SUCCESS_CODE).map_err(as_auth_failure),
+                |raw| {
+                    error::decode_envelope(api, &raw, assumed::AUTH_SUCCESS_CODE)
+                        .map_err(as_auth_failure)
+                },
             )
             .await?;
         let token: TokenData = serde_json::from_value(data).map_err(|e| Error::Auth {
@@ -328,11 +349,14 @@ impl Client {
             code: None,
             message: format!("the token answer is not understood ({e})"),
         })?;
-        let access_token = token.access_token.filter(|t| !t.is_empty()).ok_or_else(|| Error::Auth {
-            api: api.to_owned(),
-            code: None,
-            message: "the token answer has no access_token".into(),
-        })?;
+        let access_token = token
+            .access_token
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| Error::Auth {
+                api: api.to_owned(),
+                code: None,
+                message: "the token answer has no access_token".into(),
+            })?;
         let expire = match token.expire {
             Some(Value::Number(n)) => n.as_u64(),
             Some(Value::String(s)) => s.trim().parse().ok(),
@@ -354,7 +378,10 @@ impl Client {
         let endpoints = self.endpoints().await?;
         let path = path.trim_start_matches('/');
         let url = format!("{}/{path}", endpoints.gateway_url);
-        let body = body.map(serde_json::to_vec).transpose().map_err(|e| Error::Config(format!("cannot encode the body: {e}")))?;
+        let body = body
+            .map(serde_json::to_vec)
+            .transpose()
+            .map_err(|e| Error::Config(format!("cannot encode the body: {e}")))?;
         let api = path;
         self.inner
             .token
@@ -377,7 +404,10 @@ impl Client {
                                         .query(&[("access_token", token.expose())]);
                                     if let Some(body) = body {
                                         request = request
-                                            .header(reqwest::header::CONTENT_TYPE, "application/json;charset=utf-8")
+                                            .header(
+                                                reqwest::header::CONTENT_TYPE,
+                                                "application/json;charset=utf-8",
+                                            )
                                             .body(body.clone());
                                     }
                                     Ok::<_, Error>(request)

@@ -70,7 +70,7 @@ pub enum Error {
     /// Transport failure, HTTP status, undecodable body (with a redacted
     /// excerpt), body too large.
     #[error(transparent)]
-    Core(#[from] integration_core::Error),
+    Core(Box<integration_core::Error>),
 }
 
 /// The crate's result type.
@@ -113,12 +113,19 @@ impl Error {
 
     fn api_name(&self) -> &str {
         match self {
-            Error::Api { api, .. } | Error::TokenExpired { api, .. } | Error::Auth { api, .. } | Error::Throttled { api, .. } => {
-                api
-            }
+            Error::Api { api, .. }
+            | Error::TokenExpired { api, .. }
+            | Error::Auth { api, .. }
+            | Error::Throttled { api, .. } => api,
             Error::Config(_) => "client",
             Error::Core(e) => e.api_name(),
         }
+    }
+}
+
+impl From<integration_core::Error> for Error {
+    fn from(e: integration_core::Error) -> Self {
+        Error::Core(Box::new(e))
     }
 }
 
@@ -147,12 +154,19 @@ impl Retry for Error {
 impl From<Error> for integration_core::Error {
     fn from(e: Error) -> Self {
         match e {
-            Error::Core(core) => core,
-            Error::Config(message) => integration_core::Error::new(SYSTEM, "client", ErrorKind::InvalidRequest, message),
+            Error::Core(core) => *core,
+            Error::Config(message) => {
+                integration_core::Error::new(SYSTEM, "client", ErrorKind::InvalidRequest, message)
+            }
             other => {
-                let mut core = integration_core::Error::new(SYSTEM, other.api_name(), other.kind(), other.message())
-                    .with_retryable(other.is_retryable())
-                    .with_retry_after(Retry::retry_after(&other));
+                let mut core = integration_core::Error::new(
+                    SYSTEM,
+                    other.api_name(),
+                    other.kind(),
+                    other.message(),
+                )
+                .with_retryable(other.is_retryable())
+                .with_retry_after(Retry::retry_after(&other));
                 if let Some(code) = other.code() {
                     core = core.with_code(code);
                 }
@@ -182,7 +196,12 @@ fn code_text(code: &Value) -> Option<String> {
 }
 
 /// Classifies a failed answer's code and message.
-pub(crate) fn classify(api: &str, code: Option<String>, message: String, retry_after: Option<Duration>) -> Error {
+pub(crate) fn classify(
+    api: &str,
+    code: Option<String>,
+    message: String,
+    retry_after: Option<Duration>,
+) -> Error {
     let api = api.to_owned();
     let code_is = |c: &str| code.as_deref() == Some(c);
     if code_is(assumed::THROTTLED_CODE) || assumed::mentions_throttling(&message) {
@@ -202,7 +221,12 @@ pub(crate) fn classify(api: &str, code: Option<String>, message: String, retry_a
     }
     match code {
         Some(code) => Error::Api { api, code, message },
-        None => Error::Core(integration_core::Error::new(SYSTEM, api, ErrorKind::Business, message)),
+        None => Error::from(integration_core::Error::new(
+            SYSTEM,
+            api,
+            ErrorKind::Business,
+            message,
+        )),
     }
 }
 
@@ -210,7 +234,8 @@ pub(crate) fn classify(api: &str, code: Option<String>, message: String, retry_a
 /// or the classified error.
 pub(crate) fn decode_business<T: DeserializeOwned>(api: &str, raw: &RawResponse) -> Result<T> {
     let data = decode_envelope(api, raw, assumed::SUCCESS_CODE)?;
-    serde_json::from_value(data).map_err(|e| Error::Core(raw.decode_error(format!("unexpected `data` ({e})"))))
+    serde_json::from_value(data)
+        .map_err(|e| Error::from(raw.decode_error(format!("unexpected `data` ({e})"))))
 }
 
 /// Decodes an envelope whose success code is `success`, returning its
@@ -241,17 +266,23 @@ pub(crate) fn decode_envelope(api: &str, raw: &RawResponse, success: &str) -> Re
             });
         }
         if let Some(e) = raw.http_error() {
-            return Err(Error::Core(e));
+            return Err(Error::from(e));
         }
     }
-    let envelope = parsed.map_err(|e| Error::Core(raw.decode_error(format!("invalid JSON ({e})"))))?;
+    let envelope =
+        parsed.map_err(|e| Error::from(raw.decode_error(format!("invalid JSON ({e})"))))?;
     let Some(code) = envelope.code.as_ref().and_then(code_text) else {
-        return Err(Error::Core(raw.decode_error("the answer has no `code`")));
+        return Err(Error::from(raw.decode_error("the answer has no `code`")));
     };
     if code == success {
         return Ok(envelope.data.unwrap_or(Value::Null));
     }
-    Err(classify(api, Some(code), envelope.message.unwrap_or_default(), raw.retry_after()))
+    Err(classify(
+        api,
+        Some(code),
+        envelope.message.unwrap_or_default(),
+        raw.retry_after(),
+    ))
 }
 
 #[cfg(test)]
@@ -261,39 +292,75 @@ mod tests {
     use reqwest::header::HeaderMap;
 
     fn raw(status: u16, body: &str) -> RawResponse {
-        RawResponse::new(SYSTEM, "x", StatusCode::from_u16(status).unwrap(), HeaderMap::new(), body.to_owned())
+        RawResponse::new(
+            SYSTEM,
+            "x",
+            StatusCode::from_u16(status).unwrap(),
+            HeaderMap::new(),
+            body.to_owned(),
+        )
     }
 
     #[test]
     fn success_returns_data() {
-        let v: Value = decode_business("x", &raw(200, r#"{"code":"200","message":"操作成功","data":{"id":1}}"#)).unwrap();
+        let v: Value = decode_business(
+            "x",
+            &raw(
+                200,
+                r#"{"code":"200","message":"操作成功","data":{"id":1}}"#,
+            ),
+        )
+        .unwrap();
         assert_eq!(v["id"], 1);
     }
 
     #[test]
     fn codes_are_classified() {
-        let e = decode_business::<Value>("x", &raw(200, r#"{"code":"310036","message":"客户编码重复"}"#)).unwrap_err();
-        assert!(matches!(&e, Error::Api { code, message, .. } if code == "310036" && message == "客户编码重复"));
+        let e = decode_business::<Value>(
+            "x",
+            &raw(200, r#"{"code":"310036","message":"客户编码重复"}"#),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&e, Error::Api { code, message, .. } if code == "310036" && message == "客户编码重复")
+        );
         assert!(!e.is_retryable());
-        let e = decode_business::<Value>("x", &raw(200, r#"{"code":"1090003500","message":"token已过期"}"#)).unwrap_err();
+        let e = decode_business::<Value>(
+            "x",
+            &raw(200, r#"{"code":"1090003500","message":"token已过期"}"#),
+        )
+        .unwrap_err();
         assert!(e.is_auth_expired());
-        let e = decode_business::<Value>("x", &raw(200, r#"{"code":"999","message":"请求过于频繁"}"#)).unwrap_err();
+        let e =
+            decode_business::<Value>("x", &raw(200, r#"{"code":"999","message":"请求过于频繁"}"#))
+                .unwrap_err();
         assert!(e.is_retryable() && e.kind() == ErrorKind::RateLimited);
         let e = decode_business::<Value>("x", &raw(429, "slow down")).unwrap_err();
         assert!(e.is_retryable());
         let e = decode_business::<Value>("x", &raw(503, "<html>bad gateway</html>")).unwrap_err();
         assert!(e.is_retryable() && e.kind() == ErrorKind::HttpStatus);
-        let e = decode_business::<Value>("x", &raw(401, r#"{"code":"1090003500","message":"非法token"}"#)).unwrap_err();
+        let e = decode_business::<Value>(
+            "x",
+            &raw(401, r#"{"code":"1090003500","message":"非法token"}"#),
+        )
+        .unwrap_err();
         assert!(e.is_auth_expired());
     }
 
     #[test]
     fn hostile_bodies_are_decode_errors_with_redacted_excerpts() {
-        for body in ["", "<html>oops</html>", r#"{"code":"200","data":{"id"#, r#"{"message":"no code"}"#, "[1,2]"] {
+        for body in [
+            "",
+            "<html>oops</html>",
+            r#"{"code":"200","data":{"id"#,
+            r#"{"message":"no code"}"#,
+            "[1,2]",
+        ] {
             let e = decode_business::<Value>("x", &raw(200, body)).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::Decode, "{body}: {e}");
         }
-        let e = decode_business::<Value>("x", &raw(200, r#"{"access_token":"tok-secret-1","oops"#)).unwrap_err();
+        let e = decode_business::<Value>("x", &raw(200, r#"{"access_token":"tok-secret-1","oops"#))
+            .unwrap_err();
         assert!(!e.to_string().contains("tok-secret-1"), "{e}");
     }
 

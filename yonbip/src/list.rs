@@ -139,7 +139,11 @@ pub struct ListPage<T> {
     #[serde(rename = "pageCount", default, deserialize_with = "opt_u64")]
     pub page_count: Option<u64>,
     /// The records of this page.
-    #[serde(rename = "recordList", default = "Vec::new", deserialize_with = "null_as_empty")]
+    #[serde(
+        rename = "recordList",
+        default = "Vec::new",
+        deserialize_with = "null_as_empty"
+    )]
     pub record_list: Vec<T>,
     /// Other members of the answer (sums, `beginPageIndex`, ...).
     #[serde(flatten)]
@@ -154,7 +158,9 @@ where
     Ok(Option::<Vec<T>>::deserialize(deserializer)?.unwrap_or_default())
 }
 
-fn opt_u64<'de, D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Option<u64>, D::Error> {
+fn opt_u64<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<Option<u64>, D::Error> {
     match Option::<Value>::deserialize(deserializer)? {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => n
@@ -166,7 +172,9 @@ fn opt_u64<'de, D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Re
             .parse()
             .map(Some)
             .map_err(|_| serde::de::Error::custom(format!("expected a page number, got {s:?}"))),
-        Some(other) => Err(serde::de::Error::custom(format!("expected a page number, got {other}"))),
+        Some(other) => Err(serde::de::Error::custom(format!(
+            "expected a page number, got {other}"
+        ))),
     }
 }
 
@@ -185,20 +193,22 @@ impl<T> ListPage<T> {
 }
 
 /// Fetches one page of the list API at `path`.
-pub(crate) async fn page<T: DeserializeOwned>(client: &Client, path: &str, query: &ListQuery) -> Result<ListPage<T>> {
-    let body = serde_json::to_value(query.clamped()).map_err(|e| crate::Error::Config(e.to_string()))?;
+pub(crate) async fn page<T: DeserializeOwned>(
+    client: &Client,
+    path: &str,
+    query: &ListQuery,
+) -> Result<ListPage<T>> {
+    let body =
+        serde_json::to_value(query.clamped()).map_err(|e| crate::Error::Config(e.to_string()))?;
     client.send(Method::POST, path, &[], Some(&body)).await
 }
 
 /// All pages of the list API at `path`, fetched lazily from `query`'s page on.
-pub(crate) fn pages<T: DeserializeOwned + 'static>(
+pub(crate) fn pages<T: DeserializeOwned + Send + 'static>(
     client: Client,
     path: &'static str,
     query: ListQuery,
-) -> impl Stream<Item = Result<ListPage<T>>> + Send + 'static
-where
-    T: Send,
-{
+) -> impl Stream<Item = Result<ListPage<T>>> + Send + 'static {
     stream::try_unfold(Some(query.clamped()), move |next| {
         let client = client.clone();
         async move {

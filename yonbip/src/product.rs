@@ -24,31 +24,58 @@ pub struct Product {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<Id>,
     /// 物料编码.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_text")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_text"
+    )]
     pub code: Option<String>,
     /// 物料名称, multilingual.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<MultiLang>,
     /// 规格型号.
-    #[serde(rename = "modelDescription", default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_text")]
+    #[serde(
+        rename = "modelDescription",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_text"
+    )]
     pub model_description: Option<String>,
     /// 主计量单位id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit: Option<Id>,
     /// 主计量单位名称.
-    #[serde(rename = "unit_Name", default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_text")]
+    #[serde(
+        rename = "unit_Name",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_text"
+    )]
     pub unit_name: Option<String>,
     /// 物料分类id.
-    #[serde(rename = "manageClass", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "manageClass",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub manage_class: Option<Id>,
     /// 物料分类名称.
-    #[serde(rename = "manageClass_Name", default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_text")]
+    #[serde(
+        rename = "manageClass_Name",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_text"
+    )]
     pub manage_class_name: Option<String>,
     /// 管理组织id.
     #[serde(rename = "orgId", default, skip_serializing_if = "Option::is_none")]
     pub org_id: Option<Id>,
     /// Last modification time (Beijing time).
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_time")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_time"
+    )]
     pub pubts: Option<BeijingTime>,
     /// Every other member (prices, SKUs, custom fields), kept as sent.
     #[serde(flatten)]
@@ -72,7 +99,10 @@ impl Products {
     }
 
     /// Every page from `query`'s page on, fetched lazily.
-    pub fn pages(&self, query: ListQuery) -> impl Stream<Item = Result<ListPage<Product>>> + Send + 'static {
+    pub fn pages(
+        &self,
+        query: ListQuery,
+    ) -> impl Stream<Item = Result<ListPage<Product>>> + Send + 'static {
         list::pages(self.client.clone(), LIST_PATH, query)
     }
 
@@ -83,6 +113,8 @@ impl Products {
 
     /// The product with this id.
     pub async fn detail(&self, id: &Id) -> Result<Product> {
-        self.client.send(Method::GET, DETAIL_PATH, &[("id", id.to_string())], None).await
+        self.client
+            .send(Method::GET, DETAIL_PATH, &[("id", id.to_string())], None)
+            .await
     }
 }

@@ -26,31 +26,67 @@ pub struct SalesOrder {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<Id>,
     /// 单据编号.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_text")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_text"
+    )]
     pub code: Option<String>,
     /// 单据日期 (Beijing time).
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_time")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_time"
+    )]
     pub vouchdate: Option<BeijingTime>,
     /// 客户id (the merchant).
     #[serde(rename = "agentId", default, skip_serializing_if = "Option::is_none")]
     pub agent_id: Option<Id>,
     /// 客户名称.
-    #[serde(rename = "agentId_name", default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_text")]
+    #[serde(
+        rename = "agentId_name",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_text"
+    )]
     pub agent_id_name: Option<String>,
     /// 销售组织id.
-    #[serde(rename = "salesOrgId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "salesOrgId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub sales_org_id: Option<Id>,
     /// 销售组织名称.
-    #[serde(rename = "salesOrgId_name", default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_text")]
+    #[serde(
+        rename = "salesOrgId_name",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_text"
+    )]
     pub sales_org_id_name: Option<String>,
     /// 交易类型id.
-    #[serde(rename = "transactionTypeId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "transactionTypeId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub transaction_type_id: Option<Id>,
     /// 订单状态 (e.g. `CONFIRMORDER`, `DELIVERGOODS`).
-    #[serde(rename = "nextStatusName", default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_text")]
+    #[serde(
+        rename = "nextStatusName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_text"
+    )]
     pub next_status_name: Option<String>,
     /// 币种 (e.g. `CNY`).
-    #[serde(rename = "currency_code", default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_text")]
+    #[serde(
+        rename = "currency_code",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_text"
+    )]
     pub currency_code: Option<String>,
     /// 含税金额 (order amount, yuan).
     #[serde(rename = "payMoney", default, skip_serializing_if = "Option::is_none")]
@@ -59,7 +95,11 @@ pub struct SalesOrder {
     #[serde(rename = "realMoney", default, skip_serializing_if = "Option::is_none")]
     pub real_money: Option<Decimal>,
     /// Last modification time (Beijing time).
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_time")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_time"
+    )]
     pub pubts: Option<BeijingTime>,
     /// Every other member, kept as sent.
     #[serde(flatten)]
@@ -83,17 +123,25 @@ impl SalesOrders {
     }
 
     /// Every page from `query`'s page on, fetched lazily.
-    pub fn pages(&self, query: ListQuery) -> impl Stream<Item = Result<ListPage<SalesOrder>>> + Send + 'static {
+    pub fn pages(
+        &self,
+        query: ListQuery,
+    ) -> impl Stream<Item = Result<ListPage<SalesOrder>>> + Send + 'static {
         list::pages(self.client.clone(), LIST_PATH, query)
     }
 
     /// Every sales order matching `query`, fetched page by page.
-    pub fn stream(&self, query: ListQuery) -> impl Stream<Item = Result<SalesOrder>> + Send + 'static {
+    pub fn stream(
+        &self,
+        query: ListQuery,
+    ) -> impl Stream<Item = Result<SalesOrder>> + Send + 'static {
         list::records(self.client.clone(), LIST_PATH, query)
     }
 
     /// The sales order with this id.
     pub async fn detail(&self, id: &Id) -> Result<SalesOrder> {
-        self.client.send(Method::GET, DETAIL_PATH, &[("id", id.to_string())], None).await
+        self.client
+            .send(Method::GET, DETAIL_PATH, &[("id", id.to_string())], None)
+            .await
     }
 }

@@ -42,7 +42,11 @@ impl MerchantSink {
             .as_deref()
             .map(str::trim)
             .filter(|c| !c.is_empty())
-            .ok_or_else(|| Error::Config("the merchant has no code, so it cannot be written idempotently".into()))?;
+            .ok_or_else(|| {
+                Error::Config(
+                    "the merchant has no code, so it cannot be written idempotently".into(),
+                )
+            })?;
         match merchants.find_by_code(code).await? {
             Some(existing) => {
                 let mut update = merchant.clone();
@@ -74,7 +78,10 @@ impl Sink for MerchantSink {
         self.batch
     }
 
-    async fn write(&self, batch: &[SinkRecord<Merchant>]) -> Result<Vec<WriteOutcome>, integration_core::Error> {
+    async fn write(
+        &self,
+        batch: &[SinkRecord<Merchant>],
+    ) -> Result<Vec<WriteOutcome>, integration_core::Error> {
         let mut outcomes = Vec::with_capacity(batch.len());
         for record in batch {
             if record.op == Op::Delete {
@@ -88,7 +95,9 @@ impl Sink for MerchantSink {
                     target_id: saved.id.map(|id| id.to_string()).or(saved.code),
                 }),
                 Err(e) if e.kind() == ErrorKind::Auth => return Err(e.into()),
-                Err(Error::Config(message)) => outcomes.push(WriteOutcome::Failed(RecordError::permanent(message))),
+                Err(Error::Config(message)) => {
+                    outcomes.push(WriteOutcome::Failed(RecordError::permanent(message)))
+                }
                 Err(e) => {
                     let retryable = e.is_retryable() || e.is_auth_expired();
                     let core: integration_core::Error = e.into();

@@ -59,7 +59,7 @@ impl MerchantSource {
     }
 }
 
-fn cursor_state(cursor: Option<&Cursor>) -> Result<(u32, Option<DateTime<Utc>>), integration_core::Error> {
+fn cursor_state(cursor: Option<&Cursor>) -> Result<(u32, Option<DateTime<Utc>>), Error> {
     let Some(cursor) = cursor else {
         return Ok((1, None));
     };
@@ -68,7 +68,7 @@ fn cursor_state(cursor: Option<&Cursor>) -> Result<(u32, Option<DateTime<Utc>>),
         .and_then(serde_json::Value::as_u64)
         .and_then(|p| u32::try_from(p).ok())
         .filter(|p| *p >= 1)
-        .ok_or_else(|| integration_core::Error::from(Error::Config(format!("not a merchant source cursor: {cursor}"))))?;
+        .ok_or_else(|| Error::Config(format!("not a merchant source cursor: {cursor}")))?;
     let high = cursor
         .get("high")
         .and_then(serde_json::Value::as_str)
@@ -81,9 +81,17 @@ fn cursor_state(cursor: Option<&Cursor>) -> Result<(u32, Option<DateTime<Utc>>),
 impl Source for MerchantSource {
     type Item = Merchant;
 
-    async fn read(&self, checkpoint: Option<&Checkpoint>, cursor: Option<Cursor>) -> Result<Page<Merchant>, integration_core::Error> {
+    async fn read(
+        &self,
+        checkpoint: Option<&Checkpoint>,
+        cursor: Option<Cursor>,
+    ) -> Result<Page<Merchant>, integration_core::Error> {
         let (page_index, high) = cursor_state(cursor.as_ref())?;
-        let mut query = self.query.clone().page_index(page_index).page_size(self.page_size);
+        let mut query = self
+            .query
+            .clone()
+            .page_index(page_index)
+            .page_size(self.page_size);
         if let Some(since) = Checkpoint::since(checkpoint, self.overlap) {
             query = query.condition(Condition::new(
                 assumed::MODIFIED_TIME_FIELD,
@@ -116,7 +124,15 @@ impl Source for MerchantSource {
                 "high": high_water.checkpoint().and_then(|c| c.as_time()).map(|t| t.to_rfc3339()),
             })
         });
-        let checkpoint = if next.is_none() { high_water.checkpoint() } else { None };
-        Ok(Page { records, next, checkpoint })
+        let checkpoint = if next.is_none() {
+            high_water.checkpoint()
+        } else {
+            None
+        };
+        Ok(Page {
+            records,
+            next,
+            checkpoint,
+        })
     }
 }

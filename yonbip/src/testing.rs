@@ -23,7 +23,9 @@ use base64::Engine as _;
 use chrono::{TimeZone, Utc};
 use hmac::{Hmac, Mac};
 use integration_core::RetryPolicy;
-use integration_core::testing::{FakeServer, FaultStyle, Faults, Match, Request, ResponseTemplate, body_json, json_response};
+use integration_core::testing::{
+    FakeServer, FaultStyle, Faults, Match, Request, ResponseTemplate, body_json, json_response,
+};
 use integration_core::types::{BeijingTime, beijing};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
@@ -117,7 +119,9 @@ impl FakeState {
 
     /// The stored merchant with this code.
     pub fn merchant_by_code(&self, code: &str) -> Option<&Map<String, Value>> {
-        self.merchants.iter().find(|m| m.get("code").and_then(Value::as_str) == Some(code))
+        self.merchants
+            .iter()
+            .find(|m| m.get("code").and_then(Value::as_str) == Some(code))
     }
 }
 
@@ -127,7 +131,9 @@ pub struct YonBipFaults;
 
 impl FaultStyle for YonBipFaults {
     fn throttled(&self) -> ResponseTemplate {
-        json_response(&json!({"code": assumed::THROTTLED_CODE, "message": "请求过于频繁，请稍后重试", "data": null}))
+        json_response(
+            &json!({"code": assumed::THROTTLED_CODE, "message": "请求过于频繁，请稍后重试", "data": null}),
+        )
     }
     fn auth_expired(&self) -> ResponseTemplate {
         token_expired("非法token或token已过期")
@@ -170,7 +176,11 @@ fn route(method: &'static str, path: impl Into<String>) -> Route {
 }
 
 fn query(request: &Request, name: &str) -> Option<String> {
-    request.url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    request
+        .url
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }
 
 /// The fake's own HMAC check (independent of the client's code; both are
@@ -194,7 +204,9 @@ pub struct FakeYonBip {
 
 impl std::fmt::Debug for FakeYonBip {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FakeYonBip").field("uri", &self.server.uri()).finish_non_exhaustive()
+        f.debug_struct("FakeYonBip")
+            .field("uri", &self.server.uri())
+            .finish_non_exhaustive()
     }
 }
 
@@ -274,13 +286,20 @@ impl FakeYonBip {
 
     async fn mount(server: FakeServer<FakeState>) -> Self {
         server.state().base_uri = server.uri();
-        server.route(route("GET", assumed::DISCOVERY_PATH), discovery).await;
         server
-            .route(route("GET", format!("{AUTH_PREFIX}{}", crate::auth::TOKEN_PATH)), issue_token)
+            .route(route("GET", assumed::DISCOVERY_PATH), discovery)
+            .await;
+        server
+            .route(
+                route("GET", format!("{AUTH_PREFIX}{}", crate::auth::TOKEN_PATH)),
+                issue_token,
+            )
             .await;
         let gw = |path: &str| format!("{GATEWAY_PREFIX}/{path}");
         server
-            .route(route("POST", gw(crate::merchant::SAVE_PATH)), |s, r| authorized(s, r, merchant_save))
+            .route(route("POST", gw(crate::merchant::SAVE_PATH)), |s, r| {
+                authorized(s, r, merchant_save)
+            })
             .await;
         server
             .route(route("POST", gw(crate::merchant::LIST_PATH)), |s, r| {
@@ -318,7 +337,9 @@ impl FakeYonBip {
 
 fn discovery(state: &mut FakeState, request: &Request) -> ResponseTemplate {
     if query(request, "tenantId").as_deref() != Some(state.tenant_id.as_str()) {
-        return json_response(&json!({"code": CODE_UNKNOWN_TENANT, "message": "租户不存在或未开通", "data": null}));
+        return json_response(
+            &json!({"code": CODE_UNKNOWN_TENANT, "message": "租户不存在或未开通", "data": null}),
+        );
     }
     state.discoveries += 1;
     json_response(&json!({
@@ -332,10 +353,16 @@ fn discovery(state: &mut FakeState, request: &Request) -> ResponseTemplate {
 }
 
 fn issue_token(state: &mut FakeState, request: &Request) -> ResponseTemplate {
-    let refuse = |message: &str| json_response(&json!({"code": assumed::BAD_SIGNATURE_CODE, "message": message, "data": null}));
-    let (Some(app_key), Some(timestamp), Some(signature)) =
-        (query(request, "appKey"), query(request, "timestamp"), query(request, "signature"))
-    else {
+    let refuse = |message: &str| {
+        json_response(
+            &json!({"code": assumed::BAD_SIGNATURE_CODE, "message": message, "data": null}),
+        )
+    };
+    let (Some(app_key), Some(timestamp), Some(signature)) = (
+        query(request, "appKey"),
+        query(request, "timestamp"),
+        query(request, "signature"),
+    ) else {
         return refuse("参数appKey、timestamp、signature不能为空");
     };
     if app_key != state.app_key {
@@ -352,8 +379,13 @@ fn issue_token(state: &mut FakeState, request: &Request) -> ResponseTemplate {
         return refuse("签名验证失败");
     }
     state.token_fetches += 1;
-    let token = format!("fake{:032x}", u128::from(state.token_fetches) * 0x9e37_79b9_7f4a_7c15 + millis as u128);
-    state.tokens.insert(token.clone(), Instant::now() + state.token_ttl);
+    let token = format!(
+        "fake{:032x}",
+        u128::from(state.token_fetches) * 0x9e37_79b9_7f4a_7c15 + millis as u128
+    );
+    state
+        .tokens
+        .insert(token.clone(), Instant::now() + state.token_ttl);
     json_response(&json!({
         "code": assumed::AUTH_SUCCESS_CODE,
         "message": "成功！",
@@ -425,14 +457,18 @@ fn merchant_save(state: &mut FakeState, request: &Request) -> ResponseTemplate {
                 return fail(CODE_INVALID, "修改时客户ID不能为空");
             };
             if !code.is_empty()
-                && state
-                    .merchants
-                    .iter()
-                    .any(|m| text_of(m.get("code")).as_deref() == Some(&code) && text_of(m.get("id")).as_deref() != Some(&id))
+                && state.merchants.iter().any(|m| {
+                    text_of(m.get("code")).as_deref() == Some(&code)
+                        && text_of(m.get("id")).as_deref() != Some(&id)
+                })
             {
                 return fail(CODE_INVALID, &format!("客户编码[{code}]已存在"));
             }
-            let Some(record) = state.merchants.iter_mut().find(|m| text_of(m.get("id")).as_deref() == Some(&id)) else {
+            let Some(record) = state
+                .merchants
+                .iter_mut()
+                .find(|m| text_of(m.get("id")).as_deref() == Some(&id))
+            else {
                 return fail(CODE_NOT_FOUND, &format!("客户[{id}]不存在或已删除"));
             };
             for (k, v) in data {
@@ -452,7 +488,10 @@ fn record_value(record: &Map<String, Value>, key: &str) -> Value {
 }
 
 fn matches_condition(record: &Map<String, Value>, condition: &Value) -> bool {
-    let field = condition.get("field").and_then(Value::as_str).unwrap_or_default();
+    let field = condition
+        .get("field")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let op = condition.get("op").and_then(Value::as_str).unwrap_or("eq");
     let Some(actual) = text_of(record.get(field)) else {
         return false;
@@ -475,7 +514,10 @@ fn matches_condition(record: &Map<String, Value>, condition: &Value) -> bool {
 
 fn list(records: &[Map<String, Value>], request: &Request) -> ResponseTemplate {
     let body = body_json(request);
-    let number = |name: &str| body.get(name).and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()));
+    let number = |name: &str| {
+        body.get(name)
+            .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
+    };
     let (Some(page_index), Some(page_size)) = (number("pageIndex"), number("pageSize")) else {
         return fail(CODE_INVALID, "pageIndex和pageSize不能为空");
     };
@@ -483,15 +525,28 @@ fn list(records: &[Map<String, Value>], request: &Request) -> ResponseTemplate {
         return fail(CODE_INVALID, "pageIndex必须大于0");
     }
     if page_size < 1 || page_size > u64::from(assumed::MAX_PAGE_SIZE) {
-        return fail(CODE_INVALID, &format!("pageSize必须在1到{}之间", assumed::MAX_PAGE_SIZE));
+        return fail(
+            CODE_INVALID,
+            &format!("pageSize必须在1到{}之间", assumed::MAX_PAGE_SIZE),
+        );
     }
     let code = text_of(body.get("code"));
     let name = text_of(body.get("name"));
-    let conditions = body.get("simpleVOs").and_then(Value::as_array).cloned().unwrap_or_default();
+    let conditions = body
+        .get("simpleVOs")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let mut matching: Vec<&Map<String, Value>> = records
         .iter()
-        .filter(|r| code.as_ref().is_none_or(|c| text_of(r.get("code")).as_ref() == Some(c)))
-        .filter(|r| name.as_ref().is_none_or(|n| name_zh(r.get("name")).is_some_and(|rn| rn.contains(n.as_str()))))
+        .filter(|r| {
+            code.as_ref()
+                .is_none_or(|c| text_of(r.get("code")).as_ref() == Some(c))
+        })
+        .filter(|r| {
+            name.as_ref()
+                .is_none_or(|n| name_zh(r.get("name")).is_some_and(|rn| rn.contains(n.as_str())))
+        })
         .filter(|r| conditions.iter().all(|c| matches_condition(r, c)))
         .collect();
     matching.sort_by_key(|r| text_of(r.get("id")).map(|id| (id.len(), id)));
@@ -519,21 +574,43 @@ fn detail(records: &[Map<String, Value>], request: &Request, what: &str) -> Resp
     let Some(id) = query(request, "id") else {
         return fail(CODE_INVALID, "参数id不能为空");
     };
-    match records.iter().find(|r| text_of(r.get("id")).as_deref() == Some(id.as_str())) {
+    match records
+        .iter()
+        .find(|r| text_of(r.get("id")).as_deref() == Some(id.as_str()))
+    {
         Some(record) => ok(Value::Object(record.clone())),
         None => fail(CODE_NOT_FOUND, &format!("{what}[{id}]不存在或已删除")),
     }
 }
 
-const CITIES: &[&str] = &["上海", "北京", "深圳", "杭州", "苏州", "成都", "武汉", "广州", "南京", "宁波", "青岛", "厦门"];
+const CITIES: &[&str] = &[
+    "上海", "北京", "深圳", "杭州", "苏州", "成都", "武汉", "广州", "南京", "宁波", "青岛", "厦门",
+];
 const TRADES: &[&str] = &[
-    "华东机电设备", "恒通国际贸易", "鑫达五金制品", "联创信息科技", "瑞丰纺织", "中科电子", "金桥物流", "海纳医疗器械", "东方精细化工", "宏远新型建材", "万家乐厨具",
+    "华东机电设备",
+    "恒通国际贸易",
+    "鑫达五金制品",
+    "联创信息科技",
+    "瑞丰纺织",
+    "中科电子",
+    "金桥物流",
+    "海纳医疗器械",
+    "东方精细化工",
+    "宏远新型建材",
+    "万家乐厨具",
     "德润食品",
 ];
 const STATUSES: &[&str] = &["CONFIRMORDER", "DELIVERGOODS", "ENDORDER"];
 const SUFFIXES: &[&str] = &["有限公司", "股份有限公司", "贸易有限公司"];
-const PEOPLE: &[&str] = &["张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄勇", "周杰", "吴霞", "徐丽", "孙浩"];
-const INDUSTRIES: &[(&str, &str)] = &[("01", "制造业"), ("02", "批发和零售业"), ("03", "信息技术服务业"), ("04", "交通运输业")];
+const PEOPLE: &[&str] = &[
+    "张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄勇", "周杰", "吴霞", "徐丽", "孙浩",
+];
+const INDUSTRIES: &[(&str, &str)] = &[
+    ("01", "制造业"),
+    ("02", "批发和零售业"),
+    ("03", "信息技术服务业"),
+    ("04", "交通运输业"),
+];
 const PRODUCTS: &[(&str, &str, &str)] = &[
     ("不锈钢六角螺栓", "M8×30 304", "个"),
     ("深沟球轴承", "6204-2RS", "套"),
@@ -551,7 +628,10 @@ fn seeded_time(days: i64, hours: i64) -> String {
         .with_ymd_and_hms(2024, 1, 5, 9, 0, 0)
         .single()
         .unwrap_or_else(|| Utc::now().with_timezone(&beijing()));
-    let t = base + chrono::Duration::days(days) + chrono::Duration::hours(hours) + chrono::Duration::minutes(hours * 7 % 60);
+    let t = base
+        + chrono::Duration::days(days)
+        + chrono::Duration::hours(hours)
+        + chrono::Duration::minutes(hours * 7 % 60);
     BeijingTime(t).to_string()
 }
 
@@ -623,7 +703,10 @@ impl FakeYonBip {
                 let cents = 50_000 + (i as i64 * 7_919_117) % 9_950_000;
                 let pay = Decimal::new(cents, 2);
                 let real = Decimal::new(cents - cents % 1000, 2);
-                let (agent, agent_name) = customers.get(i % customers.len().max(1)).cloned().unwrap_or((Value::Null, Value::Null));
+                let (agent, agent_name) = customers
+                    .get(i % customers.len().max(1))
+                    .cloned()
+                    .unwrap_or((Value::Null, Value::Null));
                 let record = json!({
                     "id": id.parse::<u64>().map(Value::from).unwrap_or(Value::String(id.clone())),
                     "code": format!("SO{}{:05}", 20240100 + (i % 12) as u32 * 100 + 1, i + 1),

@@ -104,7 +104,9 @@ pub(crate) mod lenient {
 
     /// An optional text that may arrive as a string, a number or a boolean
     /// (kept as its JSON text, nothing lost).
-    pub fn opt_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    pub fn opt_text<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<String>, D::Error> {
         let value = Option::<serde_json::Value>::deserialize(deserializer)?;
         Ok(match value {
             None | Some(serde_json::Value::Null) => None,
@@ -124,10 +126,18 @@ pub(crate) mod lenient {
             Some(serde_json::Value::String(s)) => match s.trim() {
                 "true" | "1" | "Y" | "y" => Some(true),
                 "false" | "0" | "N" | "n" | "" => Some(false),
-                other => return Err(de::Error::custom(format!("expected a boolean, got {other:?}"))),
+                other => {
+                    return Err(de::Error::custom(format!(
+                        "expected a boolean, got {other:?}"
+                    )));
+                }
             },
             Some(serde_json::Value::Number(n)) => Some(n.as_i64() != Some(0)),
-            Some(other) => return Err(de::Error::custom(format!("expected a boolean, got {other}"))),
+            Some(other) => {
+                return Err(de::Error::custom(format!(
+                    "expected a boolean, got {other}"
+                )));
+            }
         })
     }
 
@@ -151,10 +161,14 @@ mod tests {
 
     #[test]
     fn multilang_accepts_object_and_string() {
-        let m: MultiLang = serde_json::from_str(r#"{"zh_CN":"杭州","en_US":"Hangzhou","zh_TW":null}"#).unwrap();
+        let m: MultiLang =
+            serde_json::from_str(r#"{"zh_CN":"杭州","en_US":"Hangzhou","zh_TW":null}"#).unwrap();
         assert_eq!(m.get(EN_US), Some("Hangzhou"));
         assert_eq!(m.text(), Some("杭州"));
         let s: MultiLang = serde_json::from_str(r#""杭州""#).unwrap();
-        assert_eq!(serde_json::to_value(&s).unwrap(), serde_json::json!({"zh_CN": "杭州"}));
+        assert_eq!(
+            serde_json::to_value(&s).unwrap(),
+            serde_json::json!({"zh_CN": "杭州"})
+        );
     }
 }

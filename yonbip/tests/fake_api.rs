@@ -12,7 +12,7 @@ use yonbip::{Client, Error, ListQuery, Merchant, MerchantSink, MerchantSource, M
 
 async fn fake() -> (FakeYonBip, Client) {
     let fake = FakeYonBip::start().await;
-    let client = fake.client_builder().build().unwrap();
+    let client = fake.client_builder().build().expect("client for the fake");
     (fake, client)
 }
 
@@ -20,26 +20,44 @@ fn new_merchant(code: &str, name: &str) -> Merchant {
     let mut m = Merchant::new(code, name, testing::CREATE_ORG, testing::CUSTOMER_CLASS);
     m.contact_name = Some("张伟".into());
     m.contact_tel = Some("13800138000".into());
-    m.extra.insert("merchantDefine".into(), json!({"define1": "华东大区"}));
+    m.extra
+        .insert("merchantDefine".into(), json!({"define1": "华东大区"}));
     m
 }
 
 #[tokio::test]
 async fn discovery_token_and_merchant_insert_list_detail() {
     let (fake, client) = fake().await;
-    let saved = client.merchants().insert(&new_merchant("OKKI-1001", "上海恒通国际贸易有限公司")).await.unwrap();
+    let saved = client
+        .merchants()
+        .insert(&new_merchant("OKKI-1001", "上海恒通国际贸易有限公司"))
+        .await
+        .unwrap();
     let id = saved.id.clone().expect("saved merchant has an id");
     assert_eq!(saved.code.as_deref(), Some("OKKI-1001"));
     assert!(saved.pubts.is_some());
 
-    let page = client.merchants().list(&ListQuery::new().code("OKKI-1001")).await.unwrap();
+    let page = client
+        .merchants()
+        .list(&ListQuery::new().code("OKKI-1001"))
+        .await
+        .unwrap();
     assert_eq!(page.record_count, Some(1));
-    assert_eq!(page.record_list[0].name_text(), Some("上海恒通国际贸易有限公司"));
-    assert_eq!(page.record_list[0].extra["merchantDefine"]["define1"], "华东大区", "custom fields round-trip");
+    assert_eq!(
+        page.record_list[0].name_text(),
+        Some("上海恒通国际贸易有限公司")
+    );
+    assert_eq!(
+        page.record_list[0].extra["merchantDefine"]["define1"], "华东大区",
+        "custom fields round-trip"
+    );
 
     let detail = client.merchants().detail(&id).await.unwrap();
     assert_eq!(detail.contact_name.as_deref(), Some("张伟"));
-    assert_eq!(detail.create_org.as_ref().map(|o| o.as_str()), Some(testing::CREATE_ORG));
+    assert_eq!(
+        detail.create_org.as_ref().map(|o| o.as_str()),
+        Some(testing::CREATE_ORG)
+    );
 
     // One discovery and one token for all of it, shared by clones.
     let clone = client.clone();
@@ -53,13 +71,19 @@ async fn discovery_token_and_merchant_insert_list_detail() {
     let saves = fake.server().received_on("merchant/save").await;
     let request = &saves[0];
     assert_eq!(
-        request.headers.get("content-type").and_then(|v| v.to_str().ok()),
+        request
+            .headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
         Some("application/json;charset=utf-8")
     );
     assert!(request.url.query_pairs().any(|(k, _)| k == "access_token"));
     let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
     assert_eq!(body["data"]["_status"], "Insert");
-    assert_eq!(body["data"]["name"], json!({"zh_CN": "上海恒通国际贸易有限公司"}));
+    assert_eq!(
+        body["data"]["name"],
+        json!({"zh_CN": "上海恒通国际贸易有限公司"})
+    );
     assert_eq!(body["data"]["merchantOptions"], true);
 }
 
@@ -70,25 +94,47 @@ async fn token_request_carries_the_exact_signature_encoding() {
     let requests = fake.server().received_on("getAccessToken").await;
     assert_eq!(requests.len(), 1);
     let url = &requests[0].url;
-    let timestamp: i64 = url.query_pairs().find(|(k, _)| k == "timestamp").unwrap().1.parse().unwrap();
-    assert!((chrono::Utc::now().timestamp_millis() - timestamp).abs() < 60_000, "timestamp is unix milliseconds");
-    assert_eq!(url.query(), Some(yonbip::auth::token_query(testing::APP_KEY, testing::APP_SECRET, timestamp).as_str()));
+    let timestamp: i64 = url
+        .query_pairs()
+        .find(|(k, _)| k == "timestamp")
+        .unwrap()
+        .1
+        .parse()
+        .unwrap();
+    assert!(
+        (chrono::Utc::now().timestamp_millis() - timestamp).abs() < 60_000,
+        "timestamp is unix milliseconds"
+    );
+    assert_eq!(
+        url.query(),
+        Some(yonbip::auth::token_query(testing::APP_KEY, testing::APP_SECRET, timestamp).as_str())
+    );
 }
 
 #[tokio::test]
 async fn update_by_status_and_business_errors_keep_code_and_message() {
     let (fake, client) = fake().await;
     let merchants = client.merchants();
-    let saved = merchants.insert(&new_merchant("KH-9", "杭州联创信息科技有限公司")).await.unwrap();
+    let saved = merchants
+        .insert(&new_merchant("KH-9", "杭州联创信息科技有限公司"))
+        .await
+        .unwrap();
     let mut change = saved.clone();
     change.contact_tel = Some("13912345678".into());
-    change.name = Some(MultiLang::zh_cn("杭州联创信息科技股份有限公司").with("en_US", "Hangzhou Lianchuang"));
+    change.name =
+        Some(MultiLang::zh_cn("杭州联创信息科技股份有限公司").with("en_US", "Hangzhou Lianchuang"));
     let updated = merchants.update(&change).await.unwrap();
     assert_eq!(updated.id, saved.id);
-    assert_eq!(updated.name.as_ref().and_then(|n| n.get("en_US")), Some("Hangzhou Lianchuang"));
+    assert_eq!(
+        updated.name.as_ref().and_then(|n| n.get("en_US")),
+        Some("Hangzhou Lianchuang")
+    );
     assert_eq!(fake.state().merchants.len(), 1);
 
-    let err = merchants.insert(&new_merchant("KH-9", "重复的客户")).await.unwrap_err();
+    let err = merchants
+        .insert(&new_merchant("KH-9", "重复的客户"))
+        .await
+        .unwrap_err();
     match &err {
         Error::Api { code, message, .. } => {
             assert_eq!(code, testing::CODE_INVALID);
@@ -98,13 +144,19 @@ async fn update_by_status_and_business_errors_keep_code_and_message() {
     }
     assert!(!err.is_retryable());
     let core: integration_core::Error = err.into();
-    assert_eq!((core.kind(), core.code()), (ErrorKind::Business, Some(testing::CODE_INVALID)));
+    assert_eq!(
+        (core.kind(), core.code()),
+        (ErrorKind::Business, Some(testing::CODE_INVALID))
+    );
 
     let mut ghost = new_merchant("KH-404", "不存在的客户");
     ghost.id = Some("1".into());
     let err = merchants.update(&ghost).await.unwrap_err();
     assert_eq!(err.code(), Some(testing::CODE_NOT_FOUND));
-    let err = merchants.update(&new_merchant("KH-10", "无ID")).await.unwrap_err();
+    let err = merchants
+        .update(&new_merchant("KH-10", "无ID"))
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Config(_)), "{err:?}");
     let err = merchants.detail(&"42".into()).await.unwrap_err();
     assert_eq!(err.code(), Some(testing::CODE_NOT_FOUND));
@@ -113,18 +165,53 @@ async fn update_by_status_and_business_errors_keep_code_and_message() {
 #[tokio::test]
 async fn wrong_credentials_and_unknown_tenant_are_auth_errors() {
     let fake = FakeYonBip::start().await;
-    let client = fake.client_builder().app_secret("not-the-secret").build().unwrap();
-    let err = client.merchants().list(&ListQuery::new()).await.unwrap_err();
-    assert!(matches!(&err, Error::Auth { code: Some(c), .. } if c == yonbip::assumed::BAD_SIGNATURE_CODE), "{err:?}");
+    let client = fake
+        .client_builder()
+        .app_secret("not-the-secret")
+        .build()
+        .unwrap();
+    let err = client
+        .merchants()
+        .list(&ListQuery::new())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Auth { code: Some(c), .. } if c == yonbip::assumed::BAD_SIGNATURE_CODE),
+        "{err:?}"
+    );
     assert_eq!(err.kind(), ErrorKind::Auth);
     assert!(!err.is_retryable());
-    assert_eq!(fake.server().received_on("getAccessToken").await.len(), 1, "auth failures are not retried");
+    assert_eq!(
+        fake.server().received_on("getAccessToken").await.len(),
+        1,
+        "auth failures are not retried"
+    );
 
-    let client = fake.client_builder().app_key("someone-else").build().unwrap();
-    assert_eq!(client.merchants().list(&ListQuery::new()).await.unwrap_err().kind(), ErrorKind::Auth);
+    let client = fake
+        .client_builder()
+        .app_key("someone-else")
+        .build()
+        .unwrap();
+    assert_eq!(
+        client
+            .merchants()
+            .list(&ListQuery::new())
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::Auth
+    );
 
-    let client = fake.client_builder().tenant_id("no-such-tenant").build().unwrap();
-    let err = client.merchants().list(&ListQuery::new()).await.unwrap_err();
+    let client = fake
+        .client_builder()
+        .tenant_id("no-such-tenant")
+        .build()
+        .unwrap();
+    let err = client
+        .merchants()
+        .list(&ListQuery::new())
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Some(testing::CODE_UNKNOWN_TENANT));
     assert_eq!(err.kind(), ErrorKind::Auth);
 }
@@ -140,8 +227,13 @@ async fn expired_token_is_refreshed_once_and_the_call_repeated() {
     assert_eq!(fake.token_fetches(), 2);
 
     // Always expired: one refresh, one repeat, then the error.
-    fake.faults().inject_on("merchant/list", Fault::AuthExpired, 2);
-    let err = client.merchants().list(&ListQuery::new()).await.unwrap_err();
+    fake.faults()
+        .inject_on("merchant/list", Fault::AuthExpired, 2);
+    let err = client
+        .merchants()
+        .list(&ListQuery::new())
+        .await
+        .unwrap_err();
     assert!(err.is_auth_expired(), "{err:?}");
     assert_eq!(err.code(), Some(yonbip::assumed::TOKEN_EXPIRED_CODE));
     assert_eq!(fake.token_fetches(), 3);
@@ -178,21 +270,34 @@ async fn concurrent_first_calls_share_one_discovery_and_one_token() {
 async fn throttling_and_server_errors_are_retried_then_succeed() {
     let (fake, client) = fake().await;
     fake.seed_merchants(2);
-    fake.faults().inject_on("merchant/list", Fault::Throttled, 2);
+    fake.faults()
+        .inject_on("merchant/list", Fault::Throttled, 2);
     let page = client.merchants().list(&ListQuery::new()).await.unwrap();
     assert_eq!(page.record_list.len(), 2);
     assert_eq!(fake.server().received_on("merchant/list").await.len(), 3);
 
-    let too_many = ResponseTemplate::new(429).insert_header("Retry-After", "0").set_body_string("Too Many Requests");
-    fake.faults().inject_on("merchant/list", Fault::Respond(Box::new(too_many)), 1);
-    fake.faults().inject_on("merchant/list", Fault::ServerError(502), 1);
+    let too_many = ResponseTemplate::new(429)
+        .insert_header("Retry-After", "0")
+        .set_body_string("Too Many Requests");
+    fake.faults()
+        .inject_on("merchant/list", Fault::Respond(Box::new(too_many)), 1);
+    fake.faults()
+        .inject_on("merchant/list", Fault::ServerError(502), 1);
     client.merchants().list(&ListQuery::new()).await.unwrap();
     assert_eq!(fake.server().received_on("merchant/list").await.len(), 6);
 
     // Throttled beyond the retry budget: a typed, retryable error.
-    fake.faults().inject_on("merchant/list", Fault::Throttled, 10);
-    let err = client.merchants().list(&ListQuery::new()).await.unwrap_err();
-    assert!(matches!(&err, Error::Throttled { code: Some(c), .. } if c == "999"), "{err:?}");
+    fake.faults()
+        .inject_on("merchant/list", Fault::Throttled, 10);
+    let err = client
+        .merchants()
+        .list(&ListQuery::new())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Throttled { code: Some(c), .. } if c == "999"),
+        "{err:?}"
+    );
     assert!(err.is_retryable());
     fake.faults().clear();
 }
@@ -201,51 +306,101 @@ async fn throttling_and_server_errors_are_retried_then_succeed() {
 async fn hostile_bodies_are_decode_errors() {
     let (fake, client) = fake().await;
     client.merchants().list(&ListQuery::new()).await.unwrap();
-    for fault in [Fault::Malformed, Fault::Truncated, Fault::Html, Fault::Empty] {
+    for fault in [
+        Fault::Malformed,
+        Fault::Truncated,
+        Fault::Html,
+        Fault::Empty,
+    ] {
         fake.faults().inject_on("merchant/list", fault.clone(), 1);
-        let err = client.merchants().list(&ListQuery::new()).await.unwrap_err();
+        let err = client
+            .merchants()
+            .list(&ListQuery::new())
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Decode, "{fault:?}: {err}");
         assert!(err.to_string().len() < 600, "short excerpt: {err}");
     }
     // A success envelope whose data is not a page.
-    let odd = ResponseTemplate::new(200).set_body_json(json!({"code": "200", "message": "操作成功", "data": {"recordList": "oops"}}));
-    fake.faults().inject_on("merchant/list", Fault::Respond(Box::new(odd)), 1);
-    let err = client.merchants().list(&ListQuery::new()).await.unwrap_err();
+    let odd = ResponseTemplate::new(200).set_body_json(
+        json!({"code": "200", "message": "操作成功", "data": {"recordList": "oops"}}),
+    );
+    fake.faults()
+        .inject_on("merchant/list", Fault::Respond(Box::new(odd)), 1);
+    let err = client
+        .merchants()
+        .list(&ListQuery::new())
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Decode);
-    assert!(!format!("{err:?}").contains("fake"), "no token in errors: {err:?}");
+    assert!(
+        !format!("{err:?}").contains("fake"),
+        "no token in errors: {err:?}"
+    );
 }
 
 #[tokio::test]
 async fn merchant_pages_and_stream_cover_every_record() {
     let (fake, client) = fake().await;
     let codes = fake.seed_merchants(23);
-    let all: Vec<Merchant> = client.merchants().stream(ListQuery::new().page_size(5)).try_collect().await.unwrap();
+    let all: Vec<Merchant> = client
+        .merchants()
+        .stream(ListQuery::new().page_size(5))
+        .try_collect()
+        .await
+        .unwrap();
     assert_eq!(all.len(), 23);
     let mut seen: Vec<String> = all.iter().filter_map(|m| m.code.clone()).collect();
     seen.sort();
     assert_eq!(seen, codes);
     assert_eq!(fake.server().received_on("merchant/list").await.len(), 5);
 
-    let pages: Vec<_> = client.merchants().pages(ListQuery::new().page_size(10)).try_collect().await.unwrap();
+    let pages: Vec<_> = client
+        .merchants()
+        .pages(ListQuery::new().page_size(10))
+        .try_collect()
+        .await
+        .unwrap();
     assert_eq!(pages.len(), 3);
     assert_eq!(pages[2].page_count, Some(3));
     assert_eq!(pages[2].record_list.len(), 3);
 
     // Lazy: taking the first record fetches one page only.
     let before = fake.server().received_on("merchant/list").await.len();
-    let first = client.merchants().stream(ListQuery::new().page_size(5)).next().await.unwrap().unwrap();
+    let first = client
+        .merchants()
+        .stream(ListQuery::new().page_size(5))
+        .next()
+        .await
+        .unwrap()
+        .unwrap();
     assert!(first.code.is_some());
-    assert_eq!(fake.server().received_on("merchant/list").await.len(), before + 1);
+    assert_eq!(
+        fake.server().received_on("merchant/list").await.len(),
+        before + 1
+    );
 
     // Page sizes above the maximum are clamped (the fake rejects > 500).
-    let page = client.merchants().list(&ListQuery::new().page_size(10_000)).await.unwrap();
+    let page = client
+        .merchants()
+        .list(&ListQuery::new().page_size(10_000))
+        .await
+        .unwrap();
     assert_eq!(page.page_size, Some(500));
     assert_eq!(page.record_list.len(), 23);
 
     // Filtering by name.
-    let page = client.merchants().list(&ListQuery::new().name("上海")).await.unwrap();
+    let page = client
+        .merchants()
+        .list(&ListQuery::new().name("上海"))
+        .await
+        .unwrap();
     assert!(!page.record_list.is_empty());
-    assert!(page.record_list.iter().all(|m| m.name_text().unwrap().contains("上海")));
+    assert!(
+        page.record_list
+            .iter()
+            .all(|m| m.name_text().unwrap().contains("上海"))
+    );
 }
 
 #[tokio::test]
@@ -255,19 +410,43 @@ async fn sales_orders_and_products_list_and_detail() {
     let order_ids = fake.seed_sales_orders(12);
     fake.seed_products(7);
 
-    let orders: Vec<_> = client.sales_orders().stream(ListQuery::new().page_size(5)).try_collect().await.unwrap();
+    let orders: Vec<_> = client
+        .sales_orders()
+        .stream(ListQuery::new().page_size(5))
+        .try_collect()
+        .await
+        .unwrap();
     assert_eq!(orders.len(), 12);
     let order = &orders[0];
     assert!(order.pay_money.unwrap() > Decimal::ZERO);
     assert_eq!(order.pay_money.unwrap().scale(), 2);
     assert!(order.agent_id_name.is_some() && order.vouchdate.is_some());
-    let detail = client.sales_orders().detail(&order_ids[3].as_str().into()).await.unwrap();
-    assert_eq!(detail.id.as_ref().map(|i| i.to_string()), Some(order_ids[3].clone()), "numeric ids read exactly");
+    let detail = client
+        .sales_orders()
+        .detail(&order_ids[3].as_str().into())
+        .await
+        .unwrap();
+    assert_eq!(
+        detail.id.as_ref().map(|i| i.to_string()),
+        Some(order_ids[3].clone()),
+        "numeric ids read exactly"
+    );
 
-    let page = client.products().list(&ListQuery::new().page_size(3)).await.unwrap();
-    assert_eq!((page.record_count, page.page_count, page.record_list.len()), (Some(7), Some(3), 3));
+    let page = client
+        .products()
+        .list(&ListQuery::new().page_size(3))
+        .await
+        .unwrap();
+    assert_eq!(
+        (page.record_count, page.page_count, page.record_list.len()),
+        (Some(7), Some(3), 3)
+    );
     let product = &page.record_list[0];
-    let detail = client.products().detail(product.id.as_ref().unwrap()).await.unwrap();
+    let detail = client
+        .products()
+        .detail(product.id.as_ref().unwrap())
+        .await
+        .unwrap();
     assert_eq!(detail.code, product.code);
     assert!(detail.unit_name.is_some());
 }
@@ -277,20 +456,35 @@ async fn raw_calls_reuse_auth_and_error_decoding() {
     let (fake, client) = fake().await;
     fake.seed_merchants(3);
     let data = client
-        .call_raw("yonbip/digitalModel/merchant/list", json!({"pageIndex": 1, "pageSize": 2}))
+        .call_raw(
+            "yonbip/digitalModel/merchant/list",
+            json!({"pageIndex": 1, "pageSize": 2}),
+        )
         .await
         .unwrap();
     assert_eq!(data["recordCount"], 3);
     let id = data["recordList"][0]["id"].as_str().unwrap().to_owned();
-    let detail = client.call_raw_get("/yonbip/digitalModel/merchant/detail", &[("id", &id)]).await.unwrap();
+    let detail = client
+        .call_raw_get("/yonbip/digitalModel/merchant/detail", &[("id", &id)])
+        .await
+        .unwrap();
     assert_eq!(detail["id"], id.as_str());
     let err = client
-        .call_raw("yonbip/digitalModel/merchant/list", json!({"pageIndex": 0, "pageSize": 2}))
+        .call_raw(
+            "yonbip/digitalModel/merchant/list",
+            json!({"pageIndex": 0, "pageSize": 2}),
+        )
         .await
         .unwrap_err();
     assert_eq!(err.code(), Some(testing::CODE_INVALID));
     fake.expire_tokens();
-    client.call_raw("yonbip/digitalModel/merchant/list", json!({"pageIndex": 1, "pageSize": 2})).await.unwrap();
+    client
+        .call_raw(
+            "yonbip/digitalModel/merchant/list",
+            json!({"pageIndex": 1, "pageSize": 2}),
+        )
+        .await
+        .unwrap();
     assert_eq!(fake.token_fetches(), 2);
 }
 
@@ -307,15 +501,26 @@ async fn fixed_endpoints_skip_discovery() {
         .unwrap();
     client.merchants().list(&ListQuery::new()).await.unwrap();
     assert_eq!(fake.state().discoveries, 0);
-    assert!(fake.server().received_on("getGatewayAddress").await.is_empty());
+    assert!(
+        fake.server()
+            .received_on("getGatewayAddress")
+            .await
+            .is_empty()
+    );
 }
 
 #[test]
 fn builder_rejects_incomplete_settings() {
     let base = || Client::builder().app_key("k").app_secret("s");
     assert!(matches!(base().build(), Err(Error::Config(_))));
-    assert!(matches!(base().gateway_url("http://127.0.0.1:1").build(), Err(Error::Config(_))));
-    assert!(matches!(Client::builder().app_key("k").tenant_id("t").build(), Err(Error::Config(_))));
+    assert!(matches!(
+        base().gateway_url("http://127.0.0.1:1").build(),
+        Err(Error::Config(_))
+    ));
+    assert!(matches!(
+        Client::builder().app_key("k").tenant_id("t").build(),
+        Err(Error::Config(_))
+    ));
     assert!(base().tenant_id("t").build().is_ok());
 }
 
@@ -329,11 +534,23 @@ async fn secrets_never_appear_in_debug_output() {
     assert!(!debug.contains(testing::APP_SECRET), "{debug}");
     let (token, _) = client.fetch_access_token().await.unwrap();
     assert!(!format!("{token:?} {client:?}").contains(token.expose()));
-    fake.faults().inject_on("merchant/list", Fault::AuthExpired, 2);
-    let err = client.merchants().list(&ListQuery::new()).await.unwrap_err();
+    fake.faults()
+        .inject_on("merchant/list", Fault::AuthExpired, 2);
+    let err = client
+        .merchants()
+        .list(&ListQuery::new())
+        .await
+        .unwrap_err();
     let shown = format!("{err:?} {err}");
-    assert!(!shown.contains(token.expose()) && !shown.contains(testing::APP_SECRET), "{shown}");
-    let bad = fake.client_builder().app_secret("wrong-secret-value").build().unwrap();
+    assert!(
+        !shown.contains(token.expose()) && !shown.contains(testing::APP_SECRET),
+        "{shown}"
+    );
+    let bad = fake
+        .client_builder()
+        .app_secret("wrong-secret-value")
+        .build()
+        .unwrap();
     let err = bad.merchants().list(&ListQuery::new()).await.unwrap_err();
     let shown = format!("{err:?} {err} {bad:?}");
     assert!(!shown.contains("wrong-secret-value"), "{shown}");
@@ -348,16 +565,43 @@ async fn sink_upserts_by_code_with_partial_failure() {
     let mut nameless = new_merchant("OKKI-3", "x");
     nameless.name = None;
     let batch = vec![
-        SinkRecord { key: "okki-1".into(), op: Op::Upsert, data: new_merchant("OKKI-1", "苏州瑞丰纺织有限公司") },
-        SinkRecord { key: "okki-2".into(), op: Op::Upsert, data: new_merchant("KH000002", "北京恒通国际贸易股份有限公司") },
-        SinkRecord { key: "okki-3".into(), op: Op::Upsert, data: nameless },
-        SinkRecord { key: "okki-4".into(), op: Op::Delete, data: new_merchant("OKKI-4", "已删除") },
-        SinkRecord { key: "okki-5".into(), op: Op::Upsert, data: Merchant::default() },
+        SinkRecord {
+            key: "okki-1".into(),
+            op: Op::Upsert,
+            data: new_merchant("OKKI-1", "苏州瑞丰纺织有限公司"),
+        },
+        SinkRecord {
+            key: "okki-2".into(),
+            op: Op::Upsert,
+            data: new_merchant("KH000002", "北京恒通国际贸易股份有限公司"),
+        },
+        SinkRecord {
+            key: "okki-3".into(),
+            op: Op::Upsert,
+            data: nameless,
+        },
+        SinkRecord {
+            key: "okki-4".into(),
+            op: Op::Delete,
+            data: new_merchant("OKKI-4", "已删除"),
+        },
+        SinkRecord {
+            key: "okki-5".into(),
+            op: Op::Upsert,
+            data: Merchant::default(),
+        },
     ];
     let outcomes = sink.write(&batch).await.unwrap();
     assert_eq!(outcomes.len(), 5);
-    assert!(matches!(&outcomes[0], WriteOutcome::Written { target_id: Some(_) }));
-    assert_eq!(outcomes[1], WriteOutcome::written(existing["id"].as_str().unwrap()), "existing code is updated");
+    assert!(matches!(
+        &outcomes[0],
+        WriteOutcome::Written { target_id: Some(_) }
+    ));
+    assert_eq!(
+        outcomes[1],
+        WriteOutcome::written(existing["id"].as_str().unwrap()),
+        "existing code is updated"
+    );
     match &outcomes[2] {
         WriteOutcome::Failed(e) => {
             assert_eq!(e.code.as_deref(), Some(testing::CODE_INVALID));
@@ -394,7 +638,10 @@ async fn source_reads_all_then_only_changes() {
         if page.next.is_none() {
             checkpoint = page.checkpoint.clone();
         } else {
-            assert!(page.checkpoint.is_none(), "checkpoint only with the last page");
+            assert!(
+                page.checkpoint.is_none(),
+                "checkpoint only with the last page"
+            );
         }
         records.extend(page.records);
         match page.next {
@@ -411,9 +658,14 @@ async fn source_reads_all_then_only_changes() {
         .max()
         .unwrap();
     let checkpoint: Checkpoint = checkpoint.unwrap();
-    let expected = integration_core::types::BeijingTime::parse(&max).unwrap().to_utc();
+    let expected = integration_core::types::BeijingTime::parse(&max)
+        .unwrap()
+        .to_utc();
     assert_eq!(checkpoint.as_time(), Some(expected));
-    assert_eq!(records[0].key, fake.state().merchants[0]["id"].as_str().unwrap());
+    assert_eq!(
+        records[0].key,
+        fake.state().merchants[0]["id"].as_str().unwrap()
+    );
 
     // Nothing changed: only the records inside the overlap window are read
     // again (here just the newest), and the checkpoint is kept.
@@ -423,13 +675,25 @@ async fn source_reads_all_then_only_changes() {
     assert_eq!(page.checkpoint.as_ref(), Some(&checkpoint));
     let no_overlap = source.clone().with_overlap(Duration::ZERO);
     let page = no_overlap.read(Some(&checkpoint), None).await.unwrap();
-    assert_eq!(page.records.len(), 1, "egt keeps the record at the checkpoint itself");
+    assert_eq!(
+        page.records.len(),
+        1,
+        "egt keeps the record at the checkpoint itself"
+    );
 
     // A change is read, and only it (plus the overlap).
-    client.merchants().insert(&new_merchant("OKKI-NEW", "成都德润食品有限公司")).await.unwrap();
+    client
+        .merchants()
+        .insert(&new_merchant("OKKI-NEW", "成都德润食品有限公司"))
+        .await
+        .unwrap();
     let page = source.read(Some(&checkpoint), None).await.unwrap();
     assert_eq!(page.records.len(), 2);
-    assert!(page.records.iter().any(|r| r.data.code.as_deref() == Some("OKKI-NEW")));
+    assert!(
+        page.records
+            .iter()
+            .any(|r| r.data.code.as_deref() == Some("OKKI-NEW"))
+    );
     assert!(page.checkpoint.unwrap().as_time().unwrap() > checkpoint.as_time().unwrap());
     let sent = fake.server().received_on("merchant/list").await;
     let body: serde_json::Value = serde_json::from_slice(&sent.last().unwrap().body).unwrap();
