@@ -253,7 +253,11 @@ pub(crate) fn decode_envelope(api: &str, raw: &RawResponse, success: &str) -> Re
             let code = code_text(code);
             let message = message.clone().unwrap_or_default();
             let error = classify(api, code, message, raw.retry_after());
-            if matches!(error, Error::Throttled { .. } | Error::TokenExpired { .. }) {
+            // Throttling and token expiry always count; other envelope codes
+            // count on 4xx (a 5xx stays a retryable HTTP error).
+            if matches!(error, Error::Throttled { .. } | Error::TokenExpired { .. })
+                || (raw.status.is_client_error() && matches!(error, Error::Api { .. }))
+            {
                 return Err(error);
             }
         }
@@ -345,6 +349,14 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.is_auth_expired());
+        let e =
+            decode_business::<Value>("x", &raw(400, r#"{"code":"310036","message":"参数错误"}"#))
+                .unwrap_err();
+        assert_eq!(e.code(), Some("310036"));
+        let e =
+            decode_business::<Value>("x", &raw(500, r#"{"code":"310036","message":"内部错误"}"#))
+                .unwrap_err();
+        assert!(e.is_retryable() && e.kind() == ErrorKind::HttpStatus);
     }
 
     #[test]

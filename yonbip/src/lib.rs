@@ -67,7 +67,9 @@
 //!   non-2xx answer carrying such an envelope counts too.
 //! - **Throttling**: HTTP 429, code `999` (Low), or a message about
 //!   frequency/limits; retried with backoff honouring `Retry-After`. HTTP 5xx
-//!   is retried; business codes are not.
+//!   is retried; business codes are not. A 4xx answer carrying an envelope
+//!   is decoded by its code; a 5xx answer is a retryable HTTP error whatever
+//!   its body.
 //! - **Maximum `pageSize`**: 500 (fact sheet "≤ 500", Medium); larger sizes
 //!   are clamped. The last page is `pageIndex >= pageCount`; an empty
 //!   `recordList` (or, without `pageCount`, a short page) also ends a stream.

@@ -684,13 +684,19 @@ impl Merchants {
     /// The merchant whose code is exactly `code`, if any (a list filtered by
     /// code; results are checked for an exact match).
     pub async fn find_by_code(&self, code: &str) -> Result<Option<Merchant>> {
-        let page = self
-            .list(&ListQuery::new().code(code).page_size(20))
-            .await?;
-        Ok(page
-            .record_list
-            .into_iter()
-            .find(|m| m.code.as_deref() == Some(code)))
+        // The code filter may match by prefix or substring in some tenants:
+        // walk the pages until the exact code shows up.
+        let mut pages = std::pin::pin!(self.pages(ListQuery::new().code(code).page_size(100)));
+        while let Some(page) = futures::TryStreamExt::try_next(&mut pages).await? {
+            if let Some(found) = page
+                .record_list
+                .into_iter()
+                .find(|m| m.code.as_deref() == Some(code))
+            {
+                return Ok(Some(found));
+            }
+        }
+        Ok(None)
     }
 }
 

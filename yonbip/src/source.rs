@@ -136,3 +136,21 @@ impl Source for MerchantSource {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_bad_ones_are_rejected() {
+        assert_eq!(cursor_state(None).unwrap(), (1, None));
+        let (page, high) = cursor_state(Some(
+            &json!({"page": 3, "high": "2024-03-05T02:20:30+00:00"}),
+        ))
+        .unwrap();
+        assert_eq!(page, 3);
+        assert_eq!(high.unwrap().to_rfc3339(), "2024-03-05T02:20:30+00:00");
+        assert!(cursor_state(Some(&json!({"page": 0}))).is_err());
+        assert!(cursor_state(Some(&json!("next"))).is_err());
+    }
+}
