@@ -1,0 +1,453 @@
+//! The YonBIP client and its builder.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use integration_core::auth::TokenCache;
+use integration_core::{RateLimit, RetryPolicy, Secret, Transport};
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::assumed;
+use crate::auth;
+use crate::error::{self, Error, Result, SYSTEM};
+
+/// Where a tenant's APIs live: the business gateway and the token service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoints {
+    /// Base URL of business calls, e.g. `https://c2.yonyoucloud.com/iuap-api-gateway`.
+    pub gateway_url: String,
+    /// Base URL of the token call, e.g. `https://c2.yonyoucloud.com/iuap-api-auth`.
+    pub token_url: String,
+}
+
+#[derive(Debug, Clone)]
+enum Location {
+    Discover {
+        discovery_url: String,
+        tenant_id: String,
+    },
+    Fixed(Endpoints),
+}
+
+/// A YonBIP open-API client for one self-built app of one tenant.
+///
+/// Cheap to clone: clones share the connection pool, the rate limiter, the
+/// discovered endpoints and the access token. `Debug` never shows the app
+/// secret or the token.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    transport: Transport,
+    app_key: String,
+    app_secret: Secret,
+    location: Location,
+    discovered: tokio::sync::OnceCell<Endpoints>,
+    token: TokenCache<Secret>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("app_key", &self.inner.app_key)
+            .field("app_secret", &self.inner.app_secret)
+            .field("location", &self.inner.location)
+            .field("transport", &self.inner.transport)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`Client`].
+#[derive(Clone)]
+pub struct ClientBuilder {
+    app_key: Option<String>,
+    app_secret: Option<Secret>,
+    tenant_id: Option<String>,
+    discovery_url: String,
+    gateway_url: Option<String>,
+    token_url: Option<String>,
+    timeout: Option<Duration>,
+    connect_timeout: Duration,
+    rate_limit: Option<RateLimit>,
+    retry: RetryPolicy,
+    refresh_margin: Duration,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("app_key", &self.app_key)
+            .field("app_secret", &self.app_secret)
+            .field("tenant_id", &self.tenant_id)
+            .field("discovery_url", &self.discovery_url)
+            .field("gateway_url", &self.gateway_url)
+            .field("token_url", &self.token_url)
+            .field("timeout", &self.timeout)
+            .field("rate_limit", &self.rate_limit)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            app_key: None,
+            app_secret: None,
+            tenant_id: None,
+            discovery_url: assumed::DISCOVERY_URL.to_owned(),
+            gateway_url: None,
+            token_url: None,
+            timeout: Some(Duration::from_secs(60)),
+            connect_timeout: Duration::from_secs(10),
+            rate_limit: None,
+            retry: RetryPolicy::default(),
+            refresh_margin: Duration::from_secs(assumed::TOKEN_REFRESH_MARGIN_SECS),
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The self-built app's key (`appKey`).
+    pub fn app_key(mut self, app_key: impl Into<String>) -> Self {
+        self.app_key = Some(app_key.into());
+        self
+    }
+
+    /// The self-built app's secret (`appSecret`); only used to sign.
+    pub fn app_secret(mut self, app_secret: impl Into<Secret>) -> Self {
+        self.app_secret = Some(app_secret.into());
+        self
+    }
+
+    /// The tenant id: the gateway and token URLs are discovered from it on
+    /// first use (unless both are set directly).
+    pub fn tenant_id(mut self, tenant_id: impl Into<String>) -> Self {
+        self.tenant_id = Some(tenant_id.into());
+        self
+    }
+
+    /// The discovery host (default the public `https://apigateway.yonyoucloud.com`).
+    pub fn discovery_url(mut self, url: impl Into<String>) -> Self {
+        self.discovery_url = url.into();
+        self
+    }
+
+    /// The business gateway base URL, skipping discovery (private
+    /// deployments, fakes). Needs [`ClientBuilder::token_url`] too.
+    pub fn gateway_url(mut self, url: impl Into<String>) -> Self {
+        self.gateway_url = Some(url.into());
+        self
+    }
+
+    /// The token service base URL, skipping discovery. Needs
+    /// [`ClientBuilder::gateway_url`] too.
+    pub fn token_url(mut self, url: impl Into<String>) -> Self {
+        self.token_url = Some(url.into());
+        self
+    }
+
+    /// Whole-request timeout (default 60 s); `None` waits forever.
+    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Connect timeout (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Client-side rate limit shared by every clone (default none).
+    pub fn rate_limit(mut self, limit: Option<RateLimit>) -> Self {
+        self.rate_limit = limit;
+        self
+    }
+
+    /// Retry policy for retryable failures (default [`RetryPolicy::default`]).
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// How long before its announced expiry a token is replaced (default 5 min).
+    pub fn token_refresh_margin(mut self, margin: Duration) -> Self {
+        self.refresh_margin = margin;
+        self
+    }
+
+    /// Builds the client. Fails when the app key or secret is missing, or
+    /// when neither a tenant id nor both base URLs are set.
+    pub fn build(self) -> Result<Client> {
+        let app_key = self
+            .app_key
+            .filter(|k| !k.trim().is_empty())
+            .ok_or_else(|| Error::Config("the app key is missing".into()))?;
+        let app_secret = self
+            .app_secret
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| Error::Config("the app secret is missing".into()))?;
+        let trim = |s: String| s.trim().trim_end_matches('/').to_owned();
+        let location = match (self.gateway_url, self.token_url, self.tenant_id) {
+            (Some(gateway_url), Some(token_url), _) => Location::Fixed(Endpoints {
+                gateway_url: trim(gateway_url),
+                token_url: trim(token_url),
+            }),
+            (None, None, Some(tenant_id)) if !tenant_id.trim().is_empty() => Location::Discover {
+                discovery_url: trim(self.discovery_url),
+                tenant_id,
+            },
+            (Some(_), None, _) | (None, Some(_), _) => {
+                return Err(Error::Config(
+                    "set both the gateway URL and the token URL, or neither".into(),
+                ));
+            }
+            _ => {
+                return Err(Error::Config(
+                    "set a tenant id (for discovery) or the gateway and token URLs".into(),
+                ));
+            }
+        };
+        let transport = Transport::builder(SYSTEM)
+            .timeout(self.timeout)
+            .connect_timeout(self.connect_timeout)
+            .rate_limit(self.rate_limit)
+            .retry(self.retry)
+            .build()?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                transport,
+                app_key,
+                app_secret,
+                location,
+                discovered: tokio::sync::OnceCell::new(),
+                token: TokenCache::new(self.refresh_margin),
+            }),
+        })
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct GatewayAddress {
+    #[serde(rename = "gatewayUrl")]
+    gateway_url: String,
+    #[serde(rename = "tokenUrl")]
+    token_url: String,
+}
+
+#[derive(serde::Deserialize)]
+struct TokenData {
+    access_token: Option<Secret>,
+    #[serde(default)]
+    expire: Option<Value>,
+}
+
+/// Token and discovery failures other than throttling and transport are
+/// authentication failures: the credentials or the tenant are wrong.
+fn as_auth_failure(e: Error) -> Error {
+    match e {
+        Error::Api { api, code, message } | Error::TokenExpired { api, code, message } => {
+            Error::Auth {
+                api,
+                code: Some(code),
+                message,
+            }
+        }
+        other => other,
+    }
+}
+
+impl Client {
+    /// A builder with the public discovery host as default.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The app key this client signs with.
+    pub fn app_key(&self) -> &str {
+        &self.inner.app_key
+    }
+
+    /// The gateway and token base URLs, discovered from the tenant id on
+    /// first use (and then cached) unless they were configured.
+    pub async fn endpoints(&self) -> Result<Endpoints> {
+        match &self.inner.location {
+            Location::Fixed(endpoints) => Ok(endpoints.clone()),
+            Location::Discover {
+                discovery_url,
+                tenant_id,
+            } => self
+                .inner
+                .discovered
+                .get_or_try_init(|| self.discover(discovery_url, tenant_id))
+                .await
+                .cloned(),
+        }
+    }
+
+    async fn discover(&self, discovery_url: &str, tenant_id: &str) -> Result<Endpoints> {
+        let api = "getGatewayAddress";
+        let url = format!("{discovery_url}{}", assumed::DISCOVERY_PATH);
+        let data = self
+            .inner
+            .transport
+            .execute(
+                api,
+                |http| Ok::<_, Error>(http.get(&url).query(&[("tenantId", tenant_id)])),
+                |raw| {
+                    error::decode_envelope(api, &raw, assumed::AUTH_SUCCESS_CODE)
+                        .map_err(as_auth_failure)
+                },
+            )
+            .await?;
+        let address: GatewayAddress = serde_json::from_value(data).map_err(|e| {
+            Error::from(integration_core::Error::new(
+                SYSTEM,
+                api,
+                integration_core::ErrorKind::Decode,
+                format!("the discovery answer has no gatewayUrl/tokenUrl ({e})"),
+            ))
+        })?;
+        tracing::debug!(gateway = %address.gateway_url, "discovered the tenant's data centre");
+        Ok(Endpoints {
+            gateway_url: address.gateway_url.trim_end_matches('/').to_owned(),
+            token_url: address.token_url.trim_end_matches('/').to_owned(),
+        })
+    }
+
+    /// Fetches a new access token (ignoring the cache) and how long it is
+    /// valid. Normal calls never need this: tokens are managed automatically.
+    pub async fn fetch_access_token(&self) -> Result<(Secret, Duration)> {
+        let endpoints = self.endpoints().await?;
+        let api = "getAccessToken";
+        let base = format!("{}{}", endpoints.token_url, auth::TOKEN_PATH);
+        let inner = &self.inner;
+        let data = inner
+            .transport
+            .execute(
+                api,
+                |http| {
+                    // A fresh timestamp and signature for every attempt.
+                    let timestamp = chrono::Utc::now().timestamp_millis();
+                    let query =
+                        auth::token_query(&inner.app_key, inner.app_secret.expose(), timestamp);
+                    Ok::<_, Error>(http.get(format!("{base}?{query}")))
+                },
+                |raw| {
+                    error::decode_envelope(api, &raw, assumed::AUTH_SUCCESS_CODE)
+                        .map_err(as_auth_failure)
+                },
+            )
+            .await?;
+        let token: TokenData = serde_json::from_value(data).map_err(|e| Error::Auth {
+            api: api.to_owned(),
+            code: None,
+            message: format!("the token answer is not understood ({e})"),
+        })?;
+        let access_token = token
+            .access_token
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| Error::Auth {
+                api: api.to_owned(),
+                code: None,
+                message: "the token answer has no access_token".into(),
+            })?;
+        let expire = match token.expire {
+            Some(Value::Number(n)) => n.as_u64(),
+            Some(Value::String(s)) => s.trim().parse().ok(),
+            _ => None,
+        }
+        .unwrap_or(assumed::DEFAULT_TOKEN_LIFETIME_SECS);
+        Ok((access_token, Duration::from_secs(expire)))
+    }
+
+    /// Sends one business call with the cached token; on a token-expired
+    /// answer fetches a new token once and repeats once.
+    pub(crate) async fn send<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+    ) -> Result<T> {
+        let endpoints = self.endpoints().await?;
+        let path = path.trim_start_matches('/');
+        let url = format!("{}/{path}", endpoints.gateway_url);
+        let body = body
+            .map(serde_json::to_vec)
+            .transpose()
+            .map_err(|e| Error::Config(format!("cannot encode the body: {e}")))?;
+        let api = path;
+        self.inner
+            .token
+            .call(
+                || async {
+                    let (token, valid_for) = self.fetch_access_token().await?;
+                    Ok((token, Some(valid_for)))
+                },
+                |token: Secret| {
+                    let (method, url, body) = (method.clone(), &url, &body);
+                    async move {
+                        self.inner
+                            .transport
+                            .execute(
+                                api,
+                                |http| {
+                                    let mut request = http
+                                        .request(method.clone(), url)
+                                        .query(query)
+                                        .query(&[("access_token", token.expose())]);
+                                    if let Some(body) = body {
+                                        request = request
+                                            .header(
+                                                reqwest::header::CONTENT_TYPE,
+                                                "application/json;charset=utf-8",
+                                            )
+                                            .body(body.clone());
+                                    }
+                                    Ok::<_, Error>(request)
+                                },
+                                |raw| error::decode_business::<T>(api, &raw),
+                            )
+                            .await
+                    }
+                },
+            )
+            .await
+    }
+
+    /// Calls any business API by its path under the gateway (e.g.
+    /// `yonbip/digitalModel/merchant/list`) with a JSON body (POST), and
+    /// returns the answer's `data`. Auth, retries and error decoding are the
+    /// same as for the typed calls.
+    pub async fn call_raw(&self, path: &str, body: Value) -> Result<Value> {
+        self.send(Method::POST, path, &[], Some(&body)).await
+    }
+
+    /// Like [`Client::call_raw`] for a GET API with query parameters (the
+    /// access token is added).
+    pub async fn call_raw_get(&self, path: &str, query: &[(&str, &str)]) -> Result<Value> {
+        let query: Vec<(&str, String)> = query.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+        self.send(Method::GET, path, &query, None).await
+    }
+
+    /// Merchants (客户档案).
+    pub fn merchants(&self) -> crate::merchant::Merchants {
+        crate::merchant::Merchants::new(self.clone())
+    }
+
+    /// Sales orders (销售订单).
+    pub fn sales_orders(&self) -> crate::sales_order::SalesOrders {
+        crate::sales_order::SalesOrders::new(self.clone())
+    }
+
+    /// Products (物料).
+    pub fn products(&self) -> crate::product::Products {
+        crate::product::Products::new(self.clone())
+    }
+}

@@ -1,0 +1,390 @@
+//! The crate's error type and the decoding of YonBIP's answer envelopes.
+
+use std::time::Duration;
+
+use integration_core::{ErrorKind, RawResponse, Retry};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::assumed;
+
+/// The system name used in errors and logs.
+pub const SYSTEM: &str = "yonbip";
+
+/// A failed YonBIP call.
+///
+/// The API's own `code` and `message` are kept verbatim. Convert into
+/// [`integration_core::Error`] with `?`/`into()` for pipelines.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A business error: the API answered with a code other than success
+    /// (validation, duplicate code, missing record, ...). Not retried.
+    #[error("yonbip {api}: API error [code {code}]: {message}")]
+    Api {
+        /// The API called (its path).
+        api: String,
+        /// The API's code, e.g. `310036`.
+        code: String,
+        /// The API's message.
+        message: String,
+    },
+    /// The access token is invalid or expired; the client fetches a new one
+    /// and repeats the call once.
+    #[error("yonbip {api}: access token expired [code {code}]: {message}")]
+    TokenExpired {
+        /// The API called.
+        api: String,
+        /// The API's code.
+        code: String,
+        /// The API's message.
+        message: String,
+    },
+    /// The token endpoint refused the credentials (wrong app key or secret,
+    /// bad signature, clock skew) or discovery failed for the tenant.
+    #[error("yonbip {api}: authentication failed{}: {message}", code.as_deref().map(|c| format!(" [code {c}]")).unwrap_or_default())]
+    Auth {
+        /// The API called.
+        api: String,
+        /// The API's code, when it gave one.
+        code: Option<String>,
+        /// The API's message.
+        message: String,
+    },
+    /// Too many requests (HTTP 429 or the throttling code). Retried with
+    /// backoff, honouring `Retry-After`.
+    #[error("yonbip {api}: throttled{}: {message}", code.as_deref().map(|c| format!(" [code {c}]")).unwrap_or_default())]
+    Throttled {
+        /// The API called.
+        api: String,
+        /// The API's code, when it gave one.
+        code: Option<String>,
+        /// The API's message.
+        message: String,
+        /// How long the server asked us to wait.
+        retry_after: Option<Duration>,
+    },
+    /// The client was configured wrongly or a request cannot be built.
+    #[error("yonbip: invalid configuration or request: {0}")]
+    Config(String),
+    /// Transport failure, HTTP status, undecodable body (with a redacted
+    /// excerpt), body too large.
+    #[error(transparent)]
+    Core(Box<integration_core::Error>),
+}
+
+/// The crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// The API's own code, when the answer carried one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Error::Api { code, .. } | Error::TokenExpired { code, .. } => Some(code),
+            Error::Auth { code, .. } | Error::Throttled { code, .. } => code.as_deref(),
+            Error::Config(_) => None,
+            Error::Core(e) => e.code(),
+        }
+    }
+
+    /// The API's message (or the core error's message).
+    pub fn message(&self) -> &str {
+        match self {
+            Error::Api { message, .. }
+            | Error::TokenExpired { message, .. }
+            | Error::Auth { message, .. }
+            | Error::Throttled { message, .. } => message,
+            Error::Config(message) => message,
+            Error::Core(e) => e.message(),
+        }
+    }
+
+    /// The kind of failure, as the pipeline sees it.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Api { .. } => ErrorKind::Business,
+            Error::TokenExpired { .. } => ErrorKind::AuthExpired,
+            Error::Auth { .. } => ErrorKind::Auth,
+            Error::Throttled { .. } => ErrorKind::RateLimited,
+            Error::Config(_) => ErrorKind::InvalidRequest,
+            Error::Core(e) => e.kind(),
+        }
+    }
+
+    fn api_name(&self) -> &str {
+        match self {
+            Error::Api { api, .. }
+            | Error::TokenExpired { api, .. }
+            | Error::Auth { api, .. }
+            | Error::Throttled { api, .. } => api,
+            Error::Config(_) => "client",
+            Error::Core(e) => e.api_name(),
+        }
+    }
+}
+
+impl From<integration_core::Error> for Error {
+    fn from(e: integration_core::Error) -> Self {
+        Error::Core(Box::new(e))
+    }
+}
+
+impl Retry for Error {
+    fn is_retryable(&self) -> bool {
+        match self {
+            Error::Throttled { .. } => true,
+            Error::Core(e) => e.is_retryable(),
+            _ => false,
+        }
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::Throttled { retry_after, .. } => *retry_after,
+            Error::Core(e) => e.retry_after(),
+            _ => None,
+        }
+    }
+
+    fn is_auth_expired(&self) -> bool {
+        matches!(self, Error::TokenExpired { .. })
+    }
+}
+
+impl From<Error> for integration_core::Error {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Core(core) => *core,
+            Error::Config(message) => {
+                integration_core::Error::new(SYSTEM, "client", ErrorKind::InvalidRequest, message)
+            }
+            other => {
+                let mut core = integration_core::Error::new(
+                    SYSTEM,
+                    other.api_name(),
+                    other.kind(),
+                    other.message(),
+                )
+                .with_retryable(other.is_retryable())
+                .with_retry_after(Retry::retry_after(&other));
+                if let Some(code) = other.code() {
+                    core = core.with_code(code);
+                }
+                core
+            }
+        }
+    }
+}
+
+/// The envelope of every YonBIP answer: `{"code": "200", "message": "…", "data": …}`.
+#[derive(Debug, serde::Deserialize)]
+struct Envelope {
+    #[serde(default)]
+    code: Option<Value>,
+    #[serde(default, alias = "msg")]
+    message: Option<String>,
+    #[serde(default)]
+    data: Option<Value>,
+}
+
+fn code_text(code: &Value) -> Option<String> {
+    match code {
+        Value::String(s) => Some(s.trim().to_owned()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// Classifies a failed answer's code and message.
+pub(crate) fn classify(
+    api: &str,
+    code: Option<String>,
+    message: String,
+    retry_after: Option<Duration>,
+) -> Error {
+    let api = api.to_owned();
+    let code_is = |c: &str| code.as_deref() == Some(c);
+    if code_is(assumed::THROTTLED_CODE) || assumed::mentions_throttling(&message) {
+        return Error::Throttled {
+            api,
+            code,
+            message,
+            retry_after,
+        };
+    }
+    if code_is(assumed::TOKEN_EXPIRED_CODE) || assumed::mentions_expired_token(&message) {
+        return Error::TokenExpired {
+            api,
+            code: code.unwrap_or_default(),
+            message,
+        };
+    }
+    match code {
+        Some(code) => Error::Api { api, code, message },
+        None => Error::from(integration_core::Error::new(
+            SYSTEM,
+            api,
+            ErrorKind::Business,
+            message,
+        )),
+    }
+}
+
+/// Decodes a business answer: `data` of a `code == "200"` envelope as `T`,
+/// or the classified error.
+pub(crate) fn decode_business<T: DeserializeOwned>(api: &str, raw: &RawResponse) -> Result<T> {
+    let data = decode_envelope(api, raw, assumed::SUCCESS_CODE)?;
+    serde_json::from_value(data)
+        .map_err(|e| Error::from(raw.decode_error(format!("unexpected `data` ({e})"))))
+}
+
+/// Decodes an envelope whose success code is `success`, returning its
+/// `data` (`Null` when absent).
+pub(crate) fn decode_envelope(api: &str, raw: &RawResponse, success: &str) -> Result<Value> {
+    let parsed: std::result::Result<Envelope, _> = serde_json::from_slice(&raw.body);
+    if !raw.status.is_success() {
+        // A gateway may wrap an error envelope in a non-2xx status.
+        if let Ok(Envelope {
+            code: Some(code),
+            message,
+            ..
+        }) = &parsed
+        {
+            let code = code_text(code);
+            let message = message.clone().unwrap_or_default();
+            let error = classify(api, code, message, raw.retry_after());
+            // Throttling and token expiry always count; other envelope codes
+            // count on 4xx (a 5xx stays a retryable HTTP error).
+            if matches!(error, Error::Throttled { .. } | Error::TokenExpired { .. })
+                || (raw.status.is_client_error() && matches!(error, Error::Api { .. }))
+            {
+                return Err(error);
+            }
+        }
+        if raw.status.as_u16() == 429 {
+            return Err(Error::Throttled {
+                api: api.to_owned(),
+                code: None,
+                message: integration_core::secret::excerpt(&raw.body, 200),
+                retry_after: raw.retry_after(),
+            });
+        }
+        if let Some(e) = raw.http_error() {
+            return Err(Error::from(e));
+        }
+    }
+    let envelope =
+        parsed.map_err(|e| Error::from(raw.decode_error(format!("invalid JSON ({e})"))))?;
+    let Some(code) = envelope.code.as_ref().and_then(code_text) else {
+        return Err(Error::from(raw.decode_error("the answer has no `code`")));
+    };
+    if code == success {
+        return Ok(envelope.data.unwrap_or(Value::Null));
+    }
+    Err(classify(
+        api,
+        Some(code),
+        envelope.message.unwrap_or_default(),
+        raw.retry_after(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::StatusCode;
+    use reqwest::header::HeaderMap;
+
+    fn raw(status: u16, body: &str) -> RawResponse {
+        RawResponse::new(
+            SYSTEM,
+            "x",
+            StatusCode::from_u16(status).unwrap(),
+            HeaderMap::new(),
+            body.to_owned(),
+        )
+    }
+
+    #[test]
+    fn success_returns_data() {
+        let v: Value = decode_business(
+            "x",
+            &raw(
+                200,
+                r#"{"code":"200","message":"操作成功","data":{"id":1}}"#,
+            ),
+        )
+        .unwrap();
+        assert_eq!(v["id"], 1);
+    }
+
+    #[test]
+    fn codes_are_classified() {
+        let e = decode_business::<Value>(
+            "x",
+            &raw(200, r#"{"code":"310036","message":"客户编码重复"}"#),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&e, Error::Api { code, message, .. } if code == "310036" && message == "客户编码重复")
+        );
+        assert!(!e.is_retryable());
+        let e = decode_business::<Value>(
+            "x",
+            &raw(200, r#"{"code":"1090003500","message":"token已过期"}"#),
+        )
+        .unwrap_err();
+        assert!(e.is_auth_expired());
+        let e =
+            decode_business::<Value>("x", &raw(200, r#"{"code":"999","message":"请求过于频繁"}"#))
+                .unwrap_err();
+        assert!(e.is_retryable() && e.kind() == ErrorKind::RateLimited);
+        let e = decode_business::<Value>("x", &raw(429, "slow down")).unwrap_err();
+        assert!(e.is_retryable());
+        let e = decode_business::<Value>("x", &raw(503, "<html>bad gateway</html>")).unwrap_err();
+        assert!(e.is_retryable() && e.kind() == ErrorKind::HttpStatus);
+        let e = decode_business::<Value>(
+            "x",
+            &raw(401, r#"{"code":"1090003500","message":"非法token"}"#),
+        )
+        .unwrap_err();
+        assert!(e.is_auth_expired());
+        let e =
+            decode_business::<Value>("x", &raw(400, r#"{"code":"310036","message":"参数错误"}"#))
+                .unwrap_err();
+        assert_eq!(e.code(), Some("310036"));
+        let e =
+            decode_business::<Value>("x", &raw(500, r#"{"code":"310036","message":"内部错误"}"#))
+                .unwrap_err();
+        assert!(e.is_retryable() && e.kind() == ErrorKind::HttpStatus);
+    }
+
+    #[test]
+    fn hostile_bodies_are_decode_errors_with_redacted_excerpts() {
+        for body in [
+            "",
+            "<html>oops</html>",
+            r#"{"code":"200","data":{"id"#,
+            r#"{"message":"no code"}"#,
+            "[1,2]",
+        ] {
+            let e = decode_business::<Value>("x", &raw(200, body)).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Decode, "{body}: {e}");
+        }
+        let e = decode_business::<Value>("x", &raw(200, r#"{"access_token":"tok-secret-1","oops"#))
+            .unwrap_err();
+        assert!(!e.to_string().contains("tok-secret-1"), "{e}");
+    }
+
+    #[test]
+    fn converts_into_core_keeping_code() {
+        let core: integration_core::Error = Error::Api {
+            api: "merchant/save".into(),
+            code: "310036".into(),
+            message: "重复".into(),
+        }
+        .into();
+        assert_eq!(core.code(), Some("310036"));
+        assert_eq!(core.kind(), ErrorKind::Business);
+    }
+}

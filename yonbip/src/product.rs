@@ -1,0 +1,120 @@
+//! Products (物料): list and detail.
+
+use futures::Stream;
+use integration_core::types::{BeijingTime, Id};
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::Client;
+use crate::error::Result;
+use crate::list::{self, ListPage, ListQuery};
+use crate::types::{MultiLang, lenient};
+
+/// Path of the product list API (Medium).
+pub const LIST_PATH: &str = "yonbip/digitalModel/product/list";
+/// Path of the product detail API (Low: by analogy with the merchant detail).
+pub const DETAIL_PATH: &str = "yonbip/digitalModel/product/detail";
+
+/// A product (物料). Common fields typed (Low confidence for their names);
+/// everything else in [`Product::extra`].
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Product {
+    /// The product id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<Id>,
+    /// 物料编码.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_text"
+    )]
+    pub code: Option<String>,
+    /// 物料名称, multilingual.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<MultiLang>,
+    /// 规格型号.
+    #[serde(
+        rename = "modelDescription",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_text"
+    )]
+    pub model_description: Option<String>,
+    /// 主计量单位id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<Id>,
+    /// 主计量单位名称.
+    #[serde(
+        rename = "unit_Name",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_text"
+    )]
+    pub unit_name: Option<String>,
+    /// 物料分类id.
+    #[serde(
+        rename = "manageClass",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub manage_class: Option<Id>,
+    /// 物料分类名称.
+    #[serde(
+        rename = "manageClass_Name",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_text"
+    )]
+    pub manage_class_name: Option<String>,
+    /// 管理组织id.
+    #[serde(rename = "orgId", default, skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<Id>,
+    /// Last modification time (Beijing time).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_time"
+    )]
+    pub pubts: Option<BeijingTime>,
+    /// Every other member (prices, SKUs, custom fields), kept as sent.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// The product APIs; get it from [`Client::products`].
+#[derive(Debug, Clone)]
+pub struct Products {
+    client: Client,
+}
+
+impl Products {
+    pub(crate) fn new(client: Client) -> Self {
+        Self { client }
+    }
+
+    /// One page of products.
+    pub async fn list(&self, query: &ListQuery) -> Result<ListPage<Product>> {
+        list::page(&self.client, LIST_PATH, query).await
+    }
+
+    /// Every page from `query`'s page on, fetched lazily.
+    pub fn pages(
+        &self,
+        query: ListQuery,
+    ) -> impl Stream<Item = Result<ListPage<Product>>> + Send + 'static {
+        list::pages(self.client.clone(), LIST_PATH, query)
+    }
+
+    /// Every product matching `query`, fetched page by page.
+    pub fn stream(&self, query: ListQuery) -> impl Stream<Item = Result<Product>> + Send + 'static {
+        list::records(self.client.clone(), LIST_PATH, query)
+    }
+
+    /// The product with this id.
+    pub async fn detail(&self, id: &Id) -> Result<Product> {
+        self.client
+            .send(Method::GET, DETAIL_PATH, &[("id", id.to_string())], None)
+            .await
+    }
+}

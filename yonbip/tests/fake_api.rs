@@ -1,0 +1,702 @@
+//! End-to-end tests of the client against the fake YonBIP server.
+
+use std::time::Duration;
+
+use futures::{StreamExt, TryStreamExt};
+use integration_core::testing::{Fault, ResponseTemplate};
+use integration_core::{Checkpoint, ErrorKind, Op, Sink, SinkRecord, Source, WriteOutcome};
+use rust_decimal::Decimal;
+use serde_json::json;
+use yonbip::testing::{self, FakeYonBip};
+use yonbip::{Client, Error, ListQuery, Merchant, MerchantSink, MerchantSource, MultiLang, Retry};
+
+async fn fake() -> (FakeYonBip, Client) {
+    let fake = FakeYonBip::start().await;
+    let client = fake.client_builder().build().expect("client for the fake");
+    (fake, client)
+}
+
+fn new_merchant(code: &str, name: &str) -> Merchant {
+    let mut m = Merchant::new(code, name, testing::CREATE_ORG, testing::CUSTOMER_CLASS);
+    m.contact_name = Some("张伟".into());
+    m.contact_tel = Some("13800138000".into());
+    m.extra
+        .insert("merchantDefine".into(), json!({"define1": "华东大区"}));
+    m
+}
+
+#[tokio::test]
+async fn discovery_token_and_merchant_insert_list_detail() {
+    let (fake, client) = fake().await;
+    let saved = client
+        .merchants()
+        .insert(&new_merchant("OKKI-1001", "上海恒通国际贸易有限公司"))
+        .await
+        .unwrap();
+    let id = saved.id.clone().expect("saved merchant has an id");
+    assert_eq!(saved.code.as_deref(), Some("OKKI-1001"));
+    assert!(saved.pubts.is_some());
+
+    let page = client
+        .merchants()
+        .list(&ListQuery::new().code("OKKI-1001"))
+        .await
+        .unwrap();
+    assert_eq!(page.record_count, Some(1));
+    assert_eq!(
+        page.record_list[0].name_text(),
+        Some("上海恒通国际贸易有限公司")
+    );
+    assert_eq!(
+        page.record_list[0].extra["merchantDefine"]["define1"], "华东大区",
+        "custom fields round-trip"
+    );
+
+    let detail = client.merchants().detail(&id).await.unwrap();
+    assert_eq!(detail.contact_name.as_deref(), Some("张伟"));
+    assert_eq!(
+        detail.create_org.as_ref().map(|o| o.as_str()),
+        Some(testing::CREATE_ORG)
+    );
+
+    // One discovery and one token for all of it, shared by clones.
+    let clone = client.clone();
+    clone.merchants().list(&ListQuery::new()).await.unwrap();
+    assert_eq!(fake.token_fetches(), 1);
+    assert_eq!(fake.state().discoveries, 1);
+    let endpoints = client.endpoints().await.unwrap();
+    assert_eq!(endpoints.gateway_url, fake.gateway_url());
+
+    // The body is JSON with the documented content type and the token is in the query.
+    let saves = fake.server().received_on("merchant/save").await;
+    let request = &saves[0];
+    assert_eq!(
+        request
+            .headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/json;charset=utf-8")
+    );
+    assert!(request.url.query_pairs().any(|(k, _)| k == "access_token"));
+    let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+    assert_eq!(body["data"]["_status"], "Insert");
+    assert_eq!(
+        body["data"]["name"],
+        json!({"zh_CN": "上海恒通国际贸易有限公司"})
+    );
+    assert_eq!(body["data"]["merchantOptions"], true);
+}
+
+#[tokio::test]
+async fn token_request_carries_the_exact_signature_encoding() {
+    let (fake, client) = fake().await;
+    client.merchants().list(&ListQuery::new()).await.unwrap();
+    let requests = fake.server().received_on("getAccessToken").await;
+    assert_eq!(requests.len(), 1);
+    let url = &requests[0].url;
+    let timestamp: i64 = url
+        .query_pairs()
+        .find(|(k, _)| k == "timestamp")
+        .unwrap()
+        .1
+        .parse()
+        .unwrap();
+    assert!(
+        (chrono::Utc::now().timestamp_millis() - timestamp).abs() < 60_000,
+        "timestamp is unix milliseconds"
+    );
+    assert_eq!(
+        url.query(),
+        Some(yonbip::auth::token_query(testing::APP_KEY, testing::APP_SECRET, timestamp).as_str())
+    );
+}
+
+#[tokio::test]
+async fn update_by_status_and_business_errors_keep_code_and_message() {
+    let (fake, client) = fake().await;
+    let merchants = client.merchants();
+    let saved = merchants
+        .insert(&new_merchant("KH-9", "杭州联创信息科技有限公司"))
+        .await
+        .unwrap();
+    let mut change = saved.clone();
+    change.contact_tel = Some("13912345678".into());
+    change.name =
+        Some(MultiLang::zh_cn("杭州联创信息科技股份有限公司").with("en_US", "Hangzhou Lianchuang"));
+    let updated = merchants.update(&change).await.unwrap();
+    assert_eq!(updated.id, saved.id);
+    assert_eq!(
+        updated.name.as_ref().and_then(|n| n.get("en_US")),
+        Some("Hangzhou Lianchuang")
+    );
+    assert_eq!(fake.state().merchants.len(), 1);
+
+    let err = merchants
+        .insert(&new_merchant("KH-9", "重复的客户"))
+        .await
+        .unwrap_err();
+    match &err {
+        Error::Api { code, message, .. } => {
+            assert_eq!(code, testing::CODE_INVALID);
+            assert!(message.contains("已存在"), "{message}");
+        }
+        other => panic!("expected a business error, got {other:?}"),
+    }
+    assert!(!err.is_retryable());
+    let core: integration_core::Error = err.into();
+    assert_eq!(
+        (core.kind(), core.code()),
+        (ErrorKind::Business, Some(testing::CODE_INVALID))
+    );
+
+    let mut ghost = new_merchant("KH-404", "不存在的客户");
+    ghost.id = Some("1".into());
+    let err = merchants.update(&ghost).await.unwrap_err();
+    assert_eq!(err.code(), Some(testing::CODE_NOT_FOUND));
+    let err = merchants
+        .update(&new_merchant("KH-10", "无ID"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Config(_)), "{err:?}");
+    let err = merchants.detail(&"42".into()).await.unwrap_err();
+    assert_eq!(err.code(), Some(testing::CODE_NOT_FOUND));
+}
+
+#[tokio::test]
+async fn wrong_credentials_and_unknown_tenant_are_auth_errors() {
+    let fake = FakeYonBip::start().await;
+    let client = fake
+        .client_builder()
+        .app_secret("not-the-secret")
+        .build()
+        .unwrap();
+    let err = client
+        .merchants()
+        .list(&ListQuery::new())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Auth { code: Some(c), .. } if c == yonbip::assumed::BAD_SIGNATURE_CODE),
+        "{err:?}"
+    );
+    assert_eq!(err.kind(), ErrorKind::Auth);
+    assert!(!err.is_retryable());
+    assert_eq!(
+        fake.server().received_on("getAccessToken").await.len(),
+        1,
+        "auth failures are not retried"
+    );
+
+    let client = fake
+        .client_builder()
+        .app_key("someone-else")
+        .build()
+        .unwrap();
+    assert_eq!(
+        client
+            .merchants()
+            .list(&ListQuery::new())
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::Auth
+    );
+
+    let client = fake
+        .client_builder()
+        .tenant_id("no-such-tenant")
+        .build()
+        .unwrap();
+    let err = client
+        .merchants()
+        .list(&ListQuery::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(testing::CODE_UNKNOWN_TENANT));
+    assert_eq!(err.kind(), ErrorKind::Auth);
+}
+
+#[tokio::test]
+async fn expired_token_is_refreshed_once_and_the_call_repeated() {
+    let (fake, client) = fake().await;
+    fake.seed_merchants(3);
+    client.merchants().list(&ListQuery::new()).await.unwrap();
+    fake.expire_tokens();
+    let page = client.merchants().list(&ListQuery::new()).await.unwrap();
+    assert_eq!(page.record_list.len(), 3);
+    assert_eq!(fake.token_fetches(), 2);
+
+    // Always expired: one refresh, one repeat, then the error.
+    fake.faults()
+        .inject_on("merchant/list", Fault::AuthExpired, 2);
+    let err = client
+        .merchants()
+        .list(&ListQuery::new())
+        .await
+        .unwrap_err();
+    assert!(err.is_auth_expired(), "{err:?}");
+    assert_eq!(err.code(), Some(yonbip::assumed::TOKEN_EXPIRED_CODE));
+    assert_eq!(fake.token_fetches(), 3);
+}
+
+#[tokio::test]
+async fn token_is_replaced_before_its_announced_expiry() {
+    let (fake, client) = fake().await;
+    fake.state().token_ttl = Duration::from_secs(60); // inside the 5-minute margin
+    client.merchants().list(&ListQuery::new()).await.unwrap();
+    client.merchants().list(&ListQuery::new()).await.unwrap();
+    assert_eq!(fake.token_fetches(), 2);
+    fake.state().token_ttl = Duration::from_secs(7200);
+    client.merchants().list(&ListQuery::new()).await.unwrap();
+    client.merchants().list(&ListQuery::new()).await.unwrap();
+    assert_eq!(fake.token_fetches(), 3);
+}
+
+#[tokio::test]
+async fn concurrent_first_calls_share_one_discovery_and_one_token() {
+    let (fake, client) = fake().await;
+    let calls = (0..8).map(|_| {
+        let client = client.clone();
+        async move { client.merchants().list(&ListQuery::new()).await }
+    });
+    for result in futures::future::join_all(calls).await {
+        result.unwrap();
+    }
+    assert_eq!(fake.token_fetches(), 1);
+    assert_eq!(fake.state().discoveries, 1);
+}
+
+#[tokio::test]
+async fn throttling_and_server_errors_are_retried_then_succeed() {
+    let (fake, client) = fake().await;
+    fake.seed_merchants(2);
+    fake.faults()
+        .inject_on("merchant/list", Fault::Throttled, 2);
+    let page = client.merchants().list(&ListQuery::new()).await.unwrap();
+    assert_eq!(page.record_list.len(), 2);
+    assert_eq!(fake.server().received_on("merchant/list").await.len(), 3);
+
+    let too_many = ResponseTemplate::new(429)
+        .insert_header("Retry-After", "0")
+        .set_body_string("Too Many Requests");
+    fake.faults()
+        .inject_on("merchant/list", Fault::Respond(Box::new(too_many)), 1);
+    fake.faults()
+        .inject_on("merchant/list", Fault::ServerError(502), 1);
+    client.merchants().list(&ListQuery::new()).await.unwrap();
+    assert_eq!(fake.server().received_on("merchant/list").await.len(), 6);
+
+    // Throttled beyond the retry budget: a typed, retryable error.
+    fake.faults()
+        .inject_on("merchant/list", Fault::Throttled, 10);
+    let err = client
+        .merchants()
+        .list(&ListQuery::new())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Throttled { code: Some(c), .. } if c == "999"),
+        "{err:?}"
+    );
+    assert!(err.is_retryable());
+    fake.faults().clear();
+}
+
+#[tokio::test]
+async fn hostile_bodies_are_decode_errors() {
+    let (fake, client) = fake().await;
+    client.merchants().list(&ListQuery::new()).await.unwrap();
+    for fault in [
+        Fault::Malformed,
+        Fault::Truncated,
+        Fault::Html,
+        Fault::Empty,
+    ] {
+        fake.faults().inject_on("merchant/list", fault.clone(), 1);
+        let err = client
+            .merchants()
+            .list(&ListQuery::new())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Decode, "{fault:?}: {err}");
+        assert!(err.to_string().len() < 600, "short excerpt: {err}");
+    }
+    // A success envelope whose data is not a page.
+    let odd = ResponseTemplate::new(200).set_body_json(
+        json!({"code": "200", "message": "操作成功", "data": {"recordList": "oops"}}),
+    );
+    fake.faults()
+        .inject_on("merchant/list", Fault::Respond(Box::new(odd)), 1);
+    let err = client
+        .merchants()
+        .list(&ListQuery::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    assert!(
+        !format!("{err:?}").contains("fake"),
+        "no token in errors: {err:?}"
+    );
+}
+
+#[tokio::test]
+async fn merchant_pages_and_stream_cover_every_record() {
+    let (fake, client) = fake().await;
+    let codes = fake.seed_merchants(23);
+    let all: Vec<Merchant> = client
+        .merchants()
+        .stream(ListQuery::new().page_size(5))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 23);
+    let mut seen: Vec<String> = all.iter().filter_map(|m| m.code.clone()).collect();
+    seen.sort();
+    assert_eq!(seen, codes);
+    assert_eq!(fake.server().received_on("merchant/list").await.len(), 5);
+
+    let pages: Vec<_> = client
+        .merchants()
+        .pages(ListQuery::new().page_size(10))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(pages.len(), 3);
+    assert_eq!(pages[2].page_count, Some(3));
+    assert_eq!(pages[2].record_list.len(), 3);
+
+    // Lazy: taking the first record fetches one page only.
+    let before = fake.server().received_on("merchant/list").await.len();
+    let first = client
+        .merchants()
+        .stream(ListQuery::new().page_size(5))
+        .next()
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(first.code.is_some());
+    assert_eq!(
+        fake.server().received_on("merchant/list").await.len(),
+        before + 1
+    );
+
+    // Page sizes above the maximum are clamped (the fake rejects > 500).
+    let page = client
+        .merchants()
+        .list(&ListQuery::new().page_size(10_000))
+        .await
+        .unwrap();
+    assert_eq!(page.page_size, Some(500));
+    assert_eq!(page.record_list.len(), 23);
+
+    // Filtering by name.
+    let page = client
+        .merchants()
+        .list(&ListQuery::new().name("上海"))
+        .await
+        .unwrap();
+    assert!(!page.record_list.is_empty());
+    assert!(
+        page.record_list
+            .iter()
+            .all(|m| m.name_text().unwrap().contains("上海"))
+    );
+}
+
+#[tokio::test]
+async fn sales_orders_and_products_list_and_detail() {
+    let (fake, client) = fake().await;
+    fake.seed_merchants(4);
+    let order_ids = fake.seed_sales_orders(12);
+    fake.seed_products(7);
+
+    let orders: Vec<_> = client
+        .sales_orders()
+        .stream(ListQuery::new().page_size(5))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(orders.len(), 12);
+    let order = &orders[0];
+    assert!(order.pay_money.unwrap() > Decimal::ZERO);
+    assert_eq!(order.pay_money.unwrap().scale(), 2);
+    assert!(order.agent_id_name.is_some() && order.vouchdate.is_some());
+    let detail = client
+        .sales_orders()
+        .detail(&order_ids[3].as_str().into())
+        .await
+        .unwrap();
+    assert_eq!(
+        detail.id.as_ref().map(|i| i.to_string()),
+        Some(order_ids[3].clone()),
+        "numeric ids read exactly"
+    );
+
+    let page = client
+        .products()
+        .list(&ListQuery::new().page_size(3))
+        .await
+        .unwrap();
+    assert_eq!(
+        (page.record_count, page.page_count, page.record_list.len()),
+        (Some(7), Some(3), 3)
+    );
+    let product = &page.record_list[0];
+    let detail = client
+        .products()
+        .detail(product.id.as_ref().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(detail.code, product.code);
+    assert!(detail.unit_name.is_some());
+}
+
+#[tokio::test]
+async fn raw_calls_reuse_auth_and_error_decoding() {
+    let (fake, client) = fake().await;
+    fake.seed_merchants(3);
+    let data = client
+        .call_raw(
+            "yonbip/digitalModel/merchant/list",
+            json!({"pageIndex": 1, "pageSize": 2}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(data["recordCount"], 3);
+    let id = data["recordList"][0]["id"].as_str().unwrap().to_owned();
+    let detail = client
+        .call_raw_get("/yonbip/digitalModel/merchant/detail", &[("id", &id)])
+        .await
+        .unwrap();
+    assert_eq!(detail["id"], id.as_str());
+    let err = client
+        .call_raw(
+            "yonbip/digitalModel/merchant/list",
+            json!({"pageIndex": 0, "pageSize": 2}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(testing::CODE_INVALID));
+    fake.expire_tokens();
+    client
+        .call_raw(
+            "yonbip/digitalModel/merchant/list",
+            json!({"pageIndex": 1, "pageSize": 2}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(fake.token_fetches(), 2);
+}
+
+#[tokio::test]
+async fn fixed_endpoints_skip_discovery() {
+    let fake = FakeYonBip::start().await;
+    let (key, secret) = FakeYonBip::credentials();
+    let client = Client::builder()
+        .app_key(key)
+        .app_secret(secret)
+        .gateway_url(fake.gateway_url())
+        .token_url(format!("{}/", fake.token_url()))
+        .build()
+        .unwrap();
+    client.merchants().list(&ListQuery::new()).await.unwrap();
+    assert_eq!(fake.state().discoveries, 0);
+    assert!(
+        fake.server()
+            .received_on("getGatewayAddress")
+            .await
+            .is_empty()
+    );
+}
+
+#[test]
+fn builder_rejects_incomplete_settings() {
+    let base = || Client::builder().app_key("k").app_secret("s");
+    assert!(matches!(base().build(), Err(Error::Config(_))));
+    assert!(matches!(
+        base().gateway_url("http://127.0.0.1:1").build(),
+        Err(Error::Config(_))
+    ));
+    assert!(matches!(
+        Client::builder().app_key("k").tenant_id("t").build(),
+        Err(Error::Config(_))
+    ));
+    assert!(base().tenant_id("t").build().is_ok());
+}
+
+#[tokio::test]
+async fn secrets_never_appear_in_debug_output() {
+    let (fake, client) = fake().await;
+    client.merchants().list(&ListQuery::new()).await.unwrap();
+    let token = fake.state().merchants.len(); // touch state
+    let _ = token;
+    let debug = format!("{client:?} {:?}", fake.client_builder());
+    assert!(!debug.contains(testing::APP_SECRET), "{debug}");
+    let (token, _) = client.fetch_access_token().await.unwrap();
+    assert!(!format!("{token:?} {client:?}").contains(token.expose()));
+    fake.faults()
+        .inject_on("merchant/list", Fault::AuthExpired, 2);
+    let err = client
+        .merchants()
+        .list(&ListQuery::new())
+        .await
+        .unwrap_err();
+    let shown = format!("{err:?} {err}");
+    assert!(
+        !shown.contains(token.expose()) && !shown.contains(testing::APP_SECRET),
+        "{shown}"
+    );
+    let bad = fake
+        .client_builder()
+        .app_secret("wrong-secret-value")
+        .build()
+        .unwrap();
+    let err = bad.merchants().list(&ListQuery::new()).await.unwrap_err();
+    let shown = format!("{err:?} {err} {bad:?}");
+    assert!(!shown.contains("wrong-secret-value"), "{shown}");
+}
+
+#[tokio::test]
+async fn sink_upserts_by_code_with_partial_failure() {
+    let (fake, client) = fake().await;
+    fake.seed_merchants(2);
+    let existing = fake.state().merchant_by_code("KH000002").cloned().unwrap();
+    let sink = MerchantSink::new(client.clone());
+    let mut nameless = new_merchant("OKKI-3", "x");
+    nameless.name = None;
+    let batch = vec![
+        SinkRecord {
+            key: "okki-1".into(),
+            op: Op::Upsert,
+            data: new_merchant("OKKI-1", "苏州瑞丰纺织有限公司"),
+        },
+        SinkRecord {
+            key: "okki-2".into(),
+            op: Op::Upsert,
+            data: new_merchant("KH000002", "北京恒通国际贸易股份有限公司"),
+        },
+        SinkRecord {
+            key: "okki-3".into(),
+            op: Op::Upsert,
+            data: nameless,
+        },
+        SinkRecord {
+            key: "okki-4".into(),
+            op: Op::Delete,
+            data: new_merchant("OKKI-4", "已删除"),
+        },
+        SinkRecord {
+            key: "okki-5".into(),
+            op: Op::Upsert,
+            data: Merchant::default(),
+        },
+    ];
+    let outcomes = sink.write(&batch).await.unwrap();
+    assert_eq!(outcomes.len(), 5);
+    assert!(matches!(
+        &outcomes[0],
+        WriteOutcome::Written { target_id: Some(_) }
+    ));
+    assert_eq!(
+        outcomes[1],
+        WriteOutcome::written(existing["id"].as_str().unwrap()),
+        "existing code is updated"
+    );
+    match &outcomes[2] {
+        WriteOutcome::Failed(e) => {
+            assert_eq!(e.code.as_deref(), Some(testing::CODE_INVALID));
+            assert!(!e.retryable && e.message.contains("客户名称"), "{e}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(outcomes[3], WriteOutcome::Skipped { .. }));
+    assert!(matches!(&outcomes[4], WriteOutcome::Failed(e) if !e.retryable));
+    assert_eq!(fake.state().merchants.len(), 3);
+    let updated = fake.state().merchant_by_code("KH000002").cloned().unwrap();
+    assert_eq!(updated["name"]["zh_CN"], "北京恒通国际贸易股份有限公司");
+
+    // A rerun duplicates nothing.
+    let again = sink.write(&batch[..2]).await.unwrap();
+    assert_eq!(again[0], outcomes[0]);
+    assert_eq!(fake.state().merchants.len(), 3);
+
+    // Rejected credentials fail the whole batch.
+    let bad = MerchantSink::new(fake.client_builder().app_secret("nope").build().unwrap());
+    let err = bad.write(&batch[..1]).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Auth);
+}
+
+#[tokio::test]
+async fn source_reads_all_then_only_changes() {
+    let (fake, client) = fake().await;
+    fake.seed_merchants(12);
+    let source = MerchantSource::new(client.clone()).with_page_size(5);
+    let (mut records, mut cursor, mut checkpoint, mut pages) = (Vec::new(), None, None, 0);
+    loop {
+        let page = source.read(None, cursor.take()).await.unwrap();
+        pages += 1;
+        if page.next.is_none() {
+            checkpoint = page.checkpoint.clone();
+        } else {
+            assert!(
+                page.checkpoint.is_none(),
+                "checkpoint only with the last page"
+            );
+        }
+        records.extend(page.records);
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!((records.len(), pages), (12, 3));
+    let max = fake
+        .state()
+        .merchants
+        .iter()
+        .filter_map(|m| m["pubts"].as_str().map(str::to_owned))
+        .max()
+        .unwrap();
+    let checkpoint: Checkpoint = checkpoint.unwrap();
+    let expected = integration_core::types::BeijingTime::parse(&max)
+        .unwrap()
+        .to_utc();
+    assert_eq!(checkpoint.as_time(), Some(expected));
+    assert_eq!(
+        records[0].key,
+        fake.state().merchants[0]["id"].as_str().unwrap()
+    );
+
+    // Nothing changed: only the records inside the overlap window are read
+    // again (here just the newest), and the checkpoint is kept.
+    let page = source.read(Some(&checkpoint), None).await.unwrap();
+    assert_eq!(page.records.len(), 1);
+    assert_eq!(page.records[0].data.pubts.unwrap().to_string(), max);
+    assert_eq!(page.checkpoint.as_ref(), Some(&checkpoint));
+    let no_overlap = source.clone().with_overlap(Duration::ZERO);
+    let page = no_overlap.read(Some(&checkpoint), None).await.unwrap();
+    assert_eq!(
+        page.records.len(),
+        1,
+        "egt keeps the record at the checkpoint itself"
+    );
+
+    // A change is read, and only it (plus the overlap).
+    client
+        .merchants()
+        .insert(&new_merchant("OKKI-NEW", "成都德润食品有限公司"))
+        .await
+        .unwrap();
+    let page = source.read(Some(&checkpoint), None).await.unwrap();
+    assert_eq!(page.records.len(), 2);
+    assert!(
+        page.records
+            .iter()
+            .any(|r| r.data.code.as_deref() == Some("OKKI-NEW"))
+    );
+    assert!(page.checkpoint.unwrap().as_time().unwrap() > checkpoint.as_time().unwrap());
+    let sent = fake.server().received_on("merchant/list").await;
+    let body: serde_json::Value = serde_json::from_slice(&sent.last().unwrap().body).unwrap();
+    assert_eq!(body["simpleVOs"][0]["field"], "pubts");
+    assert_eq!(body["simpleVOs"][0]["op"], "egt");
+}
