@@ -215,13 +215,21 @@ pub(crate) fn parse_token_answer(raw: &RawResponse) -> Result<TokenAnswer> {
         Err(e) => {
             return Err(match raw.http_error() {
                 Some(http) => http.into(),
-                None => raw.decode_error(format!("the token answer is not JSON ({e})")).into(),
+                None => raw
+                    .decode_error(format!("the token answer is not JSON ({e})"))
+                    .into(),
             });
         }
     };
-    if value.get("access_token").and_then(Value::as_str).is_some_and(|t| !t.is_empty()) {
-        return serde_json::from_value(value)
-            .map_err(|e| raw.decode_error(format!("unexpected token answer ({e})")).into());
+    if value
+        .get("access_token")
+        .and_then(Value::as_str)
+        .is_some_and(|t| !t.is_empty())
+    {
+        return serde_json::from_value(value).map_err(|e| {
+            raw.decode_error(format!("unexpected token answer ({e})"))
+                .into()
+        });
     }
     if let Some(err) = crate::client::oauth_error(raw, &value) {
         return Err(err);
@@ -232,7 +240,9 @@ pub(crate) fn parse_token_answer(raw: &RawResponse) -> Result<TokenAnswer> {
     if let Some(err) = crate::client::envelope_error(raw.api(), &value) {
         return Err(err);
     }
-    Err(raw.decode_error("the token answer has no access_token").into())
+    Err(raw
+        .decode_error("the token answer has no access_token")
+        .into())
 }
 
 #[cfg(test)]
@@ -241,7 +251,11 @@ mod tests {
 
     fn jwt(claims: &str) -> String {
         let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        format!("{}.{}.sig", e.encode(r#"{"typ":"JWT","alg":"RS256"}"#), e.encode(claims))
+        format!(
+            "{}.{}.sig",
+            e.encode(r#"{"typ":"JWT","alg":"RS256"}"#),
+            e.encode(claims)
+        )
     }
 
     #[test]
@@ -256,7 +270,9 @@ mod tests {
     fn vector_jwt_float_claims_and_kept_expiry() {
         // Float iat/exp as in the official examples; exp − iat = 2218 s for a
         // re-fetched token that kept its first expiry.
-        let token = jwt(r#"{"aud":"x","jti":"j","iat":1678949540.726401,"nbf":1678949540.726401,"exp":1678951758.726401,"sub":"","scopes":["company"]}"#);
+        let token = jwt(
+            r#"{"aud":"x","jti":"j","iat":1678949540.726401,"nbf":1678949540.726401,"exp":1678951758.726401,"sub":"","scopes":["company"]}"#,
+        );
         assert_eq!(jwt_expiry(&token), Some(1678951758.726401));
         let answer = TokenAnswer {
             access_token: Secret::new(token),
@@ -280,13 +296,25 @@ mod tests {
 
     #[test]
     fn token_requests_and_debug() {
-        let c = Credentials::password("efc1126d6", "dcc2228f1", ["company", "user"], "a@b.cn", "password");
+        let c = Credentials::password(
+            "efc1126d6",
+            "dcc2228f1",
+            ["company", "user"],
+            "a@b.cn",
+            "password",
+        );
         let body = c.token_request();
         assert_eq!(body["grant_type"], "password");
         assert_eq!(body["scope"], "company user");
-        assert_eq!(body["password"], "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8");
+        assert_eq!(
+            body["password"],
+            "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8"
+        );
         let debug = format!("{c:?}");
-        assert!(!debug.contains("dcc2228f1") && !debug.contains("5e884898"), "{debug}");
+        assert!(
+            !debug.contains("dcc2228f1") && !debug.contains("5e884898"),
+            "{debug}"
+        );
         let c = Credentials::client_credentials("id", "s", scopes::TYPED.iter().copied());
         assert_eq!(c.token_request()["grant_type"], "client_credentials");
         assert_eq!(c.scope_param(), "company opportunity invoices user");

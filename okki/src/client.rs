@@ -93,7 +93,11 @@ impl ClientBuilder {
         client_secret: impl Into<Secret>,
         scopes: impl IntoIterator<Item = S>,
     ) -> Self {
-        self.credentials(Credentials::client_credentials(client_id, client_secret, scopes))
+        self.credentials(Credentials::client_credentials(
+            client_id,
+            client_secret,
+            scopes,
+        ))
     }
 
     /// Whole-request timeout (default 60 s, OKKI's documented response
@@ -133,15 +137,25 @@ impl ClientBuilder {
 
     /// Builds the client.
     pub fn build(self) -> Result<Client> {
-        let invalid = |msg: &str| Error::Core(integration_core::Error::new(SYSTEM, "client", ErrorKind::InvalidRequest, msg));
-        let credentials = self.credentials.ok_or_else(|| invalid("credentials are required"))?;
+        let invalid = |msg: &str| {
+            Error::Core(integration_core::Error::new(
+                SYSTEM,
+                "client",
+                ErrorKind::InvalidRequest,
+                msg,
+            ))
+        };
+        let credentials = self
+            .credentials
+            .ok_or_else(|| invalid("credentials are required"))?;
         if credentials.client_id.is_empty() || credentials.client_secret.is_empty() {
             return Err(invalid("client_id and client_secret must not be empty"));
         }
         if credentials.scopes.is_empty() {
             return Err(invalid("at least one scope is required (e.g. \"company\")"));
         }
-        let base = url::Url::parse(&self.base_url).map_err(|_| invalid("the base URL is not a URL"))?;
+        let base =
+            url::Url::parse(&self.base_url).map_err(|_| invalid("the base URL is not a URL"))?;
         if !matches!(base.scheme(), "http" | "https") {
             return Err(invalid("the base URL must be http or https"));
         }
@@ -201,7 +215,11 @@ impl Client {
     /// Fetches a token now (normally done lazily), e.g. to check credentials
     /// at start-up.
     pub async fn authenticate(&self) -> Result<()> {
-        self.inner.tokens.get(|| self.fetch_token()).await.map(|_| ())
+        self.inner
+            .tokens
+            .get(|| self.fetch_token())
+            .await
+            .map(|_| ())
     }
 
     async fn fetch_token(&self) -> Result<(Secret, Option<Duration>)> {
@@ -216,10 +234,17 @@ impl Client {
     }
 
     fn lock_refresh(&self) -> std::sync::MutexGuard<'_, Option<Secret>> {
-        self.inner.refresh_token.lock().unwrap_or_else(|p| p.into_inner())
+        self.inner
+            .refresh_token
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
     }
 
-    async fn request_token(&self, refresh: bool, refresh_token: Option<&Secret>) -> Result<(Secret, Option<Duration>)> {
+    async fn request_token(
+        &self,
+        refresh: bool,
+        refresh_token: Option<&Secret>,
+    ) -> Result<(Secret, Option<Duration>)> {
         let creds = &self.inner.credentials;
         let (path, url) = if refresh {
             (auth::REFRESH_TOKEN_PATH, self.url(auth::REFRESH_TOKEN_PATH))
@@ -246,18 +271,31 @@ impl Client {
         }
         let now = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
         let lifetime = auth::token_lifetime(&answer, now);
-        tracing::debug!(lifetime_s = lifetime.as_secs(), "fetched an OKKI access token");
+        tracing::debug!(
+            lifetime_s = lifetime.as_secs(),
+            "fetched an OKKI access token"
+        );
         Ok((answer.access_token, Some(lifetime)))
     }
 
     /// Sends one authorised call and returns the envelope's `data`.
-    pub(crate) async fn send_raw(&self, method: Method, path: &str, payload: Payload) -> Result<Value> {
+    pub(crate) async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        payload: Payload,
+    ) -> Result<Value> {
         self.send(method, path, payload, Ok).await
     }
 
     /// `GET` with query parameters, `data` decoded as `T`.
-    pub(crate) async fn get<T: DeserializeOwned>(&self, path: &str, query: Vec<(String, String)>) -> Result<T> {
-        self.send(Method::GET, path, Payload::Query(query), decode_data).await
+    pub(crate) async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: Vec<(String, String)>,
+    ) -> Result<T> {
+        self.send(Method::GET, path, Payload::Query(query), decode_data)
+            .await
     }
 
     /// `GET` with query parameters, `data` decoded by `decode`.
@@ -267,17 +305,28 @@ impl Client {
         query: Vec<(String, String)>,
         decode: fn(Value) -> std::result::Result<T, String>,
     ) -> Result<T> {
-        self.send(Method::GET, path, Payload::Query(query), decode).await
+        self.send(Method::GET, path, Payload::Query(query), decode)
+            .await
     }
 
     /// `POST` with a JSON body, `data` decoded as `T`.
-    pub(crate) async fn post_json<T: DeserializeOwned>(&self, path: &str, body: Value) -> Result<T> {
-        self.send(Method::POST, path, Payload::Json(body), decode_data).await
+    pub(crate) async fn post_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: Value,
+    ) -> Result<T> {
+        self.send(Method::POST, path, Payload::Json(body), decode_data)
+            .await
     }
 
     /// `POST` with a form body, `data` decoded as `T`.
-    pub(crate) async fn post_form<T: DeserializeOwned>(&self, path: &str, form: Vec<(String, String)>) -> Result<T> {
-        self.send(Method::POST, path, Payload::Form(form), decode_data).await
+    pub(crate) async fn post_form<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        form: Vec<(String, String)>,
+    ) -> Result<T> {
+        self.send(Method::POST, path, Payload::Form(form), decode_data)
+            .await
     }
 
     async fn send<T>(
@@ -297,9 +346,10 @@ impl Client {
                     let (url, method, payload) = (&url, method.clone(), &payload);
                     async move {
                         let build = |http: &reqwest::Client| {
-                            let request = http
-                                .request(method.clone(), url)
-                                .header(reqwest::header::AUTHORIZATION, format!("Bearer {}", token.expose()));
+                            let request = http.request(method.clone(), url).header(
+                                reqwest::header::AUTHORIZATION,
+                                format!("Bearer {}", token.expose()),
+                            );
                             Ok(match payload {
                                 Payload::Query(q) => request.query(q),
                                 Payload::Json(body) => request.json(body),
@@ -308,7 +358,9 @@ impl Client {
                         };
                         let parse = |raw: RawResponse| {
                             let data = decode_envelope(&raw)?;
-                            decode(data).map_err(|e| Error::from(raw.decode_error(format!("unexpected data ({e})"))))
+                            decode(data).map_err(|e| {
+                                Error::from(raw.decode_error(format!("unexpected data ({e})")))
+                            })
                         };
                         if idempotent {
                             self.inner.transport.execute(path, build, parse).await
@@ -350,7 +402,8 @@ impl Client {
     /// Calls a form-encoded `POST` endpoint (e.g.
     /// `/v1/company/removeCompanyAndCustomers`), returning `data`.
     pub async fn call_raw_form(&self, path: &str, params: Value) -> Result<Value> {
-        self.send_raw(Method::POST, path, Payload::Form(query_pairs(&params)?)).await
+        self.send_raw(Method::POST, path, Payload::Form(query_pairs(&params)?))
+            .await
     }
 }
 
@@ -387,7 +440,12 @@ impl Retry for NoReplay {
 }
 
 fn invalid(api: &str, msg: impl Into<String>) -> Error {
-    Error::Core(integration_core::Error::new(SYSTEM, api, ErrorKind::InvalidRequest, msg))
+    Error::Core(integration_core::Error::new(
+        SYSTEM,
+        api,
+        ErrorKind::InvalidRequest,
+        msg,
+    ))
 }
 
 fn split_api(api: &str) -> Result<(Method, &str)> {
@@ -406,7 +464,10 @@ fn split_api(api: &str) -> Result<(Method, &str)> {
         None => (Method::GET, api),
     };
     if path.is_empty() || path.contains("://") {
-        return Err(invalid(api, "the api must be a path such as /v1/company/list"));
+        return Err(invalid(
+            api,
+            "the api must be a path such as /v1/company/list",
+        ));
     }
     Ok((method, path))
 }
@@ -445,7 +506,12 @@ pub(crate) fn query_pairs(params: &Value) -> Result<Vec<(String, String)>> {
 fn message_of(value: &Value) -> String {
     ["error_description", "message", "msg", "hint"]
         .iter()
-        .find_map(|k| value.get(*k).and_then(Value::as_str).filter(|s| !s.is_empty()))
+        .find_map(|k| {
+            value
+                .get(*k)
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+        })
         .unwrap_or("")
         .to_owned()
 }
@@ -470,7 +536,10 @@ pub(crate) fn oauth_error(raw: &RawResponse, value: &Value) -> Option<Error> {
         status,
         error,
         description,
-        hint: value.get("hint").and_then(Value::as_str).map(integration_core::secret::redact_text),
+        hint: value
+            .get("hint")
+            .and_then(Value::as_str)
+            .map(integration_core::secret::redact_text),
     })
 }
 
@@ -531,7 +600,11 @@ pub(crate) fn decode_envelope(raw: &RawResponse) -> Result<Value> {
     }
     match value.get("code") {
         Some(Value::Number(_)) | Some(Value::String(_)) => {}
-        _ => return Err(raw.decode_error("the envelope's code is not a number").into()),
+        _ => {
+            return Err(raw
+                .decode_error("the envelope's code is not a number")
+                .into());
+        }
     }
     let Value::Object(mut map) = value else {
         return Err(raw.decode_error("not an OKKI envelope").into());
@@ -546,30 +619,66 @@ mod tests {
     use reqwest::header::HeaderMap;
 
     fn raw(status: u16, body: &str) -> RawResponse {
-        RawResponse::new(SYSTEM, "/v1/x", StatusCode::from_u16(status).unwrap(), HeaderMap::new(), body.to_owned())
+        RawResponse::new(
+            SYSTEM,
+            "/v1/x",
+            StatusCode::from_u16(status).unwrap(),
+            HeaderMap::new(),
+            body.to_owned(),
+        )
     }
 
     #[test]
     fn envelopes() {
-        let ok = decode_envelope(&raw(200, r#"{"code":200,"message":"success","now":"2025-03-06 16:55:25","data":{"a":1}}"#)).unwrap();
+        let ok = decode_envelope(&raw(
+            200,
+            r#"{"code":200,"message":"success","now":"2025-03-06 16:55:25","data":{"a":1}}"#,
+        ))
+        .unwrap();
         assert_eq!(ok["a"], 1);
-        assert_eq!(decode_envelope(&raw(200, r#"{"msg":"success","code":0}"#)).unwrap(), Value::Null);
-        assert_eq!(decode_envelope(&raw(200, r#"{"code":"200","data":"success"}"#)).unwrap(), "success");
-        let nf = decode_envelope(&raw(200, r#"{"code":404,"message":"Not Found Resource","data":[]}"#)).unwrap_err();
+        assert_eq!(
+            decode_envelope(&raw(200, r#"{"msg":"success","code":0}"#)).unwrap(),
+            Value::Null
+        );
+        assert_eq!(
+            decode_envelope(&raw(200, r#"{"code":"200","data":"success"}"#)).unwrap(),
+            "success"
+        );
+        let nf = decode_envelope(&raw(
+            200,
+            r#"{"code":404,"message":"Not Found Resource","data":[]}"#,
+        ))
+        .unwrap_err();
         assert!(nf.is_not_found(), "{nf}");
-        let denied = decode_envelope(&raw(401, r#"{"error":"access_denied","message":"denied"}"#)).unwrap_err();
+        let denied = decode_envelope(&raw(401, r#"{"error":"access_denied","message":"denied"}"#))
+            .unwrap_err();
         assert!(denied.is_auth_expired());
-        let denied = decode_envelope(&raw(400, r#"{"error":"access_denied","message":"denied"}"#)).unwrap_err();
+        let denied = decode_envelope(&raw(400, r#"{"error":"access_denied","message":"denied"}"#))
+            .unwrap_err();
         assert!(denied.is_auth_expired());
         let client = decode_envelope(&raw(400, r#"{"error":"invalid_client","error_description":"Client authentication failed","message":"Client authentication failed"}"#)).unwrap_err();
-        assert!(client.is_credentials() && !client.is_retryable(), "{client}");
+        assert!(
+            client.is_credentials() && !client.is_retryable(),
+            "{client}"
+        );
         let html = decode_envelope(&raw(200, "<html>502</html>")).unwrap_err();
         assert_eq!(html.kind(), ErrorKind::Decode);
         let gateway = decode_envelope(&raw(502, "<html>502</html>")).unwrap_err();
         assert!(gateway.is_retryable());
-        assert_eq!(decode_envelope(&raw(200, "")).unwrap_err().kind(), ErrorKind::Decode);
-        assert_eq!(decode_envelope(&raw(200, r#"{"data":1}"#)).unwrap_err().kind(), ErrorKind::Decode);
-        assert_eq!(decode_envelope(&raw(200, "[1]")).unwrap_err().kind(), ErrorKind::Decode);
+        assert_eq!(
+            decode_envelope(&raw(200, "")).unwrap_err().kind(),
+            ErrorKind::Decode
+        );
+        assert_eq!(
+            decode_envelope(&raw(200, r#"{"data":1}"#))
+                .unwrap_err()
+                .kind(),
+            ErrorKind::Decode
+        );
+        assert_eq!(
+            decode_envelope(&raw(200, "[1]")).unwrap_err().kind(),
+            ErrorKind::Decode
+        );
     }
 
     #[test]
@@ -578,7 +687,8 @@ mod tests {
         assert_eq!(split_api("post /v1/a").unwrap(), (Method::POST, "/v1/a"));
         assert!(split_api("PATCH /v1/a").is_err());
         assert!(split_api("https://evil/v1").is_err());
-        let q = query_pairs(&serde_json::json!({"a":1,"b":"x","c":[1,2],"d":null,"e":true})).unwrap();
+        let q =
+            query_pairs(&serde_json::json!({"a":1,"b":"x","c":[1,2],"d":null,"e":true})).unwrap();
         assert_eq!(q.len(), 5);
         assert!(query_pairs(&serde_json::json!({"a":{"b":1}})).is_err());
     }

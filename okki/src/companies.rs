@@ -140,7 +140,10 @@ impl CompanyListQuery {
     pub(crate) fn to_query(&self) -> Vec<(String, String)> {
         let mut q = vec![
             ("start_index".to_owned(), self.page.max(1).to_string()),
-            ("count".to_owned(), pagination::clamp_page_size(self.page_size).to_string()),
+            (
+                "count".to_owned(),
+                pagination::clamp_page_size(self.page_size).to_string(),
+            ),
             ("all".to_owned(), self.pool.param().to_owned()),
         ];
         if self.removed {
@@ -167,7 +170,10 @@ impl PagedQuery for CompanyListQuery {
         self.page
     }
     fn at_page(&self, page: u32) -> Self {
-        Self { page, ..self.clone() }
+        Self {
+            page,
+            ..self.clone()
+        }
     }
 }
 
@@ -429,7 +435,10 @@ impl Company {
 
     /// The main contact, or else the first one.
     pub fn main_contact(&self) -> Option<&Contact> {
-        self.customers.iter().find(|c| c.is_main()).or_else(|| self.customers.first())
+        self.customers
+            .iter()
+            .find(|c| c.is_main())
+            .or_else(|| self.customers.first())
     }
 }
 
@@ -589,10 +598,14 @@ fn owners<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Vec<Owner>, D:
     }
 }
 
-fn opt_trail_status<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<TrailStatus>, D::Error> {
+fn opt_trail_status<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<TrailStatus>, D::Error> {
     use serde::de::Error as _;
     match Value::deserialize(d)? {
-        v @ Value::Object(_) => serde_json::from_value(v).map(Some).map_err(D::Error::custom),
+        v @ Value::Object(_) => serde_json::from_value(v)
+            .map(Some)
+            .map_err(D::Error::custom),
         Value::Null => Ok(None),
         Value::Array(a) if a.is_empty() => Ok(None),
         // A bare status id.
@@ -608,13 +621,18 @@ fn opt_trail_status<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Opti
     }
 }
 
-fn decode_company_list(data: Value) -> std::result::Result<(Vec<CompanySummary>, Option<u64>, Map<String, Value>), String> {
+fn decode_company_list(
+    data: Value,
+) -> std::result::Result<(Vec<CompanySummary>, Option<u64>, Map<String, Value>), String> {
     pagination::decode_list(data, TotalField::TotalItem)
 }
 
 impl Client {
     /// One page of `GET /v1/company/list`.
-    pub async fn list_companies(&self, query: &CompanyListQuery) -> Result<ListPage<CompanySummary>> {
+    pub async fn list_companies(
+        &self,
+        query: &CompanyListQuery,
+    ) -> Result<ListPage<CompanySummary>> {
         let (items, total, extra) = self
             .get_with("/v1/company/list", query.to_query(), decode_company_list)
             .await?;
@@ -640,7 +658,10 @@ impl Client {
     }
 
     /// Every company row matching `query`, lazily, page by page.
-    pub fn companies(&self, query: CompanyListQuery) -> impl Stream<Item = Result<CompanySummary>> + Send + 'static {
+    pub fn companies(
+        &self,
+        query: CompanyListQuery,
+    ) -> impl Stream<Item = Result<CompanySummary>> + Send + 'static {
         pagination::items(self.company_pages(query))
     }
 
@@ -673,7 +694,8 @@ impl Client {
                 e.to_string(),
             ))
         })?;
-        self.post_json("/v1/company/pushCompanyAndCustomers", body).await
+        self.post_json("/v1/company/pushCompanyAndCustomers", body)
+            .await
     }
 
     /// `POST /v1/company/removeCompanyAndCustomers` (form): deletes a
@@ -711,7 +733,11 @@ mod tests {
         assert!(c.next_follow_up_time.is_none());
         assert_eq!(c.last_edit_user, Some(Id::from(55280038)));
         assert_eq!(c.owner[0].nickname.as_deref(), Some("王芳"));
-        assert_eq!(c.extra["4432264586798"], serde_json::json!(["A1"]), "custom field kept");
+        assert_eq!(
+            c.extra["4432264586798"],
+            serde_json::json!(["A1"]),
+            "custom field kept"
+        );
         assert!(c.main_contact().unwrap().is_main());
         assert!(c.customers[0].extra.contains_key("external_field_data"));
         let back = serde_json::to_value(&c).unwrap();

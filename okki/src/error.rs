@@ -170,9 +170,11 @@ impl From<Error> for integration_core::Error {
         let retryable = e.is_retryable();
         match e {
             Error::Core(core) => core,
-            Error::Api { api, code, message } => integration_core::Error::new(SYSTEM, api, kind, message)
-                .with_code(code)
-                .with_retryable(retryable),
+            Error::Api { api, code, message } => {
+                integration_core::Error::new(SYSTEM, api, kind, message)
+                    .with_code(code)
+                    .with_retryable(retryable)
+            }
             Error::OAuth {
                 api,
                 status,
@@ -183,11 +185,17 @@ impl From<Error> for integration_core::Error {
                 .with_code(error)
                 .with_http_status(status)
                 .with_retryable(retryable),
-            Error::TokenRejected { api, status, message } => integration_core::Error::new(SYSTEM, api, kind, message)
+            Error::TokenRejected {
+                api,
+                status,
+                message,
+            } => integration_core::Error::new(SYSTEM, api, kind, message)
                 .with_code("access_denied")
                 .with_http_status(status)
                 .with_retryable(retryable),
-            Error::Webhook(message) => integration_core::Error::new(SYSTEM, "webhook", kind, message),
+            Error::Webhook(message) => {
+                integration_core::Error::new(SYSTEM, "webhook", kind, message)
+            }
         }
     }
 }

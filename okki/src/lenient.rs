@@ -8,8 +8,8 @@ use std::str::FromStr;
 
 use integration_core::types::{BeijingTime, Id};
 use rust_decimal::Decimal;
-use serde::de::{self, Deserializer};
 use serde::Deserialize;
+use serde::de::{self, Deserializer};
 use serde_json::Value;
 
 /// Whether OKKI's time text means "no time".
@@ -23,7 +23,9 @@ pub(crate) fn parse_time(text: &str) -> Result<Option<BeijingTime>, String> {
     if is_empty_time(text) {
         return Ok(None);
     }
-    BeijingTime::parse(text).map(Some).ok_or_else(|| format!("not an OKKI time: {text:?}"))
+    BeijingTime::parse(text)
+        .map(Some)
+        .ok_or_else(|| format!("not an OKKI time: {text:?}"))
 }
 
 /// `Option<BeijingTime>` from `null`, `""`, `1970-01-01 00:00:00`,
@@ -33,7 +35,9 @@ pub(crate) fn opt_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Beijing
         Value::Null => Ok(None),
         Value::String(s) => parse_time(&s).map_err(de::Error::custom),
         Value::Number(n) if n.as_i64() == Some(0) => Ok(None),
-        other => Err(de::Error::custom(format!("expected a time text, got {other}"))),
+        other => Err(de::Error::custom(format!(
+            "expected a time text, got {other}"
+        ))),
     }
 }
 
@@ -88,7 +92,13 @@ pub(crate) fn id_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Id>, D::Err
             .map(|r| r.map(Id::new))
             .collect(),
         other => Ok(scalar_text::<D::Error>(other, "an id")?
-            .map(|s| s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(Id::new).collect())
+            .map(|s| {
+                s.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(Id::new)
+                    .collect()
+            })
             .unwrap_or_default()),
     }
 }
@@ -100,12 +110,16 @@ pub(crate) fn string_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>
             .into_iter()
             .filter_map(|v| scalar_text::<D::Error>(v, "a text").transpose())
             .collect(),
-        other => Ok(scalar_text::<D::Error>(other, "a text")?.into_iter().collect()),
+        other => Ok(scalar_text::<D::Error>(other, "a text")?
+            .into_iter()
+            .collect()),
     }
 }
 
 /// A `Vec<T>` that may arrive as `null`.
-pub(crate) fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+pub(crate) fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Vec<T>, D::Error> {
     Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
 }
 

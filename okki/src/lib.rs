@@ -127,8 +127,8 @@ pub mod webhook;
 pub use auth::{Credentials, Grant};
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL, MAX_PAGE_SIZE};
 pub use companies::{
-    Company, CompanyInput, CompanyListQuery, CompanyRef, CompanySummary, CompanyTimeType, Contact, ContactInput, Pool,
-    PushedCompany,
+    Company, CompanyInput, CompanyListQuery, CompanyRef, CompanySummary, CompanyTimeType, Contact,
+    ContactInput, Pool, PushedCompany,
 };
 pub use error::{Error, Result};
 pub use opportunities::{Opportunity, OpportunityListQuery, OpportunityRef};

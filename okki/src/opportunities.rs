@@ -55,7 +55,10 @@ impl OpportunityListQuery {
     fn to_query(&self) -> Vec<(String, String)> {
         let mut q = vec![
             ("start_index".to_owned(), self.page.max(1).to_string()),
-            ("count".to_owned(), pagination::clamp_page_size(self.page_size).to_string()),
+            (
+                "count".to_owned(),
+                pagination::clamp_page_size(self.page_size).to_string(),
+            ),
         ];
         if let Some(t) = &self.start_time {
             q.push(("start_time".to_owned(), lenient::text(t)));
@@ -72,7 +75,10 @@ impl PagedQuery for OpportunityListQuery {
         self.page
     }
     fn at_page(&self, page: u32) -> Self {
-        Self { page, ..self.clone() }
+        Self {
+            page,
+            ..self.clone()
+        }
     }
 }
 
@@ -155,14 +161,21 @@ pub enum OpportunityRef {
     Serial(String),
 }
 
-fn decode(data: Value) -> std::result::Result<(Vec<Opportunity>, Option<u64>, Map<String, Value>), String> {
+fn decode(
+    data: Value,
+) -> std::result::Result<(Vec<Opportunity>, Option<u64>, Map<String, Value>), String> {
     pagination::decode_list(data, TotalField::TotalItem)
 }
 
 impl Client {
     /// One page of `GET /v1/opportunity/list`.
-    pub async fn list_opportunities(&self, query: &OpportunityListQuery) -> Result<ListPage<Opportunity>> {
-        let (items, total, extra) = self.get_with("/v1/opportunity/list", query.to_query(), decode).await?;
+    pub async fn list_opportunities(
+        &self,
+        query: &OpportunityListQuery,
+    ) -> Result<ListPage<Opportunity>> {
+        let (items, total, extra) = self
+            .get_with("/v1/opportunity/list", query.to_query(), decode)
+            .await?;
         Ok(ListPage {
             items,
             total,
@@ -173,7 +186,10 @@ impl Client {
     }
 
     /// Every opportunity matching `query`, lazily, page by page.
-    pub fn opportunities(&self, query: OpportunityListQuery) -> impl Stream<Item = Result<Opportunity>> + Send + 'static {
+    pub fn opportunities(
+        &self,
+        query: OpportunityListQuery,
+    ) -> impl Stream<Item = Result<Opportunity>> + Send + 'static {
         let client = self.clone();
         pagination::items(pagination::pages(query, move |q| {
             let client = client.clone();

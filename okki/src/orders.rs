@@ -81,7 +81,12 @@ impl OrderListQuery {
         self
     }
     /// Orders whose `time_type` time is in `[start, end]`.
-    pub fn between(mut self, time_type: OrderTimeType, start: Option<BeijingTime>, end: Option<BeijingTime>) -> Self {
+    pub fn between(
+        mut self,
+        time_type: OrderTimeType,
+        start: Option<BeijingTime>,
+        end: Option<BeijingTime>,
+    ) -> Self {
         self.time_type = time_type;
         self.start_time = start;
         self.end_time = end;
@@ -95,7 +100,10 @@ impl OrderListQuery {
     fn to_query(&self) -> Vec<(String, String)> {
         let mut q = vec![
             ("start_index".to_owned(), self.page.max(1).to_string()),
-            ("count".to_owned(), pagination::clamp_page_size(self.page_size).to_string()),
+            (
+                "count".to_owned(),
+                pagination::clamp_page_size(self.page_size).to_string(),
+            ),
         ];
         if self.start_time.is_some() || self.end_time.is_some() {
             q.push(("time_type".to_owned(), self.time_type.param().to_owned()));
@@ -121,7 +129,10 @@ impl PagedQuery for OrderListQuery {
         self.page
     }
     fn at_page(&self, page: u32) -> Self {
-        Self { page, ..self.clone() }
+        Self {
+            page,
+            ..self.clone()
+        }
     }
 }
 
@@ -230,14 +241,18 @@ pub enum OrderRef {
     No(String),
 }
 
-fn decode(data: Value) -> std::result::Result<(Vec<Order>, Option<u64>, Map<String, Value>), String> {
+fn decode(
+    data: Value,
+) -> std::result::Result<(Vec<Order>, Option<u64>, Map<String, Value>), String> {
     pagination::decode_list(data, TotalField::Count)
 }
 
 impl Client {
     /// One page of `GET /v1/invoices/order/list`.
     pub async fn list_orders(&self, query: &OrderListQuery) -> Result<ListPage<Order>> {
-        let (items, total, extra) = self.get_with("/v1/invoices/order/list", query.to_query(), decode).await?;
+        let (items, total, extra) = self
+            .get_with("/v1/invoices/order/list", query.to_query(), decode)
+            .await?;
         Ok(ListPage {
             items,
             total,
@@ -248,7 +263,10 @@ impl Client {
     }
 
     /// Every order matching `query`, lazily, page by page.
-    pub fn orders(&self, query: OrderListQuery) -> impl Stream<Item = Result<Order>> + Send + 'static {
+    pub fn orders(
+        &self,
+        query: OrderListQuery,
+    ) -> impl Stream<Item = Result<Order>> + Send + 'static {
         let client = self.clone();
         pagination::items(pagination::pages(query, move |q| {
             let client = client.clone();

@@ -109,7 +109,10 @@ fn kind_of(v: &Value) -> &'static str {
 }
 
 /// All pages from `first` on, fetched lazily one at a time.
-pub(crate) fn pages<Q, T, F, Fut>(first: Q, fetch: F) -> impl Stream<Item = Result<ListPage<T>>> + Send + 'static
+pub(crate) fn pages<Q, T, F, Fut>(
+    first: Q,
+    fetch: F,
+) -> impl Stream<Item = Result<ListPage<T>>> + Send + 'static
 where
     Q: PagedQuery,
     T: Send + 'static,
@@ -121,7 +124,9 @@ where
             return Ok(None);
         };
         let page = fetch(query.clone()).await?;
-        let next = page.has_more().then(|| query.at_page(query.page().saturating_add(1)));
+        let next = page
+            .has_more()
+            .then(|| query.at_page(query.page().saturating_add(1)));
         Ok(Some((page, (next, fetch))))
     })
 }
@@ -162,13 +167,23 @@ mod tests {
 
     #[test]
     fn list_decoding() {
-        let (l, t, _) = decode_list::<u8>(serde_json::json!({"list":[1,2],"totalItem":"7","count":2}), TotalField::TotalItem).unwrap();
+        let (l, t, _) = decode_list::<u8>(
+            serde_json::json!({"list":[1,2],"totalItem":"7","count":2}),
+            TotalField::TotalItem,
+        )
+        .unwrap();
         assert_eq!((l, t), (vec![1, 2], Some(7)));
-        let (l, t, _) = decode_list::<u8>(serde_json::json!({"list":[1],"count":9}), TotalField::Count).unwrap();
+        let (l, t, _) =
+            decode_list::<u8>(serde_json::json!({"list":[1],"count":9}), TotalField::Count)
+                .unwrap();
         assert_eq!((l, t), (vec![1], Some(9)));
         let (l, _, _) = decode_list::<u8>(serde_json::json!([]), TotalField::Count).unwrap();
         assert!(l.is_empty());
         assert!(decode_list::<u8>(serde_json::json!({"list":{"a":1}}), TotalField::Count).is_err());
-        assert!(decode_list::<u8>(serde_json::json!({"list":["x"]}), TotalField::Count).unwrap_err().contains("list[0]"));
+        assert!(
+            decode_list::<u8>(serde_json::json!({"list":["x"]}), TotalField::Count)
+                .unwrap_err()
+                .contains("list[0]")
+        );
     }
 }

@@ -79,7 +79,8 @@ impl CompanySource {
             overlap: Duration::from_secs(600),
             detail_concurrency: 4,
             include_deleted: true,
-            full_read_since: BeijingTime::parse("2000-01-01 00:00:00").unwrap_or(BeijingTime::from_utc(chrono::DateTime::UNIX_EPOCH)),
+            full_read_since: BeijingTime::parse("2000-01-01 00:00:00")
+                .unwrap_or(BeijingTime::from_utc(chrono::DateTime::UNIX_EPOCH)),
         }
     }
     /// Only one pool.
@@ -121,7 +122,9 @@ impl CompanySource {
 
     fn first_cursor(&self, checkpoint: Option<&Checkpoint>) -> SourceCursor {
         let now = chrono::Utc::now();
-        let end = BeijingTime::from_utc(now - chrono::Duration::nanoseconds(i64::from(now.timestamp_subsec_nanos())));
+        let end = BeijingTime::from_utc(
+            now - chrono::Duration::nanoseconds(i64::from(now.timestamp_subsec_nanos())),
+        );
         let start = Checkpoint::since(checkpoint, self.overlap)
             .map(BeijingTime::from_utc)
             .unwrap_or(self.full_read_since);
@@ -178,7 +181,9 @@ impl CompanySource {
             Phase::Removed => page
                 .items
                 .into_iter()
-                .map(|row| SourceRecord::delete(row.company_id.to_string(), Company::from_summary(row)))
+                .map(|row| {
+                    SourceRecord::delete(row.company_id.to_string(), Company::from_summary(row))
+                })
                 .collect(),
             Phase::Live => {
                 let client = &self.client;

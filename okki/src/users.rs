@@ -108,7 +108,11 @@ impl Client {
             UserState::Normal => "1",
             UserState::Deleted => "2",
         };
-        self.get("/v1/user/list", vec![("enable_flag".to_owned(), flag.to_owned())]).await
+        self.get(
+            "/v1/user/list",
+            vec![("enable_flag".to_owned(), flag.to_owned())],
+        )
+        .await
     }
 
     /// `GET /v1/user/info`.

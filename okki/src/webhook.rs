@@ -40,7 +40,12 @@ pub fn signature(security_config: &str, timestamp: &str, raw_body: &[u8]) -> Str
 }
 
 /// Checks `X-Signature` in constant time (case-insensitive hex).
-pub fn verify(security_config: &str, timestamp: &str, raw_body: &[u8], x_signature: &str) -> Result<()> {
+pub fn verify(
+    security_config: &str,
+    timestamp: &str,
+    raw_body: &[u8],
+    x_signature: &str,
+) -> Result<()> {
     let Ok(given) = hex::decode(x_signature.trim()) else {
         return Err(Error::Webhook("X-Signature is not hex".into()));
     };
@@ -56,7 +61,8 @@ fn key(security_config: &str) -> Result<Aes256Gcm> {
     let key = base64::engine::general_purpose::STANDARD
         .decode(security_config.trim())
         .map_err(|_| Error::Webhook("security_config is not base64".into()))?;
-    Aes256Gcm::new_from_slice(&key).map_err(|_| Error::Webhook("security_config is not a 32-byte key".into()))
+    Aes256Gcm::new_from_slice(&key)
+        .map_err(|_| Error::Webhook("security_config is not a 32-byte key".into()))
 }
 
 /// Decrypts a delivery's `data` field into the plaintext bytes (JSON
@@ -122,13 +128,18 @@ pub struct Event {
 }
 
 /// Verifies and decrypts a delivery: the signature first, then the payload.
-pub fn open(security_config: &str, timestamp: &str, x_signature: &str, raw_body: &[u8]) -> Result<(Delivery, Payload)> {
+pub fn open(
+    security_config: &str,
+    timestamp: &str,
+    x_signature: &str,
+    raw_body: &[u8],
+) -> Result<(Delivery, Payload)> {
     verify(security_config, timestamp, raw_body, x_signature)?;
-    let delivery: Delivery =
-        serde_json::from_slice(raw_body).map_err(|e| Error::Webhook(format!("the body is not a delivery ({e})")))?;
+    let delivery: Delivery = serde_json::from_slice(raw_body)
+        .map_err(|e| Error::Webhook(format!("the body is not a delivery ({e})")))?;
     let plain = decrypt(security_config, &delivery.data)?;
-    let payload =
-        serde_json::from_slice(&plain).map_err(|e| Error::Webhook(format!("the payload is not JSON ({e})")))?;
+    let payload = serde_json::from_slice(&plain)
+        .map_err(|e| Error::Webhook(format!("the payload is not JSON ({e})")))?;
     Ok((delivery, payload))
 }
 
@@ -148,7 +159,8 @@ mod tests {
     // message id, 0x68d6527b).
     const V1_TIMESTAMP: &str = "1758876283";
     const V1_SIGNATURE: &str = "aae37cb66c8b54b423837526025144afe23f5ac3958626b898b48607eb5f8d69";
-    const PLAIN: &str = r#"{"biz":[{"biz_type":"xiaoman.open.callback.test","biz_data":"success"}]}"#;
+    const PLAIN: &str =
+        r#"{"biz":[{"biz_type":"xiaoman.open.callback.test","biz_data":"success"}]}"#;
 
     const V2_SECRET: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
     const V2_DATA: &str = "oKGio6SlpqeoqaqrsSMF7hNw+Adl4Yq7/Bu/2J06HkQ/6TjkGUflun0ltKcAyXsqsM8rDfNjR+hRxAVkvFgknsNOMVw89yq8bAn322s5JCEYj34fNT8pZIYD8NPX2fYcEti5nQ==";
@@ -157,15 +169,31 @@ mod tests {
 
     #[test]
     fn vector_1_official_signature_and_decryption() {
-        assert_eq!(signature(V1_SECRET, V1_TIMESTAMP, V1_BODY.as_bytes()), V1_SIGNATURE);
-        verify(V1_SECRET, V1_TIMESTAMP, V1_BODY.as_bytes(), &V1_SIGNATURE.to_uppercase()).unwrap();
-        let (delivery, payload) = open(V1_SECRET, V1_TIMESTAMP, V1_SIGNATURE, V1_BODY.as_bytes()).unwrap();
+        assert_eq!(
+            signature(V1_SECRET, V1_TIMESTAMP, V1_BODY.as_bytes()),
+            V1_SIGNATURE
+        );
+        verify(
+            V1_SECRET,
+            V1_TIMESTAMP,
+            V1_BODY.as_bytes(),
+            &V1_SIGNATURE.to_uppercase(),
+        )
+        .unwrap();
+        let (delivery, payload) =
+            open(V1_SECRET, V1_TIMESTAMP, V1_SIGNATURE, V1_BODY.as_bytes()).unwrap();
         assert_eq!(delivery.message_id, "msg_68d6527b8e41f8.33205216");
-        assert_eq!(String::from_utf8(decrypt(V1_SECRET, &delivery.data).unwrap()).unwrap(), PLAIN);
+        assert_eq!(
+            String::from_utf8(decrypt(V1_SECRET, &delivery.data).unwrap()).unwrap(),
+            PLAIN
+        );
         assert_eq!(payload.biz[0].biz_type, "xiaoman.open.callback.test");
         // The variants the fact sheet rules out do not match.
         let delivery_data = delivery.data.as_bytes();
-        assert_ne!(signature(V1_SECRET, V1_TIMESTAMP, delivery_data), V1_SIGNATURE);
+        assert_ne!(
+            signature(V1_SECRET, V1_TIMESTAMP, delivery_data),
+            V1_SIGNATURE
+        );
         assert!(verify(V1_SECRET, "1758876284", V1_BODY.as_bytes(), V1_SIGNATURE).is_err());
     }
 
@@ -177,7 +205,10 @@ mod tests {
         }
         assert_eq!(encrypt(V2_SECRET, iv, PLAIN.as_bytes()).unwrap(), V2_DATA);
         let body = format!(r#"{{"message_id":"msg_test_0001","data":"{V2_DATA}"}}"#);
-        assert_eq!(signature(V2_SECRET, V2_TIMESTAMP, body.as_bytes()), V2_SIGNATURE);
+        assert_eq!(
+            signature(V2_SECRET, V2_TIMESTAMP, body.as_bytes()),
+            V2_SIGNATURE
+        );
         let (_, payload) = open(V2_SECRET, V2_TIMESTAMP, V2_SIGNATURE, body.as_bytes()).unwrap();
         assert_eq!(payload.biz[0].biz_data, "success");
         assert!(decrypt(V1_SECRET, V2_DATA).is_err(), "wrong key");
