@@ -138,7 +138,7 @@ impl ClientBuilder {
     /// Builds the client.
     pub fn build(self) -> Result<Client> {
         let invalid = |msg: &str| {
-            Error::Core(integration_core::Error::new(
+            Error::from(integration_core::Error::new(
                 SYSTEM,
                 "client",
                 ErrorKind::InvalidRequest,
@@ -416,7 +416,7 @@ struct NoReplay(Error);
 
 impl From<integration_core::Error> for NoReplay {
     fn from(e: integration_core::Error) -> Self {
-        NoReplay(Error::Core(e))
+        NoReplay(Error::from(e))
     }
 }
 
@@ -440,7 +440,7 @@ impl Retry for NoReplay {
 }
 
 fn invalid(api: &str, msg: impl Into<String>) -> Error {
-    Error::Core(integration_core::Error::new(
+    Error::from(integration_core::Error::new(
         SYSTEM,
         api,
         ErrorKind::InvalidRequest,

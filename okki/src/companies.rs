@@ -623,7 +623,7 @@ fn opt_trail_status<'de, D: Deserializer<'de>>(
 
 fn decode_company_list(
     data: Value,
-) -> std::result::Result<(Vec<CompanySummary>, Option<u64>, Map<String, Value>), String> {
+) -> std::result::Result<pagination::Decoded<CompanySummary>, String> {
     pagination::decode_list(data, TotalField::TotalItem)
 }
 
@@ -687,7 +687,7 @@ impl Client {
     /// a timeout or 5xx, as the write may have happened.
     pub async fn push_company(&self, company: &CompanyInput) -> Result<PushedCompany> {
         let body = serde_json::to_value(company).map_err(|e| {
-            crate::Error::Core(integration_core::Error::new(
+            crate::Error::from(integration_core::Error::new(
                 crate::error::SYSTEM,
                 "/v1/company/pushCompanyAndCustomers",
                 integration_core::ErrorKind::InvalidRequest,

@@ -66,7 +66,13 @@ pub enum Error {
     Webhook(String),
     /// A transport, HTTP, decode or configuration failure.
     #[error(transparent)]
-    Core(#[from] integration_core::Error),
+    Core(Box<integration_core::Error>),
+}
+
+impl From<integration_core::Error> for Error {
+    fn from(e: integration_core::Error) -> Self {
+        Error::Core(Box::new(e))
+    }
 }
 
 /// The crate's result type.
@@ -169,7 +175,7 @@ impl From<Error> for integration_core::Error {
         let kind = e.kind();
         let retryable = e.is_retryable();
         match e {
-            Error::Core(core) => core,
+            Error::Core(core) => *core,
             Error::Api { api, code, message } => {
                 integration_core::Error::new(SYSTEM, api, kind, message)
                     .with_code(code)

@@ -161,9 +161,7 @@ pub enum OpportunityRef {
     Serial(String),
 }
 
-fn decode(
-    data: Value,
-) -> std::result::Result<(Vec<Opportunity>, Option<u64>, Map<String, Value>), String> {
+fn decode(data: Value) -> std::result::Result<pagination::Decoded<Opportunity>, String> {
     pagination::decode_list(data, TotalField::TotalItem)
 }
 

@@ -241,9 +241,7 @@ pub enum OrderRef {
     No(String),
 }
 
-fn decode(
-    data: Value,
-) -> std::result::Result<(Vec<Order>, Option<u64>, Map<String, Value>), String> {
+fn decode(data: Value) -> std::result::Result<pagination::Decoded<Order>, String> {
     pagination::decode_list(data, TotalField::Count)
 }
 

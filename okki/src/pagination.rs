@@ -63,12 +63,15 @@ pub(crate) enum TotalField {
     Count,
 }
 
+/// A decoded list: items, total, the other keys of `data`.
+pub(crate) type Decoded<T> = (Vec<T>, Option<u64>, Map<String, Value>);
+
 /// Decodes a list's `data` (`{list:[…], totalItem, …}`; an empty list may
 /// arrive as `[]` or `null`).
 pub(crate) fn decode_list<T: DeserializeOwned>(
     data: Value,
     total_field: TotalField,
-) -> std::result::Result<(Vec<T>, Option<u64>, Map<String, Value>), String> {
+) -> std::result::Result<Decoded<T>, String> {
     let mut map = match data {
         Value::Object(map) => map,
         Value::Null => return Ok((Vec::new(), Some(0), Map::new())),

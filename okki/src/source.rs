@@ -140,7 +140,7 @@ impl CompanySource {
 
     async fn read_page(&self, cursor: SourceCursor) -> Result<Page<Company>, Error> {
         let bad = |what: &str| {
-            Error::Core(integration_core::Error::new(
+            Error::from(integration_core::Error::new(
                 crate::error::SYSTEM,
                 "CompanySource",
                 integration_core::ErrorKind::InvalidRequest,
@@ -239,7 +239,7 @@ impl CompanySource {
 
 fn to_cursor(cursor: &SourceCursor) -> Result<Cursor, Error> {
     serde_json::to_value(cursor).map_err(|e| {
-        Error::Core(integration_core::Error::new(
+        Error::from(integration_core::Error::new(
             crate::error::SYSTEM,
             "CompanySource",
             integration_core::ErrorKind::InvalidRequest,

@@ -668,8 +668,8 @@ fn time_of(m: &Map<String, Value>, key: &str) -> Option<NaiveDateTime> {
     NaiveDateTime::parse_from_str(m.get(key)?.as_str()?, TIME_FORMAT).ok()
 }
 
-fn sorted_by_update<'a>(mut items: Vec<&'a Map<String, Value>>) -> Vec<&'a Map<String, Value>> {
-    items.sort_by(|a, b| time_of(b, "update_time").cmp(&time_of(a, "update_time")));
+fn sorted_by_update(mut items: Vec<&Map<String, Value>>) -> Vec<&Map<String, Value>> {
+    items.sort_by_key(|m| std::cmp::Reverse(time_of(m, "update_time")));
     items
 }
 

@@ -1,5 +1,7 @@
 //! The client against the fake OKKI server.
 
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
+
 use futures::TryStreamExt;
 use integration_core::testing::Fault;
 use integration_core::types::{BeijingTime, Id};

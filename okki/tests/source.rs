@@ -1,6 +1,8 @@
 //! `CompanySource` against the fake: list-then-detail, incremental reads,
 //! deletions.
 
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
+
 use std::time::Duration;
 
 use integration_core::testing::Fault;
