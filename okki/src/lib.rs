@@ -1,1 +1,138 @@
-//! Connector skeleton: not implemented yet. See the project's issue list.
+//! # okki
+//!
+//! A typed async client of the 小满 OKKI CRM open API (xiaoman.cn), an
+//! incremental [`integration_core::Source`] of companies with their
+//! contacts, and (feature `testing`) a stateful fake OKKI server.
+//!
+//! ```
+//! use futures::TryStreamExt;
+//! use okki::{Client, CompanyListQuery};
+//! use okki::testing::FakeOkki;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // A local fake with realistic data; against the real service, leave the
+//! // base URL at its default and pass your own client id, secret and scopes.
+//! let fake = FakeOkki::start().await;
+//! fake.seed_demo(30);
+//! let client = Client::builder()
+//!     .base_url(fake.uri())
+//!     .credentials(FakeOkki::credentials())
+//!     .build()?;
+//!
+//! // One page of the update list, then one company with its contacts.
+//! let page = client.list_companies(&CompanyListQuery::new().page_size(10)).await?;
+//! assert_eq!(page.total, Some(30));
+//! let company = client.company(&page.items[0].company_id).await?;
+//! assert!(!company.customers.is_empty());
+//!
+//! // Every company, all pages, fetched lazily.
+//! let all: Vec<_> = client.companies(CompanyListQuery::new()).try_collect().await?;
+//! assert_eq!(all.len(), 30);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## What is here
+//!
+//! * [`Client`] / [`ClientBuilder`]: base URL (default the real host
+//!   [`DEFAULT_BASE_URL`]), [`Credentials`] (`client_credentials` or
+//!   `password`), timeouts, rate limit, retries. Tokens are fetched lazily,
+//!   shared by clones, renewed 5 minutes before their JWT `exp`, and fetched
+//!   again once when a call is answered with HTTP 401 / `access_denied`.
+//! * Companies ([`Client::list_companies`], [`Client::companies`],
+//!   [`Client::company`], [`Client::contacts`], [`Client::push_company`],
+//!   [`Client::remove_company`]), opportunities, sales orders and users,
+//!   typed, with unknown and custom fields kept in `extra`; amounts are
+//!   [`rust_decimal::Decimal`], ids [`integration_core::types::Id`], times
+//!   [`integration_core::types::BeijingTime`] (`1970-01-01 00:00:00` and
+//!   `""` read as `None`).
+//! * [`Client::call_raw`] for every other endpoint.
+//! * [`CompanySource`]: list-then-detail, incremental on update time, with
+//!   deletions as [`integration_core::Op::Delete`] records.
+//! * [`webhook`]: the delivery signature ([`webhook::signature`]) and
+//!   payload decryption, pinned by the fact sheet's vectors.
+//!
+//! ## Assumptions
+//!
+//! Facts the fact sheet marks unknown or low-confidence, and the choice made:
+//!
+//! * **Page size maximum**: undocumented; `count=100` works live, so page
+//!   sizes are clamped to 1..=100 ([`MAX_PAGE_SIZE`]). The fake caps at 100 too.
+//! * **End of a list**: a page shorter than `count`, or `page × count ≥
+//!   totalItem` (orders: `data.count`). An empty list may come as
+//!   `data: []` or `null` and is read as empty.
+//! * **`company/list` order**: undocumented; nothing relies on it. The fake
+//!   sorts by `update_time` descending, then `company_id` descending.
+//! * **`removed=1`** on `company/list` lists *only* deleted companies, and
+//!   its `time_type=1` window filters on the time of deletion (the last
+//!   update).
+//! * **Time windows**: sent as `YYYY-MM-DD HH:MM:SS` Beijing time and taken
+//!   as inclusive at second precision. A first full read starts at
+//!   2000-01-01 00:00:00 (configurable) so that every read has a closed
+//!   window.
+//! * **Rejected token**: HTTP 401 or a body with `"error":"access_denied"`
+//!   (exact body unknown); the fake sends HTTP 401
+//!   `{"error":"access_denied","error_description":…,"hint":…,"message":…}`.
+//! * **Missing scope**: message `no permission <scope> scopes`; the
+//!   status/envelope is unknown. The fake answers HTTP 200 with
+//!   `{"code":403,"message":"no permission <scope> scopes"}`; the client
+//!   treats code 403 or a message starting with `no permission` (and `No
+//!   Privilege`) as an authorisation failure, not retried.
+//! * **Throttling**: none documented. HTTP 429 and 5xx are retried for
+//!   reads; the fake's throttle answer is HTTP 429
+//!   `{"code":429,"message":"Too Many Requests","data":[]}`. A client-side
+//!   limit of 5 requests/s (burst 5) is the default.
+//! * **Writes are not replayed** after a timeout or a 5xx (no idempotency
+//!   keys); only a 429 refusal is retried.
+//! * **Success code**: `code` 200, and also 0 (the docs' filler examples);
+//!   the fake always sends 200.
+//! * **Token body**: the token request is sent as JSON (checked live by one
+//!   client); the fake accepts JSON and form. The refresh request is a form.
+//! * **Token lifetime**: the JWT's `exp` claim (read without verifying the
+//!   signature, floats allowed), else `expires_in`, else 8 hours. A
+//!   re-fetched token may keep its first expiry; the fake models this.
+//! * **Password hash**: lowercase hex SHA-256 ([`auth::hash_password`]).
+//! * **Refresh tokens** (password grant only) are used first when renewing;
+//!   if refused, the client logs in again with the password.
+//! * **Token header**: `Authorization: Bearer <jwt>`; the fake accepts the
+//!   raw JWT too.
+//! * **Company detail 404 during a source read** is read as a deletion
+//!   (`Op::Delete` with the list row), since deleted companies answer
+//!   `404 Not Found Resource`; `404 No Privilege` is an error instead.
+//! * **Webhook vectors**: the fact sheet elides both `X-Timestamp` values;
+//!   the tests use the ones for which the published signatures verify
+//!   (`1758876283`, equal to the message id's uniqid prefix, and
+//!   `1700000000`).
+//! * **`now`** in the envelope is ignored; all record times are read as
+//!   Beijing time.
+//! * **Contacts** have no list endpoint; they are read from `company/info`.
+//! * **Remove of a private-pool company**: the fake refuses it with
+//!   `{"code":404,"message":"No Privilege"}` (the real answer is unknown).
+
+pub mod auth;
+pub mod client;
+pub mod companies;
+pub mod error;
+mod lenient;
+pub mod opportunities;
+pub mod orders;
+pub mod pagination;
+pub mod source;
+#[cfg(feature = "testing")]
+pub mod testing;
+pub mod users;
+pub mod webhook;
+
+pub use auth::{Credentials, Grant};
+pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL, MAX_PAGE_SIZE};
+pub use companies::{
+    Company, CompanyInput, CompanyListQuery, CompanyRef, CompanySummary, CompanyTimeType, Contact,
+    ContactInput, Pool, PushedCompany,
+};
+pub use error::{Error, Result};
+pub use opportunities::{Opportunity, OpportunityListQuery, OpportunityRef};
+pub use orders::{Order, OrderLine, OrderListQuery, OrderRef, OrderTimeType};
+pub use pagination::ListPage;
+pub use source::CompanySource;
+pub use users::{User, UserRef, UserState};

@@ -1,0 +1,695 @@
+//! The [`Client`]: base URL, credentials, transport, token cache, envelope
+//! decoding and the raw call.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use integration_core::auth::TokenCache;
+use integration_core::transport::{RateLimit, RetryPolicy, Transport};
+use integration_core::{ErrorKind, RawResponse, Retry, Secret};
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::auth::{self, Credentials, Grant};
+use crate::error::{Error, Result, SYSTEM};
+
+/// The real service. Despite its name it is OKKI's **production** host;
+/// OKKI has no sandbox, so calls against it change real data.
+pub const DEFAULT_BASE_URL: &str = "https://api-sandbox.xiaoman.cn";
+
+/// Largest `count` (page size) this client asks for. OKKI documents no
+/// maximum; 100 is known to work on `company/list` and `invoices/order/list`.
+pub const MAX_PAGE_SIZE: u32 = 100;
+
+/// A client of the OKKI CRM open API. Cheap to clone; clones share the
+/// connection pool, the rate limiter and the cached token.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    base_url: String,
+    credentials: Credentials,
+    transport: Transport,
+    tokens: TokenCache<Secret>,
+    refresh_token: Mutex<Option<Secret>>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base_url)
+            .field("credentials", &self.inner.credentials)
+            .field("transport", &self.inner.transport)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`Client`].
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    base_url: String,
+    credentials: Option<Credentials>,
+    timeout: Option<Duration>,
+    connect_timeout: Duration,
+    rate_limit: Option<RateLimit>,
+    retry: RetryPolicy,
+    refresh_margin: Duration,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            credentials: None,
+            timeout: Some(Duration::from_secs(60)),
+            connect_timeout: Duration::from_secs(60),
+            rate_limit: Some(RateLimit::new(5, 5)),
+            retry: RetryPolicy::default(),
+            refresh_margin: Duration::from_secs(300),
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The API host (default [`DEFAULT_BASE_URL`]); point it at a fake in tests.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+
+    /// The credentials (required).
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// Shorthand for [`Credentials::client_credentials`].
+    pub fn client_credentials<S: Into<String>>(
+        self,
+        client_id: impl Into<String>,
+        client_secret: impl Into<Secret>,
+        scopes: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.credentials(Credentials::client_credentials(
+            client_id,
+            client_secret,
+            scopes,
+        ))
+    }
+
+    /// Whole-request timeout (default 60 s, OKKI's documented response
+    /// timeout); `None` waits forever.
+    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Connect timeout (default 60 s, as documented).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Client-side rate limit shared by all clones (default 5 requests/s,
+    /// burst 5; OKKI publishes no limit). `None` disables it.
+    pub fn rate_limit(mut self, limit: Option<RateLimit>) -> Self {
+        self.rate_limit = limit;
+        self
+    }
+
+    /// Retry policy for retryable failures (default [`RetryPolicy::default`]).
+    /// Writes (`POST`) are retried only when the server refused them
+    /// (HTTP 429), never after a timeout or a 5xx, since OKKI has no
+    /// idempotency keys.
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// How long before expiry a token is renewed (default 5 minutes).
+    pub fn token_refresh_margin(mut self, margin: Duration) -> Self {
+        self.refresh_margin = margin;
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Result<Client> {
+        let invalid = |msg: &str| {
+            Error::from(integration_core::Error::new(
+                SYSTEM,
+                "client",
+                ErrorKind::InvalidRequest,
+                msg,
+            ))
+        };
+        let credentials = self
+            .credentials
+            .ok_or_else(|| invalid("credentials are required"))?;
+        if credentials.client_id.is_empty() || credentials.client_secret.is_empty() {
+            return Err(invalid("client_id and client_secret must not be empty"));
+        }
+        if credentials.scopes.is_empty() {
+            return Err(invalid("at least one scope is required (e.g. \"company\")"));
+        }
+        let base =
+            url::Url::parse(&self.base_url).map_err(|_| invalid("the base URL is not a URL"))?;
+        if !matches!(base.scheme(), "http" | "https") {
+            return Err(invalid("the base URL must be http or https"));
+        }
+        let transport = Transport::builder(SYSTEM)
+            .timeout(self.timeout)
+            .connect_timeout(self.connect_timeout)
+            .rate_limit(self.rate_limit)
+            .retry(self.retry)
+            .build()?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                base_url: self.base_url.trim_end_matches('/').to_owned(),
+                credentials,
+                transport,
+                tokens: TokenCache::new(self.refresh_margin),
+                refresh_token: Mutex::new(None),
+            }),
+        })
+    }
+}
+
+/// What a request carries.
+#[derive(Debug, Clone)]
+pub(crate) enum Payload {
+    /// Query parameters (GET, and the odd POST with query params).
+    Query(Vec<(String, String)>),
+    /// A JSON body.
+    Json(Value),
+    /// A form body.
+    Form(Vec<(String, String)>),
+}
+
+impl Client {
+    /// A builder; set at least [`ClientBuilder::credentials`].
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The base URL in use.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// The underlying transport (for its retry policy and system name).
+    pub fn transport(&self) -> &Transport {
+        &self.inner.transport
+    }
+
+    fn url(&self, path: &str) -> String {
+        if path.starts_with('/') {
+            format!("{}{}", self.inner.base_url, path)
+        } else {
+            format!("{}/{}", self.inner.base_url, path)
+        }
+    }
+
+    /// Fetches a token now (normally done lazily), e.g. to check credentials
+    /// at start-up.
+    pub async fn authenticate(&self) -> Result<()> {
+        self.inner
+            .tokens
+            .get(|| self.fetch_token())
+            .await
+            .map(|_| ())
+    }
+
+    async fn fetch_token(&self) -> Result<(Secret, Option<Duration>)> {
+        let stored = self.lock_refresh().clone();
+        if let (Some(refresh), Grant::Password { .. }) = (stored, &self.inner.credentials.grant) {
+            match self.request_token(true, Some(&refresh)).await {
+                Ok(token) => return Ok(token),
+                Err(e) => tracing::debug!(error = %e, "refresh token refused; logging in again"),
+            }
+        }
+        self.request_token(false, None).await
+    }
+
+    fn lock_refresh(&self) -> std::sync::MutexGuard<'_, Option<Secret>> {
+        self.inner
+            .refresh_token
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    async fn request_token(
+        &self,
+        refresh: bool,
+        refresh_token: Option<&Secret>,
+    ) -> Result<(Secret, Option<Duration>)> {
+        let creds = &self.inner.credentials;
+        let (path, url) = if refresh {
+            (auth::REFRESH_TOKEN_PATH, self.url(auth::REFRESH_TOKEN_PATH))
+        } else {
+            (auth::ACCESS_TOKEN_PATH, self.url(auth::ACCESS_TOKEN_PATH))
+        };
+        let answer = self
+            .inner
+            .transport
+            .execute(
+                path,
+                |http| {
+                    let request = http.post(&url);
+                    Ok::<_, Error>(match refresh_token {
+                        Some(token) => request.form(&creds.refresh_request(token)),
+                        None => request.json(&creds.token_request()),
+                    })
+                },
+                |raw| auth::parse_token_answer(&raw),
+            )
+            .await?;
+        if let Some(refresh) = &answer.refresh_token {
+            *self.lock_refresh() = Some(refresh.clone());
+        }
+        let now = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
+        let lifetime = auth::token_lifetime(&answer, now);
+        tracing::debug!(
+            lifetime_s = lifetime.as_secs(),
+            "fetched an OKKI access token"
+        );
+        Ok((answer.access_token, Some(lifetime)))
+    }
+
+    /// Sends one authorised call and returns the envelope's `data`.
+    pub(crate) async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        payload: Payload,
+    ) -> Result<Value> {
+        self.send(method, path, payload, Ok).await
+    }
+
+    /// `GET` with query parameters, `data` decoded as `T`.
+    pub(crate) async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: Vec<(String, String)>,
+    ) -> Result<T> {
+        self.send(Method::GET, path, Payload::Query(query), decode_data)
+            .await
+    }
+
+    /// `GET` with query parameters, `data` decoded by `decode`.
+    pub(crate) async fn get_with<T>(
+        &self,
+        path: &str,
+        query: Vec<(String, String)>,
+        decode: fn(Value) -> std::result::Result<T, String>,
+    ) -> Result<T> {
+        self.send(Method::GET, path, Payload::Query(query), decode)
+            .await
+    }
+
+    /// `POST` with a JSON body, `data` decoded as `T`.
+    pub(crate) async fn post_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: Value,
+    ) -> Result<T> {
+        self.send(Method::POST, path, Payload::Json(body), decode_data)
+            .await
+    }
+
+    /// `POST` with a form body, `data` decoded as `T`.
+    pub(crate) async fn post_form<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        form: Vec<(String, String)>,
+    ) -> Result<T> {
+        self.send(Method::POST, path, Payload::Form(form), decode_data)
+            .await
+    }
+
+    async fn send<T>(
+        &self,
+        method: Method,
+        path: &str,
+        payload: Payload,
+        decode: impl Fn(Value) -> std::result::Result<T, String> + Copy,
+    ) -> Result<T> {
+        let url = self.url(path);
+        let idempotent = method == Method::GET;
+        let tokens = &self.inner.tokens;
+        tokens
+            .call(
+                || self.fetch_token(),
+                |token: Secret| {
+                    let (url, method, payload) = (&url, method.clone(), &payload);
+                    async move {
+                        let build = |http: &reqwest::Client| {
+                            let request = http.request(method.clone(), url).header(
+                                reqwest::header::AUTHORIZATION,
+                                format!("Bearer {}", token.expose()),
+                            );
+                            Ok(match payload {
+                                Payload::Query(q) => request.query(q),
+                                Payload::Json(body) => request.json(body),
+                                Payload::Form(form) => request.form(form),
+                            })
+                        };
+                        let parse = |raw: RawResponse| {
+                            let data = decode_envelope(&raw)?;
+                            decode(data).map_err(|e| {
+                                Error::from(raw.decode_error(format!("unexpected data ({e})")))
+                            })
+                        };
+                        if idempotent {
+                            self.inner.transport.execute(path, build, parse).await
+                        } else {
+                            self.inner
+                                .transport
+                                .execute(
+                                    path,
+                                    |http: &reqwest::Client| build(http).map_err(NoReplay),
+                                    |raw| parse(raw).map_err(NoReplay),
+                                )
+                                .await
+                                .map_err(|NoReplay(e)| e)
+                        }
+                    }
+                },
+            )
+            .await
+    }
+
+    /// Calls any endpoint with auth, retries and envelope decoding, and
+    /// returns the envelope's `data` (an object, an array or a string).
+    ///
+    /// `api` is a path such as `/v1/company/fields`, optionally preceded by
+    /// the method: `"POST /v1/company/pushTag"`. Without a method it is a
+    /// `GET`, and `params` (an object of scalars) becomes the query string;
+    /// for a `POST`, `params` is the JSON body. Use [`Client::call_raw_form`]
+    /// for the few form-encoded endpoints.
+    pub async fn call_raw(&self, api: &str, params: Value) -> Result<Value> {
+        let (method, path) = split_api(api)?;
+        let payload = if method == Method::GET {
+            Payload::Query(query_pairs(&params)?)
+        } else {
+            Payload::Json(params)
+        };
+        self.send_raw(method, path, payload).await
+    }
+
+    /// Calls a form-encoded `POST` endpoint (e.g.
+    /// `/v1/company/removeCompanyAndCustomers`), returning `data`.
+    pub async fn call_raw_form(&self, path: &str, params: Value) -> Result<Value> {
+        self.send_raw(Method::POST, path, Payload::Form(query_pairs(&params)?))
+            .await
+    }
+}
+
+fn decode_data<T: DeserializeOwned>(data: Value) -> std::result::Result<T, String> {
+    serde_json::from_value(data).map_err(|e| e.to_string())
+}
+
+/// An error for a write: retried only when the server refused it outright.
+struct NoReplay(Error);
+
+impl From<integration_core::Error> for NoReplay {
+    fn from(e: integration_core::Error) -> Self {
+        NoReplay(Error::from(e))
+    }
+}
+
+impl std::fmt::Display for NoReplay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl Retry for NoReplay {
+    fn is_retryable(&self) -> bool {
+        // A throttle answer means the write was not processed.
+        self.0.is_retryable() && self.0.kind() == ErrorKind::RateLimited
+    }
+    fn retry_after(&self) -> Option<Duration> {
+        self.0.retry_after()
+    }
+    fn is_auth_expired(&self) -> bool {
+        self.0.is_auth_expired()
+    }
+}
+
+fn invalid(api: &str, msg: impl Into<String>) -> Error {
+    Error::from(integration_core::Error::new(
+        SYSTEM,
+        api,
+        ErrorKind::InvalidRequest,
+        msg,
+    ))
+}
+
+fn split_api(api: &str) -> Result<(Method, &str)> {
+    let api = api.trim();
+    let (method, path) = match api.split_once(' ') {
+        Some((m, p)) => {
+            let method = match m.to_ascii_uppercase().as_str() {
+                "GET" => Method::GET,
+                "POST" => Method::POST,
+                "PUT" => Method::PUT,
+                "DELETE" => Method::DELETE,
+                other => return Err(invalid(api, format!("unsupported method {other}"))),
+            };
+            (method, p.trim())
+        }
+        None => (Method::GET, api),
+    };
+    if path.is_empty() || path.contains("://") {
+        return Err(invalid(
+            api,
+            "the api must be a path such as /v1/company/list",
+        ));
+    }
+    Ok((method, path))
+}
+
+/// Turns an object of scalars into query/form pairs (arrays repeat the key).
+pub(crate) fn query_pairs(params: &Value) -> Result<Vec<(String, String)>> {
+    let mut pairs = Vec::new();
+    let push = |pairs: &mut Vec<(String, String)>, k: &str, v: &Value| -> Result<()> {
+        match v {
+            Value::Null => {}
+            Value::String(s) => pairs.push((k.to_owned(), s.clone())),
+            Value::Number(n) => pairs.push((k.to_owned(), n.to_string())),
+            Value::Bool(b) => pairs.push((k.to_owned(), if *b { "1" } else { "0" }.to_owned())),
+            _ => return Err(invalid(k, format!("parameter {k} must be a scalar"))),
+        }
+        Ok(())
+    };
+    match params {
+        Value::Null => {}
+        Value::Object(map) => {
+            for (k, v) in map {
+                if let Value::Array(items) = v {
+                    for item in items {
+                        push(&mut pairs, k, item)?;
+                    }
+                } else {
+                    push(&mut pairs, k, v)?;
+                }
+            }
+        }
+        _ => return Err(invalid("params", "parameters must be a JSON object")),
+    }
+    Ok(pairs)
+}
+
+fn message_of(value: &Value) -> String {
+    ["error_description", "message", "msg", "hint"]
+        .iter()
+        .find_map(|k| {
+            value
+                .get(*k)
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+        })
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// An OAuth error object (`{"error":"…",…}` without a `code`), if `value` is one.
+pub(crate) fn oauth_error(raw: &RawResponse, value: &Value) -> Option<Error> {
+    let error = value.get("error")?.as_str()?.to_owned();
+    if value.get("code").is_some() && value.get("data").is_some() {
+        return None;
+    }
+    let description = integration_core::secret::redact_text(&message_of(value));
+    let status = raw.status.as_u16();
+    if error == "access_denied" || status == 401 {
+        return Some(Error::TokenRejected {
+            api: raw.api().to_owned(),
+            status,
+            message: description,
+        });
+    }
+    Some(Error::OAuth {
+        api: raw.api().to_owned(),
+        status,
+        error,
+        description,
+        hint: value
+            .get("hint")
+            .and_then(Value::as_str)
+            .map(integration_core::secret::redact_text),
+    })
+}
+
+/// The business error of an envelope whose `code` is neither 200 nor 0.
+pub(crate) fn envelope_error(api: &str, value: &Value) -> Option<Error> {
+    let code = match value.get("code")? {
+        Value::Number(n) => n.as_i64()?,
+        Value::String(s) => s.trim().parse().ok()?,
+        _ => return None,
+    };
+    if code == 200 || code == 0 {
+        return None;
+    }
+    Some(Error::Api {
+        api: api.to_owned(),
+        code,
+        message: message_of(value),
+    })
+}
+
+/// Decodes OKKI's `{code, message, now, data}` envelope into `data`.
+pub(crate) fn decode_envelope(raw: &RawResponse) -> Result<Value> {
+    let status = raw.status.as_u16();
+    let parsed: std::result::Result<Value, _> = serde_json::from_slice(&raw.body);
+    if status == 401 {
+        let message = parsed.as_ref().map(message_of).unwrap_or_default();
+        return Err(Error::TokenRejected {
+            api: raw.api().to_owned(),
+            status,
+            message: integration_core::secret::redact_text(&message),
+        });
+    }
+    if status == 429 || status >= 500 {
+        if let Some(http) = raw.http_error() {
+            return Err(http.into());
+        }
+    }
+    let value = match parsed {
+        Ok(v) => v,
+        Err(e) => {
+            return Err(match raw.http_error() {
+                Some(http) => http.into(),
+                None => raw.decode_error(format!("invalid JSON ({e})")).into(),
+            });
+        }
+    };
+    if let Some(err) = oauth_error(raw, &value) {
+        return Err(err);
+    }
+    if let Some(http) = raw.http_error() {
+        return Err(http.into());
+    }
+    if !value.is_object() || value.get("code").is_none() {
+        return Err(raw.decode_error("not an OKKI envelope (no code)").into());
+    }
+    if let Some(err) = envelope_error(raw.api(), &value) {
+        return Err(err);
+    }
+    match value.get("code") {
+        Some(Value::Number(_)) | Some(Value::String(_)) => {}
+        _ => {
+            return Err(raw
+                .decode_error("the envelope's code is not a number")
+                .into());
+        }
+    }
+    let Value::Object(mut map) = value else {
+        return Err(raw.decode_error("not an OKKI envelope").into());
+    };
+    Ok(map.remove("data").unwrap_or(Value::Null))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::StatusCode;
+    use reqwest::header::HeaderMap;
+
+    fn raw(status: u16, body: &str) -> RawResponse {
+        RawResponse::new(
+            SYSTEM,
+            "/v1/x",
+            StatusCode::from_u16(status).unwrap(),
+            HeaderMap::new(),
+            body.to_owned(),
+        )
+    }
+
+    #[test]
+    fn envelopes() {
+        let ok = decode_envelope(&raw(
+            200,
+            r#"{"code":200,"message":"success","now":"2025-03-06 16:55:25","data":{"a":1}}"#,
+        ))
+        .unwrap();
+        assert_eq!(ok["a"], 1);
+        assert_eq!(
+            decode_envelope(&raw(200, r#"{"msg":"success","code":0}"#)).unwrap(),
+            Value::Null
+        );
+        assert_eq!(
+            decode_envelope(&raw(200, r#"{"code":"200","data":"success"}"#)).unwrap(),
+            "success"
+        );
+        let nf = decode_envelope(&raw(
+            200,
+            r#"{"code":404,"message":"Not Found Resource","data":[]}"#,
+        ))
+        .unwrap_err();
+        assert!(nf.is_not_found(), "{nf}");
+        let denied = decode_envelope(&raw(401, r#"{"error":"access_denied","message":"denied"}"#))
+            .unwrap_err();
+        assert!(denied.is_auth_expired());
+        let denied = decode_envelope(&raw(400, r#"{"error":"access_denied","message":"denied"}"#))
+            .unwrap_err();
+        assert!(denied.is_auth_expired());
+        let client = decode_envelope(&raw(400, r#"{"error":"invalid_client","error_description":"Client authentication failed","message":"Client authentication failed"}"#)).unwrap_err();
+        assert!(
+            client.is_credentials() && !client.is_retryable(),
+            "{client}"
+        );
+        let html = decode_envelope(&raw(200, "<html>502</html>")).unwrap_err();
+        assert_eq!(html.kind(), ErrorKind::Decode);
+        let gateway = decode_envelope(&raw(502, "<html>502</html>")).unwrap_err();
+        assert!(gateway.is_retryable());
+        assert_eq!(
+            decode_envelope(&raw(200, "")).unwrap_err().kind(),
+            ErrorKind::Decode
+        );
+        assert_eq!(
+            decode_envelope(&raw(200, r#"{"data":1}"#))
+                .unwrap_err()
+                .kind(),
+            ErrorKind::Decode
+        );
+        assert_eq!(
+            decode_envelope(&raw(200, "[1]")).unwrap_err().kind(),
+            ErrorKind::Decode
+        );
+    }
+
+    #[test]
+    fn raw_api_parsing() {
+        assert_eq!(split_api("/v1/a").unwrap(), (Method::GET, "/v1/a"));
+        assert_eq!(split_api("post /v1/a").unwrap(), (Method::POST, "/v1/a"));
+        assert!(split_api("PATCH /v1/a").is_err());
+        assert!(split_api("https://evil/v1").is_err());
+        let q =
+            query_pairs(&serde_json::json!({"a":1,"b":"x","c":[1,2],"d":null,"e":true})).unwrap();
+        assert_eq!(q.len(), 5);
+        assert!(query_pairs(&serde_json::json!({"a":{"b":1}})).is_err());
+    }
+}

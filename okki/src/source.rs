@@ -1,0 +1,278 @@
+//! [`CompanySource`]: OKKI companies as an incremental
+//! [`integration_core::Source`], list-then-detail.
+//!
+//! Each run reads a fixed window of update time, `[since − overlap, now]`:
+//!
+//! 1. **live** companies: `GET /v1/company/list` page by page, then
+//!    `GET /v1/company/info` for every row (concurrently, bounded by
+//!    [`CompanySource::detail_concurrency`]; the client's rate limiter paces
+//!    every request) → [`Op::Upsert`] records carrying the full
+//!    [`Company`] with its contacts;
+//! 2. **deleted** companies: the same list with `removed=1` →
+//!    [`Op::Delete`] records (only the list row's fields are known).
+//!
+//! A company that vanished between the list and its detail (`404 Not Found
+//! Resource`) is surfaced as a deletion too, never dropped. The window's end
+//! is fixed when the run starts and becomes the checkpoint once the last
+//! page is read, so changes made during the run are read by the next one.
+//! If the list's total shrinks while it is being paged (a company updated or
+//! deleted mid-run shifts later rows forward), the phase restarts from page 1
+//! (at-least-once: duplicates, never a gap).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures::StreamExt;
+use integration_core::types::{BeijingTime, Id};
+use integration_core::{Checkpoint, Cursor, Op, Page, Source, SourceRecord};
+use serde::{Deserialize, Serialize};
+
+use crate::client::{Client, MAX_PAGE_SIZE};
+use crate::companies::{Company, CompanyListQuery, Pool};
+use crate::error::Error;
+
+/// How many times a phase restarts when its total shrinks mid-read.
+const MAX_RESTARTS: u32 = 3;
+
+/// OKKI companies (with contacts) as an incremental source keyed by
+/// `company_id`.
+#[derive(Debug, Clone)]
+pub struct CompanySource {
+    client: Client,
+    pool: Pool,
+    group_id: Option<Id>,
+    page_size: u32,
+    overlap: Duration,
+    detail_concurrency: usize,
+    include_deleted: bool,
+    full_read_since: BeijingTime,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Phase {
+    Live,
+    Removed,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SourceCursor {
+    phase: Phase,
+    page: u32,
+    start: String,
+    end: String,
+    #[serde(default)]
+    total: Option<u64>,
+    #[serde(default)]
+    restarts: u32,
+}
+
+impl CompanySource {
+    /// Every company (pool `all`), 100 a page, 10 minutes of overlap,
+    /// 4 details at a time, deletions included.
+    pub fn new(client: Client) -> Self {
+        Self {
+            client,
+            pool: Pool::All,
+            group_id: None,
+            page_size: MAX_PAGE_SIZE,
+            overlap: Duration::from_secs(600),
+            detail_concurrency: 4,
+            include_deleted: true,
+            full_read_since: BeijingTime::parse("2000-01-01 00:00:00")
+                .unwrap_or(BeijingTime::from_utc(chrono::DateTime::UNIX_EPOCH)),
+        }
+    }
+    /// Only one pool.
+    pub fn pool(mut self, pool: Pool) -> Self {
+        self.pool = pool;
+        self
+    }
+    /// Only one customer group.
+    pub fn group(mut self, group_id: impl Into<Id>) -> Self {
+        self.group_id = Some(group_id.into());
+        self
+    }
+    /// Rows per list page (clamped to 1..=100).
+    pub fn page_size(mut self, size: u32) -> Self {
+        self.page_size = crate::pagination::clamp_page_size(size);
+        self
+    }
+    /// How far before the checkpoint an incremental read starts (default
+    /// 10 minutes), to survive clock skew and late commits.
+    pub fn overlap(mut self, overlap: Duration) -> Self {
+        self.overlap = overlap;
+        self
+    }
+    /// How many `company/info` calls run at once (default 4, at least 1).
+    pub fn detail_concurrency(mut self, n: usize) -> Self {
+        self.detail_concurrency = n.max(1);
+        self
+    }
+    /// Whether deleted companies are read (default true).
+    pub fn include_deleted(mut self, include: bool) -> Self {
+        self.include_deleted = include;
+        self
+    }
+    /// Where a first, full read starts (default 2000-01-01 00:00:00).
+    pub fn full_read_since(mut self, since: BeijingTime) -> Self {
+        self.full_read_since = since;
+        self
+    }
+
+    fn first_cursor(&self, checkpoint: Option<&Checkpoint>) -> SourceCursor {
+        let now = chrono::Utc::now();
+        let end = BeijingTime::from_utc(
+            now - chrono::Duration::nanoseconds(i64::from(now.timestamp_subsec_nanos())),
+        );
+        let start = Checkpoint::since(checkpoint, self.overlap)
+            .map(BeijingTime::from_utc)
+            .unwrap_or(self.full_read_since);
+        SourceCursor {
+            phase: Phase::Live,
+            page: 1,
+            start: start.to_string(),
+            end: end.to_string(),
+            total: None,
+            restarts: 0,
+        }
+    }
+
+    async fn read_page(&self, cursor: SourceCursor) -> Result<Page<Company>, Error> {
+        let bad = |what: &str| {
+            Error::from(integration_core::Error::new(
+                crate::error::SYSTEM,
+                "CompanySource",
+                integration_core::ErrorKind::InvalidRequest,
+                format!("invalid cursor: {what}"),
+            ))
+        };
+        let start = BeijingTime::parse(&cursor.start).ok_or_else(|| bad("start"))?;
+        let end = BeijingTime::parse(&cursor.end).ok_or_else(|| bad("end"))?;
+        let mut query = CompanyListQuery::new()
+            .page(cursor.page)
+            .page_size(self.page_size)
+            .pool(self.pool)
+            .removed(cursor.phase == Phase::Removed)
+            .updated_between(Some(start), Some(end));
+        query.group_id = self.group_id.clone();
+        let page = self.client.list_companies(&query).await?;
+
+        if let (Some(before), Some(now)) = (cursor.total, page.total) {
+            if now < before && cursor.restarts < MAX_RESTARTS {
+                tracing::warn!(before, now, phase = ?cursor.phase, "company list shrank while paging; restarting the phase");
+                let next = SourceCursor {
+                    page: 1,
+                    total: None,
+                    restarts: cursor.restarts + 1,
+                    ..cursor
+                };
+                return Ok(Page {
+                    records: Vec::new(),
+                    next: Some(to_cursor(&next)?),
+                    checkpoint: None,
+                });
+            }
+        }
+
+        let has_more = page.has_more();
+        let total = page.total;
+        let records = match cursor.phase {
+            Phase::Removed => page
+                .items
+                .into_iter()
+                .map(|row| {
+                    SourceRecord::delete(row.company_id.to_string(), Company::from_summary(row))
+                })
+                .collect(),
+            Phase::Live => {
+                let client = &self.client;
+                let details: Vec<_> = futures::stream::iter(page.items)
+                    .map(|row| async move {
+                        let detail = client.company(&row.company_id).await;
+                        (row, detail)
+                    })
+                    .buffered(self.detail_concurrency)
+                    .collect()
+                    .await;
+                let mut records = Vec::with_capacity(details.len());
+                for (row, detail) in details {
+                    let key = row.company_id.to_string();
+                    match detail {
+                        Ok(company) => records.push(SourceRecord::upsert(key, company)),
+                        Err(e) if e.is_not_found() => {
+                            tracing::info!(company_id = %key, "company listed but gone on detail; surfacing as deleted");
+                            records.push(SourceRecord::delete(key, Company::from_summary(row)));
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                records
+            }
+        };
+
+        let next = if has_more {
+            Some(SourceCursor {
+                page: cursor.page + 1,
+                total: total.or(cursor.total),
+                ..cursor.clone()
+            })
+        } else if cursor.phase == Phase::Live && self.include_deleted {
+            Some(SourceCursor {
+                phase: Phase::Removed,
+                page: 1,
+                total: None,
+                restarts: 0,
+                ..cursor.clone()
+            })
+        } else {
+            None
+        };
+        let checkpoint = next.is_none().then(|| Checkpoint::from_time(end.to_utc()));
+        Ok(Page {
+            records,
+            next: next.as_ref().map(to_cursor).transpose()?,
+            checkpoint,
+        })
+    }
+}
+
+fn to_cursor(cursor: &SourceCursor) -> Result<Cursor, Error> {
+    serde_json::to_value(cursor).map_err(|e| {
+        Error::from(integration_core::Error::new(
+            crate::error::SYSTEM,
+            "CompanySource",
+            integration_core::ErrorKind::InvalidRequest,
+            e.to_string(),
+        ))
+    })
+}
+
+#[async_trait]
+impl Source for CompanySource {
+    type Item = Company;
+
+    async fn read(
+        &self,
+        checkpoint: Option<&Checkpoint>,
+        cursor: Option<Cursor>,
+    ) -> Result<Page<Company>, integration_core::Error> {
+        let cursor = match cursor {
+            None => self.first_cursor(checkpoint),
+            Some(value) => serde_json::from_value(value).map_err(|e| {
+                integration_core::Error::new(
+                    crate::error::SYSTEM,
+                    "CompanySource",
+                    integration_core::ErrorKind::InvalidRequest,
+                    format!("not a CompanySource cursor: {e}"),
+                )
+            })?,
+        };
+        Ok(self.read_page(cursor).await?)
+    }
+}
+
+/// Whether a record is a deletion (convenience for sinks and tests).
+pub fn is_deletion<T>(record: &SourceRecord<T>) -> bool {
+    record.op == Op::Delete
+}

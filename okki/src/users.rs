@@ -1,0 +1,128 @@
+//! Users (员工), scope `user`: `GET /v1/user/list` (a plain array, no
+//! paging) and `GET /v1/user/info`.
+
+use integration_core::types::Id;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::client::Client;
+use crate::error::Result;
+use crate::lenient;
+
+/// `enable_flag` of the user list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UserState {
+    /// `0`: frozen.
+    Frozen,
+    /// `1`: normal (default).
+    #[default]
+    Normal,
+    /// `2`: deleted.
+    Deleted,
+}
+
+/// A department of a user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserDepartment {
+    /// Department id.
+    #[serde(default, deserialize_with = "lenient::opt_id")]
+    pub department_id: Option<Id>,
+    /// Name.
+    #[serde(default)]
+    pub department_name: Option<String>,
+    /// Every other key, as sent.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    /// User id (sent as a string).
+    pub user_id: Id,
+    /// Login e-mail.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Nickname.
+    #[serde(default)]
+    pub nickname: Option<String>,
+    /// Family name.
+    #[serde(default)]
+    pub family_name: Option<String>,
+    /// Given name.
+    #[serde(default)]
+    pub second_name: Option<String>,
+    /// Full name.
+    #[serde(default)]
+    pub full_name: Option<String>,
+    /// 1 male, 2 female, 0 unknown (sent as a string).
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub gender: Option<i64>,
+    /// 0 frozen, 1 normal, 2 deleted (sent as a string).
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub enable_flag: Option<i64>,
+    /// Position.
+    #[serde(default)]
+    pub position: Option<String>,
+    /// Mobile.
+    #[serde(default)]
+    pub user_mobile: Option<String>,
+    /// Employee number.
+    #[serde(default)]
+    pub employee_no: Option<String>,
+    /// Main department id.
+    #[serde(default, deserialize_with = "lenient::opt_id")]
+    pub department_id: Option<Id>,
+    /// Main department name.
+    #[serde(default)]
+    pub department_name: Option<String>,
+    /// All departments.
+    #[serde(default, deserialize_with = "lenient::null_as_empty")]
+    pub departments: Vec<UserDepartment>,
+    /// Administrator (from `user/info` only).
+    #[serde(default)]
+    pub is_admin: Option<bool>,
+    /// Every other key, as sent.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// How to find a user for `GET /v1/user/info`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserRef {
+    /// By `user_id`.
+    Id(Id),
+    /// By login `email`.
+    Email(String),
+    /// By `nickname`.
+    Nickname(String),
+    /// By `full_name`.
+    FullName(String),
+}
+
+impl Client {
+    /// `GET /v1/user/list`: every user in `state` (no paging).
+    pub async fn users(&self, state: UserState) -> Result<Vec<User>> {
+        let flag = match state {
+            UserState::Frozen => "0",
+            UserState::Normal => "1",
+            UserState::Deleted => "2",
+        };
+        self.get(
+            "/v1/user/list",
+            vec![("enable_flag".to_owned(), flag.to_owned())],
+        )
+        .await
+    }
+
+    /// `GET /v1/user/info`.
+    pub async fn user(&self, user: UserRef) -> Result<User> {
+        let (k, v) = match user {
+            UserRef::Id(id) => ("user_id", id.to_string()),
+            UserRef::Email(s) => ("email", s),
+            UserRef::Nickname(s) => ("nickname", s),
+            UserRef::FullName(s) => ("full_name", s),
+        };
+        self.get("/v1/user/info", vec![(k.to_owned(), v)]).await
+    }
+}

@@ -1,0 +1,650 @@
+//! The client against the fake OKKI server.
+
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
+
+use futures::TryStreamExt;
+use integration_core::testing::Fault;
+use integration_core::types::{BeijingTime, Id};
+use integration_core::{ErrorKind, Retry};
+use okki::testing::{CLIENT_ID, CLIENT_SECRET, FakeOkki, PASSWORD};
+use okki::{
+    Client, CompanyInput, CompanyListQuery, ContactInput, Credentials, OpportunityListQuery,
+    OrderListQuery, OrderRef, OrderTimeType, Pool, UserRef, UserState,
+};
+use serde_json::json;
+
+async fn fake(n: usize) -> (FakeOkki, Client) {
+    let fake = FakeOkki::start().await;
+    fake.seed_demo(n);
+    let client = fake.client_builder().build().unwrap();
+    (fake, client)
+}
+
+#[tokio::test]
+async fn list_pages_across_three_pages_and_stream_all() {
+    let (fake, client) = fake(25).await;
+    let first = client
+        .list_companies(&CompanyListQuery::new().page_size(10))
+        .await
+        .unwrap();
+    assert_eq!(
+        (first.items.len(), first.total, first.has_more()),
+        (10, Some(25), true)
+    );
+    let pages: Vec<_> = client
+        .company_pages(CompanyListQuery::new().page_size(10))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        pages.iter().map(|p| p.items.len()).collect::<Vec<_>>(),
+        vec![10, 10, 5]
+    );
+    let all: Vec<_> = client
+        .companies(CompanyListQuery::new().page_size(10))
+        .try_collect()
+        .await
+        .unwrap();
+    let mut ids: Vec<_> = all.iter().map(|c| c.company_id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 25, "no duplicates, none missing");
+    // Newest update first.
+    assert!(all.windows(2).all(|w| w[0].update_time >= w[1].update_time));
+    let requests = fake.received_on("/v1/company/list").await;
+    let last = requests.last().unwrap().url.query().unwrap().to_owned();
+    assert!(
+        last.contains("start_index=3") && last.contains("count=10"),
+        "{last}"
+    );
+    // Exactly one token for all of it.
+    assert_eq!(fake.state().tokens_issued, 1);
+    // Bearer header.
+    let auth = requests[0]
+        .headers
+        .get("authorization")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(auth.starts_with("Bearer eyJ"), "{auth}");
+}
+
+#[tokio::test]
+async fn list_filters_removed_pool_group_and_window() {
+    let (fake, client) = fake(20).await;
+    let all = client
+        .list_companies(&CompanyListQuery::new().page_size(100))
+        .await
+        .unwrap();
+    let victim: i64 = all.items[3].company_id.as_i64().unwrap();
+    assert!(fake.state().delete_company(victim));
+    let live = client
+        .list_companies(&CompanyListQuery::new().page_size(100))
+        .await
+        .unwrap();
+    assert_eq!(live.total, Some(19));
+    let removed = client
+        .list_companies(&CompanyListQuery::new().removed(true))
+        .await
+        .unwrap();
+    assert_eq!(removed.items.len(), 1);
+    assert_eq!(removed.items[0].company_id.as_i64(), Some(victim));
+    let public = client
+        .list_companies(&CompanyListQuery::new().pool(Pool::Public))
+        .await
+        .unwrap();
+    let private = client
+        .list_companies(&CompanyListQuery::new().pool(Pool::Private).page_size(100))
+        .await
+        .unwrap();
+    assert_eq!(public.total.unwrap() + private.total.unwrap(), 19);
+    let group = client
+        .list_companies(&CompanyListQuery::new().group(3001).page_size(100))
+        .await
+        .unwrap();
+    assert!(group.total.unwrap() > 0 && group.total.unwrap() < 19);
+    // Window on update time, inclusive at both ends.
+    let t = all.items[5].update_time.unwrap();
+    let exact = client
+        .list_companies(&CompanyListQuery::new().updated_between(Some(t), Some(t)))
+        .await
+        .unwrap();
+    assert!(
+        exact
+            .items
+            .iter()
+            .any(|c| c.company_id == all.items[5].company_id)
+    );
+    assert!(exact.items.iter().all(|c| c.update_time == Some(t)));
+    let later = client
+        .list_companies(
+            &CompanyListQuery::new().updated_between(BeijingTime::parse("2030-01-01"), None),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (later.items.len(), later.total, later.has_more()),
+        (0, Some(0), false)
+    );
+}
+
+#[tokio::test]
+async fn detail_with_contacts_and_not_found() {
+    let (fake, client) = fake(6).await;
+    let row = client
+        .list_companies(&CompanyListQuery::new())
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    let company = client.company(&row.company_id).await.unwrap();
+    assert_eq!(company.name, row.name);
+    assert!(company.name.as_deref().unwrap().ends_with("有限公司"));
+    assert!(company.next_follow_up_time.is_none(), "1970 means empty");
+    assert!(
+        company.extra.contains_key("4432264586798"),
+        "custom field kept"
+    );
+    let main = company.main_contact().unwrap();
+    assert!(main.is_main() && main.email.as_deref().unwrap().contains('@'));
+    let contacts = client.contacts(&row.company_id).await.unwrap();
+    assert_eq!(contacts, company.customers);
+    let by_serial = client
+        .company(okki::CompanyRef::Serial(company.serial_id.clone().unwrap()))
+        .await
+        .unwrap();
+    assert_eq!(by_serial.company_id, company.company_id);
+
+    let missing = client.company(1).await.unwrap_err();
+    assert!(missing.is_not_found(), "{missing}");
+    assert_eq!(missing.code(), Some(404));
+    fake.state()
+        .delete_company(row.company_id.as_i64().unwrap());
+    assert!(
+        client
+            .company(&row.company_id)
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+}
+
+#[tokio::test]
+async fn push_creates_and_edits_then_reads_see_it_and_remove() {
+    let (fake, client) = fake(3).await;
+    let input = CompanyInput {
+        name: "宁波港联国际物流有限公司".into(),
+        serial_id: Some("KH-NB-001".into()),
+        province: Some("浙江".into()),
+        city: Some("宁波市".into()),
+        customers: vec![ContactInput {
+            name: Some("钱进".into()),
+            email: Some("qian.jin@gl-logistics.cn".into()),
+            main_customer_flag: Some(1),
+            ..Default::default()
+        }],
+        extra: [("is_public".to_owned(), json!(1))].into_iter().collect(),
+        ..Default::default()
+    };
+    let pushed = client.push_company(&input).await.unwrap();
+    let contact_id = pushed.customers[0].customer_id.clone().unwrap();
+    let company = client.company(&pushed.company_id).await.unwrap();
+    assert_eq!(company.serial_id.as_deref(), Some("KH-NB-001"));
+    assert_eq!(company.customers[0].name.as_deref(), Some("钱进"));
+
+    // Edit: rename the contact, add another.
+    let edit = CompanyInput {
+        company_id: Some(pushed.company_id.clone()),
+        name: "宁波港联国际物流有限公司".into(),
+        customers: vec![
+            ContactInput {
+                customer_id: Some(contact_id.clone()),
+                post: Some("物流总监".into()),
+                ..Default::default()
+            },
+            ContactInput {
+                name: Some("孙丽".into()),
+                ..Default::default()
+            },
+        ],
+        ..Default::default()
+    };
+    client.push_company(&edit).await.unwrap();
+    let company = client.company(&pushed.company_id).await.unwrap();
+    assert_eq!(company.customers.len(), 2);
+    assert_eq!(company.customers[0].post.as_deref(), Some("物流总监"));
+    let newest = client
+        .list_companies(&CompanyListQuery::new())
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    assert_eq!(
+        newest.company_id, pushed.company_id,
+        "edited company is now the newest update"
+    );
+
+    // Editing an unknown company is OKKI's 404.
+    let bad = CompanyInput {
+        company_id: Some(Id::from(42)),
+        ..edit.clone()
+    };
+    assert!(client.push_company(&bad).await.unwrap_err().is_not_found());
+
+    assert_eq!(
+        client.remove_company(&pushed.company_id).await.unwrap(),
+        pushed.company_id
+    );
+    assert!(
+        client
+            .company(&pushed.company_id)
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+    let removed = client
+        .list_companies(&CompanyListQuery::new().removed(true))
+        .await
+        .unwrap();
+    assert_eq!(removed.items[0].company_id, pushed.company_id);
+    // A private-pool company cannot be removed.
+    let private = client
+        .list_companies(&CompanyListQuery::new().pool(Pool::Private))
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    let err = client
+        .remove_company(&private.company_id)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Auth, "{err}");
+    drop(fake);
+}
+
+#[tokio::test]
+async fn opportunities_orders_and_users() {
+    let (_fake, client) = fake(23).await;
+    let opps: Vec<_> = client
+        .opportunities(OpportunityListQuery::new())
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(opps.len(), 23);
+    let o = &opps[0];
+    assert_eq!(o.amount.unwrap().scale(), 2, "two-decimal amounts");
+    assert!(o.product_list.is_empty(), "null product_list");
+    let again = client
+        .opportunity(okki::OpportunityRef::Id(o.opportunity_id.clone()))
+        .await
+        .unwrap();
+    assert_eq!(again.amount, o.amount);
+
+    let page = client.list_orders(&OrderListQuery::new()).await.unwrap();
+    assert_eq!(
+        page.total,
+        Some(21),
+        "total from data.count; 2 of 23 deleted"
+    );
+    let orders: Vec<_> = client
+        .orders(OrderListQuery::new())
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(orders.len(), 21);
+    let order = &orders[0];
+    let line = &order.product_list[0];
+    assert_eq!(order.product_total_count, line.count);
+    assert!(line.extra.contains_key("unit_price"));
+    let deleted = client
+        .list_orders(&OrderListQuery::new().removed(true).between(
+            OrderTimeType::Deleted,
+            okki_time("2025-01-01 00:00:00"),
+            None,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(deleted.total, Some(2));
+    let by_no = client
+        .order(OrderRef::No(order.order_no.clone().unwrap().to_string()))
+        .await
+        .unwrap();
+    assert_eq!(by_no.order_id, order.order_id);
+
+    let users = client.users(UserState::Normal).await.unwrap();
+    assert_eq!(users.len(), 4);
+    assert!(users.iter().all(|u| u.enable_flag == Some(1)));
+    let frozen = client.users(UserState::Frozen).await.unwrap();
+    assert_eq!(frozen.len(), 1);
+    let admin = client
+        .user(UserRef::Id(Id::from("55280038")))
+        .await
+        .unwrap();
+    assert_eq!(admin.is_admin, Some(true));
+    assert_eq!(
+        admin.departments[0].department_name.as_deref(),
+        Some("华东销售部")
+    );
+}
+
+#[tokio::test]
+async fn call_raw_reuses_auth_and_envelope() {
+    let (_fake, client) = fake(4).await;
+    let data = client
+        .call_raw("/v1/company/list", json!({"count": 2, "start_index": 1}))
+        .await
+        .unwrap();
+    assert_eq!(data["list"].as_array().unwrap().len(), 2);
+    assert_eq!(data["totalItem"], 4);
+    let users = client
+        .call_raw("GET /v1/user/list", json!({"enable_flag": 1}))
+        .await
+        .unwrap();
+    assert!(users.is_array());
+    let pushed = client
+        .call_raw(
+            "POST /v1/company/pushCompanyAndCustomers",
+            json!({"name": "厦门海湾贸易有限公司", "customers": []}),
+        )
+        .await
+        .unwrap();
+    assert!(pushed["company_id"].is_number());
+    let err = client
+        .call_raw(
+            "POST /v1/company/pushCompanyAndCustomers",
+            json!({"customers": []}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(-1));
+    assert_eq!(err.kind(), ErrorKind::Business);
+}
+
+#[tokio::test]
+async fn wrong_credentials_and_missing_scope() {
+    let fake = FakeOkki::start().await;
+    let wrong = Client::builder()
+        .base_url(fake.uri())
+        .credentials(Credentials::client_credentials(
+            CLIENT_ID,
+            "not-the-secret",
+            ["company"],
+        ))
+        .build()
+        .unwrap();
+    let err = wrong
+        .list_companies(&CompanyListQuery::new())
+        .await
+        .unwrap_err();
+    assert!(err.is_credentials(), "{err}");
+    assert!(
+        matches!(&err, okki::Error::OAuth { error, status: 400, .. } if error == "invalid_client")
+    );
+    assert!(!format!("{err} {err:?}").contains("not-the-secret"));
+    assert_eq!(
+        fake.received_on("/v1/oauth2").await.len(),
+        1,
+        "no retry of a credential failure"
+    );
+
+    let unknown_scope = Client::builder()
+        .base_url(fake.uri())
+        .credentials(Credentials::client_credentials(
+            CLIENT_ID,
+            CLIENT_SECRET,
+            ["company", "payroll"],
+        ))
+        .build()
+        .unwrap();
+    let err = unknown_scope.authenticate().await.unwrap_err();
+    assert!(
+        matches!(&err, okki::Error::OAuth { error, .. } if error == "invalid_scope"),
+        "{err}"
+    );
+
+    let only_users = Client::builder()
+        .base_url(fake.uri())
+        .credentials(Credentials::client_credentials(
+            CLIENT_ID,
+            CLIENT_SECRET,
+            ["user"],
+        ))
+        .build()
+        .unwrap();
+    let err = only_users
+        .list_companies(&CompanyListQuery::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Auth);
+    assert!(
+        err.to_string().contains("no permission company scopes"),
+        "{err}"
+    );
+
+    let bad_password = Client::builder()
+        .base_url(fake.uri())
+        .credentials(Credentials::password(
+            CLIENT_ID,
+            CLIENT_SECRET,
+            ["company"],
+            okki::testing::USERNAME,
+            "wrong",
+        ))
+        .build()
+        .unwrap();
+    let err = bad_password.authenticate().await.unwrap_err();
+    assert!(
+        matches!(&err, okki::Error::OAuth { error, .. } if error == "invalid_grant"),
+        "{err}"
+    );
+
+    // The raw token without "Bearer" is accepted too.
+    let token_answer: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/v1/oauth2/access_token", fake.uri()))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+            ("scope", "user"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token_answer["access_token"].as_str().unwrap();
+    let status = reqwest::Client::new()
+        .get(format!("{}/v1/user/list", fake.uri()))
+        .header("Authorization", token)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 200);
+    assert!(token_answer.get("refresh_token").is_none());
+}
+
+#[tokio::test]
+async fn expired_token_is_refreshed_once_and_shared_by_clones() {
+    let (fake, client) = fake(3).await;
+    client
+        .list_companies(&CompanyListQuery::new())
+        .await
+        .unwrap();
+    fake.expire_tokens();
+    let clone = client.clone();
+    let q = CompanyListQuery::new();
+    let (a, b) = tokio::join!(client.list_companies(&q), clone.list_companies(&q));
+    a.unwrap();
+    b.unwrap();
+    assert_eq!(
+        fake.state().tokens_issued,
+        2,
+        "one new token for both callers"
+    );
+
+    // A token the server keeps rejecting: one refresh, one retry, then the error.
+    fake.faults()
+        .inject_on("/v1/company/list", Fault::AuthExpired, 2);
+    let err = client
+        .list_companies(&CompanyListQuery::new())
+        .await
+        .unwrap_err();
+    assert!(err.is_auth_expired(), "{err}");
+    assert_eq!(fake.state().tokens_issued, 3);
+    client
+        .list_companies(&CompanyListQuery::new())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn token_renewed_before_expiry_and_password_grant_uses_refresh_token() {
+    let fake = FakeOkki::start().await;
+    fake.seed_demo(2);
+    // Tokens that live 200 s: inside the 5 min margin, so each call renews.
+    fake.state().token_lifetime = 200.0;
+    let client = fake
+        .client_builder()
+        .credentials(FakeOkki::password_credentials())
+        .build()
+        .unwrap();
+    client.users(UserState::Normal).await.unwrap();
+    client.users(UserState::Normal).await.unwrap();
+    let refreshes = fake.received_on("/v1/oauth2/refresh_token").await;
+    assert_eq!(
+        refreshes.len(),
+        1,
+        "second call renewed via the refresh token"
+    );
+    let form = String::from_utf8(refreshes[0].body.clone()).unwrap();
+    assert!(form.contains("grant_type=refresh_token") && form.contains("refresh_token=def50200"));
+    let logins = fake.received_on("/v1/oauth2/access_token").await;
+    let body: serde_json::Value = serde_json::from_slice(&logins[0].body).unwrap();
+    assert_eq!(body["password"], okki::auth::hash_password(PASSWORD));
+    assert_eq!(body["grant_type"], "password");
+}
+
+#[tokio::test]
+async fn throttled_then_success_and_server_errors() {
+    let (fake, client) = fake(3).await;
+    client.authenticate().await.unwrap();
+    fake.faults()
+        .inject_on("/v1/company/list", Fault::Throttled, 2);
+    let page = client
+        .list_companies(&CompanyListQuery::new())
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 3);
+    assert_eq!(fake.received_on("/v1/company/list").await.len(), 3);
+
+    fake.faults()
+        .inject_on("/v1/company/info", Fault::ServerError(502), 1);
+    client.company(&page.items[0].company_id).await.unwrap();
+
+    // Always throttled: the error is a rate-limit error after the attempts.
+    fake.faults()
+        .inject_on("/v1/company/list", Fault::Throttled, 10);
+    let err = client
+        .list_companies(&CompanyListQuery::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::RateLimited);
+    fake.faults().clear();
+
+    // A write is not replayed after a 5xx (it may have happened).
+    fake.faults()
+        .inject_on("/v1/company/push", Fault::ServerError(503), 1);
+    let err = client
+        .push_company(&CompanyInput {
+            name: "青岛海润食品有限公司".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::HttpStatus);
+    assert_eq!(fake.received_on("/v1/company/push").await.len(), 1);
+    // But it is retried after a throttle refusal.
+    fake.faults()
+        .inject_on("/v1/company/push", Fault::Throttled, 1);
+    client
+        .push_company(&CompanyInput {
+            name: "青岛海润食品有限公司".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn hostile_bodies_are_decode_errors() {
+    let (fake, client) = fake(2).await;
+    client.authenticate().await.unwrap();
+    for fault in [
+        Fault::Malformed,
+        Fault::Truncated,
+        Fault::Html,
+        Fault::Empty,
+    ] {
+        fake.faults()
+            .inject_on("/v1/company/list", fault.clone(), 1);
+        let err = client
+            .list_companies(&CompanyListQuery::new())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Decode, "{fault:?}: {err}");
+        assert!(!err.is_retryable());
+        assert!(err.to_string().len() < 600, "short excerpt: {err}");
+    }
+    // A well-formed envelope with an unexpected data shape.
+    fake.faults().inject_on(
+        "/v1/company/list",
+        Fault::Respond(Box::new(integration_core::testing::json_response(
+            &json!({"code": 200, "message": "success", "data": {"list": [{"company_id": {"x": 1}}]}}),
+        ))),
+        1,
+    );
+    let err = client
+        .list_companies(&CompanyListQuery::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    assert!(err.to_string().contains("list[0]"), "{err}");
+    // Token endpoint sending HTML.
+    let fresh = fake.client_builder().build().unwrap();
+    fake.faults()
+        .inject_on("/v1/oauth2/access_token", Fault::Html, 1);
+    assert_eq!(
+        fresh.authenticate().await.unwrap_err().kind(),
+        ErrorKind::Decode
+    );
+}
+
+#[tokio::test]
+async fn secrets_never_in_debug() {
+    let fake = FakeOkki::start().await;
+    let client = fake
+        .client_builder()
+        .credentials(FakeOkki::password_credentials())
+        .build()
+        .unwrap();
+    client.authenticate().await.unwrap();
+    let debug = format!(
+        "{client:?} {:?} {:?}",
+        FakeOkki::credentials(),
+        FakeOkki::password_credentials()
+    );
+    assert!(!debug.contains(CLIENT_SECRET), "{debug}");
+    assert!(!debug.contains(PASSWORD) && !debug.contains(&okki::auth::hash_password(PASSWORD)));
+    assert!(!debug.contains("eyJ"), "no token: {debug}");
+    assert!(debug.contains(CLIENT_ID));
+    let err = Client::builder().build().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidRequest);
+    let core: integration_core::Error = err.into();
+    assert_eq!(core.system(), "okki");
+}
+
+fn okki_time(text: &str) -> Option<BeijingTime> {
+    BeijingTime::parse(text)
+}
