@@ -9,7 +9,7 @@ fn customer(name: &str, mobile: &str) -> Map<String, Value> {
     json!({"name": name, "mobile": mobile, "address": "浙江省杭州市西湖区文三路90号", "remark": "来自测试"})
         .as_object()
         .cloned()
-        .unwrap()
+        .expect("an object")
 }
 
 #[tokio::test]

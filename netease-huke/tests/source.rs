@@ -21,7 +21,7 @@ fn trade(tid: &str, cid: Option<&str>, nick: &str, created: DateTime<Utc>) -> Tr
     if let Some(cid) = cid {
         v["buyerCid"] = json!(cid);
     }
-    serde_json::from_value(v).unwrap()
+    serde_json::from_value(v).expect("a trade")
 }
 
 /// Reads a whole run; returns the keys and the final checkpoint, and every
@@ -35,7 +35,7 @@ async fn drain<S: Source>(
     let mut last = checkpoint.cloned();
     let mut pages = 0;
     loop {
-        let page = source.read(checkpoint, cursor).await.unwrap();
+        let page = source.read(checkpoint, cursor).await.expect("a page");
         pages += 1;
         keys.extend(page.records.into_iter().map(|r| r.key));
         if let Some(cp) = page.checkpoint {
