@@ -179,7 +179,9 @@ struct TradeCursor {
     page: u32,
     /// Everything up to here was read in full (by this run or earlier ones).
     done_until: Option<i64>,
-    /// Ids of the windows that may meet rows of this one, the current window last.
+    /// Ids of the windows that may meet rows of this one or that a later
+    /// checkpoint's overlap needs (ends within `overlap` of the window
+    /// start), the current window last.
     recent: Vec<WindowIds>,
 }
 
@@ -263,7 +265,9 @@ impl Source for TradeSource {
         let has_more = page.has_more();
         let full = page.trades.len() as u64 >= u64::from(page.page_size);
 
-        if cursor.recent.last().is_none_or(|w| w.end != cursor.end) {
+        // The current window's ids are always the last entry, created on its
+        // first page (an older window may end at the same instant).
+        if cursor.page == 1 || cursor.recent.is_empty() {
             cursor.recent.push(WindowIds {
                 end: cursor.end,
                 ids: Vec::new(),
@@ -342,7 +346,8 @@ impl Source for TradeSource {
             end: cursor.run_end.min(start + millis(self.window)),
             page: 1,
             done_until: Some(until),
-            recent: prune(cursor.recent, start),
+            // Keep what the overlap of this run's later checkpoints needs.
+            recent: prune(cursor.recent, start - millis(self.overlap)),
         };
         Ok(Page {
             records,

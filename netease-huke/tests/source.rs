@@ -245,3 +245,37 @@ async fn bad_checkpoints_and_cursors_are_errors_not_full_reads() {
         .unwrap();
     assert!(page.records.is_empty() && page.next.is_none());
 }
+
+#[tokio::test]
+async fn overlap_longer_than_the_window_still_deduplicates_across_runs() {
+    let fake = FakeHuke::start().await;
+    for i in 0..30u32 {
+        fake.insert_trade(&trade(
+            &format!("T{i:02}"),
+            Some("C"),
+            "孙磊",
+            at(18, 0) + chrono::Duration::minutes(2 * i64::from(i)),
+        ));
+    }
+    let client = fake.client_builder().build().unwrap();
+    let make = |now: DateTime<Utc>| {
+        TradeSource::new(client.clone())
+            .window(Duration::from_secs(300))
+            .overlap(Duration::from_secs(600))
+            .initial_lookback(Duration::from_secs(3600))
+            .page_size(2)
+            .clock(move || now)
+    };
+    let (first, cp, _) = drain(&make(at(18, 31)), None).await;
+    assert_eq!(first.len(), 16, "18:00..=18:30 every 2 minutes: {first:?}");
+    let (second, cp, _) = drain(&make(at(18, 47)), cp.as_ref()).await;
+    assert_eq!(
+        second,
+        (16..24).map(|i| format!("T{i:02}")).collect::<Vec<_>>()
+    );
+    let (third, _, _) = drain(&make(at(19, 30)), cp.as_ref()).await;
+    assert_eq!(
+        third,
+        (24..30).map(|i| format!("T{i:02}")).collect::<Vec<_>>()
+    );
+}
