@@ -361,16 +361,16 @@ impl TradePage {
 
     /// Decodes `data` (tolerating `list`/`records`/`data`/`rows`/`trades`
     /// or a bare array, and `total`/`totalCount`/`count`).
-    pub fn from_data(data: Value, page: u32, page_size: u32) -> Result<Self, String> {
+    pub fn from_data(data: &Value, page: u32, page_size: u32) -> Result<Self, String> {
         let mut out = TradePage {
             page,
             page_size,
             ..Default::default()
         };
-        let rows = match data {
-            Value::Null => Vec::new(),
+        let rows: &[Value] = match data {
+            Value::Null => &[],
             Value::Array(rows) => rows,
-            Value::Object(mut map) => {
+            Value::Object(map) => {
                 let key = LIST_KEYS
                     .iter()
                     .find(|k| matches!(map.get(**k), Some(Value::Array(_) | Value::Null)))
@@ -380,26 +380,30 @@ impl TradePage {
                             LIST_KEYS.join("/")
                         )
                     })?;
-                let rows = match map.remove(*key) {
-                    Some(Value::Array(rows)) => rows,
-                    _ => Vec::new(),
-                };
                 if let Some(k) = TOTAL_KEYS.iter().find(|k| map.contains_key(**k)) {
-                    out.total = match map.remove(*k) {
+                    out.total = match map.get(*k) {
                         Some(Value::Number(n)) => n.as_u64(),
                         Some(Value::String(s)) => s.trim().parse().ok(),
                         _ => None,
                     };
                 }
-                out.extra = map;
-                rows
+                let total_key = TOTAL_KEYS.iter().find(|k| map.contains_key(**k));
+                out.extra = map
+                    .iter()
+                    .filter(|(k, _)| k.as_str() != *key && Some(&k.as_str()) != total_key)
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                match map.get(*key) {
+                    Some(Value::Array(rows)) => rows,
+                    _ => &[],
+                }
             }
             other => return Err(format!("`data` is neither an object nor an array: {other}")),
         };
         out.trades = rows
-            .into_iter()
+            .iter()
             .enumerate()
-            .map(|(i, row)| serde_json::from_value(row).map_err(|e| format!("trade #{i}: {e}")))
+            .map(|(i, row)| Trade::deserialize(row).map_err(|e| format!("trade #{i}: {e}")))
             .collect::<Result<_, _>>()?;
         Ok(out)
     }
@@ -476,9 +480,8 @@ pub(crate) async fn search_page(
     let prepared = request.prepared(client.page_placement(), client.max_page_size());
     let (page, size) = prepared.effective_paging(client.max_page_size());
     let data: Value = client.call(SEARCH_TRADES, &prepared).await?;
-    let text_for_error = || data.to_string();
-    TradePage::from_data(data.clone(), page, size).map_err(|what| {
-        integration_core::Error::decode(SYSTEM, SEARCH_TRADES, what, text_for_error().as_bytes())
+    TradePage::from_data(&data, page, size).map_err(|what| {
+        integration_core::Error::decode(SYSTEM, SEARCH_TRADES, what, data.to_string().as_bytes())
             .into()
     })
 }
@@ -560,23 +563,23 @@ mod tests {
             json!({"totalCount": "3", "records": [{"tid": "1"}]}),
             json!({"count": 3, "data": [{"tid": "1"}]}),
         ] {
-            let p = TradePage::from_data(data, 1, 1).unwrap();
+            let p = TradePage::from_data(&data, 1, 1).unwrap();
             assert_eq!((p.trades.len(), p.total), (1, Some(3)));
             assert!(p.has_more());
         }
-        let p = TradePage::from_data(json!([{"tid": "1"}]), 1, 2).unwrap();
+        let p = TradePage::from_data(&json!([{"tid": "1"}]), 1, 2).unwrap();
         assert!(!p.has_more());
         assert!(
-            TradePage::from_data(json!(null), 1, 2)
+            TradePage::from_data(&json!(null), 1, 2)
                 .unwrap()
                 .trades
                 .is_empty()
         );
-        assert!(TradePage::from_data(json!({"foo": 1}), 1, 2).is_err());
-        assert!(TradePage::from_data(json!({"list": [1]}), 1, 2).is_err());
-        assert!(TradePage::from_data(json!("x"), 1, 2).is_err());
+        assert!(TradePage::from_data(&json!({"foo": 1}), 1, 2).is_err());
+        assert!(TradePage::from_data(&json!({"list": [1]}), 1, 2).is_err());
+        assert!(TradePage::from_data(&json!("x"), 1, 2).is_err());
         let p = TradePage::from_data(
-            json!({"total": 2, "list": [{"tid": "1"}, {"tid": "2"}]}),
+            &json!({"total": 2, "list": [{"tid": "1"}, {"tid": "2"}]}),
             1,
             2,
         )

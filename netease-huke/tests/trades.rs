@@ -369,3 +369,23 @@ async fn business_errors_keep_code_and_message() {
         "business errors are not retried"
     );
 }
+
+#[tokio::test]
+async fn a_slow_answer_is_a_timeout() {
+    let fake = FakeHuke::start().await;
+    let client = fake
+        .client_builder()
+        .timeout(Some(std::time::Duration::from_millis(150)))
+        .retry(integration_core::RetryPolicy::never())
+        .build()
+        .unwrap();
+    fake.faults()
+        .inject(Fault::Delay(std::time::Duration::from_secs(2)), 1);
+    let err = client
+        .trades()
+        .search(&all_time(time_type::CREATED))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(err.is_retryable());
+}
