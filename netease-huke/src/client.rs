@@ -113,7 +113,7 @@ impl Default for ClientBuilder {
 
 impl ClientBuilder {
     /// The API root including `/openapi` (default [`DEFAULT_BASE_URL`]).
-    /// A fake server's [`base_url`](crate::testing::FakeHuke::base_url) goes here.
+    /// A fake server's `testing::FakeHuke::base_url` goes here.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = url.into();
         self

@@ -57,7 +57,7 @@
 //!   overlap, de-duplicated by trade id) and [`source::BuyerSource`] (distinct
 //!   buyers keyed by `buyerCid`), for the Huke → K/3 Cloud `BD_Customer`
 //!   scheme (`FName={{buyerNick}}`, `FNumber={{buyerCid}}`).
-//! - [`testing::FakeHuke`] (feature `testing`).
+//! - `testing::FakeHuke` (feature `testing`).
 //!
 //! ## Authentication
 //!
@@ -76,12 +76,12 @@
 //!
 //! | unknown | choice |
 //! |---|---|
-//! | Error codes for a bad signature, an unknown app key or a stale timestamp | Envelope code 401/403, or a `msg` that mentions checksum/appkey/签名/鉴权, is [`Error::Auth`]. If the `msg` also mentions curtime/timestamp/过期/expired, it is [`Error::AuthExpired`] and the call is re-signed and retried once. All of this lives in one function (`Error::from_envelope`). The fake answers `{"code":401,"msg":"checksum error"}` (the code can be changed in [`testing::HukeState::auth_error_code`]). |
+//! | Error codes for a bad signature, an unknown app key or a stale timestamp | Envelope code 401/403, or a `msg` that mentions checksum/appkey/签名/鉴权, is [`Error::Auth`]. If the `msg` also mentions curtime/timestamp/过期/expired, it is [`Error::AuthExpired`] and the call is re-signed and retried once. All of this lives in one function (`Error::from_envelope`). The fake answers `{"code":401,"msg":"checksum error"}` (the code can be changed in `testing::HukeState::auth_error_code`). |
 //! | Throttling code and rate limits | Code 429, or a `msg` with 频繁/限流/too many, is [`Error::Throttled`] (retryable). HTTP 429/5xx are retryable too. The default client rate limit is 5 requests/s. |
 //! | Meaning of code 1011 | "Customer already exists": [`customer::AddCustomerOutcome::Duplicate`], not an error. |
 //! | Other business codes | [`Error::Api`] with code and `msg`; not retried. |
 //! | `ur-checksum` hex case | Uppercase is sent. The fake compares without regard to case. |
-//! | Accepted `ur-curtime` skew | Unknown. The fake allows ±300 s ([`testing::HukeState::max_clock_skew`]). |
+//! | Accepted `ur-curtime` skew | Unknown. The fake allows ±300 s (`testing::HukeState::max_clock_skew`). |
 //! | `eid` header (meaning unknown) | Not sent unless [`ClientBuilder::eid`] is set. The fake ignores it. |
 //! | gzip responses | Not requested: no `Accept-Encoding` is sent, so the server answers uncompressed. |
 //! | Empty body | `{}` is always sent and signed (never an empty body). |
