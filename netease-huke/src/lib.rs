@@ -68,6 +68,8 @@
 //! and those bytes are both signed and sent. Each retry is signed afresh. If
 //! the server rejects a stale `ur-curtime`, the client signs again and retries
 //! once.
+//! Nothing is fetched or cached (no token exists), so clones and concurrent
+//! callers share no credential state beyond the immutable key pair.
 //!
 //! ## Assumptions
 //!

@@ -14,6 +14,10 @@
 //! that can still meet a later row travel in the cursor and, for the overlap,
 //! in the checkpoint. The checkpoint advances at the end of each window, so a
 //! crash re-reads at most one window.
+//!
+//! Memory: a cursor carries the ids of the current window and of the windows
+//! within the overlap, so pick a window small enough for the trade volume
+//! (e.g. one hour for tens of thousands of trades a day).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
