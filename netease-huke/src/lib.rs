@@ -1,1 +1,122 @@
-//! Connector skeleton: not implemented yet. See the project's issue list.
+//! # netease-huke
+//!
+//! A typed client for the 网易互客 (NetEase Huke) SCRM open API, incremental
+//! [`Source`](integration_core::Source)s of its trades and buyers, and (feature
+//! `testing`) a faithful fake server.
+//!
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use futures::TryStreamExt;
+//! use integration_core::types::UnixMillis;
+//! use netease_huke::testing::FakeHuke;
+//! use netease_huke::trade::{SearchTradesRequest, TimeRange, time_type};
+//! use netease_huke::Client;
+//!
+//! // A fake Huke on 127.0.0.1 with 40 trades spread over the last 180 days.
+//! let fake = FakeHuke::start().await;
+//! fake.seed_trades(40, 1);
+//!
+//! // Against the real service, only the base URL and credentials differ:
+//! // Client::builder().app_key(key).app_secret(secret).build()
+//! let client: Client = Client::builder()
+//!     .base_url(fake.base_url())
+//!     .credentials(FakeHuke::credentials())
+//!     .build()?;
+//!
+//! let now = chrono::Utc::now();
+//! let request = SearchTradesRequest::new()
+//!     .time_range(TimeRange::new(
+//!         time_type::CREATED,
+//!         UnixMillis::from_utc(now - chrono::Duration::days(200)),
+//!         UnixMillis::from_utc(now),
+//!     ))
+//!     .page_size(15);
+//!
+//! // One page...
+//! let page = client.trades().search(&request).await?;
+//! assert_eq!((page.trades.len(), page.total), (15, Some(40)));
+//! // ...or every trade, fetched lazily page by page.
+//! let all: Vec<_> = client.trades().search_all(request).try_collect().await?;
+//! assert_eq!(all.len(), 40);
+//! assert!(all.iter().all(|t| t.buyer_nick.is_some() && t.buyer_cid.is_some()));
+//! # Ok::<(), netease_huke::Error>(())
+//! # }).unwrap();
+//! ```
+//!
+//! ## What is here
+//!
+//! - [`Client`]: base URL (default `https://huke.163.com/openapi`),
+//!   credentials, timeouts, rate limit, retries; [`Client::call_raw`] for any
+//!   endpoint, signed and decoded like the typed ones.
+//! - [`auth::sign_request`]: the whole signature scheme in one pure function,
+//!   pinned by the fact sheet's vectors.
+//! - [`trade`]: `trade/searchTrades` one page ([`trade::Trades::search`]) or
+//!   as lazy streams ([`trade::Trades::search_pages`], [`trade::Trades::search_all`]).
+//! - [`customer`]: `customer/fields` and `customer/addCustomer`.
+//! - [`source::TradeSource`] (trades over sliding windows, incremental with
+//!   overlap, de-duplicated by trade id) and [`source::BuyerSource`] (distinct
+//!   buyers keyed by `buyerCid`), for the Huke → K/3 Cloud `BD_Customer`
+//!   scheme (`FName={{buyerNick}}`, `FNumber={{buyerCid}}`).
+//! - `testing::FakeHuke` (feature `testing`).
+//!
+//! ## Authentication
+//!
+//! There is no token and no session: every request carries `ur-appkey`,
+//! `ur-sign` (MD5 of the exact body bytes), `ur-curtime` (unix **seconds**) and
+//! `ur-checksum` (AES-128-ECB of `appKey‖sign‖curtime` keyed with
+//! `SHA1(SHA1(appSecret))[..16]`, uppercase hex). The body is serialised once,
+//! and those bytes are both signed and sent. Each retry is signed afresh. If
+//! the server rejects a stale `ur-curtime`, the client signs again and retries
+//! once.
+//! Nothing is fetched or cached (no token exists), so clones and concurrent
+//! callers share no credential state beyond the immutable key pair.
+//!
+//! ## Assumptions
+//!
+//! The fact sheet (public code only; no official documentation found) marks
+//! these points unknown or low-confidence. The choice made for each:
+//!
+//! | unknown | choice |
+//! |---|---|
+//! | Error codes for a bad signature, an unknown app key or a stale timestamp | Envelope code 401/403, or a `msg` that mentions checksum/appkey/签名/鉴权, is [`Error::Auth`]. If the `msg` also mentions curtime/timestamp/过期/expired, it is [`Error::AuthExpired`] and the call is re-signed and retried once. All of this lives in one function (`Error::from_envelope`). The fake answers `{"code":401,"msg":"checksum error"}` (the code can be changed in `testing::HukeState::auth_error_code`). |
+//! | Throttling code and rate limits | Code 429, or a `msg` with 频繁/限流/too many, is [`Error::Throttled`] (retryable). HTTP 429/5xx are retryable too. The default client rate limit is 5 requests/s. |
+//! | Meaning of code 1011 | "Customer already exists": [`customer::AddCustomerOutcome::Duplicate`], not an error. |
+//! | Other business codes | [`Error::Api`] with code and `msg`; not retried. |
+//! | `ur-checksum` hex case | Uppercase is sent. The fake compares without regard to case. |
+//! | Accepted `ur-curtime` skew | Unknown. The fake allows ±300 s (`testing::HukeState::max_clock_skew`). |
+//! | `eid` header (meaning unknown) | Not sent unless [`ClientBuilder::eid`] is set. The fake ignores it. |
+//! | gzip responses | Not requested: no `Accept-Encoding` is sent, so the server answers uncompressed. |
+//! | Empty body | `{}` is always sent and signed (never an empty body). |
+//! | Where `page`/`pageSize` go | The signing example puts them at the top level; the scheme lists `timeRanges.page`/`timeRanges.pageSize`. By default both are sent ([`trade::PagePlacement::Both`]). The fake reads the top level first. |
+//! | Page base and maximum page size | Pages are 1-based. The maximum is assumed to be 100 ([`client::DEFAULT_MAX_PAGE_SIZE`]); larger sizes are clamped. The default page size is 50. The fake clamps to 100 and uses 10 when none is sent. |
+//! | End of paging | A page shorter than `pageSize` or empty, or `page × pageSize ≥ total` when a total is given. A later page that repeats the previous one is an error, not an endless loop. |
+//! | Response shape of `searchTrades` | Rows come from `data.list` / `records` / `data` / `rows` / `trades` or a bare array. The total comes from `total` / `totalCount` / `count`. Any other shape is a decode error. The fake answers `{"total","page","pageSize","list"}`. |
+//! | Types of `source`, `dealerList` items, `timeType` | [`trade::Scalar`]: sent exactly as configured (integer or string). `dealerList` is omitted when empty; `source` is omitted when unset. |
+//! | `timeType` meanings | Only `1` is used by the scheme. Assumed: 1 created (`createTime`), 2 paid (`payTime`), 3 updated (`updateTime`), 4 finished (`finishTime`). See [`trade::time_type`]. The fake filters on those fields, ends inclusive. |
+//! | Trade id field name | `tid` is assumed. A trade without `tid` falls back to `tradeId`/`tradeNo`/`orderId`/`orderNo`/`id`, then to a SHA-1 of the row ([`trade::Trade::key`]). |
+//! | Other trade fields (amounts, times, status, receiver) | Kept verbatim in [`trade::Trade::extra`]. Read money with [`trade::Trade::decimal`] (exact `Decimal`) and times with [`trade::Trade::millis`] (unix ms). The fake's rows use `payment`/`totalFee`/`postFee`/`discountFee` as two-decimal strings and `createTime`/`payTime`/`updateTime`/`finishTime` in ms. |
+//! | `buyerCid` type | A string or a number, kept as text ([`integration_core::types::Id`]). |
+//! | Customer list and trade detail endpoints | None is known, so none is typed. Use [`Client::call_raw`]. |
+//! | `customer/fields` and `addCustomer` response shapes | Fields are kept whole ([`customer::CustomerField`]). `addCustomer` returns `data` as given. |
+//! | Unknown paths | The fake answers HTTP 404 with a Spring-style JSON body (the server is probably Java). |
+//!
+//! The signature itself is **not** an assumption: the fact sheet's synthetic
+//! vectors pass byte for byte (their `ur-curtime`, `1700000000`, is the
+//! plaintext of the checksum's last block). The vendor example's key and
+//! secret are published only truncated, so only its shape (160 hex chars) is
+//! tested.
+
+pub mod auth;
+pub mod client;
+pub mod customer;
+pub mod error;
+pub mod source;
+#[cfg(feature = "testing")]
+pub mod testing;
+pub mod trade;
+
+pub use auth::{Credentials, SignedHeaders, sign_request};
+pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL};
+pub use error::Error;
+pub use source::{Buyer, BuyerSource, TradeSource};
+pub use trade::{Scalar, SearchTradesRequest, TimeRange, Trade, TradePage};

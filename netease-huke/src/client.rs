@@ -1,0 +1,513 @@
+//! [`Client`] and [`ClientBuilder`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes_body::Body;
+use integration_core::transport::RawResponse;
+use integration_core::{RateLimit, Retry, RetryPolicy, Transport};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::auth::{Credentials, HEADER_EID};
+use crate::customer::Customers;
+use crate::error::{CODE_SUCCESS, Error, SYSTEM};
+use crate::trade::{PagePlacement, Trades};
+
+/// The real service: `https://huke.163.com/openapi`.
+pub const DEFAULT_BASE_URL: &str = "https://huke.163.com/openapi";
+
+/// The largest `pageSize` sent (ASSUMED; Huke publishes no maximum).
+pub const DEFAULT_MAX_PAGE_SIZE: u32 = 100;
+
+/// A Huke open-API client.
+///
+/// Cheap to clone (an `Arc`); clones share the connection pool and the rate
+/// limiter and can be used from many tasks at once. `Debug` never shows the
+/// app secret.
+///
+/// ```
+/// use netease_huke::Client;
+/// let client = Client::builder().app_key("a1b2c3d4e5f60718293a4b5c6d7e8f90").app_secret("s3cret").build()?;
+/// assert!(!format!("{client:?}").contains("s3cret"));
+/// # Ok::<(), netease_huke::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    base_url: String,
+    credentials: Credentials,
+    eid: Option<String>,
+    transport: Transport,
+    page_placement: PagePlacement,
+    max_page_size: u32,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base_url)
+            .field("credentials", &self.inner.credentials)
+            .field("eid", &self.inner.eid)
+            .field("page_placement", &self.inner.page_placement)
+            .field("max_page_size", &self.inner.max_page_size)
+            .field("transport", &self.inner.transport)
+            .finish()
+    }
+}
+
+/// Builds a [`Client`]; see [`Client::builder`].
+#[derive(Clone)]
+pub struct ClientBuilder {
+    base_url: String,
+    app_key: Option<String>,
+    app_secret: Option<integration_core::Secret>,
+    eid: Option<String>,
+    timeout: Option<Duration>,
+    connect_timeout: Duration,
+    rate_limit: Option<RateLimit>,
+    retry: RetryPolicy,
+    page_placement: PagePlacement,
+    max_page_size: u32,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("base_url", &self.base_url)
+            .field(
+                "app_key",
+                &self.app_key.as_deref().map(crate::auth::mask_key),
+            )
+            .field("app_secret", &self.app_secret)
+            .field("eid", &self.eid)
+            .field("timeout", &self.timeout)
+            .field("rate_limit", &self.rate_limit)
+            .field("retry", &self.retry)
+            .field("page_placement", &self.page_placement)
+            .field("max_page_size", &self.max_page_size)
+            .finish()
+    }
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            app_key: None,
+            app_secret: None,
+            eid: None,
+            timeout: Some(Duration::from_secs(30)),
+            connect_timeout: Duration::from_secs(10),
+            rate_limit: Some(RateLimit::new(5, 5)),
+            retry: RetryPolicy::default(),
+            page_placement: PagePlacement::default(),
+            max_page_size: DEFAULT_MAX_PAGE_SIZE,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The API root including `/openapi` (default [`DEFAULT_BASE_URL`]).
+    /// A fake server's `testing::FakeHuke::base_url` goes here.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+
+    /// The app key (`ur-appkey`).
+    pub fn app_key(mut self, key: impl Into<String>) -> Self {
+        self.app_key = Some(key.into());
+        self
+    }
+
+    /// The app secret (only used to derive the AES key; never sent).
+    pub fn app_secret(mut self, secret: impl Into<integration_core::Secret>) -> Self {
+        self.app_secret = Some(secret.into());
+        self
+    }
+
+    /// Both halves of the credentials at once.
+    pub fn credentials(self, credentials: Credentials) -> Self {
+        let secret = credentials.app_secret().clone();
+        self.app_key(credentials.app_key()).app_secret(secret)
+    }
+
+    /// Sends the optional `eid` header on every call (its meaning is
+    /// unknown; one public integration sends it).
+    pub fn eid(mut self, eid: impl Into<String>) -> Self {
+        self.eid = Some(eid.into());
+        self
+    }
+
+    /// Whole-request timeout (default 30 s); `None` waits forever.
+    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Connect timeout (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Requests per second shared by all clones (default 5/s, burst 5,
+    /// since Huke publishes no limit); `None` disables limiting.
+    pub fn rate_limit(mut self, limit: Option<RateLimit>) -> Self {
+        self.rate_limit = limit;
+        self
+    }
+
+    /// Retry policy for retryable failures (throttling, 5xx, timeouts).
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Where `searchTrades` paging parameters are sent (default
+    /// [`PagePlacement::Both`]).
+    pub fn page_placement(mut self, placement: PagePlacement) -> Self {
+        self.page_placement = placement;
+        self
+    }
+
+    /// The largest page size sent; larger requested sizes are clamped
+    /// (default [`DEFAULT_MAX_PAGE_SIZE`]).
+    pub fn max_page_size(mut self, max: u32) -> Self {
+        self.max_page_size = max.max(1);
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Result<Client, Error> {
+        let app_key = self.app_key.filter(|k| !k.trim().is_empty());
+        let secret = self.app_secret.filter(|s| !s.is_empty());
+        let (Some(app_key), Some(secret)) = (app_key, secret) else {
+            return Err(Error::invalid_request(
+                "client",
+                "an app key and an app secret are required",
+            ));
+        };
+        let base_url = self.base_url.trim_end_matches('/').to_owned();
+        match reqwest::Url::parse(&base_url) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => {}
+            _ => {
+                return Err(Error::invalid_request(
+                    "client",
+                    format!("invalid base URL {base_url:?}"),
+                ));
+            }
+        }
+        let transport = Transport::builder(SYSTEM)
+            .timeout(self.timeout)
+            .connect_timeout(self.connect_timeout)
+            .rate_limit(self.rate_limit)
+            .retry(self.retry)
+            .build()?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                base_url,
+                credentials: Credentials::new(app_key, secret),
+                eid: self.eid,
+                transport,
+                page_placement: self.page_placement,
+                max_page_size: self.max_page_size,
+            }),
+        })
+    }
+}
+
+impl Client {
+    /// A builder; only the app key and secret are required.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The API root this client calls.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// The trade endpoints (`trade/*`).
+    pub fn trades(&self) -> Trades<'_> {
+        Trades::new(self)
+    }
+
+    /// The customer endpoints (`customer/*`).
+    pub fn customers(&self) -> Customers<'_> {
+        Customers::new(self)
+    }
+
+    pub(crate) fn page_placement(&self) -> PagePlacement {
+        self.inner.page_placement
+    }
+
+    pub(crate) fn max_page_size(&self) -> u32 {
+        self.inner.max_page_size
+    }
+
+    /// Calls any endpoint with a JSON body and returns the envelope's `data`.
+    ///
+    /// `api` is `module/action` (e.g. `customer/fields`; a leading
+    /// `openapi/` as written in Huke's docs is accepted). The call is signed,
+    /// rate limited, retried and decoded like the typed ones; `Null` is sent
+    /// as `{}`.
+    pub async fn call_raw(&self, api: &str, body: Value) -> Result<Value, Error> {
+        let body = if body.is_null() {
+            Value::Object(Default::default())
+        } else {
+            body
+        };
+        self.call(api, &body).await
+    }
+
+    /// Serialises `body` once, signs those bytes, POSTs them and decodes
+    /// `data` into `T`.
+    pub(crate) async fn call<T: DeserializeOwned>(
+        &self,
+        api: &str,
+        body: &impl Serialize,
+    ) -> Result<T, Error> {
+        let (api, url) = self.endpoint(api)?;
+        let bytes = serde_json::to_vec(body).map_err(|e| {
+            Error::invalid_request(&api, format!("cannot serialise the request body: {e}"))
+        })?;
+        let data = self.post(&api, &url, Body::from(bytes)).await?;
+        decode_data(&api, data)
+    }
+
+    /// The API name (`module/action`) and its URL.
+    fn endpoint(&self, api: &str) -> Result<(String, String), Error> {
+        let mut path = api.trim().trim_start_matches('/');
+        if self.inner.base_url.ends_with("/openapi") {
+            path = path.strip_prefix("openapi/").unwrap_or(path);
+        }
+        let valid = !path.is_empty()
+            && !path
+                .split('/')
+                .any(|s| s.is_empty() || s == "." || s == "..")
+            && path
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | '.'));
+        if !valid {
+            return Err(Error::invalid_request(
+                api,
+                format!("invalid API path {api:?}"),
+            ));
+        }
+        Ok((path.to_owned(), format!("{}/{path}", self.inner.base_url)))
+    }
+
+    /// One signed POST with retries; on a stale-timestamp answer it signs
+    /// again with a fresh `ur-curtime` and tries once more.
+    async fn post(&self, api: &str, url: &str, body: Body) -> Result<Value, Error> {
+        match self.post_once(api, url, &body).await {
+            Err(e) if e.is_auth_expired() => {
+                tracing::debug!(api, "signature timestamp rejected; signing again");
+                self.post_once(api, url, &body).await
+            }
+            other => other,
+        }
+    }
+
+    async fn post_once(&self, api: &str, url: &str, body: &Body) -> Result<Value, Error> {
+        let inner = &self.inner;
+        inner
+            .transport
+            .execute(
+                api,
+                |http| {
+                    // Fresh curtime (and so checksum) on every attempt.
+                    let now = chrono::Utc::now().timestamp();
+                    let signed = inner.credentials.sign(body.as_ref(), now);
+                    let mut request = http
+                        .post(url)
+                        .header(reqwest::header::CONTENT_TYPE, "application/json")
+                        .header(reqwest::header::ACCEPT, "application/json");
+                    for (name, value) in signed.pairs() {
+                        request = request.header(name, value);
+                    }
+                    if let Some(eid) = &inner.eid {
+                        request = request.header(HEADER_EID, eid);
+                    }
+                    Ok::<_, Error>(request.body(body.to_vec()))
+                },
+                |raw| decode_envelope(api, &raw),
+            )
+            .await
+    }
+}
+
+/// Decodes Huke's `{code, msg, data}` envelope: `data` on `code == 200`,
+/// the classified error otherwise. Never panics on any body.
+pub fn decode_envelope(api: &str, raw: &RawResponse) -> Result<Value, Error> {
+    if let Some(e) = raw.http_error() {
+        return Err(e.into());
+    }
+    if raw.body.iter().all(u8::is_ascii_whitespace) {
+        return Err(raw.decode_error("empty answer").into());
+    }
+    let value: Value = raw.json()?;
+    let Value::Object(mut envelope) = value else {
+        return Err(raw.decode_error("the answer is not a JSON object").into());
+    };
+    let code = match envelope.get("code") {
+        Some(Value::Number(n)) => n.as_i64(),
+        Some(Value::String(s)) => s.trim().parse().ok(),
+        _ => None,
+    };
+    let Some(code) = code else {
+        return Err(raw.decode_error("the answer has no integer `code`").into());
+    };
+    if code == CODE_SUCCESS {
+        return Ok(envelope.remove("data").unwrap_or(Value::Null));
+    }
+    let message = match envelope.get("msg").or_else(|| envelope.get("message")) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    };
+    Err(Error::from_envelope(api, code, message, raw.retry_after()))
+}
+
+/// `data` into a typed value, or a decode error with a redacted excerpt.
+pub(crate) fn decode_data<T: DeserializeOwned>(api: &str, data: Value) -> Result<T, Error> {
+    T::deserialize(&data).map_err(|e| {
+        let text = data.to_string();
+        integration_core::Error::decode(
+            SYSTEM,
+            api,
+            format!("unexpected `data` shape ({e})"),
+            text.as_bytes(),
+        )
+        .into()
+    })
+}
+
+/// The request body bytes, shared by every attempt of one call.
+mod bytes_body {
+    use std::sync::Arc;
+
+    #[derive(Clone)]
+    pub(super) struct Body(Arc<[u8]>);
+
+    impl From<Vec<u8>> for Body {
+        fn from(bytes: Vec<u8>) -> Self {
+            Self(bytes.into())
+        }
+    }
+
+    impl AsRef<[u8]> for Body {
+        fn as_ref(&self) -> &[u8] {
+            &self.0
+        }
+    }
+
+    impl Body {
+        pub(super) fn to_vec(&self) -> Vec<u8> {
+            self.0.to_vec()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use integration_core::ErrorKind;
+    use reqwest::StatusCode;
+    use reqwest::header::HeaderMap;
+
+    fn raw(status: u16, body: &str) -> RawResponse {
+        RawResponse::new(
+            SYSTEM,
+            "t",
+            StatusCode::from_u16(status).unwrap(),
+            HeaderMap::new(),
+            body.to_owned(),
+        )
+    }
+
+    #[test]
+    fn hostile_bodies_are_decode_errors() {
+        for body in [
+            "",
+            "  ",
+            "<html>502</html>",
+            "{\"code\":200,\"data\":[1,",
+            "[1,2]",
+            "{\"msg\":\"no code\"}",
+            "null",
+        ] {
+            let e = decode_envelope("t", &raw(200, body)).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Decode, "{body:?}: {e}");
+        }
+        let e = decode_envelope("t", &raw(502, "<html>bad gateway</html>")).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::HttpStatus);
+        assert!(e.is_retryable());
+    }
+
+    #[test]
+    fn envelope_success_and_errors() {
+        assert_eq!(
+            decode_envelope(
+                "t",
+                &raw(200, r#"{"code":200,"msg":"success","data":{"a":1}}"#)
+            )
+            .unwrap()["a"],
+            1
+        );
+        assert_eq!(
+            decode_envelope("t", &raw(200, r#"{"code":"200","msg":"ok"}"#)).unwrap(),
+            Value::Null
+        );
+        let e = decode_envelope(
+            "t",
+            &raw(200, r#"{"code":1011,"msg":"客户已存在","data":null}"#),
+        )
+        .unwrap_err();
+        assert!(e.is_duplicate());
+        assert_eq!(e.message(), "客户已存在");
+    }
+
+    #[test]
+    fn endpoint_paths() {
+        let c = Client::builder()
+            .app_key("k123456789")
+            .app_secret("s")
+            .build()
+            .unwrap();
+        assert_eq!(
+            c.endpoint("openapi/trade/searchTrades").unwrap().1,
+            "https://huke.163.com/openapi/trade/searchTrades"
+        );
+        assert_eq!(c.endpoint("/customer/fields").unwrap().0, "customer/fields");
+        for bad in ["", "../x", "a//b", "a?b=1", "a b"] {
+            assert!(c.endpoint(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn builder_requires_credentials_and_a_valid_url() {
+        assert!(Client::builder().build().is_err());
+        assert!(
+            Client::builder()
+                .app_key("k")
+                .app_secret("")
+                .build()
+                .is_err()
+        );
+        assert!(
+            Client::builder()
+                .app_key("k")
+                .app_secret("s")
+                .base_url("ftp://x")
+                .build()
+                .is_err()
+        );
+    }
+}

@@ -1,0 +1,464 @@
+//! Incremental sources: [`TradeSource`] (trades over sliding time windows)
+//! and [`BuyerSource`] (the distinct buyers of those trades).
+//!
+//! # How a run reads
+//!
+//! A run reads from the checkpoint minus the overlap (first run: now minus
+//! [`TradeSource::initial_lookback`], 72000 s like the reference scheme) up to
+//! the run's start time, in windows of at most [`TradeSource::window`], each
+//! window page by page. Window ends are inclusive and the next window starts
+//! at the previous end, so nothing on a boundary is missed.
+//!
+//! Duplicates (window boundaries, the overlap with the previous run, rows
+//! shifting between pages) are dropped by trade id: the ids of every window
+//! that can still meet a later row travel in the cursor and, for the overlap,
+//! in the checkpoint. The checkpoint advances at the end of each window, so a
+//! crash re-reads at most one window.
+//!
+//! Memory: a cursor carries the ids of the current window and of the windows
+//! within the overlap, so pick a window small enough for the trade volume
+//! (e.g. one hour for tens of thousands of trades a day).
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use integration_core::types::{Id, UnixMillis};
+use integration_core::{Checkpoint, Cursor, ErrorKind, Page, Source, SourceRecord};
+use serde::{Deserialize, Serialize};
+
+use crate::client::Client;
+use crate::error::{Error, SYSTEM};
+use crate::trade::{
+    SEARCH_TRADES, Scalar, SearchTradesRequest, TimeRange, Trade, search_page, time_type,
+};
+
+/// The reference scheme's window: "now minus 72000 seconds" to now.
+pub const SCHEME_WINDOW: Duration = Duration::from_secs(72_000);
+
+/// A clock, injectable for tests.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// Trades from `trade/searchTrades`, read incrementally over sliding time
+/// windows, de-duplicated by trade id; record key = [`Trade::key`].
+#[derive(Clone)]
+pub struct TradeSource {
+    client: Client,
+    template: SearchTradesRequest,
+    time_type: Scalar,
+    window: Duration,
+    initial_lookback: Duration,
+    overlap: Duration,
+    page_size: u32,
+    clock: Clock,
+}
+
+impl std::fmt::Debug for TradeSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TradeSource")
+            .field("client", &self.client)
+            .field("template", &self.template)
+            .field("time_type", &self.time_type)
+            .field("window", &self.window)
+            .field("initial_lookback", &self.initial_lookback)
+            .field("overlap", &self.overlap)
+            .field("page_size", &self.page_size)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TradeSource {
+    /// A source with the scheme's defaults: `timeType` 1, windows of 72000 s,
+    /// a first run reading the last 72000 s, 10 minutes of overlap, pages of
+    /// the client's maximum size.
+    pub fn new(client: Client) -> Self {
+        let page_size = client.max_page_size();
+        Self {
+            client,
+            template: SearchTradesRequest::new(),
+            time_type: time_type::CREATED,
+            window: SCHEME_WINDOW,
+            initial_lookback: SCHEME_WINDOW,
+            overlap: Duration::from_secs(600),
+            page_size,
+            clock: Arc::new(Utc::now),
+        }
+    }
+
+    /// The other parameters sent with every page (`source`, `dealerList`,
+    /// extra ones). Its `timeRanges` and paging are replaced per window.
+    pub fn request(mut self, template: SearchTradesRequest) -> Self {
+        self.template = template;
+        self
+    }
+
+    /// The `timeType` the windows apply to (default [`time_type::CREATED`]).
+    pub fn time_type(mut self, time_type: impl Into<Scalar>) -> Self {
+        self.time_type = time_type.into();
+        self
+    }
+
+    /// The longest range one query covers (default 72000 s); longer ranges
+    /// (a first run with a long lookback, a run after a pause) are split.
+    pub fn window(mut self, window: Duration) -> Self {
+        self.window = window.max(Duration::from_secs(1));
+        self
+    }
+
+    /// How far back the first run (no checkpoint) reads (default 72000 s).
+    pub fn initial_lookback(mut self, lookback: Duration) -> Self {
+        self.initial_lookback = lookback;
+        self
+    }
+
+    /// How far before the checkpoint a run starts, to catch trades
+    /// committed late or stamped by a skewed clock (default 10 min).
+    pub fn overlap(mut self, overlap: Duration) -> Self {
+        self.overlap = overlap;
+        self
+    }
+
+    /// The page size (clamped to the client's maximum).
+    pub fn page_size(mut self, size: u32) -> Self {
+        self.page_size = size.clamp(1, self.client.max_page_size());
+        self
+    }
+
+    /// The clock that decides where a run ends (default: the system clock).
+    pub fn clock(mut self, clock: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    fn first_cursor(&self, checkpoint: Option<&Checkpoint>) -> Result<Option<TradeCursor>, Error> {
+        let run_end = (self.clock)().timestamp_millis();
+        let (start, done_until, recent) = match checkpoint {
+            Some(cp) => {
+                let cp = TradeCheckpoint::parse(cp)?;
+                (cp.until - millis(self.overlap), Some(cp.until), cp.recent)
+            }
+            None => (run_end - millis(self.initial_lookback), None, Vec::new()),
+        };
+        if start >= run_end {
+            return Ok(None);
+        }
+        Ok(Some(TradeCursor {
+            run_end,
+            start,
+            end: run_end.min(start + millis(self.window)),
+            page: 1,
+            done_until,
+            recent: prune(recent, start),
+        }))
+    }
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4)
+}
+
+/// The ids read in one window (`end` = the window's inclusive end, ms).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct WindowIds {
+    end: i64,
+    ids: Vec<String>,
+}
+
+/// Keeps the windows that can still contain rows at or after `from`.
+fn prune(mut recent: Vec<WindowIds>, from: i64) -> Vec<WindowIds> {
+    recent.retain(|w| w.end >= from);
+    recent
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct TradeCursor {
+    /// Where this run stops (its start time), unix ms.
+    run_end: i64,
+    /// The current window, unix ms, both ends inclusive.
+    start: i64,
+    end: i64,
+    /// The page inside the window, 1-based.
+    page: u32,
+    /// Everything up to here was read in full (by this run or earlier ones).
+    done_until: Option<i64>,
+    /// Ids of the windows that may meet rows of this one or that a later
+    /// checkpoint's overlap needs (ends within `overlap` of the window
+    /// start), the current window last.
+    recent: Vec<WindowIds>,
+}
+
+/// The persisted checkpoint: everything up to `until` (unix ms) was read;
+/// `recent` holds the ids read within the overlap before it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct TradeCheckpoint {
+    until: i64,
+    #[serde(default)]
+    recent: Vec<WindowIds>,
+}
+
+impl TradeCheckpoint {
+    fn parse(cp: &Checkpoint) -> Result<Self, Error> {
+        if let Some(time) = cp.as_time() {
+            return Ok(Self {
+                until: time.timestamp_millis(),
+                recent: Vec::new(),
+            });
+        }
+        if let Some(ms) = cp.0.as_i64() {
+            return Ok(Self {
+                until: ms,
+                recent: Vec::new(),
+            });
+        }
+        serde_json::from_value(cp.0.clone()).map_err(|e| {
+            Error::invalid_request(SEARCH_TRADES, format!("not a trade checkpoint: {e}"))
+        })
+    }
+
+    fn into_checkpoint(self) -> Checkpoint {
+        Checkpoint(serde_json::to_value(self).unwrap_or_default())
+    }
+}
+
+/// Where a [`TradeSource`] checkpoint says reading is complete, as UTC.
+pub fn checkpoint_until(cp: &Checkpoint) -> Option<DateTime<Utc>> {
+    TradeCheckpoint::parse(cp)
+        .ok()
+        .and_then(|c| UnixMillis(c.until).to_utc())
+}
+
+#[async_trait]
+impl Source for TradeSource {
+    type Item = Trade;
+
+    async fn read(
+        &self,
+        checkpoint: Option<&Checkpoint>,
+        cursor: Option<Cursor>,
+    ) -> Result<Page<Trade>, integration_core::Error> {
+        let cursor = match cursor {
+            Some(value) => Some(serde_json::from_value::<TradeCursor>(value).map_err(|e| {
+                integration_core::Error::new(
+                    SYSTEM,
+                    SEARCH_TRADES,
+                    ErrorKind::InvalidRequest,
+                    format!("not a trade cursor: {e}"),
+                )
+            })?),
+            None => self
+                .first_cursor(checkpoint)
+                .map_err(integration_core::Error::from)?,
+        };
+        let Some(mut cursor) = cursor else {
+            return Ok(Page::last(Vec::new(), checkpoint.cloned()));
+        };
+
+        let mut request = self
+            .template
+            .clone()
+            .page(cursor.page)
+            .page_size(self.page_size);
+        request.time_ranges = vec![TimeRange::new(
+            self.time_type.clone(),
+            UnixMillis(cursor.start),
+            UnixMillis(cursor.end),
+        )];
+        let page = search_page(&self.client, &request).await?;
+        let has_more = page.has_more();
+        let full = page.trades.len() as u64 >= u64::from(page.page_size);
+
+        // The current window's ids are always the last entry, created on its
+        // first page (an older window may end at the same instant).
+        if cursor.page == 1 || cursor.recent.is_empty() {
+            cursor.recent.push(WindowIds {
+                end: cursor.end,
+                ids: Vec::new(),
+            });
+        }
+        let seen: BTreeSet<String> = cursor
+            .recent
+            .iter()
+            .flat_map(|w| w.ids.iter().cloned())
+            .collect();
+        let current_before: BTreeSet<String> = cursor
+            .recent
+            .last()
+            .map(|w| w.ids.iter().cloned().collect())
+            .unwrap_or_default();
+        let mut records = Vec::with_capacity(page.trades.len());
+        let mut fresh = BTreeSet::new();
+        let mut repeated_in_window = 0usize;
+        for trade in page.trades {
+            let key = trade.key();
+            if current_before.contains(&key) {
+                repeated_in_window += 1;
+            }
+            if seen.contains(&key) || !fresh.insert(key.clone()) {
+                continue;
+            }
+            records.push(SourceRecord::upsert(key, trade));
+        }
+        if cursor.page > 1 && full && repeated_in_window == page.page_size as usize {
+            let what = format!(
+                "page {} of window {}..{} only repeats trades already read (the server ignores `page`?)",
+                cursor.page, cursor.start, cursor.end
+            );
+            return Err(integration_core::Error::decode(
+                SYSTEM,
+                SEARCH_TRADES,
+                what,
+                b"",
+            ));
+        }
+        if let Some(current) = cursor.recent.last_mut() {
+            current.ids.extend(fresh);
+        }
+
+        if has_more {
+            let checkpoint = cursor.done_until.map(|until| {
+                TradeCheckpoint {
+                    until,
+                    recent: prune(cursor.recent.clone(), until - millis(self.overlap)),
+                }
+                .into_checkpoint()
+            });
+            cursor.page += 1;
+            let next = serde_json::to_value(&cursor).ok();
+            return Ok(Page {
+                records,
+                next,
+                checkpoint,
+            });
+        }
+
+        // The window is complete.
+        let until = cursor.end;
+        let checkpoint = TradeCheckpoint {
+            until,
+            recent: prune(cursor.recent.clone(), until - millis(self.overlap)),
+        }
+        .into_checkpoint();
+        if until >= cursor.run_end {
+            return Ok(Page::last(records, Some(checkpoint)));
+        }
+        let start = until;
+        let next = TradeCursor {
+            run_end: cursor.run_end,
+            start,
+            end: cursor.run_end.min(start + millis(self.window)),
+            page: 1,
+            done_until: Some(until),
+            // Keep what the overlap of this run's later checkpoints needs.
+            recent: prune(cursor.recent, start - millis(self.overlap)),
+        };
+        Ok(Page {
+            records,
+            next: serde_json::to_value(&next).ok(),
+            checkpoint: Some(checkpoint),
+        })
+    }
+}
+
+/// A buyer derived from trades: the record a customer master (K/3 Cloud
+/// `BD_Customer`: `FName={{buyerNick}}`, `FNumber={{buyerCid}}`) is built from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Buyer {
+    /// `buyerCid`: the stable key.
+    pub buyer_cid: Id,
+    /// `buyerNick` of the first trade of this buyer in the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buyer_nick: Option<String>,
+    /// The key of that trade.
+    pub trade_id: String,
+    /// That trade, whole.
+    pub trade: Trade,
+}
+
+/// The distinct buyers of the trades a [`TradeSource`] reads; record key =
+/// `buyerCid`. Each buyer is emitted once per run (at its first trade);
+/// trades without a `buyerCid` cannot become customers and are skipped with a
+/// warning. Checkpoints are the trade source's.
+#[derive(Debug, Clone)]
+pub struct BuyerSource {
+    trades: TradeSource,
+}
+
+impl BuyerSource {
+    /// Buyers of the trades `trades` reads.
+    pub fn new(trades: TradeSource) -> Self {
+        Self { trades }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct BuyerCursor {
+    trades: Cursor,
+    seen: Vec<String>,
+}
+
+#[async_trait]
+impl Source for BuyerSource {
+    type Item = Buyer;
+
+    async fn read(
+        &self,
+        checkpoint: Option<&Checkpoint>,
+        cursor: Option<Cursor>,
+    ) -> Result<Page<Buyer>, integration_core::Error> {
+        let (inner, mut seen) = match cursor {
+            Some(value) => {
+                let c: BuyerCursor = serde_json::from_value(value).map_err(|e| {
+                    integration_core::Error::new(
+                        SYSTEM,
+                        SEARCH_TRADES,
+                        ErrorKind::InvalidRequest,
+                        format!("not a buyer cursor: {e}"),
+                    )
+                })?;
+                (Some(c.trades), c.seen.into_iter().collect::<BTreeSet<_>>())
+            }
+            None => (None, BTreeSet::new()),
+        };
+        let page = self.trades.read(checkpoint, inner).await?;
+        let mut records = Vec::new();
+        for record in page.records {
+            let trade = record.data;
+            let Some(cid) = trade
+                .buyer_cid
+                .clone()
+                .filter(|c| !c.as_str().trim().is_empty())
+            else {
+                tracing::warn!(trade = %record.key, "trade without buyerCid; no buyer record");
+                continue;
+            };
+            if !seen.insert(cid.to_string()) {
+                continue;
+            }
+            records.push(SourceRecord::upsert(
+                cid.to_string(),
+                Buyer {
+                    buyer_cid: cid,
+                    buyer_nick: trade.buyer_nick.clone(),
+                    trade_id: record.key,
+                    trade,
+                },
+            ));
+        }
+        let next = match page.next {
+            Some(trades) => serde_json::to_value(BuyerCursor {
+                trades,
+                seen: seen.into_iter().collect(),
+            })
+            .ok(),
+            None => None,
+        };
+        Ok(Page {
+            records,
+            next,
+            checkpoint: page.checkpoint,
+        })
+    }
+}

@@ -1,0 +1,589 @@
+//! Trades: `POST openapi/trade/searchTrades` (查询客户 / 订单), one page at a
+//! time or as a lazy stream of pages.
+//!
+//! Only the request parameters (`source`, `dealerList`, `timeRanges` with
+//! `timeType`/`startTime`/`endTime`, `page`, `pageSize`) and the trade fields
+//! `buyerNick` and `buyerCid` are known; every other field of a trade is kept
+//! verbatim in [`Trade::extra`].
+
+use std::fmt;
+
+use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
+use integration_core::types::{Id, UnixMillis};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha1::{Digest, Sha1};
+
+use crate::client::Client;
+use crate::error::{Error, SYSTEM};
+
+/// The API name of the trade search.
+pub const SEARCH_TRADES: &str = "trade/searchTrades";
+
+/// Page size used when a request does not set one.
+pub const DEFAULT_PAGE_SIZE: u32 = 50;
+
+/// A JSON scalar sent exactly as configured: an integer or a string.
+///
+/// Huke's types for `source`, `dealerList` items and `timeType` are not
+/// published (the scheme document calls them strings, the signing example
+/// sends numbers), so the caller chooses.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Scalar {
+    /// Sent as a JSON integer.
+    Int(i64),
+    /// Sent as a JSON string.
+    Text(String),
+}
+
+impl fmt::Display for Scalar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scalar::Int(n) => write!(f, "{n}"),
+            Scalar::Text(s) => f.write_str(s),
+        }
+    }
+}
+
+impl From<i64> for Scalar {
+    fn from(n: i64) -> Self {
+        Scalar::Int(n)
+    }
+}
+impl From<i32> for Scalar {
+    fn from(n: i32) -> Self {
+        Scalar::Int(n.into())
+    }
+}
+impl From<u32> for Scalar {
+    fn from(n: u32) -> Self {
+        Scalar::Int(n.into())
+    }
+}
+impl From<&str> for Scalar {
+    fn from(s: &str) -> Self {
+        Scalar::Text(s.to_owned())
+    }
+}
+impl From<String> for Scalar {
+    fn from(s: String) -> Self {
+        Scalar::Text(s)
+    }
+}
+
+/// `timeType` values. **ASSUMED meanings**: only `1` is known to be used (by
+/// the reference scheme); the fake server interprets them as listed.
+pub mod time_type {
+    use super::Scalar;
+    /// `1`: order created (下单时间). The scheme's value.
+    pub const CREATED: Scalar = Scalar::Int(1);
+    /// `2`: order paid (付款时间).
+    pub const PAID: Scalar = Scalar::Int(2);
+    /// `3`: order last modified (更新时间).
+    pub const UPDATED: Scalar = Scalar::Int(3);
+    /// `4`: order finished (完成时间).
+    pub const FINISHED: Scalar = Scalar::Int(4);
+
+    /// The trade field a time type filters on, as the fake server models it.
+    pub fn field(time_type: &Scalar) -> Option<&'static str> {
+        match time_type.to_string().as_str() {
+            "1" => Some("createTime"),
+            "2" => Some("payTime"),
+            "3" => Some("updateTime"),
+            "4" => Some("finishTime"),
+            _ => None,
+        }
+    }
+}
+
+/// One `timeRanges` entry: which time to filter on and the range in unix
+/// **milliseconds**.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TimeRange {
+    /// The time the range applies to (see [`time_type`]).
+    pub time_type: Scalar,
+    /// Range start, unix milliseconds.
+    pub start_time: UnixMillis,
+    /// Range end, unix milliseconds.
+    pub end_time: UnixMillis,
+    /// Page number inside the range, when paging is sent here (see
+    /// [`PagePlacement`]). Normally filled in by the client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
+    /// Page size inside the range; see `page`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_size: Option<u32>,
+}
+
+impl TimeRange {
+    /// A range on `time_type` from `start` to `end` (unix milliseconds).
+    pub fn new(time_type: impl Into<Scalar>, start: UnixMillis, end: UnixMillis) -> Self {
+        Self {
+            time_type: time_type.into(),
+            start_time: start,
+            end_time: end,
+            page: None,
+            page_size: None,
+        }
+    }
+}
+
+/// Where `searchTrades` paging parameters go in the request body.
+///
+/// The signing example puts `page`/`pageSize` at the top level; the
+/// reference scheme lists them as `timeRanges.page` / `timeRanges.pageSize`.
+/// Which one the server reads is unknown, so by default both are sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PagePlacement {
+    /// Top level only: `{"page":1,"pageSize":50,...}`.
+    TopLevel,
+    /// Inside every `timeRanges` entry only.
+    InTimeRanges,
+    /// Both places, with the same values (default).
+    #[default]
+    Both,
+}
+
+/// The body of `trade/searchTrades`.
+///
+/// ```
+/// use netease_huke::trade::{SearchTradesRequest, TimeRange, time_type};
+/// use integration_core::types::UnixMillis;
+/// let req = SearchTradesRequest::new()
+///     .source(2)
+///     .dealer("1001")
+///     .time_range(TimeRange::new(time_type::CREATED, UnixMillis(1_700_000_000_000), UnixMillis(1_700_086_400_000)))
+///     .page_size(50);
+/// assert_eq!(req.page, None); // filled in per page by the client
+/// ```
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchTradesRequest {
+    /// `source` (订单来源), e.g. `2`. Omitted when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Scalar>,
+    /// `dealerList` (成单员工 ids). Omitted when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dealer_list: Vec<Scalar>,
+    /// `timeRanges`.
+    #[serde(default)]
+    pub time_ranges: Vec<TimeRange>,
+    /// Page number, 1-based (top level; see [`PagePlacement`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
+    /// Page size (top level; see [`PagePlacement`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_size: Option<u32>,
+    /// Any other parameter, sent as given.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl SearchTradesRequest {
+    /// An empty request.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `source`.
+    pub fn source(mut self, source: impl Into<Scalar>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+    /// Adds one dealer id to `dealerList`.
+    pub fn dealer(mut self, dealer: impl Into<Scalar>) -> Self {
+        self.dealer_list.push(dealer.into());
+        self
+    }
+    /// Adds a `timeRanges` entry.
+    pub fn time_range(mut self, range: TimeRange) -> Self {
+        self.time_ranges.push(range);
+        self
+    }
+    /// Sets the 1-based page number.
+    pub fn page(mut self, page: u32) -> Self {
+        self.page = Some(page);
+        self
+    }
+    /// Sets the page size (clamped to the client's maximum when sent).
+    pub fn page_size(mut self, size: u32) -> Self {
+        self.page_size = Some(size);
+        self
+    }
+    /// Sets any other parameter.
+    pub fn param(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(name.into(), value.into());
+        self
+    }
+
+    /// The effective page (default 1) and page size (default
+    /// [`DEFAULT_PAGE_SIZE`], clamped to `1..=max_page_size`).
+    pub fn effective_paging(&self, max_page_size: u32) -> (u32, u32) {
+        let page = self
+            .page
+            .or_else(|| self.time_ranges.first().and_then(|r| r.page))
+            .unwrap_or(1)
+            .max(1);
+        let size = self
+            .page_size
+            .or_else(|| self.time_ranges.first().and_then(|r| r.page_size))
+            .unwrap_or(DEFAULT_PAGE_SIZE)
+            .clamp(1, max_page_size.max(1));
+        (page, size)
+    }
+
+    /// The request as sent: paging filled in where `placement` says.
+    pub fn prepared(&self, placement: PagePlacement, max_page_size: u32) -> Self {
+        let (page, size) = self.effective_paging(max_page_size);
+        let mut out = self.clone();
+        let top = matches!(placement, PagePlacement::TopLevel | PagePlacement::Both);
+        let nested = matches!(placement, PagePlacement::InTimeRanges | PagePlacement::Both);
+        (out.page, out.page_size) = if top {
+            (Some(page), Some(size))
+        } else {
+            (None, None)
+        };
+        for range in &mut out.time_ranges {
+            (range.page, range.page_size) = if nested {
+                (Some(page), Some(size))
+            } else {
+                (None, None)
+            };
+        }
+        out
+    }
+}
+
+/// One trade (order) as Huke returns it.
+///
+/// `buyerNick` and `buyerCid` are the only field names known from public
+/// material; `tid` is the assumed trade id. Everything else is kept in
+/// [`Trade::extra`] and survives a round trip.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Trade {
+    /// Trade id (ASSUMED name `tid`; see [`Trade::trade_id`] for fallbacks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tid: Option<Id>,
+    /// Buyer nickname (`buyerNick`), e.g. a WeChat nickname.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buyer_nick: Option<String>,
+    /// Buyer customer id (`buyerCid`), a string or a number on the wire.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buyer_cid: Option<Id>,
+    /// Every other field, verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Field names tried, in order, for a trade's id when `tid` is absent.
+pub const TRADE_ID_FALLBACKS: &[&str] = &["tradeId", "tradeNo", "orderId", "orderNo", "id"];
+
+impl Trade {
+    /// The trade id: `tid`, else the first of [`TRADE_ID_FALLBACKS`] present.
+    pub fn trade_id(&self) -> Option<String> {
+        if let Some(tid) = &self.tid {
+            return Some(tid.to_string());
+        }
+        TRADE_ID_FALLBACKS
+            .iter()
+            .find_map(|name| match self.extra.get(*name)? {
+                Value::String(s) if !s.is_empty() => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            })
+    }
+
+    /// A stable key: the trade id, or (when the trade carries no id) `sha1:`
+    /// and the SHA-1 of the trade's JSON, so identical rows get equal keys.
+    pub fn key(&self) -> String {
+        self.trade_id().unwrap_or_else(|| {
+            let json = serde_json::to_vec(self).unwrap_or_default();
+            format!("sha1:{}", hex::encode(Sha1::digest(json)))
+        })
+    }
+
+    /// A money or quantity field as an exact decimal (from a JSON string or
+    /// number), e.g. `trade.decimal("payment")`.
+    pub fn decimal(&self, field: &str) -> Option<Decimal> {
+        match self.extra.get(field)? {
+            Value::String(s) => s.trim().parse().ok(),
+            Value::Number(n) => n.to_string().parse().ok(),
+            _ => None,
+        }
+    }
+
+    /// A unix-milliseconds time field (number or numeric string).
+    pub fn millis(&self, field: &str) -> Option<UnixMillis> {
+        serde_json::from_value(self.extra.get(field)?.clone()).ok()
+    }
+
+    /// The time a [`time_type`] filters on, per the assumed field mapping.
+    pub fn time_of(&self, time_type: &Scalar) -> Option<UnixMillis> {
+        self.millis(time_type::field(time_type)?)
+    }
+}
+
+/// One page of `searchTrades`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TradePage {
+    /// The trades on this page.
+    pub trades: Vec<Trade>,
+    /// The total number of matching trades, when the answer said.
+    pub total: Option<u64>,
+    /// The page number that was requested (1-based).
+    pub page: u32,
+    /// The page size that was sent.
+    pub page_size: u32,
+    /// Other members of `data` besides the list and the total.
+    pub extra: Map<String, Value>,
+}
+
+/// Members of `data` tried, in order, for the trade list.
+const LIST_KEYS: &[&str] = &["list", "records", "data", "rows", "trades"];
+/// Members of `data` tried, in order, for the total.
+const TOTAL_KEYS: &[&str] = &["total", "totalCount", "count"];
+
+impl TradePage {
+    /// Whether another page may follow: the page was full and the total (when
+    /// given) is not reached yet.
+    pub fn has_more(&self) -> bool {
+        if self.trades.is_empty() || (self.trades.len() as u64) < u64::from(self.page_size) {
+            return false;
+        }
+        match self.total {
+            Some(total) => u64::from(self.page) * u64::from(self.page_size) < total,
+            None => true,
+        }
+    }
+
+    /// Decodes `data` (tolerating `list`/`records`/`data`/`rows`/`trades`
+    /// or a bare array, and `total`/`totalCount`/`count`).
+    pub fn from_data(data: &Value, page: u32, page_size: u32) -> Result<Self, String> {
+        let mut out = TradePage {
+            page,
+            page_size,
+            ..Default::default()
+        };
+        let rows: &[Value] = match data {
+            Value::Null => &[],
+            Value::Array(rows) => rows,
+            Value::Object(map) => {
+                let key = LIST_KEYS
+                    .iter()
+                    .find(|k| matches!(map.get(**k), Some(Value::Array(_) | Value::Null)))
+                    .ok_or_else(|| {
+                        format!(
+                            "no trade list in `data` (looked for {})",
+                            LIST_KEYS.join("/")
+                        )
+                    })?;
+                if let Some(k) = TOTAL_KEYS.iter().find(|k| map.contains_key(**k)) {
+                    out.total = match map.get(*k) {
+                        Some(Value::Number(n)) => n.as_u64(),
+                        Some(Value::String(s)) => s.trim().parse().ok(),
+                        _ => None,
+                    };
+                }
+                let total_key = TOTAL_KEYS.iter().find(|k| map.contains_key(**k));
+                out.extra = map
+                    .iter()
+                    .filter(|(k, _)| k.as_str() != *key && Some(&k.as_str()) != total_key)
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                match map.get(*key) {
+                    Some(Value::Array(rows)) => rows,
+                    _ => &[],
+                }
+            }
+            other => return Err(format!("`data` is neither an object nor an array: {other}")),
+        };
+        out.trades = rows
+            .iter()
+            .enumerate()
+            .map(|(i, row)| Trade::deserialize(row).map_err(|e| format!("trade #{i}: {e}")))
+            .collect::<Result<_, _>>()?;
+        Ok(out)
+    }
+}
+
+/// The trade endpoints; from [`Client::trades`].
+#[derive(Debug, Clone, Copy)]
+pub struct Trades<'c> {
+    client: &'c Client,
+}
+
+impl<'c> Trades<'c> {
+    pub(crate) fn new(client: &'c Client) -> Self {
+        Self { client }
+    }
+
+    /// One page of `trade/searchTrades`. Paging is filled in and clamped as
+    /// configured on the client.
+    pub async fn search(&self, request: &SearchTradesRequest) -> Result<TradePage, Error> {
+        search_page(self.client, request).await
+    }
+
+    /// Every page from `request.page` (default 1) on, fetched lazily, one
+    /// page in memory at a time. Ends on a short or empty page, or when the
+    /// total is reached.
+    pub fn search_pages(
+        &self,
+        request: SearchTradesRequest,
+    ) -> BoxStream<'static, Result<TradePage, Error>> {
+        let client = self.client.clone();
+        let (first, _) = request.effective_paging(client.max_page_size());
+        let state = Some((request, first, None::<Vec<String>>));
+        stream::try_unfold(state, move |state| {
+            let client = client.clone();
+            async move {
+                let Some((request, page, previous)) = state else {
+                    return Ok(None);
+                };
+                let page_request = request.clone().page(page);
+                let result = search_page(&client, &page_request).await?;
+                let keys: Vec<String> = result.trades.iter().map(Trade::key).collect();
+                if page > first && !keys.is_empty() && previous.as_ref() == Some(&keys) {
+                    let what = format!(
+                        "page {page} repeats page {} (the server ignores `page`?)",
+                        page - 1
+                    );
+                    return Err(
+                        integration_core::Error::decode(SYSTEM, SEARCH_TRADES, what, b"").into(),
+                    );
+                }
+                let next = result.has_more().then(|| (request, page + 1, Some(keys)));
+                Ok(Some((result, next)))
+            }
+        })
+        .boxed()
+    }
+
+    /// Every trade of every page, lazily.
+    pub fn search_all(
+        &self,
+        request: SearchTradesRequest,
+    ) -> BoxStream<'static, Result<Trade, Error>> {
+        self.search_pages(request)
+            .map_ok(|page| stream::iter(page.trades.into_iter().map(Ok)))
+            .try_flatten()
+            .boxed()
+    }
+}
+
+pub(crate) async fn search_page(
+    client: &Client,
+    request: &SearchTradesRequest,
+) -> Result<TradePage, Error> {
+    let prepared = request.prepared(client.page_placement(), client.max_page_size());
+    let (page, size) = prepared.effective_paging(client.max_page_size());
+    let data: Value = client.call(SEARCH_TRADES, &prepared).await?;
+    TradePage::from_data(&data, page, size).map_err(|what| {
+        integration_core::Error::decode(SYSTEM, SEARCH_TRADES, what, data.to_string().as_bytes())
+            .into()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn top_level_paging_serialises_to_the_signing_vector_bytes() {
+        let req = SearchTradesRequest::new()
+            .source(2)
+            .dealer("1001")
+            .time_range(TimeRange::new(
+                1,
+                UnixMillis(1_700_000_000_000),
+                UnixMillis(1_700_086_400_000),
+            ))
+            .page(1)
+            .page_size(50)
+            .prepared(PagePlacement::TopLevel, 100);
+        let body = serde_json::to_string(&req).unwrap();
+        assert_eq!(
+            body,
+            r#"{"source":2,"dealerList":["1001"],"timeRanges":[{"timeType":1,"startTime":1700000000000,"endTime":1700086400000}],"page":1,"pageSize":50}"#
+        );
+    }
+
+    #[test]
+    fn both_placement_and_clamping() {
+        let req = SearchTradesRequest::new()
+            .time_range(TimeRange::new("1", UnixMillis(1), UnixMillis(2)))
+            .page_size(1000)
+            .prepared(PagePlacement::Both, 100);
+        let v = serde_json::to_value(&req).unwrap();
+        assert_eq!(v["page"], 1);
+        assert_eq!(v["pageSize"], 100);
+        assert_eq!(
+            v["timeRanges"][0],
+            json!({"timeType":"1","startTime":1,"endTime":2,"page":1,"pageSize":100})
+        );
+        assert!(v.get("dealerList").is_none() && v.get("source").is_none());
+        let nested = req.prepared(PagePlacement::InTimeRanges, 100);
+        let v = serde_json::to_value(&nested).unwrap();
+        assert!(v.get("page").is_none());
+        assert_eq!(v["timeRanges"][0]["pageSize"], 100);
+    }
+
+    #[test]
+    fn trades_keep_unknown_fields_and_accept_numeric_cids() {
+        let row = json!({"tid": 9007199254740993u64, "buyerNick": "王小明", "buyerCid": 1234567, "payment": "128.50", "payTime": "1700000000000", "items": [{"sku": "A"}]});
+        let t: Trade = serde_json::from_value(row.clone()).unwrap();
+        assert_eq!(t.trade_id().as_deref(), Some("9007199254740993"));
+        assert_eq!(t.buyer_cid.as_ref().unwrap().as_str(), "1234567");
+        assert_eq!(t.decimal("payment").unwrap().to_string(), "128.50");
+        assert_eq!(
+            t.time_of(&time_type::PAID),
+            Some(UnixMillis(1_700_000_000_000))
+        );
+        let back = serde_json::to_value(&t).unwrap();
+        assert_eq!(back["items"], row["items"]);
+        assert_eq!(back["buyerCid"], "1234567");
+    }
+
+    #[test]
+    fn trade_id_fallbacks_and_fingerprint() {
+        let t: Trade = serde_json::from_value(json!({"orderNo": "NO-1"})).unwrap();
+        assert_eq!(t.key(), "NO-1");
+        let a: Trade = serde_json::from_value(json!({"buyerNick": "x"})).unwrap();
+        assert!(a.key().starts_with("sha1:"));
+        assert_eq!(a.key(), a.clone().key());
+    }
+
+    #[test]
+    fn page_shapes_are_tolerated() {
+        for data in [
+            json!({"total": 3, "list": [{"tid": "1"}]}),
+            json!({"totalCount": "3", "records": [{"tid": "1"}]}),
+            json!({"count": 3, "data": [{"tid": "1"}]}),
+        ] {
+            let p = TradePage::from_data(&data, 1, 1).unwrap();
+            assert_eq!((p.trades.len(), p.total), (1, Some(3)));
+            assert!(p.has_more());
+        }
+        let p = TradePage::from_data(&json!([{"tid": "1"}]), 1, 2).unwrap();
+        assert!(!p.has_more());
+        assert!(
+            TradePage::from_data(&json!(null), 1, 2)
+                .unwrap()
+                .trades
+                .is_empty()
+        );
+        assert!(TradePage::from_data(&json!({"foo": 1}), 1, 2).is_err());
+        assert!(TradePage::from_data(&json!({"list": [1]}), 1, 2).is_err());
+        assert!(TradePage::from_data(&json!("x"), 1, 2).is_err());
+        let p = TradePage::from_data(
+            &json!({"total": 2, "list": [{"tid": "1"}, {"tid": "2"}]}),
+            1,
+            2,
+        )
+        .unwrap();
+        assert!(!p.has_more(), "total reached");
+    }
+}
