@@ -26,6 +26,10 @@
 //! * faults through [`FakeOkki::faults`] (throttle = HTTP 429, auth expired =
 //!   HTTP 401 `access_denied`, 5xx, HTML, truncated, empty, delays).
 
+// Handlers return the answer to send as `Err`; a `ResponseTemplate` is large
+// and that is fine in a fake.
+#![allow(clippy::result_large_err)]
+
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::time::Duration;
