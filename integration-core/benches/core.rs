@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
+use integration_core::mapping::declarative::DeclarativeMapping;
 use integration_core::memory::{MemorySink, VecSource};
 use integration_core::{
     MapContext, MapError, MemoryStore, Pipeline, Sink, SinkRecord, SourceRecord, StateStore,
@@ -51,6 +52,16 @@ fn typed_map(r: &SourceRecord<Value>, _: &MapContext) -> Result<Option<Value>, M
         "FTEL": d["phone"],
     })))
 }
+
+/// The same mapping as `typed_map`, as a document.
+const DECLARATIVE: &str = r#"{
+    "FName": "{{ buyerNick }}",
+    "FNumber": "{{ buyerCid }}",
+    "FCreateOrgId": {"FNumber": "100"},
+    "FUseOrgId": {"FNumber": "100"},
+    "FADDRESS": "{{ province }}{{ city }}{{ address }}",
+    "FTEL": "{{ phone }}"
+}"#;
 
 const RECORDS: u64 = 20_000;
 

@@ -258,3 +258,39 @@ where
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
+
+/// A sink that writes nowhere: every record is accepted, and the
+/// pipeline's collection (source data by key) is the result. For a step
+/// whose only purpose is to make records available to other pipelines'
+/// lookups, as a QEasy data collection does.
+#[derive(Debug)]
+pub struct CollectSink<T> {
+    max_batch: usize,
+    _records: std::marker::PhantomData<fn(T)>,
+}
+
+impl<T> CollectSink<T> {
+    /// A sink taking batches of up to `max_batch` records.
+    pub fn new(max_batch: usize) -> Self {
+        Self {
+            max_batch: max_batch.max(1),
+            _records: std::marker::PhantomData,
+        }
+    }
+}
+
+#[async_trait]
+impl<T: Clone + Serialize + Send + Sync + 'static> Sink for CollectSink<T> {
+    type Item = T;
+
+    fn max_batch_size(&self) -> usize {
+        self.max_batch
+    }
+
+    async fn write(&self, batch: &[SinkRecord<T>]) -> Result<Vec<WriteOutcome>, Error> {
+        Ok(batch
+            .iter()
+            .map(|_| WriteOutcome::Written { target_id: None })
+            .collect())
+    }
+}

@@ -1,0 +1,164 @@
+//! Scheme 4: 网易互客 Huke trades → 金蝶云星空 K/3 Cloud customers
+//! (`BD_Customer`, BatchSave), with a **declarative** mapping.
+//!
+//! Two pipelines share one state store:
+//! 1. `huke-trades` reads the trades of the window (first run: now minus
+//!    72000 s to now; then incrementally, with overlap) into its collection,
+//!    so later mappings can look trades up;
+//! 2. `huke-to-kingdee` reads the distinct buyers of those trades (key:
+//!    `buyerCid`) and upserts one customer each by `FNumber`, mapped by
+//!    `mappings/huke-to-kingdee.json`:
+//!    `FName={{buyerNick}}`, `FNumber={{buyerCid}}`,
+//!    `FCreateOrgId=FUseOrgId={"FNumber":"100"}`, and `FDescription` looked
+//!    up from the `huke-trades` collection by the buyer's cid, with
+//!    `IsAutoSubmitAndAudit=true`, `IsVerifyBaseDataField=false`.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use integration_core::mapping::declarative::DeclarativeMapping;
+use integration_core::memory::CollectSink;
+use integration_core::pipeline::RunError;
+use integration_core::{MapContext, MapError, Pipeline, RunReport, SourceRecord, StateStore};
+use kingdee_cloud::SaveOptions;
+use kingdee_cloud::sink::JsonFormSink;
+use netease_huke::{BuyerSource, Trade, TradeSource};
+
+use crate::runner::{Job, Progress, SetupError};
+use crate::settings::Settings;
+use crate::systems::huke::{self, Huke};
+use crate::systems::kingdee::{self, Kingdee};
+
+/// The scheme's name: binary, pipeline and collection.
+pub const NAME: &str = "huke-to-kingdee";
+/// The collection of trades the mapping looks up.
+pub const TRADES: &str = "huke-trades";
+/// The mapping document.
+pub const MAPPING: &str = include_str!("../../mappings/huke-to-kingdee.json");
+
+/// The scheme, ready to run.
+pub struct HukeToKingdee {
+    trades: Pipeline<TradeSource, CollectSink<Trade>>,
+    customers: Pipeline<BuyerSource, JsonFormSink>,
+    notes: Vec<String>,
+    huke: Huke,
+    kingdee: Kingdee,
+}
+
+/// Trades go into the collection unchanged.
+fn keep_trade(record: &SourceRecord<Trade>, _: &MapContext) -> Result<Option<Trade>, MapError> {
+    Ok(Some(record.data.clone()))
+}
+
+/// Builds the scheme from settings (or fakes) and a state store.
+pub async fn setup(
+    settings: &Settings,
+    state: Arc<dyn StateStore>,
+    progress: Progress,
+) -> Result<HukeToKingdee, SetupError> {
+    let huke = huke::connect(settings).await?;
+    let kingdee = kingdee::connect(settings).await?;
+    let trades = Pipeline::builder(TRADES)
+        .source(TradeSource::new(huke.client.clone()))
+        .mapper(keep_trade)
+        .sink(CollectSink::new(500))
+        .state(Arc::clone(&state))
+        .build()
+        .map_err(SetupError::other)?;
+    let mapping = DeclarativeMapping::from_json_str(MAPPING).map_err(SetupError::other)?;
+    let options = SaveOptions {
+        is_auto_submit_and_audit: Some(true),
+        is_verify_base_data_field: Some(false),
+        ..SaveOptions::default()
+    };
+    let sink = JsonFormSink::json(kingdee.client.clone(), "BD_Customer", "FCUSTID", "FNumber")
+        .options(options);
+    let customers = Pipeline::builder(NAME)
+        .source(BuyerSource::new(TradeSource::new(huke.client.clone())))
+        .mapper(mapping)
+        .sink(sink)
+        .state(state)
+        .hooks(progress)
+        .build()
+        .map_err(SetupError::other)?;
+    Ok(HukeToKingdee {
+        trades,
+        customers,
+        notes: vec![huke.note.clone(), kingdee.note.clone()],
+        huke,
+        kingdee,
+    })
+}
+
+#[async_trait]
+impl Job for HukeToKingdee {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn notes(&self) -> &[String] {
+        &self.notes
+    }
+
+    async fn run(&self) -> Result<Vec<RunReport>, RunError> {
+        Ok(vec![self.trades.run().await?, self.customers.run().await?])
+    }
+
+    async fn replay(&self) -> Result<Vec<RunReport>, RunError> {
+        Ok(vec![
+            self.trades.replay_dead_letters().await?,
+            self.customers.replay_dead_letters().await?,
+        ])
+    }
+
+    fn verify(&self) -> Result<String, String> {
+        let (Some(huke), Some(k3)) = (&self.huke.fake, &self.kingdee.fake) else {
+            return Ok("not verifiable against real systems".into());
+        };
+        let buyers: BTreeSet<String> = huke
+            .state()
+            .trades
+            .iter()
+            .filter_map(|t| {
+                t.get("buyerCid")
+                    .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+            })
+            .collect();
+        let customers: BTreeSet<String> = k3
+            .records("BD_Customer")
+            .iter()
+            .filter_map(|c| c.get("FNumber").and_then(|v| v.as_str()).map(str::to_owned))
+            .collect();
+        let dead = self
+            .customers
+            .state()
+            .dead_letters(NAME)
+            .map_err(|e| e.to_string())?;
+        let missing: Vec<&String> = buyers
+            .iter()
+            .filter(|b| !customers.contains(*b) && !dead.iter().any(|d| &d.key == *b))
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!(
+                "{} buyers neither in K/3 Cloud nor dead-lettered, e.g. {}",
+                missing.len(),
+                missing[0]
+            ));
+        }
+        if customers.len() != buyers.len() - dead.len() {
+            return Err(format!(
+                "{} customers in K/3 Cloud for {} buyers ({} dead-lettered)",
+                customers.len(),
+                buyers.len(),
+                dead.len()
+            ));
+        }
+        Ok(format!(
+            "{} buyers → {} K/3 Cloud customers, {} dead-lettered",
+            buyers.len(),
+            customers.len(),
+            dead.len()
+        ))
+    }
+}

@@ -1,0 +1,1 @@
+//! jdy_to_jackyun (being written).

@@ -1,0 +1,1 @@
+//! okki_to_yonbip (being written).

@@ -1,0 +1,1 @@
+//! xbongbong_to_kingdee (being written).

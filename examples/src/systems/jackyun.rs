@@ -1,0 +1,1 @@
+//! jackyun from settings or its fake (being written).

@@ -1,0 +1,1 @@
+//! jdy from settings or its fake (being written).

@@ -1,0 +1,1 @@
+//! okki from settings or its fake (being written).

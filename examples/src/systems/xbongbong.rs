@@ -1,0 +1,1 @@
+//! xbongbong from settings or its fake (being written).

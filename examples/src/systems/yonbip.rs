@@ -1,0 +1,1 @@
+//! yonbip from settings or its fake (being written).
