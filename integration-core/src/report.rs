@@ -138,7 +138,7 @@ impl fmt::Display for RunReport {
                 "checkpoint",
                 self.checkpoint
                     .as_ref()
-                    .map_or_else(|| "-".to_owned(), |c| c.to_string()),
+                    .map_or_else(|| "-".to_owned(), |c| shorten(&c.to_string(), 40)),
             ),
         ];
         for (name, value) in rows {
