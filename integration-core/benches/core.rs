@@ -130,6 +130,10 @@ fn main() {
     group.bench_function("typed, 40-field record", |b| {
         b.iter(|| typed_map(black_box(&one), &ctx).unwrap())
     });
+    let declarative = DeclarativeMapping::from_json_str(DECLARATIVE).unwrap();
+    group.bench_function("declarative, 40-field record", |b| {
+        b.iter(|| declarative.map_value(black_box(&one.data), &ctx).unwrap())
+    });
     group.finish();
     c.final_summary();
 
