@@ -237,10 +237,22 @@ impl<S: Source, K: Sink> PipelineBuilder<S, K> {
 }
 
 /// A record on its way to the sink.
-struct Pending<T> {
-    record: SinkRecord<T>,
-    source: Value,
+/// A batch on its way to the sink: the records and, by position, their
+/// source data (for the collection and dead letters).
+struct Batch<T> {
+    records: Vec<SinkRecord<T>>,
+    sources: Vec<Value>,
     attempts: u32,
+}
+
+impl<T> Batch<T> {
+    fn new(attempts: u32) -> Self {
+        Self {
+            records: Vec::new(),
+            sources: Vec::new(),
+            attempts,
+        }
+    }
 }
 
 /// One unit of work, in source order.
@@ -248,7 +260,7 @@ enum Unit<T> {
     /// Records settled without writing (skipped or failed mapping).
     Settled(Settlement),
     /// A batch to write.
-    Batch(Vec<Pending<T>>),
+    Batch(Batch<T>),
     /// The end of a page: its checkpoint may be stored once all before it is settled.
     PageEnd { checkpoint: Option<Checkpoint> },
 }
@@ -275,6 +287,8 @@ struct Gauge {
     read: AtomicU64,
     settled: AtomicU64,
     peak: AtomicU64,
+    /// Whether the pipeline may have dead letters to clear.
+    has_dead_letters: std::sync::atomic::AtomicBool,
 }
 
 impl Gauge {
@@ -288,10 +302,7 @@ impl Gauge {
     }
 }
 
-impl<S: Source, K: Sink> Pipeline<S, K>
-where
-    K::Item: Clone,
-{
+impl<S: Source, K: Sink> Pipeline<S, K> {
     /// The pipeline's name.
     pub fn name(&self) -> &str {
         &self.name
@@ -368,6 +379,10 @@ where
         report.checkpoint = checkpoint.as_ref().map(|c| c.0.clone());
         let ctx = self.context();
         let gauge = Gauge::default();
+        gauge.has_dead_letters.store(
+            self.state.count_dead_letters(&self.name)? > 0,
+            Ordering::SeqCst,
+        );
 
         // Units wait in `queue` until a write slot is free; the next page is
         // read only when the queue is empty, so at most one page plus
@@ -449,7 +464,7 @@ where
             read: page.records.len() as u64,
             ..Settlement::default()
         };
-        let mut pending = Vec::new();
+        let mut batches = vec![Batch::new(0)];
         for record in &page.records {
             let source = match serde_json::to_value(&record.data) {
                 Ok(v) => v,
@@ -469,15 +484,20 @@ where
                 Ok(Some(mut mapped)) => {
                     self.hooks.after_map(record, &mut mapped);
                     settled.mapped += 1;
-                    pending.push(Pending {
-                        record: SinkRecord {
+                    if batches
+                        .last()
+                        .is_some_and(|b| b.records.len() >= self.batch_size)
+                    {
+                        batches.push(Batch::new(0));
+                    }
+                    if let Some(batch) = batches.last_mut() {
+                        batch.records.push(SinkRecord {
                             key: record.key.clone(),
                             op: record.op,
                             data: mapped,
-                        },
-                        source,
-                        attempts: 0,
-                    });
+                        });
+                        batch.sources.push(source);
+                    }
                 }
                 Ok(None) => {
                     settled.skipped += 1;
@@ -502,12 +522,12 @@ where
             }
         }
         let mut units = vec![Unit::Settled(settled)];
-        let mut pending = pending.into_iter().peekable();
-        while pending.peek().is_some() {
-            units.push(Unit::Batch(
-                pending.by_ref().take(self.batch_size).collect(),
-            ));
-        }
+        units.extend(
+            batches
+                .into_iter()
+                .filter(|b| !b.records.is_empty())
+                .map(Unit::Batch),
+        );
         units.push(Unit::PageEnd {
             checkpoint: page.checkpoint,
         });
@@ -571,102 +591,96 @@ where
         }
     }
 
-    async fn write_batch(
-        &self,
-        mut pending: Vec<Pending<K::Item>>,
-    ) -> Result<Settlement, RunErrorCause> {
+    async fn write_batch(&self, mut batch: Batch<K::Item>) -> Result<Settlement, RunErrorCause> {
         let mut settled = Settlement::default();
         let mut backoff = self.retry.backoff();
         loop {
-            let records: Vec<SinkRecord<K::Item>> =
-                pending.iter().map(|p| p.record.clone()).collect();
-            for p in &mut pending {
-                p.attempts += 1;
-            }
-            self.hooks.before_write(&records).await;
-            let result = self.sink.write(&records).await;
-            let last_attempt = pending
-                .first()
-                .is_some_and(|p| p.attempts >= self.retry.max_attempts);
+            batch.attempts += 1;
+            let attempts = batch.attempts;
+            self.hooks.before_write(&batch.records).await;
+            let result = self.sink.write(&batch.records).await;
+            let count = batch.records.len();
             let outcomes = match result {
-                Ok(outcomes) if outcomes.len() == records.len() => outcomes,
+                Ok(outcomes) if outcomes.len() == count => outcomes,
                 Ok(outcomes) => {
-                    let e = Error::new(
-                        "pipeline",
-                        &self.name,
-                        ErrorKind::Decode,
-                        format!(
-                            "the sink returned {} outcomes for {} records",
-                            outcomes.len(),
-                            records.len()
-                        ),
+                    let message = format!(
+                        "the sink returned {} outcomes for {count} records",
+                        outcomes.len()
                     );
-                    vec![WriteOutcome::Failed(RecordError::permanent(e.to_string())); records.len()]
+                    vec![WriteOutcome::Failed(RecordError::permanent(message)); count]
                 }
-                Err(e) if e.kind() == ErrorKind::Auth || (e.is_retryable() && last_attempt) => {
+                Err(e)
+                    if e.kind() == ErrorKind::Auth
+                        || (e.is_retryable() && attempts >= self.retry.max_attempts) =>
+                {
                     return Err(RunErrorCause::Write(e));
                 }
-                Err(e) => vec![WriteOutcome::Failed(RecordError::from(&e)); records.len()],
+                Err(e) => vec![WriteOutcome::Failed(RecordError::from(&e)); count],
             };
-            self.hooks.after_write(&records, &outcomes).await;
+            self.hooks.after_write(&batch.records, &outcomes).await;
 
-            let mut retry = Vec::new();
-            for (p, outcome) in pending.into_iter().zip(outcomes) {
+            let mut retry = Batch::new(attempts);
+            for ((record, source), outcome) in
+                batch.records.into_iter().zip(batch.sources).zip(outcomes)
+            {
                 match outcome {
                     WriteOutcome::Written { target_id } => {
                         settled.written += 1;
                         settled
                             .successes
-                            .push((p.record.key.clone(), target_id.clone()));
+                            .push((record.key.clone(), target_id.clone()));
                         settled.entries.push(self.entry(
-                            &p.record.key,
+                            &record.key,
                             EntryStatus::Written,
                             target_id,
-                            p.source,
+                            source,
                         ));
                     }
                     WriteOutcome::Skipped { .. } => {
                         settled.skipped += 1;
                         settled.entries.push(self.entry(
-                            &p.record.key,
+                            &record.key,
                             EntryStatus::Skipped,
                             None,
-                            p.source,
+                            source,
                         ));
+                    }
+                    WriteOutcome::Failed(error)
+                        if error.retryable && attempts < self.retry.max_attempts =>
+                    {
+                        settled.failed += 1;
+                        retry.records.push(record);
+                        retry.sources.push(source);
                     }
                     WriteOutcome::Failed(error) => {
                         settled.failed += 1;
-                        if error.retryable && p.attempts < self.retry.max_attempts {
-                            retry.push(p);
-                        } else {
-                            settled.entries.push(self.entry(
-                                &p.record.key,
-                                EntryStatus::Failed,
-                                None,
-                                p.source.clone(),
-                            ));
-                            settled.dead.push(DeadLetter {
-                                pipeline: self.name.clone(),
-                                key: p.record.key.clone(),
-                                op: p.record.op,
-                                payload: serde_json::to_value(&p.record.data).ok(),
-                                source: p.source,
-                                stage: "write".into(),
-                                code: error.code,
-                                error: error.message,
-                                attempts: p.attempts,
-                                failed_at: Utc::now(),
-                            });
-                        }
+                        settled.entries.push(self.entry(
+                            &record.key,
+                            EntryStatus::Failed,
+                            None,
+                            source.clone(),
+                        ));
+                        settled.dead.push(DeadLetter {
+                            pipeline: self.name.clone(),
+                            payload: serde_json::to_value(&record.data).ok(),
+                            key: record.key,
+                            op: record.op,
+                            source,
+                            stage: "write".into(),
+                            code: error.code,
+                            error: error.message,
+                            attempts,
+                            failed_at: Utc::now(),
+                        });
                     }
                 }
             }
-            if retry.is_empty() {
+            if retry.records.is_empty() {
                 return Ok(settled);
             }
-            settled.retried += retry.len() as u64;
+            settled.retried += retry.records.len() as u64;
             tokio::time::sleep(backoff.next().unwrap_or(self.retry.max_backoff)).await;
-            pending = retry;
+            batch = retry;
         }
     }
 
@@ -686,9 +700,14 @@ where
             return Ok(());
         }
         if !s.entries.is_empty() {
-            self.state.put_entries(&s.entries)?;
+            self.state.put_entries(s.entries)?;
         }
-        if !s.successes.is_empty() {
+        if !s.dead.is_empty() {
+            gauge.has_dead_letters.store(true, Ordering::SeqCst);
+        }
+        // Records written now leave the dead letters (a rerun or replay
+        // fixed them); skipped when the pipeline has none, the usual case.
+        if !s.successes.is_empty() && gauge.has_dead_letters.load(Ordering::SeqCst) {
             let keys: Vec<String> = s.successes.iter().map(|(k, _)| k.clone()).collect();
             self.state.remove_dead_letters(&self.name, &keys)?;
         }
@@ -718,7 +737,6 @@ where
 impl<S: Source, K: Sink> Pipeline<S, K>
 where
     S::Item: DeserializeOwned,
-    K::Item: Clone,
 {
     /// Maps and writes the dead letters again (after the data or the
     /// mapping was fixed). Records written now leave the dead letters;
@@ -743,6 +761,10 @@ where
             .collect();
         let ctx = self.context();
         let gauge = Gauge::default();
+        gauge.has_dead_letters.store(
+            self.state.count_dead_letters(&self.name)? > 0,
+            Ordering::SeqCst,
+        );
         for chunk in letters.chunks(self.batch_size.max(1) * self.concurrency) {
             let mut records = Vec::with_capacity(chunk.len());
             let mut unreadable = Settlement::default();

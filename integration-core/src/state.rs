@@ -86,7 +86,7 @@ pub trait StateStore: Send + Sync {
     /// Stores the checkpoint of `pipeline`.
     fn set_checkpoint(&self, pipeline: &str, checkpoint: &Checkpoint) -> Result<(), StateError>;
     /// Inserts or replaces entries (by collection and key), atomically.
-    fn put_entries(&self, entries: &[CollectionEntry]) -> Result<(), StateError>;
+    fn put_entries(&self, entries: Vec<CollectionEntry>) -> Result<(), StateError>;
     /// The entry of `collection` for this key.
     fn entry(&self, collection: &str, key: &str) -> Result<Option<CollectionEntry>, StateError>;
     /// The most recently updated entry of `collection` whose source data has
@@ -103,6 +103,8 @@ pub trait StateStore: Send + Sync {
     fn put_dead_letters(&self, letters: &[DeadLetter]) -> Result<(), StateError>;
     /// The dead letters of `pipeline`, oldest first.
     fn dead_letters(&self, pipeline: &str) -> Result<Vec<DeadLetter>, StateError>;
+    /// How many dead letters `pipeline` has.
+    fn count_dead_letters(&self, pipeline: &str) -> Result<u64, StateError>;
     /// Removes the dead letters of `pipeline` with these keys.
     fn remove_dead_letters(&self, pipeline: &str, keys: &[String]) -> Result<(), StateError>;
 }
@@ -168,14 +170,18 @@ impl StateStore for MemoryStore {
             .insert(pipeline.to_owned(), checkpoint.clone());
         Ok(())
     }
-    fn put_entries(&self, entries: &[CollectionEntry]) -> Result<(), StateError> {
+    fn put_entries(&self, entries: Vec<CollectionEntry>) -> Result<(), StateError> {
         let mut inner = self.inner();
         for e in entries {
-            inner
-                .entries
-                .entry(e.collection.clone())
-                .or_default()
-                .insert(e.key.clone(), e.clone());
+            match inner.entries.get_mut(&e.collection) {
+                Some(collection) => {
+                    collection.insert(e.key.clone(), e);
+                }
+                None => {
+                    let collection = inner.entries.entry(e.collection.clone()).or_default();
+                    collection.insert(e.key.clone(), e);
+                }
+            }
         }
         Ok(())
     }
@@ -225,6 +231,13 @@ impl StateStore for MemoryStore {
     }
     fn dead_letters(&self, pipeline: &str) -> Result<Vec<DeadLetter>, StateError> {
         Ok(self.inner().dead.get(pipeline).cloned().unwrap_or_default())
+    }
+    fn count_dead_letters(&self, pipeline: &str) -> Result<u64, StateError> {
+        Ok(self
+            .inner()
+            .dead
+            .get(pipeline)
+            .map_or(0, |l| l.len() as u64))
     }
     fn remove_dead_letters(&self, pipeline: &str, keys: &[String]) -> Result<(), StateError> {
         if let Some(list) = self.inner().dead.get_mut(pipeline) {
@@ -349,7 +362,7 @@ impl StateStore for SqliteStore {
         Ok(())
     }
 
-    fn put_entries(&self, entries: &[CollectionEntry]) -> Result<(), StateError> {
+    fn put_entries(&self, entries: Vec<CollectionEntry>) -> Result<(), StateError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         {
@@ -446,6 +459,15 @@ impl StateStore for SqliteStore {
         texts.iter().map(|t| Ok(serde_json::from_str(t)?)).collect()
     }
 
+    fn count_dead_letters(&self, pipeline: &str) -> Result<u64, StateError> {
+        let n: i64 = self.conn().query_row(
+            "SELECT COUNT(*) FROM dead_letters WHERE pipeline = ?1",
+            [pipeline],
+            |r| r.get(0),
+        )?;
+        Ok(n as u64)
+    }
+
     fn remove_dead_letters(&self, pipeline: &str, keys: &[String]) -> Result<(), StateError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
@@ -493,7 +515,7 @@ mod tests {
         );
 
         store
-            .put_entries(&[
+            .put_entries(vec![
                 entry("1", json!({"cid": "c-9", "n": 1}), 1),
                 entry("2", json!({"cid": 77, "weird\"field": "x"}), 2),
                 entry("3", json!({"cid": "c-9", "n": 3}), 3),
@@ -564,6 +586,7 @@ mod tests {
         store.put_dead_letters(&[letter("a", 2)]).unwrap();
         let letters = store.dead_letters("p").unwrap();
         assert_eq!(letters.len(), 2);
+        assert_eq!(store.count_dead_letters("p").unwrap(), 2);
         assert_eq!(letters.iter().find(|l| l.key == "a").unwrap().attempts, 2);
         store.remove_dead_letters("p", &["a".into()]).unwrap();
         assert_eq!(

@@ -463,7 +463,7 @@ impl StateStore for NullStore {
     }
     fn put_entries(
         &self,
-        _: &[integration_core::mapping::CollectionEntry],
+        _: Vec<integration_core::mapping::CollectionEntry>,
     ) -> Result<(), integration_core::state::StateError> {
         Ok(())
     }
@@ -502,6 +502,9 @@ impl StateStore for NullStore {
         _: &str,
     ) -> Result<Vec<integration_core::DeadLetter>, integration_core::state::StateError> {
         Ok(Vec::new())
+    }
+    fn count_dead_letters(&self, _: &str) -> Result<u64, integration_core::state::StateError> {
+        Ok(0)
     }
     fn remove_dead_letters(
         &self,
