@@ -71,6 +71,11 @@ pub trait Job: Send + Sync {
     fn verify(&self) -> Result<String, String> {
         Ok("not verifiable against real systems".into())
     }
+    /// When the target is a fake: how many records it holds (the demo
+    /// checks that a second run adds none).
+    fn target_records(&self) -> Option<usize> {
+        None
+    }
 }
 
 /// Opens the state store: `--state`, or `<scheme>.state.sqlite` here.

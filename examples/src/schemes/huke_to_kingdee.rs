@@ -112,6 +112,13 @@ impl Job for HukeToKingdee {
         ])
     }
 
+    fn target_records(&self) -> Option<usize> {
+        self.kingdee
+            .fake
+            .as_ref()
+            .map(|k3| k3.records("BD_Customer").len())
+    }
+
     fn verify(&self) -> Result<String, String> {
         let (Some(huke), Some(k3)) = (&self.huke.fake, &self.kingdee.fake) else {
             return Ok("not verifiable against real systems".into());

@@ -1,0 +1,162 @@
+//! Serves all seven fakes on fixed local ports, seeded with realistic data,
+//! and prints each base URL with the credentials it accepts, until
+//! interrupted: a local copy of the APIs for any client in any language.
+//!
+//! `--base-port N` (default 18080) puts them on N+1 … N+7; `--host`
+//! (default 127.0.0.1) chooses the address.
+
+use std::net::{IpAddr, SocketAddr};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+#[derive(Debug, Parser)]
+struct Options {
+    /// The fakes listen on this port + 1 … + 7.
+    #[arg(long, default_value_t = 18080)]
+    base_port: u16,
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: IpAddr,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    examples::runner::init_tracing();
+    let options = Options::parse();
+    match serve(&options).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sandbox: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn addr(options: &Options, offset: u16) -> Result<SocketAddr, String> {
+    let port = options.base_port.checked_add(offset).ok_or_else(|| {
+        format!(
+            "--base-port {} leaves no room for seven ports",
+            options.base_port
+        )
+    })?;
+    Ok(SocketAddr::new(options.host, port))
+}
+
+fn bind_error(system: &str, at: SocketAddr) -> impl FnOnce(std::io::Error) -> String {
+    let system = system.to_owned();
+    move |e| format!("cannot listen for {system} on {at}: {e} (choose another --base-port)")
+}
+
+async fn serve(options: &Options) -> Result<(), String> {
+    addr(options, 7)?;
+    let now = chrono::Utc::now();
+
+    let at = addr(options, 1)?;
+    let xbongbong = xbongbong::testing::FakeXbongbong::start_on(at)
+        .await
+        .map_err(bind_error("xbongbong", at))?;
+    xbongbong.seed_customers(50);
+    xbongbong.seed_contracts(50);
+    println!("销帮帮 xbongbong       {}", xbongbong.uri());
+    println!(
+        "    corpid {}  token {}  userId {}",
+        xbongbong::testing::CORPID,
+        xbongbong::testing::TOKEN,
+        xbongbong::testing::USER_ID
+    );
+
+    let at = addr(options, 2)?;
+    let kingdee = kingdee_cloud::testing::FakeK3Cloud::start_on(at)
+        .await
+        .map_err(bind_error("kingdee", at))?;
+    kingdee.seed_customers(50);
+    kingdee.seed_sale_orders(50);
+    {
+        use kingdee_cloud::testing::*;
+        println!("金蝶云星空 K/3 Cloud    {}", kingdee.server_url());
+        println!(
+            "    acct_id {ACCT_ID}  user {USER_NAME}  app_id {APP_ID}  app_secret {APP_SECRET}  password {PASSWORD}"
+        );
+    }
+
+    let at = addr(options, 3)?;
+    let jdy = jdy::testing::FakeJdy::start_on(at)
+        .await
+        .map_err(bind_error("jdy", at))?;
+    jdy.seed(60, 2026);
+    {
+        use jdy::testing::*;
+        println!("金蝶云星辰 jdy          {}", jdy.uri());
+        println!(
+            "    V2: client_id {CLIENT_ID}  client_secret {CLIENT_SECRET}  outer_instance_id {OUTER_INSTANCE_ID}  account_id {ACCOUNT_ID}"
+        );
+        println!(
+            "    V1: client_id {V1_CLIENT_ID}  client_secret {V1_CLIENT_SECRET}  username {V1_USERNAME}  password {V1_PASSWORD}  group {V1_GROUP_NAME}"
+        );
+    }
+
+    let at = addr(options, 4)?;
+    let jackyun = jackyun::testing::FakeJackyun::start_on(at)
+        .await
+        .map_err(bind_error("jackyun", at))?;
+    jackyun.seed(30, 50, 50, now);
+    println!("吉客云 Jackyun          {}", jackyun.uri());
+    println!(
+        "    appkey {}  secret {}",
+        jackyun::testing::APPKEY,
+        jackyun::testing::SECRET
+    );
+
+    let at = addr(options, 5)?;
+    let yonbip = yonbip::testing::FakeYonBip::start_on(at)
+        .await
+        .map_err(bind_error("yonbip", at))?;
+    yonbip.seed_merchants(40);
+    yonbip.seed_sales_orders(20);
+    yonbip.seed_products(20);
+    {
+        use yonbip::testing::*;
+        println!(
+            "用友 BIP YonSuite       {}  (gateway {}, token {})",
+            yonbip.uri(),
+            yonbip.gateway_url(),
+            yonbip.token_url()
+        );
+        println!("    app_key {APP_KEY}  app_secret {APP_SECRET}  tenant_id {TENANT_ID}");
+    }
+
+    let at = addr(options, 6)?;
+    let okki = okki::testing::FakeOkki::start_on(at)
+        .await
+        .map_err(bind_error("okki", at))?;
+    okki.seed_demo(50);
+    {
+        use okki::testing::*;
+        println!("小满 OKKI               {}", okki.uri());
+        println!(
+            "    client_id {CLIENT_ID}  client_secret {CLIENT_SECRET}  username {USERNAME}  password {PASSWORD}"
+        );
+    }
+
+    let at = addr(options, 7)?;
+    let huke = netease_huke::testing::FakeHuke::start_on(at)
+        .await
+        .map_err(bind_error("huke", at))?;
+    huke.seed_trades(200, 2026);
+    println!("网易互客 Huke           {}", huke.base_url());
+    println!(
+        "    app_key {}  app_secret {}",
+        netease_huke::testing::APP_KEY,
+        netease_huke::testing::APP_SECRET
+    );
+
+    println!(
+        "\nThese are fakes: they check signatures and tokens like the real services and keep what you write. Ctrl-C stops them."
+    );
+    tokio::signal::ctrl_c()
+        .await
+        .map_err(|e| format!("cannot wait for Ctrl-C: {e}"))?;
+    println!("sandbox: stopped");
+    Ok(())
+}
