@@ -1,21 +1,52 @@
 //! # integration-core
 //!
-//! The shared core of the connector workspace: the HTTP [`transport`] every
-//! connector sends through, the [`Error`] model, [`Secret`]s that never reach
-//! logs, value [`types`] (ids, explicit time zones), credential caching
-//! ([`auth`]) and, behind the `testing` feature, the kit for fake servers.
+//! What every connector and every sync job shares:
+//!
+//! - [`Source`] and [`Sink`]: read pages of records from a cursor with an
+//!   incremental [`Checkpoint`]; write batches with one [`WriteOutcome`] per
+//!   record. [`memory`] has in-memory and closure adapters.
+//! - [`mapping`]: typed mappings (any `Fn(&SourceRecord<S>, &MapContext) ->
+//!   Result<Option<T>, MapError>`) and [declarative](mapping::declarative)
+//!   ones (a JSON/TOML document of minijinja templates, QEasy style).
+//! - [`Pipeline`]: source → mapping → sink with checkpoints, collections
+//!   (QEasy's data table, usable for lookups), record-level retries, dead
+//!   letters and replay, hooks, and a [`RunReport`]. Nothing is lost: see
+//!   the guarantees in [`pipeline`].
+//! - [`state`]: where checkpoints, collections and dead letters live
+//!   ([`SqliteStore`], bundled; [`MemoryStore`]).
+//! - [`transport`]: the HTTP client every connector sends through
+//!   (timeouts, a shared rate limiter, retries with backoff and
+//!   retry-after, a tracing span per call), the [`Error`] model, [`Secret`]s
+//!   that never reach logs, the token cache in [`auth`] and value [`types`]
+//!   (ids from strings or numbers, explicit time zones).
+//! - `testing` (feature): the kit each connector's fake server is built on.
 //!
 //! ```
-//! use std::time::Duration;
-//! use integration_core::transport::{RateLimit, RetryPolicy, Transport};
+//! use std::sync::Arc;
+//! use integration_core::memory::{MemorySink, VecSource};
+//! use integration_core::{MapContext, MapError, MemoryStore, Pipeline, SourceRecord};
 //!
-//! let transport = Transport::builder("example")
-//!     .timeout(Some(Duration::from_secs(30)))
-//!     .rate_limit(Some(RateLimit::new(10, 5)))
-//!     .retry(RetryPolicy::default())
+//! #[derive(Clone, serde::Serialize, serde::Deserialize)]
+//! struct Buyer { cid: String, nick: String }
+//!
+//! fn to_customer(r: &SourceRecord<Buyer>, _: &MapContext) -> Result<Option<serde_json::Value>, MapError> {
+//!     Ok(Some(serde_json::json!({ "FNumber": r.data.cid, "FName": r.data.nick })))
+//! }
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let buyers = vec![SourceRecord::upsert("c1", Buyer { cid: "c1".into(), nick: "张三".into() })];
+//! let sink = MemorySink::new(100);
+//! let pipeline = Pipeline::builder("buyers")
+//!     .source(VecSource::new(buyers, 50))
+//!     .mapper(to_customer)
+//!     .sink(sink.clone())
+//!     .state(Arc::new(MemoryStore::new()))
 //!     .build()?;
-//! assert_eq!(transport.system(), "example");
-//! # Ok::<(), integration_core::Error>(())
+//! let report = pipeline.run().await?;
+//! assert_eq!((report.read, report.written, report.unaccounted()), (1, 1, 0));
+//! assert_eq!(sink.stored()["c1"]["FName"], "张三");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
 //! ```
 
 pub mod auth;
