@@ -611,3 +611,50 @@ async fn hooks_see_every_stage_and_mapping_errors_are_dead_lettered() {
     assert_eq!(letter.stage, "map");
     assert!(letter.error.contains("FName"), "{}", letter.error);
 }
+
+#[tokio::test]
+async fn a_declarative_mapping_looks_up_another_pipelines_collection_by_field() {
+    use integration_core::mapping::declarative::DeclarativeMapping;
+    let state: Arc<dyn StateStore> = Arc::new(SqliteStore::in_memory().unwrap());
+    // Pipeline 1: buyers with their cid, recorded in the `buyers` collection.
+    pipeline(
+        "buyers",
+        VecSource::new(customers(4), 5),
+        MemorySink::new(10),
+        state.clone(),
+    )
+    .run()
+    .await
+    .unwrap();
+
+    // Pipeline 2: the `_findCollection ... where cid=` case, declaratively.
+    let mapping = DeclarativeMapping::from_json_str(
+        r#"{
+            "FNumber": "{{ buyerCid }}",
+            "FName": "{{ lookup('buyers', {'cid': buyerCid}, 'name') | default('unknown') }}",
+            "FDescription": "{{ lookup('buyers', {'cid': buyerCid}, '_target_id') | default('') }}"
+        }"#,
+    )
+    .unwrap();
+    let sink: MemorySink<serde_json::Value> = MemorySink::new(10);
+    let trades = vec![
+        SourceRecord::upsert("t1", serde_json::json!({"buyerCid": "cid-2"})),
+        SourceRecord::upsert("t2", serde_json::json!({"buyerCid": "cid-99"})),
+    ];
+    Pipeline::builder("trades")
+        .source(VecSource::new(trades, 5))
+        .mapper(mapping)
+        .sink(sink.clone())
+        .state(state)
+        .build()
+        .unwrap()
+        .run()
+        .await
+        .unwrap();
+    let stored = sink.stored();
+    assert_eq!(
+        stored["t1"],
+        serde_json::json!({"FNumber": "cid-2", "FName": "客户2", "FDescription": "T2"})
+    );
+    assert_eq!(stored["t2"]["FName"], "unknown");
+}
