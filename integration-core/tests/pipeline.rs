@@ -658,3 +658,67 @@ async fn a_declarative_mapping_looks_up_another_pipelines_collection_by_field() 
     );
     assert_eq!(stored["t2"]["FName"], "unknown");
 }
+
+#[tokio::test]
+async fn two_pipelines_share_one_sqlite_file_concurrently() {
+    let dir = std::env::temp_dir().join(format!("ic-shared-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("state.sqlite");
+    let _ = std::fs::remove_file(&path);
+    let a_sink = MemorySink::new(10);
+    let b_sink = MemorySink::new(10);
+    // Two stores opened on the same file, as two jobs of one process would.
+    let a = pipeline(
+        "a",
+        VecSource::new(customers(300), 7),
+        a_sink.clone(),
+        Arc::new(SqliteStore::open(&path).unwrap()),
+    );
+    let b = pipeline(
+        "b",
+        VecSource::new(customers(300), 11),
+        b_sink.clone(),
+        Arc::new(SqliteStore::open(&path).unwrap()),
+    );
+    let (ra, rb) = tokio::join!(a.run(), b.run());
+    assert_eq!((ra.unwrap().written, rb.unwrap().written), (300, 300));
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(
+        (
+            store.count_entries("a").unwrap(),
+            store.count_entries("b").unwrap()
+        ),
+        (300, 300)
+    );
+    assert_eq!(
+        store.checkpoint("a").unwrap().unwrap().0,
+        serde_json::json!(300)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test(start_paused = true)]
+async fn watch_runs_on_an_interval_until_shut_down() {
+    let source = VecSource::new(customers(3), 10);
+    let p = pipeline(
+        "watched",
+        source.clone(),
+        MemorySink::new(10),
+        Arc::new(MemoryStore::new()),
+    );
+    let mut runs = Vec::new();
+    let shutdown = async {
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+    };
+    let adder = async {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        source.push(customers(4).pop().unwrap());
+        std::future::pending::<()>().await;
+    };
+    tokio::select! {
+        () = p.watch(Duration::from_secs(1), shutdown, |r| runs.push(r.unwrap().written)) => {}
+        () = adder => {}
+    }
+    // Runs at 0 s, 1 s and 2 s; the record added at 1.5 s is written by the third.
+    assert_eq!(runs, vec![3, 0, 1]);
+}
