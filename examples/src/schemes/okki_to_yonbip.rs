@@ -42,15 +42,15 @@ use integration_core::{
     DeadLetter, Hooks, MapContext, MapError, Op, Pipeline, RunReport, SinkRecord, SourceRecord,
     StateStore, WriteOutcome,
 };
-use ::okki::{Company, CompanySource};
+use okki::{Company, CompanySource};
 use serde_json::Value;
-use ::yonbip::types::EN_US;
-use ::yonbip::{Merchant, MerchantSink, MultiLang};
+use yonbip::types::EN_US;
+use yonbip::{Merchant, MerchantSink, MultiLang};
 
 use crate::runner::{Job, Progress, SetupError};
 use crate::settings::{Settings, SettingsError};
-use crate::systems::okki::{self, Okki};
-use crate::systems::yonbip::{self, Yonbip};
+use crate::systems::okki::Okki;
+use crate::systems::yonbip::Yonbip;
 
 /// The scheme's name: binary, pipeline and collection.
 pub const NAME: &str = "okki-to-yonbip";
@@ -270,8 +270,8 @@ pub async fn setup(
     state: Arc<dyn StateStore>,
     progress: Progress,
 ) -> Result<OkkiToYonbip, SetupError> {
-    let okki = okki::connect(settings).await?;
-    let yonbip = yonbip::connect(settings).await?;
+    let okki = crate::systems::okki::connect(settings).await?;
+    let yonbip = crate::systems::yonbip::connect(settings).await?;
     let defaults = MerchantDefaults::from_settings(settings)?;
     let mut source = CompanySource::new(okki.client.clone());
     if let Some(group) = settings

@@ -105,9 +105,15 @@ fn seed(fake: &FakeOkki) {
     fake.seed_demo(SEEDED_COMPANIES);
     let mut state = fake.state();
     let ids: Vec<i64> = state.companies.keys().copied().collect();
-    for (n, id) in ids.iter().skip(9).step_by(20).take(DELETED_COMPANIES).enumerate() {
-        state.clock = NaiveDate::from_ymd_opt(2025, 12, 10 + n as u32)
-            .and_then(|d| d.and_hms_opt(16, 30, 0));
+    for (n, id) in ids
+        .iter()
+        .skip(9)
+        .step_by(20)
+        .take(DELETED_COMPANIES)
+        .enumerate()
+    {
+        state.clock =
+            NaiveDate::from_ymd_opt(2025, 12, 10 + n as u32).and_then(|d| d.and_hms_opt(16, 30, 0));
         state.delete_company(*id);
     }
     state.clock = None;
