@@ -1,1 +1,120 @@
-//! okki from settings or its fake (being written).
+//! 小满 OKKI CRM from settings, or its fake.
+//!
+//! Settings (`[okki]` in the TOML file, or `OKKI_<KEY>` in the environment):
+//!
+//! | env | required | default | meaning |
+//! |---|---|---|---|
+//! | `OKKI_CLIENT_ID` | yes | — | `client_id` from 企业管理 → 外部对接 → API对接 |
+//! | `OKKI_CLIENT_SECRET` | yes | — | `client_secret` (a secret) |
+//! | `OKKI_BASE_URL` | no | [`okki::DEFAULT_BASE_URL`] | the API host |
+//! | `OKKI_SCOPES` | no | `company` | space- or comma-separated scopes to ask for |
+//! | `OKKI_USERNAME` | no | — | with `OKKI_PASSWORD`: the `password` grant instead of `client_credentials` |
+//! | `OKKI_PASSWORD` | with `USERNAME` | — | the user's plain password (sent as its SHA-256) |
+//!
+//! With no `OKKI_*` setting at all, the built-in fake is started and seeded
+//! with [`SEEDED_COMPANIES`] companies (Chinese names, addresses, 1–3
+//! contacts each, times spread over 2025), [`DELETED_COMPANIES`] of which are
+//! then deleted, so the scheme shows what happens to deletions.
+
+use chrono::NaiveDate;
+use okki::testing::FakeOkki;
+use okki::{Client, Credentials};
+
+use crate::runner::SetupError;
+use crate::settings::{Settings, SettingsError};
+use crate::systems::{fake_note, real_note};
+
+/// Companies seeded into the fake.
+pub const SEEDED_COMPANIES: usize = 60;
+/// Of those, how many are deleted in the fake (every 20th, in December 2025).
+pub const DELETED_COMPANIES: usize = 3;
+
+/// An OKKI client and, when running against it, the fake.
+pub struct Okki {
+    /// The client.
+    pub client: Client,
+    /// The fake, when the system has no settings.
+    pub fake: Option<FakeOkki>,
+    /// Where it runs.
+    pub note: String,
+}
+
+/// Builds the client from `OKKI_*` settings, or starts and seeds the fake.
+pub async fn connect(settings: &Settings) -> Result<Okki, SetupError> {
+    let Some(s) = settings.system("okki") else {
+        let fake = FakeOkki::start().await;
+        seed(&fake);
+        let client = fake.client_builder().build().map_err(SetupError::other)?;
+        let note = fake_note(
+            "okki",
+            &fake.uri(),
+            &format!(
+                "{SEEDED_COMPANIES} companies with contacts, updated during 2025; \
+                 {DELETED_COMPANIES} of them deleted"
+            ),
+        );
+        return Ok(Okki {
+            client,
+            fake: Some(fake),
+            note,
+        });
+    };
+    let client_id = s.required("client_id")?;
+    let client_secret = s.secret("client_secret")?;
+    let url = s
+        .optional_url("base_url")?
+        .unwrap_or_else(|| okki::DEFAULT_BASE_URL.to_owned());
+    let scopes: Vec<&str> = s
+        .optional("scopes")
+        .unwrap_or("company")
+        .split([' ', ','])
+        .filter(|scope| !scope.is_empty())
+        .collect();
+    let credentials = match s.optional("username") {
+        Some(username) => Credentials::password(
+            client_id,
+            client_secret,
+            scopes,
+            username,
+            s.secret("password")?.expose(),
+        ),
+        None if s.optional("password").is_some() => {
+            return Err(SettingsError {
+                setting: s.name("username"),
+                problem: "is missing (OKKI_PASSWORD is set)".into(),
+            }
+            .into());
+        }
+        None => Credentials::client_credentials(client_id, client_secret, scopes),
+    };
+    let client = Client::builder()
+        .base_url(&url)
+        .credentials(credentials)
+        .build()
+        .map_err(SetupError::other)?;
+    Ok(Okki {
+        client,
+        fake: None,
+        note: real_note("okki", &url),
+    })
+}
+
+/// Seeds the fake: companies over 2025, then deletes every 20th one with a
+/// deletion time in December 2025 (so a second run finds nothing new).
+fn seed(fake: &FakeOkki) {
+    fake.seed_demo(SEEDED_COMPANIES);
+    let mut state = fake.state();
+    let ids: Vec<i64> = state.companies.keys().copied().collect();
+    for (n, id) in ids
+        .iter()
+        .skip(9)
+        .step_by(20)
+        .take(DELETED_COMPANIES)
+        .enumerate()
+    {
+        state.clock =
+            NaiveDate::from_ymd_opt(2025, 12, 10 + n as u32).and_then(|d| d.and_hms_opt(16, 30, 0));
+        state.delete_company(*id);
+    }
+    state.clock = None;
+}
