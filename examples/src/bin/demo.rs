@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use examples::runner::{Job, Progress, SetupError, init_tracing, print_reports};
-use examples::schemes::huke_to_kingdee;
+use examples::schemes::{huke_to_kingdee, okki_to_yonbip};
 use examples::settings::Settings;
 use integration_core::{SqliteStore, StateStore};
 
@@ -40,14 +40,25 @@ async fn demo() -> Result<bool, SetupError> {
     std::fs::create_dir_all(&dir)
         .map_err(|e| SetupError::Other(format!("cannot create {}: {e}", dir.display())))?;
     let settings = Settings::empty();
-    let jobs: Vec<Box<dyn Job>> = vec![Box::new(
-        huke_to_kingdee::setup(
-            &settings,
-            state(&dir, huke_to_kingdee::NAME)?,
-            Progress::new(huke_to_kingdee::NAME),
-        )
-        .await?,
-    )];
+    let progress = Progress::new;
+    let jobs: Vec<Box<dyn Job>> = vec![
+        Box::new(
+            okki_to_yonbip::setup(
+                &settings,
+                state(&dir, okki_to_yonbip::NAME)?,
+                progress(okki_to_yonbip::NAME),
+            )
+            .await?,
+        ),
+        Box::new(
+            huke_to_kingdee::setup(
+                &settings,
+                state(&dir, huke_to_kingdee::NAME)?,
+                progress(huke_to_kingdee::NAME),
+            )
+            .await?,
+        ),
+    ];
 
     let mut all_good = true;
     let mut summary = Vec::new();

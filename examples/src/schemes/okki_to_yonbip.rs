@@ -376,6 +376,10 @@ impl Job for OkkiToYonbip {
         self.settle(self.pipeline.replay_dead_letters().await)
     }
 
+    fn target_records(&self) -> Option<usize> {
+        self.yonbip.fake.as_ref().map(|y| y.state().merchants.len())
+    }
+
     fn verify(&self) -> Result<String, String> {
         let (Some(okki), Some(yonbip)) = (&self.okki.fake, &self.yonbip.fake) else {
             return Ok("not verifiable against real systems".into());
