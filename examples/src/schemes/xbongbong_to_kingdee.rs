@@ -24,18 +24,20 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use ::xbongbong::validate::{ProblemKind, ValidationOptions};
+use ::xbongbong::value::{DataExt, ValueError, XbbDate};
+use ::xbongbong::{BusinessType, FormExplain, Record, RecordSource};
 use async_trait::async_trait;
 use integration_core::mapping::{EntryStatus, LookupFilter};
 use integration_core::pipeline::RunError;
 use integration_core::types::BeijingTime;
 use integration_core::{MapContext, MapError, Pipeline, RunReport, SourceRecord, StateStore};
 use kingdee_cloud::sink::{CustomerSink, SaleOrderSink};
-use kingdee_cloud::{BaseDataRef, Customer, SaleOrder, SaleOrderEntry, SaleOrderFinance, SaveOptions};
+use kingdee_cloud::{
+    BaseDataRef, Customer, SaleOrder, SaleOrderEntry, SaleOrderFinance, SaveOptions,
+};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
-use ::xbongbong::validate::{ProblemKind, ValidationOptions};
-use ::xbongbong::value::{DataExt, ValueError, XbbDate};
-use ::xbongbong::{BusinessType, FormExplain, Record, RecordSource};
 
 use crate::runner::{Job, Progress, SetupError};
 use crate::settings::Settings;
@@ -140,7 +142,10 @@ pub async fn setup(
     // Customers first, so that the orders find them in the collection.
     let form = Arc::new(customer_form);
     let customers = Pipeline::builder(CUSTOMERS)
-        .source(RecordSource::customers(xbb.client.clone(), customer_form_id))
+        .source(RecordSource::customers(
+            xbb.client.clone(),
+            customer_form_id,
+        ))
         .mapper(move |r: &SourceRecord<Record>, ctx: &MapContext| map_customer(&form, r, ctx))
         .sink(CustomerSink::new(kingdee.client.clone()).options(options.clone()))
         .state(Arc::clone(&state))
@@ -149,7 +154,10 @@ pub async fn setup(
         .map_err(SetupError::other)?;
     let form = Arc::new(contract_form);
     let contracts = Pipeline::builder(CONTRACTS)
-        .source(RecordSource::contracts(xbb.client.clone(), contract_form_id))
+        .source(RecordSource::contracts(
+            xbb.client.clone(),
+            contract_form_id,
+        ))
         .mapper(move |r: &SourceRecord<Record>, ctx: &MapContext| map_contract(&form, r, ctx))
         .sink(SaleOrderSink::new(kingdee.client.clone()).options(options))
         .state(state)
@@ -297,10 +305,9 @@ fn linked_customer_number(ctx: &MapContext, customer_id: &str) -> Result<String,
 /// One 关联产品 row → one order line.
 fn map_line(form: &FormExplain, row: &Map<String, Value>) -> Result<SaleOrderEntry, MapError> {
     let bad = |e| bad_value(form, e);
-    let product = row
-        .link("text_1")
-        .map_err(bad)?
-        .ok_or_else(|| MapError::new("关联产品: a row without 产品名称").for_field("FMaterialId"))?;
+    let product = row.link("text_1").map_err(bad)?.ok_or_else(|| {
+        MapError::new("关联产品: a row without 产品名称").for_field("FMaterialId")
+    })?;
     let mut extra = Map::new();
     if let Some(note) = row.text("text_3").map_err(bad)? {
         extra.insert("FEntryNote".into(), json!(note));
@@ -388,7 +395,10 @@ impl Job for XbongbongToKingdee {
     }
 
     async fn run(&self) -> Result<Vec<RunReport>, RunError> {
-        Ok(vec![self.customers.run().await?, self.contracts.run().await?])
+        Ok(vec![
+            self.customers.run().await?,
+            self.contracts.run().await?,
+        ])
     }
 
     async fn replay(&self) -> Result<Vec<RunReport>, RunError> {
@@ -446,10 +456,7 @@ fn compare(
     target: Vec<Map<String, Value>>,
     number_field: &str,
 ) -> Result<String, String> {
-    let numbers: Vec<String> = target
-        .iter()
-        .map(|m| text(m, number_field))
-        .collect();
+    let numbers: Vec<String> = target.iter().map(|m| text(m, number_field)).collect();
     let distinct: BTreeSet<&String> = numbers.iter().collect();
     if distinct.len() != numbers.len() {
         return Err(format!(

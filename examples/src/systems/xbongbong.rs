@@ -54,9 +54,7 @@ pub async fn connect(settings: &Settings) -> Result<Xbongbong, SetupError> {
         });
     };
     let corpid = s.required("corpid")?;
-    let mut builder = Client::builder()
-        .corpid(corpid)
-        .token(s.secret("token")?);
+    let mut builder = Client::builder().corpid(corpid).token(s.secret("token")?);
     if let Some(user_id) = s.optional("user_id") {
         builder = builder.user_id(user_id);
     }
