@@ -1,1 +1,70 @@
-//! xbongbong from settings or its fake (being written).
+//! 销帮帮 CRM (Pro API) from settings, or its fake.
+//!
+//! Settings (`XBONGBONG_*`, or `[xbongbong]` in the TOML file):
+//! - `CORPID` (required): the company id (`ding…` for DingTalk companies).
+//! - `TOKEN` (required, secret): the company API token (系统设置 → API).
+//! - `USER_ID` (optional): the operator's userId, sent with every call.
+//! - `BASE_URL` (optional): default `https://proapi.xbongbong.com` for
+//!   DingTalk corpids, `https://appapi.xbongbong.com` otherwise.
+//!
+//! Without any of them the built-in fake runs, seeded with
+//! [`SEEDED_CUSTOMERS`] customers and [`SEEDED_CONTRACTS`] contracts
+//! (company names, addresses, amounts with two decimals, signing dates
+//! spread over the last ten months). The first run reads every record, so
+//! the demo writes them all.
+
+use xbongbong::Client;
+use xbongbong::testing::FakeXbongbong;
+
+use crate::runner::SetupError;
+use crate::settings::Settings;
+use crate::systems::{fake_note, real_note};
+
+/// Customers seeded into the fake.
+pub const SEEDED_CUSTOMERS: usize = 40;
+/// Contracts seeded into the fake (for the seeded customers).
+pub const SEEDED_CONTRACTS: usize = 120;
+
+/// A 销帮帮 client and, when running against it, the fake.
+pub struct Xbongbong {
+    /// The client.
+    pub client: Client,
+    /// The fake, when the system has no settings.
+    pub fake: Option<FakeXbongbong>,
+    /// Where it runs.
+    pub note: String,
+}
+
+/// Builds the client from `XBONGBONG_*` settings, or starts and seeds the fake.
+pub async fn connect(settings: &Settings) -> Result<Xbongbong, SetupError> {
+    let Some(s) = settings.system("xbongbong") else {
+        let fake = FakeXbongbong::start().await;
+        fake.seed_customers(SEEDED_CUSTOMERS);
+        fake.seed_contracts(SEEDED_CONTRACTS);
+        let client = fake.client_builder().build().map_err(SetupError::other)?;
+        let note = fake_note(
+            "xbongbong",
+            &fake.uri(),
+            &format!("{SEEDED_CUSTOMERS} customers, {SEEDED_CONTRACTS} contracts"),
+        );
+        return Ok(Xbongbong {
+            client,
+            fake: Some(fake),
+            note,
+        });
+    };
+    let corpid = s.required("corpid")?;
+    let mut builder = Client::builder().corpid(corpid).token(s.secret("token")?);
+    if let Some(user_id) = s.optional("user_id") {
+        builder = builder.user_id(user_id);
+    }
+    let url = s
+        .optional_url("base_url")?
+        .unwrap_or_else(|| xbongbong::client::base_url_for_corpid(corpid).to_owned());
+    builder = builder.base_url(&url);
+    Ok(Xbongbong {
+        client: builder.build().map_err(SetupError::other)?,
+        fake: None,
+        note: real_note("xbongbong", &url),
+    })
+}
