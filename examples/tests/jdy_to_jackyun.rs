@@ -63,6 +63,8 @@ async fn every_supplier_becomes_one_customer_and_a_second_run_adds_nothing() {
     let report = &reports[0];
     assert_eq!(report.dead_lettered, 0, "{report}");
     assert_eq!(report.unaccounted(), 0, "{report}");
+    // 120 bills, but one record per supplier.
+    assert_eq!((report.read, report.written), (8, 8), "{report}");
     let summary = job.verify().unwrap();
     assert!(
         summary.starts_with("120 bills of 8 suppliers → 8 Jackyun customers"),
@@ -109,7 +111,11 @@ async fn settings_point_both_systems_at_loopback_v1() {
     let expected: Vec<String> = suppliers(&jdy).into_iter().collect();
     assert_eq!(codes(&jackyun), expected);
     // The V1 list (`/jdy/pur/pur_inbound_list`) as in the scheme document.
-    assert!(!jdy.received_on("/jdy/pur/pur_inbound_list").await.is_empty());
+    assert!(
+        !jdy.received_on("/jdy/pur/pur_inbound_list")
+            .await
+            .is_empty()
+    );
 
     // Run again: nothing is added twice.
     let added = adds(&jackyun);
@@ -201,12 +207,7 @@ fn the_customer_carries_the_supplier_and_its_contacts() {
     let typed: jackyun::customer::NewCustomer = serde_json::from_value(customer).unwrap();
     assert_eq!(typed.phone, None);
     assert_eq!(typed.country.as_deref(), Some("中国"));
-    assert!(
-        typed
-            .special_reminding
-            .unwrap()
-            .ends_with("金额 0.00 元）")
-    );
+    assert!(typed.special_reminding.unwrap().ends_with("金额 0.00 元）"));
     // Without a supplier number the mapping fails, naming the field.
     let err = mapping
         .map_value(&json!({"id": "2", "supplier_name": "x"}), &ctx)

@@ -7,30 +7,31 @@
 //!
 //! - [`SupplierSource`] reads the bills changed since the last checkpoint
 //!   (the first run reads them all) and keeps one record per supplier and
-//!   page, keyed by the supplier number, so the pipeline's state, its dead
-//!   letters and the report speak of suppliers, not bills;
+//!   run, keyed by the supplier number, so the pipeline's state, its dead
+//!   letters and the report count suppliers, not bills;
 //! - `mappings/jdy-to-jackyun.toml` maps the bill's supplier, contact and
 //!   address fields to `crm.customer.add`;
 //! - [`CustomerSink`] looks each code up before adding it, so a
-//!   supplier met again on a later page or run is never added twice (it is
-//!   reported written, with the existing customer's id).
+//!   supplier met again in a later run (a new bill, or the source's
+//!   overlap) is never added twice: it is reported written, with the
+//!   existing customer's id.
 //!
 //! Setting `JDY_BILL_STATUS` (`all`, the default, `audited` or `unaudited`)
 //! restricts the bills read.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
+use ::jackyun::CustomerSink;
+use ::jdy::model::PurInbound;
+use ::jdy::query::{BillQuery, BillStatus};
+use ::jdy::source::{DetailMode, PurInboundSource};
 use async_trait::async_trait;
 use integration_core::mapping::declarative::DeclarativeMapping;
 use integration_core::pipeline::RunError;
 use integration_core::{
     Checkpoint, Cursor, Page, Pipeline, RunReport, Source, SourceRecord, StateStore,
 };
-use ::jackyun::CustomerSink;
-use ::jdy::model::PurInbound;
-use ::jdy::query::{BillQuery, BillStatus};
-use ::jdy::source::{DetailMode, PurInboundSource};
 
 use crate::runner::{Job, Progress, SetupError};
 use crate::settings::{Settings, SettingsError};
@@ -43,11 +44,25 @@ pub const NAME: &str = "jdy-to-jackyun";
 pub const MAPPING: &str = include_str!("../../mappings/jdy-to-jackyun.toml");
 
 /// The distinct suppliers of the purchase inbound bills read by a
-/// [`PurInboundSource`]: per page, the first bill of each supplier, keyed by
+/// [`PurInboundSource`]: the first bill of each supplier in a run, keyed by
 /// its supplier number (the Jackyun customer code). A bill without a
 /// supplier number keeps the key `bill:<id>`; the mapping then fails and
 /// dead-letters it.
-pub struct SupplierSource(pub PurInboundSource);
+pub struct SupplierSource {
+    bills: PurInboundSource,
+    /// Suppliers already given out in this run (a run starts at cursor `None`).
+    seen: Mutex<HashSet<String>>,
+}
+
+impl SupplierSource {
+    /// The suppliers of `bills`.
+    pub fn new(bills: PurInboundSource) -> Self {
+        Self {
+            bills,
+            seen: Mutex::default(),
+        }
+    }
+}
 
 #[async_trait]
 impl Source for SupplierSource {
@@ -58,8 +73,12 @@ impl Source for SupplierSource {
         checkpoint: Option<&Checkpoint>,
         cursor: Option<Cursor>,
     ) -> Result<Page<PurInbound>, integration_core::Error> {
-        let page = self.0.read(checkpoint, cursor).await?;
-        let mut seen = HashSet::new();
+        let first_page = cursor.is_none();
+        let page = self.bills.read(checkpoint, cursor).await?;
+        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        if first_page {
+            seen.clear();
+        }
         let records = page
             .records
             .into_iter()
@@ -102,7 +121,7 @@ pub async fn setup(
         })
         .details(DetailMode::Never);
     let customers = Pipeline::builder(NAME)
-        .source(SupplierSource(bills))
+        .source(SupplierSource::new(bills))
         .mapper(mapping)
         .sink(CustomerSink::new(jackyun.client.clone()))
         .state(state)

@@ -34,6 +34,7 @@ pub const SEEDED_BILLS: usize = 120;
 /// Contact data of the fake's 8 suppliers (`GYS0001`…`GYS0008`), which the
 /// fake's own seed leaves out of the bills: phone, province, city,
 /// district, street address.
+#[rustfmt::skip]
 const SUPPLIER_CONTACTS: &[(&str, &str, &str, &str, &str, &str)] = &[
     ("GYS0001", "0512-65231870", "江苏省", "苏州市", "吴中区", "木渎镇金山路128号"),
     ("GYS0002", "0574-87652210", "浙江省", "宁波市", "北仑区", "长江路1166号"),
@@ -69,7 +70,9 @@ pub async fn connect(settings: &Settings) -> Result<Jdy, SetupError> {
         let note = fake_note(
             "jdy",
             &fake.uri(),
-            &format!("V1 API, {SEEDED_BILLS} purchase inbound bills of 8 suppliers, January–June 2026"),
+            &format!(
+                "V1 API, {SEEDED_BILLS} purchase inbound bills of 8 suppliers, January–June 2026"
+            ),
         );
         return Ok(Jdy {
             client,
