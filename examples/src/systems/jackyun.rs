@@ -1,1 +1,61 @@
-//! jackyun from settings or its fake (being written).
+//! 吉客云 Jackyun from settings, or its fake.
+//!
+//! Settings (`JACKYUN_*`):
+//!
+//! | setting | required | meaning |
+//! |---|---|---|
+//! | `JACKYUN_APPKEY` | yes | the open-platform app key |
+//! | `JACKYUN_SECRET` | yes | the app secret that signs every call |
+//! | `JACKYUN_BASE_URL` | no | default `https://open.jackyun.com` (the gateway path `/open/openapi/do` is added) |
+//! | `JACKYUN_TOKEN` | no | an ISV authorisation token, for third-party apps |
+//!
+//! Without any `JACKYUN_*` setting the built-in fake is started, empty,
+//! checking every request's sign.
+
+use jackyun::testing::FakeJackyun;
+use jackyun::{Client, Credentials};
+
+use crate::runner::SetupError;
+use crate::settings::Settings;
+use crate::systems::{fake_note, real_note};
+
+/// A Jackyun client and, when running against it, the fake.
+pub struct Jackyun {
+    /// The client.
+    pub client: Client,
+    /// The fake, when the system has no settings.
+    pub fake: Option<FakeJackyun>,
+    /// Where it runs.
+    pub note: String,
+}
+
+/// Builds the client from `JACKYUN_*` settings, or starts the fake.
+pub async fn connect(settings: &Settings) -> Result<Jackyun, SetupError> {
+    let Some(s) = settings.system("jackyun") else {
+        let fake = FakeJackyun::start().await;
+        let client = fake.client_builder().build().map_err(SetupError::other)?;
+        let note = fake_note("jackyun", &fake.uri(), "no customers yet; sign checks on");
+        return Ok(Jackyun {
+            client,
+            fake: Some(fake),
+            note,
+        });
+    };
+    let mut credentials = Credentials::new(s.required("appkey")?, s.secret("secret")?);
+    if let Some(token) = s.optional("token") {
+        credentials = credentials.with_token(token);
+    }
+    let url = s
+        .optional_url("base_url")?
+        .unwrap_or_else(|| jackyun::client::DEFAULT_BASE_URL.to_owned());
+    let client = Client::builder()
+        .base_url(&url)
+        .credentials(credentials)
+        .build()
+        .map_err(SetupError::other)?;
+    Ok(Jackyun {
+        client,
+        fake: None,
+        note: real_note("jackyun", &url),
+    })
+}
