@@ -267,7 +267,7 @@ fn the_typed_mapping_needs_no_server() {
     .unwrap();
     let state = MemoryStore::new();
     state
-        .put_entries(&[CollectionEntry {
+        .put_entries(vec![CollectionEntry {
             collection: CUSTOMERS.into(),
             key: "25430001".into(),
             status: EntryStatus::Written,

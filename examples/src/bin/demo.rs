@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use examples::runner::{Job, Progress, SetupError, init_tracing, print_reports};
-use examples::schemes::{huke_to_kingdee, okki_to_yonbip};
+use examples::schemes::{huke_to_kingdee, jdy_to_jackyun, okki_to_yonbip, xbongbong_to_kingdee};
 use examples::settings::Settings;
 use integration_core::{SqliteStore, StateStore};
 
@@ -42,6 +42,22 @@ async fn demo() -> Result<bool, SetupError> {
     let settings = Settings::empty();
     let progress = Progress::new;
     let jobs: Vec<Box<dyn Job>> = vec![
+        Box::new(
+            xbongbong_to_kingdee::setup(
+                &settings,
+                state(&dir, xbongbong_to_kingdee::NAME)?,
+                progress(xbongbong_to_kingdee::NAME),
+            )
+            .await?,
+        ),
+        Box::new(
+            jdy_to_jackyun::setup(
+                &settings,
+                state(&dir, jdy_to_jackyun::NAME)?,
+                progress(jdy_to_jackyun::NAME),
+            )
+            .await?,
+        ),
         Box::new(
             okki_to_yonbip::setup(
                 &settings,
@@ -106,9 +122,9 @@ async fn demo() -> Result<bool, SetupError> {
         let good = lost == 0 && verified.is_ok() && unchanged;
         all_good &= good;
         summary.push(format!(
-            "{} {} written/{} dead-lettered/{} lost{}",
+            "{}: {} records in the target, {} dead-lettered, {} lost{}",
             job.name(),
-            written,
+            after_second.map_or_else(|| written.to_string(), |n| n.to_string()),
             dead,
             lost,
             if good { "" } else { " ✗" }

@@ -170,6 +170,13 @@ impl Job for JdyToJackyun {
         Ok(vec![self.customers.replay_dead_letters().await?])
     }
 
+    fn target_records(&self) -> Option<usize> {
+        self.jackyun
+            .fake
+            .as_ref()
+            .map(|j| j.state().customers.len())
+    }
+
     fn verify(&self) -> Result<String, String> {
         let (Some(jdy), Some(jackyun)) = (&self.jdy.fake, &self.jackyun.fake) else {
             return Ok("not verifiable against real systems".into());

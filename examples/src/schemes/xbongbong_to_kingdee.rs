@@ -408,6 +408,11 @@ impl Job for XbongbongToKingdee {
         ])
     }
 
+    fn target_records(&self) -> Option<usize> {
+        let k3 = self.kingdee.fake.as_ref()?;
+        Some(k3.records("BD_Customer").len() + k3.records("SAL_SaleOrder").len())
+    }
+
     fn verify(&self) -> Result<String, String> {
         let (Some(xbb), Some(k3)) = (&self.xbongbong.fake, &self.kingdee.fake) else {
             return Ok("not verifiable against real systems".into());
