@@ -304,3 +304,81 @@ async fn source_reads_pages_and_then_only_changes() {
             .starts_with("FModifyDate >= '")
     );
 }
+
+/// The acceptance scenario through a real pipeline: the 3 invalid customers
+/// end in the dead letters with Kingdee's own messages, the 247 others in
+/// K/3 Cloud, and a session lost mid-run costs nothing.
+#[tokio::test]
+async fn through_a_pipeline_247_are_written_and_3_dead_lettered_across_a_lost_session() {
+    use integration_core::memory::VecSource;
+    use integration_core::{MapContext, MapError, MemoryStore, Pipeline, SourceRecord, StateStore};
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+
+    let fake = Arc::new(FakeK3Cloud::start().await);
+    let client = fake.password_client_builder().build().unwrap();
+    let mut records: Vec<SourceRecord<Customer>> = customers(250, "PL")
+        .into_iter()
+        .map(|r| SourceRecord::upsert(r.key, r.data))
+        .collect();
+    records[7].data.name = None;
+    records[120].data.create_org = None;
+    records[249].data.name = Some("  ".into());
+    let state: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
+    let pipeline = Pipeline::builder("huke-to-kingdee")
+        .source(VecSource::new(records, 60))
+        .mapper(|r: &SourceRecord<Customer>, _: &MapContext| {
+            Ok::<_, MapError>(Some(r.data.clone()))
+        })
+        .sink(CustomerSink::new(client).batch_size(100))
+        .state(state.clone())
+        .concurrency(1)
+        .hooks(ExpireAfterFirstWrite(
+            Arc::clone(&fake),
+            AtomicBool::new(false),
+        ))
+        .build()
+        .unwrap();
+    let report = pipeline.run().await.unwrap();
+    assert_eq!(
+        (report.written, report.dead_lettered, report.unaccounted()),
+        (247, 3, 0)
+    );
+    let letters = state.dead_letters("huke-to-kingdee").unwrap();
+    let mut messages: Vec<(String, String)> = letters
+        .iter()
+        .map(|l| (l.key.clone(), l.error.clone()))
+        .collect();
+    messages.sort();
+    assert_eq!(
+        messages,
+        vec![
+            ("huke-120".to_string(), "字段“创建组织”是必填项".to_string()),
+            ("huke-249".to_string(), "字段“客户名称”是必填项".to_string()),
+            ("huke-7".to_string(), "字段“客户名称”是必填项".to_string()),
+        ]
+    );
+    let stored = fake.records("BD_Customer");
+    let numbers: HashSet<&str> = stored
+        .iter()
+        .filter_map(|r| r["FNumber"].as_str())
+        .collect();
+    assert_eq!(
+        (stored.len(), numbers.len()),
+        (247, 247),
+        "nothing lost, nothing duplicated"
+    );
+}
+
+/// Expires the fake's sessions after the first batch is written, so the
+/// next BatchSave meets a lost session.
+struct ExpireAfterFirstWrite(std::sync::Arc<FakeK3Cloud>, std::sync::atomic::AtomicBool);
+
+#[async_trait::async_trait]
+impl integration_core::Hooks<Customer, Customer> for ExpireAfterFirstWrite {
+    async fn after_write(&self, _: &[SinkRecord<Customer>], _: &[WriteOutcome]) {
+        if !self.1.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            self.0.expire_sessions();
+        }
+    }
+}
