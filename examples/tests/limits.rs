@@ -53,10 +53,7 @@ async fn kingdee_rejects_a_50_mb_answer() {
     // The login is answered normally; the query gets the huge page.
     client.query_business_info("BD_Customer").await.unwrap();
     fake.faults().inject(huge(), 1);
-    let err = client
-        .query_business_info("BD_Customer")
-        .await
-        .unwrap_err();
+    let err = client.query_business_info("BD_Customer").await.unwrap_err();
     assert_too_large(err.kind(), err.is_retryable(), &err.to_string());
     client.query_business_info("BD_Customer").await.unwrap();
 }

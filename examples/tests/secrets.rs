@@ -171,13 +171,27 @@ async fn run_and_render(job: &dyn Job, state: &dyn StateStore, pipelines: &[&str
 
 fn assert_clean(label: &str, out: &str, secrets: &[String]) {
     assert!(!secrets.is_empty(), "{label}: no secret to look for");
-    assert!(out.len() > 1_000, "{label}: too little captured ({} bytes)", out.len());
+    assert!(
+        out.len() > 1_000,
+        "{label}: too little captured ({} bytes)",
+        out.len()
+    );
     for s in secrets {
         if let Some(at) = out.find(s.as_str()) {
-            let start = out[..at].char_indices().rev().nth(150).map_or(0, |(i, _)| i);
+            let start = out[..at]
+                .char_indices()
+                .rev()
+                .nth(150)
+                .map_or(0, |(i, _)| i);
             let end = (at + s.len() + 150).min(out.len());
-            let end = (end..=out.len()).find(|i| out.is_char_boundary(*i)).unwrap_or(out.len());
-            panic!("{label}: a secret ({} chars) leaked: …{}…", s.len(), &out[start..end]);
+            let end = (end..=out.len())
+                .find(|i| out.is_char_boundary(*i))
+                .unwrap_or(out.len());
+            panic!(
+                "{label}: a secret ({} chars) leaked: …{}…",
+                s.len(),
+                &out[start..end]
+            );
         }
     }
 }
@@ -190,21 +204,37 @@ fn fixed(secrets: &[&str]) -> Vec<String> {
 async fn xbongbong_and_kingdee_secrets_stay_out_of_logs_and_errors() {
     let (out, _guard) = capture();
     let state: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
-    let job = xbongbong_to_kingdee::setup(&Settings::empty(), Arc::clone(&state), Progress::hidden("t"))
-        .await
-        .unwrap();
-    let (xbb, k3) = (job.xbongbong.fake.as_ref().unwrap(), job.kingdee.fake.as_ref().unwrap());
+    let job = xbongbong_to_kingdee::setup(
+        &Settings::empty(),
+        Arc::clone(&state),
+        Progress::hidden("t"),
+    )
+    .await
+    .unwrap();
+    let (xbb, k3) = (
+        job.xbongbong.fake.as_ref().unwrap(),
+        job.kingdee.fake.as_ref().unwrap(),
+    );
     provoke(xbb.faults());
     provoke(k3.faults());
     run_and_render(
         &job,
         state.as_ref(),
-        &[xbongbong_to_kingdee::CUSTOMERS, xbongbong_to_kingdee::CONTRACTS],
+        &[
+            xbongbong_to_kingdee::CUSTOMERS,
+            xbongbong_to_kingdee::CONTRACTS,
+        ],
         &out,
     )
     .await;
-    out.push(&format!("{:?}\n{:?}", job.xbongbong.client, job.kingdee.client));
-    let mut secrets = fixed(&[xbongbong::testing::TOKEN, kingdee_cloud::testing::APP_SECRET]);
+    out.push(&format!(
+        "{:?}\n{:?}",
+        job.xbongbong.client, job.kingdee.client
+    ));
+    let mut secrets = fixed(&[
+        xbongbong::testing::TOKEN,
+        kingdee_cloud::testing::APP_SECRET,
+    ]);
     secrets.extend(sent_secrets(&xbb.received().await));
     secrets.extend(sent_secrets(&k3.received().await));
     assert_clean("xbongbong-to-kingdee", &out.text(), &secrets);
@@ -214,10 +244,17 @@ async fn xbongbong_and_kingdee_secrets_stay_out_of_logs_and_errors() {
 async fn jdy_and_jackyun_secrets_stay_out_of_logs_and_errors() {
     let (out, _guard) = capture();
     let state: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
-    let job = jdy_to_jackyun::setup(&Settings::empty(), Arc::clone(&state), Progress::hidden("t"))
-        .await
-        .unwrap();
-    let (jdy, jackyun) = (job.jdy.fake.as_ref().unwrap(), job.jackyun.fake.as_ref().unwrap());
+    let job = jdy_to_jackyun::setup(
+        &Settings::empty(),
+        Arc::clone(&state),
+        Progress::hidden("t"),
+    )
+    .await
+    .unwrap();
+    let (jdy, jackyun) = (
+        job.jdy.fake.as_ref().unwrap(),
+        job.jackyun.fake.as_ref().unwrap(),
+    );
     provoke(jdy.faults());
     provoke(jackyun.faults());
     run_and_render(&job, state.as_ref(), &[jdy_to_jackyun::NAME], &out).await;
@@ -238,10 +275,17 @@ async fn jdy_and_jackyun_secrets_stay_out_of_logs_and_errors() {
 async fn okki_and_yonbip_secrets_stay_out_of_logs_and_errors() {
     let (out, _guard) = capture();
     let state: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
-    let job = okki_to_yonbip::setup(&Settings::empty(), Arc::clone(&state), Progress::hidden("t"))
-        .await
-        .unwrap();
-    let (okki, yonbip) = (job.okki.fake.as_ref().unwrap(), job.yonbip.fake.as_ref().unwrap());
+    let job = okki_to_yonbip::setup(
+        &Settings::empty(),
+        Arc::clone(&state),
+        Progress::hidden("t"),
+    )
+    .await
+    .unwrap();
+    let (okki, yonbip) = (
+        job.okki.fake.as_ref().unwrap(),
+        job.yonbip.fake.as_ref().unwrap(),
+    );
     provoke(okki.faults());
     provoke(yonbip.faults());
     run_and_render(&job, state.as_ref(), &[okki_to_yonbip::NAME], &out).await;
@@ -260,10 +304,17 @@ async fn okki_and_yonbip_secrets_stay_out_of_logs_and_errors() {
 async fn huke_and_kingdee_secrets_stay_out_of_logs_and_errors() {
     let (out, _guard) = capture();
     let state: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
-    let job = huke_to_kingdee::setup(&Settings::empty(), Arc::clone(&state), Progress::hidden("t"))
-        .await
-        .unwrap();
-    let (huke, k3) = (job.huke.fake.as_ref().unwrap(), job.kingdee.fake.as_ref().unwrap());
+    let job = huke_to_kingdee::setup(
+        &Settings::empty(),
+        Arc::clone(&state),
+        Progress::hidden("t"),
+    )
+    .await
+    .unwrap();
+    let (huke, k3) = (
+        job.huke.fake.as_ref().unwrap(),
+        job.kingdee.fake.as_ref().unwrap(),
+    );
     provoke(huke.faults());
     provoke(k3.faults());
     run_and_render(
@@ -274,7 +325,10 @@ async fn huke_and_kingdee_secrets_stay_out_of_logs_and_errors() {
     )
     .await;
     out.push(&format!("{:?}\n{:?}", job.huke.client, job.kingdee.client));
-    let mut secrets = fixed(&[netease_huke::testing::APP_SECRET, kingdee_cloud::testing::APP_SECRET]);
+    let mut secrets = fixed(&[
+        netease_huke::testing::APP_SECRET,
+        kingdee_cloud::testing::APP_SECRET,
+    ]);
     secrets.extend(sent_secrets(&huke.received_on("").await));
     secrets.extend(sent_secrets(&k3.received().await));
     assert_clean("huke-to-kingdee", &out.text(), &secrets);
@@ -309,7 +363,10 @@ async fn kingdee_password_login_secrets_stay_out_of_logs_and_errors() {
         out.push(&format!("{e}\n{e:?}"));
     }
     out.push(&format!("{client:?}\n{wrong:?}"));
-    let mut secrets = fixed(&[kingdee_cloud::testing::PASSWORD, "Wrong-Password-0xDEADBEEF"]);
+    let mut secrets = fixed(&[
+        kingdee_cloud::testing::PASSWORD,
+        "Wrong-Password-0xDEADBEEF",
+    ]);
     secrets.extend(sent_secrets(&fake.received().await));
     assert_clean("kingdee password login", &out.text(), &secrets);
 }

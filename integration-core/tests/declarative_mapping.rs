@@ -1044,6 +1044,9 @@ fn a_template_that_loops_without_end_fails_instead_of_hanging() {
     let err = mapping
         .map_value(&json!({}), &MapContext::new(chrono::Utc::now()))
         .unwrap_err();
-    assert!(started.elapsed() < std::time::Duration::from_secs(30), "{err}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "{err}"
+    );
     assert!(!err.to_string().trim().is_empty());
 }
