@@ -1033,3 +1033,20 @@ fn garbage_templates_never_panic() {
         "most garbage still compiles and fails at evaluation instead"
     );
 }
+
+#[test]
+fn a_template_that_loops_without_end_fails_instead_of_hanging() {
+    let document = json!({
+        "FName": "{% for a in range(99999) %}{% for b in range(99999) %}{{ b }}{% endfor %}{% endfor %}"
+    });
+    let mapping = DeclarativeMapping::from_value(document).unwrap();
+    let started = std::time::Instant::now();
+    let err = mapping
+        .map_value(&json!({}), &MapContext::new(chrono::Utc::now()))
+        .unwrap_err();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "{err}"
+    );
+    assert!(!err.to_string().trim().is_empty());
+}

@@ -42,8 +42,11 @@ pub struct HukeToKingdee {
     trades: Pipeline<TradeSource, CollectSink<Trade>>,
     customers: Pipeline<BuyerSource, JsonFormSink>,
     notes: Vec<String>,
-    huke: Huke,
-    kingdee: Kingdee,
+    /// The Huke side (client, and the fake when there are no settings);
+    /// public so that tests reach the fake (seeding, fault injection).
+    pub huke: Huke,
+    /// The K/3 Cloud side (client, and the fake when there are no settings).
+    pub kingdee: Kingdee,
 }
 
 /// Trades go into the collection unchanged.

@@ -99,8 +99,11 @@ impl Source for SupplierSource {
 pub struct JdyToJackyun {
     customers: Pipeline<SupplierSource, CustomerSink>,
     notes: Vec<String>,
-    jdy: Jdy,
-    jackyun: Jackyun,
+    /// The jdy side (client, and the fake when there are no settings);
+    /// public so that tests reach the fake (seeding, fault injection).
+    pub jdy: Jdy,
+    /// The Jackyun side (client, and the fake when there are no settings).
+    pub jackyun: Jackyun,
 }
 
 /// Builds the scheme from settings (or fakes) and a state store.

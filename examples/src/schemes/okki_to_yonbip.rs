@@ -260,8 +260,11 @@ pub struct OkkiToYonbip {
     pipeline: Pipeline<CompanySource, MerchantSink>,
     watch: Watch,
     notes: Vec<String>,
-    okki: Okki,
-    yonbip: Yonbip,
+    /// The OKKI side (client, and the fake when there are no settings);
+    /// public so that tests reach the fake (seeding, fault injection).
+    pub okki: Okki,
+    /// The YonBIP side (client, and the fake when there are no settings).
+    pub yonbip: Yonbip,
 }
 
 /// Builds the scheme from settings (or fakes) and a state store.

@@ -514,9 +514,16 @@ fn toml_datetimes_to_strings(value: Value) -> Value {
     }
 }
 
+/// Instructions one template may execute: far more than any mapping needs,
+/// few enough that a template looping without end (`{% for a in range(99999)
+/// %}{% for b in range(99999) %}…`) fails with an error in well under a
+/// second instead of hanging the run.
+pub const TEMPLATE_FUEL: u64 = 1_000_000;
+
 fn new_environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_fuel(Some(TEMPLATE_FUEL));
     env.set_auto_escape_callback(|_| AutoEscape::None);
     env.set_keep_trailing_newline(true);
 
