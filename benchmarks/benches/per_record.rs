@@ -88,7 +88,9 @@ fn signing(c: &mut Criterion) {
         })
     });
     g.bench_function("OKKI webhook (okki::webhook::signature)", |b| {
-        b.iter(|| okki::webhook::signature("security-config-0123456789", "1764000000", black_box(&body)))
+        b.iter(|| {
+            okki::webhook::signature("security-config-0123456789", "1764000000", black_box(&body))
+        })
     });
     g.bench_function("Huke (netease_huke::sign_request)", |b| {
         b.iter(|| {
@@ -107,8 +109,14 @@ fn signing(c: &mut Criterion) {
 fn k3_page() -> Vec<u8> {
     let rows: Vec<Value> = (0..100)
         .map(|i| {
-            json!([100_001 + i, format!("CUST{i:06}"), format!("上海恒达贸易有限公司{i}"),
-                   "C", "2026-01-02T10:20:30.123", format!("上海市浦东新区张江路{i}号")])
+            json!([
+                100_001 + i,
+                format!("CUST{i:06}"),
+                format!("上海恒达贸易有限公司{i}"),
+                "C",
+                "2026-01-02T10:20:30.123",
+                format!("上海市浦东新区张江路{i}号")
+            ])
         })
         .collect();
     serde_json::to_vec(&rows).unwrap()
@@ -154,7 +162,14 @@ fn decoding(c: &mut Criterion) {
     let mut g = c.benchmark_group("decode a 100-row page");
     g.throughput(Throughput::Elements(100));
     let k3 = k3_page();
-    let keys = ["FCUSTID", "FNumber", "FName", "FDocumentStatus", "FModifyDate", "FADDRESS"];
+    let keys = [
+        "FCUSTID",
+        "FNumber",
+        "FName",
+        "FDocumentStatus",
+        "FModifyDate",
+        "FADDRESS",
+    ];
     g.bench_function("K/3 Cloud ExecuteBillQuery rows → typed rows", |b| {
         b.iter(|| {
             let rows: Vec<Vec<Value>> = serde_json::from_slice(black_box(&k3)).unwrap();
@@ -173,9 +188,12 @@ fn decoding(c: &mut Criterion) {
                 reqwest::header::HeaderMap::new(),
                 black_box(jackyun.clone()),
             );
-            let mut reply = jackyun::client::decode_reply("crm.customer.list.customized", &raw).unwrap();
+            let mut reply =
+                jackyun::client::decode_reply("crm.customer.list.customized", &raw).unwrap();
             let rows = reply.data["customers"].take();
-            serde_json::from_value::<Vec<jackyun::customer::Customer>>(rows).unwrap().len()
+            serde_json::from_value::<Vec<jackyun::customer::Customer>>(rows)
+                .unwrap()
+                .len()
         })
     });
     let okki = okki_page();
@@ -184,7 +202,9 @@ fn decoding(c: &mut Criterion) {
             let mut v: Value = serde_json::from_slice(black_box(&okki)).unwrap();
             assert_eq!(v["code"], 0);
             let rows = v["data"]["list"].take();
-            serde_json::from_value::<Vec<okki::CompanySummary>>(rows).unwrap().len()
+            serde_json::from_value::<Vec<okki::CompanySummary>>(rows)
+                .unwrap()
+                .len()
         })
     });
     g.finish();
@@ -196,11 +216,17 @@ fn record(i: u64) -> Value {
     m.insert("id".into(), json!(i));
     m.insert("buyerNick".into(), json!(format!("买家{i}号")));
     m.insert("buyerCid".into(), json!(format!("CID{i:08}")));
-    m.insert("amount".into(), json!(format!("{}.{:02}", 100 + i % 9000, i % 100)));
+    m.insert(
+        "amount".into(),
+        json!(format!("{}.{:02}", 100 + i % 9000, i % 100)),
+    );
     m.insert("created".into(), json!(1_700_000_000_000u64 + i * 60_000));
     m.insert("province".into(), json!("浙江省"));
     m.insert("city".into(), json!("杭州市"));
-    m.insert("address".into(), json!(format!("西湖区文三路{}号", i % 500)));
+    m.insert(
+        "address".into(),
+        json!(format!("西湖区文三路{}号", i % 500)),
+    );
     m.insert("phone".into(), json!(format!("138{:08}", i % 100_000_000)));
     for f in 9..40 {
         m.insert(format!("field_{f}"), json!(format!("值{f}-{i}")));

@@ -19,8 +19,8 @@ use benchmarks::{arg, arg_text, measure, run_child};
 use integration_core::memory::{FnSink, FnSource};
 use integration_core::source::{Checkpoint, Cursor, Page};
 use integration_core::{
-    MapContext, MapError, MemoryStore, Pipeline, SinkRecord, SourceRecord, SqliteStore,
-    StateStore, WriteOutcome,
+    MapContext, MapError, MemoryStore, Pipeline, SinkRecord, SourceRecord, SqliteStore, StateStore,
+    WriteOutcome,
 };
 use serde_json::{Value, json};
 
@@ -84,22 +84,25 @@ fn map(r: &SourceRecord<Value>, _: &MapContext) -> Result<Option<Value>, MapErro
 }
 
 async fn run(store: &str, count: u64) -> u64 {
-    let path = std::env::temp_dir().join(format!("benchmarks-memory-{}.sqlite", std::process::id()));
+    let path =
+        std::env::temp_dir().join(format!("benchmarks-memory-{}.sqlite", std::process::id()));
     let state: Arc<dyn StateStore> = match store {
         "sqlite" => Arc::new(SqliteStore::open(&path).unwrap()),
         _ => Arc::new(MemoryStore::new()),
     };
-    let source = FnSource::new(move |_: Option<Checkpoint>, cursor: Option<Cursor>| async move {
-        let from = cursor.and_then(|c| c.as_u64()).unwrap_or(0);
-        let to = (from + PAGE).min(count);
-        Ok(Page {
-            records: (from..to)
-                .map(|i| SourceRecord::upsert(i.to_string(), record(i)))
-                .collect(),
-            next: (to < count).then(|| json!(to)),
-            checkpoint: Some(Checkpoint(json!(to))),
-        })
-    });
+    let source = FnSource::new(
+        move |_: Option<Checkpoint>, cursor: Option<Cursor>| async move {
+            let from = cursor.and_then(|c| c.as_u64()).unwrap_or(0);
+            let to = (from + PAGE).min(count);
+            Ok(Page {
+                records: (from..to)
+                    .map(|i| SourceRecord::upsert(i.to_string(), record(i)))
+                    .collect(),
+                next: (to < count).then(|| json!(to)),
+                checkpoint: Some(Checkpoint(json!(to))),
+            })
+        },
+    );
     let sink = FnSink::new(100, |batch: Vec<SinkRecord<Value>>| async move {
         Ok(batch
             .iter()

@@ -51,7 +51,9 @@ fn main() {
     .unwrap();
     print_line("kingdee-cloud (Rust)", &ours);
     let Some(python) = arg_text(&args, "--python") else {
-        println!("  (no --python: the official SDK was not run; see benchmarks/official-sdk/run.sh)");
+        println!(
+            "  (no --python: the official SDK was not run; see benchmarks/official-sdk/run.sh)"
+        );
         return;
     };
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/official-sdk/query.py");
@@ -62,7 +64,10 @@ fn main() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     let Some(sdk) = stdout.lines().find_map(Measured::from_line) else {
-        println!("  official SDK failed ({}):\n{stdout}\n{stderr}", output.status);
+        println!(
+            "  official SDK failed ({}):\n{stdout}\n{stderr}",
+            output.status
+        );
         std::process::exit(1);
     };
     print_line("official Python SDK", &sdk);
@@ -73,7 +78,10 @@ fn main() {
         sdk.peak_kib as f64 / ours.peak_kib.max(1) as f64
     );
     let signed = rt.block_on(fake.received_on("ExecuteBillQuery"));
-    println!("  the fake answered {} ExecuteBillQuery requests", signed.len());
+    println!(
+        "  the fake answered {} ExecuteBillQuery requests",
+        signed.len()
+    );
 }
 
 fn print_line(label: &str, m: &Measured) {

@@ -179,7 +179,10 @@ fn text(v: &Value) -> Option<String> {
 /// 100 buyers look their numbers up in K/3 Cloud and BatchSave them (upsert
 /// by `FNumber`), signed as Kingdee's SDK signs.
 async fn by_hand(huke_url: &str, k3_url: &str) -> u64 {
-    let http = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
     let now = chrono::Utc::now().timestamp();
     let (start, end) = ((now - WINDOW_SECS) * 1000, now * 1000);
 
@@ -206,9 +209,19 @@ async fn by_hand(huke_url: &str, k3_url: &str) -> u64 {
         for (name, value) in signed.pairs() {
             request = request.header(name, value);
         }
-        let answer: Value = request.body(body).send().await.unwrap().json().await.unwrap();
+        let answer: Value = request
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         assert_eq!(answer["code"], 200, "{answer}");
-        let list = answer["data"]["list"].as_array().cloned().unwrap_or_default();
+        let list = answer["data"]["list"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         let total = answer["data"]["total"].as_u64().unwrap_or(0);
         for trade in &list {
             read += 1;
@@ -248,7 +261,10 @@ async fn by_hand(huke_url: &str, k3_url: &str) -> u64 {
         }
     };
     for chunk in buyers.chunks(100) {
-        let numbers: Vec<String> = chunk.iter().map(|(cid, ..)| format!("'{}'", cid.replace('\'', "''"))).collect();
+        let numbers: Vec<String> = chunk
+            .iter()
+            .map(|(cid, ..)| format!("'{}'", cid.replace('\'', "''")))
+            .collect();
         let rows = post(
             "ExecuteBillQuery",
             json!({"data": {

@@ -11,7 +11,9 @@
 //!
 //! One BatchSave of one model per request; 16 requests in flight.
 //!
-//! Run: `cargo run --release -p benchmarks --bin rate-limit -- --rate 50 --seconds 20`
+//! Run: `cargo run --release -p benchmarks --bin rate-limit -- --rate 50 --seconds 20 [--burst 1] [--lower 0.6]`
+//! (`--burst` is the client limiter's burst; the fake's bucket holds
+//! max(2, N/10) requests, so bursts up to that are within its limit).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -60,7 +62,10 @@ impl Enforcer {
         }
         self.tokens -= 1.0;
         let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
-        let models = body["data"]["Model"].as_array().cloned().unwrap_or_default();
+        let models = body["data"]["Model"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         let mut successes = Vec::new();
         for (i, model) in models.iter().enumerate() {
             let number = model["FNumber"].as_str().unwrap_or("").to_owned();
@@ -83,7 +88,7 @@ struct Outcome {
     saved_once: u64,
 }
 
-async fn scenario(client_rate: u32, fake_rate: f64, requests: u64) -> Outcome {
+async fn scenario(client_rate: u32, burst: u32, fake_rate: f64, requests: u64) -> Outcome {
     let fake = FakeServer::start(Enforcer::new(fake_rate), K3FaultStyle).await;
     fake.route(
         integration_core::testing::matchers::path_regex(r"\.common\.kdsvc$"),
@@ -93,7 +98,7 @@ async fn scenario(client_rate: u32, fake_rate: f64, requests: u64) -> Outcome {
     let client = kingdee_cloud::Client::builder()
         .server_url(format!("{}/k3cloud", fake.uri()))
         .app_signature(FakeK3Cloud::app_credentials())
-        .rate_limit(RateLimit::new(client_rate, 1))
+        .rate_limit(RateLimit::new(client_rate, burst))
         .retry(RetryPolicy {
             max_attempts: 30,
             initial_backoff: Duration::from_millis(50),
@@ -135,17 +140,20 @@ fn main() {
     let rate: u32 = arg(&args, "--rate", 50);
     let seconds: u64 = arg(&args, "--seconds", 20);
     let lower: f64 = arg(&args, "--lower", 0.6);
+    let burst: u32 = arg(&args, "--burst", 1);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
     let requests = u64::from(rate) * seconds;
-    println!("rate-limit fidelity: client limited to {rate} req/s, {requests} BatchSave requests, 16 in flight");
+    println!(
+        "rate-limit fidelity: client limited to {rate} req/s (burst {burst}), {requests} BatchSave requests, 16 in flight"
+    );
     for (label, fake_rate) in [
         ("fake enforces N", f64::from(rate)),
         ("fake enforces less", f64::from(rate) * lower),
     ] {
-        let o = rt.block_on(scenario(rate, fake_rate, requests));
+        let o = rt.block_on(scenario(rate, burst, fake_rate, requests));
         let achieved = o.sent as f64 / o.seconds;
         println!(
             "  {label:<19} (fake {fake_rate:>5.1}/s): {:>6.1} s, {:>6.2} req/s = {:>5.1}% of N, {:>5} throttled answers, {} lost, {}/{} records saved exactly once",
