@@ -175,7 +175,7 @@ fn decoding(c: &mut Criterion) {
             let rows: Vec<Vec<Value>> = serde_json::from_slice(black_box(&k3)).unwrap();
             rows.into_iter()
                 .map(|r| kingdee_cloud::query::decode_row::<CustomerRow>(&keys, r).unwrap())
-                .count()
+                .collect::<Vec<_>>()
         })
     });
     let jackyun = bytes::Bytes::from(jackyun_page());
