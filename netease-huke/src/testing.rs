@@ -395,7 +395,8 @@ fn search_trades(state: &mut HukeState, body: &Value) -> ResponseTemplate {
         })
         .collect();
     let sort_field = filters.first().map_or("createTime", |f| f.0);
-    hits.sort_by_key(|t| {
+    // Keys computed once per trade, not once per comparison.
+    hits.sort_by_cached_key(|t| {
         (
             as_i64(t.get(sort_field)).unwrap_or(0),
             t.get("tid").and_then(as_text).unwrap_or_default(),

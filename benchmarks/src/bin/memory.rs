@@ -1,0 +1,123 @@
+//! Peak resident set of one pipeline run over 100,000 and 1,000,000
+//! records: a generating in-memory source (pages of 1,000, nothing held
+//! ahead), a typed mapping, a sink that accepts and drops every batch, and a
+//! state store that keeps checkpoints — `SqliteStore` on a temporary file,
+//! and for comparison `MemoryStore`. Both stores also keep every record in
+//! the pipeline's collection (that is what makes lookups possible), which
+//! the in-memory store holds in RAM.
+//!
+//! Each (store, count) runs in its own child process so peaks are separate.
+//!
+//! Run: `cargo run --release -p benchmarks --bin memory`
+//! (`--counts 100000,1000000 --stores sqlite,memory` are the defaults).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::sync::Arc;
+
+use benchmarks::{arg, arg_text, measure, run_child};
+use integration_core::memory::{FnSink, FnSource};
+use integration_core::source::{Checkpoint, Cursor, Page};
+use integration_core::{
+    MapContext, MapError, MemoryStore, Pipeline, SinkRecord, SourceRecord, SqliteStore, StateStore,
+    WriteOutcome,
+};
+use serde_json::{Value, json};
+
+const PAGE: u64 = 1_000;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(store) = arg_text(&args, "--child") {
+        let count: u64 = arg(&args, "--count", 100_000);
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let m = measure(|| rt.block_on(run(&store, count)));
+        println!("{}", m.to_line());
+        return;
+    }
+    let counts = arg_text(&args, "--counts").unwrap_or_else(|| "100000,1000000".into());
+    let stores = arg_text(&args, "--stores").unwrap_or_else(|| "sqlite,memory".into());
+    println!("one pipeline run, generated records, pages of {PAGE}, batches of 100, sink drops");
+    for store in stores.split(',') {
+        for count in counts.split(',') {
+            let child = ["--child", store, "--count", count].map(str::to_owned);
+            match run_child(&child) {
+                Ok(m) => println!(
+                    "  {store:<7} {count:>9} records  {:>9.0} records/s  {:>7.1} s  {:>6.1} µs CPU/record  peak RSS {:>8.1} MiB",
+                    m.rate(),
+                    m.seconds,
+                    m.cpu_us_per_record(),
+                    m.peak_mib()
+                ),
+                Err(e) => println!("  {store} {count}: {e}"),
+            }
+        }
+    }
+}
+
+fn record(i: u64) -> Value {
+    json!({
+        "id": i,
+        "buyerNick": format!("买家{i}号"),
+        "buyerCid": format!("CID{i:08}"),
+        "amount": format!("{}.{:02}", 100 + i % 9000, i % 100),
+        "created": 1_700_000_000_000u64 + i * 60_000,
+        "province": "浙江省",
+        "city": "杭州市",
+        "address": format!("西湖区文三路{}号", i % 500),
+        "phone": format!("138{:08}", i % 100_000_000),
+    })
+}
+
+fn map(r: &SourceRecord<Value>, _: &MapContext) -> Result<Option<Value>, MapError> {
+    let d = &r.data;
+    Ok(Some(json!({
+        "FName": d["buyerNick"],
+        "FNumber": d["buyerCid"],
+        "FCreateOrgId": {"FNumber": "100"},
+        "FUseOrgId": {"FNumber": "100"},
+        "FTEL": d["phone"],
+    })))
+}
+
+async fn run(store: &str, count: u64) -> u64 {
+    let path =
+        std::env::temp_dir().join(format!("benchmarks-memory-{}.sqlite", std::process::id()));
+    let state: Arc<dyn StateStore> = match store {
+        "sqlite" => Arc::new(SqliteStore::open(&path).unwrap()),
+        _ => Arc::new(MemoryStore::new()),
+    };
+    let source = FnSource::new(
+        move |_: Option<Checkpoint>, cursor: Option<Cursor>| async move {
+            let from = cursor.and_then(|c| c.as_u64()).unwrap_or(0);
+            let to = (from + PAGE).min(count);
+            Ok(Page {
+                records: (from..to)
+                    .map(|i| SourceRecord::upsert(i.to_string(), record(i)))
+                    .collect(),
+                next: (to < count).then(|| json!(to)),
+                checkpoint: Some(Checkpoint(json!(to))),
+            })
+        },
+    );
+    let sink = FnSink::new(100, |batch: Vec<SinkRecord<Value>>| async move {
+        Ok(batch
+            .iter()
+            .map(|r| WriteOutcome::written(r.key.clone()))
+            .collect())
+    });
+    let pipeline = Pipeline::builder("memory")
+        .source(source)
+        .mapper(map)
+        .sink(sink)
+        .state(state)
+        .build()
+        .unwrap();
+    let report = pipeline.run().await.unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(report.written, count, "{report:?}");
+    report.written
+}

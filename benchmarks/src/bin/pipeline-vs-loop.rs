@@ -1,0 +1,315 @@
+//! The Huke → K/3 Cloud scheme over N source records (trades) against the
+//! two fakes on loopback: the project's pipelines (the scheme exactly as in
+//! `examples`: a trade collection, then the distinct buyers mapped by the
+//! declarative mapping and upserted by `FNumber` with BatchSave) against the
+//! simplest correct hand-written loop with `reqwest` and `serde_json`.
+//!
+//! The fakes run in this (parent) process; each variant runs in a child
+//! process of this binary, so its CPU time and peak memory are its own.
+//!
+//! Run: `cargo run --release -p benchmarks --bin pipeline-vs-loop -- --records 100000`
+
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use benchmarks::{HUKE_TO_KINGDEE_MAPPING, Measured, arg, arg_text, measure, run_child};
+use integration_core::mapping::declarative::DeclarativeMapping;
+use integration_core::memory::CollectSink;
+use integration_core::{MapContext, MapError, MemoryStore, Pipeline, SourceRecord, StateStore};
+use kingdee_cloud::SaveOptions;
+use kingdee_cloud::sink::JsonFormSink;
+use kingdee_cloud::testing::FakeK3Cloud;
+use netease_huke::testing::FakeHuke;
+use netease_huke::{BuyerSource, Trade, TradeSource};
+use serde_json::{Value, json};
+
+/// The scheme's first-run window (now − 72000 s … now).
+const WINDOW_SECS: i64 = 72_000;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match arg_text(&args, "--child").as_deref() {
+        Some(variant) => child(variant, &args),
+        None => parent(&args),
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn parent(args: &[String]) {
+    let records: usize = arg(args, "--records", 100_000);
+    let rt = runtime();
+    let (huke, k3) = rt.block_on(async { (FakeHuke::start().await, FakeK3Cloud::start().await) });
+    let now = chrono::Utc::now();
+    let trades = huke.seed_trades_between(
+        records,
+        12,
+        now - chrono::Duration::seconds(WINDOW_SECS - 1_800),
+        now - chrono::Duration::seconds(120),
+    );
+    let buyers: HashSet<String> = trades
+        .iter()
+        .filter_map(|t| t.buyer_cid.as_ref().map(|c| c.to_string()))
+        .collect();
+    println!(
+        "Huke → K/3 Cloud, {records} trades of {} distinct buyers, fakes on loopback",
+        buyers.len()
+    );
+    let mut results = Vec::new();
+    for variant in ["pipeline", "hand-written"] {
+        k3.state().forms.remove("BD_Customer");
+        let child_args = vec![
+            "--child".to_owned(),
+            variant.to_owned(),
+            "--huke".to_owned(),
+            huke.base_url(),
+            "--k3".to_owned(),
+            k3.server_url(),
+        ];
+        let m = match run_child(&child_args) {
+            Ok(m) => m,
+            Err(e) => {
+                eprintln!("{variant}: {e}");
+                std::process::exit(1);
+            }
+        };
+        let customers = k3.records("BD_Customer");
+        let numbers: HashSet<String> = customers
+            .iter()
+            .filter_map(|c| c.get("FNumber").and_then(Value::as_str).map(str::to_owned))
+            .collect();
+        let correct = numbers == buyers;
+        println!(
+            "  {variant:<13} {:>9.0} trades/s  {:>8.1} s  {:>7.1} µs CPU/trade  peak {:>7.1} MiB  → {} customers{}",
+            m.rate(),
+            m.seconds,
+            m.cpu_us_per_record(),
+            m.peak_mib(),
+            customers.len(),
+            if correct {
+                ""
+            } else {
+                "  (NOT the buyers' set!)"
+            }
+        );
+        results.push(m);
+    }
+    let (p, h) = (results[0], results[1]);
+    println!(
+        "  ratios (pipeline / hand-written): time {:.2}, CPU per record {:.2}, peak memory {:.2}",
+        p.seconds / h.seconds,
+        p.cpu_seconds / h.cpu_seconds.max(1e-9),
+        p.peak_kib as f64 / h.peak_kib.max(1) as f64
+    );
+}
+
+fn child(variant: &str, args: &[String]) {
+    let huke_url = arg_text(args, "--huke").expect("--huke");
+    let k3_url = arg_text(args, "--k3").expect("--k3");
+    let rt = runtime();
+    let m: Measured = match variant {
+        "pipeline" => measure(|| rt.block_on(with_pipeline(&huke_url, &k3_url))),
+        _ => measure(|| rt.block_on(by_hand(&huke_url, &k3_url))),
+    };
+    println!("{}", m.to_line());
+}
+
+/// Trades go into the collection unchanged (as in the scheme).
+fn keep_trade(record: &SourceRecord<Trade>, _: &MapContext) -> Result<Option<Trade>, MapError> {
+    Ok(Some(record.data.clone()))
+}
+
+/// The scheme, built as `examples::schemes::huke_to_kingdee` builds it.
+async fn with_pipeline(huke_url: &str, k3_url: &str) -> u64 {
+    let huke = netease_huke::Client::builder()
+        .base_url(huke_url)
+        .credentials(FakeHuke::credentials())
+        .rate_limit(None)
+        .build()
+        .unwrap();
+    let k3 = kingdee_cloud::Client::builder()
+        .server_url(k3_url)
+        .app_signature(FakeK3Cloud::app_credentials())
+        .build()
+        .unwrap();
+    let state: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
+    let trades = Pipeline::builder("huke-trades")
+        .source(TradeSource::new(huke.clone()))
+        .mapper(keep_trade)
+        .sink(CollectSink::new(500))
+        .state(Arc::clone(&state))
+        .build()
+        .unwrap();
+    let options = SaveOptions {
+        is_auto_submit_and_audit: Some(true),
+        is_verify_base_data_field: Some(false),
+        ..SaveOptions::default()
+    };
+    let sink = JsonFormSink::json(k3, "BD_Customer", "FCUSTID", "FNumber").options(options);
+    let customers = Pipeline::builder("huke-to-kingdee")
+        .source(BuyerSource::new(TradeSource::new(huke)))
+        .mapper(DeclarativeMapping::from_json_str(HUKE_TO_KINGDEE_MAPPING).unwrap())
+        .sink(sink)
+        .state(state)
+        .build()
+        .unwrap();
+    let read = trades.run().await.unwrap().read;
+    let report = customers.run().await.unwrap();
+    assert_eq!(report.failed, 0, "{report:?}");
+    read
+}
+
+fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// The simplest correct hand-written loop: page through the window's trades
+/// (signed as Huke requires), keep the first trade of each buyer, then per
+/// 100 buyers look their numbers up in K/3 Cloud and BatchSave them (upsert
+/// by `FNumber`), signed as Kingdee's SDK signs.
+async fn by_hand(huke_url: &str, k3_url: &str) -> u64 {
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let (start, end) = ((now - WINDOW_SECS) * 1000, now * 1000);
+
+    // Read.
+    let mut read = 0u64;
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut buyers: Vec<(String, String, String)> = Vec::new(); // cid, nick, first tid
+    for page in 1.. {
+        let body = serde_json::to_vec(&json!({
+            "timeRanges": [{"timeType": 1, "startTime": start, "endTime": end}],
+            "page": page,
+            "pageSize": 100,
+        }))
+        .unwrap();
+        let signed = netease_huke::sign_request(
+            netease_huke::testing::APP_KEY,
+            netease_huke::testing::APP_SECRET,
+            &body,
+            chrono::Utc::now().timestamp(),
+        );
+        let mut request = http
+            .post(format!("{huke_url}/trade/searchTrades"))
+            .header("content-type", "application/json");
+        for (name, value) in signed.pairs() {
+            request = request.header(name, value);
+        }
+        let answer: Value = request
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(answer["code"], 200, "{answer}");
+        let list = answer["data"]["list"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let total = answer["data"]["total"].as_u64().unwrap_or(0);
+        for trade in &list {
+            read += 1;
+            let Some(cid) = text(&trade["buyerCid"]).filter(|c| !c.trim().is_empty()) else {
+                continue;
+            };
+            if seen.insert(cid.clone()) {
+                let nick = trade["buyerNick"].as_str().unwrap_or("").to_owned();
+                buyers.push((cid, nick, text(&trade["tid"]).unwrap_or_default()));
+            }
+        }
+        if list.is_empty() || read >= total {
+            break;
+        }
+    }
+
+    // Write.
+    let credentials = FakeK3Cloud::app_credentials();
+    let service = "Kingdee.BOS.WebApi.ServicesStub.DynamicFormService";
+    let post = |op: &'static str, body: Value| {
+        let url = format!("{k3_url}/{service}.{op}.common.kdsvc");
+        let path = reqwest::Url::parse(&url).unwrap().path().to_owned();
+        let signed = kingdee_cloud::auth::sign(&credentials, &path, chrono::Utc::now().timestamp());
+        let mut request = http.post(url).header("content-type", "application/json");
+        for (name, value) in signed.pairs() {
+            request = request.header(name, value);
+        }
+        async move {
+            request
+                .body(serde_json::to_vec(&body).unwrap())
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    for chunk in buyers.chunks(100) {
+        let numbers: Vec<String> = chunk
+            .iter()
+            .map(|(cid, ..)| format!("'{}'", cid.replace('\'', "''")))
+            .collect();
+        let rows = post(
+            "ExecuteBillQuery",
+            json!({"data": {
+                "FormId": "BD_Customer",
+                "FieldKeys": "FCUSTID,FNumber",
+                "FilterString": format!("FNumber in ({})", numbers.join(",")),
+                "Limit": chunk.len(),
+            }}),
+        )
+        .await;
+        let existing: HashMap<String, Value> = rows
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|row| Some((text(row.get(1)?)?, row.get(0)?.clone())))
+            .collect();
+        let models: Vec<Value> = chunk
+            .iter()
+            .map(|(cid, nick, tid)| {
+                let mut model = json!({
+                    "FName": nick,
+                    "FNumber": cid,
+                    "FCreateOrgId": {"FNumber": "100"},
+                    "FUseOrgId": {"FNumber": "100"},
+                    "FDescription": tid,
+                });
+                if let Some(id) = existing.get(cid) {
+                    model["FCUSTID"] = id.clone();
+                }
+                model
+            })
+            .collect();
+        let answer = post(
+            "BatchSave",
+            json!({"formid": "BD_Customer", "data": {
+                "IsAutoSubmitAndAudit": true,
+                "IsVerifyBaseDataField": false,
+                "Model": models,
+            }}),
+        )
+        .await;
+        let saved = answer["Result"]["ResponseStatus"]["SuccessEntitys"]
+            .as_array()
+            .map_or(0, Vec::len);
+        assert_eq!(saved, chunk.len(), "{answer}");
+    }
+    read
+}

@@ -1,0 +1,152 @@
+//! Shared helpers of the benchmark binaries: process CPU time and peak
+//! resident set from `/proc`, and running one variant of a benchmark in a
+//! child process of the same binary so that each variant's peak memory and
+//! CPU time are its own.
+//!
+//! Linux only (the figures come from `/proc/self`).
+
+use std::process::Command;
+use std::time::Duration;
+
+/// Clock ticks per second of `/proc/self/stat` (`USER_HZ`, 100 on Linux).
+const TICKS_PER_SECOND: f64 = 100.0;
+
+/// User + system CPU time of this process so far (all threads), as
+/// `getrusage(RUSAGE_SELF)` reports it, read from `/proc/self/stat`.
+pub fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which is in parentheses and may hold
+    // spaces): state is field 3, utime 14, stime 15.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // `rest` starts at field 3, so field n is at index n - 3.
+    Duration::from_secs_f64((ticks(11) + ticks(12)) as f64 / TICKS_PER_SECOND)
+}
+
+/// Peak resident set of this process (`VmHWM`), in KiB.
+pub fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// The figures of one measured phase.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Measured {
+    /// Records processed.
+    pub records: u64,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+    /// CPU seconds (user + system) of the measuring process.
+    pub cpu_seconds: f64,
+    /// Peak resident set of the measuring process, KiB.
+    pub peak_kib: u64,
+}
+
+impl Measured {
+    /// Records per second.
+    pub fn rate(&self) -> f64 {
+        self.records as f64 / self.seconds.max(1e-9)
+    }
+
+    /// CPU microseconds per record.
+    pub fn cpu_us_per_record(&self) -> f64 {
+        self.cpu_seconds * 1e6 / (self.records.max(1) as f64)
+    }
+
+    /// Peak resident set in MiB.
+    pub fn peak_mib(&self) -> f64 {
+        self.peak_kib as f64 / 1024.0
+    }
+
+    /// The line a child prints for its parent.
+    pub fn to_line(&self) -> String {
+        format!(
+            "MEASURED {} {} {} {}",
+            self.records, self.seconds, self.cpu_seconds, self.peak_kib
+        )
+    }
+
+    /// Parses [`Measured::to_line`].
+    pub fn from_line(line: &str) -> Option<Self> {
+        let mut parts = line.strip_prefix("MEASURED ")?.split_whitespace();
+        Some(Self {
+            records: parts.next()?.parse().ok()?,
+            seconds: parts.next()?.parse().ok()?,
+            cpu_seconds: parts.next()?.parse().ok()?,
+            peak_kib: parts.next()?.parse().ok()?,
+        })
+    }
+}
+
+/// Measures `work` (which returns the number of records it processed):
+/// wall-clock time, CPU time of this process across it, and the process's
+/// peak resident set afterwards.
+pub fn measure(work: impl FnOnce() -> u64) -> Measured {
+    let cpu = cpu_time();
+    let started = std::time::Instant::now();
+    let records = work();
+    Measured {
+        records,
+        seconds: started.elapsed().as_secs_f64(),
+        cpu_seconds: (cpu_time() - cpu).as_secs_f64(),
+        peak_kib: peak_rss_kib(),
+    }
+}
+
+/// Runs this binary again with `args` and returns the [`Measured`] line it
+/// printed; its other output goes to this process's stderr.
+pub fn run_child(args: &[String]) -> Result<Measured, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let output = Command::new(exe)
+        .args(args)
+        .output()
+        .map_err(|e| e.to_string())?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    for line in stdout.lines().filter(|l| !l.starts_with("MEASURED ")) {
+        eprintln!("  [child] {line}");
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for line in stderr.lines() {
+        eprintln!("  [child] {line}");
+    }
+    if !output.status.success() {
+        return Err(format!("child {args:?} failed: {}", output.status));
+    }
+    stdout
+        .lines()
+        .find_map(Measured::from_line)
+        .ok_or_else(|| format!("child {args:?} printed no figures"))
+}
+
+/// The value of `--name value` in `args`, parsed, or `default`.
+pub fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The value of `--name value` in `args` as text.
+pub fn arg_text(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+}
+
+/// The mapping document of the Huke → K/3 Cloud scheme (shared with the
+/// `examples` crate).
+pub const HUKE_TO_KINGDEE_MAPPING: &str =
+    include_str!("../../examples/mappings/huke-to-kingdee.json");
