@@ -112,7 +112,6 @@ struct MemoryInner<T> {
     stored: BTreeMap<String, T>,
     writes: BTreeMap<String, u32>,
     batches: Vec<usize>,
-    next_id: u64,
 }
 
 impl<T> Clone for MemorySink<T> {
@@ -133,7 +132,6 @@ impl<T> MemorySink<T> {
                 stored: BTreeMap::new(),
                 writes: BTreeMap::new(),
                 batches: Vec::new(),
-                next_id: 1,
             })),
             max_batch: max_batch.max(1),
             fail: None,
@@ -211,7 +209,6 @@ impl<T: Clone + Serialize + Send + Sync + 'static> Sink for MemorySink<T> {
                 }
             }
             *inner.writes.entry(record.key.clone()).or_insert(0) += 1;
-            inner.next_id += 1;
             outcomes.push(WriteOutcome::written(format!("T{}", record.key)));
         }
         Ok(outcomes)
