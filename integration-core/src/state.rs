@@ -1,7 +1,7 @@
 //! Where pipelines keep what must survive a restart: checkpoints, the
 //! collections of processed records, and dead letters.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -126,6 +126,15 @@ impl Lookup for StoreLookup {
     }
 }
 
+/// Whether a field name can be written into SQL as is (an identifier).
+fn is_plain_field(field: &str) -> bool {
+    let mut chars = field.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 /// Text form of a scalar for field matching: `"42"` and `42` match.
 fn match_text(value: &Value) -> Option<String> {
     match value {
@@ -147,6 +156,29 @@ struct MemoryInner {
     checkpoints: HashMap<String, Checkpoint>,
     entries: HashMap<String, BTreeMap<String, CollectionEntry>>,
     dead: HashMap<String, Vec<DeadLetter>>,
+    /// Built on the first lookup of a (collection, field), then kept up to
+    /// date by every put: field text → keys, so a lookup does not scan.
+    field_index: HashMap<(String, String), HashMap<String, BTreeSet<String>>>,
+}
+
+impl MemoryInner {
+    /// Moves `key` from its old value to its new one in every index of the
+    /// collection.
+    fn reindex(&mut self, old: Option<&CollectionEntry>, new: &CollectionEntry) {
+        for ((collection, field), index) in &mut self.field_index {
+            if *collection != new.collection {
+                continue;
+            }
+            if let Some(text) = old.and_then(|o| o.data.get(field)).and_then(match_text) {
+                if let Some(keys) = index.get_mut(&text) {
+                    keys.remove(&new.key);
+                }
+            }
+            if let Some(text) = new.data.get(field).and_then(match_text) {
+                index.entry(text).or_default().insert(new.key.clone());
+            }
+        }
+    }
 }
 
 impl MemoryStore {
@@ -173,6 +205,14 @@ impl StateStore for MemoryStore {
     fn put_entries(&self, entries: Vec<CollectionEntry>) -> Result<(), StateError> {
         let mut inner = self.inner();
         for e in entries {
+            if !inner.field_index.is_empty() {
+                let old = inner
+                    .entries
+                    .get(&e.collection)
+                    .and_then(|c| c.get(&e.key))
+                    .cloned();
+                inner.reindex(old.as_ref(), &e);
+            }
             match inner.entries.get_mut(&e.collection) {
                 Some(collection) => {
                     collection.insert(e.key.clone(), e);
@@ -202,16 +242,34 @@ impl StateStore for MemoryStore {
         let Some(wanted) = match_text(value) else {
             return Ok(None);
         };
-        let inner = self.inner();
-        let found = inner.entries.get(collection).and_then(|c| {
-            c.values()
-                .filter(|e| {
-                    e.data.get(field).and_then(match_text).as_deref() == Some(wanted.as_str())
-                })
-                .max_by_key(|e| e.updated_at)
-                .cloned()
-        });
-        Ok(found)
+        let mut inner = self.inner();
+        let Some(entries) = inner.entries.get(collection) else {
+            return Ok(None);
+        };
+        let index_key = (collection.to_owned(), field.to_owned());
+        if !inner.field_index.contains_key(&index_key) {
+            let mut index: HashMap<String, BTreeSet<String>> = HashMap::new();
+            for e in entries.values() {
+                if let Some(text) = e.data.get(field).and_then(match_text) {
+                    index.entry(text).or_default().insert(e.key.clone());
+                }
+            }
+            inner.field_index.insert(index_key.clone(), index);
+        }
+        let (Some(keys), Some(entries)) = (
+            inner
+                .field_index
+                .get(&index_key)
+                .and_then(|i| i.get(&wanted)),
+            inner.entries.get(collection),
+        ) else {
+            return Ok(None);
+        };
+        Ok(keys
+            .iter()
+            .filter_map(|k| entries.get(k))
+            .max_by_key(|e| e.updated_at)
+            .cloned())
     }
     fn count_entries(&self, collection: &str) -> Result<u64, StateError> {
         Ok(self
@@ -254,6 +312,8 @@ impl StateStore for MemoryStore {
 /// transaction: a crash leaves either all of a call's rows or none.
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    /// Fields that have an expression index for lookups.
+    indexed_fields: Mutex<HashSet<String>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -305,7 +365,30 @@ impl SqliteStore {
         conn.execute_batch(SCHEMA)?;
         Ok(Self {
             conn: Mutex::new(conn),
+            indexed_fields: Mutex::new(HashSet::new()),
         })
+    }
+
+    /// Lookup by a field whose name cannot go into an index expression:
+    /// scans the collection.
+    fn find_by_field_scan(
+        &self,
+        collection: &str,
+        field: &str,
+        wanted: &str,
+    ) -> Result<Option<CollectionEntry>, StateError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT key, status, target_id, data, updated_at FROM entries
+             WHERE collection = ?1 AND EXISTS (
+                 SELECT 1 FROM json_each(entries.data) AS f
+                 WHERE f.key = ?2 AND CAST(f.value AS TEXT) = ?3)
+             ORDER BY updated_at DESC LIMIT 1",
+        )?;
+        let mut rows = stmt.query(params![collection, field, wanted])?;
+        rows.next()?
+            .map(|row| entry_from_row(collection, row))
+            .transpose()
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -405,15 +488,38 @@ impl StateStore for SqliteStore {
         let Some(wanted) = match_text(value) else {
             return Ok(None);
         };
+        if !is_plain_field(field) {
+            return self.find_by_field_scan(collection, field, &wanted);
+        }
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
+        // An expression index per looked-up field keeps a lookup from
+        // scanning the collection (a lookup per record would be quadratic).
+        let expression = format!("json_extract(data, '$.{field}')");
+        {
+            let mut indexed = self
+                .indexed_fields
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if !indexed.contains(field) {
+                conn.execute_batch(&format!(
+                    "CREATE INDEX IF NOT EXISTS entries_by_{field} ON entries (collection, {expression})"
+                ))?;
+                indexed.insert(field.to_owned());
+            }
+        }
+        // The stored value may be text or a number: match either form.
+        let as_number: rusqlite::types::Value = match (wanted.parse::<i64>(), wanted.parse::<f64>())
+        {
+            (Ok(i), _) => rusqlite::types::Value::Integer(i),
+            (_, Ok(f)) if f.is_finite() => rusqlite::types::Value::Real(f),
+            _ => rusqlite::types::Value::Text(wanted.clone()),
+        };
+        let mut stmt = conn.prepare_cached(&format!(
             "SELECT key, status, target_id, data, updated_at FROM entries
-             WHERE collection = ?1 AND EXISTS (
-                 SELECT 1 FROM json_each(entries.data) AS f
-                 WHERE f.key = ?2 AND CAST(f.value AS TEXT) = ?3)
-             ORDER BY updated_at DESC LIMIT 1",
-        )?;
-        let mut rows = stmt.query(params![collection, field, wanted])?;
+             WHERE collection = ?1 AND {expression} IN (?2, ?3)
+             ORDER BY updated_at DESC LIMIT 1"
+        ))?;
+        let mut rows = stmt.query(params![collection, wanted, as_number])?;
         rows.next()?
             .map(|row| entry_from_row(collection, row))
             .transpose()
@@ -567,6 +673,23 @@ mod tests {
             store.find_by_field("other", "cid", &json!("c-9")).unwrap(),
             None
         );
+        // A changed value moves the entry in the lookup (no stale index).
+        store
+            .put_entries(vec![entry("3", json!({"cid": "c-10", "n": 3}), 4)])
+            .unwrap();
+        let found = |v: &str| {
+            store
+                .find_by_field("buyers", "cid", &json!(v))
+                .unwrap()
+                .map(|e| e.key)
+        };
+        assert_eq!(found("c-9").as_deref(), Some("1"));
+        assert_eq!(found("c-10").as_deref(), Some("3"));
+        store
+            .put_entries(vec![entry("3", json!({"cid": "c-9", "n": 3}), 5)])
+            .unwrap();
+        assert_eq!(found("c-9").as_deref(), Some("3"));
+        assert_eq!(found("c-10"), None);
 
         let letter = |key: &str, attempts| DeadLetter {
             pipeline: "p".into(),
@@ -597,6 +720,32 @@ mod tests {
                 .map(|l| l.key.as_str())
                 .collect::<Vec<_>>(),
             ["b"]
+        );
+    }
+
+    #[test]
+    fn sqlite_lookups_by_field_use_an_index() {
+        let store = SqliteStore::in_memory().unwrap();
+        store
+            .put_entries(vec![entry("1", json!({"cid": "c-1"}), 1)])
+            .unwrap();
+        let found = store.find_by_field("buyers", "cid", &json!("c-1")).unwrap();
+        assert_eq!(found.unwrap().key, "1");
+        let conn = store.conn();
+        let mut stmt = conn
+            .prepare(
+                "EXPLAIN QUERY PLAN SELECT key FROM entries
+                 WHERE collection = 'buyers' AND json_extract(data, '$.cid') IN ('c-1', 'c-1')",
+            )
+            .unwrap();
+        let plan: Vec<String> = stmt
+            .query_map([], |r| r.get::<_, String>(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert!(
+            plan.iter().any(|p| p.contains("entries_by_cid")),
+            "{plan:?}"
         );
     }
 
