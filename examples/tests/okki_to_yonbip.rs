@@ -52,13 +52,10 @@ async fn writes_every_live_company_once_and_reports_the_deleted_ones() {
     assert_eq!(report.dead_lettered, 0);
     assert_eq!(report.unaccounted(), 0);
     // Deletions are visible in the report, not silent.
-    let deletes: Vec<_> = report
-        .first_errors
-        .iter()
-        .filter(|e| e.stage == "delete")
-        .collect();
+    let deletes = &report.first_skips;
     assert_eq!(deletes.len(), DELETED_COMPANIES, "{report}");
-    assert!(deletes[0].message.contains("not synced"), "{report}");
+    assert!(deletes[0].message.contains("left as is"), "{report}");
+    assert!(report.first_errors.is_empty(), "{report}");
     let summary = job.verify().unwrap();
     assert!(summary.starts_with(&format!(
         "{live} live OKKI companies → {live} YonBIP merchants"
@@ -67,7 +64,7 @@ async fn writes_every_live_company_once_and_reports_the_deleted_ones() {
     // Second run: nothing new, nothing duplicated.
     let again = job.run().await.unwrap().pop().unwrap();
     assert_eq!((again.read, again.written, again.skipped), (0, 0, 0));
-    assert!(again.first_errors.is_empty());
+    assert!(again.first_errors.is_empty() && again.first_skips.is_empty());
     job.verify().unwrap();
 }
 
@@ -144,10 +141,7 @@ async fn sends_what_the_save_api_expects() {
     };
     let report = job.run().await.unwrap().pop().unwrap();
     assert_eq!((report.written, report.skipped), (1, 1), "{report}");
-    assert!(
-        report.first_errors[0].message.contains(&deleted),
-        "{report}"
-    );
+    assert!(report.first_skips[0].message.contains(&deleted), "{report}");
     let state = fake_yonbip.state();
     assert_eq!(
         state.merchants.len(),

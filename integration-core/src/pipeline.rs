@@ -277,6 +277,8 @@ struct Settlement {
     entries: Vec<CollectionEntry>,
     dead: Vec<DeadLetter>,
     successes: Vec<(String, Option<String>)>,
+    /// Records the sink skipped, with its reason.
+    skips: Vec<(String, String)>,
     checkpoint: Option<Checkpoint>,
     page_end: bool,
 }
@@ -636,8 +638,9 @@ impl<S: Source, K: Sink> Pipeline<S, K> {
                             source,
                         ));
                     }
-                    WriteOutcome::Skipped { .. } => {
+                    WriteOutcome::Skipped { reason } => {
                         settled.skipped += 1;
+                        settled.skips.push((record.key.clone(), reason));
                         settled.entries.push(self.entry(
                             &record.key,
                             EntryStatus::Skipped,
@@ -716,6 +719,10 @@ impl<S: Source, K: Sink> Pipeline<S, K> {
         }
         for (key, target) in &s.successes {
             self.hooks.on_success(key, target.as_deref()).await;
+        }
+        for (key, reason) in &s.skips {
+            report.sample_skip(key, reason);
+            tracing::debug!(pipeline = %self.name, %key, %reason, "skipped by the sink");
         }
         for letter in &s.dead {
             report.sample_error(&letter.key, &letter.stage, &letter.error);

@@ -53,6 +53,9 @@ pub struct RunReport {
     pub checkpoint: Option<serde_json::Value>,
     /// The first errors (at most [`MAX_ERROR_SAMPLES`]).
     pub first_errors: Vec<ErrorSample>,
+    /// The first records the sink skipped, with its reason (at most
+    /// [`MAX_ERROR_SAMPLES`]): e.g. a deletion the target does not support.
+    pub first_skips: Vec<ErrorSample>,
 }
 
 impl RunReport {
@@ -72,6 +75,17 @@ impl RunReport {
             peak_in_flight: 0,
             checkpoint: None,
             first_errors: Vec::new(),
+            first_skips: Vec::new(),
+        }
+    }
+
+    pub(crate) fn sample_skip(&mut self, key: &str, reason: &str) {
+        if self.first_skips.len() < MAX_ERROR_SAMPLES {
+            self.first_skips.push(ErrorSample {
+                key: key.to_owned(),
+                stage: "write".to_owned(),
+                message: reason.to_owned(),
+            });
         }
     }
 
@@ -148,6 +162,12 @@ impl fmt::Display for RunReport {
             writeln!(f, "  first errors:")?;
             for e in &self.first_errors {
                 writeln!(f, "    [{}] {}: {}", e.stage, e.key, e.message)?;
+            }
+        }
+        if !self.first_skips.is_empty() {
+            writeln!(f, "  first skipped by the sink:")?;
+            for e in &self.first_skips {
+                writeln!(f, "    {}: {}", e.key, e.message)?;
             }
         }
         Ok(())

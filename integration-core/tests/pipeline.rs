@@ -722,3 +722,39 @@ async fn watch_runs_on_an_interval_until_shut_down() {
     // Runs at 0 s, 1 s and 2 s; the record added at 1.5 s is written by the third.
     assert_eq!(runs, vec![3, 0, 1]);
 }
+
+#[tokio::test]
+async fn the_sinks_skip_reasons_reach_the_report() {
+    let sink = FnSink::new(10, |batch: Vec<SinkRecord<Target>>| async move {
+        Ok(batch
+            .iter()
+            .map(|r| match r.op {
+                integration_core::Op::Delete => WriteOutcome::Skipped {
+                    reason: format!("{} cannot be deleted here", r.data.number),
+                },
+                integration_core::Op::Upsert => WriteOutcome::written(r.key.clone()),
+            })
+            .collect())
+    });
+    let mut records = customers(3);
+    records[1].op = integration_core::Op::Delete;
+    let p = Pipeline::builder("skips")
+        .source(VecSource::new(records, 10))
+        .mapper(to_target)
+        .sink(sink)
+        .state(Arc::new(MemoryStore::new()))
+        .build()
+        .unwrap();
+    let report = p.run().await.unwrap();
+    assert_eq!(
+        (report.written, report.skipped, report.unaccounted()),
+        (2, 1, 0)
+    );
+    assert_eq!(report.first_skips.len(), 1);
+    assert_eq!(report.first_skips[0].key, "1");
+    assert_eq!(
+        report.first_skips[0].message,
+        "C00001 cannot be deleted here"
+    );
+    assert!(report.to_string().contains("C00001 cannot be deleted here"));
+}

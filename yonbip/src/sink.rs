@@ -85,8 +85,11 @@ impl Sink for MerchantSink {
         let mut outcomes = Vec::with_capacity(batch.len());
         for record in batch {
             if record.op == Op::Delete {
+                let code = record.data.code.as_deref().unwrap_or("(no code)");
                 outcomes.push(WriteOutcome::Skipped {
-                    reason: "deleting YonBIP merchants is not supported by this sink".into(),
+                    reason: format!(
+                        "deleted in the source; deleting YonBIP merchants is not supported, so merchant {code} is left as is"
+                    ),
                 });
                 continue;
             }

@@ -17,10 +17,10 @@
 //! The merchant save API cannot delete, and deleting a customer archive in
 //! an ERP is a decision for a person, so a company deleted in OKKI is **not**
 //! deleted in YonBIP: [`MerchantSink`] skips the record. So that nothing is
-//! silent, every such skip is listed in the run's report as a `[delete]`
-//! line under "first errors" (key = OKKI `company_id`, with the merchant
-//! code to look at), counted in `skipped`, logged as a warning, and kept in
-//! the state file's collection with status `skipped`.
+//! silent, the sink's reason (with the merchant code to look at) is listed
+//! in the run's report under "first skipped by the sink" (key = OKKI
+//! `company_id`), counted in `skipped`, and kept in the state file's
+//! collection with status `skipped`.
 //!
 //! ## Settings the mapping reads (`[yonbip]` / `YONBIP_*`)
 //! | env | default | target field |
@@ -33,15 +33,11 @@
 //! customer group, the list's `group_id`).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use integration_core::pipeline::RunError;
-use integration_core::report::{ErrorSample, MAX_ERROR_SAMPLES};
-use integration_core::{
-    DeadLetter, Hooks, MapContext, MapError, Op, Pipeline, RunReport, SinkRecord, SourceRecord,
-    StateStore, WriteOutcome,
-};
+use integration_core::{MapContext, MapError, Op, Pipeline, RunReport, SourceRecord, StateStore};
 use okki::{Company, CompanySource};
 use serde_json::Value;
 use yonbip::types::EN_US;
@@ -214,51 +210,9 @@ fn is_chinese(c: char) -> bool {
     matches!(c, '\u{4e00}'..='\u{9fff}' | '\u{3400}'..='\u{4dbf}')
 }
 
-/// Progress, plus a note of every deletion the sink skipped.
-#[derive(Clone)]
-struct Watch {
-    progress: Progress,
-    /// OKKI `company_id` → merchant code, for deletions not synced.
-    skipped_deletes: Arc<Mutex<BTreeMap<String, String>>>,
-}
-
-impl Watch {
-    fn take(&self) -> BTreeMap<String, String> {
-        std::mem::take(
-            &mut *self
-                .skipped_deletes
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner),
-        )
-    }
-}
-
-#[async_trait]
-impl Hooks<Company, Merchant> for Watch {
-    async fn after_write(&self, batch: &[SinkRecord<Merchant>], outcomes: &[WriteOutcome]) {
-        let mut skipped = self
-            .skipped_deletes
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        for (record, outcome) in batch.iter().zip(outcomes) {
-            if record.op == Op::Delete && matches!(outcome, WriteOutcome::Skipped { .. }) {
-                let code = record.data.code.clone().unwrap_or_default();
-                skipped.insert(record.key.clone(), code);
-            }
-        }
-    }
-    async fn on_success(&self, key: &str, target_id: Option<&str>) {
-        Hooks::<Company, Merchant>::on_success(&self.progress, key, target_id).await;
-    }
-    async fn on_failure(&self, letter: &DeadLetter) {
-        Hooks::<Company, Merchant>::on_failure(&self.progress, letter).await;
-    }
-}
-
 /// The scheme, ready to run.
 pub struct OkkiToYonbip {
     pipeline: Pipeline<CompanySource, MerchantSink>,
-    watch: Watch,
     notes: Vec<String>,
     /// The OKKI side (client, and the fake when there are no settings);
     /// public so that tests reach the fake (seeding, fault injection).
@@ -283,16 +237,12 @@ pub async fn setup(
     {
         source = source.group(group);
     }
-    let watch = Watch {
-        progress,
-        skipped_deletes: Arc::default(),
-    };
     let pipeline = Pipeline::builder(NAME)
         .source(source)
         .mapper(mapper(defaults.clone()))
         .sink(MerchantSink::new(yonbip.client.clone()))
         .state(state)
-        .hooks(watch.clone())
+        .hooks(progress)
         .build()
         .map_err(SetupError::other)?;
     let notes = vec![
@@ -312,51 +262,10 @@ pub async fn setup(
     ];
     Ok(OkkiToYonbip {
         pipeline,
-        watch,
         notes,
         okki,
         yonbip,
     })
-}
-
-impl OkkiToYonbip {
-    /// Lists the deletions the sink skipped in the report (`[delete]` lines
-    /// under "first errors", as room allows; `skipped` counts them all).
-    fn report_deletions(&self, report: &mut RunReport) {
-        let skipped = self.watch.take();
-        if skipped.is_empty() {
-            return;
-        }
-        tracing::warn!(
-            count = skipped.len(),
-            "companies deleted in OKKI were not deleted in YonBIP (the merchant sink never deletes)"
-        );
-        for (key, code) in skipped {
-            if report.first_errors.len() >= MAX_ERROR_SAMPLES {
-                break;
-            }
-            report.first_errors.push(ErrorSample {
-                key,
-                stage: "delete".into(),
-                message: format!(
-                    "deleted in OKKI; YonBIP merchant {code} (if any) is left as is: deletions are not synced"
-                ),
-            });
-        }
-    }
-
-    fn settle(&self, result: Result<RunReport, RunError>) -> Result<Vec<RunReport>, RunError> {
-        match result {
-            Ok(mut report) => {
-                self.report_deletions(&mut report);
-                Ok(vec![report])
-            }
-            Err(mut e) => {
-                self.report_deletions(&mut e.report);
-                Err(e)
-            }
-        }
-    }
 }
 
 #[async_trait]
@@ -370,13 +279,11 @@ impl Job for OkkiToYonbip {
     }
 
     async fn run(&self) -> Result<Vec<RunReport>, RunError> {
-        self.watch.take();
-        self.settle(self.pipeline.run().await)
+        Ok(vec![self.pipeline.run().await?])
     }
 
     async fn replay(&self) -> Result<Vec<RunReport>, RunError> {
-        self.watch.take();
-        self.settle(self.pipeline.replay_dead_letters().await)
+        Ok(vec![self.pipeline.replay_dead_letters().await?])
     }
 
     fn target_records(&self) -> Option<usize> {
