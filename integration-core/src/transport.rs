@@ -3,19 +3,15 @@
 //! exponential backoff and jitter, and a `tracing` span per call.
 
 use std::num::NonZeroU32;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use backon::BackoffBuilder;
 use bytes::{Bytes, BytesMut};
-use governor::clock::Clock;
-use governor::middleware::NoOpMiddleware;
-use governor::nanos::Nanos;
-use governor::state::{InMemoryState, NotKeyed};
-use governor::{Quota, RateLimiter as Gcra};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
+use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::error::{Error, ErrorKind, Retry};
@@ -376,7 +372,7 @@ impl Transport {
                 if let Some(limiter) = &inner.limiter {
                     limiter.until_ready().await;
                 }
-                let started = tokio::time::Instant::now();
+                let started = Instant::now();
                 let result = match build(&inner.http) {
                     Ok(request) => match self.send(api, request).await {
                         Ok(raw) => {
@@ -493,43 +489,50 @@ fn reqwest_error(system: &'static str, api: &str, e: reqwest::Error) -> Error {
     Error::new(system, api, kind, what).with_source(strip_url(e))
 }
 
-/// A GCRA rate limiter (governor) that reads tokio's clock, so it is exact
-/// and deterministic under paused test time.
+/// A GCRA rate limiter by virtual scheduling, on tokio's clock (so it is
+/// exact and deterministic under paused test time).
+///
+/// Each caller reserves the next send time when it arrives and sleeps until
+/// it. A check-then-sleep limiter (such as `governor`'s) instead asks again
+/// when the sleeper wakes, and with a burst of one every late wake-up (tokio
+/// timers have millisecond resolution) pushes the whole schedule back: a
+/// long run then reaches only about 93% of the configured rate. Reserving
+/// keeps the schedule, and serves waiters in arrival order. A caller that
+/// is cancelled while it waits leaves its slot unused.
 struct Limiter {
     limit: RateLimit,
-    gcra: Gcra<NotKeyed, InMemoryState, TokioClock, NoOpMiddleware<Nanos>>,
-    clock: TokioClock,
+    /// Time between two requests at the average rate.
+    interval: Duration,
+    /// How far ahead of the average schedule a burst may go.
+    tolerance: Duration,
+    /// When the next request is due on the average schedule.
+    next_due: Mutex<Option<Instant>>,
 }
 
 impl Limiter {
     fn new(limit: RateLimit) -> Self {
-        let clock = TokioClock::default();
-        let quota = Quota::per_second(limit.per_second).allow_burst(limit.burst);
+        let interval = Duration::from_secs(1) / limit.per_second.get();
         Self {
             limit,
-            gcra: Gcra::direct_with_clock(quota, clock.clone()),
-            clock,
+            interval,
+            tolerance: interval * (limit.burst.get() - 1),
+            next_due: Mutex::new(None),
         }
+    }
+
+    /// The time at which the caller may send; reserves it.
+    fn reserve(&self, now: Instant) -> Instant {
+        let mut next_due = self
+            .next_due
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let due = next_due.map_or(now, |due| due.max(now));
+        *next_due = Some(due + self.interval);
+        due.checked_sub(self.tolerance).unwrap_or(now).max(now)
     }
 
     async fn until_ready(&self) {
-        while let Err(not_until) = self.gcra.check() {
-            tokio::time::sleep(not_until.wait_time_from(self.clock.now())).await;
-        }
-    }
-}
-
-/// Nanoseconds since the limiter first looked at the clock, on tokio's clock.
-#[derive(Clone, Default)]
-struct TokioClock {
-    start: Arc<OnceLock<tokio::time::Instant>>,
-}
-
-impl Clock for TokioClock {
-    type Instant = Nanos;
-
-    fn now(&self) -> Nanos {
-        let start = *self.start.get_or_init(tokio::time::Instant::now);
-        Nanos::from(tokio::time::Instant::now().saturating_duration_since(start))
+        let at = self.reserve(Instant::now());
+        tokio::time::sleep_until(at).await;
     }
 }

@@ -254,6 +254,52 @@ async fn the_limiter_never_exceeds_the_rate_and_is_shared_by_clones() {
     );
 }
 
+/// Timers fire on whole milliseconds, so a waiter for a 142.857 ms slot
+/// wakes up to a millisecond late; a limiter that measures from the wake-up
+/// would lose that on every request (71 requests: 10.01 s instead of 10 s).
+#[tokio::test(start_paused = true)]
+async fn late_wake_ups_do_not_slow_a_limiter_with_a_burst_of_one() {
+    let server = fake().await;
+    let t = Transport::builder("test")
+        .timeout(None)
+        .rate_limit(Some(RateLimit::new(7, 1)))
+        .build()
+        .unwrap();
+    let sent: Arc<Mutex<Vec<tokio::time::Instant>>> = Arc::default();
+    let calls = (0..71).map(|_| {
+        let (t, sent) = (t.clone(), sent.clone());
+        let url = format!("{}/api", server.uri());
+        async move {
+            t.execute(
+                "api",
+                |http| {
+                    sent.lock().unwrap().push(tokio::time::Instant::now());
+                    Ok(http.post(&url))
+                },
+                parse,
+            )
+            .await
+        }
+    });
+    let results = futures::future::join_all(calls).await;
+    assert!(results.iter().all(Result::is_ok));
+
+    let mut sent = sent.lock().unwrap().clone();
+    sent.sort();
+    for pair in sent.windows(2) {
+        let gap = pair[1].duration_since(pair[0]);
+        assert!(
+            gap >= Duration::from_millis(142),
+            "{gap:?} between two requests"
+        );
+    }
+    let span = sent[70].duration_since(sent[0]);
+    assert!(
+        span >= Duration::from_millis(9_999) && span <= Duration::from_millis(10_001),
+        "70 intervals of 1/7 s took {span:?}"
+    );
+}
+
 #[tokio::test]
 async fn a_timeout_is_a_retryable_transport_error() {
     let server = fake().await;
