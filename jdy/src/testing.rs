@@ -979,13 +979,16 @@ impl Filter {
     }
 }
 
-fn page_of(rows: Vec<Value>, filter: &Filter, v1: bool) -> Value {
+/// One page of the matching `rows`; only the page's rows are shaped, so that
+/// paging a large store stays linear.
+fn page_of(rows: Vec<&Value>, filter: &Filter, v1: bool, shape: impl Fn(&Value) -> Value) -> Value {
     let total = rows.len();
     let total_page = total.div_ceil(filter.page_size);
     let page_rows: Vec<Value> = rows
         .into_iter()
         .skip((filter.page - 1) * filter.page_size)
         .take(filter.page_size)
+        .map(shape)
         .collect();
     if v1 {
         json!({"rows": page_rows, "totalpage": total_page})
@@ -1003,27 +1006,22 @@ fn page_of(rows: Vec<Value>, filter: &Filter, v1: bool) -> Value {
 }
 
 fn list_bills(store: &[Value], filter: &Filter, v1: bool, with_lines: bool) -> Value {
-    let rows = store
-        .iter()
-        .filter(|b| filter.matches_bill(b))
-        .map(|b| {
-            let mut row = b.clone();
-            if !with_lines && let Value::Object(map) = &mut row {
-                map.remove("material_entity");
-            }
-            if v1 { to_v1(&row) } else { row }
-        })
-        .collect();
-    page_of(rows, filter, v1)
+    let rows = store.iter().filter(|b| filter.matches_bill(b)).collect();
+    page_of(rows, filter, v1, |b| {
+        let mut row = b.clone();
+        if !with_lines && let Value::Object(map) = &mut row {
+            map.remove("material_entity");
+        }
+        if v1 { to_v1(&row) } else { row }
+    })
 }
 
 fn list_basedata(store: &[Value], filter: &Filter, v1: bool) -> Value {
     let rows = store
         .iter()
         .filter(|r| filter.matches_basedata(r))
-        .cloned()
         .collect();
-    page_of(rows, filter, v1)
+    page_of(rows, filter, v1, Value::clone)
 }
 
 // ---------------------------------------------------------------- seeding
