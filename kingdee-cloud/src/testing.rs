@@ -24,7 +24,7 @@
 
 pub mod filter;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::MutexGuard;
 use std::time::Duration;
@@ -37,7 +37,8 @@ use integration_core::testing::{
     FakeServer, FaultStyle, Faults, Request, ResponseTemplate, header, matchers,
 };
 use integration_core::types::beijing;
-use rand::Rng;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use serde_json::{Map, Value, json};
 
 use crate::auth::{AppCredentials, SESSION_COOKIE, derive_client_secret, hmac_hex_b64, quote_path};
@@ -196,6 +197,19 @@ pub struct FakeState {
     pub timestamp_tolerance: i64,
     /// Successful Save/BatchSave calls so far.
     pub save_calls: u32,
+    /// Models to reject at random, see [`FakeK3Cloud::reject_models`].
+    pub rejections: Option<Rejections>,
+}
+
+/// Random rejection of single models inside otherwise successful
+/// Save/BatchSave answers, as K/3 Cloud reports a model that fails its
+/// validation: an entry in `Errors` with the model's `DIndex`.
+#[derive(Debug)]
+pub struct Rejections {
+    rng: StdRng,
+    probability: f64,
+    /// Models rejected so far.
+    pub rejected: u64,
 }
 
 impl Default for FakeState {
@@ -207,6 +221,7 @@ impl Default for FakeState {
             max_limit: crate::query::MAX_LIMIT,
             timestamp_tolerance: 900,
             save_calls: 0,
+            rejections: None,
         }
     }
 }
@@ -308,6 +323,22 @@ impl FakeK3Cloud {
     /// The fault injector.
     pub fn faults(&self) -> &Faults {
         self.server.faults()
+    }
+
+    /// From now on rejects each saved model with `probability` (seeded,
+    /// reproducible) with a validation error, while the rest of its batch
+    /// is saved; `probability` 0 stops it.
+    pub fn reject_models(&self, seed: u64, probability: f64) {
+        self.state().rejections = (probability > 0.0).then(|| Rejections {
+            rng: StdRng::seed_from_u64(seed),
+            probability,
+            rejected: 0,
+        });
+    }
+
+    /// Models rejected by [`reject_models`](Self::reject_models) so far.
+    pub fn rejected_models(&self) -> u64 {
+        self.state().rejections.as_ref().map_or(0, |r| r.rejected)
     }
 
     /// The state, locked.
@@ -746,6 +777,56 @@ fn is_blank(value: Option<&Value>) -> bool {
     }
 }
 
+/// Where a form's records are, by id and by number; built once per request
+/// so that saving a batch into a large store stays linear.
+struct Positions {
+    by_id: HashMap<i64, usize>,
+    by_number: HashMap<String, usize>,
+}
+
+impl Positions {
+    fn of(store: &FormStore) -> Self {
+        let mut positions = Self {
+            by_id: HashMap::new(),
+            by_number: HashMap::new(),
+        };
+        for p in 0..store.records.len() {
+            positions.note(store, p, false);
+        }
+        positions
+    }
+
+    /// Records where record `p` is; `replace` for a record just saved.
+    fn note(&mut self, store: &FormStore, p: usize, replace: bool) {
+        let record = &store.records[p];
+        let meta = &store.meta;
+        if let Some(id) = record.get(&meta.id_field).and_then(Value::as_i64) {
+            self.by_id.entry(id).or_insert(p);
+        }
+        if let Some(number) = record.get(&meta.number_field).and_then(Value::as_str) {
+            if replace {
+                self.by_number.insert(number.to_owned(), p);
+            } else {
+                self.by_number.entry(number.to_owned()).or_insert(p);
+            }
+        }
+    }
+
+    fn by_id(&self, id: i64) -> Option<usize> {
+        self.by_id.get(&id).copied()
+    }
+
+    /// Checked against the record, as a saved record may have been renumbered.
+    fn by_number(&self, store: &FormStore, number: &str) -> Option<usize> {
+        self.by_number.get(number).copied().filter(|&p| {
+            store.records[p]
+                .get(&store.meta.number_field)
+                .and_then(Value::as_str)
+                == Some(number)
+        })
+    }
+}
+
 fn save(state: &mut FakeState, form: &str, data: &Value, batch: bool, draft: bool) -> Value {
     let models: Vec<Value> = match (data.get("Model"), batch) {
         (Some(Value::Array(items)), true) => items.clone(),
@@ -763,8 +844,10 @@ fn save(state: &mut FakeState, form: &str, data: &Value, batch: bool, draft: boo
         .and_then(Value::as_bool)
         .unwrap_or(true);
     state.save_calls += 1;
+    let mut rejections = state.rejections.take();
     let store = state.form(form);
     let meta = store.meta.clone();
+    let mut positions = Positions::of(store);
     let mut errors = Vec::new();
     let mut successes = Vec::new();
     let mut returns = Vec::new();
@@ -779,8 +862,15 @@ fn save(state: &mut FakeState, form: &str, data: &Value, batch: bool, draft: boo
             .and_then(Value::as_str)
             .map(str::trim)
             .filter(|s| !s.is_empty());
+        if let Some(r) = rejections.as_mut()
+            && r.rng.random_bool(r.probability)
+        {
+            r.rejected += 1;
+            errors.push(json!({"FieldName": meta.number_field, "Message": format!("{}保存失败：数据校验未通过（测试注入的随机拒绝）", meta.name), "DIndex": index}));
+            continue;
+        }
         let existing = match id_of(model.get(&meta.id_field)) {
-            Some(id) => match store.position_by_id(id) {
+            Some(id) => match positions.by_id(id) {
                 Some(p) => Some(p),
                 None => {
                     errors.push(json!({"FieldName": meta.id_field, "Message": format!("{}内码为[{id}]的数据不存在，可能已被删除", meta.name), "DIndex": index}));
@@ -791,8 +881,8 @@ fn save(state: &mut FakeState, form: &str, data: &Value, batch: bool, draft: boo
         };
         let mut failed = false;
         if let Some(number) = number {
-            let clash = store
-                .position_by_number(number)
+            let clash = positions
+                .by_number(store, number)
                 .filter(|p| Some(*p) != existing);
             if clash.is_some() {
                 errors.push(json!({"FieldName": meta.number_field,
@@ -887,7 +977,9 @@ fn save(state: &mut FakeState, form: &str, data: &Value, batch: bool, draft: boo
                 .collect();
             returns.push(Value::Object(picked));
         }
+        positions.note(store, position, true);
     }
+    state.rejections = rejections;
     let single = (!batch).then(|| successes.first().cloned()).flatten();
     json!({"Result": {"ResponseStatus": {"ErrorCode": if errors.is_empty() { 0 } else { 500 }, "IsSuccess": errors.is_empty(),
         "Errors": errors, "SuccessEntitys": successes, "SuccessMessages": [], "MsgCode": 0},

@@ -98,6 +98,44 @@ async fn batch_of_250_with_3_invalid_writes_247_and_reports_kingdee_messages() {
 }
 
 #[tokio::test]
+async fn models_rejected_inside_a_successful_batch_answer_fail_alone() {
+    let fake = FakeK3Cloud::start().await;
+    let client = fake.client_builder().build().unwrap();
+    let sink = CustomerSink::new(client).batch_size(100);
+    fake.reject_models(7, 0.2);
+    let outcomes = sink.write(&customers(200, "RJ")).await.unwrap();
+    let rejected = fake.rejected_models() as usize;
+    assert!((10..=70).contains(&rejected), "{rejected} of 200 rejected");
+    assert_eq!(counts(&outcomes), (200 - rejected, rejected));
+    let stored: HashSet<String> = fake
+        .records("BD_Customer")
+        .iter()
+        .map(|r| r["FNumber"].as_str().unwrap().to_owned())
+        .collect();
+    for (i, outcome) in outcomes.iter().enumerate() {
+        let number = format!("RJ{i:04}");
+        match outcome {
+            WriteOutcome::Written { .. } => assert!(stored.contains(&number), "{number}"),
+            WriteOutcome::Failed(e) => {
+                assert!(
+                    !stored.contains(&number),
+                    "{number} was rejected but stored"
+                );
+                assert!(e.message.contains("随机拒绝"), "{}", e.message);
+            }
+            other => panic!("{number}: {other:?}"),
+        }
+    }
+
+    // Without rejections, writing the batch again adds the rest and
+    // updates the others (by number): 200 customers, none twice.
+    fake.reject_models(0, 0.0);
+    let again = sink.write(&customers(200, "RJ")).await.unwrap();
+    assert_eq!(counts(&again), (200, 0));
+    assert_eq!(fake.records("BD_Customer").len(), 200);
+}
+
+#[tokio::test]
 async fn session_lost_mid_run_loses_and_duplicates_nothing() {
     let fake = FakeK3Cloud::start().await;
     let client = fake.password_client_builder().build().unwrap();
