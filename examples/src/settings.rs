@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::Duration;
 
 use integration_core::Secret;
 
@@ -18,6 +19,11 @@ pub const SYSTEMS: &[&str] = &[
     "okki",
     "huke",
 ];
+
+/// Settings that tune a client rather than point it at a service. They
+/// apply to the built-in fake as well, so on their own they do not select
+/// the real system.
+const TUNING: &[&str] = &["timeout_secs"];
 
 /// A setting is missing or malformed. Printed as one line; exit code 2.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -119,12 +125,31 @@ impl Settings {
         Ok(settings)
     }
 
-    /// The settings of `system`, or `None` when it has none (use its fake).
+    /// The settings of `system`, or `None` when it has none but tuning
+    /// settings (use its fake).
     pub fn system(&self, system: &'static str) -> Option<SystemSettings<'_>> {
         self.systems
             .get(system)
-            .filter(|v| !v.is_empty())
+            .filter(|v| v.keys().any(|k| !TUNING.contains(&k.as_str())))
             .map(|values| SystemSettings { system, values })
+    }
+
+    /// `<SYSTEM>_TIMEOUT_SECS`: the time one request may take, in seconds
+    /// (fractions allowed), for the real system or its fake; `None` keeps
+    /// the connector's default.
+    pub fn timeout(&self, system: &'static str) -> Result<Option<Duration>, SettingsError> {
+        let Some(values) = self.systems.get(system) else {
+            return Ok(None);
+        };
+        let settings = SystemSettings { system, values };
+        match settings.parse::<f64>("timeout_secs")? {
+            None => Ok(None),
+            Some(secs) if secs > 0.0 && secs <= 3600.0 => Ok(Some(Duration::from_secs_f64(secs))),
+            Some(_) => Err(SettingsError::new(
+                settings.name("timeout_secs"),
+                "must be a number of seconds above 0 and at most 3600",
+            )),
+        }
     }
 }
 
@@ -254,5 +279,33 @@ mod tests {
         );
         let secret = huke.secret("app_key").unwrap();
         assert_eq!(format!("{secret:?}"), "Secret(***)");
+    }
+
+    #[test]
+    fn a_timeout_alone_keeps_the_fake_and_is_checked() {
+        let s = Settings::from_sources(
+            Some("[okki]\ntimeout_secs = 2.5\n"),
+            env(&[("JDY_TIMEOUT_SECS", "0"), ("HUKE_TIMEOUT_SECS", "soon")]),
+        )
+        .unwrap();
+        assert!(
+            s.system("okki").is_none(),
+            "a timeout alone selects the fake"
+        );
+        assert_eq!(
+            s.timeout("okki").unwrap(),
+            Some(Duration::from_millis(2500))
+        );
+        assert_eq!(s.timeout("kingdee").unwrap(), None);
+        assert_eq!(
+            s.timeout("jdy").unwrap_err().to_string(),
+            "setting JDY_TIMEOUT_SECS: must be a number of seconds above 0 and at most 3600"
+        );
+        assert!(
+            s.timeout("huke")
+                .unwrap_err()
+                .to_string()
+                .starts_with("setting HUKE_TIMEOUT_SECS: \"soon\" is invalid"),
+        );
     }
 }

@@ -31,7 +31,9 @@ pub async fn connect(settings: &Settings) -> Result<Huke, SetupError> {
         // Spread over the last 19 hours: the scheme's first window is 20 h.
         let now = Utc::now();
         fake.seed_trades_between(SEEDED_TRADES, 2026, now - chrono::Duration::hours(19), now);
-        let client = fake.client_builder().build().map_err(SetupError::other)?;
+        let client = tuned!(fake.client_builder(), settings, "huke")
+            .build()
+            .map_err(SetupError::other)?;
         let note = fake_note(
             "huke",
             &fake.base_url(),
@@ -54,7 +56,9 @@ pub async fn connect(settings: &Settings) -> Result<Huke, SetupError> {
         builder = builder.eid(eid);
     }
     Ok(Huke {
-        client: builder.build().map_err(SetupError::other)?,
+        client: tuned!(builder, settings, "huke")
+            .build()
+            .map_err(SetupError::other)?,
         fake: None,
         note: real_note("huke", &url),
     })

@@ -33,7 +33,9 @@ pub struct Jackyun {
 pub async fn connect(settings: &Settings) -> Result<Jackyun, SetupError> {
     let Some(s) = settings.system("jackyun") else {
         let fake = FakeJackyun::start().await;
-        let client = fake.client_builder().build().map_err(SetupError::other)?;
+        let client = tuned!(fake.client_builder(), settings, "jackyun")
+            .build()
+            .map_err(SetupError::other)?;
         let note = fake_note("jackyun", &fake.uri(), "no customers yet; sign checks on");
         return Ok(Jackyun {
             client,
@@ -48,9 +50,8 @@ pub async fn connect(settings: &Settings) -> Result<Jackyun, SetupError> {
     let url = s
         .optional_url("base_url")?
         .unwrap_or_else(|| jackyun::client::DEFAULT_BASE_URL.to_owned());
-    let client = Client::builder()
-        .base_url(&url)
-        .credentials(credentials)
+    let client = Client::builder().base_url(&url).credentials(credentials);
+    let client = tuned!(client, settings, "jackyun")
         .build()
         .map_err(SetupError::other)?;
     Ok(Jackyun {

@@ -62,9 +62,8 @@ pub async fn connect(settings: &Settings) -> Result<Jdy, SetupError> {
         let fake = FakeJdy::start().await;
         fake.seed(SEEDED_BILLS, 2026);
         add_supplier_contacts(&fake);
-        let client = fake
-            .client_builder()
-            .credentials(FakeJdy::v1_credentials())
+        let client = fake.client_builder().credentials(FakeJdy::v1_credentials());
+        let client = tuned!(client, settings, "jdy")
             .build()
             .map_err(SetupError::other)?;
         let note = fake_note(
@@ -125,7 +124,9 @@ pub async fn connect(settings: &Settings) -> Result<Jdy, SetupError> {
     };
     let version = if v1 { "V1" } else { "V2" };
     Ok(Jdy {
-        client: builder.build().map_err(SetupError::other)?,
+        client: tuned!(builder, settings, "jdy")
+            .build()
+            .map_err(SetupError::other)?,
         fake: None,
         note: real_note("jdy", &format!("{url} ({version} API)")),
     })

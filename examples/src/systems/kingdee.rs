@@ -28,7 +28,9 @@ pub struct Kingdee {
 pub async fn connect(settings: &Settings) -> Result<Kingdee, SetupError> {
     let Some(s) = settings.system("kingdee") else {
         let fake = FakeK3Cloud::start().await;
-        let client = fake.client_builder().build().map_err(SetupError::other)?;
+        let client = tuned!(fake.client_builder(), settings, "kingdee")
+            .build()
+            .map_err(SetupError::other)?;
         let note = fake_note(
             "kingdee",
             &fake.server_url(),
@@ -67,7 +69,9 @@ pub async fn connect(settings: &Settings) -> Result<Kingdee, SetupError> {
         }
     };
     Ok(Kingdee {
-        client: builder.build().map_err(SetupError::other)?,
+        client: tuned!(builder, settings, "kingdee")
+            .build()
+            .map_err(SetupError::other)?,
         fake: None,
         note: real_note("kingdee", &server_url),
     })

@@ -1,6 +1,17 @@
 //! One module per system: a client built from settings, or, when the system
 //! has no settings, from its built-in fake (started and seeded here).
 
+/// Applies `<SYSTEM>_TIMEOUT_SECS`, when set, to a connector's client
+/// builder (every connector's builder has `timeout(Option<Duration>)`).
+macro_rules! tuned {
+    ($builder:expr, $settings:expr, $system:literal) => {
+        match $settings.timeout($system)? {
+            Some(timeout) => $builder.timeout(Some(timeout)),
+            None => $builder,
+        }
+    };
+}
+
 pub mod huke;
 pub mod jackyun;
 pub mod jdy;

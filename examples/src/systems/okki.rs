@@ -44,7 +44,9 @@ pub async fn connect(settings: &Settings) -> Result<Okki, SetupError> {
     let Some(s) = settings.system("okki") else {
         let fake = FakeOkki::start().await;
         seed(&fake);
-        let client = fake.client_builder().build().map_err(SetupError::other)?;
+        let client = tuned!(fake.client_builder(), settings, "okki")
+            .build()
+            .map_err(SetupError::other)?;
         let note = fake_note(
             "okki",
             &fake.uri(),
@@ -87,9 +89,8 @@ pub async fn connect(settings: &Settings) -> Result<Okki, SetupError> {
         }
         None => Credentials::client_credentials(client_id, client_secret, scopes),
     };
-    let client = Client::builder()
-        .base_url(&url)
-        .credentials(credentials)
+    let client = Client::builder().base_url(&url).credentials(credentials);
+    let client = tuned!(client, settings, "okki")
         .build()
         .map_err(SetupError::other)?;
     Ok(Okki {

@@ -41,7 +41,9 @@ pub async fn connect(settings: &Settings) -> Result<Xbongbong, SetupError> {
         let fake = FakeXbongbong::start().await;
         fake.seed_customers(SEEDED_CUSTOMERS);
         fake.seed_contracts(SEEDED_CONTRACTS);
-        let client = fake.client_builder().build().map_err(SetupError::other)?;
+        let client = tuned!(fake.client_builder(), settings, "xbongbong")
+            .build()
+            .map_err(SetupError::other)?;
         let note = fake_note(
             "xbongbong",
             &fake.uri(),
@@ -63,7 +65,9 @@ pub async fn connect(settings: &Settings) -> Result<Xbongbong, SetupError> {
         .unwrap_or_else(|| xbongbong::client::base_url_for_corpid(corpid).to_owned());
     builder = builder.base_url(&url);
     Ok(Xbongbong {
-        client: builder.build().map_err(SetupError::other)?,
+        client: tuned!(builder, settings, "xbongbong")
+            .build()
+            .map_err(SetupError::other)?,
         fake: None,
         note: real_note("xbongbong", &url),
     })

@@ -39,7 +39,9 @@ pub struct Yonbip {
 pub async fn connect(settings: &Settings) -> Result<Yonbip, SetupError> {
     let Some(s) = settings.system("yonbip") else {
         let fake = FakeYonBip::start().await;
-        let client = fake.client_builder().build().map_err(SetupError::other)?;
+        let client = tuned!(fake.client_builder(), settings, "yonbip")
+            .build()
+            .map_err(SetupError::other)?;
         let note = fake_note("yonbip", &fake.uri(), "empty; token signatures checked");
         return Ok(Yonbip {
             client,
@@ -68,7 +70,9 @@ pub async fn connect(settings: &Settings) -> Result<Yonbip, SetupError> {
         }
     };
     Ok(Yonbip {
-        client: builder.build().map_err(SetupError::other)?,
+        client: tuned!(builder, settings, "yonbip")
+            .build()
+            .map_err(SetupError::other)?,
         fake: None,
         note: real_note("yonbip", &where_to),
     })
