@@ -52,6 +52,7 @@ pub struct TradeSource {
     initial_lookback: Duration,
     overlap: Duration,
     page_size: u32,
+    max_window_trades: u64,
     clock: Clock,
 }
 
@@ -65,6 +66,7 @@ impl std::fmt::Debug for TradeSource {
             .field("initial_lookback", &self.initial_lookback)
             .field("overlap", &self.overlap)
             .field("page_size", &self.page_size)
+            .field("max_window_trades", &self.max_window_trades)
             .finish_non_exhaustive()
     }
 }
@@ -83,6 +85,7 @@ impl TradeSource {
             initial_lookback: SCHEME_WINDOW,
             overlap: Duration::from_secs(600),
             page_size,
+            max_window_trades: 5_000,
             clock: Arc::new(Utc::now),
         }
     }
@@ -123,6 +126,16 @@ impl TradeSource {
     /// The page size (clamped to the client's maximum).
     pub fn page_size(mut self, size: u32) -> Self {
         self.page_size = size.clamp(1, self.client.max_page_size());
+        self
+    }
+
+    /// The most trades one window should hold (default 5,000). When the
+    /// first page of a window reports a larger total, the window is
+    /// narrowed (down to one second) and asked again, so that the ids a
+    /// cursor carries for de-duplication stay bounded whatever the volume.
+    /// Without a total in the answer, windows are not narrowed.
+    pub fn max_window_trades(mut self, max: u64) -> Self {
+        self.max_window_trades = max.max(1);
         self
     }
 
@@ -255,17 +268,32 @@ impl Source for TradeSource {
             return Ok(Page::last(Vec::new(), checkpoint.cloned()));
         };
 
-        let mut request = self
-            .template
-            .clone()
-            .page(cursor.page)
-            .page_size(self.page_size);
-        request.time_ranges = vec![TimeRange::new(
-            self.time_type.clone(),
-            UnixMillis(cursor.start),
-            UnixMillis(cursor.end),
-        )];
-        let page = search_page(&self.client, &request).await?;
+        let page = loop {
+            let mut request = self
+                .template
+                .clone()
+                .page(cursor.page)
+                .page_size(self.page_size);
+            request.time_ranges = vec![TimeRange::new(
+                self.time_type.clone(),
+                UnixMillis(cursor.start),
+                UnixMillis(cursor.end),
+            )];
+            let page = search_page(&self.client, &request).await?;
+            let span = cursor.end - cursor.start;
+            match page.total {
+                Some(total)
+                    if cursor.page == 1 && total > self.max_window_trades && span > 1_000 =>
+                {
+                    // Narrow in proportion (trades are assumed spread evenly;
+                    // if not, the next answer narrows again).
+                    let narrowed =
+                        i128::from(span) * i128::from(self.max_window_trades) / i128::from(total);
+                    cursor.end = cursor.start + i64::try_from(narrowed).unwrap_or(span).max(1_000);
+                }
+                _ => break page,
+            }
+        };
         let has_more = page.has_more();
         let full = page.trades.len() as u64 >= u64::from(page.page_size);
 
@@ -378,7 +406,10 @@ pub struct Buyer {
 }
 
 /// The distinct buyers of the trades a [`TradeSource`] reads; record key =
-/// `buyerCid`. Each buyer is emitted once per run (at its first trade);
+/// `buyerCid`. Each buyer is emitted once per window of the trade source (at
+/// its first trade there), so that the set of buyers seen stays bounded; a
+/// buyer with trades in several windows is emitted again, which an upsert
+/// by `buyerCid` absorbs;
 /// trades without a `buyerCid` cannot become customers and are skipped with a
 /// warning. Checkpoints are the trade source's.
 #[derive(Debug, Clone)]
@@ -448,11 +479,17 @@ impl Source for BuyerSource {
             ));
         }
         let next = match page.next {
-            Some(trades) => serde_json::to_value(BuyerCursor {
-                trades,
-                seen: seen.into_iter().collect(),
-            })
-            .ok(),
+            Some(trades) => {
+                // A new window of trades starts at its page 1.
+                if trades.get("page").and_then(serde_json::Value::as_u64) == Some(1) {
+                    seen.clear();
+                }
+                serde_json::to_value(BuyerCursor {
+                    trades,
+                    seen: seen.into_iter().collect(),
+                })
+                .ok()
+            }
             None => None,
         };
         Ok(Page {

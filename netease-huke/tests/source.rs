@@ -1,6 +1,6 @@
 //! The incremental trade and buyer sources against the fake.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -173,7 +173,7 @@ async fn a_crash_mid_run_resumes_from_the_last_completed_window_without_loss() {
 }
 
 #[tokio::test]
-async fn buyers_are_distinct_by_cid_and_trades_without_cid_are_skipped() {
+async fn buyers_are_distinct_by_cid_per_window_and_trades_without_cid_are_skipped() {
     let fake = FakeHuke::start().await;
     let now = at(20, 0);
     fake.insert_trade(&trade("T1", Some("6290000000000001"), "王芳🌸", at(1, 0)));
@@ -182,7 +182,9 @@ async fn buyers_are_distinct_by_cid_and_trades_without_cid_are_skipped() {
     fake.insert_trade(&trade("T4", None, "匿名", at(4, 0)));
     fake.insert_trade(&trade("T5", Some("6290000000000003"), "赵敏", at(15, 0)));
     fake.insert_trade(&trade("T6", Some("6290000000000002"), "李强", at(16, 0)));
+    fake.insert_trade(&trade("T7", Some("6290000000000003"), "赵敏", at(17, 0)));
     let client = fake.client_builder().build().unwrap();
+    // Windows of 6 hours: T1–T4 in one, T5–T7 in another.
     let trades = TradeSource::new(client)
         .window(Duration::from_secs(6 * 3600))
         .page_size(1)
@@ -190,29 +192,34 @@ async fn buyers_are_distinct_by_cid_and_trades_without_cid_are_skipped() {
     let buyers = BuyerSource::new(trades);
 
     let mut cursor = None;
-    let mut found = BTreeMap::new();
+    let mut emitted = Vec::new();
+    let mut first = None;
     loop {
         let page = buyers.read(None, cursor).await.unwrap();
         for r in page.records {
-            assert!(
-                found.insert(r.key.clone(), r.data).is_none(),
-                "duplicate buyer {}",
-                r.key
-            );
+            emitted.push((r.key.clone(), r.data.trade_id.clone()));
+            first.get_or_insert(r.data);
         }
         match page.next {
             Some(next) => cursor = Some(next),
             None => break,
         }
     }
-    assert_eq!(
-        found.keys().cloned().collect::<Vec<_>>(),
-        vec!["6290000000000001", "6290000000000002", "6290000000000003"]
-    );
-    let first = &found["6290000000000001"];
+    let emitted: BTreeSet<(String, String)> = emitted.into_iter().collect();
+    let expected: BTreeSet<(String, String)> = [
+        ("6290000000000001", "T1"),
+        ("6290000000000002", "T2"),
+        ("6290000000000002", "T6"),
+        ("6290000000000003", "T5"),
+    ]
+    .into_iter()
+    .map(|(k, t)| (k.to_owned(), t.to_owned()))
+    .collect();
+    assert_eq!(emitted, expected, "once per window, at the first trade");
+    let first = first.unwrap();
     assert_eq!(first.buyer_nick.as_deref(), Some("王芳🌸"));
     assert_eq!(first.trade_id, "T1");
-    let as_json = serde_json::to_value(first).unwrap();
+    let as_json = serde_json::to_value(&first).unwrap();
     assert_eq!(
         as_json["buyerCid"], "6290000000000001",
         "template fields {{buyerCid}} / {{buyerNick}}"
@@ -278,4 +285,49 @@ async fn overlap_longer_than_the_window_still_deduplicates_across_runs() {
         third,
         (24..30).map(|i| format!("T{i:02}")).collect::<Vec<_>>()
     );
+}
+
+#[tokio::test]
+async fn a_window_with_more_trades_than_the_limit_is_narrowed_and_nothing_is_lost() {
+    let fake = FakeHuke::start().await;
+    let now = at(20, 0);
+    // 60 trades, one a minute from 08:00, all inside one 20-hour window.
+    for i in 0..60 {
+        fake.insert_trade(&trade(
+            &format!("N{i:02}"),
+            Some("6290000000000001"),
+            "王芳",
+            at(8, 0) + chrono::Duration::minutes(i),
+        ));
+    }
+    let client = fake.client_builder().build().unwrap();
+    let source = TradeSource::new(client)
+        .max_window_trades(10)
+        .page_size(4)
+        .clock(move || now);
+    let (keys, checkpoint, _) = drain(&source, None).await;
+    let distinct: BTreeSet<&String> = keys.iter().collect();
+    assert_eq!((keys.len(), distinct.len()), (60, 60), "each trade once");
+    assert_eq!(checkpoint_until(&checkpoint.unwrap()), Some(now));
+
+    // Every window that was read in full held at most 10 trades.
+    let mut windows: BTreeSet<(i64, i64)> = BTreeSet::new();
+    for request in fake.received_on("searchTrades").await {
+        let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+        let range = &body["timeRanges"][0];
+        if body["page"] == 2 {
+            windows.insert((
+                range["startTime"].as_i64().unwrap(),
+                range["endTime"].as_i64().unwrap(),
+            ));
+        }
+    }
+    assert!(!windows.is_empty());
+    for (start, end) in windows {
+        let inside = (0..60)
+            .map(|i| (at(8, 0) + chrono::Duration::minutes(i)).timestamp_millis())
+            .filter(|t| (start..=end).contains(t))
+            .count();
+        assert!(inside <= 10, "a window of {inside} trades was paged");
+    }
 }
