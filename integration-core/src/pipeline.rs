@@ -18,7 +18,8 @@
 //!   stays after the last attempt, goes to the dead letters with the source
 //!   record, the mapped payload, the error and the attempt count. A whole
 //!   batch failing retryably until the last attempt, or with an auth error,
-//!   stops the run without moving the checkpoint.
+//!   stops the run without moving the checkpoint. A page whose answer
+//!   could not be decoded is read again under the same policy.
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
@@ -71,7 +72,8 @@ impl<S: Send + Sync, T: Send + Sync> Hooks<S, T> for NoHooks {}
 /// Why a run stopped before reading everything.
 #[derive(Debug, thiserror::Error)]
 pub enum RunErrorCause {
-    /// The source failed (after the transport's retries).
+    /// The source failed (after the transport's retries, and for an
+    /// undecodable answer the pipeline's own).
     #[error("reading failed: {0}")]
     Read(#[source] Error),
     /// A whole batch failed in a way that retrying later may fix (the
@@ -427,13 +429,30 @@ impl<S: Source, K: Sink> Pipeline<S, K> {
         }
     }
 
+    /// Reads one page. An answer that could not be decoded (truncated,
+    /// malformed, an HTML page from a proxy) is asked for again, with
+    /// backoff, up to the retry policy's attempts: a page depends only on
+    /// the checkpoint and the cursor, so reading is idempotent. Other
+    /// retryable failures were already retried by the transport.
     async fn read_page(
         &self,
         since: Option<&Checkpoint>,
         cursor: Option<Cursor>,
     ) -> Result<Page<S::Item>, Error> {
         self.hooks.before_read(cursor.as_ref()).await;
-        let page = self.source.read(since, cursor).await?;
+        let mut backoff = self.retry.backoff();
+        let mut attempt = 1;
+        let page = loop {
+            match self.source.read(since, cursor.clone()).await {
+                Ok(page) => break page,
+                Err(e) if e.kind() == ErrorKind::Decode && attempt < self.retry.max_attempts => {
+                    attempt += 1;
+                    tracing::warn!(pipeline = %self.name, error = %e, attempt, "undecodable page; reading it again");
+                    tokio::time::sleep(backoff.next().unwrap_or(self.retry.max_backoff)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        };
         self.hooks.after_read(&page).await;
         Ok(page)
     }

@@ -9,11 +9,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use integration_core::mapping::{LookupFilter, MapContext, MapError};
-use integration_core::memory::{FnSink, MemorySink, VecSource};
+use integration_core::memory::{FnSink, FnSource, MemorySink, VecSource};
 use integration_core::pipeline::{Hooks, RunErrorCause};
 use integration_core::{
-    Error, ErrorKind, MemoryStore, Pipeline, RecordError, RetryPolicy, SinkRecord, SourceRecord,
-    SqliteStore, StateStore, WriteOutcome,
+    Error, ErrorKind, MemoryStore, Page, Pipeline, RecordError, RetryPolicy, SinkRecord,
+    SourceRecord, SqliteStore, StateStore, WriteOutcome,
 };
 use serde::{Deserialize, Serialize};
 
@@ -277,6 +277,48 @@ async fn an_auth_failure_stops_the_run_without_moving_the_checkpoint() {
         state.dead_letters("auth").unwrap().is_empty(),
         "an auth failure is not the records' fault"
     );
+}
+
+#[tokio::test]
+async fn undecodable_pages_are_read_again_and_other_read_failures_stop_the_run() {
+    // The source fails `failures` times with `kind`, then answers.
+    async fn run(kind: ErrorKind, failures: u64) -> (Result<u64, RunErrorCause>, u64) {
+        let calls = Arc::new(AtomicU64::new(0));
+        let counted = Arc::clone(&calls);
+        let source = FnSource::new(move |_, _| {
+            let call = counted.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if call < failures {
+                    Err(Error::new("crm", "list", kind, "a garbled answer"))
+                } else {
+                    Ok(Page::last(customers(5), None))
+                }
+            }
+        });
+        let sink = MemorySink::new(10);
+        let p = Pipeline::builder("reads")
+            .source(source)
+            .mapper(to_target)
+            .sink(sink)
+            .state(Arc::new(MemoryStore::new()))
+            .retry(quick_retry())
+            .build()
+            .unwrap();
+        let result = p.run().await.map(|r| r.written).map_err(|e| e.cause);
+        (result, calls.load(Ordering::SeqCst))
+    }
+
+    // Two undecodable answers, then a good one: all five written.
+    let (result, calls) = run(ErrorKind::Decode, 2).await;
+    assert_eq!((result.unwrap(), calls), (5, 3));
+    // Undecodable every time: the run stops after the policy's 3 attempts.
+    let (result, calls) = run(ErrorKind::Decode, 100).await;
+    assert!(matches!(result, Err(RunErrorCause::Read(ref e)) if e.kind() == ErrorKind::Decode));
+    assert_eq!(calls, 3);
+    // Rejected credentials are not asked again.
+    let (result, calls) = run(ErrorKind::Auth, 100).await;
+    assert!(matches!(result, Err(RunErrorCause::Read(ref e)) if e.kind() == ErrorKind::Auth));
+    assert_eq!(calls, 1);
 }
 
 /// A sink that upserts into `target` like a real system, and blows up (by
