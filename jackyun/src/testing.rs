@@ -696,10 +696,10 @@ fn customer_customized(state: &mut FakeState, biz: &Map<String, Value>) -> Answe
             .unwrap_or_default()
     };
     let (ids, codes) = (list("customerIdArr"), list("customerCodeArr"));
+    // The cheap comparisons first: the time range parses a date per row.
     let rows: Vec<Value> = state
         .customers
         .iter()
-        .filter(|c| in_range(c.get("gmtModified"), start, end))
         .filter(|c| {
             ids.is_empty()
                 || c["customerId"]
@@ -712,6 +712,7 @@ fn customer_customized(state: &mut FakeState, biz: &Map<String, Value>) -> Answe
                     .as_str()
                     .is_some_and(|cc| codes.iter().any(|x| x == cc))
         })
+        .filter(|c| in_range(c.get("gmtModified"), start, end))
         .cloned()
         .collect();
     scroll_page(
