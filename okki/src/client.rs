@@ -363,7 +363,15 @@ impl Client {
                             })
                         };
                         if idempotent {
-                            self.inner.transport.execute(path, build, parse).await
+                            self.inner
+                                .transport
+                                .execute(
+                                    path,
+                                    |http: &reqwest::Client| build(http).map_err(Reread),
+                                    |raw| parse(raw).map_err(Reread),
+                                )
+                                .await
+                                .map_err(|Reread(e)| e)
                         } else {
                             self.inner
                                 .transport
@@ -409,6 +417,34 @@ impl Client {
 
 fn decode_data<T: DeserializeOwned>(data: Value) -> std::result::Result<T, String> {
     serde_json::from_value(data).map_err(|e| e.to_string())
+}
+
+/// An error for a read: also retried when the answer could not be decoded
+/// (truncated, not JSON, a proxy's HTML page): asking again is harmless.
+struct Reread(Error);
+
+impl From<integration_core::Error> for Reread {
+    fn from(e: integration_core::Error) -> Self {
+        Reread(Error::from(e))
+    }
+}
+
+impl std::fmt::Display for Reread {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl Retry for Reread {
+    fn is_retryable(&self) -> bool {
+        self.0.is_retryable() || self.0.kind() == ErrorKind::Decode
+    }
+    fn retry_after(&self) -> Option<Duration> {
+        self.0.retry_after()
+    }
+    fn is_auth_expired(&self) -> bool {
+        self.0.is_auth_expired()
+    }
 }
 
 /// An error for a write: retried only when the server refused it outright.

@@ -587,28 +587,52 @@ async fn hostile_bodies_are_decode_errors() {
         Fault::Html,
         Fault::Empty,
     ] {
+        // A read is asked again: one bad answer is absorbed...
         fake.faults()
             .inject_on("/v1/company/list", fault.clone(), 1);
+        let before = fake.received_on("/v1/company/list").await.len();
+        client
+            .list_companies(&CompanyListQuery::new())
+            .await
+            .unwrap();
+        assert_eq!(fake.received_on("/v1/company/list").await.len(), before + 2);
+        // ...and bad answers to every attempt give the decode error.
+        fake.faults()
+            .inject_on("/v1/company/list", fault.clone(), 100);
         let err = client
             .list_companies(&CompanyListQuery::new())
             .await
             .unwrap_err();
+        fake.faults().clear();
         assert_eq!(err.kind(), ErrorKind::Decode, "{fault:?}: {err}");
         assert!(!err.is_retryable());
         assert!(err.to_string().len() < 600, "short excerpt: {err}");
     }
-    // A well-formed envelope with an unexpected data shape.
+    // A write's undecodable answer is not replayed: it may have been applied.
+    fake.faults()
+        .inject_on("/v1/company/push", Fault::Malformed, 1);
+    let err = client
+        .push_company(&CompanyInput {
+            name: "青岛海润食品有限公司".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    assert_eq!(fake.received_on("/v1/company/push").await.len(), 1);
+    // A well-formed envelope with an unexpected data shape (on every attempt).
     fake.faults().inject_on(
         "/v1/company/list",
         Fault::Respond(Box::new(integration_core::testing::json_response(
             &json!({"code": 200, "message": "success", "data": {"list": [{"company_id": {"x": 1}}]}}),
         ))),
-        1,
+        100,
     );
     let err = client
         .list_companies(&CompanyListQuery::new())
         .await
         .unwrap_err();
+    fake.faults().clear();
     assert_eq!(err.kind(), ErrorKind::Decode);
     assert!(err.to_string().contains("list[0]"), "{err}");
     // Token endpoint sending HTML.
