@@ -33,6 +33,8 @@ use serde_json::{Value, json};
 const PROBABILITY: f64 = 0.15;
 /// The share of K/3 Cloud models rejected inside a successful batch answer.
 const REJECTED_MODELS: f64 = 0.02;
+/// How long a run that is not killed on purpose may take.
+const STALLED: Duration = Duration::from_secs(300);
 /// Faulty runs before the soak gives up on one completing.
 const MAX_ROUNDS: u32 = 400;
 /// The clients' request timeout in the soak (`<SYSTEM>_TIMEOUT_SECS`)...
@@ -76,6 +78,7 @@ struct Tally {
     completed: u32,
     failed: u32,
     killed: u32,
+    stalled: u32,
     faults: u64,
     calls: usize,
     rejected_models: u64,
@@ -98,10 +101,14 @@ async fn faulty(label: &str, job: &dyn Job, faults: &[(&Faults, bool)], rng: &mu
         let kill_after = rng
             .random_bool(0.5)
             .then(|| Duration::from_millis(rng.random_range(20..3_000)));
-        let outcome = match kill_after {
-            Some(after) => tokio::time::timeout(after, job.run()).await.ok(),
-            None => Some(job.run().await),
-        };
+        // A run left alone is still cut after STALLED, so that a stuck run
+        // is reported instead of holding up the test run for ever.
+        let limit = kill_after.unwrap_or(STALLED);
+        let outcome = tokio::time::timeout(limit, job.run()).await.ok();
+        if outcome.is_none() && kill_after.is_none() {
+            tally.stalled += 1;
+            println!("{label}: faulty run {round} STALLED: no end after {STALLED:?}");
+        }
         match outcome {
             Some(Ok(_)) => {
                 tally.completed += 1;
@@ -157,12 +164,13 @@ fn dead_letters(state: &dyn StateStore, pipelines: &[&str]) -> BTreeMap<String, 
 fn report(label: &str, records: u64, tally: &Tally, summary: &str, dead: &BTreeMap<String, usize>) {
     let share = tally.faults as f64 / tally.calls.max(1) as f64;
     println!(
-        "SOAK {label}: {records} source records in {:.1} s; faulty runs until one completed: {} stopped by an error, {} killed; \
+        "SOAK {label}: {records} source records in {:.1} s; faulty runs until one completed: {} stopped by an error, {} killed, {} stalled; \
          {} faults injected into {} calls ({:.1}%), {} models rejected in batch answers; \
          after a clean run and the replay: {summary}; dead letters {dead:?}",
         tally.seconds,
         tally.failed,
         tally.killed,
+        tally.stalled,
         tally.faults,
         tally.calls,
         100.0 * share,
@@ -225,9 +233,6 @@ async fn fault_soak_of_all_four_schemes() {
         tally.rejected_models = k3.rejected_models();
         k3.reject_models(0, 0.0);
         clean("xbongbong-to-kingdee", &job).await;
-        let summary = job
-            .verify()
-            .unwrap_or_else(|e| panic!("xbongbong-to-kingdee: {e}"));
         let dead = dead_letters(
             state.as_ref(),
             &[
@@ -235,6 +240,9 @@ async fn fault_soak_of_all_four_schemes() {
                 xbongbong_to_kingdee::CONTRACTS,
             ],
         );
+        let summary = job
+            .verify()
+            .unwrap_or_else(|e| panic!("xbongbong-to-kingdee: {e}"));
         tally.seconds = scheme_started.elapsed().as_secs_f64();
         report(
             "xbongbong-to-kingdee",
@@ -277,10 +285,10 @@ async fn fault_soak_of_all_four_schemes() {
         .await;
         tally.calls = jdy.received_on("").await.len() + jackyun.received().await.len();
         clean("jdy-to-jackyun", &job).await;
+        let dead = dead_letters(state.as_ref(), &[jdy_to_jackyun::NAME]);
         let summary = job
             .verify()
             .unwrap_or_else(|e| panic!("jdy-to-jackyun: {e}"));
-        let dead = dead_letters(state.as_ref(), &[jdy_to_jackyun::NAME]);
         tally.seconds = scheme_started.elapsed().as_secs_f64();
         report("jdy-to-jackyun", records as u64, &tally, &summary, &dead);
     }
@@ -311,10 +319,10 @@ async fn fault_soak_of_all_four_schemes() {
         .await;
         tally.calls = okki.received_on("").await.len() + yonbip.server().received().await.len();
         clean("okki-to-yonbip", &job).await;
+        let dead = dead_letters(state.as_ref(), &[okki_to_yonbip::NAME]);
         let summary = job
             .verify()
             .unwrap_or_else(|e| panic!("okki-to-yonbip: {e}"));
-        let dead = dead_letters(state.as_ref(), &[okki_to_yonbip::NAME]);
         tally.seconds = scheme_started.elapsed().as_secs_f64();
         report("okki-to-yonbip", records as u64, &tally, &summary, &dead);
     }
@@ -347,6 +355,10 @@ async fn fault_soak_of_all_four_schemes() {
         tally.rejected_models = k3.rejected_models();
         k3.reject_models(0, 0.0);
         clean("huke-to-kingdee", &job).await;
+        let dead = dead_letters(
+            state.as_ref(),
+            &[huke_to_kingdee::TRADES, huke_to_kingdee::NAME],
+        );
         let summary = job
             .verify()
             .unwrap_or_else(|e| panic!("huke-to-kingdee: {e}"));
@@ -360,10 +372,6 @@ async fn fault_soak_of_all_four_schemes() {
             distinct.len(),
             numbers.len(),
             "a customer is in K/3 Cloud twice"
-        );
-        let dead = dead_letters(
-            state.as_ref(),
-            &[huke_to_kingdee::TRADES, huke_to_kingdee::NAME],
         );
         tally.seconds = scheme_started.elapsed().as_secs_f64();
         report("huke-to-kingdee", records as u64, &tally, &summary, &dead);
