@@ -198,25 +198,17 @@ async fn the_attempt_limit_is_respected() {
     assert_eq!(server.received().await.len(), 1);
 }
 
-#[tokio::test(start_paused = true)]
-async fn the_limiter_never_exceeds_the_rate_and_is_shared_by_clones() {
-    let server = fake().await;
-    let (rate, burst) = (10u32, 3u32);
-    let t = Transport::builder("test")
-        .timeout(None)
-        .rate_limit(Some(RateLimit::new(rate, burst)))
-        .build()
-        .unwrap();
+/// Sends `n` calls at once, each through its own clone of `t`; returns when
+/// each request left, in order.
+async fn send_at_once(
+    t: &Transport,
+    server: &FakeServer<u32>,
+    n: usize,
+) -> Vec<tokio::time::Instant> {
     let sent: Arc<Mutex<Vec<tokio::time::Instant>>> = Arc::default();
-    let calls = (0..40).map(|i| {
-        // Half the calls go through a clone: the limit is shared.
-        let t = if i % 2 == 0 {
-            t.clone()
-        } else {
-            t.clone().clone()
-        };
-        let sent = sent.clone();
-        let url = format!("{}/api", server.uri());
+    let url = format!("{}/api", server.uri());
+    let calls = (0..n).map(|_| {
+        let (t, sent, url) = (t.clone(), sent.clone(), url.clone());
         async move {
             t.execute(
                 "api",
@@ -231,10 +223,24 @@ async fn the_limiter_never_exceeds_the_rate_and_is_shared_by_clones() {
     });
     let results = futures::future::join_all(calls).await;
     assert!(results.iter().all(Result::is_ok));
-    assert_eq!(server.received().await.len(), 40);
-
     let mut sent = sent.lock().unwrap().clone();
     sent.sort();
+    sent
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_limiter_never_exceeds_the_rate_and_is_shared_by_clones() {
+    let server = fake().await;
+    let (rate, burst) = (10u32, 3u32);
+    let t = Transport::builder("test")
+        .timeout(None)
+        .rate_limit(Some(RateLimit::new(rate, burst)))
+        .build()
+        .unwrap();
+    // Every call goes through its own clone: the limit is shared.
+    let sent = send_at_once(&t, &server, 40).await;
+    assert_eq!(server.received().await.len(), 40);
+
     // In any one-second window at most `burst + rate` requests went out.
     for (i, start) in sent.iter().enumerate() {
         let in_window = sent[i..]
@@ -265,27 +271,8 @@ async fn late_wake_ups_do_not_slow_a_limiter_with_a_burst_of_one() {
         .rate_limit(Some(RateLimit::new(7, 1)))
         .build()
         .unwrap();
-    let sent: Arc<Mutex<Vec<tokio::time::Instant>>> = Arc::default();
-    let calls = (0..71).map(|_| {
-        let (t, sent) = (t.clone(), sent.clone());
-        let url = format!("{}/api", server.uri());
-        async move {
-            t.execute(
-                "api",
-                |http| {
-                    sent.lock().unwrap().push(tokio::time::Instant::now());
-                    Ok(http.post(&url))
-                },
-                parse,
-            )
-            .await
-        }
-    });
-    let results = futures::future::join_all(calls).await;
-    assert!(results.iter().all(Result::is_ok));
+    let sent = send_at_once(&t, &server, 71).await;
 
-    let mut sent = sent.lock().unwrap().clone();
-    sent.sort();
     for pair in sent.windows(2) {
         let gap = pair[1].duration_since(pair[0]);
         assert!(
