@@ -271,21 +271,6 @@ pub fn compare(a: &Value, b: &Value) -> Option<Ordering> {
     Some(x.to_lowercase().cmp(&y.to_lowercase()))
 }
 
-/// `compare(a, b) == Equal`, without allocating for two plain texts (an
-/// `in` list of many numbers runs this for every row).
-fn equal(a: &Value, b: &Value) -> bool {
-    if let (Value::String(x), Value::String(y)) = (a, b)
-        && looks_like_time(x).is_none()
-        && looks_like_time(y).is_none()
-    {
-        return x
-            .chars()
-            .flat_map(char::to_lowercase)
-            .eq(y.chars().flat_map(char::to_lowercase));
-    }
-    compare(a, b) == Some(Ordering::Equal)
-}
-
 fn looks_like_time(text: &str) -> Option<BeijingTime> {
     if text.len() >= 10 && text.as_bytes().get(4) == Some(&b'-') {
         BeijingTime::parse(text)
@@ -339,7 +324,10 @@ impl Expr {
                 if v.is_null() {
                     return false;
                 }
-                values.iter().any(|x| equal(&v, x)) != *negated
+                values
+                    .iter()
+                    .any(|x| compare(&v, x) == Some(Ordering::Equal))
+                    != *negated
             }
             Expr::IsNull(field, not) => {
                 let v = get(field);
