@@ -4,6 +4,7 @@
 //! case-insensitive; dates compare as times.
 
 use std::cmp::Ordering;
+use std::collections::HashSet;
 
 use integration_core::types::BeijingTime;
 use rust_decimal::Decimal;
@@ -107,7 +108,7 @@ pub enum Expr {
     /// `field [not] like 'pattern'`.
     Like(String, String, bool),
     /// `field [not] in (values)`.
-    In(String, Vec<Value>, bool),
+    In(String, InList, bool),
     /// `field is [not] null`.
     IsNull(String, bool),
 }
@@ -198,7 +199,7 @@ impl Parser {
                     other => return Err(format!("expected ',' or ')', found {other:?}")),
                 }
             }
-            return Ok(Expr::In(field, values, negated));
+            return Ok(Expr::In(field, InList::new(values), negated));
         }
         if negated {
             return Err("'not' must be followed by like or in".into());
@@ -216,6 +217,49 @@ impl Parser {
                 "expected an operator after {field}, found {other:?}"
             )),
         }
+    }
+}
+
+/// The values of an `in (..)` list. The sink looks customers up by a list
+/// of a hundred numbers in a store of many thousands, so the text values
+/// are also kept lower-cased in a set: one lookup per row instead of a
+/// hundred comparisons. [`InList::contains`] answers exactly as comparing
+/// with every value would.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InList {
+    values: Vec<Value>,
+    /// The text values, lower-cased.
+    texts: HashSet<String>,
+}
+
+impl InList {
+    fn new(values: Vec<Value>) -> Self {
+        let texts = values
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_lowercase)
+            .collect();
+        Self { values, texts }
+    }
+
+    /// Whether `v` equals one of the values, as [`compare`] sees it.
+    fn contains(&self, v: &Value) -> bool {
+        // Text that is not a time meets text values only as lower-cased
+        // text (see `compare`), so the set answers for all of them; numbers
+        // in the list still compare as numbers.
+        if let Some(text) = v.as_str()
+            && looks_like_time(text).is_none()
+        {
+            let lowered = text.to_lowercase();
+            return self.texts.contains(&lowered)
+                || self
+                    .values
+                    .iter()
+                    .any(|x| !x.is_string() && compare(v, x) == Some(Ordering::Equal));
+        }
+        self.values
+            .iter()
+            .any(|x| compare(v, x) == Some(Ordering::Equal))
     }
 }
 
@@ -324,10 +368,7 @@ impl Expr {
                 if v.is_null() {
                     return false;
                 }
-                values
-                    .iter()
-                    .any(|x| compare(&v, x) == Some(Ordering::Equal))
-                    != *negated
+                values.contains(&v) != *negated
             }
             Expr::IsNull(field, not) => {
                 let v = get(field);
@@ -391,6 +432,48 @@ mod tests {
         assert!(parse("FNumber = ").is_err());
         assert!(parse("(FNumber = 'a'").is_err());
         assert!(parse("FNumber ~ 'a'").is_err());
+    }
+
+    #[test]
+    fn in_list_answers_as_comparing_with_every_value() {
+        let values = [
+            json!("C0012"),
+            json!("c0013"),
+            json!("Ünïcode-Ä"),
+            json!("2026-02-03 10:20:30"),
+            json!(7),
+            json!(2.5),
+            json!("007"),
+            json!(""),
+        ];
+        let probes = [
+            json!("C0012"),
+            json!("c0012"),
+            json!("C0013"),
+            json!("ünïcode-ä"),
+            json!("2026-02-03T10:20:30"),
+            json!("2026-02-03 10:20:30"),
+            json!("7"),
+            json!("7.0"),
+            json!(7),
+            json!("2.50"),
+            json!(7.0),
+            json!("007"),
+            json!(""),
+            json!("C0014"),
+            json!(true),
+        ];
+        for n in 0..=values.len() {
+            let list = InList::new(values[..n].to_vec());
+            for v in &probes {
+                let naive = values[..n]
+                    .iter()
+                    .any(|x| compare(v, x) == Some(Ordering::Equal));
+                assert_eq!(list.contains(v), naive, "{v} in {:?}", &values[..n]);
+            }
+        }
+        assert!(eval("FNumber in ('c0001', 'c0012')"));
+        assert!(!eval("FNumber not in ('X', 'C0012')"));
     }
 
     #[test]
