@@ -9,9 +9,12 @@
 //!   re-reads from the last stored checkpoint; sinks that upsert by key make
 //!   the rerun duplicate-free.
 //! - **Bounded memory and back-pressure.** Reading, mapping and writing
-//!   overlap, but the source is asked for the next page only when a write
-//!   slot is free: at most one page plus `concurrency × batch_size` records
-//!   are in flight, so a slow sink slows the source.
+//!   overlap, but the source is asked for the next page only when the last
+//!   one is handed to the writers and fewer than `concurrency` written
+//!   batches wait for an earlier one to settle: at most two pages plus
+//!   `2 × concurrency × batch_size` records are in flight, so a slow sink
+//!   slows the source. Batches are written out of order (a slow write does
+//!   not hold up the others) and settled in order.
 //! - **Retries and dead letters.** A record that failed retryably is sent
 //!   again alone (the rest of its batch is not written twice), with backoff,
 //!   up to the retry policy's attempts; a permanent failure, or one that
@@ -21,7 +24,7 @@
 //!   stops the run without moving the checkpoint. A page whose answer
 //!   could not be decoded is read again under the same policy.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -30,8 +33,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::Utc;
-use futures::StreamExt;
-use futures::stream::FuturesOrdered;
+use futures::stream::{FuturesOrdered, FuturesUnordered};
+use futures::{FutureExt, StreamExt};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
@@ -388,33 +391,47 @@ impl<S: Source, K: Sink> Pipeline<S, K> {
             Ordering::SeqCst,
         );
 
-        // Units wait in `queue` until a write slot is free; the next page is
-        // read only when the queue is empty, so at most one page plus
-        // `concurrency` batches are in flight.
+        // Units wait in `queue` until a write slot is free and run out of
+        // order, so that one slow write (a timeout and its retry) does not
+        // hold up the others; their results wait in `done` and are settled
+        // in order. The next page is read only when the queue is empty and
+        // fewer than `concurrency` results wait for an earlier one.
         let mut queue: VecDeque<Unit<K::Item>> = VecDeque::new();
-        let mut writing = FuturesOrdered::new();
+        let mut writing = FuturesUnordered::new();
+        let mut done: BTreeMap<u64, Result<Settlement, RunErrorCause>> = BTreeMap::new();
+        let (mut started, mut settled) = (0_u64, 0_u64);
         let mut next_cursor: Option<Option<Cursor>> = Some(None);
         let mut reading: PageRead<'_, S::Item> = Box::pin(std::future::pending());
         let mut read_active = false;
         loop {
             while writing.len() < self.concurrency {
                 match queue.pop_front() {
-                    Some(unit) => writing.push_back(self.execute(unit)),
+                    Some(unit) => {
+                        let seq = started;
+                        started += 1;
+                        writing.push(self.execute(unit).map(move |result| (seq, result)));
+                    }
                     None => break,
                 }
             }
-            if queue.is_empty() && !read_active {
+            if queue.is_empty() && !read_active && done.len() < self.concurrency {
                 if let Some(cursor) = next_cursor.take() {
                     reading = Box::pin(self.read_page(checkpoint.as_ref(), cursor));
                     read_active = true;
                 }
             }
+            // Every result was settled: the earliest unsettled unit is
+            // always still running.
             if writing.is_empty() && !read_active {
                 return Ok(());
             }
             tokio::select! {
-                Some(settled) = writing.next(), if !writing.is_empty() => {
-                    self.settle(settled?, report, &gauge).await?;
+                Some((seq, result)) = writing.next(), if !writing.is_empty() => {
+                    done.insert(seq, result);
+                    while let Some(result) = done.remove(&settled) {
+                        settled += 1;
+                        self.settle(result?, report, &gauge).await?;
+                    }
                     report.peak_in_flight = gauge.peak.load(Ordering::SeqCst);
                 }
                 page = &mut reading, if read_active => {
