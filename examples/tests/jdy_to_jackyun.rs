@@ -44,7 +44,7 @@ fn suppliers(fake: &FakeJdy) -> BTreeSet<String> {
 fn codes(fake: &FakeJackyun) -> Vec<String> {
     let mut codes: Vec<String> = fake
         .state()
-        .customers
+        .customers()
         .iter()
         .map(|c| c["customerCode"].as_str().unwrap().to_owned())
         .collect();

@@ -79,6 +79,39 @@ async fn customers_add_then_list_and_query() {
     let err = client.add_customer(&c).await.unwrap_err();
     assert_eq!(err.sub_code(), Some(SUB_DUPLICATE));
     assert_eq!(err.api_error().unwrap().class, ApiErrorClass::Business);
+    // A code changed in the fake's state is found under its new code only.
+    {
+        let mut state = fake.state();
+        let row = state
+            .customers_mut()
+            .iter_mut()
+            .find(|r| r["customerCode"] == "KH90001")
+            .unwrap();
+        row["customerCode"] = "KH90002".into();
+    }
+    assert!(
+        client
+            .find_customer_by_code("KH90001")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        client
+            .find_customer_by_code("KH90002")
+            .await
+            .unwrap()
+            .unwrap()
+            .customer_id,
+        id
+    );
+    fake.state()
+        .customers_mut()
+        .iter_mut()
+        .find(|r| r["customerCode"] == "KH90002")
+        .unwrap()["customerCode"] = "KH90001".into();
+    let err = client.add_customer(&c).await.unwrap_err();
+    assert_eq!(err.sub_code(), Some(SUB_DUPLICATE));
     assert!(matches!(
         client
             .add_customer(&NewCustomer::new(" ", "x"))

@@ -138,13 +138,13 @@ async fn customer_sink_is_idempotent_and_reports_per_record() {
     }
     assert!(matches!(&outcomes[3], WriteOutcome::Failed(e) if !e.retryable));
     assert!(matches!(&outcomes[4], WriteOutcome::Skipped { .. }));
-    assert_eq!(fake.state().customers.len(), 2);
+    assert_eq!(fake.state().customers().len(), 2);
 
     // A rerun adds nothing and reports the same ids.
     fake.state().reject_codes.clear();
     let again = sink.write(&batch[..3]).await.unwrap();
     assert_eq!(
-        fake.state().customers.len(),
+        fake.state().customers().len(),
         3,
         "only the previously rejected one is added"
     );

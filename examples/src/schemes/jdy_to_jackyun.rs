@@ -177,7 +177,7 @@ impl Job for JdyToJackyun {
         self.jackyun
             .fake
             .as_ref()
-            .map(|j| j.state().customers.len())
+            .map(|j| j.state().customers().len())
     }
 
     fn verify(&self) -> Result<String, String> {
@@ -194,7 +194,7 @@ impl Job for JdyToJackyun {
             (state.pur_inbound.len(), suppliers)
         };
         let mut customers: BTreeMap<String, usize> = BTreeMap::new();
-        for c in &jackyun.state().customers {
+        for c in jackyun.state().customers() {
             if let Some(code) = c["customerCode"].as_str() {
                 *customers.entry(code.to_owned()).or_default() += 1;
             }
