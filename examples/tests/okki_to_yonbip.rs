@@ -144,7 +144,7 @@ async fn sends_what_the_save_api_expects() {
     assert!(report.first_skips[0].message.contains(&deleted), "{report}");
     let state = fake_yonbip.state();
     assert_eq!(
-        state.merchants.len(),
+        state.merchants().len(),
         5,
         "updated in place, deleted one kept"
     );
@@ -183,7 +183,7 @@ async fn password_grant_and_fixed_yonbip_urls_work_too() {
     let report = job.run().await.unwrap().pop().unwrap();
     assert_eq!(report.written, 3, "{report}");
     assert_eq!(fake_yonbip.state().discoveries, 0);
-    let merchant = fake_yonbip.state().merchants[0].clone();
+    let merchant = fake_yonbip.state().merchants()[0].clone();
     assert_eq!(merchant["createOrg"], DEFAULT_CREATE_ORG);
 }
 

@@ -14,6 +14,7 @@
 //! are injected through [`FakeYonBip::faults`]. Seeding helpers add
 //! realistic Chinese data.
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::MutexGuard;
@@ -78,8 +79,14 @@ pub struct FakeState {
     pub discoveries: u32,
     tokens: HashMap<String, Instant>,
     next_id: u64,
-    /// Stored merchants, as JSON objects (everything the client sent is kept).
-    pub merchants: Vec<Map<String, Value>>,
+    /// Stored merchants, as JSON objects (everything the client sent is
+    /// kept): read with [`FakeState::merchants`], change with
+    /// [`FakeState::merchants_mut`].
+    merchants: Vec<Map<String, Value>>,
+    /// Positions in `merchants` by code, built on first use and dropped by
+    /// [`FakeState::merchants_mut`], so that saving a merchant and listing
+    /// by code do not scan every merchant.
+    by_code: OnceCell<HashMap<String, usize>>,
     /// Stored sales orders.
     pub sales_orders: Vec<Map<String, Value>>,
     /// Stored products.
@@ -100,6 +107,7 @@ impl Default for FakeState {
             tokens: HashMap::new(),
             next_id: 1_790_000_000_000_000_000,
             merchants: Vec::new(),
+            by_code: OnceCell::new(),
             sales_orders: Vec::new(),
             products: Vec::new(),
         }
@@ -117,11 +125,38 @@ impl FakeState {
         self.tokens.clear();
     }
 
-    /// The stored merchant with this code.
+    /// The stored merchants.
+    pub fn merchants(&self) -> &[Map<String, Value>] {
+        &self.merchants
+    }
+
+    /// The stored merchants, to change them (drops the index by code).
+    pub fn merchants_mut(&mut self) -> &mut Vec<Map<String, Value>> {
+        self.by_code.take();
+        &mut self.merchants
+    }
+
+    /// The stored merchant with this code (the first, if a change through
+    /// [`FakeState::merchants_mut`] made codes repeat).
     pub fn merchant_by_code(&self, code: &str) -> Option<&Map<String, Value>> {
-        self.merchants
-            .iter()
-            .find(|m| m.get("code").and_then(Value::as_str) == Some(code))
+        let index = self.by_code.get_or_init(|| {
+            let mut index = HashMap::with_capacity(self.merchants.len());
+            for (i, m) in self.merchants.iter().enumerate() {
+                if let Some(code) = text_of(m.get("code")) {
+                    index.entry(code).or_insert(i);
+                }
+            }
+            index
+        });
+        index.get(code).map(|&i| &self.merchants[i])
+    }
+
+    /// Stores a new merchant, keeping the index by code.
+    fn push_merchant(&mut self, merchant: Map<String, Value>) {
+        if let (Some(index), Some(code)) = (self.by_code.get_mut(), text_of(merchant.get("code"))) {
+            index.entry(code).or_insert(self.merchants.len());
+        }
+        self.merchants.push(merchant);
     }
 }
 
@@ -303,7 +338,10 @@ impl FakeYonBip {
             .await;
         server
             .route(route("POST", gw(crate::merchant::LIST_PATH)), |s, r| {
-                authorized(s, r, |s, r| list(&s.merchants, r))
+                authorized(s, r, |s, r| match by_code(s, r) {
+                    Some(found) => list(&found, r),
+                    None => list(&s.merchants, r),
+                })
             })
             .await;
         server
@@ -449,7 +487,7 @@ fn merchant_save(state: &mut FakeState, request: &Request) -> ResponseTemplate {
             let org = record_value(&record, "createOrg");
             record.entry("belongOrg").or_insert(org);
             record.insert("pubts".into(), Value::String(now_beijing()));
-            state.merchants.push(record.clone());
+            state.push_merchant(record.clone());
             ok(Value::Object(record))
         }
         Some("Update") => {
@@ -457,20 +495,26 @@ fn merchant_save(state: &mut FakeState, request: &Request) -> ResponseTemplate {
                 return fail(CODE_INVALID, "修改时客户ID不能为空");
             };
             if !code.is_empty()
-                && state.merchants.iter().any(|m| {
-                    text_of(m.get("code")).as_deref() == Some(&code)
-                        && text_of(m.get("id")).as_deref() != Some(&id)
-                })
+                && state
+                    .merchant_by_code(&code)
+                    .is_some_and(|m| text_of(m.get("id")).as_deref() != Some(&id))
             {
                 return fail(CODE_INVALID, &format!("客户编码[{code}]已存在"));
             }
-            let Some(record) = state
+            let Some(position) = state
                 .merchants
-                .iter_mut()
-                .find(|m| text_of(m.get("id")).as_deref() == Some(&id))
+                .iter()
+                .position(|m| text_of(m.get("id")).as_deref() == Some(&id))
             else {
                 return fail(CODE_NOT_FOUND, &format!("客户[{id}]不存在或已删除"));
             };
+            // A new code moves the merchant in the index.
+            if data.contains_key("code")
+                && text_of(data.get("code")) != text_of(state.merchants[position].get("code"))
+            {
+                state.by_code.take();
+            }
+            let record = &mut state.merchants[position];
             for (k, v) in data {
                 if k != "_status" && k != "pubts" {
                     record.insert(k, v);
@@ -481,6 +525,13 @@ fn merchant_save(state: &mut FakeState, request: &Request) -> ResponseTemplate {
         }
         _ => fail(CODE_INVALID, "操作标识_status必须为Insert或Update"),
     }
+}
+
+/// The merchants a list filtered by `code` can match, through the index
+/// (`None` without a code filter). The list applies every filter again.
+fn by_code(state: &FakeState, request: &Request) -> Option<Vec<Map<String, Value>>> {
+    let code = text_of(body_json(request).get("code"))?;
+    Some(state.merchant_by_code(&code).cloned().into_iter().collect())
 }
 
 fn record_value(record: &Map<String, Value>, key: &str) -> Value {
@@ -679,7 +730,7 @@ impl FakeYonBip {
                     "pubts": seeded_time((i as i64 * 11) % 360, (i as i64 * 5) % 10),
                 });
                 if let Value::Object(map) = record {
-                    state.merchants.push(map);
+                    state.push_merchant(map);
                 }
                 code
             })

@@ -129,7 +129,7 @@ async fn update_by_status_and_business_errors_keep_code_and_message() {
         updated.name.as_ref().and_then(|n| n.get("en_US")),
         Some("Hangzhou Lianchuang")
     );
-    assert_eq!(fake.state().merchants.len(), 1);
+    assert_eq!(fake.state().merchants().len(), 1);
 
     let err = merchants
         .insert(&new_merchant("KH-9", "重复的客户"))
@@ -528,7 +528,7 @@ fn builder_rejects_incomplete_settings() {
 async fn secrets_never_appear_in_debug_output() {
     let (fake, client) = fake().await;
     client.merchants().list(&ListQuery::new()).await.unwrap();
-    let token = fake.state().merchants.len(); // touch state
+    let token = fake.state().merchants().len(); // touch state
     let _ = token;
     let debug = format!("{client:?} {:?}", fake.client_builder());
     assert!(!debug.contains(testing::APP_SECRET), "{debug}");
@@ -611,14 +611,14 @@ async fn sink_upserts_by_code_with_partial_failure() {
     }
     assert!(matches!(outcomes[3], WriteOutcome::Skipped { .. }));
     assert!(matches!(&outcomes[4], WriteOutcome::Failed(e) if !e.retryable));
-    assert_eq!(fake.state().merchants.len(), 3);
+    assert_eq!(fake.state().merchants().len(), 3);
     let updated = fake.state().merchant_by_code("KH000002").cloned().unwrap();
     assert_eq!(updated["name"]["zh_CN"], "北京恒通国际贸易股份有限公司");
 
     // A rerun duplicates nothing.
     let again = sink.write(&batch[..2]).await.unwrap();
     assert_eq!(again[0], outcomes[0]);
-    assert_eq!(fake.state().merchants.len(), 3);
+    assert_eq!(fake.state().merchants().len(), 3);
 
     // Rejected credentials fail the whole batch.
     let bad = MerchantSink::new(fake.client_builder().app_secret("nope").build().unwrap());
@@ -652,7 +652,7 @@ async fn source_reads_all_then_only_changes() {
     assert_eq!((records.len(), pages), (12, 3));
     let max = fake
         .state()
-        .merchants
+        .merchants()
         .iter()
         .filter_map(|m| m["pubts"].as_str().map(str::to_owned))
         .max()
@@ -664,7 +664,7 @@ async fn source_reads_all_then_only_changes() {
     assert_eq!(checkpoint.as_time(), Some(expected));
     assert_eq!(
         records[0].key,
-        fake.state().merchants[0]["id"].as_str().unwrap()
+        fake.state().merchants()[0]["id"].as_str().unwrap()
     );
 
     // Nothing changed: only the records inside the overlap window are read
@@ -699,4 +699,31 @@ async fn source_reads_all_then_only_changes() {
     let body: serde_json::Value = serde_json::from_slice(&sent.last().unwrap().body).unwrap();
     assert_eq!(body["simpleVOs"][0]["field"], "pubts");
     assert_eq!(body["simpleVOs"][0]["op"], "egt");
+}
+
+/// The fake finds merchants by code through an index: a code changed by an
+/// update, or in the fake's state, is found under the new code only.
+#[tokio::test]
+async fn a_changed_code_is_found_under_the_new_code_only() {
+    let (fake, client) = fake().await;
+    fake.seed_merchants(3);
+    let merchants = client.merchants();
+    let mut second = merchants.find_by_code("KH000002").await.unwrap().unwrap();
+    second.code = Some("KH-RENAMED".into());
+    merchants.update(&second).await.unwrap();
+    assert!(merchants.find_by_code("KH000002").await.unwrap().is_none());
+    let found = merchants.find_by_code("KH-RENAMED").await.unwrap().unwrap();
+    assert_eq!(found.id, second.id);
+    // The old code is free again; the new one is taken.
+    merchants
+        .insert(&new_merchant("KH000002", "新客户"))
+        .await
+        .unwrap();
+    let taken = merchants.insert(&new_merchant("KH-RENAMED", "重复")).await;
+    assert!(taken.is_err(), "{taken:?}");
+
+    fake.state().merchants_mut()[0].insert("code".into(), json!("KH-EDITED"));
+    assert!(merchants.find_by_code("KH000001").await.unwrap().is_none());
+    assert!(merchants.find_by_code("KH-EDITED").await.unwrap().is_some());
+    assert_eq!(fake.state().merchants().len(), 4);
 }

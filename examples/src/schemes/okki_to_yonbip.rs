@@ -287,7 +287,10 @@ impl Job for OkkiToYonbip {
     }
 
     fn target_records(&self) -> Option<usize> {
-        self.yonbip.fake.as_ref().map(|y| y.state().merchants.len())
+        self.yonbip
+            .fake
+            .as_ref()
+            .map(|y| y.state().merchants().len())
     }
 
     fn verify(&self) -> Result<String, String> {
@@ -311,7 +314,7 @@ impl Job for OkkiToYonbip {
             })
             .collect();
         let mut merchants: BTreeMap<String, usize> = BTreeMap::new();
-        for m in &yonbip.state().merchants {
+        for m in yonbip.state().merchants() {
             let code = m.get("code").and_then(Value::as_str).unwrap_or_default();
             *merchants.entry(code.to_owned()).or_default() += 1;
         }
