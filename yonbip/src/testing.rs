@@ -600,7 +600,7 @@ fn list(records: &[Map<String, Value>], request: &Request) -> ResponseTemplate {
         })
         .filter(|r| conditions.iter().all(|c| matches_condition(r, c)))
         .collect();
-    matching.sort_by_key(|r| text_of(r.get("id")).map(|id| (id.len(), id)));
+    matching.sort_by_cached_key(|r| text_of(r.get("id")).map(|id| (id.len(), id)));
     let record_count = matching.len() as u64;
     let page_count = record_count.div_ceil(page_size);
     let start = ((page_index - 1) * page_size) as usize;
