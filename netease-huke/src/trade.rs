@@ -9,6 +9,7 @@
 use std::fmt;
 
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
+use integration_core::ErrorKind;
 use integration_core::types::{Id, UnixMillis};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -261,7 +262,7 @@ impl SearchTradesRequest {
 /// `buyerNick` and `buyerCid` are the only field names known from public
 /// material; `tid` is the assumed trade id. Everything else is kept in
 /// [`Trade::extra`] and survives a round trip.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Trade {
     /// Trade id (ASSUMED name `tid`; see [`Trade::trade_id`] for fallbacks).
@@ -278,10 +279,42 @@ pub struct Trade {
     pub extra: Map<String, Value>,
 }
 
+/// Decoded through a JSON object and [`Trade::from_json`]: with
+/// `#[serde(flatten)]`, serde buffers every field of every trade twice
+/// (through its internal `Content`), which made decoding the pages the
+/// largest cost of a Huke sync.
+impl<'de> Deserialize<'de> for Trade {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let object = Map::<String, Value>::deserialize(deserializer)?;
+        Trade::from_json(Value::Object(object)).map_err(serde::de::Error::custom)
+    }
+}
+
 /// Field names tried, in order, for a trade's id when `tid` is absent.
 pub const TRADE_ID_FALLBACKS: &[&str] = &["tradeId", "tradeNo", "orderId", "orderNo", "id"];
 
 impl Trade {
+    /// A trade from one row of a page, without copying it: the known fields
+    /// are taken out, everything else becomes [`Trade::extra`].
+    pub fn from_json(row: Value) -> Result<Self, serde_json::Error> {
+        let Value::Object(mut extra) = row else {
+            return Err(serde::de::Error::invalid_type(
+                unexpected(&row),
+                &"a trade object",
+            ));
+        };
+        let mut take = |name: &str| extra.remove(name).unwrap_or(Value::Null);
+        let tid = field("tid", take("tid"))?;
+        let buyer_nick = field("buyerNick", take("buyerNick"))?;
+        let buyer_cid = field("buyerCid", take("buyerCid"))?;
+        Ok(Trade {
+            tid,
+            buyer_nick,
+            buyer_cid,
+            extra,
+        })
+    }
+
     /// The trade id: `tid`, else the first of [`TRADE_ID_FALLBACKS`] present.
     pub fn trade_id(&self) -> Option<String> {
         if let Some(tid) = &self.tid {
@@ -326,6 +359,30 @@ impl Trade {
     }
 }
 
+/// A known field of a trade, naming it and quoting its value when it has
+/// the wrong type.
+fn field<T: serde::de::DeserializeOwned>(name: &str, value: Value) -> Result<T, serde_json::Error> {
+    T::deserialize(&value).map_err(|e| {
+        let shown = integration_core::secret::excerpt(value.to_string().as_bytes(), 80);
+        serde::de::Error::custom(format!("`{name}` is {shown}: {e}"))
+    })
+}
+
+/// How serde names a JSON value in an "invalid type" error.
+fn unexpected(value: &Value) -> serde::de::Unexpected<'_> {
+    use serde::de::Unexpected;
+    match value {
+        Value::Null => Unexpected::Unit,
+        Value::Bool(b) => Unexpected::Bool(*b),
+        Value::Number(n) => n
+            .as_f64()
+            .map_or(Unexpected::Other("a number"), Unexpected::Float),
+        Value::String(s) => Unexpected::Str(s),
+        Value::Array(_) => Unexpected::Seq,
+        Value::Object(_) => Unexpected::Map,
+    }
+}
+
 /// One page of `searchTrades`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TradePage {
@@ -360,51 +417,71 @@ impl TradePage {
     }
 
     /// Decodes `data` (tolerating `list`/`records`/`data`/`rows`/`trades`
-    /// or a bare array, and `total`/`totalCount`/`count`).
-    pub fn from_data(data: &Value, page: u32, page_size: u32) -> Result<Self, String> {
+    /// or a bare array, and `total`/`totalCount`/`count`). The rows are
+    /// moved into the trades, not copied. A decode error quotes the part
+    /// that could not be read (the row, or `data`).
+    pub fn from_data(data: Value, page: u32, page_size: u32) -> Result<Self, Error> {
+        let bad = |what: String, part: &Value| -> Error {
+            integration_core::Error::decode(
+                SYSTEM,
+                SEARCH_TRADES,
+                what,
+                part.to_string().as_bytes(),
+            )
+            .into()
+        };
         let mut out = TradePage {
             page,
             page_size,
             ..Default::default()
         };
-        let rows: &[Value] = match data {
-            Value::Null => &[],
+        let rows: Vec<Value> = match data {
+            Value::Null => Vec::new(),
             Value::Array(rows) => rows,
-            Value::Object(map) => {
-                let key = LIST_KEYS
+            Value::Object(mut map) => {
+                let Some(key) = LIST_KEYS
                     .iter()
                     .find(|k| matches!(map.get(**k), Some(Value::Array(_) | Value::Null)))
-                    .ok_or_else(|| {
-                        format!(
-                            "no trade list in `data` (looked for {})",
-                            LIST_KEYS.join("/")
-                        )
-                    })?;
+                else {
+                    let what = format!(
+                        "no trade list in `data` (looked for {})",
+                        LIST_KEYS.join("/")
+                    );
+                    return Err(bad(what, &Value::Object(map)));
+                };
                 if let Some(k) = TOTAL_KEYS.iter().find(|k| map.contains_key(**k)) {
-                    out.total = match map.get(*k) {
+                    out.total = match map.remove(*k) {
                         Some(Value::Number(n)) => n.as_u64(),
                         Some(Value::String(s)) => s.trim().parse().ok(),
                         _ => None,
                     };
                 }
-                let total_key = TOTAL_KEYS.iter().find(|k| map.contains_key(**k));
-                out.extra = map
-                    .iter()
-                    .filter(|(k, _)| k.as_str() != *key && Some(&k.as_str()) != total_key)
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
-                match map.get(*key) {
+                let rows = match map.remove(*key) {
                     Some(Value::Array(rows)) => rows,
-                    _ => &[],
-                }
+                    _ => Vec::new(),
+                };
+                out.extra = map;
+                rows
             }
-            other => return Err(format!("`data` is neither an object nor an array: {other}")),
+            other => {
+                let what = "`data` is neither an object nor an array".to_owned();
+                return Err(bad(what, &other));
+            }
         };
-        out.trades = rows
-            .iter()
-            .enumerate()
-            .map(|(i, row)| Trade::deserialize(row).map_err(|e| format!("trade #{i}: {e}")))
-            .collect::<Result<_, _>>()?;
+        out.trades = Vec::with_capacity(rows.len());
+        for (i, row) in rows.into_iter().enumerate() {
+            // The error names the row and quotes the value that failed.
+            let trade = Trade::from_json(row).map_err(|e| {
+                let what = format!("trade #{i}: {e}");
+                Error::from(integration_core::Error::new(
+                    SYSTEM,
+                    SEARCH_TRADES,
+                    ErrorKind::Decode,
+                    what,
+                ))
+            })?;
+            out.trades.push(trade);
+        }
         Ok(out)
     }
 }
@@ -480,10 +557,7 @@ pub(crate) async fn search_page(
     let prepared = request.prepared(client.page_placement(), client.max_page_size());
     let (page, size) = prepared.effective_paging(client.max_page_size());
     let data: Value = client.call(SEARCH_TRADES, &prepared).await?;
-    TradePage::from_data(&data, page, size).map_err(|what| {
-        integration_core::Error::decode(SYSTEM, SEARCH_TRADES, what, data.to_string().as_bytes())
-            .into()
-    })
+    TradePage::from_data(data, page, size)
 }
 
 #[cfg(test)]
@@ -557,29 +631,62 @@ mod tests {
     }
 
     #[test]
+    fn a_row_decodes_into_known_fields_and_the_rest() {
+        let row = json!({
+            "tid": 1001, "buyerNick": "小王", "buyerCid": null,
+            "payment": "12.30", "orders": [{"oid": "1", "num": 2}]
+        });
+        let trade = Trade::from_json(row.clone()).unwrap();
+        assert_eq!(trade.tid, Some(Id::from("1001")));
+        assert_eq!(trade.buyer_nick.as_deref(), Some("小王"));
+        assert_eq!(trade.buyer_cid, None);
+        assert_eq!(trade.extra.len(), 2, "{:?}", trade.extra);
+        assert_eq!(trade.extra["orders"][0]["num"], 2);
+        // The same through serde, from text and from a value; and back.
+        assert_eq!(
+            serde_json::from_str::<Trade>(&row.to_string()).unwrap(),
+            trade
+        );
+        assert_eq!(serde_json::from_value::<Trade>(row).unwrap(), trade);
+        let again: Trade = serde_json::from_value(serde_json::to_value(&trade).unwrap()).unwrap();
+        assert_eq!(again, trade);
+
+        let err = Trade::from_json(json!({"tid": "1", "buyerNick": {"a": 1}})).unwrap_err();
+        assert!(
+            err.to_string().contains("`buyerNick` is {\"a\":1}"),
+            "{err}"
+        );
+        let err = TradePage::from_data(json!({"list": [{"tid": "1"}, {"tid": [1]}]}), 1, 2)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("trade #1: `tid` is [1]"), "{err}");
+        assert!(Trade::from_json(json!("x")).is_err());
+    }
+
+    #[test]
     fn page_shapes_are_tolerated() {
         for data in [
             json!({"total": 3, "list": [{"tid": "1"}]}),
             json!({"totalCount": "3", "records": [{"tid": "1"}]}),
             json!({"count": 3, "data": [{"tid": "1"}]}),
         ] {
-            let p = TradePage::from_data(&data, 1, 1).unwrap();
+            let p = TradePage::from_data(data, 1, 1).unwrap();
             assert_eq!((p.trades.len(), p.total), (1, Some(3)));
             assert!(p.has_more());
         }
-        let p = TradePage::from_data(&json!([{"tid": "1"}]), 1, 2).unwrap();
+        let p = TradePage::from_data(json!([{"tid": "1"}]), 1, 2).unwrap();
         assert!(!p.has_more());
         assert!(
-            TradePage::from_data(&json!(null), 1, 2)
+            TradePage::from_data(json!(null), 1, 2)
                 .unwrap()
                 .trades
                 .is_empty()
         );
-        assert!(TradePage::from_data(&json!({"foo": 1}), 1, 2).is_err());
-        assert!(TradePage::from_data(&json!({"list": [1]}), 1, 2).is_err());
-        assert!(TradePage::from_data(&json!("x"), 1, 2).is_err());
+        assert!(TradePage::from_data(json!({"foo": 1}), 1, 2).is_err());
+        assert!(TradePage::from_data(json!({"list": [1]}), 1, 2).is_err());
+        assert!(TradePage::from_data(json!("x"), 1, 2).is_err());
         let p = TradePage::from_data(
-            &json!({"total": 2, "list": [{"tid": "1"}, {"tid": "2"}]}),
+            json!({"total": 2, "list": [{"tid": "1"}, {"tid": "2"}]}),
             1,
             2,
         )
