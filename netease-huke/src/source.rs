@@ -19,7 +19,7 @@
 //! within the overlap, so pick a window small enough for the trade volume
 //! (e.g. one hour for tens of thousands of trades a day).
 
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -173,10 +173,53 @@ fn millis(d: Duration) -> i64 {
 }
 
 /// The ids read in one window (`end` = the window's inclusive end, ms).
+///
+/// The ids are one newline-separated text: cursors and checkpoints go
+/// through JSON on every page, and a window's thousands of ids as one
+/// string cost one allocation where a list cost one per id (this was a
+/// quarter of a Huke sync's CPU). An id containing a newline never matches,
+/// so such a trade is given out again (an upsert absorbs it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct WindowIds {
     end: i64,
-    ids: Vec<String>,
+    #[serde(deserialize_with = "id_text")]
+    ids: String,
+}
+
+impl WindowIds {
+    fn iter(&self) -> impl Iterator<Item = &str> {
+        ids_in(&self.ids)
+    }
+}
+
+/// The ids of a newline-separated text.
+fn ids_in(text: &str) -> impl Iterator<Item = &str> {
+    text.split('\n').filter(|id| !id.is_empty())
+}
+
+/// Appends ids to a newline-separated text.
+fn append_ids<'a>(text: &mut String, ids: impl IntoIterator<Item = &'a str>) {
+    for id in ids {
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        text.push_str(id);
+    }
+}
+
+/// Ids as one newline-separated text, or (as checkpoints stored them
+/// before) a list of strings.
+fn id_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Ids {
+        Text(String),
+        List(Vec<String>),
+    }
+    Ok(match Ids::deserialize(deserializer)? {
+        Ids::Text(text) => text,
+        Ids::List(list) => list.join("\n"),
+    })
 }
 
 /// Keeps the windows that can still contain rows at or after `from`.
@@ -302,31 +345,32 @@ impl Source for TradeSource {
         if cursor.page == 1 || cursor.recent.is_empty() {
             cursor.recent.push(WindowIds {
                 end: cursor.end,
-                ids: Vec::new(),
+                ids: String::new(),
             });
         }
-        let seen: BTreeSet<String> = cursor
-            .recent
-            .iter()
-            .flat_map(|w| w.ids.iter().cloned())
-            .collect();
-        let current_before: BTreeSet<String> = cursor
-            .recent
-            .last()
-            .map(|w| w.ids.iter().cloned().collect())
-            .unwrap_or_default();
         let mut records = Vec::with_capacity(page.trades.len());
-        let mut fresh = BTreeSet::new();
+        let mut fresh: Vec<String> = Vec::new();
         let mut repeated_in_window = 0usize;
-        for trade in page.trades {
-            let key = trade.key();
-            if current_before.contains(&key) {
-                repeated_in_window += 1;
+        {
+            let (current, earlier) = cursor
+                .recent
+                .split_last()
+                .map_or((None, &[][..]), |(c, e)| (Some(c), e));
+            let current: HashSet<&str> = current.map(|w| w.iter().collect()).unwrap_or_default();
+            let earlier: HashSet<&str> = earlier.iter().flat_map(WindowIds::iter).collect();
+            let mut fresh_keys: HashSet<String> = HashSet::new();
+            for trade in page.trades {
+                let key = trade.key();
+                let in_window = current.contains(key.as_str());
+                if in_window {
+                    repeated_in_window += 1;
+                }
+                if in_window || earlier.contains(key.as_str()) || !fresh_keys.insert(key.clone()) {
+                    continue;
+                }
+                fresh.push(key.clone());
+                records.push(SourceRecord::upsert(key, trade));
             }
-            if seen.contains(&key) || !fresh.insert(key.clone()) {
-                continue;
-            }
-            records.push(SourceRecord::upsert(key, trade));
         }
         if cursor.page > 1 && full && repeated_in_window == page.page_size as usize {
             let what = format!(
@@ -341,7 +385,7 @@ impl Source for TradeSource {
             ));
         }
         if let Some(current) = cursor.recent.last_mut() {
-            current.ids.extend(fresh);
+            append_ids(&mut current.ids, fresh.iter().map(String::as_str));
         }
 
         if has_more {
@@ -427,7 +471,10 @@ impl BuyerSource {
 #[derive(Debug, Serialize, Deserialize)]
 struct BuyerCursor {
     trades: Cursor,
-    seen: Vec<String>,
+    /// The buyers given out in the current window, newline-separated (see
+    /// [`WindowIds`] for why one text).
+    #[serde(deserialize_with = "id_text")]
+    seen: String,
 }
 
 #[async_trait]
@@ -449,46 +496,51 @@ impl Source for BuyerSource {
                         format!("not a buyer cursor: {e}"),
                     )
                 })?;
-                (Some(c.trades), c.seen.into_iter().collect::<BTreeSet<_>>())
+                (Some(c.trades), c.seen)
             }
-            None => (None, BTreeSet::new()),
+            None => (None, String::new()),
         };
         let page = self.trades.read(checkpoint, inner).await?;
         let mut records = Vec::new();
-        for record in page.records {
-            let trade = record.data;
-            let Some(cid) = trade
-                .buyer_cid
-                .clone()
-                .filter(|c| !c.as_str().trim().is_empty())
-            else {
-                tracing::warn!(trade = %record.key, "trade without buyerCid; no buyer record");
-                continue;
-            };
-            if !seen.insert(cid.to_string()) {
-                continue;
+        let mut added: Vec<String> = Vec::new();
+        {
+            let earlier: HashSet<&str> = ids_in(&seen).collect();
+            let mut fresh: HashSet<String> = HashSet::new();
+            for record in page.records {
+                let trade = record.data;
+                let Some(cid) = trade
+                    .buyer_cid
+                    .clone()
+                    .filter(|c| !c.as_str().trim().is_empty())
+                else {
+                    tracing::warn!(trade = %record.key, "trade without buyerCid; no buyer record");
+                    continue;
+                };
+                let key = cid.to_string();
+                if earlier.contains(key.as_str()) || !fresh.insert(key.clone()) {
+                    continue;
+                }
+                added.push(key.clone());
+                records.push(SourceRecord::upsert(
+                    key,
+                    Buyer {
+                        buyer_cid: cid,
+                        buyer_nick: trade.buyer_nick.clone(),
+                        trade_id: record.key,
+                        trade,
+                    },
+                ));
             }
-            records.push(SourceRecord::upsert(
-                cid.to_string(),
-                Buyer {
-                    buyer_cid: cid,
-                    buyer_nick: trade.buyer_nick.clone(),
-                    trade_id: record.key,
-                    trade,
-                },
-            ));
         }
         let next = match page.next {
             Some(trades) => {
                 // A new window of trades starts at its page 1.
                 if trades.get("page").and_then(serde_json::Value::as_u64) == Some(1) {
                     seen.clear();
+                } else {
+                    append_ids(&mut seen, added.iter().map(String::as_str));
                 }
-                serde_json::to_value(BuyerCursor {
-                    trades,
-                    seen: seen.into_iter().collect(),
-                })
-                .ok()
+                serde_json::to_value(BuyerCursor { trades, seen }).ok()
             }
             None => None,
         };
@@ -497,5 +549,29 @@ impl Source for BuyerSource {
             next,
             checkpoint: page.checkpoint,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_ids_are_one_text_and_older_lists_still_read() {
+        let old: TradeCheckpoint = serde_json::from_value(serde_json::json!({
+            "until": 5, "recent": [{"end": 5, "ids": ["T1", "T2"]}]
+        }))
+        .unwrap();
+        assert_eq!(old.recent[0].iter().collect::<Vec<_>>(), ["T1", "T2"]);
+        let json = serde_json::to_value(old.clone()).unwrap();
+        assert_eq!(json["recent"][0]["ids"], "T1\nT2");
+        let again: TradeCheckpoint = serde_json::from_value(json).unwrap();
+        assert_eq!(again.recent, old.recent);
+
+        let mut text = String::new();
+        append_ids(&mut text, ["a", "b"]);
+        append_ids(&mut text, ["c"]);
+        assert_eq!(ids_in(&text).collect::<Vec<_>>(), ["a", "b", "c"]);
+        assert_eq!(ids_in("").count(), 0);
     }
 }
