@@ -22,7 +22,8 @@
 //!   record, the mapped payload, the error and the attempt count. A whole
 //!   batch failing retryably until the last attempt, or with an auth error,
 //!   stops the run without moving the checkpoint. A page whose answer
-//!   could not be decoded is read again under the same policy.
+//!   could not be decoded, or whose read failed retryably, is read again
+//!   under the same policy.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::future::Future;
@@ -447,10 +448,13 @@ impl<S: Source, K: Sink> Pipeline<S, K> {
     }
 
     /// Reads one page. An answer that could not be decoded (truncated,
-    /// malformed, an HTML page from a proxy) is asked for again, with
+    /// malformed, an HTML page from a proxy), or a retryable failure that
+    /// outlasted the transport's own retries, is asked for again, with
     /// backoff, up to the retry policy's attempts: a page depends only on
-    /// the checkpoint and the cursor, so reading is idempotent. Other
-    /// retryable failures were already retried by the transport.
+    /// the checkpoint and the cursor, so reading is idempotent. A page may
+    /// take many calls (OKKI reads each company's details inside a page),
+    /// and one call failing after its last retry would otherwise stop the
+    /// run.
     async fn read_page(
         &self,
         since: Option<&Checkpoint>,
@@ -462,9 +466,12 @@ impl<S: Source, K: Sink> Pipeline<S, K> {
         let page = loop {
             match self.source.read(since, cursor.clone()).await {
                 Ok(page) => break page,
-                Err(e) if e.kind() == ErrorKind::Decode && attempt < self.retry.max_attempts => {
+                Err(e)
+                    if (e.kind() == ErrorKind::Decode || e.is_retryable())
+                        && attempt < self.retry.max_attempts =>
+                {
                     attempt += 1;
-                    tracing::warn!(pipeline = %self.name, error = %e, attempt, "undecodable page; reading it again");
+                    tracing::warn!(pipeline = %self.name, error = %e, attempt, "page read failed; reading it again");
                     tokio::time::sleep(backoff.next().unwrap_or(self.retry.max_backoff)).await;
                 }
                 Err(e) => return Err(e),

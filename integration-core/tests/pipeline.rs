@@ -280,7 +280,7 @@ async fn an_auth_failure_stops_the_run_without_moving_the_checkpoint() {
 }
 
 #[tokio::test]
-async fn undecodable_pages_are_read_again_and_other_read_failures_stop_the_run() {
+async fn undecodable_and_retryable_page_reads_are_read_again_and_others_stop_the_run() {
     // The source fails `failures` times with `kind`, then answers.
     async fn run(kind: ErrorKind, failures: u64) -> (Result<u64, RunErrorCause>, u64) {
         let calls = Arc::new(AtomicU64::new(0));
@@ -315,6 +315,9 @@ async fn undecodable_pages_are_read_again_and_other_read_failures_stop_the_run()
     let (result, calls) = run(ErrorKind::Decode, 100).await;
     assert!(matches!(result, Err(RunErrorCause::Read(ref e)) if e.kind() == ErrorKind::Decode));
     assert_eq!(calls, 3);
+    // A failure that outlasted the transport's retries (here a timeout).
+    let (result, calls) = run(ErrorKind::Timeout, 2).await;
+    assert_eq!((result.unwrap(), calls), (5, 3));
     // Rejected credentials are not asked again.
     let (result, calls) = run(ErrorKind::Auth, 100).await;
     assert!(matches!(result, Err(RunErrorCause::Read(ref e)) if e.kind() == ErrorKind::Auth));
