@@ -22,8 +22,8 @@
 //!   record, the mapped payload, the error and the attempt count. A whole
 //!   batch failing retryably until the last attempt, or with an auth error,
 //!   stops the run without moving the checkpoint. A page whose answer
-//!   could not be decoded, or whose read failed retryably, is read again
-//!   under the same policy.
+//!   could not be decoded, or whose read failed retryably or with an
+//!   expired token, is read again under the same policy.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::future::Future;
@@ -448,8 +448,9 @@ impl<S: Source, K: Sink> Pipeline<S, K> {
     }
 
     /// Reads one page. An answer that could not be decoded (truncated,
-    /// malformed, an HTML page from a proxy), or a retryable failure that
-    /// outlasted the transport's own retries, is asked for again, with
+    /// malformed, an HTML page from a proxy), a retryable failure that
+    /// outlasted the transport's own retries, or a token that expired again
+    /// right after the connector's refresh, is asked for again, with
     /// backoff, up to the retry policy's attempts: a page depends only on
     /// the checkpoint and the cursor, so reading is idempotent. A page may
     /// take many calls (OKKI reads each company's details inside a page),
@@ -467,7 +468,8 @@ impl<S: Source, K: Sink> Pipeline<S, K> {
             match self.source.read(since, cursor.clone()).await {
                 Ok(page) => break page,
                 Err(e)
-                    if (e.kind() == ErrorKind::Decode || e.is_retryable())
+                    if (e.is_retryable()
+                        || matches!(e.kind(), ErrorKind::Decode | ErrorKind::AuthExpired))
                         && attempt < self.retry.max_attempts =>
                 {
                     attempt += 1;

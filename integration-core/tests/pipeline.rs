@@ -318,6 +318,9 @@ async fn undecodable_and_retryable_page_reads_are_read_again_and_others_stop_the
     // A failure that outlasted the transport's retries (here a timeout).
     let (result, calls) = run(ErrorKind::Timeout, 2).await;
     assert_eq!((result.unwrap(), calls), (5, 3));
+    // A token that expired again after the connector's refresh.
+    let (result, calls) = run(ErrorKind::AuthExpired, 1).await;
+    assert_eq!((result.unwrap(), calls), (5, 2));
     // Rejected credentials are not asked again.
     let (result, calls) = run(ErrorKind::Auth, 100).await;
     assert!(matches!(result, Err(RunErrorCause::Read(ref e)) if e.kind() == ErrorKind::Auth));
