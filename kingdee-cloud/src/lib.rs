@@ -118,6 +118,11 @@
 //!   base-data references, not the record's identity). On sites where
 //!   base data is allocated to several organisations under one number, set
 //!   [`sink::FormSink::lookup_filter`] (e.g. `FUseOrgId.FNumber = '100'`).
+//! - **Number taken** (Medium): a model refused with a message containing
+//!   `唯一` (`违反字段唯一性要求：编码唯一…`) on the number field, or on no
+//!   field, lost its number to another writer or to its own earlier save
+//!   (applied although the answer timed out, then sent again by the
+//!   transport): the sink looks it up once more and saves it as an update.
 //!   Updating an audited record may need UnAudit first on a real site; the
 //!   fake accepts updates of audited records.
 //! - **Dates**: query answers carry `yyyy-MM-ddTHH:mm:ss.fff` in the site's

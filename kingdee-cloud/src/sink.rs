@@ -7,7 +7,10 @@
 //! `FID`) into the model, so the save updates that record; numbers not
 //! found are created. `NumberSearch` is not relied on: it resolves base-data
 //! *references* by number, not the record's own identity, and a second
-//! create of an existing number is refused as a duplicate. A record whose
+//! create of an existing number is refused as a duplicate; such a refusal
+//! (another writer, or a save applied although its answer timed out and
+//! then sent again by the transport) is looked up once more and saved as an
+//! update. A record whose
 //! number appears twice in a batch is written in a later round, after the
 //! first occurrence exists, so it becomes an update. A rerun after a crash
 //! finds the records already written and updates them: nothing is
@@ -29,7 +32,7 @@ use serde_json::{Map, Value};
 use crate::client::Client;
 use crate::error::Error;
 use crate::models::{Customer, FormModel, SaleOrder};
-use crate::operations::{ModelOutcome, SaveOptions};
+use crate::operations::{FieldError, ModelOutcome, SaveOptions};
 use crate::query::BillQuery;
 
 /// The default number of models per BatchSave call.
@@ -227,28 +230,71 @@ impl<T> FormSink<T> {
             .collect();
         let existing = self.lookup(&numbers).await?;
         let mut batch = Vec::with_capacity(positions.len());
-        for &i in positions {
+        let mut created = Vec::new();
+        for (k, &i) in positions.iter().enumerate() {
             let mut model = models[i].take().unwrap_or_default();
-            if let Some(id) = self.number_of(&model).and_then(|n| existing.get(&n)) {
-                model.insert(self.config.id_field.clone(), id.clone());
+            match self.number_of(&model).and_then(|n| existing.get(&n)) {
+                Some(id) => {
+                    model.insert(self.config.id_field.clone(), id.clone());
+                }
+                None => created.push(k),
             }
             batch.push(Value::Object(model));
         }
+        let mut results = self.save(&batch).await?;
+        // A create refused because its number exists by now: another writer
+        // created it, or a save whose answer timed out was applied and the
+        // transport sent it again. Looked up once more, it becomes an update.
+        let clashed: Vec<usize> = created.into_iter().filter(|&k| results[k].1).collect();
+        if !clashed.is_empty() {
+            let number = |k: usize| batch[k].as_object().and_then(|m| self.number_of(m));
+            let numbers: Vec<String> = clashed.iter().filter_map(|&k| number(k)).collect();
+            let existing = self.lookup(&numbers).await?;
+            let (mut at, mut again) = (Vec::new(), Vec::new());
+            for &k in &clashed {
+                if let (Some(id), Value::Object(model)) =
+                    (number(k).and_then(|n| existing.get(&n)), &batch[k])
+                {
+                    let mut model = model.clone();
+                    model.insert(self.config.id_field.clone(), id.clone());
+                    at.push(k);
+                    again.push(Value::Object(model));
+                }
+            }
+            if !again.is_empty() {
+                let second = self.save(&again).await?;
+                for (k, result) in at.into_iter().zip(second) {
+                    results[k] = result;
+                }
+            }
+        }
+        for (&i, (outcome, _)) in positions.iter().zip(results) {
+            outcomes[i] = Some(outcome);
+        }
+        Ok(())
+    }
+
+    /// One BatchSave: each model's outcome, and whether it was refused
+    /// because its number is taken.
+    async fn save(&self, batch: &[Value]) -> Result<Vec<(WriteOutcome, bool)>, Error> {
         let result = self
             .client
-            .batch_save(&self.config.form_id, &batch, &self.config.options)
+            .batch_save(&self.config.form_id, batch, &self.config.options)
             .await?;
         let code = (result.status.msg_code != 0).then(|| result.status.msg_code.to_string());
-        for (&i, outcome) in positions.iter().zip(result.outcomes(batch.len())) {
-            outcomes[i] = Some(match outcome {
-                ModelOutcome::Saved(s) => WriteOutcome::Written {
-                    target_id: s
-                        .id
-                        .map(|id| id.to_string())
-                        .filter(|id| !id.is_empty())
-                        .or(s.number),
-                },
+        Ok(result
+            .outcomes(batch.len())
+            .into_iter()
+            .map(|outcome| match outcome {
+                ModelOutcome::Saved(s) => {
+                    let target_id =
+                        s.id.map(|id| id.to_string())
+                            .filter(|id| !id.is_empty())
+                            .or(s.number);
+                    (WriteOutcome::Written { target_id }, false)
+                }
                 ModelOutcome::Failed(errors) => {
+                    let taken = errors.iter().any(|e| self.number_taken(e));
                     let message = errors
                         .iter()
                         .map(|e| e.message.as_str())
@@ -256,14 +302,27 @@ impl<T> FormSink<T> {
                         .join("; ");
                     let mut e = RecordError::permanent(message);
                     e.code = code.clone();
-                    WriteOutcome::Failed(e)
+                    (WriteOutcome::Failed(e), taken)
                 }
-                ModelOutcome::Unreported => WriteOutcome::Failed(RecordError::retryable(
-                    "K/3 Cloud reported neither a success nor an error for this model",
-                )),
-            });
-        }
-        Ok(())
+                ModelOutcome::Unreported => (
+                    WriteOutcome::Failed(RecordError::retryable(
+                        "K/3 Cloud reported neither a success nor an error for this model",
+                    )),
+                    false,
+                ),
+            })
+            .collect())
+    }
+
+    /// Whether Kingdee refused a model because its number is taken
+    /// (`违反字段唯一性要求：编码唯一…`): a message about uniqueness on the
+    /// number field or on no field (an assumption; see the crate's
+    /// Assumptions).
+    fn number_taken(&self, e: &FieldError) -> bool {
+        e.message.contains("唯一")
+            && e.field_name
+                .as_deref()
+                .is_none_or(|f| f.eq_ignore_ascii_case(&self.config.number_field))
     }
 }
 

@@ -135,6 +135,28 @@ async fn models_rejected_inside_a_successful_batch_answer_fail_alone() {
     assert_eq!(fake.records("BD_Customer").len(), 200);
 }
 
+/// A BatchSave whose answer comes after the client's timeout was applied
+/// all the same; the transport sends it again, and Kingdee refuses every
+/// create as a duplicate number. The sink looks those numbers up again and
+/// updates them: every record is written, none twice.
+#[tokio::test]
+async fn a_save_sent_again_after_a_timeout_is_written_not_refused() {
+    let fake = FakeK3Cloud::start().await;
+    let client = fake
+        .client_builder()
+        .timeout(Some(Duration::from_millis(300)))
+        .build()
+        .unwrap();
+    let sink = CustomerSink::new(client).batch_size(100);
+    fake.faults()
+        .inject_on("BatchSave", Fault::Delay(Duration::from_millis(700)), 1);
+    let outcomes = sink.write(&customers(40, "TO")).await.unwrap();
+    assert_eq!(counts(&outcomes), (40, 0), "{:?}", outcomes.first());
+    assert_eq!(fake.records("BD_Customer").len(), 40);
+    let saves = fake.received_on("BatchSave").await.len();
+    assert_eq!(saves, 3, "the late one, the one sent again, the updates");
+}
+
 #[tokio::test]
 async fn session_lost_mid_run_loses_and_duplicates_nothing() {
     let fake = FakeK3Cloud::start().await;
