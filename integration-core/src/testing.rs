@@ -58,6 +58,8 @@ pub struct Faults {
 struct FaultState {
     planned: VecDeque<Planned>,
     random: Option<RandomFaults>,
+    /// Paths where random faults never answer "token expired".
+    token_paths: Vec<String>,
     injected: u64,
 }
 
@@ -103,6 +105,14 @@ impl Faults {
         });
     }
 
+    /// Random faults never answer [`Fault::AuthExpired`] on paths containing
+    /// `path_contains`: the endpoint that issues tokens or sessions answers
+    /// with one or with rejected credentials, never with "expired" (the
+    /// request gets no fault then).
+    pub fn no_expiry_on(&self, path_contains: &str) {
+        lock(&self.state).token_paths.push(path_contains.to_owned());
+    }
+
     /// Removes every planned and random fault.
     pub fn clear(&self) {
         let mut state = lock(&self.state);
@@ -141,6 +151,10 @@ impl Faults {
             } else {
                 None
             }
+            .filter(|fault| {
+                !(matches!(fault, Fault::AuthExpired)
+                    && state.token_paths.iter().any(|p| path.contains(p.as_str())))
+            })
         } else {
             None
         };

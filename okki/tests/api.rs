@@ -499,6 +499,26 @@ async fn expired_token_is_refreshed_once_and_shared_by_clones() {
         .unwrap();
 }
 
+/// Random "token expired" faults spare the token endpoint when told to: a
+/// soak's token fetch is then never answered "expired", every other call is.
+#[tokio::test]
+async fn random_expiry_faults_can_spare_the_token_endpoint() {
+    let fake = FakeOkki::start().await;
+    fake.seed_demo(2);
+    let client = fake.client_builder().build().unwrap();
+    fake.faults().no_expiry_on(okki::auth::ACCESS_TOKEN_PATH);
+    fake.faults().random(7, 1.0, vec![Fault::AuthExpired]);
+    let err = client
+        .list_companies(&CompanyListQuery::new())
+        .await
+        .unwrap_err();
+    assert!(err.is_auth_expired(), "{err}");
+    let logins = fake.received_on(okki::auth::ACCESS_TOKEN_PATH).await.len();
+    let lists = fake.received_on("/v1/company/list").await.len();
+    assert_eq!((logins, lists), (2, 2), "a login, a refresh, two lists");
+    assert_eq!(fake.faults().injected(), 2, "only the lists were faulted");
+}
+
 #[tokio::test]
 async fn token_renewed_before_expiry_and_password_grant_uses_refresh_token() {
     let fake = FakeOkki::start().await;
