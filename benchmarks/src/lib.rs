@@ -129,13 +129,39 @@ pub fn run_child(args: &[String]) -> Result<Measured, String> {
         .ok_or_else(|| format!("child {args:?} printed no figures"))
 }
 
-/// The value of `--name value` in `args`, parsed, or `default`.
+/// The command line after the program name, as `--option value` pairs.
+/// `-h`/`--help` prints `usage` and exits; an option not in `options`, or
+/// one without a value, prints the problem and `usage` and exits with 2
+/// (a typo must not silently run the default benchmark).
+pub fn command_line(usage: &str, options: &[&str]) -> Vec<String> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        println!("{usage}");
+        std::process::exit(0);
+    }
+    for pair in args.chunks(2) {
+        let problem = match pair {
+            [name, _] if options.contains(&name.as_str()) => continue,
+            [name] if options.contains(&name.as_str()) => format!("{name} needs a value"),
+            [name, ..] => format!("unknown option {name}"),
+            [] => continue,
+        };
+        eprintln!("{problem}\n{usage}");
+        std::process::exit(2);
+    }
+    args
+}
+
+/// The value of `--name value` in `args`, parsed, or `default` when the
+/// option is absent; a value that does not parse exits with 2.
 pub fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+    match arg_text(args, name) {
+        None => default,
+        Some(text) => text.parse().unwrap_or_else(|_| {
+            eprintln!("{name}: cannot use {text:?}");
+            std::process::exit(2);
+        }),
+    }
 }
 
 /// The value of `--name value` in `args` as text.

@@ -15,7 +15,7 @@
 
 use std::sync::Arc;
 
-use benchmarks::{arg, arg_text, measure, run_child};
+use benchmarks::{arg, arg_text, command_line, measure, run_child};
 use integration_core::memory::{FnSink, FnSource};
 use integration_core::source::{Checkpoint, Cursor, Page};
 use integration_core::{
@@ -27,7 +27,10 @@ use serde_json::{Value, json};
 const PAGE: u64 = 1_000;
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args = command_line(
+        "usage: memory [--counts N,N…] [--stores sqlite,memory]",
+        &["--counts", "--stores", "--child", "--count"],
+    );
     if let Some(store) = arg_text(&args, "--child") {
         let count: u64 = arg(&args, "--count", 100_000);
         let rt = tokio::runtime::Builder::new_multi_thread()

@@ -17,7 +17,7 @@
 
 use std::process::Command;
 
-use benchmarks::{Measured, arg, arg_text, measure, run_child};
+use benchmarks::{Measured, arg, arg_text, command_line, measure, run_child};
 use futures::TryStreamExt;
 use kingdee_cloud::query::BillQuery;
 use kingdee_cloud::testing::FakeK3Cloud;
@@ -26,7 +26,10 @@ use serde_json::Value;
 const FIELDS: [&str; 3] = ["FCUSTID", "FNumber", "FName"];
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args = command_line(
+        "usage: official-sdk [--records N] [--limit N] [--python PATH]",
+        &["--records", "--limit", "--python", "--child"],
+    );
     let limit: u32 = arg(&args, "--limit", 2_000);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -14,7 +14,9 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use benchmarks::{HUKE_TO_KINGDEE_MAPPING, Measured, arg, arg_text, measure, run_child};
+use benchmarks::{
+    HUKE_TO_KINGDEE_MAPPING, Measured, arg, arg_text, command_line, measure, run_child,
+};
 use integration_core::mapping::declarative::DeclarativeMapping;
 use integration_core::memory::CollectSink;
 use integration_core::{MapContext, MapError, MemoryStore, Pipeline, SourceRecord, StateStore};
@@ -29,7 +31,10 @@ use serde_json::{Value, json};
 const WINDOW_SECS: i64 = 72_000;
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args = command_line(
+        "usage: pipeline-vs-loop [--records N]   (default 100000)",
+        &["--records", "--child", "--huke", "--k3"],
+    );
     match arg_text(&args, "--child").as_deref() {
         Some(variant) => child(variant, &args),
         None => parent(&args),

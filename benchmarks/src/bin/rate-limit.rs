@@ -20,7 +20,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use benchmarks::arg;
+use benchmarks::{arg, command_line};
 use futures::StreamExt;
 use integration_core::testing::{FakeServer, FaultStyle, Request, ResponseTemplate, json_response};
 use integration_core::{RateLimit, RetryPolicy};
@@ -136,7 +136,10 @@ async fn scenario(client_rate: u32, burst: u32, fake_rate: f64, requests: u64) -
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args = command_line(
+        "usage: rate-limit [--rate N] [--seconds N] [--lower FRACTION] [--burst N]",
+        &["--rate", "--seconds", "--lower", "--burst"],
+    );
     let rate: u32 = arg(&args, "--rate", 50);
     let seconds: u64 = arg(&args, "--seconds", 20);
     let lower: f64 = arg(&args, "--lower", 0.6);
