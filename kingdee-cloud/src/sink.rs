@@ -10,11 +10,10 @@
 //! create of an existing number is refused as a duplicate; such a refusal
 //! (another writer, or a save applied although its answer timed out and
 //! then sent again by the transport) is looked up once more and saved as an
-//! update. A record whose
-//! number appears twice in a batch is written in a later round, after the
-//! first occurrence exists, so it becomes an update. A rerun after a crash
-//! finds the records already written and updates them: nothing is
-//! duplicated.
+//! update. A record whose number appears twice in a batch is written in a
+//! later round, after the first occurrence exists, so it becomes an update.
+//! A rerun after a crash finds the records already written and updates
+//! them: nothing is duplicated.
 //!
 //! Every record gets exactly one [`WriteOutcome`], read from
 //! `SuccessEntitys` and `Errors` by `DIndex`; refused records carry
