@@ -266,19 +266,15 @@ impl Client {
         self.call(api, &body).await
     }
 
-    /// Serialises `body` once, signs those bytes, POSTs them and decodes
-    /// `data` into `T`.
-    pub(crate) async fn call<T: DeserializeOwned>(
-        &self,
-        api: &str,
-        body: &impl Serialize,
-    ) -> Result<T, Error> {
+    /// Serialises `body` once, signs those bytes, POSTs them and returns
+    /// `data` as it came; callers decode it by moving it (decoding through
+    /// `Deserialize` from a borrowed `Value` would copy every page).
+    pub(crate) async fn call(&self, api: &str, body: &impl Serialize) -> Result<Value, Error> {
         let (api, url) = self.endpoint(api)?;
         let bytes = serde_json::to_vec(body).map_err(|e| {
             Error::invalid_request(&api, format!("cannot serialise the request body: {e}"))
         })?;
-        let data = self.post(&api, &url, Body::from(bytes)).await?;
-        decode_data(&api, data)
+        self.post(&api, &url, Body::from(bytes)).await
     }
 
     /// The API name (`module/action`) and its URL.

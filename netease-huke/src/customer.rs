@@ -96,7 +96,7 @@ impl<'c> Customers<'c> {
     /// Accepts `data` as an array or as an object holding
     /// `list`/`fields`/`data`.
     pub async fn fields(&self) -> Result<Vec<CustomerField>, Error> {
-        let data: Value = self.client.call(CUSTOMER_FIELDS, &Map::new()).await?;
+        let data = self.client.call(CUSTOMER_FIELDS, &Map::new()).await?;
         let list = match data {
             Value::Array(_) => data,
             Value::Object(mut map) => ["list", "fields", "data"]
@@ -127,7 +127,7 @@ impl<'c> Customers<'c> {
     /// `customer/addCustomer`. Code 1011 (already exists) becomes
     /// [`AddCustomerOutcome::Duplicate`] instead of an error.
     pub async fn add(&self, request: &AddCustomerRequest) -> Result<AddCustomerOutcome, Error> {
-        match self.client.call::<Value>(ADD_CUSTOMER, request).await {
+        match self.client.call(ADD_CUSTOMER, request).await {
             Ok(data) => Ok(AddCustomerOutcome::Created(data)),
             Err(e) if e.is_duplicate() => Ok(AddCustomerOutcome::Duplicate {
                 message: e.message().to_owned(),

@@ -556,7 +556,7 @@ pub(crate) async fn search_page(
 ) -> Result<TradePage, Error> {
     let prepared = request.prepared(client.page_placement(), client.max_page_size());
     let (page, size) = prepared.effective_paging(client.max_page_size());
-    let data: Value = client.call(SEARCH_TRADES, &prepared).await?;
+    let data = client.call(SEARCH_TRADES, &prepared).await?;
     TradePage::from_data(data, page, size)
 }
 
