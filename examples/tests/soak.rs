@@ -3,7 +3,7 @@
 //! slowly or not within the client's timeout, expires tokens and sessions
 //! and sends malformed / truncated / HTML / empty bodies on about 15% of its
 //! calls (seeded, reproducible); K/3 Cloud also rejects single models inside
-//! otherwise successful BatchSave answers. Runs are restarted until one
+//! otherwise successful BatchSave answers, and Jackyun single customers. Runs are restarted until one
 //! completes under those faults, and about half of them are killed at a
 //! random moment. Then a run and a dead-letter replay without faults. At the
 //! end every source record must be in the target exactly once (by key) or in
@@ -32,8 +32,9 @@ use serde_json::{Value, json};
 
 /// The share of calls that get a fault.
 const PROBABILITY: f64 = 0.15;
-/// The share of K/3 Cloud models rejected inside a successful batch answer.
-const REJECTED_MODELS: f64 = 0.02;
+/// The share of records the target rejects: K/3 Cloud models inside a
+/// successful batch answer, Jackyun customers (one per call).
+const REJECTED: f64 = 0.02;
 /// How long a run that is not killed on purpose may take (a faulty
 /// 10,000-record run takes up to about four minutes, while the other
 /// schemes share the two cores).
@@ -96,7 +97,7 @@ struct Tally {
     stalled: u32,
     faults: u64,
     calls: usize,
-    rejected_models: u64,
+    rejected: u64,
     seconds: f64,
 }
 
@@ -190,7 +191,7 @@ fn report(label: &str, records: u64, tally: &Tally, summary: &str, dead: &BTreeM
     let share = tally.faults as f64 / tally.calls.max(1) as f64;
     println!(
         "SOAK {label}: {records} source records in {:.1} s; faulty runs until one completed: {} stopped by an error, {} killed, {} stalled; \
-         {} faults injected into {} calls ({:.1}%), {} models rejected in batch answers; \
+         {} faults injected into {} calls ({:.1}%), {} records rejected by the target; \
          after a clean run and the replay: {summary}; dead letters {dead:?}",
         tally.seconds,
         tally.failed,
@@ -199,7 +200,7 @@ fn report(label: &str, records: u64, tally: &Tally, summary: &str, dead: &BTreeM
         tally.faults,
         tally.calls,
         100.0 * share,
-        tally.rejected_models,
+        tally.rejected,
     );
     TOTAL.0.fetch_add(tally.faults, Ordering::SeqCst);
     TOTAL.1.fetch_add(tally.calls as u64, Ordering::SeqCst);
@@ -243,7 +244,7 @@ async fn xbongbong_to_kingdee_soak(records: usize, seed: u64) {
     xbb.seed_customers(records / 2);
     xbb.seed_contracts(records - records / 2);
     let k3 = job.kingdee.fake.as_ref().unwrap();
-    k3.reject_models(rng.random(), REJECTED_MODELS);
+    k3.reject_models(rng.random(), REJECTED);
     let mut tally = faulty(
         "xbongbong-to-kingdee",
         &job,
@@ -252,7 +253,7 @@ async fn xbongbong_to_kingdee_soak(records: usize, seed: u64) {
     )
     .await;
     tally.calls = xbb.received().await.len() + k3.received().await.len();
-    tally.rejected_models = k3.rejected_models();
+    tally.rejected = k3.rejected_models();
     k3.reject_models(0, 0.0);
     clean("xbongbong-to-kingdee", &job).await;
     let dead = dead_letters(
@@ -302,6 +303,13 @@ async fn jdy_to_jackyun_soak(records: usize, seed: u64) {
         }
     }
     let jackyun = job.jackyun.fake.as_ref().unwrap();
+    // Jackyun refuses some customers (a business error on their add) while
+    // the faults last; they are dead-lettered, then replayed.
+    let rejected: std::collections::BTreeSet<String> = (0..records)
+        .filter(|_| rng.random_bool(REJECTED))
+        .map(|i| format!("GYS-SOAK-{i:06}"))
+        .collect();
+    jackyun.state().reject_codes = rejected.clone();
     let mut tally = faulty(
         "jdy-to-jackyun",
         &job,
@@ -310,6 +318,8 @@ async fn jdy_to_jackyun_soak(records: usize, seed: u64) {
     )
     .await;
     tally.calls = jdy.received_on("").await.len() + jackyun.received().await.len();
+    tally.rejected = rejected.len() as u64;
+    jackyun.state().reject_codes.clear();
     clean("jdy-to-jackyun", &job).await;
     let dead = dead_letters(state.as_ref(), &[jdy_to_jackyun::NAME]);
     let summary = job
@@ -377,7 +387,7 @@ async fn huke_to_kingdee_soak(records: usize, seed: u64) {
         trade.insert("buyerCid".into(), Value::String(format!("SOAK{i:06}")));
     }
     let k3 = job.kingdee.fake.as_ref().unwrap();
-    k3.reject_models(rng.random(), REJECTED_MODELS);
+    k3.reject_models(rng.random(), REJECTED);
     let mut tally = faulty(
         "huke-to-kingdee",
         &job,
@@ -386,7 +396,7 @@ async fn huke_to_kingdee_soak(records: usize, seed: u64) {
     )
     .await;
     tally.calls = huke.received_on("").await.len() + k3.received().await.len();
-    tally.rejected_models = k3.rejected_models();
+    tally.rejected = k3.rejected_models();
     k3.reject_models(0, 0.0);
     clean("huke-to-kingdee", &job).await;
     let dead = dead_letters(
