@@ -3,7 +3,8 @@
 //! slowly or not within the client's timeout, expires tokens and sessions
 //! and sends malformed / truncated / HTML / empty bodies on about 15% of its
 //! calls (seeded, reproducible); K/3 Cloud also rejects single models inside
-//! otherwise successful BatchSave answers, and Jackyun single customers. Runs are restarted until one
+//! otherwise successful BatchSave answers, Jackyun and YonBIP single
+//! customers / merchants. Runs are restarted until one
 //! completes under those faults, and about half of them are killed at a
 //! random moment. Then a run and a dead-letter replay without faults. At the
 //! end every source record must be in the target exactly once (by key) or in
@@ -33,7 +34,8 @@ use serde_json::{Value, json};
 /// The share of calls that get a fault.
 const PROBABILITY: f64 = 0.15;
 /// The share of records the target rejects: K/3 Cloud models inside a
-/// successful batch answer, Jackyun customers (one per call).
+/// successful batch answer, Jackyun customers and YonBIP merchants (one per
+/// call).
 const REJECTED: f64 = 0.02;
 /// How long a run that is not killed on purpose may take (a faulty
 /// 10,000-record run takes up to about four minutes, while the other
@@ -350,6 +352,24 @@ async fn okki_to_yonbip_soak(records: usize, seed: u64) {
     }
     okki.seed_demo(records);
     let yonbip = job.yonbip.fake.as_ref().unwrap();
+    // YonBIP refuses some merchants (by their code, the OKKI serial) while
+    // the faults last; they are dead-lettered, then replayed.
+    let serials: Vec<String> = okki
+        .state()
+        .companies
+        .values()
+        .filter_map(|c| {
+            c.data
+                .get("serial_id")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .collect();
+    let rejected: std::collections::BTreeSet<String> = serials
+        .into_iter()
+        .filter(|_| rng.random_bool(REJECTED))
+        .collect();
+    yonbip.state().reject_codes = rejected.clone();
     let mut tally = faulty(
         "okki-to-yonbip",
         &job,
@@ -358,6 +378,8 @@ async fn okki_to_yonbip_soak(records: usize, seed: u64) {
     )
     .await;
     tally.calls = okki.received_on("").await.len() + yonbip.server().received().await.len();
+    tally.rejected = rejected.len() as u64;
+    yonbip.state().reject_codes.clear();
     clean("okki-to-yonbip", &job).await;
     let dead = dead_letters(state.as_ref(), &[okki_to_yonbip::NAME]);
     let summary = job

@@ -15,7 +15,7 @@
 //! realistic Chinese data.
 
 use std::cell::OnceCell;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::sync::MutexGuard;
 use std::time::{Duration, Instant};
@@ -77,6 +77,9 @@ pub struct FakeState {
     pub token_fetches: u32,
     /// How many discovery calls were answered.
     pub discoveries: u32,
+    /// Merchant codes whose save fails with a business error (a customer
+    /// class the tenant refuses), for tests of per-record failures.
+    pub reject_codes: BTreeSet<String>,
     tokens: HashMap<String, Instant>,
     next_id: u64,
     /// Stored merchants, as JSON objects (everything the client sent is
@@ -104,6 +107,7 @@ impl Default for FakeState {
             max_clock_skew: Duration::from_secs(600),
             token_fetches: 0,
             discoveries: 0,
+            reject_codes: BTreeSet::new(),
             tokens: HashMap::new(),
             next_id: 1_790_000_000_000_000_000,
             merchants: Vec::new(),
@@ -467,6 +471,12 @@ fn merchant_save(state: &mut FakeState, request: &Request) -> ResponseTemplate {
         return fail(CODE_INVALID, "参数data不能为空");
     };
     let code = text_of(data.get("code")).unwrap_or_default();
+    if state.reject_codes.contains(&code) {
+        return fail(
+            CODE_INVALID,
+            &format!("客户[{code}]保存失败：客户分类不允许使用"),
+        );
+    }
     match data.get("_status").and_then(Value::as_str) {
         Some("Insert") => {
             if code.trim().is_empty() {

@@ -727,3 +727,28 @@ async fn a_changed_code_is_found_under_the_new_code_only() {
     assert!(merchants.find_by_code("KH-EDITED").await.unwrap().is_some());
     assert_eq!(fake.state().merchants().len(), 4);
 }
+
+/// A merchant the tenant refuses fails alone, as a permanent record
+/// failure with YonBIP's message; the others are written.
+#[tokio::test]
+async fn a_refused_merchant_fails_alone() {
+    let (fake, client) = fake().await;
+    fake.state().reject_codes.insert("OKKI-2".into());
+    let sink = MerchantSink::new(client);
+    let batch: Vec<SinkRecord<Merchant>> = ["OKKI-1", "OKKI-2", "OKKI-3"]
+        .iter()
+        .map(|code| SinkRecord {
+            key: (*code).into(),
+            op: Op::Upsert,
+            data: new_merchant(code, "苏州瑞丰纺织有限公司"),
+        })
+        .collect();
+    let outcomes = sink.write(&batch).await.unwrap();
+    assert!(matches!(outcomes[0], WriteOutcome::Written { .. }));
+    assert!(matches!(outcomes[2], WriteOutcome::Written { .. }));
+    match &outcomes[1] {
+        WriteOutcome::Failed(e) => assert!(!e.retryable && e.message.contains("OKKI-2"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(fake.state().merchants().len(), 2);
+}
