@@ -363,30 +363,33 @@ impl Client {
                             })
                         };
                         if idempotent {
-                            self.inner
-                                .transport
-                                .execute(
-                                    path,
-                                    |http: &reqwest::Client| build(http).map_err(Reread),
-                                    |raw| parse(raw).map_err(Reread),
-                                )
-                                .await
-                                .map_err(|Reread(e)| e)
+                            self.execute::<true, T>(path, build, parse).await
                         } else {
-                            self.inner
-                                .transport
-                                .execute(
-                                    path,
-                                    |http: &reqwest::Client| build(http).map_err(NoReplay),
-                                    |raw| parse(raw).map_err(NoReplay),
-                                )
-                                .await
-                                .map_err(|NoReplay(e)| e)
+                            self.execute::<false, T>(path, build, parse).await
                         }
                     }
                 },
             )
             .await
+    }
+
+    /// One call through the transport, retried as an [`Attempt`] of a read
+    /// or of a write says.
+    async fn execute<const READ: bool, T>(
+        &self,
+        path: &str,
+        build: impl Fn(&reqwest::Client) -> Result<reqwest::RequestBuilder>,
+        parse: impl Fn(RawResponse) -> Result<T>,
+    ) -> Result<T> {
+        self.inner
+            .transport
+            .execute(
+                path,
+                |http: &reqwest::Client| build(http).map_err(Attempt::<READ>),
+                |raw| parse(raw).map_err(Attempt::<READ>),
+            )
+            .await
+            .map_err(|Attempt(e)| e)
     }
 
     /// Calls any endpoint with auth, retries and envelope decoding, and
@@ -419,53 +422,33 @@ fn decode_data<T: DeserializeOwned>(data: Value) -> std::result::Result<T, Strin
     serde_json::from_value(data).map_err(|e| e.to_string())
 }
 
-/// An error for a read: also retried when the answer could not be decoded
-/// (truncated, not JSON, a proxy's HTML page): asking again is harmless.
-struct Reread(Error);
+/// The error of one attempt, which decides what the transport retries.
+/// A read (`READ`) is also asked again when its answer could not be
+/// decoded (truncated, not JSON, a proxy's HTML page): asking again is
+/// harmless. A write is retried only when the server refused it outright
+/// (throttled): after a 5xx, a timeout or an undecodable answer it may have
+/// been applied.
+struct Attempt<const READ: bool>(Error);
 
-impl From<integration_core::Error> for Reread {
+impl<const READ: bool> From<integration_core::Error> for Attempt<READ> {
     fn from(e: integration_core::Error) -> Self {
-        Reread(Error::from(e))
+        Attempt(Error::from(e))
     }
 }
 
-impl std::fmt::Display for Reread {
+impl<const READ: bool> std::fmt::Display for Attempt<READ> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.0.fmt(f)
     }
 }
 
-impl Retry for Reread {
+impl<const READ: bool> Retry for Attempt<READ> {
     fn is_retryable(&self) -> bool {
-        self.0.is_retryable() || self.0.kind() == ErrorKind::Decode
-    }
-    fn retry_after(&self) -> Option<Duration> {
-        self.0.retry_after()
-    }
-    fn is_auth_expired(&self) -> bool {
-        self.0.is_auth_expired()
-    }
-}
-
-/// An error for a write: retried only when the server refused it outright.
-struct NoReplay(Error);
-
-impl From<integration_core::Error> for NoReplay {
-    fn from(e: integration_core::Error) -> Self {
-        NoReplay(Error::from(e))
-    }
-}
-
-impl std::fmt::Display for NoReplay {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl Retry for NoReplay {
-    fn is_retryable(&self) -> bool {
-        // A throttle answer means the write was not processed.
-        self.0.is_retryable() && self.0.kind() == ErrorKind::RateLimited
+        if READ {
+            self.0.is_retryable() || self.0.kind() == ErrorKind::Decode
+        } else {
+            self.0.is_retryable() && self.0.kind() == ErrorKind::RateLimited
+        }
     }
     fn retry_after(&self) -> Option<Duration> {
         self.0.retry_after()
