@@ -13,6 +13,14 @@ use okki::{
 };
 use serde_json::json;
 
+/// A company to push: only the required name.
+fn new_company() -> CompanyInput {
+    CompanyInput {
+        name: "青岛海润食品有限公司".into(),
+        ..Default::default()
+    }
+}
+
 async fn fake(n: usize) -> (FakeOkki, Client) {
     let fake = FakeOkki::start().await;
     fake.seed_demo(n);
@@ -576,25 +584,13 @@ async fn throttled_then_success_and_server_errors() {
     // A write is not replayed after a 5xx (it may have happened).
     fake.faults()
         .inject_on("/v1/company/push", Fault::ServerError(503), 1);
-    let err = client
-        .push_company(&CompanyInput {
-            name: "青岛海润食品有限公司".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap_err();
+    let err = client.push_company(&new_company()).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::HttpStatus);
     assert_eq!(fake.received_on("/v1/company/push").await.len(), 1);
     // But it is retried after a throttle refusal.
     fake.faults()
         .inject_on("/v1/company/push", Fault::Throttled, 1);
-    client
-        .push_company(&CompanyInput {
-            name: "青岛海润食品有限公司".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    client.push_company(&new_company()).await.unwrap();
 }
 
 #[tokio::test]
@@ -631,13 +627,7 @@ async fn hostile_bodies_are_decode_errors() {
     // A write's undecodable answer is not replayed: it may have been applied.
     fake.faults()
         .inject_on("/v1/company/push", Fault::Malformed, 1);
-    let err = client
-        .push_company(&CompanyInput {
-            name: "青岛海润食品有限公司".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap_err();
+    let err = client.push_company(&new_company()).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Decode);
     assert_eq!(fake.received_on("/v1/company/push").await.len(), 1);
     // A well-formed envelope with an unexpected data shape (on every attempt).
