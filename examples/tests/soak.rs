@@ -16,7 +16,7 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -175,6 +175,33 @@ async fn clean(label: &str, job: &dyn Job) {
     }
 }
 
+/// The [`REJECTED`] share of `codes`, chosen at random: the records a
+/// target refuses while the faults last.
+fn to_reject(codes: impl IntoIterator<Item = String>, rng: &mut StdRng) -> BTreeSet<String> {
+    codes
+        .into_iter()
+        .filter(|_| rng.random_bool(REJECTED))
+        .collect()
+}
+
+/// Without faults: a clean run and the replay; then the scheme's check,
+/// and the counts printed.
+async fn finish(
+    label: &str,
+    job: &dyn Job,
+    state: &dyn StateStore,
+    pipelines: &[&str],
+    records: usize,
+    mut tally: Tally,
+    started: Instant,
+) {
+    clean(label, job).await;
+    let dead = dead_letters(state, pipelines);
+    let summary = job.verify().unwrap_or_else(|e| panic!("{label}: {e}"));
+    tally.seconds = started.elapsed().as_secs_f64();
+    report(label, records as u64, &tally, &summary, &dead);
+}
+
 /// Every dead letter names its reason; returns their count by pipeline.
 fn dead_letters(state: &dyn StateStore, pipelines: &[&str]) -> BTreeMap<String, usize> {
     let mut counts = BTreeMap::new();
@@ -257,25 +284,19 @@ async fn xbongbong_to_kingdee_soak(records: usize, seed: u64) {
     tally.calls = xbb.received().await.len() + k3.received().await.len();
     tally.rejected = k3.rejected_models();
     k3.reject_models(0, 0.0);
-    clean("xbongbong-to-kingdee", &job).await;
-    let dead = dead_letters(
+    finish(
+        "xbongbong-to-kingdee",
+        &job,
         state.as_ref(),
         &[
             xbongbong_to_kingdee::CUSTOMERS,
             xbongbong_to_kingdee::CONTRACTS,
         ],
-    );
-    let summary = job
-        .verify()
-        .unwrap_or_else(|e| panic!("xbongbong-to-kingdee: {e}"));
-    tally.seconds = scheme_started.elapsed().as_secs_f64();
-    report(
-        "xbongbong-to-kingdee",
-        records as u64,
-        &tally,
-        &summary,
-        &dead,
-    );
+        records,
+        tally,
+        scheme_started,
+    )
+    .await;
 }
 
 /// Scheme 2: jdy purchase inbound bills → Jackyun customers; the source
@@ -307,10 +328,7 @@ async fn jdy_to_jackyun_soak(records: usize, seed: u64) {
     let jackyun = job.jackyun.fake.as_ref().unwrap();
     // Jackyun refuses some customers (a business error on their add) while
     // the faults last; they are dead-lettered, then replayed.
-    let rejected: std::collections::BTreeSet<String> = (0..records)
-        .filter(|_| rng.random_bool(REJECTED))
-        .map(|i| format!("GYS-SOAK-{i:06}"))
-        .collect();
+    let rejected = to_reject((0..records).map(|i| format!("GYS-SOAK-{i:06}")), &mut rng);
     jackyun.state().reject_codes = rejected.clone();
     let mut tally = faulty(
         "jdy-to-jackyun",
@@ -322,13 +340,16 @@ async fn jdy_to_jackyun_soak(records: usize, seed: u64) {
     tally.calls = jdy.received_on("").await.len() + jackyun.received().await.len();
     tally.rejected = rejected.len() as u64;
     jackyun.state().reject_codes.clear();
-    clean("jdy-to-jackyun", &job).await;
-    let dead = dead_letters(state.as_ref(), &[jdy_to_jackyun::NAME]);
-    let summary = job
-        .verify()
-        .unwrap_or_else(|e| panic!("jdy-to-jackyun: {e}"));
-    tally.seconds = scheme_started.elapsed().as_secs_f64();
-    report("jdy-to-jackyun", records as u64, &tally, &summary, &dead);
+    finish(
+        "jdy-to-jackyun",
+        &job,
+        state.as_ref(),
+        &[jdy_to_jackyun::NAME],
+        records,
+        tally,
+        scheme_started,
+    )
+    .await;
 }
 
 /// Scheme 3: OKKI companies → YonBIP merchants.
@@ -365,10 +386,7 @@ async fn okki_to_yonbip_soak(records: usize, seed: u64) {
                 .map(str::to_owned)
         })
         .collect();
-    let rejected: std::collections::BTreeSet<String> = serials
-        .into_iter()
-        .filter(|_| rng.random_bool(REJECTED))
-        .collect();
+    let rejected = to_reject(serials, &mut rng);
     yonbip.state().reject_codes = rejected.clone();
     let mut tally = faulty(
         "okki-to-yonbip",
@@ -380,13 +398,16 @@ async fn okki_to_yonbip_soak(records: usize, seed: u64) {
     tally.calls = okki.received_on("").await.len() + yonbip.server().received().await.len();
     tally.rejected = rejected.len() as u64;
     yonbip.state().reject_codes.clear();
-    clean("okki-to-yonbip", &job).await;
-    let dead = dead_letters(state.as_ref(), &[okki_to_yonbip::NAME]);
-    let summary = job
-        .verify()
-        .unwrap_or_else(|e| panic!("okki-to-yonbip: {e}"));
-    tally.seconds = scheme_started.elapsed().as_secs_f64();
-    report("okki-to-yonbip", records as u64, &tally, &summary, &dead);
+    finish(
+        "okki-to-yonbip",
+        &job,
+        state.as_ref(),
+        &[okki_to_yonbip::NAME],
+        records,
+        tally,
+        scheme_started,
+    )
+    .await;
 }
 
 /// Scheme 4: Huke trades → K/3 Cloud customers; the source records are
@@ -420,27 +441,27 @@ async fn huke_to_kingdee_soak(records: usize, seed: u64) {
     tally.calls = huke.received_on("").await.len() + k3.received().await.len();
     tally.rejected = k3.rejected_models();
     k3.reject_models(0, 0.0);
-    clean("huke-to-kingdee", &job).await;
-    let dead = dead_letters(
+    finish(
+        "huke-to-kingdee",
+        &job,
         state.as_ref(),
         &[huke_to_kingdee::TRADES, huke_to_kingdee::NAME],
-    );
-    let summary = job
-        .verify()
-        .unwrap_or_else(|e| panic!("huke-to-kingdee: {e}"));
+        records,
+        tally,
+        scheme_started,
+    )
+    .await;
     let numbers: Vec<String> = k3
         .records("BD_Customer")
         .iter()
         .map(|c| c["FNumber"].as_str().unwrap_or_default().to_owned())
         .collect();
-    let distinct: std::collections::BTreeSet<&String> = numbers.iter().collect();
+    let distinct: BTreeSet<&String> = numbers.iter().collect();
     assert_eq!(
         distinct.len(),
         numbers.len(),
         "a customer is in K/3 Cloud twice"
     );
-    tally.seconds = scheme_started.elapsed().as_secs_f64();
-    report("huke-to-kingdee", records as u64, &tally, &summary, &dead);
 }
 
 /// The four schemes at the same time (each on its own fakes, with its own
