@@ -165,6 +165,47 @@ impl Faults {
     }
 }
 
+/// Positions of a fake's rows by a key (a customer or merchant code), built
+/// on the first lookup and kept by [`KeyIndex::pushed`], so that fakes
+/// holding many thousands of rows do not scan them on every add or lookup.
+/// A fake drops it ([`KeyIndex::clear`]) whenever its rows change otherwise.
+#[derive(Debug, Default)]
+pub struct KeyIndex(std::cell::OnceCell<std::collections::HashMap<String, usize>>);
+
+impl KeyIndex {
+    /// The position of the first row whose key is `key`; `key_of` reads a
+    /// row's key.
+    pub fn position<T>(
+        &self,
+        rows: &[T],
+        key_of: impl Fn(&T) -> Option<String>,
+        key: &str,
+    ) -> Option<usize> {
+        let index = self.0.get_or_init(|| {
+            let mut index = std::collections::HashMap::with_capacity(rows.len());
+            for (i, row) in rows.iter().enumerate() {
+                if let Some(k) = key_of(row) {
+                    index.entry(k).or_insert(i);
+                }
+            }
+            index
+        });
+        index.get(key).copied()
+    }
+
+    /// Notes a row appended at `position` (before it is pushed).
+    pub fn pushed(&mut self, key: Option<String>, position: usize) {
+        if let (Some(index), Some(key)) = (self.0.get_mut(), key) {
+            index.entry(key).or_insert(position);
+        }
+    }
+
+    /// Forgets every position (rebuilt on the next lookup).
+    pub fn clear(&mut self) {
+        self.0.take();
+    }
+}
+
 /// Renders a fault as an answer; `normal` produces the handler's answer for
 /// faults that only delay it.
 pub fn render_fault(

@@ -16,7 +16,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use integration_core::RetryPolicy;
 use integration_core::testing::{
-    FakeServer, FaultStyle, Faults, Request, ResponseTemplate, json_response, matchers,
+    FakeServer, FaultStyle, Faults, KeyIndex, Request, ResponseTemplate, json_response, matchers,
 };
 use integration_core::types::{BeijingTime, beijing};
 use serde_json::{Map, Value, json};
@@ -73,7 +73,7 @@ pub struct FakeState {
     /// [`FakeState::customers_mut`]. Adding a customer and looking a code
     /// up no longer scan every customer (10,000 customers made each add
     /// cost milliseconds).
-    by_code: Option<HashMap<String, usize>>,
+    by_code: KeyIndex,
     /// Goods rows (one per SKU).
     pub goods: Vec<Value>,
     /// Sales orders.
@@ -116,7 +116,7 @@ impl Default for FakeState {
         Self {
             apps,
             customers: Vec::new(),
-            by_code: None,
+            by_code: KeyIndex::default(),
             goods: Vec::new(),
             trades: Vec::new(),
             stock: Vec::new(),
@@ -132,6 +132,11 @@ impl Default for FakeState {
     }
 }
 
+/// A customer row's code.
+fn customer_code(customer: &Value) -> Option<String> {
+    customer["customerCode"].as_str().map(str::to_owned)
+}
+
 impl FakeState {
     /// The customers, as the lists return them.
     pub fn customers(&self) -> &[Value] {
@@ -140,31 +145,20 @@ impl FakeState {
 
     /// The customers, to change them (drops the index by code).
     pub fn customers_mut(&mut self) -> &mut Vec<Value> {
-        self.by_code = None;
+        self.by_code.clear();
         &mut self.customers
     }
 
     /// The position of the customer with `code` (the first, if a change
     /// through [`FakeState::customers_mut`] made codes repeat).
-    fn customer_by_code(&mut self, code: &str) -> Option<usize> {
-        let customers = &self.customers;
-        let index = self.by_code.get_or_insert_with(|| {
-            let mut index = HashMap::with_capacity(customers.len());
-            for (i, c) in customers.iter().enumerate() {
-                if let Some(code) = c["customerCode"].as_str() {
-                    index.entry(code.to_owned()).or_insert(i);
-                }
-            }
-            index
-        });
-        index.get(code).copied()
+    fn customer_by_code(&self, code: &str) -> Option<usize> {
+        self.by_code.position(&self.customers, customer_code, code)
     }
 
     /// Appends a customer, keeping the index by code.
     fn push_customer(&mut self, customer: Value) {
-        if let (Some(index), Some(code)) = (&mut self.by_code, customer["customerCode"].as_str()) {
-            index.entry(code.to_owned()).or_insert(self.customers.len());
-        }
+        self.by_code
+            .pushed(customer_code(&customer), self.customers.len());
         self.customers.push(customer);
     }
 }

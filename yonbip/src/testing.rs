@@ -14,7 +14,6 @@
 //! are injected through [`FakeYonBip::faults`]. Seeding helpers add
 //! realistic Chinese data.
 
-use std::cell::OnceCell;
 use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::sync::MutexGuard;
@@ -25,7 +24,8 @@ use chrono::{TimeZone, Utc};
 use hmac::{Hmac, Mac};
 use integration_core::RetryPolicy;
 use integration_core::testing::{
-    FakeServer, FaultStyle, Faults, Match, Request, ResponseTemplate, body_json, json_response,
+    FakeServer, FaultStyle, Faults, KeyIndex, Match, Request, ResponseTemplate, body_json,
+    json_response,
 };
 use integration_core::types::{BeijingTime, beijing};
 use rust_decimal::Decimal;
@@ -89,7 +89,7 @@ pub struct FakeState {
     /// Positions in `merchants` by code, built on first use and dropped by
     /// [`FakeState::merchants_mut`], so that saving a merchant and listing
     /// by code do not scan every merchant.
-    by_code: OnceCell<HashMap<String, usize>>,
+    by_code: KeyIndex,
     /// Stored sales orders.
     pub sales_orders: Vec<Map<String, Value>>,
     /// Stored products.
@@ -111,7 +111,7 @@ impl Default for FakeState {
             tokens: HashMap::new(),
             next_id: 1_790_000_000_000_000_000,
             merchants: Vec::new(),
-            by_code: OnceCell::new(),
+            by_code: KeyIndex::default(),
             sales_orders: Vec::new(),
             products: Vec::new(),
         }
@@ -136,30 +136,22 @@ impl FakeState {
 
     /// The stored merchants, to change them (drops the index by code).
     pub fn merchants_mut(&mut self) -> &mut Vec<Map<String, Value>> {
-        self.by_code.take();
+        self.by_code.clear();
         &mut self.merchants
     }
 
     /// The stored merchant with this code (the first, if a change through
     /// [`FakeState::merchants_mut`] made codes repeat).
     pub fn merchant_by_code(&self, code: &str) -> Option<&Map<String, Value>> {
-        let index = self.by_code.get_or_init(|| {
-            let mut index = HashMap::with_capacity(self.merchants.len());
-            for (i, m) in self.merchants.iter().enumerate() {
-                if let Some(code) = text_of(m.get("code")) {
-                    index.entry(code).or_insert(i);
-                }
-            }
-            index
-        });
-        index.get(code).map(|&i| &self.merchants[i])
+        self.by_code
+            .position(&self.merchants, |m| text_of(m.get("code")), code)
+            .map(|i| &self.merchants[i])
     }
 
     /// Stores a new merchant, keeping the index by code.
     fn push_merchant(&mut self, merchant: Map<String, Value>) {
-        if let (Some(index), Some(code)) = (self.by_code.get_mut(), text_of(merchant.get("code"))) {
-            index.entry(code).or_insert(self.merchants.len());
-        }
+        self.by_code
+            .pushed(text_of(merchant.get("code")), self.merchants.len());
         self.merchants.push(merchant);
     }
 }
@@ -522,7 +514,7 @@ fn merchant_save(state: &mut FakeState, request: &Request) -> ResponseTemplate {
             if data.contains_key("code")
                 && text_of(data.get("code")) != text_of(state.merchants[position].get("code"))
             {
-                state.by_code.take();
+                state.by_code.clear();
             }
             let record = &mut state.merchants[position];
             for (k, v) in data {
