@@ -259,7 +259,9 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 /// A sink that writes nowhere: every record is accepted, and the
 /// pipeline's collection (source data by key) is the result. For a step
 /// whose only purpose is to make records available to other pipelines'
-/// lookups, as a QEasy data collection does.
+/// lookups, as a QEasy data collection does. Its mapper can map every
+/// record to `()` (a `CollectSink<()>`): the collection keeps the source
+/// record, so nothing needs copying.
 #[derive(Debug)]
 pub struct CollectSink<T> {
     max_batch: usize,
