@@ -272,7 +272,7 @@ fn the_typed_mapping_needs_no_server() {
             key: "25430001".into(),
             status: EntryStatus::Written,
             target_id: Some("100001".into()),
-            data: json!({"dataId": 25430001, "data": {"serialNo": "KH.0001", "text_1": "杭州云帆科技有限公司"}}),
+            data: json!({"dataId": 25430001, "data": {"serialNo": "KH.0001", "text_1": "杭州云帆科技有限公司"}}).into(),
             updated_at: Utc::now(),
         }])
         .unwrap();

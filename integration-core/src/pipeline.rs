@@ -242,12 +242,11 @@ impl<S: Source, K: Sink> PipelineBuilder<S, K> {
     }
 }
 
-/// A record on its way to the sink.
 /// A batch on its way to the sink: the records and, by position, their
 /// source data (for the collection and dead letters).
 struct Batch<T> {
     records: Vec<SinkRecord<T>>,
-    sources: Vec<Value>,
+    sources: Vec<Arc<Value>>,
     attempts: u32,
 }
 
@@ -514,20 +513,20 @@ impl<S: Source, K: Sink> Pipeline<S, K> {
         let mut batches = vec![Batch::new(0)];
         for record in &page.records {
             let source = match serde_json::to_value(&record.data) {
-                Ok(v) => v,
+                Ok(v) => Arc::new(v),
                 Err(e) => {
                     self.map_failed(
                         &mut settled,
                         record.key.clone(),
                         record.op,
-                        Value::Null,
+                        Arc::new(Value::Null),
                         format!("the source record cannot be serialised: {e}"),
                         None,
                     );
                     continue;
                 }
             };
-            match self.mapper.map(record, ctx) {
+            match self.mapper.map_json(record, &source, ctx) {
                 Ok(Some(mut mapped)) => {
                     self.hooks.after_map(record, &mut mapped);
                     settled.mapped += 1;
@@ -586,19 +585,19 @@ impl<S: Source, K: Sink> Pipeline<S, K> {
         settled: &mut Settlement,
         key: String,
         op: Op,
-        source: Value,
+        source: Arc<Value>,
         error: String,
         code: Option<String>,
     ) {
         settled.failed += 1;
         settled
             .entries
-            .push(self.entry(&key, EntryStatus::Failed, None, source.clone()));
+            .push(self.entry(&key, EntryStatus::Failed, None, Arc::clone(&source)));
         settled.dead.push(DeadLetter {
             pipeline: self.name.clone(),
             key,
             op,
-            source,
+            source: Arc::unwrap_or_clone(source),
             payload: None,
             stage: "map".into(),
             code,
@@ -613,7 +612,7 @@ impl<S: Source, K: Sink> Pipeline<S, K> {
         key: &str,
         status: EntryStatus,
         target_id: Option<String>,
-        data: Value,
+        data: Arc<Value>,
     ) -> CollectionEntry {
         CollectionEntry {
             collection: self.name.clone(),
@@ -706,14 +705,14 @@ impl<S: Source, K: Sink> Pipeline<S, K> {
                             &record.key,
                             EntryStatus::Failed,
                             None,
-                            source.clone(),
+                            Arc::clone(&source),
                         ));
                         settled.dead.push(DeadLetter {
                             pipeline: self.name.clone(),
                             payload: serde_json::to_value(&record.data).ok(),
                             key: record.key,
                             op: record.op,
-                            source,
+                            source: Arc::unwrap_or_clone(source),
                             stage: "write".into(),
                             code: error.code,
                             error: error.message,
@@ -833,7 +832,7 @@ where
                             &mut unreadable,
                             letter.key.clone(),
                             letter.op,
-                            letter.source.clone(),
+                            Arc::new(letter.source.clone()),
                             format!("the stored source record no longer decodes: {e}"),
                             None,
                         );

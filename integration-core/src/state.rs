@@ -1,7 +1,7 @@
 //! Where pipelines keep what must survive a restart: checkpoints, the
 //! collections of processed records, and dead letters.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -154,7 +154,7 @@ pub struct MemoryStore {
 #[derive(Debug, Default)]
 struct MemoryInner {
     checkpoints: HashMap<String, Checkpoint>,
-    entries: HashMap<String, BTreeMap<String, CollectionEntry>>,
+    entries: HashMap<String, HashMap<String, CollectionEntry>>,
     dead: HashMap<String, Vec<DeadLetter>>,
     /// Built on the first lookup of a (collection, field), then kept up to
     /// date by every put: field text → keys, so a lookup does not scan.
@@ -416,7 +416,7 @@ fn entry_from_row(
             .ok_or_else(|| StateError::new(format!("unknown status {status:?} for key {key}")))?,
         key,
         target_id,
-        data: serde_json::from_str(&data)?,
+        data: Arc::new(serde_json::from_str(&data)?),
         updated_at: DateTime::parse_from_rfc3339(&updated_at)
             .map_err(|e| StateError::new(format!("corrupt time {updated_at:?}: {e}")))?
             .with_timezone(&Utc),
@@ -600,7 +600,7 @@ mod tests {
             key: key.into(),
             status: EntryStatus::Written,
             target_id: Some(format!("T{key}")),
-            data,
+            data: data.into(),
             updated_at: DateTime::parse_from_rfc3339(&format!("2026-01-01T00:{minute:02}:00Z"))
                 .unwrap()
                 .with_timezone(&Utc),

@@ -50,7 +50,7 @@ impl Collections {
                 EntryStatus::Failed
             },
             target_id: target_id.map(str::to_owned),
-            data,
+            data: data.into(),
             updated_at: clock(),
         });
         self

@@ -661,6 +661,48 @@ async fn a_typed_mapping_looks_up_another_pipelines_collection() {
     );
 }
 
+/// A mapper that maps only from the JSON the pipeline hands it.
+struct FromJson;
+
+impl integration_core::Mapper<Customer, Target> for FromJson {
+    fn map(&self, _: &SourceRecord<Customer>, _: &MapContext) -> Result<Option<Target>, MapError> {
+        Err(MapError::new("the pipeline serialised the record again"))
+    }
+    fn map_json(
+        &self,
+        record: &SourceRecord<Customer>,
+        json: &Arc<serde_json::Value>,
+        _: &MapContext,
+    ) -> Result<Option<Target>, MapError> {
+        assert_eq!(**json, serde_json::to_value(&record.data).unwrap());
+        Ok(Some(Target {
+            number: json["cid"].as_str().unwrap().to_owned(),
+            name: json["name"].as_str().unwrap().to_owned(),
+        }))
+    }
+}
+
+#[tokio::test]
+async fn the_mapper_gets_the_records_json_that_the_collection_keeps() {
+    let state: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
+    let sink = MemorySink::new(10);
+    let p = Pipeline::builder("json")
+        .source(VecSource::new(customers(3), 2))
+        .mapper(FromJson)
+        .sink(sink.clone())
+        .state(state.clone())
+        .build()
+        .unwrap();
+    let report = p.run().await.unwrap();
+    assert_eq!(report.written, 3, "{report:?}");
+    assert_eq!(sink.stored()["2"].number, "cid-2");
+    let entry = state.entry("json", "2").unwrap().unwrap();
+    assert_eq!(
+        *entry.data,
+        serde_json::to_value(&customers(3)[2].data).unwrap()
+    );
+}
+
 #[derive(Default)]
 struct Recorder(Mutex<Vec<String>>);
 

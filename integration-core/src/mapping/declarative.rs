@@ -288,8 +288,21 @@ impl DeclarativeMapping {
         source: &Value,
         ctx: &MapContext,
     ) -> Result<Value, MapError> {
+        self.map_shared(key, Arc::new(source.clone()), ctx)
+    }
+
+    /// Maps a source record held in an `Arc`, so that templates see its
+    /// fields without the whole record being converted (only the fields a
+    /// template reads are).
+    fn map_shared(
+        &self,
+        key: Option<&str>,
+        source: Arc<Value>,
+        ctx: &MapContext,
+    ) -> Result<Value, MapError> {
         let root = Arc::new(Root {
-            source: JValue::from_serialize(source),
+            source,
+            whole: OnceLock::new(),
             key: key.map(str::to_owned),
             ctx: ctx.clone(),
             constants: OnceLock::new(),
@@ -298,7 +311,7 @@ impl DeclarativeMapping {
         let eval = Eval {
             env: &self.env,
             root: &root_value,
-            source,
+            source: &root.source,
             ctx,
             key,
         };
@@ -372,7 +385,16 @@ where
                 record.key
             ))
         })?;
-        let target = self.map_value_with_key(Some(&record.key), &source, ctx)?;
+        self.map_json(record, &Arc::new(source), ctx)
+    }
+
+    fn map_json(
+        &self,
+        record: &SourceRecord<S>,
+        json: &Arc<Value>,
+        ctx: &MapContext,
+    ) -> Result<Option<T>, MapError> {
+        let target = self.map_shared(Some(&record.key), Arc::clone(json), ctx)?;
         serde_json::from_value(target).map(Some).map_err(|e| {
             MapError::new(format!(
                 "the mapped record `{}` does not fit the target type `{}`: {e}",
@@ -582,7 +604,9 @@ fn new_environment() -> Environment<'static> {
 /// reserved variables.
 #[derive(Debug)]
 struct Root {
-    source: JValue,
+    source: Arc<Value>,
+    /// `_source`, converted for templates on first use.
+    whole: OnceLock<JValue>,
     key: Option<String>,
     ctx: MapContext,
     constants: OnceLock<JValue>,
@@ -596,18 +620,18 @@ impl Object for Root {
     fn get_value(self: &Arc<Self>, key: &JValue) -> Option<JValue> {
         match key.as_str()? {
             "_key" => self.key.as_deref().map(JValue::from),
-            "_source" => Some(self.source.clone()),
+            "_source" => Some(
+                self.whole
+                    .get_or_init(|| JValue::from_serialize(&*self.source))
+                    .clone(),
+            ),
             "const" => Some(
                 self.constants
                     .get_or_init(|| JValue::from_serialize(self.ctx.constants()))
                     .clone(),
             ),
             ROOT => Some(JValue::from_dyn_object(self.clone())),
-            name => self
-                .source
-                .get_attr(name)
-                .ok()
-                .filter(|v| !v.is_undefined()),
+            name => self.source.get(name).map(JValue::from_serialize),
         }
     }
 

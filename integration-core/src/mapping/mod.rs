@@ -86,8 +86,9 @@ pub struct CollectionEntry {
     pub status: EntryStatus,
     /// The target's id for it, when written.
     pub target_id: Option<String>,
-    /// The source record's data.
-    pub data: Value,
+    /// The source record's data; shared, so that a lookup (one per mapped
+    /// record, in a collection of any size) does not copy a whole record.
+    pub data: Arc<Value>,
     /// When it was last processed.
     pub updated_at: DateTime<Utc>,
 }
@@ -205,6 +206,20 @@ impl MapContext {
 pub trait Mapper<S, T>: Send + Sync {
     /// Maps one record.
     fn map(&self, record: &SourceRecord<S>, ctx: &MapContext) -> Result<Option<T>, MapError>;
+
+    /// Maps one record whose JSON form the caller already has (a pipeline
+    /// makes it once per record, for the collection). Mappings that work on
+    /// JSON, like the declarative one, use it instead of serialising the
+    /// record again; others ignore it.
+    fn map_json(
+        &self,
+        record: &SourceRecord<S>,
+        json: &Arc<Value>,
+        ctx: &MapContext,
+    ) -> Result<Option<T>, MapError> {
+        let _ = json;
+        self.map(record, ctx)
+    }
 }
 
 impl<S, T, F> Mapper<S, T> for F
