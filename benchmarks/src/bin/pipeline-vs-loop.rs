@@ -1,8 +1,10 @@
 //! The Huke → K/3 Cloud scheme over N source records (trades) against the
 //! two fakes on loopback: the project's pipelines (the scheme exactly as in
 //! `examples`: a trade collection, then the distinct buyers mapped by the
-//! declarative mapping and upserted by `FNumber` with BatchSave) against the
-//! simplest correct hand-written loop with `reqwest` and `serde_json`.
+//! declarative mapping and upserted by `FNumber` with BatchSave), with its
+//! state in a `MemoryStore` and in a `SqliteStore` file (as the scheme
+//! binaries keep it), against the simplest correct hand-written loop with
+//! `reqwest` and `serde_json`.
 //!
 //! The fakes run in this (parent) process; each variant runs in a child
 //! process of this binary, so its CPU time and peak memory are its own.
@@ -19,7 +21,9 @@ use benchmarks::{
 };
 use integration_core::mapping::declarative::DeclarativeMapping;
 use integration_core::memory::CollectSink;
-use integration_core::{MapContext, MapError, MemoryStore, Pipeline, SourceRecord, StateStore};
+use integration_core::{
+    MapContext, MapError, MemoryStore, Pipeline, SourceRecord, SqliteStore, StateStore,
+};
 use kingdee_cloud::SaveOptions;
 use kingdee_cloud::sink::JsonFormSink;
 use kingdee_cloud::testing::FakeK3Cloud;
@@ -68,7 +72,7 @@ fn parent(args: &[String]) {
         buyers.len()
     );
     let mut results = Vec::new();
-    for variant in ["pipeline", "hand-written"] {
+    for variant in ["pipeline", "pipeline-sqlite", "hand-written"] {
         k3.state().forms.remove("BD_Customer");
         let child_args = vec![
             "--child".to_owned(),
@@ -92,7 +96,7 @@ fn parent(args: &[String]) {
             .collect();
         let correct = numbers == buyers;
         println!(
-            "  {variant:<13} {:>9.0} trades/s  {:>8.1} s  {:>7.1} µs CPU/trade  peak {:>7.1} MiB  → {} customers{}",
+            "  {variant:<15} {:>9.0} trades/s  {:>8.1} s  {:>7.1} µs CPU/trade  peak {:>7.1} MiB  → {} customers{}",
             m.rate(),
             m.seconds,
             m.cpu_us_per_record(),
@@ -106,13 +110,15 @@ fn parent(args: &[String]) {
         );
         results.push(m);
     }
-    let (p, h) = (results[0], results[1]);
-    println!(
-        "  ratios (pipeline / hand-written): time {:.2}, CPU per record {:.2}, peak memory {:.2}",
-        p.seconds / h.seconds,
-        p.cpu_seconds / h.cpu_seconds.max(1e-9),
-        p.peak_kib as f64 / h.peak_kib.max(1) as f64
-    );
+    let h = results[2];
+    for (variant, p) in [("pipeline", results[0]), ("pipeline-sqlite", results[1])] {
+        println!(
+            "  ratios ({variant} / hand-written): time {:.2}, CPU per record {:.2}, peak memory {:.2}",
+            p.seconds / h.seconds,
+            p.cpu_seconds / h.cpu_seconds.max(1e-9),
+            p.peak_kib as f64 / h.peak_kib.max(1) as f64
+        );
+    }
 }
 
 fn child(variant: &str, args: &[String]) {
@@ -120,7 +126,22 @@ fn child(variant: &str, args: &[String]) {
     let k3_url = arg_text(args, "--k3").expect("--k3");
     let rt = runtime();
     let m: Measured = match variant {
-        "pipeline" => measure(|| rt.block_on(with_pipeline(&huke_url, &k3_url))),
+        "pipeline" => {
+            let state = Arc::new(MemoryStore::new());
+            measure(|| rt.block_on(with_pipeline(&huke_url, &k3_url, state)))
+        }
+        "pipeline-sqlite" => {
+            let path = std::env::temp_dir().join(format!(
+                "benchmarks-pipeline-vs-loop-{}.sqlite",
+                std::process::id()
+            ));
+            let state = Arc::new(SqliteStore::open(&path).unwrap());
+            let m = measure(|| rt.block_on(with_pipeline(&huke_url, &k3_url, state)));
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+            m
+        }
         _ => measure(|| rt.block_on(by_hand(&huke_url, &k3_url))),
     };
     println!("{}", m.to_line());
@@ -132,8 +153,9 @@ fn keep_trade(_: &SourceRecord<Trade>, _: &MapContext) -> Result<Option<()>, Map
     Ok(Some(()))
 }
 
-/// The scheme, built as `examples::schemes::huke_to_kingdee` builds it.
-async fn with_pipeline(huke_url: &str, k3_url: &str) -> u64 {
+/// The scheme, built as `examples::schemes::huke_to_kingdee` builds it,
+/// with its state in `state`.
+async fn with_pipeline(huke_url: &str, k3_url: &str, state: Arc<dyn StateStore>) -> u64 {
     let huke = netease_huke::Client::builder()
         .base_url(huke_url)
         .credentials(FakeHuke::credentials())
@@ -145,7 +167,6 @@ async fn with_pipeline(huke_url: &str, k3_url: &str) -> u64 {
         .app_signature(FakeK3Cloud::app_credentials())
         .build()
         .unwrap();
-    let state: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
     let trades = Pipeline::builder("huke-trades")
         .source(TradeSource::new(huke.clone()))
         .mapper(keep_trade)
