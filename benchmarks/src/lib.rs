@@ -5,8 +5,11 @@
 //!
 //! Linux only (the figures come from `/proc/self`).
 
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
+
+use integration_core::SqliteStore;
 
 /// Clock ticks per second of `/proc/self/stat` (`USER_HZ`, 100 on Linux).
 const TICKS_PER_SECOND: f64 = 100.0;
@@ -176,3 +179,28 @@ pub fn arg_text(args: &[String], name: &str) -> Option<String> {
 /// `examples` crate).
 pub const HUKE_TO_KINGDEE_MAPPING: &str =
     include_str!("../../examples/mappings/huke-to-kingdee.json");
+
+/// A `SqliteStore` file in the temporary directory, one per benchmark child
+/// (named after the process); removed with its WAL and shared-memory files
+/// when dropped, so keep it alive until the store is closed.
+pub struct TempSqlite(PathBuf);
+
+impl TempSqlite {
+    /// A file name for benchmark `name` of this process.
+    pub fn new(name: &str) -> Self {
+        Self(std::env::temp_dir().join(format!("benchmarks-{name}-{}.sqlite", std::process::id())))
+    }
+
+    /// Opens (creating) the store on the file.
+    pub fn open(&self) -> SqliteStore {
+        SqliteStore::open(&self.0).expect("a SQLite store in the temporary directory")
+    }
+}
+
+impl Drop for TempSqlite {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.0.display()));
+        }
+    }
+}

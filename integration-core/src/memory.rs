@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use serde::Serialize;
 
 use crate::error::Error;
+use crate::mapping::{MapContext, MapError};
 use crate::sink::{RecordError, Sink, SinkRecord, WriteOutcome};
 use crate::source::{Checkpoint, Cursor, Op, Page, Source, SourceRecord};
 
@@ -259,9 +260,9 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 /// A sink that writes nowhere: every record is accepted, and the
 /// pipeline's collection (source data by key) is the result. For a step
 /// whose only purpose is to make records available to other pipelines'
-/// lookups, as a QEasy data collection does. Its mapper can map every
-/// record to `()` (a `CollectSink<()>`): the collection keeps the source
-/// record, so nothing needs copying.
+/// lookups, as a QEasy data collection does. Pair a `CollectSink<()>` with
+/// the [`collect_only`] mapper: the collection keeps the source record, so
+/// nothing needs copying.
 #[derive(Debug)]
 pub struct CollectSink<T> {
     max_batch: usize,
@@ -292,4 +293,11 @@ impl<T: Clone + Serialize + Send + Sync + 'static> Sink for CollectSink<T> {
             .map(|_| WriteOutcome::Written { target_id: None })
             .collect())
     }
+}
+
+/// The mapper of a collection-only pipeline (with a `CollectSink<()>`):
+/// every record is kept in the pipeline's collection as read, and nothing
+/// is copied for the sink.
+pub fn collect_only<S>(_: &SourceRecord<S>, _: &MapContext) -> Result<Option<()>, MapError> {
+    Ok(Some(()))
 }

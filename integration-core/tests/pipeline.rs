@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use integration_core::mapping::{LookupFilter, MapContext, MapError};
-use integration_core::memory::{FnSink, FnSource, MemorySink, VecSource};
+use integration_core::memory::{
+    CollectSink, FnSink, FnSource, MemorySink, VecSource, collect_only,
+};
 use integration_core::pipeline::{Hooks, RunErrorCause};
 use integration_core::{
     Error, ErrorKind, MemoryStore, Page, Pipeline, RecordError, RetryPolicy, SinkRecord,
@@ -701,6 +703,27 @@ async fn the_mapper_gets_the_records_json_that_the_collection_keeps() {
         *entry.data,
         serde_json::to_value(&customers(3)[2].data).unwrap()
     );
+}
+
+#[tokio::test]
+async fn a_collection_only_pipeline_keeps_every_record_for_lookups() {
+    let state: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
+    let p = Pipeline::builder("kept")
+        .source(VecSource::new(customers(3), 2))
+        .mapper(collect_only)
+        .sink(CollectSink::new(10))
+        .state(state.clone())
+        .build()
+        .unwrap();
+    let report = p.run().await.unwrap();
+    assert_eq!((report.read, report.written), (3, 3), "{report:?}");
+    assert_eq!(state.count_entries("kept").unwrap(), 3);
+    let found = state
+        .find_by_field("kept", "cid", &serde_json::json!("cid-1"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.key, "1");
+    assert_eq!(found.data["name"], "客户1");
 }
 
 #[derive(Default)]

@@ -15,12 +15,11 @@
 
 use std::sync::Arc;
 
-use benchmarks::{arg, arg_text, command_line, measure, run_child};
+use benchmarks::{TempSqlite, arg, arg_text, command_line, measure, run_child};
 use integration_core::memory::{FnSink, FnSource};
 use integration_core::source::{Checkpoint, Cursor, Page};
 use integration_core::{
-    MapContext, MapError, MemoryStore, Pipeline, SinkRecord, SourceRecord, SqliteStore, StateStore,
-    WriteOutcome,
+    MapContext, MapError, MemoryStore, Pipeline, SinkRecord, SourceRecord, StateStore, WriteOutcome,
 };
 use serde_json::{Value, json};
 
@@ -87,10 +86,9 @@ fn map(r: &SourceRecord<Value>, _: &MapContext) -> Result<Option<Value>, MapErro
 }
 
 async fn run(store: &str, count: u64) -> u64 {
-    let path =
-        std::env::temp_dir().join(format!("benchmarks-memory-{}.sqlite", std::process::id()));
+    let file = TempSqlite::new("memory");
     let state: Arc<dyn StateStore> = match store {
-        "sqlite" => Arc::new(SqliteStore::open(&path).unwrap()),
+        "sqlite" => Arc::new(file.open()),
         _ => Arc::new(MemoryStore::new()),
     };
     let source = FnSource::new(
@@ -120,7 +118,6 @@ async fn run(store: &str, count: u64) -> u64 {
         .build()
         .unwrap();
     let report = pipeline.run().await.unwrap();
-    let _ = std::fs::remove_file(&path);
     assert_eq!(report.written, count, "{report:?}");
     report.written
 }

@@ -23,18 +23,16 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use benchmarks::{
-    HUKE_TO_KINGDEE_MAPPING, Measured, arg, arg_text, command_line, measure, run_child,
+    HUKE_TO_KINGDEE_MAPPING, Measured, TempSqlite, arg, arg_text, command_line, measure, run_child,
 };
 use integration_core::mapping::declarative::DeclarativeMapping;
-use integration_core::memory::CollectSink;
-use integration_core::{
-    MapContext, MapError, MemoryStore, Pipeline, SourceRecord, SqliteStore, StateStore,
-};
+use integration_core::memory::{CollectSink, collect_only};
+use integration_core::{MemoryStore, Pipeline, StateStore};
 use kingdee_cloud::SaveOptions;
 use kingdee_cloud::sink::JsonFormSink;
 use kingdee_cloud::testing::FakeK3Cloud;
 use netease_huke::testing::FakeHuke;
-use netease_huke::{BuyerSource, Trade, TradeSource};
+use netease_huke::{BuyerSource, TradeSource};
 use serde_json::{Value, json};
 
 /// The scheme's first-run window (now − 72000 s … now).
@@ -137,26 +135,13 @@ fn child(variant: &str, args: &[String]) {
             measure(|| rt.block_on(with_pipeline(&huke_url, &k3_url, state)))
         }
         "pipeline-sqlite" => {
-            let path = std::env::temp_dir().join(format!(
-                "benchmarks-pipeline-vs-loop-{}.sqlite",
-                std::process::id()
-            ));
-            let state = Arc::new(SqliteStore::open(&path).unwrap());
-            let m = measure(|| rt.block_on(with_pipeline(&huke_url, &k3_url, state)));
-            for suffix in ["", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-            }
-            m
+            let file = TempSqlite::new("pipeline-vs-loop");
+            let state = Arc::new(file.open());
+            measure(|| rt.block_on(with_pipeline(&huke_url, &k3_url, state)))
         }
         _ => measure(|| rt.block_on(by_hand(&huke_url, &k3_url))),
     };
     println!("{}", m.to_line());
-}
-
-/// Trades go into the collection unchanged (as in the scheme): the pipeline keeps
-/// each source record there, so the sink needs nothing (no copy of the trade).
-fn keep_trade(_: &SourceRecord<Trade>, _: &MapContext) -> Result<Option<()>, MapError> {
-    Ok(Some(()))
 }
 
 /// The scheme, built as `examples::schemes::huke_to_kingdee` builds it,
@@ -175,7 +160,7 @@ async fn with_pipeline(huke_url: &str, k3_url: &str, state: Arc<dyn StateStore>)
         .unwrap();
     let trades = Pipeline::builder("huke-trades")
         .source(TradeSource::new(huke.clone()))
-        .mapper(keep_trade)
+        .mapper(collect_only)
         .sink(CollectSink::new(500))
         .state(Arc::clone(&state))
         .build()

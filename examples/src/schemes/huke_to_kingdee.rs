@@ -18,12 +18,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use integration_core::mapping::declarative::DeclarativeMapping;
-use integration_core::memory::CollectSink;
+use integration_core::memory::{CollectSink, collect_only};
 use integration_core::pipeline::RunError;
-use integration_core::{MapContext, MapError, Pipeline, RunReport, SourceRecord, StateStore};
+use integration_core::{Pipeline, RunReport, StateStore};
 use kingdee_cloud::SaveOptions;
 use kingdee_cloud::sink::JsonFormSink;
-use netease_huke::{BuyerSource, Trade, TradeSource};
+use netease_huke::{BuyerSource, TradeSource};
 
 use crate::runner::{Job, Progress, SetupError};
 use crate::settings::Settings;
@@ -49,12 +49,6 @@ pub struct HukeToKingdee {
     pub kingdee: Kingdee,
 }
 
-/// Trades go into the collection unchanged: the pipeline keeps
-/// each source record there, so the sink needs nothing (no copy of the trade).
-fn keep_trade(_: &SourceRecord<Trade>, _: &MapContext) -> Result<Option<()>, MapError> {
-    Ok(Some(()))
-}
-
 /// Builds the scheme from settings (or fakes) and a state store.
 pub async fn setup(
     settings: &Settings,
@@ -65,7 +59,7 @@ pub async fn setup(
     let kingdee = kingdee::connect(settings).await?;
     let trades = Pipeline::builder(TRADES)
         .source(TradeSource::new(huke.client.clone()))
-        .mapper(keep_trade)
+        .mapper(collect_only)
         .sink(CollectSink::new(500))
         .state(Arc::clone(&state))
         .build()
