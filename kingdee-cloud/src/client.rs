@@ -9,7 +9,7 @@ use integration_core::{RateLimit, RawResponse, RetryPolicy, Secret, Transport};
 use serde_json::{Value, json};
 
 use crate::auth::{AppCredentials, Auth, CookieJar, SESSION_COOKIE, sign};
-use crate::error::{Error, Result, SYSTEM, msg_code};
+use crate::error::{Error, Result, SYSTEM};
 
 /// Prefix of the form-operation services (`Save`, `BatchSave`, `ExecuteBillQuery`, ...).
 pub const DYNAMIC_FORM_SERVICE: &str = "Kingdee.BOS.WebApi.ServicesStub.DynamicFormService";
@@ -446,7 +446,8 @@ impl Client {
 }
 
 /// Decodes an answer: status 200/206, the `response_error:` prefix, JSON,
-/// and the envelope's session-lost and authorisation failures.
+/// and the envelope's whole-call failures (session lost, denied,
+/// throttled; see [`crate::ResponseStatus::fails_whole_call`]).
 pub(crate) fn decode_body(api: &str, raw: &RawResponse) -> Result<Value> {
     let status = raw.status.as_u16();
     if status != 200 && status != 206 {
@@ -473,11 +474,7 @@ pub(crate) fn decode_body(api: &str, raw: &RawResponse) -> Result<Value> {
     if let Some(status) = crate::operations::find_status(&value)
         && let Ok(status) =
             serde_json::from_value::<crate::operations::ResponseStatus>(status.clone())
-        && !status.is_success
-        && matches!(
-            status.msg_code,
-            msg_code::SESSION_LOST | msg_code::AUTHORISATION | msg_code::NO_PERMISSION
-        )
+        && status.fails_whole_call()
     {
         return Err(status.into_error(api));
     }

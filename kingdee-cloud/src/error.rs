@@ -12,22 +12,98 @@ use crate::operations::FieldError;
 /// The system name used in errors and logs.
 pub const SYSTEM: &str = "kingdee-cloud";
 
-/// K/3 Cloud's `MsgCode` values (fact sheet §3; Low–Medium confidence).
+/// K/3 Cloud's `MsgCode` values, as Kingdee's WebAPI documentation lists
+/// them (fact sheet §3, corrected 2026-12). [`classify`] says what each
+/// means for a caller.
 pub mod msg_code {
-    /// No special meaning.
+    /// No special meaning (默认).
     pub const NONE: i64 = 0;
-    /// The session is lost or the caller is not logged in.
+    /// The session is lost or the caller is not logged in (上下文丢失).
     pub const SESSION_LOST: i64 = 1;
-    /// Licence / authorisation failure (also a rejected app signature).
-    pub const AUTHORISATION: i64 = 2;
-    /// A value that must be unique is not (duplicate number).
-    pub const NOT_UNIQUE: i64 = 4;
-    /// A business rule refused the operation.
-    pub const BUSINESS_RULE: i64 = 9;
-    /// The user lacks the permission.
-    pub const NO_PERMISSION: i64 = 11;
-    /// The data was not found.
-    pub const NOT_FOUND: i64 = 12;
+    /// The user lacks the permission (没有权限); also a rejected app
+    /// signature.
+    pub const NO_PERMISSION: i64 = 2;
+    /// The operation id is empty (操作标识为空).
+    pub const NO_OPERATION: i64 = 3;
+    /// The service raised an exception (异常).
+    pub const EXCEPTION: i64 = 4;
+    /// The form id is empty (单据标识为空).
+    pub const NO_FORM_ID: i64 = 5;
+    /// A database operation failed (数据库操作失败).
+    pub const DATABASE: i64 = 6;
+    /// Licence failure (许可错误).
+    pub const LICENCE: i64 = 7;
+    /// A bad argument (参数错误).
+    pub const BAD_ARGUMENT: i64 = 8;
+    /// A named field or value does not exist (指定字段/值不存在).
+    pub const NO_SUCH_FIELD: i64 = 9;
+    /// The data was not found (未找到对应数据).
+    pub const NOT_FOUND: i64 = 10;
+    /// Validation failed (验证失败): duplicate numbers, missing required
+    /// fields, "already audited". An ordinary per-record refusal.
+    pub const VALIDATION_FAILED: i64 = 11;
+    /// Not operable in the record's state (不可操作).
+    pub const NOT_OPERABLE: i64 = 12;
+    /// Another user holds the network-control lock (网控冲突).
+    pub const NETWORK_LOCK: i64 = 13;
+    /// The call limit was reached (调用限制): throttled.
+    pub const CALL_LIMIT: i64 = 14;
+    /// Administrators may not log in (禁止管理员登录).
+    pub const ADMIN_LOGIN_FORBIDDEN: i64 = 15;
+
+    /// Kingdee's name for a code, in Chinese and English, for messages.
+    pub fn meaning(code: i64) -> &'static str {
+        match code {
+            NONE => "默认",
+            SESSION_LOST => "上下文丢失, session lost",
+            NO_PERMISSION => "没有权限, no permission",
+            NO_OPERATION => "操作标识为空, no operation id",
+            EXCEPTION => "异常, exception",
+            NO_FORM_ID => "单据标识为空, no form id",
+            DATABASE => "数据库操作失败, database operation failed",
+            LICENCE => "许可错误, licence error",
+            BAD_ARGUMENT => "参数错误, bad argument",
+            NO_SUCH_FIELD => "指定字段/值不存在, field or value does not exist",
+            NOT_FOUND => "未找到对应数据, not found",
+            VALIDATION_FAILED => "验证失败, validation failed",
+            NOT_OPERABLE => "不可操作, not operable",
+            NETWORK_LOCK => "网控冲突, locked by another user",
+            CALL_LIMIT => "调用限制, call limit",
+            ADMIN_LOGIN_FORBIDDEN => "禁止管理员登录, administrator login forbidden",
+            _ => "unknown code",
+        }
+    }
+}
+
+/// What a failed answer's `MsgCode` means for the caller; the one place
+/// where codes are classified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MsgClass {
+    /// 1: log in again and repeat the call once.
+    SessionLost,
+    /// 2, 7, 15: credentials, permission or licence; no retry helps, the
+    /// run stops with the message.
+    Denied,
+    /// 14: the call limit; retried with backoff.
+    Throttled,
+    /// 13: another user holds the record's lock; retried later.
+    Locked,
+    /// Everything else (11 validation, 12 not operable, 10 not found, ...):
+    /// this record was refused; never retried.
+    Business,
+}
+
+/// Classifies a `MsgCode`.
+pub fn classify(code: i64) -> MsgClass {
+    match code {
+        msg_code::SESSION_LOST => MsgClass::SessionLost,
+        msg_code::NO_PERMISSION | msg_code::LICENCE | msg_code::ADMIN_LOGIN_FORBIDDEN => {
+            MsgClass::Denied
+        }
+        msg_code::CALL_LIMIT => MsgClass::Throttled,
+        msg_code::NETWORK_LOCK => MsgClass::Locked,
+        _ => MsgClass::Business,
+    }
 }
 
 /// A failed K/3 Cloud call.
@@ -38,8 +114,10 @@ pub enum Error {
     #[error(transparent)]
     Core(Box<integration_core::Error>),
 
-    /// The service answered with `ResponseStatus.IsSuccess = false`.
-    #[error("kingdee-cloud {api}: API error [MsgCode {msg_code}]: {message}")]
+    /// The service refused the call or a record (`ResponseStatus.IsSuccess =
+    /// false`): validation (`MsgCode` 11), not operable, not found, a
+    /// network-control lock (13, retryable later), ...
+    #[error("kingdee-cloud {api}: API error [MsgCode {msg_code}: {}]: {message}", msg_code::meaning(*msg_code))]
     Api {
         /// The operation, e.g. `Save`.
         api: String,
@@ -63,14 +141,28 @@ pub enum Error {
         message: String,
     },
 
-    /// Login refused, signature rejected, licence or permission missing
-    /// (`LoginResultType` ≠ 1, `MsgCode` 2 or 11).
-    #[error("kingdee-cloud {api}: authentication failed{}: {message}", code.map(|c| format!(" [MsgCode {c}]")).unwrap_or_default())]
+    /// Login refused, signature rejected, permission or licence missing
+    /// (`LoginResultType` ≠ 1, `MsgCode` 2, 7 or 15). No retry helps: a
+    /// person must fix the credentials, the user's rights or the licence.
+    #[error("kingdee-cloud {api}: authentication failed{}: {message}", code.map(|c| format!(" [MsgCode {c}: {}]", msg_code::meaning(c))).unwrap_or_default())]
     Auth {
         /// The operation.
         api: String,
         /// The `MsgCode` or `LoginResultType`, when there was one.
         code: Option<i64>,
+        /// Kingdee's message.
+        message: String,
+    },
+
+    /// The site's call limit was reached (`MsgCode` 14); the transport
+    /// retries with backoff before surfacing this.
+    #[error(
+        "kingdee-cloud {api}: throttled [MsgCode 14: {}]: {message}",
+        msg_code::meaning(msg_code::CALL_LIMIT)
+    )]
+    Throttled {
+        /// The operation.
+        api: String,
         /// Kingdee's message.
         message: String,
     },
@@ -92,6 +184,7 @@ impl Error {
         match self {
             Error::Api { msg_code, .. } => Some(*msg_code),
             Error::SessionLost { .. } => Some(msg_code::SESSION_LOST),
+            Error::Throttled { .. } => Some(msg_code::CALL_LIMIT),
             Error::Auth { code, .. } => *code,
             _ => None,
         }
@@ -111,6 +204,7 @@ impl Error {
             Error::Core(e) => e.kind(),
             Error::Api { .. } | Error::ResponseError { .. } => ErrorKind::Business,
             Error::SessionLost { .. } => ErrorKind::AuthExpired,
+            Error::Throttled { .. } => ErrorKind::RateLimited,
             Error::Auth { .. } => ErrorKind::Auth,
         }
     }
@@ -150,6 +244,8 @@ impl Retry for Error {
     fn is_retryable(&self) -> bool {
         match self {
             Error::Core(e) => e.is_retryable(),
+            Error::Throttled { .. } => true,
+            Error::Api { msg_code, .. } => classify(*msg_code) == MsgClass::Locked,
             _ => false,
         }
     }
@@ -175,7 +271,13 @@ impl From<Error> for integration_core::Error {
                 msg_code,
                 message,
                 ..
-            } => integration_core::Error::api(SYSTEM, api, msg_code, message),
+            } => integration_core::Error::api(SYSTEM, api, msg_code, message)
+                .with_retryable(classify(msg_code) == MsgClass::Locked),
+            Error::Throttled { api, message } => {
+                integration_core::Error::new(SYSTEM, api, ErrorKind::RateLimited, message)
+                    .with_code(msg_code::CALL_LIMIT)
+                    .with_retryable(true)
+            }
             Error::SessionLost { api, message } => {
                 integration_core::Error::new(SYSTEM, api, ErrorKind::AuthExpired, message)
                     .with_code(msg_code::SESSION_LOST)

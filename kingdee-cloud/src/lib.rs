@@ -79,17 +79,47 @@
 //! ## Assumptions
 //! Facts the fact sheet marks unknown or low/medium confidence, and the
 //! choice made:
-//! - **Session-lost signal**: `ResponseStatus.MsgCode == 1` (message assumed
-//!   "会话信息已丢失，请重新登录"). Any `MsgCode` 1 with `IsSuccess = false`
-//!   triggers one re-login and one repeat.
+//! - **`MsgCode` table** (corrected 2026-12, from the table in Kingdee's own
+//!   WebAPI documentation pages, repeated by independent clients; it
+//!   replaces an earlier guess of 4 = duplicate, 9 = business rule, 11 = no
+//!   permission, 12 = not found): 1 session lost, 2 no permission, 4
+//!   exception, 7 licence, 8 bad argument, 9 field/value does not exist, 10
+//!   not found, 11 validation failed, 12 not operable, 13 network-control
+//!   lock, 14 call limit, 15 administrator login forbidden
+//!   ([`error::msg_code`]). What each means for a caller is decided in one
+//!   place, [`error::classify`]:
+//!   - 1: [`Error::SessionLost`]; one re-login (or fresh signature and
+//!     cookies) and one repeat.
+//!   - 2, 7, 15: [`Error::Auth`], permanent; a sink's whole batch failing
+//!     so stops the run with the code's meaning in the message.
+//!   - 14: [`Error::Throttled`] (`ErrorKind::RateLimited`), retried by the
+//!     transport with backoff.
+//!   - 13: retryable later: a refused model is a retryable record failure
+//!     (the pipeline sends it again alone after a backoff); a refused
+//!     single Save is an [`Error::Api`] whose `is_retryable()` is true.
+//!   - 11 and every other code (unknown ones included): a business refusal
+//!     of the record, [`Error::Api`] for a single operation, never retried.
+//! - **Save/BatchSave answers are read model by model whatever their
+//!   `MsgCode`**: real sites answer a duplicate number
+//!   (`违反字段唯一性要求：编码唯一…`) or "单据已经审核" with `MsgCode` 11,
+//!   `IsSuccess` false and the per-model `Errors` by `DIndex`. Only an
+//!   answer that saved nothing and carries 1, 2, 7, 14 or 15 fails the
+//!   whole call ([`ResponseStatus::fails_whole_call`]); when the call
+//!   limit or a lock (14, 13) is hit midway, the refused models are
+//!   retryable record failures.
+//! - **Session-lost wording**: "会话信息已丢失，请重新登录" with
+//!   `ErrorCode` 500; any `MsgCode` 1 with `IsSuccess = false` triggers the
+//!   re-login.
 //! - **Bad app signature**: answered with HTTP 200 and a `ResponseStatus`
-//!   with `MsgCode` 2, `IsSuccess` false (the fake does so); `MsgCode` 2 and
-//!   11 map to [`Error::Auth`]. A `response_error:` body maps to
-//!   [`Error::ResponseError`] either way.
-//! - **Other MsgCodes** (4 duplicate, 9 business rule, 12 not found, unknown
-//!   codes) are business errors ([`Error::Api`]), never retried.
+//!   with `MsgCode` 2, `IsSuccess` false (the fake does so). A
+//!   `response_error:` body maps to [`Error::ResponseError`] either way.
+//! - **Throttling**: `MsgCode` 14 (the fake throttles so, with an assumed
+//!   message), HTTP 429 and 5xx are all retried with backoff; K/3 Cloud
+//!   sends no retry-after hint.
 //! - **Timestamp tolerance** of `x-api-timestamp`: ±15 minutes (the fake
-//!   enforces it); keep the host clock synchronised.
+//!   enforces it); keep the host clock synchronised. The client sends
+//!   seconds, as Kingdee's Python and PHP SDKs do; the official Java SDK
+//!   sends milliseconds, and the fake accepts both (corrected 2026-12).
 //! - **ExecuteBillQuery `Limit` maximum**: 10 000 ([`query::MAX_LIMIT`]);
 //!   larger limits are clamped. Pages end at the first short (or empty)
 //!   page. `TopRowCount` is passed through and also stops the stream once
@@ -107,8 +137,6 @@
 //!   Kingdee's cloud) has its own host and virtual directory, and the
 //!   official SDK has no default either, so [`ClientBuilder::build`]
 //!   requires [`ClientBuilder::server_url`].
-//! - **Throttling**: K/3 Cloud documents no throttle envelope; HTTP 429 and
-//!   5xx are retried with backoff (the fake throttles with HTTP 429).
 //! - **BatchSave partial success** (Medium): `IsSuccess` false while the
 //!   other models are saved; outcomes come from `SuccessEntitys`/`Errors` by
 //!   `DIndex`. A model reported by neither is a retryable failure (the
@@ -118,9 +146,9 @@
 //!   base-data references, not the record's identity). On sites where
 //!   base data is allocated to several organisations under one number, set
 //!   [`sink::FormSink::lookup_filter`] (e.g. `FUseOrgId.FNumber = '100'`).
-//! - **Number taken** (Medium): a model refused with a message containing
-//!   `唯一` (`违反字段唯一性要求：编码唯一…`) on the number field, or on no
-//!   field, lost its number to another writer or to its own earlier save
+//! - **Number taken** (Medium): a model refused (`MsgCode` 11) with a
+//!   message containing `唯一` (`违反字段唯一性要求：编码唯一…`) on the
+//!   number field, or on no field, lost its number to another writer or to its own earlier save
 //!   (applied although the answer timed out, then sent again by the
 //!   transport): the sink looks it up once more and saves it as an update.
 //!   Updating an audited record may need UnAudit first on a real site; the
@@ -135,8 +163,15 @@
 //! - **View** answers with the service's internal property names
 //!   (`Number`, `Name`, …) in real deployments; the fake returns the stored
 //!   `F…` fields plus `Id`, `Number` and `DocumentStatus`.
-//! - **Fake messages** (required field, duplicate number, wrong status) are
-//!   modelled on Kingdee's wording but not verified byte for byte.
+//! - **Fake messages** (required field, duplicate number, wrong status,
+//!   call limit, licence, network-control lock) are modelled on Kingdee's
+//!   wording but not verified byte for byte. The fake answers malformed
+//!   arguments with `MsgCode` 8 and a missing form id with 5 (assumed).
+//! - **Array `FilterString`**: the current documentation also types it as
+//!   an array of condition objects whose compare codes the fact sheet does
+//!   not list; the client sends the string form every SDK sample uses, and
+//!   the fake refuses the array form with `MsgCode` 8 rather than answer
+//!   every row for a filter it cannot evaluate.
 //! - Not implemented: the SDK's asynchronous polling mode
 //!   (`BeginQueryImpl`/`QueryAsyncResult`) and the other services of the
 //!   SDK (Push, FlexSave, attachments...), which remain reachable through

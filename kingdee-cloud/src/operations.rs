@@ -8,7 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 use crate::client::{Body, Client};
-use crate::error::{Error, Result, msg_code};
+use crate::error::{Error, MsgClass, Result, classify};
 
 pub(crate) fn null_default<'de, D, T>(d: D) -> std::result::Result<T, D::Error>
 where
@@ -118,22 +118,39 @@ impl ResponseStatus {
         }
     }
 
+    /// What the `MsgCode` means for the caller.
+    pub fn class(&self) -> MsgClass {
+        classify(self.msg_code)
+    }
+
+    /// Whether this answer fails the whole call rather than single models:
+    /// nothing was saved and the code is about the session, the caller's
+    /// rights or the call limit. Any other answer (validation failures with
+    /// `MsgCode` 11 among them) is read model by model.
+    pub fn fails_whole_call(&self) -> bool {
+        !self.is_success
+            && self.success_entitys.is_empty()
+            && matches!(
+                self.class(),
+                MsgClass::SessionLost | MsgClass::Denied | MsgClass::Throttled
+            )
+    }
+
     /// This failure as an [`Error`], classified by `MsgCode`.
     pub fn into_error(self, api: &str) -> Error {
         let message = self.message();
-        match self.msg_code {
-            msg_code::SESSION_LOST => Error::SessionLost {
-                api: api.to_owned(),
-                message,
-            },
-            msg_code::AUTHORISATION | msg_code::NO_PERMISSION => Error::Auth {
-                api: api.to_owned(),
+        let api = api.to_owned();
+        match self.class() {
+            MsgClass::SessionLost => Error::SessionLost { api, message },
+            MsgClass::Denied => Error::Auth {
+                api,
                 code: Some(self.msg_code),
                 message,
             },
-            code => Error::Api {
-                api: api.to_owned(),
-                msg_code: code,
+            MsgClass::Throttled => Error::Throttled { api, message },
+            MsgClass::Locked | MsgClass::Business => Error::Api {
+                api,
+                msg_code: self.msg_code,
                 error_code: self.error_code,
                 message,
                 errors: self.errors,

@@ -7,7 +7,8 @@
 //! `FID`) into the model, so the save updates that record; numbers not
 //! found are created. `NumberSearch` is not relied on: it resolves base-data
 //! *references* by number, not the record's own identity, and a second
-//! create of an existing number is refused as a duplicate; such a refusal
+//! create of an existing number is refused as a duplicate (`MsgCode` 11,
+//! validation failed, with the model's error by `DIndex`); such a refusal
 //! (another writer, or a save applied although its answer timed out and
 //! then sent again by the transport) is looked up once more and saved as an
 //! update. A record whose number appears twice in a batch is written in a
@@ -16,8 +17,11 @@
 //! them: nothing is duplicated.
 //!
 //! Every record gets exactly one [`WriteOutcome`], read from
-//! `SuccessEntitys` and `Errors` by `DIndex`; refused records carry
-//! Kingdee's own messages.
+//! `SuccessEntitys` and `Errors` by `DIndex` whatever the answer's
+//! `MsgCode`; refused records carry Kingdee's own messages and code, and
+//! are permanent failures unless the code says "later" (13, another user
+//! holds the lock; 14, the call limit). A whole batch refused for the
+//! session, permission or licence (1, 2, 7) is an error of the call.
 
 use std::collections::HashMap;
 use std::marker::PhantomData;
@@ -29,7 +33,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::client::Client;
-use crate::error::Error;
+use crate::error::{Error, MsgClass};
 use crate::models::{Customer, FormModel, SaleOrder};
 use crate::operations::{FieldError, ModelOutcome, SaveOptions};
 use crate::query::BillQuery;
@@ -281,6 +285,21 @@ impl<T> FormSink<T> {
             .batch_save(&self.config.form_id, batch, &self.config.options)
             .await?;
         let code = (result.status.msg_code != 0).then(|| result.status.msg_code.to_string());
+        // Refused models are the record's own business (validation, MsgCode
+        // 11, ...) unless the code says "later": a lock held by another
+        // user, or the call limit reached midway.
+        let retryable = matches!(
+            result.status.class(),
+            MsgClass::Locked | MsgClass::Throttled
+        );
+        let unreported = if result.status.is_success {
+            "K/3 Cloud reported neither a success nor an error for this model".to_owned()
+        } else {
+            format!(
+                "K/3 Cloud reported no outcome for this model; the answer said: {}",
+                result.status.message()
+            )
+        };
         Ok(result
             .outcomes(batch.len())
             .into_iter()
@@ -299,14 +318,16 @@ impl<T> FormSink<T> {
                         .map(|e| e.message.as_str())
                         .collect::<Vec<_>>()
                         .join("; ");
-                    let mut e = RecordError::permanent(message);
+                    let mut e = if retryable {
+                        RecordError::retryable(message)
+                    } else {
+                        RecordError::permanent(message)
+                    };
                     e.code = code.clone();
                     (WriteOutcome::Failed(e), taken)
                 }
                 ModelOutcome::Unreported => (
-                    WriteOutcome::Failed(RecordError::retryable(
-                        "K/3 Cloud reported neither a success nor an error for this model",
-                    )),
+                    WriteOutcome::Failed(RecordError::retryable(unreported.clone())),
                     false,
                 ),
             })

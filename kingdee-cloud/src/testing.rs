@@ -1,12 +1,17 @@
 //! A stateful fake K/3 Cloud WebAPI (feature `testing`).
 //!
-//! It checks the app signature the way the official SDK builds it (and the
-//! session cookie for session logins), stores models per form id, answers
-//! Save/BatchSave with realistic `ResponseStatus` (numbers allocated,
-//! required-field and duplicate-number errors by `DIndex`), filters
-//! ExecuteBillQuery with the common `FilterString` forms and pages it, and
-//! accepts both the `{"formid","data"}` and the old `{"parameters":[..]}`
-//! bodies. Faults come from the core testing kit.
+//! It checks the app signature the way the official SDKs build it (with
+//! `x-api-timestamp` in seconds, as the Python SDK sends it, or in
+//! milliseconds, as the Java SDK does) and the session cookie for session
+//! logins, stores models per form id, answers Save/BatchSave with realistic
+//! `ResponseStatus` (numbers allocated; duplicate numbers, missing required
+//! fields and status refusals as `MsgCode` 11 with `ErrorCode` 500 and the
+//! per-model `Errors` by `DIndex`, as real sites answer), filters
+//! ExecuteBillQuery with the common string `FilterString` forms and pages
+//! it (the array form is refused with `MsgCode` 8, never answered with
+//! every row), and accepts both the `{"formid","data"}` and the old
+//! `{"parameters":[..]}` bodies. Faults come from the core testing kit;
+//! throttling is the call-limit answer (`MsgCode` 14).
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -43,6 +48,7 @@ use serde_json::{Map, Value, json};
 
 use crate::auth::{AppCredentials, SESSION_COOKIE, derive_client_secret, hmac_hex_b64, quote_path};
 use crate::client::ClientBuilder;
+use crate::error::msg_code;
 
 /// The data centre id the fake accepts.
 pub const ACCT_ID: &str = "62a1b2c3d4e5f6";
@@ -56,19 +62,23 @@ pub const APP_SECRET: &str = "b3f1c0e5a8d94e6f9c2b7a1d0e3f4a5b";
 pub const PASSWORD: &str = "Kd@2026!demo";
 /// The virtual directory of the fake site.
 pub const VIRTUAL_DIR: &str = "/k3cloud";
-/// The session-lost message the fake sends (assumed wording).
+/// The session-lost message the fake sends.
 pub const SESSION_LOST_MESSAGE: &str = "会话信息已丢失，请重新登录";
+/// The call-limit message the fake sends with `MsgCode` 14 (assumed
+/// wording).
+pub const CALL_LIMIT_MESSAGE: &str = "接口调用次数超过限制，请稍后再试";
 
-/// How the fake throttles (HTTP 429, assumed) and reports a lost session.
+/// How the fake throttles (`MsgCode` 14, the call limit) and reports a lost
+/// session (`MsgCode` 1).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct K3FaultStyle;
 
 impl FaultStyle for K3FaultStyle {
     fn throttled(&self) -> ResponseTemplate {
-        ResponseTemplate::new(429).set_body_raw("Too Many Requests", "text/plain; charset=utf-8")
+        json_ok(&failure(msg_code::CALL_LIMIT, CALL_LIMIT_MESSAGE, None))
     }
     fn auth_expired(&self) -> ResponseTemplate {
-        json_ok(&failure(1, SESSION_LOST_MESSAGE, None))
+        json_ok(&failure(msg_code::SESSION_LOST, SESSION_LOST_MESSAGE, None))
     }
 }
 
@@ -199,6 +209,11 @@ pub struct FakeState {
     pub save_calls: u32,
     /// Models to reject at random, see [`FakeK3Cloud::reject_models`].
     pub rejections: Option<Rejections>,
+    /// Numbers (by form id) that another user holds the network-control
+    /// lock of, see [`FakeK3Cloud::lock_number`].
+    pub locked: HashSet<(String, String)>,
+    /// Answer every business call with the licence error (`MsgCode` 7).
+    pub licence_expired: bool,
 }
 
 /// Random rejection of single models inside otherwise successful
@@ -222,6 +237,8 @@ impl Default for FakeState {
             timestamp_tolerance: 900,
             save_calls: 0,
             rejections: None,
+            locked: HashSet::new(),
+            licence_expired: false,
         }
     }
 }
@@ -339,6 +356,26 @@ impl FakeK3Cloud {
     /// Models rejected by [`reject_models`](Self::reject_models) so far.
     pub fn rejected_models(&self) -> u64 {
         self.state().rejections.as_ref().map_or(0, |r| r.rejected)
+    }
+
+    /// From now on refuses to save `number` of `form_id` as a real site does
+    /// while another user edits that record: the model fails with `MsgCode`
+    /// 13 (网控冲突), the rest of its batch is saved.
+    pub fn lock_number(&self, form_id: &str, number: &str) {
+        self.state()
+            .locked
+            .insert((form_id.to_owned(), number.to_owned()));
+    }
+
+    /// Releases every lock taken with [`lock_number`](Self::lock_number).
+    pub fn unlock_all(&self) {
+        self.state().locked.clear();
+    }
+
+    /// Whether the site's licence is expired: every business call is then
+    /// answered with `MsgCode` 7 (许可错误).
+    pub fn set_licence_expired(&self, expired: bool) {
+        self.state().licence_expired = expired;
     }
 
     /// The state, locked.
@@ -539,7 +576,7 @@ fn verify_signature(state: &FakeState, request: &Request) -> Result<(), String> 
     let ts = h("x-api-timestamp");
     let nonce = h("x-api-nonce");
     let ts_value: i64 = ts.parse().map_err(|_| "时间戳格式不正确".to_owned())?;
-    if (Utc::now().timestamp() - ts_value).abs() > state.timestamp_tolerance {
+    if (Utc::now().timestamp() - unix_seconds(ts_value)).abs() > state.timestamp_tolerance {
         return Err("请求时间戳已过期".into());
     }
     if !h("x-api-signheaders").eq_ignore_ascii_case("x-api-timestamp,x-api-nonce")
@@ -576,6 +613,17 @@ fn verify_signature(state: &FakeState, request: &Request) -> Result<(), String> 
         return Err("签名校验失败(X-Kd-Signature)".into());
     }
     Ok(())
+}
+
+/// A timestamp in seconds (Python and PHP SDKs) or milliseconds (Java
+/// SDK), as seconds: anything past the year 5138 in seconds is taken as
+/// milliseconds.
+fn unix_seconds(ts: i64) -> i64 {
+    if ts.abs() >= 100_000_000_000 {
+        ts / 1000
+    } else {
+        ts
+    }
 }
 
 /// Parses either body form into (form id, op number, data).
@@ -629,16 +677,23 @@ fn handle(state: &mut FakeState, request: &Request) -> ResponseTemplate {
     let mut new_session = None;
     if header(request, "X-Kd-Appkey").is_some() {
         if let Err(message) = verify_signature(state, request) {
-            return json_ok(&failure(2, &message, None));
+            return json_ok(&failure(msg_code::NO_PERMISSION, &message, None));
         }
         if cookie(request, SESSION_COOKIE).is_none_or(|s| !state.sessions.contains(&s)) {
             new_session = Some(state.new_session());
         }
     } else if cookie(request, SESSION_COOKIE).is_none_or(|s| !state.sessions.contains(&s)) {
-        return json_ok(&failure(1, SESSION_LOST_MESSAGE, None));
+        return json_ok(&failure(msg_code::SESSION_LOST, SESSION_LOST_MESSAGE, None));
+    }
+    if state.licence_expired {
+        return json_ok(&failure(
+            msg_code::LICENCE,
+            "当前产品许可已过期或站点数已超出许可范围，请联系管理员更新许可",
+            None,
+        ));
     }
     let answer = match parse_body(&op, &body) {
-        Err(message) => failure(0, &message, None),
+        Err(message) => failure(msg_code::BAD_ARGUMENT, &message, None),
         Ok((form, op_number, data)) => dispatch(state, &op, form, op_number, &data),
     };
     let response = json_ok(&answer);
@@ -705,7 +760,13 @@ fn dispatch(
     let form_needed = !matches!(op, "ExecuteBillQuery" | "BillQuery" | "QueryBusinessInfo");
     let form = match (form, form_needed) {
         (Some(f), _) if !f.is_empty() => f,
-        (_, true) => return failure(0, "业务对象标识FormId不能为空", Some("FormId")),
+        (_, true) => {
+            return failure(
+                msg_code::NO_FORM_ID,
+                "业务对象标识FormId不能为空",
+                Some("FormId"),
+            );
+        }
         _ => data
             .get("FormId")
             .and_then(Value::as_str)
@@ -713,7 +774,11 @@ fn dispatch(
             .to_owned(),
     };
     if form.is_empty() {
-        return json!([[failure(0, "业务对象标识FormId不能为空", Some("FormId"))]]);
+        return json!([[failure(
+            msg_code::NO_FORM_ID,
+            "业务对象标识FormId不能为空",
+            Some("FormId")
+        )]]);
     }
     match op {
         "Save" | "Draft" => save(state, &form, data, false, op == "Draft"),
@@ -750,7 +815,11 @@ fn dispatch(
                 "NeedReturnData": {"Id": form, "Name": [{"Key": 2052, "Value": meta.name}], "PkFieldName": meta.id_field,
                     "Entrys": [{"Key": "FBillHead", "Fields": fields}]}}})
         }
-        other => failure(0, &format!("不支持的操作[{other}]"), None),
+        other => failure(
+            msg_code::BAD_ARGUMENT,
+            &format!("不支持的操作[{other}]"),
+            None,
+        ),
     }
 }
 
@@ -831,7 +900,7 @@ fn save(state: &mut FakeState, form: &str, data: &Value, batch: bool, draft: boo
     let models: Vec<Value> = match (data.get("Model"), batch) {
         (Some(Value::Array(items)), true) => items.clone(),
         (Some(m @ Value::Object(_)), false) => vec![m.clone()],
-        _ => return failure(0, "Model参数格式不正确", Some("Model")),
+        _ => return failure(msg_code::BAD_ARGUMENT, "Model参数格式不正确", Some("Model")),
     };
     let need_update: Vec<String> = string_list(data.get("NeedUpDateFields"));
     let need_return: Vec<String> = string_list(data.get("NeedReturnFields"));
@@ -845,6 +914,13 @@ fn save(state: &mut FakeState, form: &str, data: &Value, batch: bool, draft: boo
         .unwrap_or(true);
     state.save_calls += 1;
     let mut rejections = state.rejections.take();
+    let locked: HashSet<String> = state
+        .locked
+        .iter()
+        .filter(|(f, _)| f == form)
+        .map(|(_, n)| n.clone())
+        .collect();
+    let mut any_locked = false;
     let store = state.form(form);
     let meta = store.meta.clone();
     let mut positions = Positions::of(store);
@@ -862,6 +938,11 @@ fn save(state: &mut FakeState, form: &str, data: &Value, batch: bool, draft: boo
             .and_then(Value::as_str)
             .map(str::trim)
             .filter(|s| !s.is_empty());
+        if let Some(number) = number.filter(|n| locked.contains(*n)) {
+            any_locked = true;
+            errors.push(json!({"FieldName": null, "Message": format!("网控冲突：{}[{number}]正在被用户[张会计]编辑，请稍后再试", meta.name), "DIndex": index}));
+            continue;
+        }
         if let Some(r) = rejections.as_mut()
             && r.rng.random_bool(r.probability)
         {
@@ -980,12 +1061,28 @@ fn save(state: &mut FakeState, form: &str, data: &Value, batch: bool, draft: boo
         positions.note(store, position, true);
     }
     state.rejections = rejections;
+    let code = if any_locked {
+        msg_code::NETWORK_LOCK
+    } else {
+        refusal_code(&errors)
+    };
     let single = (!batch).then(|| successes.first().cloned()).flatten();
     json!({"Result": {"ResponseStatus": {"ErrorCode": if errors.is_empty() { 0 } else { 500 }, "IsSuccess": errors.is_empty(),
-        "Errors": errors, "SuccessEntitys": successes, "SuccessMessages": [], "MsgCode": 0},
+        "Errors": errors, "SuccessEntitys": successes, "SuccessMessages": [], "MsgCode": code},
         "Id": single.as_ref().map_or(json!(""), |s| s["Id"].clone()),
         "Number": single.as_ref().map_or(Value::Null, |s| s["Number"].clone()),
         "NeedReturnData": returns}})
+}
+
+/// The `MsgCode` of a save or status answer: 11 (validation failed) when
+/// any model was refused, as real sites answer duplicates, missing
+/// required fields and "already audited".
+fn refusal_code(errors: &[Value]) -> i64 {
+    if errors.is_empty() {
+        msg_code::NONE
+    } else {
+        msg_code::VALIDATION_FAILED
+    }
 }
 
 fn string_list(value: Option<&Value>) -> Vec<String> {
@@ -1030,7 +1127,11 @@ fn set_status(state: &mut FakeState, form: &str, op: &str, data: &Value) -> Valu
     let store = state.form(form);
     let found = targets(store, data);
     if found.is_empty() {
-        return failure(0, "没有指定要操作的数据(Numbers或Ids)", None);
+        return failure(
+            msg_code::BAD_ARGUMENT,
+            "没有指定要操作的数据(Numbers或Ids)",
+            None,
+        );
     }
     let mut errors = Vec::new();
     let mut successes = Vec::new();
@@ -1099,7 +1200,7 @@ fn set_status(state: &mut FakeState, form: &str, op: &str, data: &Value) -> Valu
         store.records.remove(pos);
     }
     json!({"Result": {"ResponseStatus": {"ErrorCode": if errors.is_empty() { 0 } else { 500 }, "IsSuccess": errors.is_empty(),
-        "Errors": errors, "SuccessEntitys": successes, "SuccessMessages": [], "MsgCode": if errors.is_empty() { 0 } else { 9 }}}})
+        "Errors": errors, "SuccessEntitys": successes, "SuccessMessages": [], "MsgCode": refusal_code(&errors)}}})
 }
 
 fn view(state: &mut FakeState, form: &str, data: &Value) -> Value {
@@ -1113,7 +1214,7 @@ fn view(state: &mut FakeState, form: &str, data: &Value) -> Value {
         None => id_of(data.get("Id")).and_then(|id| store.position_by_id(id)),
     };
     let Some(pos) = pos else {
-        return failure(12, "单据不存在或已被删除", None);
+        return failure(msg_code::NOT_FOUND, "单据不存在或已被删除", None);
     };
     let record = &store.records[pos];
     let mut model = record.clone();
@@ -1177,7 +1278,7 @@ fn resolve(header: &Map<String, Value>, line: Option<&Map<String, Value>>, key: 
 type Row<'a> = (&'a Map<String, Value>, Option<&'a Map<String, Value>>);
 
 fn query(state: &mut FakeState, form: &str, data: &Value, objects: bool) -> Value {
-    let error = |message: String| json!([[failure(0, &message, None)]]);
+    let error = |message: String| json!([[failure(msg_code::BAD_ARGUMENT, &message, None)]]);
     let max_limit = state.max_limit as usize;
     if !state.forms.contains_key(form) && !matches!(form, "BD_Customer" | "SAL_SaleOrder") {
         return error(format!("业务对象[{form}]不存在"));
@@ -1195,11 +1296,20 @@ fn query(state: &mut FakeState, form: &str, data: &Value, objects: bool) -> Valu
     if keys.is_empty() {
         return error("FieldKeys不能为空".into());
     }
-    let filter = match filter::parse(
-        data.get("FilterString")
-            .and_then(Value::as_str)
-            .unwrap_or(""),
-    ) {
+    // The documented array form (`[{"Left","FieldName","Compare",...}]`)
+    // uses compare codes the fact sheet does not list: refused, so that a
+    // filter the fake cannot evaluate never answers with every row.
+    let filter_text = match data.get("FilterString") {
+        None | Some(Value::Null) => "",
+        Some(Value::String(text)) => text.as_str(),
+        Some(Value::Array(_)) => {
+            return error(
+                "过滤条件FilterString为数组格式，本测试站点仅支持字符串格式的过滤条件".into(),
+            );
+        }
+        Some(other) => return error(format!("过滤条件FilterString格式不正确：{other}")),
+    };
+    let filter = match filter::parse(filter_text) {
         Ok(f) => f,
         Err(e) => return error(format!("过滤条件FilterString语法错误：{e}")),
     };

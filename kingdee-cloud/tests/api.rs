@@ -3,6 +3,7 @@
 use futures::TryStreamExt;
 use integration_core::ErrorKind;
 use integration_core::testing::{Fault, ResponseTemplate};
+use kingdee_cloud::error::msg_code;
 use kingdee_cloud::testing::{self, FakeK3Cloud};
 use kingdee_cloud::{
     AllocateRequest, AppCredentials, BaseDataRef, BillQuery, BodyStyle, Client, Customer,
@@ -109,7 +110,10 @@ async fn numbers_are_allocated_and_duplicates_refused_by_dindex() {
         .batch_save("BD_Customer", &models, &SaveOptions::new())
         .await
         .unwrap();
+    // As a real site answers a duplicate: MsgCode 11, ErrorCode 500.
     assert!(!result.status.is_success);
+    assert_eq!(result.status.msg_code, msg_code::VALIDATION_FAILED);
+    assert_eq!(result.status.error_code, Some(500));
     let outcomes = result.outcomes(3);
     match &outcomes[0] {
         kingdee_cloud::ModelOutcome::Saved(s) => assert_eq!(s.number.as_deref(), Some("CUST0001")),
@@ -121,6 +125,79 @@ async fn numbers_are_allocated_and_duplicates_refused_by_dindex() {
         }
         other => panic!("{other:?}"),
     }
+
+    // A batch refused as a whole (MsgCode 11, nothing saved) is still
+    // answered model by model, not as an error of the call.
+    let models = vec![
+        json!({"FNumber": "D1", "FName": "丙", "FCreateOrgId": {"FNumber": "100"}}),
+        json!({"FNumber": "D2"}),
+    ];
+    let result = client
+        .batch_save("BD_Customer", &models, &SaveOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(result.status.msg_code, msg_code::VALIDATION_FAILED);
+    assert!(result.status.success_entitys.is_empty());
+    let outcomes = result.outcomes(2);
+    assert!(
+        matches!(&outcomes[0], kingdee_cloud::ModelOutcome::Failed(e) if e[0].message.contains("唯一")),
+        "{outcomes:?}"
+    );
+    assert!(
+        matches!(&outcomes[1], kingdee_cloud::ModelOutcome::Failed(e) if e[0].message.contains("必填")),
+        "{outcomes:?}"
+    );
+}
+
+/// The answer of a real site to a BatchSave of two models, the second a
+/// duplicate number (as captured by independent clients): MsgCode 11.
+#[tokio::test]
+async fn a_captured_validation_answer_is_read_model_by_model() {
+    let fake = FakeK3Cloud::start().await;
+    let client = fake.client_builder().build().unwrap();
+    let answer = json!({"Result": {"ResponseStatus": {"ErrorCode": 500, "IsSuccess": false,
+        "Errors": [{"FieldName": "FNumber", "Message": "违反字段唯一性要求：编码唯一。[C0002]已经被[客户]使用。", "DIndex": 1}],
+        "SuccessEntitys": [{"Id": 100501, "Number": "C0001", "DIndex": 0}],
+        "SuccessMessages": [], "MsgCode": 11}, "Id": "", "Number": "", "NeedReturnData": [{}]}});
+    fake.faults().inject_on(
+        "BatchSave",
+        Fault::Respond(Box::new(ResponseTemplate::new(200).set_body_json(answer))),
+        1,
+    );
+    let models = [customer("C0001", "甲"), customer("C0002", "乙")];
+    let result = client
+        .batch_save("BD_Customer", &models, &SaveOptions::new())
+        .await
+        .unwrap();
+    let outcomes = result.outcomes(2);
+    assert!(
+        matches!(&outcomes[0], kingdee_cloud::ModelOutcome::Saved(s) if s.number.as_deref() == Some("C0001"))
+    );
+    assert!(
+        matches!(&outcomes[1], kingdee_cloud::ModelOutcome::Failed(e) if e[0].d_index == Some(1))
+    );
+}
+
+#[tokio::test]
+async fn status_refusals_are_validation_failures_not_auth_errors() {
+    let fake = FakeK3Cloud::start().await;
+    fake.seed_customers(1);
+    let client = fake.client_builder().build().unwrap();
+    // The seeded customer is audited already.
+    let err = client
+        .audit("BD_Customer", &OperateRequest::numbers(["C00001"]))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Api { msg_code: 11, errors, .. } if errors[0].message.contains("不能执行Audit")),
+        "{err:?}"
+    );
+    assert!(!integration_core::Retry::is_retryable(&err));
+    assert!(err.to_string().contains("验证失败"), "{err}");
+    assert_eq!(
+        integration_core::Error::from(err).kind(),
+        ErrorKind::Business
+    );
 }
 
 #[tokio::test]
@@ -200,7 +277,7 @@ async fn bill_lifecycle_operations() {
         .view::<Value>("SAL_SaleOrder", &ViewRequest::number(&bill_no))
         .await
         .unwrap_err();
-    assert_eq!(err.msg_code(), Some(12));
+    assert_eq!(err.msg_code(), Some(msg_code::NOT_FOUND));
 
     // ExcuteOperation, Allocate, Draft.
     let id = fake.records("BD_Customer")[0]["FCUSTID"].as_i64().unwrap();
@@ -449,6 +526,81 @@ async fn wrong_credentials_are_auth_errors() {
 }
 
 #[tokio::test]
+async fn licence_errors_are_auth_errors_that_say_so() {
+    let fake = FakeK3Cloud::start().await;
+    let client = fake.client_builder().build().unwrap();
+    fake.set_licence_expired(true);
+    let err = client
+        .batch_save("BD_Customer", &[customer("L1", "甲")], &SaveOptions::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Auth { code: Some(7), .. }), "{err:?}");
+    assert!(err.to_string().contains("licence"), "{err}");
+    assert_eq!(fake.received_on("BatchSave").await.len(), 1, "not retried");
+    assert_eq!(integration_core::Error::from(err).kind(), ErrorKind::Auth);
+}
+
+/// Kingdee's official Java SDK sends `x-api-timestamp` and `x-api-nonce`
+/// in milliseconds; the Python SDK (and this crate) in seconds.
+#[tokio::test]
+async fn signatures_with_millisecond_timestamps_are_accepted() {
+    let fake = FakeK3Cloud::start().await;
+    let url = format!(
+        "{}/Kingdee.BOS.WebApi.ServicesStub.DynamicFormService.QueryBusinessInfo.common.kdsvc",
+        fake.server_url()
+    );
+    let path = url::Url::parse(&url).unwrap().path().to_owned();
+    let http = reqwest::Client::new();
+    for timestamp in [
+        chrono::Utc::now().timestamp(),
+        chrono::Utc::now().timestamp_millis(),
+    ] {
+        let signed = kingdee_cloud::auth::sign(&FakeK3Cloud::app_credentials(), &path, timestamp);
+        let mut request = http
+            .post(&url)
+            .header("Content-Type", "application/json")
+            .body(json!({"data": {"FormId": "BD_Customer"}}).to_string());
+        for (name, value) in signed.pairs() {
+            request = request.header(name, value);
+        }
+        let answer: Value = request.send().await.unwrap().json().await.unwrap();
+        assert_eq!(
+            answer["Result"]["ResponseStatus"]["IsSuccess"], true,
+            "{timestamp}: {answer}"
+        );
+    }
+    // A stale timestamp is still refused, in either unit.
+    let stale = chrono::Utc::now().timestamp_millis() - 3_600_000;
+    let signed = kingdee_cloud::auth::sign(&FakeK3Cloud::app_credentials(), &path, stale);
+    let mut request = http.post(&url).body("{}");
+    for (name, value) in signed.pairs() {
+        request = request.header(name, value);
+    }
+    let answer: Value = request.send().await.unwrap().json().await.unwrap();
+    assert_eq!(answer["Result"]["ResponseStatus"]["MsgCode"], 2, "{answer}");
+}
+
+/// The documented array form of `FilterString` is refused by the fake, not
+/// answered with every row as if there were no filter.
+#[tokio::test]
+async fn an_array_filter_string_is_refused_not_ignored() {
+    let fake = FakeK3Cloud::start().await;
+    fake.seed_customers(5);
+    let client = fake.client_builder().build().unwrap();
+    let err = client
+        .call_raw(
+            "ExecuteBillQuery",
+            json!({"data": {"FormId": "BD_Customer", "FieldKeys": "FNumber",
+                "FilterString": [{"Left": "(", "FieldName": "FNumber", "Compare": "67",
+                    "Value": "C00001", "Right": ")", "Logic": 0}]}}),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, Error::Api { msg_code: 8, .. }), "{err:?}");
+    assert!(err.to_string().contains("FilterString"), "{err}");
+}
+
+#[tokio::test]
 async fn session_logins_keep_the_cookie_and_log_in_again_when_lost() {
     let fake = FakeK3Cloud::start().await;
     fake.seed_customers(3);
@@ -514,9 +666,20 @@ async fn app_signature_session_lost_is_retried_once() {
 async fn throttling_then_success() {
     let fake = FakeK3Cloud::start().await;
     let client = fake.client_builder().build().unwrap();
+    // The call limit (MsgCode 14) is retried with backoff ...
     fake.faults().inject(Fault::Throttled, 2);
     client.query_business_info("BD_Customer").await.unwrap();
     assert_eq!(fake.received().await.len(), 3);
+    // ... and surfaces as throttled once the retries are spent.
+    fake.faults().inject(Fault::Throttled, 10);
+    let err = client.query_business_info("BD_Customer").await.unwrap_err();
+    assert!(matches!(err, Error::Throttled { .. }), "{err:?}");
+    assert_eq!(err.msg_code(), Some(msg_code::CALL_LIMIT));
+    let core = integration_core::Error::from(err);
+    assert_eq!(core.kind(), ErrorKind::RateLimited);
+    assert!(core.is_retryable());
+    assert_eq!(fake.received().await.len(), 3 + 4);
+    fake.faults().clear();
     fake.faults().inject(Fault::ServerError(503), 10);
     let err = client.query_business_info("BD_Customer").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::HttpStatus);

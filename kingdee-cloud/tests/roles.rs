@@ -405,6 +405,11 @@ async fn through_a_pipeline_247_are_written_and_3_dead_lettered_across_a_lost_se
         (247, 3, 0)
     );
     let letters = state.dead_letters("huke-to-kingdee").unwrap();
+    // Refused as a real site refuses them: MsgCode 11, validation failed.
+    assert!(
+        letters.iter().all(|l| l.code.as_deref() == Some("11")),
+        "{letters:?}"
+    );
     let mut messages: Vec<(String, String)> = letters
         .iter()
         .map(|l| (l.key.clone(), l.error.clone()))
@@ -441,4 +446,116 @@ impl integration_core::Hooks<Customer, Customer> for ExpireAfterFirstWrite {
             self.0.expire_sessions();
         }
     }
+}
+
+/// A record another user is editing (网控冲突, `MsgCode` 13) fails
+/// retryably while the rest of its batch is saved, and is written once the
+/// lock is gone.
+#[tokio::test]
+async fn a_locked_record_fails_retryably_and_is_written_once_released() {
+    let fake = FakeK3Cloud::start().await;
+    let client = fake.client_builder().build().unwrap();
+    let sink = CustomerSink::new(client);
+    fake.lock_number("BD_Customer", "LK0001");
+    let outcomes = sink.write(&customers(3, "LK")).await.unwrap();
+    assert_eq!(counts(&outcomes), (2, 1));
+    let WriteOutcome::Failed(e) = &outcomes[1] else {
+        panic!("{outcomes:?}")
+    };
+    assert!(e.retryable, "{e:?}");
+    assert_eq!(e.code.as_deref(), Some("13"));
+    assert!(e.message.contains("网控冲突"), "{}", e.message);
+    fake.unlock_all();
+    let outcomes = sink.write(&customers(3, "LK")).await.unwrap();
+    assert_eq!(counts(&outcomes), (3, 0));
+    assert_eq!(fake.records("BD_Customer").len(), 3);
+}
+
+/// Through a pipeline: the locked record is tried again alone after a
+/// backoff and written when the lock is released; nothing is
+/// dead-lettered.
+#[tokio::test]
+async fn through_a_pipeline_a_released_lock_costs_no_record() {
+    use integration_core::memory::VecSource;
+    use integration_core::{
+        MapContext, MapError, MemoryStore, Pipeline, RetryPolicy, SourceRecord, StateStore,
+    };
+    use std::sync::Arc;
+
+    struct UnlockAfterFirstWrite(Arc<FakeK3Cloud>);
+    #[async_trait::async_trait]
+    impl integration_core::Hooks<Customer, Customer> for UnlockAfterFirstWrite {
+        async fn after_write(&self, _: &[SinkRecord<Customer>], _: &[WriteOutcome]) {
+            self.0.unlock_all();
+        }
+    }
+
+    let fake = Arc::new(FakeK3Cloud::start().await);
+    fake.lock_number("BD_Customer", "PL0004");
+    let client = fake.client_builder().build().unwrap();
+    let records: Vec<SourceRecord<Customer>> = customers(10, "PL")
+        .into_iter()
+        .map(|r| SourceRecord::upsert(r.key, r.data))
+        .collect();
+    let state: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
+    let pipeline = Pipeline::builder("locked")
+        .source(VecSource::new(records, 10))
+        .mapper(|r: &SourceRecord<Customer>, _: &MapContext| {
+            Ok::<_, MapError>(Some(r.data.clone()))
+        })
+        .sink(CustomerSink::new(client))
+        .state(state.clone())
+        .retry(RetryPolicy {
+            initial_backoff: Duration::from_millis(5),
+            ..RetryPolicy::default()
+        })
+        .hooks(UnlockAfterFirstWrite(Arc::clone(&fake)))
+        .build()
+        .unwrap();
+    let report = pipeline.run().await.unwrap();
+    assert_eq!(
+        (report.written, report.retried, report.dead_lettered),
+        (10, 1, 0)
+    );
+    assert!(state.dead_letters("locked").unwrap().is_empty());
+    assert_eq!(fake.records("BD_Customer").len(), 10);
+}
+
+/// A licence failure (`MsgCode` 7) refuses every call: the run stops with
+/// a message that says so, dead-letters nothing and keeps its checkpoint.
+#[tokio::test]
+async fn a_licence_error_stops_the_run_and_says_why() {
+    use integration_core::memory::VecSource;
+    use integration_core::pipeline::RunErrorCause;
+    use integration_core::{
+        ErrorKind, MapContext, MapError, MemoryStore, Pipeline, SourceRecord, StateStore,
+    };
+    use std::sync::Arc;
+
+    let fake = FakeK3Cloud::start().await;
+    fake.set_licence_expired(true);
+    let client = fake.client_builder().build().unwrap();
+    let records: Vec<SourceRecord<Customer>> = customers(5, "LC")
+        .into_iter()
+        .map(|r| SourceRecord::upsert(r.key, r.data))
+        .collect();
+    let state: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
+    let pipeline = Pipeline::builder("licence")
+        .source(VecSource::new(records, 5))
+        .mapper(|r: &SourceRecord<Customer>, _: &MapContext| {
+            Ok::<_, MapError>(Some(r.data.clone()))
+        })
+        .sink(CustomerSink::new(client))
+        .state(state.clone())
+        .build()
+        .unwrap();
+    let err = pipeline.run().await.unwrap_err();
+    let RunErrorCause::Write(cause) = &err.cause else {
+        panic!("{err}")
+    };
+    assert_eq!(cause.kind(), ErrorKind::Auth);
+    assert!(err.to_string().contains("licence"), "{err}");
+    assert_eq!(err.report.dead_lettered, 0);
+    assert!(state.dead_letters("licence").unwrap().is_empty());
+    assert!(state.checkpoint("licence").unwrap().is_none());
 }

@@ -223,7 +223,7 @@ impl Parser {
 /// The values of an `in (..)` list. The sink looks customers up by a list
 /// of a hundred numbers in a store of many thousands, so the text values
 /// are also kept lower-cased in a set: one lookup per row instead of a
-/// hundred comparisons. [`InList::contains`] answers exactly as comparing
+/// hundred comparisons. `InList::contains` answers exactly as comparing
 /// with every value would.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InList {
