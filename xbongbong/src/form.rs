@@ -279,17 +279,46 @@ impl FormListRequest {
     }
 }
 
-/// One form of `form/list`.
+/// An integer id of an answer: a JSON number or numeric text (both are
+/// seen); requests always send numbers.
+fn id_number<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<i64, D::Error> {
+    let id = integration_core::types::Id::deserialize(d)?;
+    id.as_i64()
+        .ok_or_else(|| serde::de::Error::custom(format!("not an integer id: {id}")))
+}
+
+/// [`id_number`] for optional ids (`null` or absent is `None`).
+fn opt_id_number<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<i64>, D::Error> {
+    match Option::<integration_core::types::Id>::deserialize(d)? {
+        None => Ok(None),
+        Some(id) => id
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom(format!("not an integer id: {id}"))),
+    }
+}
+
+/// One form of `form/list`. Ids are read from numbers or text and written
+/// back as numbers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FormSummary {
     /// The form id (used by list/add/edit calls).
+    #[serde(deserialize_with = "id_number")]
     pub form_id: i64,
     /// Application id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "opt_id_number",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub app_id: Option<i64>,
     /// Menu id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "opt_id_number",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub menu_id: Option<i64>,
     /// Business type.
     #[serde(default, skip_serializing_if = "Option::is_none")]

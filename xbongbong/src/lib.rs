@@ -91,7 +91,8 @@
 //!   containing 频繁/限流/繁忙. The rate-limit answer was never seen. The
 //!   fake also answers 100005 for a missing required field, 100006 for
 //!   "not found", 201005 for a no-repeat duplicate and 701020 for an
-//!   unknown option or a wrong value shape; these are fake-server choices.
+//!   unknown option, a wrong value shape or an id sent as text outside
+//!   lists; these are fake-server choices.
 //! - **Error envelope**: decoded from `{code, msg}` whatever `success` and
 //!   `result` hold, also on a non-2xx status; `code == 1` with
 //!   `success: false` is an error. The fake sends `{code, msg, success:false}`
@@ -131,6 +132,22 @@
 //!   object or absent).
 //! - **`formId`** is sent for list/add/edit when given; lists of contacts,
 //!   products, follow-ups and payments may leave it out (default form).
+//! - **Integer ids** (corrected 2026-12): `dataId`, `formId`, `appId` and
+//!   `menuId` are 64-bit integers and go out as JSON **numbers** in every
+//!   request (detail, edit, del, list, add, `form/get`, and link-field
+//!   conditions built with [`records::Condition::link`] /
+//!   [`records::Condition::link_any`]), because XBBCLI sends `Number(...)`
+//!   and HPSTARTER models them as `Long`. Earlier versions sent `dataId` as
+//!   text. Answers may carry them as a number or as text, and both are
+//!   read. Record ids stay [`integration_core::types::Id`] (text inside) for
+//!   that reason. A dataId that is not an integer (e.g. `"abc"`, `"12.5"`,
+//!   or beyond `i64`) is refused with [`Error::Value`] before anything is
+//!   sent ([`records::numeric_id`]); it is never defaulted or guessed.
+//!   Conditions made with `Condition::equal` & co. send values as given: a
+//!   text field (a phone number, `serialNo`) needs text. The fake wants
+//!   integers on detail/add/edit/del/`form/get` and stays lenient on lists,
+//!   because one public client sent `formId` as text to `paas/list` and
+//!   got data.
 //! - **Payment receipts** add/edit through `addWriteOff`/`editWriteOff`;
 //!   the other receipt kinds (`addRed`, `addBadDebt`, `addPre`) go through
 //!   [`Client::call_raw`].

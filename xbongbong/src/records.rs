@@ -13,6 +13,7 @@ use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::form::{BusinessType, FormExplain};
 use crate::validate::ValidationOptions;
+use crate::value::ValueError;
 
 /// The largest `pageSize` the list endpoints accept.
 pub const MAX_PAGE_SIZE: u32 = 100;
@@ -204,6 +205,27 @@ impl Condition {
             sub_attr: None,
         }
     }
+    /// `attr` (a link field, or `dataId`) equal to a record's dataId, sent
+    /// as a JSON number as the API wants (e.g. follow-ups of a customer:
+    /// `Condition::link("text_1", customer.data_id)`). An id that is not an
+    /// integer is an [`Error::Value`].
+    pub fn link(attr: impl Into<String>, data_id: impl Into<Id>) -> Result<Self> {
+        let attr = attr.into();
+        let id = numeric_id(&attr, &data_id.into())?;
+        Ok(Self::new(attr, Symbol::Equal, vec![Value::from(id)]))
+    }
+    /// `attr in` these dataIds, sent as JSON numbers (see [`Condition::link`]).
+    pub fn link_any<I: Into<Id>>(
+        attr: impl Into<String>,
+        data_ids: impl IntoIterator<Item = I>,
+    ) -> Result<Self> {
+        let attr = attr.into();
+        let ids = data_ids
+            .into_iter()
+            .map(|id| numeric_id(&attr, &id.into()).map(Value::from))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self::new(attr, Symbol::In, ids))
+    }
     /// Targets a sub-form column.
     pub fn sub_attr(mut self, sub_attr: impl Into<String>) -> Self {
         self.sub_attr = Some(sub_attr.into());
@@ -373,6 +395,20 @@ impl DeleteResult {
     }
 }
 
+/// A record id as the JSON number every request sends (ids are 64-bit
+/// integers; answers may send them as text, hence [`Id`]). Anything else,
+/// e.g. `"abc"`, is an [`Error::Value`] naming `attr`: nothing is guessed
+/// and nothing is sent.
+pub fn numeric_id(attr: &str, id: &Id) -> Result<i64> {
+    id.as_i64().ok_or_else(|| {
+        let text: String = id.as_str().chars().take(40).collect();
+        Error::Value(ValueError::new(
+            attr,
+            format!("{text:?} is not an integer dataId (ids are sent as JSON numbers)"),
+        ))
+    })
+}
+
 /// The endpoints of one module. Get one with [`Client::records`] or a
 /// shortcut such as [`Client::customers`].
 #[derive(Debug, Clone)]
@@ -384,7 +420,7 @@ pub struct Records {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct DetailBody {
-    data_id: Id,
+    data_id: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     query_flag: Option<u8>,
 }
@@ -395,7 +431,7 @@ struct WriteBody<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     form_id: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    data_id: Option<&'a Id>,
+    data_id: Option<i64>,
     data_list: &'a Map<String, Value>,
 }
 
@@ -463,13 +499,15 @@ impl Records {
         })
     }
 
-    /// The record (`detail`).
+    /// The record (`detail`). A `data_id` that is not an integer is an
+    /// [`Error::Value`] ([`numeric_id`]).
     pub async fn detail(&self, data_id: impl Into<Id>) -> Result<Record> {
+        let data_id = numeric_id("dataId", &data_id.into())?;
         self.client
             .call(
                 &self.api("detail"),
                 &DetailBody {
-                    data_id: data_id.into(),
+                    data_id,
                     query_flag: None,
                 },
             )
@@ -506,13 +544,15 @@ impl Records {
         self.add(Some(form_id), data).await
     }
 
-    /// Edits a record: only the attrs sent change.
+    /// Edits a record: only the attrs sent change. A `data_id` that is not
+    /// an integer is an [`Error::Value`] ([`numeric_id`]).
     pub async fn edit(
         &self,
         form_id: Option<i64>,
         data_id: &Id,
         data: &Map<String, Value>,
     ) -> Result<WriteResult> {
+        let data_id = numeric_id("dataId", data_id)?;
         self.client
             .call(
                 &self.api(self.module.edit_action()),
@@ -539,14 +579,16 @@ impl Records {
     }
 
     /// Deletes a record (customers go to the recycle bin). An answer with a
-    /// non-empty `errorDataMemo` is an error.
+    /// non-empty `errorDataMemo` is an error, and so is a `data_id` that is
+    /// not an integer ([`numeric_id`]).
     pub async fn delete(&self, data_id: impl Into<Id>) -> Result<DeleteResult> {
+        let data_id = numeric_id("dataId", &data_id.into())?;
         let result: DeleteResult = self
             .client
             .call(
                 &self.api("del"),
                 &DetailBody {
-                    data_id: data_id.into(),
+                    data_id,
                     query_flag: None,
                 },
             )

@@ -7,8 +7,9 @@
 //! records per form with `addTime`/`updateTime` in unix seconds, applies
 //! list conditions and 1-based paging (page size capped at 100), enforces
 //! required fields, option texts, `ownerId` arrays and no-repeat fields on
-//! writes, and supports the kit's faults (throttle code 100004, auth code
-//! 100003).
+//! writes, wants `dataId`/`formId` as JSON integers on detail, add, edit,
+//! del and `form/get` (lists stay lenient and accept text), and supports the
+//! kit's faults (throttle code 100004, auth code 100003).
 //!
 //! Error codes the real API never showed are fake-server choices, listed in
 //! the crate's "Assumptions".
@@ -705,13 +706,32 @@ fn form_list(state: &FakeState, body: &Map<String, Value>) -> ResponseTemplate {
 }
 
 fn form_get(state: &FakeState, body: &Map<String, Value>) -> ResponseTemplate {
-    let id = body.get("formId").and_then(as_i64);
+    let id = match int_id(body, "formId") {
+        Ok(id) => id,
+        Err(e) => return e,
+    };
     match state.forms.iter().find(|f| Some(f.form_id) == id) {
         Some(f) => ok(json!({"explainList": f.explain})),
         None => envelope_error(NOT_FOUND_CODE, "表单不存在"),
     }
 }
 
+/// An integer id outside lists: a JSON integer or absent; text is refused
+/// with 701020 (a fake-server choice, the real answer was never seen).
+fn int_id(body: &Map<String, Value>, key: &str) -> Result<Option<i64>, ResponseTemplate> {
+    match body.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v.as_i64().map(Some).ok_or_else(|| {
+            envelope_error(
+                crate::error::codes::FIELD_FORMAT,
+                &format!("{key}格式错误,应为数字"),
+            )
+        }),
+    }
+}
+
+/// An integer or numeric text (lists are lenient: a public client got data
+/// with `formId` as text).
 fn as_i64(v: &Value) -> Option<i64> {
     v.as_i64()
         .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
@@ -772,9 +792,9 @@ fn department_list(state: &FakeState, body: &Map<String, Value>) -> ResponseTemp
 fn default_form<'a>(
     state: &'a FakeState,
     module: &str,
-    body: &Map<String, Value>,
+    form_id: Option<i64>,
 ) -> Option<&'a FakeForm> {
-    match body.get("formId").and_then(as_i64) {
+    match form_id {
         Some(id) => state
             .forms
             .iter()
@@ -911,7 +931,8 @@ fn record_list(state: &FakeState, module: &str, body: &Map<String, Value>) -> Re
     {
         return envelope_error(REQUIRED_CODE, "formId不能为空");
     }
-    let Some(form) = default_form(state, module, body) else {
+    let form_id = body.get("formId").and_then(as_i64);
+    let Some(form) = default_form(state, module, form_id) else {
         return envelope_error(NOT_FOUND_CODE, "表单不存在");
     };
     let (page, size) = paging(body);
@@ -955,22 +976,26 @@ fn record_list(state: &FakeState, module: &str, body: &Map<String, Value>) -> Re
     ok(json!({"list": list, "totalCount": total, "totalPage": total.div_ceil(size)}))
 }
 
+/// The live record `dataId` (a JSON integer) names, or the error answer.
 fn find_record<'a>(
     state: &'a FakeState,
     module: &str,
     body: &Map<String, Value>,
-) -> Option<&'a StoredRecord> {
-    let id = body.get("dataId").and_then(as_i64)?;
-    state
-        .records
-        .iter()
-        .find(|r| r.data_id == id && r.module == module)
+) -> Result<&'a StoredRecord, ResponseTemplate> {
+    int_id(body, "dataId")?
+        .and_then(|id| {
+            state
+                .records
+                .iter()
+                .find(|r| r.data_id == id && r.module == module && !r.deleted)
+        })
+        .ok_or_else(|| envelope_error(NOT_FOUND_CODE, "数据不存在"))
 }
 
 fn record_detail(state: &FakeState, module: &str, body: &Map<String, Value>) -> ResponseTemplate {
-    match find_record(state, module, body).filter(|r| !r.deleted) {
-        Some(r) => ok(record_json(state, r)),
-        None => envelope_error(NOT_FOUND_CODE, "数据不存在"),
+    match find_record(state, module, body) {
+        Ok(r) => ok(record_json(state, r)),
+        Err(e) => e,
     }
 }
 
@@ -1077,7 +1102,11 @@ fn check_no_repeat(
 }
 
 fn record_add(state: &mut FakeState, module: &str, body: &Map<String, Value>) -> ResponseTemplate {
-    let Some(form) = default_form(state, module, body).cloned() else {
+    let form_id = match int_id(body, "formId") {
+        Ok(id) => id,
+        Err(e) => return e,
+    };
+    let Some(form) = default_form(state, module, form_id).cloned() else {
         return envelope_error(NOT_FOUND_CODE, "表单不存在");
     };
     let Some(data) = body.get("dataList").and_then(Value::as_object) else {
@@ -1138,11 +1167,12 @@ fn record_add(state: &mut FakeState, module: &str, body: &Map<String, Value>) ->
 }
 
 fn record_edit(state: &mut FakeState, module: &str, body: &Map<String, Value>) -> ResponseTemplate {
-    let Some(existing) = find_record(state, module, body)
-        .filter(|r| !r.deleted)
-        .cloned()
-    else {
-        return envelope_error(NOT_FOUND_CODE, "数据不存在");
+    if let Err(e) = int_id(body, "formId") {
+        return e;
+    }
+    let existing = match find_record(state, module, body) {
+        Ok(r) => r.clone(),
+        Err(e) => return e,
     };
     let Some(form) = state
         .forms
@@ -1177,11 +1207,9 @@ fn record_edit(state: &mut FakeState, module: &str, body: &Map<String, Value>) -
 }
 
 fn record_del(state: &mut FakeState, module: &str, body: &Map<String, Value>) -> ResponseTemplate {
-    let Some(id) = find_record(state, module, body)
-        .filter(|r| !r.deleted)
-        .map(|r| r.data_id)
-    else {
-        return envelope_error(NOT_FOUND_CODE, "数据不存在");
+    let id = match find_record(state, module, body) {
+        Ok(r) => r.data_id,
+        Err(e) => return e,
     };
     state.now += 1;
     let now = state.now;
