@@ -204,7 +204,7 @@ impl fmt::Debug for AppAuthorization {
 pub struct V2Session {
     /// The `app-token` header value (valid 24 h).
     pub app_token: Secret,
-    /// The `X-GW-Router-Addr` header value.
+    /// The `X-GW-Router-Addr` header value (empty: not sent).
     pub domain: String,
 }
 

@@ -7,13 +7,14 @@ use std::time::Duration;
 
 use integration_core::auth::TokenCache;
 use integration_core::transport::{RateLimit, RetryPolicy, Transport};
-use integration_core::{RawResponse, Secret};
+use integration_core::{ErrorKind, RawResponse, Secret};
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use serde_json::Value;
 use tokio::sync::Mutex;
 
 use crate::auth::{self, AppAuthorization, V1Session, V2Session};
 use crate::error::{Error, decode_errcode_envelope, decode_v1_envelope};
+use crate::query::query_text;
 
 /// The real service's base URL (both versions).
 pub const DEFAULT_BASE_URL: &str = "https://api.kingdee.com";
@@ -219,8 +220,9 @@ impl ClientBuilder {
         self
     }
 
-    /// How long a V1 access token is trusted (default 1 h: the lifetime is
-    /// not documented; an expired-token answer refreshes it anyway).
+    /// How long a V1 access token is trusted when the token answer has no
+    /// `expires_in` (default 1 h: one V1 caller caches it that long; an
+    /// expired-token answer refreshes it anyway).
     pub fn v1_token_ttl(mut self, ttl: Duration) -> Self {
         self.v1_token_ttl = ttl;
         self
@@ -253,7 +255,9 @@ impl ClientBuilder {
         let auth = match credentials {
             Credentials::V1(creds) => Auth::V1 {
                 creds,
-                tokens: TokenCache::new(Duration::from_secs(60).min(self.v1_token_ttl / 2)),
+                // The lifetime comes with each token; `trusted_for` applies
+                // the early refresh.
+                tokens: TokenCache::new(Duration::ZERO),
                 ttl: self.v1_token_ttl,
             },
             Credentials::V2(creds) => Auth::V2 {
@@ -371,12 +375,15 @@ impl Client {
                 let query = match params {
                     Value::Object(map) => map
                         .iter()
-                        .map(|(k, v)| (k.clone(), query_value(v)))
+                        .map(|(k, v)| (k.clone(), query_text(v)))
                         .collect(),
                     Value::Null => Vec::new(),
                     _ => return Err(Error::Config("GET parameters must be a JSON object".into())),
                 };
-                self.call(HttpMethod::Get, path, query, None).await
+                match self.version() {
+                    ApiVersion::V2 => self.v2_get(path, query).await,
+                    ApiVersion::V1 => self.call(HttpMethod::Get, path, query, None).await,
+                }
             }
             HttpMethod::Post => {
                 self.call(HttpMethod::Post, path, Vec::new(), Some(params))
@@ -385,8 +392,25 @@ impl Client {
         }
     }
 
+    /// A V2 GET (lists, details) with its parameters: **the one place that
+    /// decides where V2 list filters go**.
+    ///
+    /// Sources conflict: the official list page (获取BOM列表) and a MES
+    /// client send them in the GET query string; Kingdee's generated PHP
+    /// SDK sends them as a JSON body on the GET. The crate keeps the
+    /// documented query string, which is also what the signature covers
+    /// (the body is never signed).
+    pub(crate) async fn v2_get(
+        &self,
+        path: &str,
+        params: Vec<(String, String)>,
+    ) -> Result<Value, Error> {
+        self.call(HttpMethod::Get, path, params, None).await
+    }
+
     /// One business call: V2 signs it and sends the `app-token`; V1 adds the
-    /// access token and account headers. `query` is decoded text.
+    /// access token and account headers. `query` is decoded text; the call
+    /// sends what it is given (typed V2 reads go through the query string).
     pub async fn call(
         &self,
         method: HttpMethod,
@@ -488,9 +512,13 @@ impl Client {
                         .header("X-Api-SignHeaders", auth::SIGN_HEADERS)
                         .header("X-Api-Signature", signature);
                     if let Some(session) = session {
-                        request = request
-                            .header("app-token", header_value(session.app_token.expose())?)
-                            .header("X-GW-Router-Addr", header_value(&session.domain)?);
+                        request =
+                            request.header("app-token", header_value(session.app_token.expose())?);
+                        // Sent when known: an empty value would be a wrong route.
+                        if !session.domain.is_empty() {
+                            request =
+                                request.header("X-GW-Router-Addr", header_value(&session.domain)?);
+                        }
                     }
                     if let Some(body) = body {
                         request = request.body(
@@ -725,6 +753,7 @@ impl Client {
             )
             .await
             .map_err(Error::into_auth)?;
+        let lifetime = v1_token_lifetime(&data, *ttl)?;
         let access_token = data
             .get("access_token")
             .and_then(Value::as_str)
@@ -818,7 +847,7 @@ impl Client {
                 account_id,
                 group_name,
             },
-            Some(*ttl),
+            Some(trusted_for(lifetime)),
         ))
     }
 }
@@ -828,13 +857,48 @@ fn header_value(value: &str) -> Result<HeaderValue, Error> {
         .map_err(|_| Error::Config("a header value contains characters HTTP does not allow".into()))
 }
 
-fn query_value(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Array(items) => items.iter().map(query_value).collect::<Vec<_>>().join(","),
-        Value::Null => String::new(),
-        other => other.to_string(),
+/// Longest V1 token lifetime taken from `expires_in`: a far-off deadline
+/// could overflow the clock, and an expired-token answer refreshes anyway.
+const MAX_V1_TOKEN_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// The V1 token's lifetime: `data.expires_in` seconds (a number or numeric
+/// text) when present, else `fallback`. Null or `""` count as absent; any
+/// other value that is not a whole number ≥ 1 is a decode error, because a
+/// guessed lifetime would hide a changed answer.
+fn v1_token_lifetime(data: &Value, fallback: Duration) -> Result<Duration, Error> {
+    let value = match data.get("expires_in") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.trim().is_empty() => None,
+        Some(v) => Some(v),
+    };
+    let Some(value) = value else {
+        tracing::debug!(?fallback, "jdy V1 token answer has no expires_in");
+        return Ok(fallback);
+    };
+    let seconds = match value {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse::<u64>().ok(),
+        _ => None,
+    };
+    match seconds.filter(|s| *s > 0) {
+        Some(s) => Ok(Duration::from_secs(s).min(MAX_V1_TOKEN_LIFETIME)),
+        None => Err(integration_core::Error::new(
+            "jdy",
+            V1_ACCESS_TOKEN,
+            ErrorKind::Decode,
+            format!(
+                "the token answer's expires_in is not a positive whole number of seconds: {}",
+                integration_core::secret::excerpt(value.to_string().as_bytes(), 40)
+            ),
+        )
+        .into()),
     }
+}
+
+/// How long to trust a credential valid for `lifetime`: refreshed early by
+/// half of it, at most a minute, so a slow call never carries a dead one.
+fn trusted_for(lifetime: Duration) -> Duration {
+    lifetime - (lifetime / 2).min(Duration::from_secs(60))
 }
 
 fn kind_of(v: &Value) -> &'static str {
@@ -845,5 +909,51 @@ fn kind_of(v: &Value) -> &'static str {
         Value::String(_) => "text",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const HOUR: Duration = Duration::from_secs(3600);
+
+    #[test]
+    fn v1_lifetime_reads_expires_in_or_falls_back() {
+        let life = |data: Value| v1_token_lifetime(&data, HOUR).map_err(|e| e.kind());
+        assert_eq!(life(json!({"expires_in": 7200})), Ok(2 * HOUR));
+        assert_eq!(
+            life(json!({"expires_in": "90"})),
+            Ok(Duration::from_secs(90))
+        );
+        assert_eq!(life(json!({})), Ok(HOUR));
+        assert_eq!(life(json!({"expires_in": null})), Ok(HOUR));
+        assert_eq!(life(json!({"expires_in": " "})), Ok(HOUR));
+        // Capped, never an overflowing deadline.
+        assert_eq!(
+            life(json!({"expires_in": u64::MAX})),
+            Ok(MAX_V1_TOKEN_LIFETIME)
+        );
+        for junk in [json!("x"), json!(0), json!(-1), json!(2.5), json!([60])] {
+            assert_eq!(
+                life(json!({ "expires_in": junk })),
+                Err(ErrorKind::Decode),
+                "{junk}"
+            );
+        }
+    }
+
+    #[test]
+    fn trusted_for_refreshes_early_by_half_at_most_a_minute() {
+        assert_eq!(trusted_for(HOUR), Duration::from_secs(3540));
+        assert_eq!(
+            trusted_for(Duration::from_secs(120)),
+            Duration::from_secs(60)
+        );
+        assert_eq!(
+            trusted_for(Duration::from_secs(1)),
+            Duration::from_millis(500)
+        );
     }
 }

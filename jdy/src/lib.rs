@@ -78,15 +78,29 @@
 //!   are ignored; with several active account books, `account_id` must be
 //!   configured. The authorisation is cached and fetched again only when
 //!   the token call answers `1030002006`.
-//! - **Token lifetimes**: V2 `app-token` 24 h (refreshed 1 h early); V1
-//!   access token undocumented, trusted 1 h (configurable), refreshed on an
-//!   expired-token answer. The "2 calls/minute" limit of
-//!   `kingdee_auth_token` is respected by caching only.
-//! - **`X-GW-Router-Addr`** is always sent on `/jdy/v2/*` (the fake
-//!   enforces it).
-//! - **V2 list parameters**: sent only when set; lists (`dept_id`, `emp_id`,
-//!   `supplier_id`, `customer_id`) are comma-joined; time ranges are unix
-//!   milliseconds; the page size is clamped to 100.
+//! - **Token lifetimes**: V2 `app-token` 24 h (refreshed 1 h early). V1
+//!   (corrected fact sheet): `data.expires_in` seconds when the token
+//!   answer has it, as a number or numeric text, else 1 h
+//!   ([`ClientBuilder::v1_token_ttl`]); refreshed early by half the
+//!   lifetime, at most a minute, and on an expired-token answer. A null or
+//!   empty `expires_in` counts as absent; any other value that is not a
+//!   whole number ≥ 1 is a [`Decode`](integration_core::ErrorKind::Decode)
+//!   error, not a guessed default; values over 30 days are capped. Before,
+//!   `expires_in` was ignored and every V1 token was trusted 1 h. The
+//!   "2 calls/minute" limit of `kingdee_auth_token` is respected by
+//!   caching only.
+//! - **`X-GW-Router-Addr`** is sent on `/jdy/v2/*` when the authorisation
+//!   gives a `domain`, and left out otherwise (it used to be sent empty).
+//!   Its enforcement is unconfirmed (the generated official PHP SDK never
+//!   sends it), so the fake serves a call without it and refuses only a
+//!   wrong value (`404 No Route`); it used to refuse a missing one.
+//! - **V2 list parameters** travel in the GET query string, the documented
+//!   form (BOM list page, a MES client), although the generated PHP SDK
+//!   sends a JSON body on the GET; one function decides this for every V2
+//!   GET. Parameters are sent only when set, each name once (an `extra`
+//!   replaces a built-in one of its name; it used to be sent twice); lists
+//!   (`dept_id`, `emp_id`, `supplier_id`, `customer_id`) are comma-joined;
+//!   time ranges are unix milliseconds; the page size is clamped to 100.
 //! - **V1 `pur_inbound_list`**: numbers (`page`, `pagesize`, the four
 //!   timestamps with `-1` for "no filter") are sent as JSON numbers; the
 //!   timestamps are taken to be milliseconds; several ids are comma-joined;

@@ -1,4 +1,4 @@
-//! List filters, rendered as a V1 JSON body or a V2 query string.
+//! List filters, rendered as a V1 JSON body or V2 query parameters.
 
 use chrono::NaiveDate;
 use integration_core::types::UnixMillis;
@@ -77,7 +77,8 @@ pub struct BillQuery {
     /// Page size, clamped to [`MAX_PAGE_SIZE`] (default 100).
     pub page_size: Option<u32>,
     /// Any other parameter, sent as given (V2: a query parameter, V1: a
-    /// body member), e.g. V2's `bill_no` or `material_number`.
+    /// body member), e.g. V2's `bill_no` or `material_number`. It replaces
+    /// a built-in parameter of the same name.
     pub extra: Map<String, Value>,
 }
 
@@ -94,7 +95,8 @@ pub struct ListQuery {
     pub page: Option<u32>,
     /// Page size, clamped to [`MAX_PAGE_SIZE`] (default 100).
     pub page_size: Option<u32>,
-    /// Any other parameter, sent as given.
+    /// Any other parameter, sent as given; it replaces a built-in
+    /// parameter of the same name.
     pub extra: Map<String, Value>,
 }
 
@@ -108,7 +110,8 @@ pub trait Paged: Clone + Send + Sync + 'static {
     fn with_page(&self, page: u32) -> Self;
     /// The V1 JSON body.
     fn v1_body(&self) -> Value;
-    /// The V2 query parameters (decoded), in a stable order.
+    /// The V2 list parameters (decoded), in a stable order, each name
+    /// once. Where they travel is decided in one place: `Client::v2_get`.
     fn v2_query(&self) -> Vec<(String, String)>;
 }
 
@@ -126,7 +129,7 @@ fn millis(t: Option<UnixMillis>) -> i64 {
 }
 
 /// A JSON value as a query value: text as is, lists joined by `,`.
-fn query_text(v: &Value) -> String {
+pub(crate) fn query_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         Value::Array(items) => items.iter().map(query_text).collect::<Vec<_>>().join(","),
@@ -135,20 +138,25 @@ fn query_text(v: &Value) -> String {
     }
 }
 
+/// V2 query parameters; each name is sent once (a repeated name would make
+/// the signed, sorted parameter line ambiguous).
 struct V2Query(Vec<(String, String)>);
 
 impl V2Query {
+    /// Sets `name`, replacing an earlier value; an empty value leaves it out.
     fn text(&mut self, name: &str, value: impl Into<String>) {
         let value = value.into();
+        self.0.retain(|(k, _)| k != name);
         if !value.is_empty() {
             self.0.push((name.to_owned(), value));
         }
     }
     fn time(&mut self, name: &str, t: Option<UnixMillis>) {
         if let Some(t) = t {
-            self.0.push((name.to_owned(), t.0.to_string()));
+            self.text(name, t.0.to_string());
         }
     }
+    /// Added last, so an extra replaces a built-in parameter of its name.
     fn extra(&mut self, extra: &Map<String, Value>) {
         for (k, v) in extra {
             self.text(k, query_text(v));
@@ -220,9 +228,9 @@ impl Paged for BillQuery {
         q.text("start_bill_date", date(self.bill_date_from));
         q.text("end_bill_date", date(self.bill_date_to));
         q.text("search", self.search.clone().unwrap_or_default());
-        q.extra(&self.extra);
         q.text("page", self.page().to_string());
         q.text("page_size", self.page_size().to_string());
+        q.extra(&self.extra);
         q.0
     }
 }
@@ -260,9 +268,9 @@ impl Paged for ListQuery {
         q.text("search", self.search.clone().unwrap_or_default());
         q.time("modify_start_time", self.modify_time_from);
         q.time("modify_end_time", self.modify_time_to);
-        q.extra(&self.extra);
         q.text("page", self.page().to_string());
         q.text("page_size", self.page_size().to_string());
+        q.extra(&self.extra);
         q.0
     }
 }

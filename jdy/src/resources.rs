@@ -144,12 +144,7 @@ where
             }
             ApiVersion::V2 => {
                 let path = self.endpoints.v2;
-                (
-                    path,
-                    self.client
-                        .call(HttpMethod::Get, path, query.v2_query(), None)
-                        .await?,
-                )
+                (path, self.client.v2_get(path, query.v2_query()).await?)
             }
         };
         decode_page(path, data, query.page(), query.page_size())
@@ -201,12 +196,7 @@ where
             ApiVersion::V2 => {
                 let path = format!("{}_detail", self.endpoints.v2);
                 self.client
-                    .call(
-                        HttpMethod::Get,
-                        &path,
-                        vec![("id".into(), id.to_string())],
-                        None,
-                    )
+                    .v2_get(&path, vec![("id".into(), id.to_string())])
                     .await?
             }
         };
@@ -224,12 +214,7 @@ where
         let path = format!("{}_detail", self.endpoints.v2);
         let data = self
             .client
-            .call(
-                HttpMethod::Get,
-                &path,
-                vec![("number".into(), number.to_owned())],
-                None,
-            )
+            .v2_get(&path, vec![("number".into(), number.to_owned())])
             .await?;
         decode_record(self.endpoints.name, data)
     }

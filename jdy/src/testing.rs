@@ -7,8 +7,11 @@
 //!   timestamp more than 5 minutes off, serves `push_app_authorize` (array of
 //!   authorisations) and `kingdee_auth_token` (`data["app-token"]`, checked
 //!   against the current, rotatable app secret: `1030002006` when wrong),
-//!   requires `app-token` and `X-GW-Router-Addr` on `/jdy/v2/*`.
-//! - **V1**: `access_token` from client id/secret + user login, account
+//!   requires `app-token` on `/jdy/v2/*`, and answers `404 No Route` to a
+//!   wrong `X-GW-Router-Addr`. A missing one is served: the generated
+//!   official PHP SDK never sends it and its calls work.
+//! - **V1**: `access_token` from client id/secret + user login (with
+//!   `expires_in` when [`FakeState::v1_expires_in`] is set), account
 //!   groups, business calls checked for the token and the `accountId` /
 //!   `groupName` headers; `{success, data}` envelopes, HTTP 519 with
 //!   `description_cn` for gateway errors.
@@ -51,7 +54,8 @@ pub const OUTER_INSTANCE_ID: &str = "1001889900112233";
 pub const ACCOUNT_ID: &str = "1611260000000000101";
 /// The fake's V2 app key.
 pub const APP_KEY: &str = "fkApp01";
-/// The routing domain the fake hands out (and requires as `X-GW-Router-Addr`).
+/// The routing domain the fake hands out (and the only `X-GW-Router-Addr`
+/// it accepts when one is sent).
 pub const DOMAIN: &str = "https://tf.jdy.com";
 /// The V1 client id the fake accepts.
 pub const V1_CLIENT_ID: &str = "jdy-v1-demo";
@@ -111,6 +115,10 @@ pub struct FakeState {
     pub token_calls: u32,
     /// V1 `access_token` calls served.
     pub v1_token_calls: u32,
+    /// The `expires_in` the V1 token answer carries next to `access_token`
+    /// (`None`: left out). Any JSON value, so tests can send a number,
+    /// numeric text or junk.
+    pub v1_expires_in: Option<Value>,
     next_id: u64,
 }
 
@@ -506,7 +514,12 @@ fn v1_token(state: &mut FakeState, req: &Request) -> ResponseTemplate {
     }
     let token = format!("fake-access-token-{}", state.new_id());
     state.access_tokens.insert(token.clone());
-    ResponseTemplate::new(200).set_body_json(json!({"errcode": 0, "description": "成功", "data": {"access_token": token, "uid": "88000001"}}))
+    let mut data = json!({"access_token": token, "uid": "88000001"});
+    if let Some(expires_in) = &state.v1_expires_in {
+        data["expires_in"] = expires_in.clone();
+    }
+    ResponseTemplate::new(200)
+        .set_body_json(json!({"errcode": 0, "description": "成功", "data": data}))
 }
 
 fn v1_token_ok(state: &FakeState, req: &Request) -> bool {
@@ -536,7 +549,9 @@ fn v2_business(state: &mut FakeState, req: &Request, method: &str, path: &str) -
     if !token_ok {
         return v2_error(codes::TOKEN, "app-token无效或已过期");
     }
-    if header(req, "X-GW-Router-Addr") != Some(DOMAIN) {
+    // Enforcement is unconfirmed (the PHP SDK never sends the header), so
+    // only a wrong value is refused, as the gateway does for a wrong IDC.
+    if header(req, "X-GW-Router-Addr").is_some_and(|domain| domain != DOMAIN) {
         return ResponseTemplate::new(404).set_body_string("No Route");
     }
     let q = query_map(req);

@@ -249,3 +249,126 @@ async fn v1_faults() {
         (Some("404"), "接口不存在".to_owned())
     );
 }
+
+/// Moves tokio's clock (which the token cache reads) forward at once. The
+/// clock is paused only for the jump, so no request sees a frozen clock.
+async fn skip(by: std::time::Duration) {
+    tokio::time::pause();
+    tokio::time::advance(by).await;
+    tokio::time::resume();
+}
+
+async fn list_suppliers(client: &jdy::Client) {
+    client
+        .suppliers()
+        .list(&ListQuery::default())
+        .await
+        .expect("the supplier list answers");
+}
+
+/// The `access_token` each V1 business call on `path` carried, in order.
+async fn tokens_sent(fake: &FakeJdy, path: &str) -> Vec<String> {
+    fake.received_on(path)
+        .await
+        .iter()
+        .map(|r| {
+            r.url
+                .query_pairs()
+                .find(|(k, _)| k == "access_token")
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// A short `expires_in` (number or numeric text) is obeyed: the token is
+/// reused while fresh and replaced once it is due (120 s: refreshed 60 s
+/// early), before a call uses it, not after a refusal.
+#[tokio::test]
+async fn v1_token_follows_a_short_expires_in() {
+    for expires_in in [serde_json::json!(120), serde_json::json!(" 120 ")] {
+        let fake = seeded().await;
+        fake.state().v1_expires_in = Some(expires_in.clone());
+        let client = fake.v1_client();
+        list_suppliers(&client).await;
+        skip(std::time::Duration::from_secs(50)).await;
+        list_suppliers(&client).await;
+        assert_eq!(
+            fake.state().v1_token_calls,
+            1,
+            "{expires_in}: fresh at 50 s"
+        );
+        skip(std::time::Duration::from_secs(20)).await;
+        list_suppliers(&client).await;
+        assert_eq!(fake.state().v1_token_calls, 2, "{expires_in}: due at 70 s");
+        let sent = tokens_sent(&fake, "/jdy/basedata/supplier_list").await;
+        assert_eq!(sent.len(), 3, "{expires_in}: no call was refused first");
+        assert_eq!(sent[0], sent[1]);
+        assert_ne!(sent[1], sent[2]);
+    }
+}
+
+/// Without `expires_in` (left out, null or empty) the token is trusted for
+/// 1 h, refreshed a minute early.
+#[tokio::test]
+async fn v1_token_without_expires_in_lasts_an_hour() {
+    for expires_in in [
+        None,
+        Some(serde_json::Value::Null),
+        Some(serde_json::json!("")),
+    ] {
+        let fake = seeded().await;
+        fake.state().v1_expires_in = expires_in.clone();
+        let client = fake.v1_client();
+        list_suppliers(&client).await;
+        skip(std::time::Duration::from_secs(58 * 60)).await;
+        list_suppliers(&client).await;
+        assert_eq!(
+            fake.state().v1_token_calls,
+            1,
+            "{expires_in:?}: fresh at 58 min"
+        );
+        skip(std::time::Duration::from_secs(2 * 60)).await;
+        list_suppliers(&client).await;
+        assert_eq!(
+            fake.state().v1_token_calls,
+            2,
+            "{expires_in:?}: due at 60 min"
+        );
+    }
+}
+
+/// An `expires_in` that is not a positive whole number of seconds is a
+/// decode error naming the field, not a silent default; the token and the
+/// credentials stay out of the error.
+#[tokio::test]
+async fn v1_junk_expires_in_is_a_decode_error() {
+    let fake = seeded().await;
+    for junk in [
+        serde_json::json!("soon"),
+        serde_json::json!(-5),
+        serde_json::json!(0),
+        serde_json::json!(1.5),
+        serde_json::json!("3600s"),
+        serde_json::json!(true),
+        serde_json::json!({"seconds": 60}),
+    ] {
+        fake.state().v1_expires_in = Some(junk.clone());
+        let client = fake.v1_client();
+        let err = client
+            .suppliers()
+            .list(&ListQuery::default())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Decode, "{junk}: {err}");
+        let shown = format!("{err} {err:?}");
+        assert!(shown.contains("expires_in"), "{shown}");
+        for secret in [
+            "fake-access-token-",
+            testing::V1_CLIENT_SECRET,
+            testing::V1_PASSWORD,
+        ] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+    }
+}
