@@ -18,14 +18,21 @@ pub const AUTH_SUCCESS_CODE: &str = "00000";
 /// Success code of business calls (High).
 pub const SUCCESS_CODE: &str = "200";
 
-/// The code clients report for an invalid or expired access token (Low).
-/// A business answer with this code, or any failure whose message mentions
-/// the token and says it is invalid or expired, makes the client fetch a new
-/// token once and repeat the call once.
-pub const TOKEN_EXPIRED_CODE: &str = "1090003500";
+/// The code of an expired access token (Medium, corrected 2026-12: a public
+/// client refreshes on it). With it, [`ILLEGAL_TOKEN_CODE`], or a message
+/// for which [`mentions_expired_token`] holds, the client fetches a new
+/// token once and repeats the call once, whatever the message says.
+pub const TOKEN_EXPIRED_CODE: &str = "1090003500065";
 
-/// The throttling code (Low). HTTP 429 is treated the same way.
-pub const THROTTLED_CODE: &str = "999";
+/// The code of an illegal token, 非法token (Medium, corrected 2026-12: the
+/// same public client refreshes on it). It is not a duplicate-code error.
+pub const ILLEGAL_TOKEN_CODE: &str = "310036";
+
+/// YonBIP's business refusal code (Medium, corrected 2026-12: YonBIP's own
+/// pages show it for 客户名称已存在 and for a detail query without id). It
+/// is not throttling: an answer with it is never retried, whatever its
+/// message says (messages echo record data, e.g. a company name with 流量).
+pub const BUSINESS_ERROR_CODE: &str = "999";
 
 /// The code the token endpoint answers with for a wrong app key or
 /// signature (Low; only the fake relies on it: the client treats every
@@ -54,7 +61,8 @@ pub const MODIFIED_TIME_FIELD: &str = "pubts";
 pub const OP_GREATER_OR_EQUAL: &str = "egt";
 
 /// Whether a message of a failed answer says the access token is invalid
-/// or expired (Low: the wording is not documented).
+/// or expired (Medium: it mentions `token` and 过期/失效/非法/invalid/expired,
+/// or the synonyms 无效/illegal; codes differ between APIs).
 pub fn mentions_expired_token(message: &str) -> bool {
     let lower = message.to_lowercase();
     lower.contains("token")
@@ -65,10 +73,13 @@ pub fn mentions_expired_token(message: &str) -> bool {
         .any(|w| lower.contains(w))
 }
 
-/// Whether a message of a failed answer says the caller is throttled (Low).
+/// Whether a message of a failed answer says the caller is throttled
+/// (Medium: there is no known throttling code; 频繁/限流/too many requests).
+/// Narrow on purpose: a business message mentioning 流量 (a flow meter) or
+/// "too many rows" is not throttling.
 pub fn mentions_throttling(message: &str) -> bool {
     let lower = message.to_lowercase();
-    ["频繁", "限流", "too many", "rate limit", "流量"]
+    ["频繁", "限流", "too many requests"]
         .iter()
         .any(|w| lower.contains(w))
 }

@@ -1,8 +1,9 @@
 //! The self-built-app access token: signing, fetching and caching.
 //!
 //! A token is fetched with
-//! `GET {tokenUrl}/open-auth/selfAppAuth/getAccessToken?appKey=…&timestamp=…&signature=…`
-//! where the signature is [`signature`]. It is cached in an
+//! `GET {tokenUrl}/open-auth/selfAppAuth/base/v1/getAccessToken?appKey=…&timestamp=…&signature=…`
+//! ([`TOKEN_PATH`]; the older [`LEGACY_TOKEN_PATH`] is one builder setting
+//! away) where the signature is [`signature`]. It is cached in an
 //! [`integration_core::auth::TokenCache`] shared by every clone of the
 //! client, replaced a few minutes before the `expire` the service announced,
 //! and fetched again once when a business call answers that it expired.
@@ -11,8 +12,15 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-/// Path of the token call under the token base URL (High).
-pub const TOKEN_PATH: &str = "/open-auth/selfAppAuth/getAccessToken";
+/// Path of the token call under the token base URL: the one YonBIP's
+/// documentation names since 2023-07-21 (corrected 2026-12; same parameters
+/// and answer as [`LEGACY_TOKEN_PATH`]). Change it with
+/// [`crate::ClientBuilder::token_path`].
+pub const TOKEN_PATH: &str = "/open-auth/selfAppAuth/base/v1/getAccessToken";
+
+/// The older path of the token call (High), still shown by the
+/// documentation; for deployments that do not serve [`TOKEN_PATH`].
+pub const LEGACY_TOKEN_PATH: &str = "/open-auth/selfAppAuth/getAccessToken";
 
 /// The signature of a token request, Base64 text (not yet URL-encoded).
 ///

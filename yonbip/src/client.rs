@@ -46,6 +46,7 @@ struct Inner {
     app_key: String,
     app_secret: Secret,
     location: Location,
+    token_path: String,
     discovered: tokio::sync::OnceCell<Endpoints>,
     token: TokenCache<Secret>,
 }
@@ -56,6 +57,7 @@ impl std::fmt::Debug for Client {
             .field("app_key", &self.inner.app_key)
             .field("app_secret", &self.inner.app_secret)
             .field("location", &self.inner.location)
+            .field("token_path", &self.inner.token_path)
             .field("transport", &self.inner.transport)
             .finish_non_exhaustive()
     }
@@ -70,6 +72,7 @@ pub struct ClientBuilder {
     discovery_url: String,
     gateway_url: Option<String>,
     token_url: Option<String>,
+    token_path: String,
     timeout: Option<Duration>,
     connect_timeout: Duration,
     rate_limit: Option<RateLimit>,
@@ -86,6 +89,7 @@ impl std::fmt::Debug for ClientBuilder {
             .field("discovery_url", &self.discovery_url)
             .field("gateway_url", &self.gateway_url)
             .field("token_url", &self.token_url)
+            .field("token_path", &self.token_path)
             .field("timeout", &self.timeout)
             .field("rate_limit", &self.rate_limit)
             .field("retry", &self.retry)
@@ -102,6 +106,7 @@ impl Default for ClientBuilder {
             discovery_url: assumed::DISCOVERY_URL.to_owned(),
             gateway_url: None,
             token_url: None,
+            token_path: auth::TOKEN_PATH.to_owned(),
             timeout: Some(Duration::from_secs(60)),
             connect_timeout: Duration::from_secs(10),
             rate_limit: None,
@@ -151,6 +156,14 @@ impl ClientBuilder {
         self
     }
 
+    /// The token call's path under the token base URL (default
+    /// [`auth::TOKEN_PATH`], the `base/v1` path documented since 2023-07;
+    /// [`auth::LEGACY_TOKEN_PATH`] for deployments that only serve the older one).
+    pub fn token_path(mut self, path: impl Into<String>) -> Self {
+        self.token_path = path.into();
+        self
+    }
+
     /// Whole-request timeout (default 60 s); `None` waits forever.
     pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
         self.timeout = timeout;
@@ -193,6 +206,7 @@ impl ClientBuilder {
             .filter(|s| !s.is_empty())
             .ok_or_else(|| Error::Config("the app secret is missing".into()))?;
         let trim = |s: String| s.trim().trim_end_matches('/').to_owned();
+        let token_path = format!("/{}", self.token_path.trim().trim_start_matches('/'));
         let location = match (self.gateway_url, self.token_url, self.tenant_id) {
             (Some(gateway_url), Some(token_url), _) => Location::Fixed(Endpoints {
                 gateway_url: trim(gateway_url),
@@ -225,6 +239,7 @@ impl ClientBuilder {
                 app_key,
                 app_secret,
                 location,
+                token_path,
                 discovered: tokio::sync::OnceCell::new(),
                 token: TokenCache::new(self.refresh_margin),
             }),
@@ -325,7 +340,7 @@ impl Client {
     pub async fn fetch_access_token(&self) -> Result<(Secret, Duration)> {
         let endpoints = self.endpoints().await?;
         let api = "getAccessToken";
-        let base = format!("{}{}", endpoints.token_url, auth::TOKEN_PATH);
+        let base = format!("{}{}", endpoints.token_url, self.inner.token_path);
         let inner = &self.inner;
         let data = inner
             .transport

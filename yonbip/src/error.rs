@@ -24,7 +24,7 @@ pub enum Error {
     Api {
         /// The API called (its path).
         api: String,
-        /// The API's code, e.g. `310036`.
+        /// The API's code, e.g. `999`.
         code: String,
         /// The API's message.
         message: String,
@@ -51,7 +51,7 @@ pub enum Error {
         /// The API's message.
         message: String,
     },
-    /// Too many requests (HTTP 429 or the throttling code). Retried with
+    /// Too many requests (HTTP 429 or a throttling message). Retried with
     /// backoff, honouring `Retry-After`.
     #[error("yonbip {api}: throttled{}: {message}", code.as_deref().map(|c| format!(" [code {c}]")).unwrap_or_default())]
     Throttled {
@@ -195,7 +195,9 @@ fn code_text(code: &Value) -> Option<String> {
     }
 }
 
-/// Classifies a failed answer's code and message.
+/// Classifies a failed answer's code and message: a token code or message
+/// first, then throttling by message (never for the business code `999`),
+/// else a business error.
 pub(crate) fn classify(
     api: &str,
     code: Option<String>,
@@ -204,19 +206,22 @@ pub(crate) fn classify(
 ) -> Error {
     let api = api.to_owned();
     let code_is = |c: &str| code.as_deref() == Some(c);
-    if code_is(assumed::THROTTLED_CODE) || assumed::mentions_throttling(&message) {
+    if code_is(assumed::TOKEN_EXPIRED_CODE)
+        || code_is(assumed::ILLEGAL_TOKEN_CODE)
+        || assumed::mentions_expired_token(&message)
+    {
+        return Error::TokenExpired {
+            api,
+            code: code.unwrap_or_default(),
+            message,
+        };
+    }
+    if !code_is(assumed::BUSINESS_ERROR_CODE) && assumed::mentions_throttling(&message) {
         return Error::Throttled {
             api,
             code,
             message,
             retry_after,
-        };
-    }
-    if code_is(assumed::TOKEN_EXPIRED_CODE) || assumed::mentions_expired_token(&message) {
-        return Error::TokenExpired {
-            api,
-            code: code.unwrap_or_default(),
-            message,
         };
     }
     match code {
@@ -322,21 +327,21 @@ mod tests {
     fn codes_are_classified() {
         let e = decode_business::<Value>(
             "x",
-            &raw(200, r#"{"code":"310036","message":"客户编码重复"}"#),
+            &raw(200, r#"{"code":"999","message":"客户名称已存在"}"#),
         )
         .unwrap_err();
         assert!(
-            matches!(&e, Error::Api { code, message, .. } if code == "310036" && message == "客户编码重复")
+            matches!(&e, Error::Api { code, message, .. } if code == "999" && message == "客户名称已存在")
         );
         assert!(!e.is_retryable());
         let e = decode_business::<Value>(
             "x",
-            &raw(200, r#"{"code":"1090003500","message":"token已过期"}"#),
+            &raw(200, r#"{"code":"1090003500065","message":"token已过期"}"#),
         )
         .unwrap_err();
         assert!(e.is_auth_expired());
         let e =
-            decode_business::<Value>("x", &raw(200, r#"{"code":"999","message":"请求过于频繁"}"#))
+            decode_business::<Value>("x", &raw(200, r#"{"code":"1","message":"请求过于频繁"}"#))
                 .unwrap_err();
         assert!(e.is_retryable() && e.kind() == ErrorKind::RateLimited);
         let e = decode_business::<Value>("x", &raw(429, "slow down")).unwrap_err();
@@ -345,18 +350,103 @@ mod tests {
         assert!(e.is_retryable() && e.kind() == ErrorKind::HttpStatus);
         let e = decode_business::<Value>(
             "x",
-            &raw(401, r#"{"code":"1090003500","message":"非法token"}"#),
+            &raw(401, r#"{"code":"1090003500065","message":"非法token"}"#),
         )
         .unwrap_err();
         assert!(e.is_auth_expired());
-        let e =
-            decode_business::<Value>("x", &raw(400, r#"{"code":"310036","message":"参数错误"}"#))
-                .unwrap_err();
-        assert_eq!(e.code(), Some("310036"));
-        let e =
-            decode_business::<Value>("x", &raw(500, r#"{"code":"310036","message":"内部错误"}"#))
-                .unwrap_err();
+        let e = decode_business::<Value>("x", &raw(400, r#"{"code":"999","message":"参数错误"}"#))
+            .unwrap_err();
+        assert_eq!(e.code(), Some("999"));
+        let e = decode_business::<Value>("x", &raw(500, r#"{"code":"999","message":"内部错误"}"#))
+            .unwrap_err();
         assert!(e.is_retryable() && e.kind() == ErrorKind::HttpStatus);
+    }
+
+    /// `1090003500065` (token expired) and `310036` (非法token) mean "fetch a
+    /// new token" whatever the message; `310036` is not a duplicate code.
+    #[test]
+    fn token_codes_mean_a_new_token_whatever_the_message() {
+        for (status, body) in [
+            (
+                200,
+                r#"{"code":"1090003500065","message":"上传信息未包含租户及用户信息"}"#,
+            ),
+            (200, r#"{"code":1090003500065,"message":""}"#),
+            (200, r#"{"code":"310036","message":"客户编码重复"}"#),
+            (200, r#"{"code":310036}"#),
+            (401, r#"{"code":"310036","message":"非法token"}"#),
+            (500, r#"{"code":"1090003500065","message":"x"}"#),
+        ] {
+            let e = decode_business::<Value>("x", &raw(status, body)).unwrap_err();
+            assert!(
+                e.is_auth_expired() && e.kind() == ErrorKind::AuthExpired,
+                "{body}: {e:?}"
+            );
+        }
+        // Other codes count by their message.
+        for message in [
+            "Token失效",
+            "token已过期",
+            "非法token",
+            "access token invalid",
+            "Token expired",
+        ] {
+            let body = format!(r#"{{"code":"1","message":"{message}"}}"#);
+            let e = decode_business::<Value>("x", &raw(200, &body)).unwrap_err();
+            assert!(e.is_auth_expired(), "{message}: {e:?}");
+        }
+        let e = decode_business::<Value>("x", &raw(200, r#"{"code":"1","message":"合同已过期"}"#))
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Business, "{e:?}");
+    }
+
+    /// `999` is a business refusal whatever its message: never retried, even
+    /// when a name in the message looks like throttling.
+    #[test]
+    fn code_999_is_business_whatever_the_message() {
+        for (status, message) in [
+            (200, "客户名称已存在"),
+            (200, "id不能为空"),
+            (200, "客户[上海流量计有限公司]名称已存在"),
+            (200, "请求过于频繁"),
+            (400, "客户名称已存在"),
+        ] {
+            let body = format!(r#"{{"code":"999","message":"{message}"}}"#);
+            let e = decode_business::<Value>("x", &raw(status, &body)).unwrap_err();
+            assert!(
+                matches!(&e, Error::Api { code, .. } if code == "999") && !e.is_retryable(),
+                "{message}: {e:?}"
+            );
+        }
+    }
+
+    /// Throttling is HTTP 429 or a message about 频繁/限流/too many requests;
+    /// a message that merely mentions 流量 or "too many" is business.
+    #[test]
+    fn throttling_is_429_or_a_throttling_message() {
+        for body in [
+            r#"{"code":"1","message":"请求过于频繁，请稍后重试"}"#,
+            r#"{"code":"1","message":"接口限流"}"#,
+            r#"{"code":"1","message":"Too Many Requests"}"#,
+        ] {
+            let e = decode_business::<Value>("x", &raw(200, body)).unwrap_err();
+            assert!(
+                e.is_retryable() && e.kind() == ErrorKind::RateLimited,
+                "{body}: {e:?}"
+            );
+        }
+        let e = decode_business::<Value>("x", &raw(429, r#"{"message":"slow down"}"#)).unwrap_err();
+        assert!(
+            e.is_retryable() && e.kind() == ErrorKind::RateLimited,
+            "{e:?}"
+        );
+        for body in [
+            r#"{"code":"1","message":"物料[电磁流量计]已停用"}"#,
+            r#"{"code":"1","message":"too many rows in the request"}"#,
+        ] {
+            let e = decode_business::<Value>("x", &raw(200, body)).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Business, "{body}: {e:?}");
+        }
     }
 
     #[test]
@@ -380,11 +470,11 @@ mod tests {
     fn converts_into_core_keeping_code() {
         let core: integration_core::Error = Error::Api {
             api: "merchant/save".into(),
-            code: "310036".into(),
-            message: "重复".into(),
+            code: "999".into(),
+            message: "客户名称已存在".into(),
         }
         .into();
-        assert_eq!(core.code(), Some("310036"));
+        assert_eq!(core.code(), Some("999"));
         assert_eq!(core.kind(), ErrorKind::Business);
     }
 }

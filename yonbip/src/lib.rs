@@ -45,7 +45,9 @@
 //! `https://apigateway.yonyoucloud.com/open-auth/dataCenter/getGatewayAddress`
 //! on first use) or both base URLs directly
 //! ([`ClientBuilder::gateway_url`], [`ClientBuilder::token_url`]) for private
-//! deployments. The token is fetched with the signature of
+//! deployments. The token is fetched from [`auth::TOKEN_PATH`] (the
+//! `base/v1` path; [`ClientBuilder::token_path`] selects
+//! [`auth::LEGACY_TOKEN_PATH`]) with the signature of
 //! [`auth::signature`], cached for every clone, replaced five minutes before
 //! its `expire`, and fetched again once when a call answers that it
 //! expired. It travels as the `access_token` query parameter; bodies are
@@ -53,30 +55,54 @@
 //!
 //! ## Errors
 //! [`Error`] keeps the API's `code` and `message`. Business codes are
-//! [`Error::Api`]; an expired token is [`Error::TokenExpired`] (refreshed
-//! automatically); rejected credentials are [`Error::Auth`]; throttling is
-//! [`Error::Throttled`] (retried); transport failures, HTTP statuses and
+//! [`Error::Api`] (never retried, `999` included); an expired or illegal
+//! token is [`Error::TokenExpired`] (refreshed automatically); rejected
+//! credentials are [`Error::Auth`]; throttling is [`Error::Throttled`]
+//! (retried); transport failures, HTTP statuses and
 //! undecodable bodies (with a short redacted excerpt) are [`Error::Core`].
 //! Every error converts into [`integration_core::Error`].
 //!
 //! ## Assumptions
-//! The fact sheet marks these facts unknown or low-confidence; every one is
-//! a constant or function in [`assumed`]:
-//! - **Token-expired code**: `1090003500` (Low), and any failure whose
-//!   message mentions the token and says it is invalid/expired/illegal; a
-//!   non-2xx answer carrying such an envelope counts too.
-//! - **Throttling**: HTTP 429, code `999` (Low), or a message about
-//!   frequency/limits; retried with backoff honouring `Retry-After`. HTTP 5xx
-//!   is retried; business codes are not. A 4xx answer carrying an envelope
-//!   is decoded by its code; a 5xx answer is a retryable HTTP error whatever
-//!   its body.
+//! The fact sheet marks these facts unknown, low- or medium-confidence;
+//! every one is a constant or function in [`assumed`] (the documented token
+//! paths are in [`auth`]). Items marked
+//! *corrected 2026-12* changed after YonBIP's documentation pages and a
+//! public client contradicted what the crate first assumed.
+//! - **Token codes** (corrected 2026-12): [`assumed::TOKEN_EXPIRED_CODE`]
+//!   `1090003500065` and [`assumed::ILLEGAL_TOKEN_CODE`] `310036` (非法token),
+//!   on which a public client refreshes, whatever the message; other codes
+//!   count when the message mentions the token and says it is
+//!   过期/失效/非法/invalid/expired ([`assumed::mentions_expired_token`]). A
+//!   non-2xx answer carrying such an envelope counts too. The crate used to
+//!   assume `1090003500`, and one of its tests took `310036` for a
+//!   duplicate-code error.
+//! - **`999` is a business code** (corrected 2026-12):
+//!   [`assumed::BUSINESS_ERROR_CODE`]; YonBIP's pages show it for
+//!   客户名称已存在 and for a detail query without id. It is never retried,
+//!   whatever its message, so a duplicate refused on save reaches the
+//!   sink's insert-then-update like any business refusal. The crate used to
+//!   take `999` for throttling.
+//! - **Throttling**: there is no known throttling code; HTTP 429, or a
+//!   message about 频繁/限流/too many requests
+//!   ([`assumed::mentions_throttling`]), is retried with backoff honouring
+//!   `Retry-After`. HTTP 5xx is retried; business codes are not. A 4xx
+//!   answer carrying an envelope is decoded by its code; a 5xx answer is a
+//!   retryable HTTP error whatever its body.
+//! - **Token path** (corrected 2026-12): [`auth::TOKEN_PATH`]
+//!   `/open-auth/selfAppAuth/base/v1/getAccessToken`, the path YonBIP's
+//!   documentation names since 2023-07-21; the older
+//!   [`auth::LEGACY_TOKEN_PATH`] (which the crate used before) is set with
+//!   [`ClientBuilder::token_path`].
 //! - **Maximum `pageSize`**: 500 (fact sheet "≤ 500", Medium); larger sizes
 //!   are clamped. The last page is `pageIndex >= pageCount`; an empty
 //!   `recordList` (or, without `pageCount`, a short page) also ends a stream.
 //! - **Multilingual `name`**: always sent in object form `{"zh_CN": …}`
 //!   ([`MultiLang`]); a plain string in an answer is read as `zh_CN`.
-//! - **`merchantOptions`**: sent as JSON `true` (the scheme types it as a
-//!   string); `"true"`/`1` are read as true.
+//! - **`merchantOptions`** (corrected 2026-12): sent only when the caller
+//!   sets [`Merchant::merchant_options`], as JSON `true`/`false` (the scheme
+//!   types it as a string); public save examples send `false`, the scheme
+//!   document's sample is `true`, so [`Merchant::new`] no longer sets it.
+//!   `"true"`/`1` are read as true.
 //! - **Save body**: `{"data": {…}}` with `_status` `Insert` / `Update` +
 //!   `id` (Medium). The save answer's `data` is the saved merchant.
 //! - **Discovery host** (Medium) is configuration
@@ -96,11 +122,16 @@
 //!   field names are Low; everything else is kept in their `extra` maps.
 //! - **Sink semantics**: the save takes one merchant per call, so a batch is
 //!   written record by record; upsert by code is list-then-save (there is no
-//!   native upsert), and a duplicate-code answer to an insert is retried as
-//!   an update.
-//! - The fake's own error codes for validation, not-found, unknown tenant
-//!   and bad signature ([`testing::CODE_INVALID`] etc.) are invented in the
-//!   documented style, as is its ±10 min timestamp tolerance.
+//!   native upsert), and a business refusal of an insert (such as `999` for
+//!   a code another writer just took) is followed by a second lookup by
+//!   code, and an update when the code is now found.
+//! - The fake answers like YonBIP where the fact sheet says how (`999` for
+//!   validation and duplicates, [`testing::CODE_INVALID`];
+//!   `1090003500065`/`310036` for expired/illegal tokens; both token paths;
+//!   HTTP 429 when throttling, optionally 客户名称已存在 with
+//!   [`testing::FakeState::unique_names`]); its codes for not-found, unknown
+//!   tenant and bad signature are invented in the documented style, as is
+//!   its ±10 min timestamp tolerance.
 
 pub mod assumed;
 pub mod auth;

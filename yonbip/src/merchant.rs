@@ -309,7 +309,9 @@ pub struct Merchant {
         deserialize_with = "lenient::opt_text"
     )]
     pub customer_industry_code: Option<String>,
-    /// 是否商家 (sent as JSON `true`/`false`; `"true"` and `1` are read too).
+    /// 是否商家: sent (as JSON `true`/`false`) only when set, never by
+    /// default; public save examples send `false`, the scheme document's
+    /// sample is `true`. `"true"` and `1` are read too.
     #[serde(
         rename = "merchantOptions",
         default,
@@ -579,7 +581,8 @@ pub struct Merchant {
 
 impl Merchant {
     /// A new merchant to insert: code, Chinese name, management org and
-    /// customer class (the fields a save always needs), `merchantOptions = true`.
+    /// customer class (the fields a save always needs). `merchantOptions` is
+    /// left unset (the sources disagree on it): set it when the mapping does.
     pub fn new(
         code: impl Into<String>,
         name: impl Into<MultiLang>,
@@ -591,7 +594,6 @@ impl Merchant {
             name: Some(name.into()),
             create_org: Some(create_org.into()),
             customer_class: Some(customer_class.into()),
-            merchant_options: Some(true),
             ..Self::default()
         }
     }
@@ -741,5 +743,6 @@ mod tests {
         let v = serde_json::to_value(&m).unwrap();
         assert_eq!(v["name"]["zh_CN"], "杭州西湖茶叶有限公司");
         assert_eq!(v["customerClass"], "1481712151907270669");
+        assert!(v.get("merchantOptions").is_none(), "{v}");
     }
 }

@@ -55,7 +55,8 @@ impl MerchantSink {
             }
             None => match merchants.insert(merchant).await {
                 Ok(saved) => Ok(saved),
-                // Lost a race with another writer of the same code: update it instead.
+                // Lost a race with another writer of the same code (a business
+                // refusal such as YonBIP's 999 已存在): update it instead.
                 Err(insert_error @ Error::Api { .. }) => match merchants.find_by_code(code).await {
                     Ok(Some(existing)) => {
                         let mut update = merchant.clone();

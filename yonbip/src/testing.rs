@@ -3,11 +3,18 @@
 //! [`FakeYonBip`] serves, on loopback:
 //! - data-centre discovery `GET /open-auth/dataCenter/getGatewayAddress?tenantId=…`
 //!   (answers with this server's `/iuap-api-gateway` and `/iuap-api-auth`);
-//! - the token call `GET /iuap-api-auth/open-auth/selfAppAuth/getAccessToken`, which
-//!   checks the app key, the timestamp (±10 min) and the HMAC-SHA256 signature,
-//!   and issues tokens that expire after [`FakeState::token_ttl`];
+//! - the token call `GET /iuap-api-auth/open-auth/selfAppAuth/base/v1/getAccessToken`
+//!   (and the older `…/selfAppAuth/getAccessToken`), which checks the app key,
+//!   the timestamp (±10 min) and the HMAC-SHA256 signature, and issues tokens
+//!   that expire after [`FakeState::token_ttl`];
 //! - merchant save / list / detail, sales order and product list / detail
-//!   under `/iuap-api-gateway/yonbip/…`, each checking `access_token`.
+//!   under `/iuap-api-gateway/yonbip/…`, each checking `access_token`: a token
+//!   it never issued is answered with `310036` (非法token), an expired one with
+//!   `1090003500065`, as YonBIP does.
+//!
+//! Business refusals (validation, a duplicate code, a detail query without
+//! id) carry YonBIP's business code `999` ([`CODE_INVALID`]); throttling is
+//! HTTP 429 (YonBIP has no known throttling code).
 //!
 //! Saves are stored and visible to later lists; lists paginate with
 //! `pageIndex` from 1, `pageSize` ≤ 500, `recordCount`/`pageCount`. Faults
@@ -49,9 +56,9 @@ pub const CUSTOMER_CLASS: &str = "1481712151907270669";
 pub const GATEWAY_PREFIX: &str = "/iuap-api-gateway";
 /// The token service path prefix under the fake's URI.
 pub const AUTH_PREFIX: &str = "/iuap-api-auth";
-/// The business error code the fake uses for validation failures and
-/// duplicate codes (invented, in the documented `310036` style).
-pub const CODE_INVALID: &str = "310036";
+/// The business error code the fake answers validation failures and
+/// duplicates with: YonBIP's `999` ([`assumed::BUSINESS_ERROR_CODE`]).
+pub const CODE_INVALID: &str = assumed::BUSINESS_ERROR_CODE;
 /// The business error code the fake uses for a record that does not exist
 /// (invented).
 pub const CODE_NOT_FOUND: &str = "310008";
@@ -80,6 +87,13 @@ pub struct FakeState {
     /// Merchant codes whose save fails with a business error (a customer
     /// class the tenant refuses), for tests of per-record failures.
     pub reject_codes: BTreeSet<String>,
+    /// Whether an insert or update whose Chinese name another merchant has
+    /// is refused with `999` 客户名称已存在 (YonBIP's pages show that
+    /// refusal; whether every tenant enforces it is not known, so off by
+    /// default).
+    pub unique_names: bool,
+    /// Issued tokens and when they expire (kept after expiry, so an expired
+    /// token is told apart from one never issued).
     tokens: HashMap<String, Instant>,
     next_id: u64,
     /// Stored merchants, as JSON objects (everything the client sent is
@@ -108,6 +122,7 @@ impl Default for FakeState {
             token_fetches: 0,
             discoveries: 0,
             reject_codes: BTreeSet::new(),
+            unique_names: false,
             tokens: HashMap::new(),
             next_id: 1_790_000_000_000_000_000,
             merchants: Vec::new(),
@@ -124,9 +139,11 @@ impl FakeState {
         self.next_id.to_string()
     }
 
-    /// Forgets every issued token, as when they all expired on the server.
+    /// Makes every issued token expire now, so calls with one are answered
+    /// with the token-expired code.
     pub fn expire_tokens(&mut self) {
-        self.tokens.clear();
+        let now = Instant::now();
+        self.tokens.values_mut().for_each(|expires| *expires = now);
     }
 
     /// The stored merchants.
@@ -148,6 +165,18 @@ impl FakeState {
             .map(|i| &self.merchants[i])
     }
 
+    /// Whether a save of `data` is refused because a merchant other than
+    /// `except_id` has its Chinese name (only with [`FakeState::unique_names`]).
+    fn name_taken(&self, data: &Map<String, Value>, except_id: Option<&str>) -> bool {
+        let Some(name) = name_zh(data.get("name")).filter(|_| self.unique_names) else {
+            return false;
+        };
+        self.merchants.iter().any(|m| {
+            name_zh(m.get("name")).as_deref() == Some(name.as_str())
+                && text_of(m.get("id")).as_deref() != except_id
+        })
+    }
+
     /// Stores a new merchant, keeping the index by code.
     fn push_merchant(&mut self, merchant: Map<String, Value>) {
         self.by_code
@@ -156,18 +185,17 @@ impl FakeState {
     }
 }
 
-/// The fake's throttle and token-expired envelopes.
+/// The fake's throttle and token-expired answers.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct YonBipFaults;
 
 impl FaultStyle for YonBipFaults {
+    /// HTTP 429: there is no known throttling code (`999` is a business code).
     fn throttled(&self) -> ResponseTemplate {
-        json_response(
-            &json!({"code": assumed::THROTTLED_CODE, "message": "请求过于频繁，请稍后重试", "data": null}),
-        )
+        ResponseTemplate::new(429).set_body_json(json!({"message": "请求过于频繁，请稍后重试"}))
     }
     fn auth_expired(&self) -> ResponseTemplate {
-        token_expired("非法token或token已过期")
+        token_expired()
     }
 }
 
@@ -183,8 +211,12 @@ fn fail(code: &str, message: &str) -> ResponseTemplate {
     envelope(code, message, Value::Null)
 }
 
-fn token_expired(message: &str) -> ResponseTemplate {
-    fail(assumed::TOKEN_EXPIRED_CODE, message)
+fn token_expired() -> ResponseTemplate {
+    fail(assumed::TOKEN_EXPIRED_CODE, "token已过期")
+}
+
+fn illegal_token() -> ResponseTemplate {
+    fail(assumed::ILLEGAL_TOKEN_CODE, "非法token")
 }
 
 /// Matches a method and an exact path.
@@ -305,7 +337,8 @@ impl FakeYonBip {
         self.server.faults()
     }
 
-    /// Forgets every issued token, so the next call answers "token expired".
+    /// Makes every issued token expire, so the next call with one is answered
+    /// with the token-expired code `1090003500065`.
     pub fn expire_tokens(&self) {
         self.state().expire_tokens();
     }
@@ -320,12 +353,11 @@ impl FakeYonBip {
         server
             .route(route("GET", assumed::DISCOVERY_PATH), discovery)
             .await;
-        server
-            .route(
-                route("GET", format!("{AUTH_PREFIX}{}", crate::auth::TOKEN_PATH)),
-                issue_token,
-            )
-            .await;
+        for path in [crate::auth::TOKEN_PATH, crate::auth::LEGACY_TOKEN_PATH] {
+            server
+                .route(route("GET", format!("{AUTH_PREFIX}{path}")), issue_token)
+                .await;
+        }
         let gw = |path: &str| format!("{GATEWAY_PREFIX}/{path}");
         server
             .route(route("POST", gw(crate::merchant::SAVE_PATH)), |s, r| {
@@ -432,12 +464,11 @@ fn authorized(
     request: &Request,
     handler: impl FnOnce(&mut FakeState, &Request) -> ResponseTemplate,
 ) -> ResponseTemplate {
-    let Some(token) = query(request, "access_token").filter(|t| !t.is_empty()) else {
-        return token_expired("access_token不能为空");
-    };
+    let token = query(request, "access_token").unwrap_or_default();
     match state.tokens.get(&token) {
         Some(expires) if *expires > Instant::now() => handler(state, request),
-        _ => token_expired("非法token或token已过期"),
+        Some(_) => token_expired(),
+        None => illegal_token(),
     }
 }
 
@@ -483,6 +514,9 @@ fn merchant_save(state: &mut FakeState, request: &Request) -> ResponseTemplate {
             if state.merchant_by_code(&code).is_some() {
                 return fail(CODE_INVALID, &format!("客户编码[{code}]已存在"));
             }
+            if state.name_taken(&data, None) {
+                return fail(CODE_INVALID, "客户名称已存在");
+            }
             let mut record = data;
             record.remove("_status");
             record.insert("id".into(), Value::String(state.new_id()));
@@ -502,6 +536,9 @@ fn merchant_save(state: &mut FakeState, request: &Request) -> ResponseTemplate {
                     .is_some_and(|m| text_of(m.get("id")).as_deref() != Some(&id))
             {
                 return fail(CODE_INVALID, &format!("客户编码[{code}]已存在"));
+            }
+            if state.name_taken(&data, Some(&id)) {
+                return fail(CODE_INVALID, "客户名称已存在");
             }
             let Some(position) = state
                 .merchants

@@ -3,10 +3,10 @@
 use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
-use integration_core::testing::{Fault, ResponseTemplate};
+use integration_core::testing::{Fault, ResponseTemplate, body_json};
 use integration_core::{Checkpoint, ErrorKind, Op, Sink, SinkRecord, Source, WriteOutcome};
 use rust_decimal::Decimal;
-use serde_json::json;
+use serde_json::{Value, json};
 use yonbip::testing::{self, FakeYonBip};
 use yonbip::{Client, Error, ListQuery, Merchant, MerchantSink, MerchantSource, MultiLang, Retry};
 
@@ -84,7 +84,6 @@ async fn discovery_token_and_merchant_insert_list_detail() {
         body["data"]["name"],
         json!({"zh_CN": "上海恒通国际贸易有限公司"})
     );
-    assert_eq!(body["data"]["merchantOptions"], true);
 }
 
 #[tokio::test]
@@ -295,7 +294,7 @@ async fn throttling_and_server_errors_are_retried_then_succeed() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::Throttled { code: Some(c), .. } if c == "999"),
+        matches!(&err, Error::Throttled { message, .. } if message.contains("频繁")),
         "{err:?}"
     );
     assert!(err.is_retryable());
@@ -750,5 +749,268 @@ async fn a_refused_merchant_fails_alone() {
         WriteOutcome::Failed(e) => assert!(!e.retryable && e.message.contains("OKKI-2"), "{e}"),
         other => panic!("{other:?}"),
     }
+    assert_eq!(fake.state().merchants().len(), 2);
+}
+
+/// `999` is YonBIP's business refusal (its pages show it for 客户名称已存在
+/// and for a detail query without id), not throttling: one request, no retry.
+#[tokio::test]
+async fn code_999_is_a_business_refusal_never_retried() {
+    let (fake, client) = fake().await;
+    let merchants = client.merchants();
+    merchants
+        .insert(&new_merchant("KH-1", "宁波金桥物流有限公司"))
+        .await
+        .unwrap();
+    let err = merchants
+        .insert(&new_merchant("KH-1", "宁波金桥物流股份有限公司"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Api { code, message, .. } if code == "999" && message.contains("已存在")),
+        "{err:?}"
+    );
+    assert!(!err.is_retryable() && !err.is_auth_expired(), "{err:?}");
+    assert_eq!(
+        fake.server().received_on("merchant/save").await.len(),
+        2,
+        "the refusal is not retried"
+    );
+
+    let err = client
+        .call_raw_get(yonbip::merchant::DETAIL_PATH, &[])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.code(), err.kind()),
+        (Some("999"), ErrorKind::Business),
+        "{err:?}"
+    );
+    assert_eq!(fake.server().received_on("merchant/detail").await.len(), 1);
+}
+
+/// Another writer inserts the same code between the sink's lookup and its
+/// insert: the insert is refused with `999` "已存在", and the sink looks the
+/// code up again and updates that merchant instead.
+#[tokio::test]
+async fn sink_turns_a_999_duplicate_refusal_into_an_update() {
+    let (fake, client) = fake().await;
+    fake.seed_merchants(1);
+    let existing = fake.state().merchant_by_code("KH000001").cloned().unwrap();
+    // The premise: inserting a taken code is a 999 business refusal.
+    let err = client
+        .merchants()
+        .insert(&new_merchant("KH000001", "重复"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("999"), "{err:?}");
+
+    // The sink's lookup misses the merchant once, as if it came just after.
+    let empty = ResponseTemplate::new(200).set_body_json(json!({
+        "code": "200", "message": "操作成功",
+        "data": {"pageIndex": 1, "pageSize": 100, "recordCount": 0, "pageCount": 0, "recordList": []}
+    }));
+    fake.faults()
+        .inject_on("merchant/list", Fault::Respond(Box::new(empty)), 1);
+    let before = fake.server().received_on("merchant/save").await.len();
+    let record = SinkRecord {
+        key: "okki-1".into(),
+        op: Op::Upsert,
+        data: new_merchant("KH000001", "上海华东机电设备股份有限公司"),
+    };
+    let outcomes = MerchantSink::new(client).write(&[record]).await.unwrap();
+    assert_eq!(
+        outcomes,
+        [WriteOutcome::written(existing["id"].as_str().unwrap())]
+    );
+    let saves = fake.server().received_on("merchant/save").await;
+    let statuses: Vec<Value> = saves[before..]
+        .iter()
+        .map(|r| body_json(r)["data"]["_status"].clone())
+        .collect();
+    assert_eq!(statuses, [json!("Insert"), json!("Update")]);
+    assert_eq!(fake.state().merchants().len(), 1);
+    let updated = fake.state().merchant_by_code("KH000001").cloned().unwrap();
+    assert_eq!(updated["name"]["zh_CN"], "上海华东机电设备股份有限公司");
+}
+
+/// Asks the fake's merchant detail with `token` and returns the answer's code.
+async fn code_for_token(fake: &FakeYonBip, token: &str) -> Value {
+    let url = format!("{}/{}", fake.gateway_url(), yonbip::merchant::DETAIL_PATH);
+    let answer: Value = reqwest::Client::new()
+        .get(url)
+        .query(&[("id", "1"), ("access_token", token)])
+        .send()
+        .await
+        .expect("the fake answers")
+        .json()
+        .await
+        .expect("a JSON answer");
+    answer["code"].clone()
+}
+
+/// The fake answers like YonBIP: `310036` (非法token) for a token it never
+/// issued, `1090003500065` for one that expired; the client refreshes.
+#[tokio::test]
+async fn the_fake_answers_forged_and_expired_tokens_with_yonbips_codes() {
+    let (fake, client) = fake().await;
+    client.merchants().list(&ListQuery::new()).await.unwrap();
+    assert_eq!(code_for_token(&fake, "forged-token").await, "310036");
+    let (token, _) = client.fetch_access_token().await.unwrap();
+    fake.expire_tokens();
+    assert_eq!(code_for_token(&fake, token.expose()).await, "1090003500065");
+
+    // The client's cached token expired too: it fetches a new one once.
+    client.merchants().list(&ListQuery::new()).await.unwrap();
+    assert_eq!(fake.token_fetches(), 3);
+    fake.faults()
+        .inject_on("merchant/list", Fault::AuthExpired, 2);
+    let err = client
+        .merchants()
+        .list(&ListQuery::new())
+        .await
+        .unwrap_err();
+    assert!(err.is_auth_expired(), "{err:?}");
+    assert_eq!(err.code(), Some("1090003500065"));
+}
+
+/// `1090003500065` means "fetch a new token" whatever its message (here one
+/// that does not mention the token) and whether it is a number or a string.
+#[tokio::test]
+async fn code_1090003500065_refreshes_the_token_whatever_the_message() {
+    let (fake, client) = fake().await;
+    client.merchants().list(&ListQuery::new()).await.unwrap();
+    for code in [json!(1_090_003_500_065_u64), json!("1090003500065")] {
+        let answer = ResponseTemplate::new(200).set_body_json(
+            json!({"code": code, "message": "上传信息未包含租户及用户信息", "data": null}),
+        );
+        fake.faults()
+            .inject_on("merchant/list", Fault::Respond(Box::new(answer)), 1);
+        client.merchants().list(&ListQuery::new()).await.unwrap();
+    }
+    assert_eq!(fake.token_fetches(), 3);
+}
+
+/// The token comes from the `base/v1` path, documented since 2023-07.
+#[tokio::test]
+async fn the_token_is_fetched_from_the_base_v1_path() {
+    let (fake, client) = fake().await;
+    client.merchants().list(&ListQuery::new()).await.unwrap();
+    let paths: Vec<String> = fake
+        .server()
+        .received_on("getAccessToken")
+        .await
+        .iter()
+        .map(|r| r.url.path().to_owned())
+        .collect();
+    assert_eq!(
+        paths,
+        [format!(
+            "{}/open-auth/selfAppAuth/base/v1/getAccessToken",
+            testing::AUTH_PREFIX
+        )]
+    );
+}
+
+/// `merchantOptions` is sent only when the caller sets it (public save
+/// examples send `false`, the scheme document's sample `true`).
+#[tokio::test]
+async fn merchant_options_is_sent_only_when_set() {
+    let (fake, client) = fake().await;
+    let merchants = client.merchants();
+    let merchant = |code: &str, options: Option<bool>| {
+        let mut m = Merchant::new(
+            code,
+            "厦门德润食品有限公司",
+            testing::CREATE_ORG,
+            testing::CUSTOMER_CLASS,
+        );
+        // `None` keeps what `Merchant::new` chose.
+        if options.is_some() {
+            m.merchant_options = options;
+        }
+        m
+    };
+    merchants.insert(&merchant("KH-A", None)).await.unwrap();
+    merchants
+        .insert(&merchant("KH-B", Some(false)))
+        .await
+        .unwrap();
+    merchants
+        .insert(&merchant("KH-C", Some(true)))
+        .await
+        .unwrap();
+    let sent: Vec<Option<Value>> = fake
+        .server()
+        .received_on("merchant/save")
+        .await
+        .iter()
+        .map(|r| body_json(r)["data"].get("merchantOptions").cloned())
+        .collect();
+    assert_eq!(sent, [None, Some(json!(false)), Some(json!(true))]);
+}
+
+/// The older token path stays reachable by configuration (the fake serves
+/// both, as YonBIP's documentation shows both).
+#[tokio::test]
+async fn the_older_token_path_is_reachable_by_configuration() {
+    let fake = FakeYonBip::start().await;
+    let client = fake
+        .client_builder()
+        .token_path(yonbip::auth::LEGACY_TOKEN_PATH)
+        .build()
+        .unwrap();
+    client.merchants().list(&ListQuery::new()).await.unwrap();
+    let paths: Vec<String> = fake
+        .server()
+        .received_on("getAccessToken")
+        .await
+        .iter()
+        .map(|r| r.url.path().to_owned())
+        .collect();
+    assert_eq!(
+        paths,
+        [format!(
+            "{}/open-auth/selfAppAuth/getAccessToken",
+            testing::AUTH_PREFIX
+        )]
+    );
+}
+
+/// 客户名称已存在 under another code is a `999` business refusal: the sink
+/// finds no merchant with the record's code to update, so the record fails
+/// alone and permanently, after one save (no retry).
+#[tokio::test]
+async fn a_999_name_refusal_fails_the_record_permanently() {
+    let (fake, client) = fake().await;
+    fake.seed_merchants(1);
+    fake.state().unique_names = true;
+    let taken = fake.state().merchants()[0]["name"]["zh_CN"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let batch = [
+        SinkRecord {
+            key: "okki-1".into(),
+            op: Op::Upsert,
+            data: new_merchant("OKKI-1", &taken),
+        },
+        SinkRecord {
+            key: "okki-2".into(),
+            op: Op::Upsert,
+            data: new_merchant("OKKI-2", "青岛海纳医疗器械有限公司"),
+        },
+    ];
+    let outcomes = MerchantSink::new(client).write(&batch).await.unwrap();
+    match &outcomes[0] {
+        WriteOutcome::Failed(e) => {
+            assert_eq!(e.code.as_deref(), Some("999"), "{e}");
+            assert!(!e.retryable && e.message.contains("客户名称已存在"), "{e}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(outcomes[1], WriteOutcome::Written { .. }));
+    let saves = fake.server().received_on("merchant/save").await;
+    assert_eq!(saves.len(), 2, "one save per record");
     assert_eq!(fake.state().merchants().len(), 2);
 }

@@ -148,6 +148,8 @@ pub fn to_merchant(company: &Company, defaults: &MerchantDefaults) -> Result<Mer
         defaults.customer_class.as_str(),
     );
     merchant.belong_org = defaults.belong_org.as_deref().map(Into::into);
+    // The scheme document's value; the SDK sends it only when set.
+    merchant.merchant_options = Some(true);
     merchant.enterprise_name = Some(name);
     let contact = company.main_contact();
     merchant.contact_name = contact.and_then(|c| text(&c.name));
