@@ -1,4 +1,5 @@
-//! The error every connector's error converts into.
+//! The error every connector's error converts into, the [`ErrorMeta`] every
+//! connector's error implements, and the vendor error [`Code`].
 
 use std::fmt;
 use std::time::Duration;
@@ -248,5 +249,189 @@ impl Retry for Error {
     }
     fn is_auth_expired(&self) -> bool {
         self.0.kind == ErrorKind::AuthExpired
+    }
+}
+
+/// What every connector's error says about itself, the same way in all
+/// seven crates (aws-sdk's error metadata): which system and API, what kind
+/// of failure, the vendor's code and message, whether retrying may help
+/// ([`Retry::is_retryable`]), and the vendor's request id where it gives one.
+///
+/// ```
+/// use integration_core::{Error, ErrorKind, ErrorMeta};
+///
+/// fn explain(e: &impl ErrorMeta) -> String {
+///     format!("{} {} [{}] {}", e.system(), e.api(), e.code().unwrap_or("-"), e.message())
+/// }
+/// let e = Error::api("kingdee-cloud", "BatchSave", 11, "编码唯一");
+/// assert_eq!(explain(&e), "kingdee-cloud BatchSave [11] 编码唯一");
+/// assert_eq!(ErrorMeta::kind(&e), ErrorKind::Business);
+/// ```
+pub trait ErrorMeta: std::error::Error + Retry {
+    /// The system, e.g. `"kingdee-cloud"`.
+    fn system(&self) -> &'static str;
+    /// The API called, e.g. `BatchSave` (`"client"` for a failure before
+    /// any call, such as a bad setting).
+    fn api(&self) -> &str;
+    /// What kind of failure this is.
+    fn kind(&self) -> ErrorKind;
+    /// The vendor's own error code, as text, when it gave one.
+    fn code(&self) -> Option<&str>;
+    /// The vendor's message, or ours for failures below the API (redacted).
+    fn message(&self) -> &str;
+    /// The vendor's request or trace id, when its answers carry one.
+    fn request_id(&self) -> Option<&str> {
+        None
+    }
+}
+
+impl Error {
+    /// This error of a connector as the core error: system, API, kind,
+    /// code, message and retry hints carried over (a connector's `From`
+    /// impl for its non-core variants).
+    pub fn from_meta<E: ErrorMeta + ?Sized>(e: &E) -> Self {
+        let core = Self::new(e.system(), e.api(), e.kind(), e.message())
+            .with_retryable(e.is_retryable())
+            .with_retry_after(e.retry_after());
+        match e.code() {
+            Some(code) => core.with_code(code),
+            None => core,
+        }
+    }
+}
+
+impl ErrorMeta for Error {
+    fn system(&self) -> &'static str {
+        self.0.system
+    }
+    fn api(&self) -> &str {
+        &self.0.api
+    }
+    fn kind(&self) -> ErrorKind {
+        self.0.kind
+    }
+    fn code(&self) -> Option<&str> {
+        self.0.code.as_deref()
+    }
+    fn message(&self) -> &str {
+        &self.0.message
+    }
+}
+
+/// Gives a connector's error type the [`ErrorMeta`] accessors as inherent
+/// methods (`code`, `message`, `api`, `system`, `kind`, `is_retryable`,
+/// `request_id`), so callers need no trait import; the type implements
+/// [`ErrorMeta`] and [`Retry`] itself.
+#[macro_export]
+macro_rules! error_meta_methods {
+    ($error:ty) => {
+        /// The metadata every connector's error gives
+        /// ([`ErrorMeta`](integration_core::ErrorMeta)).
+        impl $error {
+            /// The vendor's own error code, as text, when it gave one.
+            pub fn code(&self) -> Option<&str> {
+                <Self as $crate::error::ErrorMeta>::code(self)
+            }
+            /// The vendor's message, or ours for failures below the API.
+            pub fn message(&self) -> &str {
+                <Self as $crate::error::ErrorMeta>::message(self)
+            }
+            /// The API called (`"client"` before any call).
+            pub fn api(&self) -> &str {
+                <Self as $crate::error::ErrorMeta>::api(self)
+            }
+            /// The system, e.g. `"kingdee-cloud"`.
+            pub fn system(&self) -> &'static str {
+                <Self as $crate::error::ErrorMeta>::system(self)
+            }
+            /// What kind of failure this is.
+            pub fn kind(&self) -> $crate::error::ErrorKind {
+                <Self as $crate::error::ErrorMeta>::kind(self)
+            }
+            /// Whether sending the same request again may succeed.
+            pub fn is_retryable(&self) -> bool {
+                <Self as $crate::error::Retry>::is_retryable(self)
+            }
+            /// The vendor's request or trace id, when its answer had one.
+            pub fn request_id(&self) -> Option<&str> {
+                <Self as $crate::error::ErrorMeta>::request_id(self)
+            }
+        }
+    };
+}
+
+/// A vendor's error code as it sent it (`"999"`, `11`, `"310036"`): kept as
+/// text, comparable with numbers and text, so every connector's errors carry
+/// codes the same way whatever JSON type the vendor uses.
+///
+/// ```
+/// use integration_core::error::Code;
+/// let code = Code::from(11);
+/// assert!(code == 11 && code == "11");
+/// assert_eq!(Code::from(" 999 ").as_i64(), Some(999));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(transparent)]
+pub struct Code(String);
+
+impl Code {
+    /// The code as sent, trimmed.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// The code as a number, when it is one.
+    pub fn as_i64(&self) -> Option<i64> {
+        self.0.parse().ok()
+    }
+    /// A code from a JSON value: text or a number; anything else (null,
+    /// empty text, objects) is no code.
+    pub fn from_json(value: &serde_json::Value) -> Option<Self> {
+        match value {
+            serde_json::Value::String(s) if !s.trim().is_empty() => Some(Self::from(s.as_str())),
+            serde_json::Value::Number(n) => Some(Self(n.to_string())),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for Code {
+    fn from(s: &str) -> Self {
+        Self(s.trim().to_owned())
+    }
+}
+
+impl From<String> for Code {
+    fn from(s: String) -> Self {
+        Self::from(s.as_str())
+    }
+}
+
+impl From<i64> for Code {
+    fn from(n: i64) -> Self {
+        Self(n.to_string())
+    }
+}
+
+impl PartialEq<i64> for Code {
+    fn eq(&self, other: &i64) -> bool {
+        self.as_i64() == Some(*other)
+    }
+}
+
+impl PartialEq<str> for Code {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Code {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
     }
 }

@@ -14,6 +14,9 @@
 //!   the guarantees in [`pipeline`].
 //! - [`state`]: where checkpoints, collections and dead letters live
 //!   ([`SqliteStore`], bundled; [`MemoryStore`]).
+//! - [`settings`]: the [`ClientSettings`] every connector's builder embeds
+//!   (base URL, timeouts, rate limit, retries, user agent, a custom
+//!   `reqwest::Client`), with the same setters on all of them.
 //! - [`transport`]: the HTTP client every connector sends through
 //!   (timeouts, a shared rate limiter, retries with backoff and
 //!   retry-after, a tracing span per call), the [`Error`] model, [`Secret`]s
@@ -56,6 +59,7 @@ pub mod memory;
 pub mod pipeline;
 pub mod report;
 pub mod secret;
+pub mod settings;
 pub mod sink;
 pub mod source;
 pub mod state;
@@ -64,11 +68,12 @@ pub mod testing;
 pub mod transport;
 pub mod types;
 
-pub use error::{Error, ErrorKind, Retry};
+pub use error::{Error, ErrorKind, ErrorMeta, Retry};
 pub use mapping::{MapContext, MapError, Mapper};
 pub use pipeline::{Hooks, Pipeline, RunError};
 pub use report::RunReport;
 pub use secret::Secret;
+pub use settings::{ClientConfig, ClientSettings};
 pub use sink::{RecordError, Sink, SinkRecord, WriteOutcome};
 pub use source::{Checkpoint, Cursor, HighWater, Op, Page, Source, SourceRecord};
 pub use state::{DeadLetter, MemoryStore, SqliteStore, StateStore};

@@ -15,6 +15,21 @@ use rand::{Rng, SeedableRng};
 pub use wiremock::{Match, Request, ResponseTemplate, matchers};
 use wiremock::{Mock, MockServer};
 
+use crate::transport::RetryPolicy;
+
+/// The retry policy every fake's `client_builder()` sets: the same four
+/// attempts as the default, with millisecond waits, so tests of throttling
+/// and faults run fast.
+pub fn fast_retry() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 4,
+        initial_backoff: Duration::from_millis(1),
+        max_backoff: Duration::from_millis(5),
+        jitter: false,
+        max_retry_after: Duration::from_millis(10),
+    }
+}
+
 /// How an API signals throttling and an expired credential: each fake
 /// answers injected faults with its API's real envelopes.
 pub trait FaultStyle: Send + Sync + 'static {

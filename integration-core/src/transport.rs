@@ -17,6 +17,9 @@ use tracing::Instrument;
 use crate::error::{Error, ErrorKind, Retry};
 use crate::secret::redact_url;
 
+/// The HTTP client a [`Transport`] sends through.
+pub type HttpClient = reqwest::Client;
+
 /// Requests per second and burst size allowed by a [`Transport`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
@@ -236,6 +239,7 @@ impl std::fmt::Debug for Transport {
 #[derive(Debug, Clone)]
 pub struct TransportBuilder {
     system: &'static str,
+    http_client: Option<HttpClient>,
     connect_timeout: Duration,
     timeout: Option<Duration>,
     rate_limit: Option<RateLimit>,
@@ -286,11 +290,22 @@ impl TransportBuilder {
         self
     }
 
+    /// Sends through this `reqwest::Client` instead of one built from the
+    /// timeouts and user agent above (a proxy, own TLS roots, a pool shared
+    /// with the application).
+    pub fn http_client(mut self, client: HttpClient) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
     /// Builds the transport.
-    pub fn build(self) -> Result<Transport, Error> {
+    pub fn build(mut self) -> Result<Transport, Error> {
+        if let Some(http) = self.http_client.take() {
+            return Ok(self.finish(http));
+        }
         let mut http = reqwest::Client::builder()
             .connect_timeout(self.connect_timeout)
-            .user_agent(self.user_agent);
+            .user_agent(std::mem::take(&mut self.user_agent));
         if let Some(timeout) = self.timeout {
             http = http.timeout(timeout);
         }
@@ -303,7 +318,11 @@ impl TransportBuilder {
             )
             .with_source(e)
         })?;
-        Ok(Transport {
+        Ok(self.finish(http))
+    }
+
+    fn finish(self, http: HttpClient) -> Transport {
+        Transport {
             inner: Arc::new(Inner {
                 system: self.system,
                 http,
@@ -311,7 +330,7 @@ impl TransportBuilder {
                 retry: self.retry,
                 max_body_bytes: self.max_body_bytes,
             }),
-        })
+        }
     }
 }
 
@@ -320,6 +339,7 @@ impl Transport {
     pub fn builder(system: &'static str) -> TransportBuilder {
         TransportBuilder {
             system,
+            http_client: None,
             connect_timeout: Duration::from_secs(10),
             timeout: Some(Duration::from_secs(60)),
             rate_limit: None,
