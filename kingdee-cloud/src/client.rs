@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use integration_core::auth::TokenCache;
-use integration_core::{RateLimit, RawResponse, RetryPolicy, Secret, Transport};
+use integration_core::{ClientSettings, RawResponse, Secret, Transport};
 use serde_json::{Value, json};
 
 use crate::auth::{AppCredentials, Auth, CookieJar, SESSION_COOKIE, sign};
@@ -77,52 +77,36 @@ impl Body {
     }
 }
 
-/// Builds a [`Client`].
-#[derive(Clone)]
+/// Builds a [`Client`]. The shared settings (`base_url`, `timeout`,
+/// `rate_limit`, `retry`, ...) are set as on every connector's builder
+/// ([`ClientSettings`]); the base URL is required.
+#[derive(Debug, Clone)]
 pub struct ClientBuilder {
-    server_url: Option<String>,
+    settings: ClientSettings,
     auth: Option<Auth>,
-    timeout: Option<Duration>,
-    connect_timeout: Duration,
-    rate_limit: Option<RateLimit>,
-    retry: RetryPolicy,
     body_style: BodyStyle,
-}
-
-impl std::fmt::Debug for ClientBuilder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientBuilder")
-            .field("server_url", &self.server_url)
-            .field("auth", &self.auth)
-            .field("timeout", &self.timeout)
-            .field("rate_limit", &self.rate_limit)
-            .field("retry", &self.retry)
-            .field("body_style", &self.body_style)
-            .finish()
-    }
 }
 
 impl Default for ClientBuilder {
     fn default() -> Self {
         Self {
-            server_url: None,
+            // Large BatchSaves are slow.
+            settings: ClientSettings::with_timeout(Some(Duration::from_secs(120))),
             auth: None,
-            timeout: Some(Duration::from_secs(120)),
-            connect_timeout: Duration::from_secs(10),
-            rate_limit: None,
-            retry: RetryPolicy::default(),
             body_style: BodyStyle::Current,
         }
     }
 }
 
+integration_core::client_settings!(ClientBuilder);
+
 impl ClientBuilder {
     /// The site's URL including its virtual directory, e.g.
     /// `https://erp.example.com/k3cloud` (required: every K/3 Cloud site has
-    /// its own; there is no shared endpoint).
-    pub fn server_url(mut self, url: impl Into<String>) -> Self {
-        self.server_url = Some(url.into());
-        self
+    /// its own; there is no shared endpoint). The official SDK's word for
+    /// [`base_url`](Self::base_url), which it sets.
+    pub fn server_url(self, url: impl Into<String>) -> Self {
+        self.base_url(url)
     }
 
     /// Any auth mode.
@@ -168,31 +152,6 @@ impl ClientBuilder {
         })
     }
 
-    /// Whole-request timeout (default 120 s: large BatchSaves are slow);
-    /// `None` waits forever.
-    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// Connect timeout (default 10 s).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// Client-side rate limit shared by clones (default none).
-    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
-        self.rate_limit = Some(limit);
-        self
-    }
-
-    /// Retry policy for retryable failures (default [`RetryPolicy::default`]).
-    pub fn retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
-    }
-
     /// Body shape (default [`BodyStyle::Current`]).
     pub fn body_style(mut self, style: BodyStyle) -> Self {
         self.body_style = style;
@@ -201,27 +160,13 @@ impl ClientBuilder {
 
     /// Builds the client.
     pub fn build(self) -> Result<Client> {
-        let server_url = self.server_url.ok_or_else(|| {
-            Error::invalid(
-                "client",
-                "server_url is required (e.g. https://host/k3cloud)",
-            )
-        })?;
-        let server_url = server_url.trim().trim_end_matches('/').to_owned();
-        let parsed = url::Url::parse(&server_url)
-            .map_err(|e| Error::invalid("client", format!("server_url is not a URL: {e}")))?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(Error::invalid("client", "server_url must be http or https"));
-        }
+        let server_url = self
+            .settings
+            .required_base_url(SYSTEM, "https://host/k3cloud")?;
         let auth = self
             .auth
             .ok_or_else(|| Error::invalid("client", "credentials are required"))?;
-        let transport = Transport::builder(SYSTEM)
-            .timeout(self.timeout)
-            .connect_timeout(self.connect_timeout)
-            .rate_limit(self.rate_limit)
-            .retry(self.retry)
-            .build()?;
+        let transport = self.settings.transport(SYSTEM)?;
         Ok(Client {
             inner: Arc::new(Inner {
                 transport,
@@ -274,9 +219,14 @@ impl Client {
         ClientBuilder::default()
     }
 
-    /// The site URL the client talks to.
-    pub fn server_url(&self) -> &str {
+    /// The site URL the client talks to (its base URL).
+    pub fn base_url(&self) -> &str {
         &self.inner.server_url
+    }
+
+    /// The site URL, in the official SDK's word: [`base_url`](Self::base_url).
+    pub fn server_url(&self) -> &str {
+        self.base_url()
     }
 
     /// The auth mode.
@@ -376,10 +326,15 @@ impl Client {
                 .filter(|m| !m.is_empty())
                 .unwrap_or("login refused")
                 .to_owned();
+            // Not a MsgCode: the login's result type goes into the message.
+            let result_type = result_type.map_or_else(|| "none".to_owned(), |t| t.to_string());
             return Err(Error::Auth {
                 api: op.to_owned(),
-                code: result_type,
-                message: integration_core::secret::redact_text(&message),
+                code: None,
+                message: format!(
+                    "{} (LoginResultType {result_type})",
+                    integration_core::secret::redact_text(&message)
+                ),
             });
         }
         let mut jar = self.cookies();
@@ -391,7 +346,7 @@ impl Client {
         if jar.session_id().is_none() && jar.header() == "Theme=standard;" {
             return Err(Error::Auth {
                 api: op.to_owned(),
-                code: result_type,
+                code: None,
                 message: "login succeeded but the service set no session cookie".to_owned(),
             });
         }

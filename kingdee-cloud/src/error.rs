@@ -5,7 +5,8 @@
 
 use std::time::Duration;
 
-use integration_core::{ErrorKind, Retry};
+use integration_core::error::Code;
+use integration_core::{ErrorKind, ErrorMeta, Retry};
 
 use crate::operations::FieldError;
 
@@ -106,23 +107,25 @@ pub fn classify(code: i64) -> MsgClass {
     }
 }
 
-/// A failed K/3 Cloud call.
+/// A failed K/3 Cloud call. The variants are the same as in every
+/// connector of this workspace (`Api`, `Auth`, `AuthExpired`, `Throttled`,
+/// `Config`, `Core`), plus [`Error::ResponseError`]; the metadata
+/// (`code()`, `message()`, `kind()`, ...) is [`ErrorMeta`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// Transport, timeout, HTTP status, throttling or an undecodable answer.
-    #[error(transparent)]
-    Core(Box<integration_core::Error>),
-
     /// The service refused the call or a record (`ResponseStatus.IsSuccess =
     /// false`): validation (`MsgCode` 11), not operable, not found, a
     /// network-control lock (13, retryable later), ...
-    #[error("kingdee-cloud {api}: API error [MsgCode {msg_code}: {}]: {message}", msg_code::meaning(*msg_code))]
+    #[error(
+        "kingdee-cloud {api}: API error [MsgCode {code}: {}]: {message}",
+        meaning(code)
+    )]
     Api {
         /// The operation, e.g. `Save`.
         api: String,
-        /// `ResponseStatus.MsgCode`.
-        msg_code: i64,
+        /// `ResponseStatus.MsgCode` ([`msg_code`]).
+        code: Code,
         /// `ResponseStatus.ErrorCode`.
         error_code: Option<i64>,
         /// The messages of `Errors`, joined.
@@ -131,25 +134,28 @@ pub enum Error {
         errors: Vec<FieldError>,
     },
 
-    /// The session is lost (`MsgCode` 1); the client logs in again and
-    /// repeats the call once before surfacing this.
-    #[error("kingdee-cloud {api}: session lost: {message}")]
-    SessionLost {
-        /// The operation.
-        api: String,
-        /// Kingdee's message.
-        message: String,
-    },
-
     /// Login refused, signature rejected, permission or licence missing
-    /// (`LoginResultType` ≠ 1, `MsgCode` 2, 7 or 15). No retry helps: a
-    /// person must fix the credentials, the user's rights or the licence.
-    #[error("kingdee-cloud {api}: authentication failed{}: {message}", code.map(|c| format!(" [MsgCode {c}: {}]", msg_code::meaning(c))).unwrap_or_default())]
+    /// (`LoginResultType` ≠ 1, `MsgCode` 2, 7 or 15, whose meaning opens
+    /// the message). No retry helps: a person must fix the credentials, the
+    /// user's rights or the licence.
+    #[error("kingdee-cloud {api}: authentication failed{}: {message}", code.as_ref().map(|c| format!(" [MsgCode {c}]")).unwrap_or_default())]
     Auth {
         /// The operation.
         api: String,
         /// The `MsgCode` or `LoginResultType`, when there was one.
-        code: Option<i64>,
+        code: Option<Code>,
+        /// Kingdee's message.
+        message: String,
+    },
+
+    /// The session is lost (`MsgCode` 1); the client logs in again and
+    /// repeats the call once before surfacing this.
+    #[error("kingdee-cloud {api}: session lost [MsgCode 1]: {message}")]
+    AuthExpired {
+        /// The operation.
+        api: String,
+        /// `MsgCode` 1.
+        code: Option<Code>,
         /// Kingdee's message.
         message: String,
     },
@@ -163,8 +169,12 @@ pub enum Error {
     Throttled {
         /// The operation.
         api: String,
+        /// `MsgCode` 14.
+        code: Option<Code>,
         /// Kingdee's message.
         message: String,
+        /// Kingdee sends no retry-after hint: always `None`.
+        retry_after: Option<Duration>,
     },
 
     /// An HTTP 200 body starting with `response_error:`; the message follows
@@ -176,16 +186,83 @@ pub enum Error {
         /// The text after the prefix (redacted, shortened).
         message: String,
     },
+
+    /// The client was configured wrongly or a request cannot be built.
+    #[error("kingdee-cloud: invalid configuration or request: {0}")]
+    Config(String),
+
+    /// Transport, timeout, HTTP status or an undecodable answer.
+    #[error(transparent)]
+    Core(Box<integration_core::Error>),
+}
+
+fn meaning(code: &Code) -> &'static str {
+    code.as_i64().map_or("unknown code", msg_code::meaning)
+}
+
+integration_core::error_meta_methods!(Error);
+
+impl ErrorMeta for Error {
+    fn system(&self) -> &'static str {
+        SYSTEM
+    }
+
+    fn api(&self) -> &str {
+        match self {
+            Error::Api { api, .. }
+            | Error::Auth { api, .. }
+            | Error::AuthExpired { api, .. }
+            | Error::Throttled { api, .. }
+            | Error::ResponseError { api, .. } => api,
+            Error::Config(_) => "client",
+            Error::Core(e) => ErrorMeta::api(e.as_ref()),
+        }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Api { .. } | Error::ResponseError { .. } => ErrorKind::Business,
+            Error::Auth { .. } => ErrorKind::Auth,
+            Error::AuthExpired { .. } => ErrorKind::AuthExpired,
+            Error::Throttled { .. } => ErrorKind::RateLimited,
+            Error::Config(_) => ErrorKind::InvalidRequest,
+            Error::Core(e) => e.kind(),
+        }
+    }
+
+    fn code(&self) -> Option<&str> {
+        match self {
+            Error::Api { code, .. } => Some(code.as_str()),
+            Error::Auth { code, .. }
+            | Error::AuthExpired { code, .. }
+            | Error::Throttled { code, .. } => code.as_ref().map(Code::as_str),
+            Error::ResponseError { .. } => Some("response_error"),
+            Error::Config(_) => None,
+            Error::Core(e) => e.code(),
+        }
+    }
+
+    fn message(&self) -> &str {
+        match self {
+            Error::Api { message, .. }
+            | Error::Auth { message, .. }
+            | Error::AuthExpired { message, .. }
+            | Error::Throttled { message, .. }
+            | Error::ResponseError { message, .. }
+            | Error::Config(message) => message,
+            Error::Core(e) => e.message(),
+        }
+    }
 }
 
 impl Error {
-    /// The `MsgCode` when the service gave one.
+    /// The `MsgCode` when the service gave one ([`msg_code`]).
     pub fn msg_code(&self) -> Option<i64> {
         match self {
-            Error::Api { msg_code, .. } => Some(*msg_code),
-            Error::SessionLost { .. } => Some(msg_code::SESSION_LOST),
-            Error::Throttled { .. } => Some(msg_code::CALL_LIMIT),
-            Error::Auth { code, .. } => *code,
+            Error::Api { code, .. } => code.as_i64(),
+            Error::Auth { code, .. }
+            | Error::AuthExpired { code, .. }
+            | Error::Throttled { code, .. } => code.as_ref().and_then(Code::as_i64),
             _ => None,
         }
     }
@@ -198,24 +275,9 @@ impl Error {
         }
     }
 
-    /// The [`ErrorKind`] this error converts to.
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            Error::Core(e) => e.kind(),
-            Error::Api { .. } | Error::ResponseError { .. } => ErrorKind::Business,
-            Error::SessionLost { .. } => ErrorKind::AuthExpired,
-            Error::Throttled { .. } => ErrorKind::RateLimited,
-            Error::Auth { .. } => ErrorKind::Auth,
-        }
-    }
-
     /// Whether this is the "session lost" answer (`MsgCode` 1).
     pub fn is_session_lost(&self) -> bool {
-        match self {
-            Error::SessionLost { .. } => true,
-            Error::Core(e) => e.kind() == ErrorKind::AuthExpired,
-            _ => false,
-        }
+        self.kind() == ErrorKind::AuthExpired
     }
 
     pub(crate) fn decode(api: &str, what: impl std::fmt::Display, body: &[u8]) -> Self {
@@ -224,13 +286,13 @@ impl Error {
         )))
     }
 
-    pub(crate) fn invalid(api: &str, what: impl Into<String>) -> Self {
-        Error::Core(Box::new(integration_core::Error::new(
-            SYSTEM,
-            api,
-            ErrorKind::InvalidRequest,
-            what,
-        )))
+    /// A request that cannot be built (`api: what`), or a bad setting
+    /// (`api` is `"client"`).
+    pub(crate) fn invalid(api: &str, what: impl std::fmt::Display) -> Self {
+        match api {
+            "client" => Error::Config(what.to_string()),
+            _ => Error::Config(format!("{api}: {what}")),
+        }
     }
 }
 
@@ -245,7 +307,9 @@ impl Retry for Error {
         match self {
             Error::Core(e) => e.is_retryable(),
             Error::Throttled { .. } => true,
-            Error::Api { msg_code, .. } => classify(*msg_code) == MsgClass::Locked,
+            Error::Api { code, .. } => code
+                .as_i64()
+                .is_some_and(|c| classify(c) == MsgClass::Locked),
             _ => false,
         }
     }
@@ -253,6 +317,7 @@ impl Retry for Error {
     fn retry_after(&self) -> Option<Duration> {
         match self {
             Error::Core(e) => Retry::retry_after(e.as_ref()),
+            Error::Throttled { retry_after, .. } => *retry_after,
             _ => None,
         }
     }
@@ -266,32 +331,7 @@ impl From<Error> for integration_core::Error {
     fn from(e: Error) -> Self {
         match e {
             Error::Core(e) => *e,
-            Error::Api {
-                api,
-                msg_code,
-                message,
-                ..
-            } => integration_core::Error::api(SYSTEM, api, msg_code, message)
-                .with_retryable(classify(msg_code) == MsgClass::Locked),
-            Error::Throttled { api, message } => {
-                integration_core::Error::new(SYSTEM, api, ErrorKind::RateLimited, message)
-                    .with_code(msg_code::CALL_LIMIT)
-                    .with_retryable(true)
-            }
-            Error::SessionLost { api, message } => {
-                integration_core::Error::new(SYSTEM, api, ErrorKind::AuthExpired, message)
-                    .with_code(msg_code::SESSION_LOST)
-            }
-            Error::Auth { api, code, message } => {
-                let e = integration_core::Error::new(SYSTEM, api, ErrorKind::Auth, message);
-                match code {
-                    Some(c) => e.with_code(c),
-                    None => e,
-                }
-            }
-            Error::ResponseError { api, message } => {
-                integration_core::Error::api(SYSTEM, api, "response_error", message)
-            }
+            other => integration_core::Error::from_meta(&other),
         }
     }
 }

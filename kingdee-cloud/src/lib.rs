@@ -88,7 +88,7 @@
 //!   lock, 14 call limit, 15 administrator login forbidden
 //!   ([`error::msg_code`]). What each means for a caller is decided in one
 //!   place, [`error::classify`]:
-//!   - 1: [`Error::SessionLost`]; one re-login (or fresh signature and
+//!   - 1: [`Error::AuthExpired`]; one re-login (or fresh signature and
 //!     cookies) and one repeat.
 //!   - 2, 7, 15: [`Error::Auth`], permanent; a sink's whole batch failing
 //!     so stops the run with the code's meaning in the message.

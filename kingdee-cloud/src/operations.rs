@@ -8,7 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 use crate::client::{Body, Client};
-use crate::error::{Error, MsgClass, Result, classify};
+use crate::error::{Error, MsgClass, Result, classify, msg_code};
 
 pub(crate) fn null_default<'de, D, T>(d: D) -> std::result::Result<T, D::Error>
 where
@@ -141,16 +141,26 @@ impl ResponseStatus {
         let message = self.message();
         let api = api.to_owned();
         match self.class() {
-            MsgClass::SessionLost => Error::SessionLost { api, message },
-            MsgClass::Denied => Error::Auth {
+            MsgClass::SessionLost => Error::AuthExpired {
                 api,
-                code: Some(self.msg_code),
+                code: Some(self.msg_code.into()),
                 message,
             },
-            MsgClass::Throttled => Error::Throttled { api, message },
+            // What was denied goes into the message: it is what stops a run.
+            MsgClass::Denied => Error::Auth {
+                api,
+                code: Some(self.msg_code.into()),
+                message: format!("{}: {message}", msg_code::meaning(self.msg_code)),
+            },
+            MsgClass::Throttled => Error::Throttled {
+                api,
+                code: Some(self.msg_code.into()),
+                message,
+                retry_after: None,
+            },
             MsgClass::Locked | MsgClass::Business => Error::Api {
                 api,
-                msg_code: self.msg_code,
+                code: self.msg_code.into(),
                 error_code: self.error_code,
                 message,
                 errors: self.errors,

@@ -32,14 +32,12 @@ pub mod filter;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::MutexGuard;
-use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{NaiveDateTime, TimeZone, Utc};
-use integration_core::RetryPolicy;
 use integration_core::testing::{
-    FakeServer, FaultStyle, Faults, Request, ResponseTemplate, header, matchers,
+    FakeServer, FaultStyle, Faults, Request, ResponseTemplate, fast_retry, header, matchers,
 };
 use integration_core::types::beijing;
 use rand::rngs::StdRng;
@@ -530,16 +528,6 @@ impl FakeK3Cloud {
             );
             store.records.push(m);
         }
-    }
-}
-
-fn fast_retry() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 4,
-        initial_backoff: Duration::from_millis(1),
-        max_backoff: Duration::from_millis(5),
-        jitter: false,
-        max_retry_after: Duration::from_millis(10),
     }
 }
 

@@ -540,7 +540,7 @@ async fn a_licence_error_stops_the_run_and_says_why() {
         .map(|r| SourceRecord::upsert(r.key, r.data))
         .collect();
     let state: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
-    let pipeline = Pipeline::builder("licence")
+    let pipeline = Pipeline::builder("k3-customers")
         .source(VecSource::new(records, 5))
         .mapper(|r: &SourceRecord<Customer>, _: &MapContext| {
             Ok::<_, MapError>(Some(r.data.clone()))
@@ -554,8 +554,12 @@ async fn a_licence_error_stops_the_run_and_says_why() {
         panic!("{err}")
     };
     assert_eq!(cause.kind(), ErrorKind::Auth);
-    assert!(err.to_string().contains("licence"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("许可错误, licence error: 当前产品许可已过期"),
+        "{err}"
+    );
     assert_eq!(err.report.dead_lettered, 0);
-    assert!(state.dead_letters("licence").unwrap().is_empty());
-    assert!(state.checkpoint("licence").unwrap().is_none());
+    assert!(state.dead_letters("k3-customers").unwrap().is_empty());
+    assert!(state.checkpoint("k3-customers").unwrap().is_none());
 }
