@@ -14,6 +14,9 @@
 //!   the guarantees in [`pipeline`].
 //! - [`state`]: where checkpoints, collections and dead letters live
 //!   ([`SqliteStore`], bundled; [`MemoryStore`]).
+//! - [`paging`]: the [`paging::Page`] every connector's `list` answers
+//!   with, and [`paging::paginate`] / [`paging::items`] for all pages or
+//!   all items as lazy streams.
 //! - [`settings`]: the [`ClientSettings`] every connector's builder embeds
 //!   (base URL, timeouts, rate limit, retries, user agent, a custom
 //!   `reqwest::Client`), with the same setters on all of them.
@@ -56,6 +59,7 @@ pub mod auth;
 pub mod error;
 pub mod mapping;
 pub mod memory;
+pub mod paging;
 pub mod pipeline;
 pub mod report;
 pub mod secret;

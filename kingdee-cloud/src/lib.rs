@@ -3,25 +3,48 @@
 //! A typed connector for the 金蝶云星空 (Kingdee K/3 Cloud) WebAPI: the
 //! app-signature auth of Kingdee's current official SDKs and the older
 //! session logins, every common form operation generic over the form id,
-//! ExecuteBillQuery as one page or a lazy stream, typed `BD_Customer` and
+//! resource handles ([`Form`]: one page, every page or row as a lazy
+//! stream, get, save) over ExecuteBillQuery, typed `BD_Customer` and
 //! `SAL_SaleOrder` models, an upserting BatchSave [`sink`], an incremental
 //! [`source`], and (feature `testing`) a stateful fake of the service.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), kingdee_cloud::Error> {
-//! use integration_core::{Op, Sink, SinkRecord, WriteOutcome};
-//! use kingdee_cloud::sink::CustomerSink;
-//! use kingdee_cloud::testing::FakeK3Cloud;
-//! use kingdee_cloud::{BaseDataRef, BillQuery, Client, Customer, SaveOptions};
+//! # use futures::TryStreamExt;
+//! # use kingdee_cloud::testing::FakeK3Cloud;
+//! # let fake = FakeK3Cloud::start().await;
+//! # fake.seed_customers(3);
+//! use kingdee_cloud::{Client, Error};
 //!
-//! let fake = FakeK3Cloud::start().await;
-//! // Against a real site: `.server_url("https://erp.example.com/k3cloud")`
-//! // with your own credentials; nothing else changes.
 //! let client = Client::builder()
-//!     .server_url(fake.server_url())
+//!     .base_url(fake.server_url()) // your site: "https://erp.example.com/k3cloud"
 //!     .app_signature(FakeK3Cloud::app_credentials())
 //!     .build()?;
+//! let customers = client.customers();
+//! let query = customers.query(["FNumber", "FName"]);
+//! let page = customers.list::<(String, String)>(&query).await?; // one page
+//! let all: Vec<(String, String)> = customers.stream(query).try_collect().await?; // every row, lazily
+//! let one: serde_json::Value = customers.get("C00001").await?; // one record
+//! match customers.get::<serde_json::Value>("C99999").await {
+//!     Err(Error::Api { code, message, .. }) => println!("refused [{code}]: {message}"),
+//!     other => { other?; }
+//! }
+//! # assert_eq!((page.items.len(), all.len()), (3, 3));
+//! # assert_eq!(one["Number"], "C00001");
+//! # Ok(()) }
+//! ```
 //!
+//! Writing goes through the upserting [`CustomerSink`] (or any
+//! [`FormSink`]), which a pipeline drives, or directly:
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), kingdee_cloud::Error> {
+//! use integration_core::{Op, Sink, SinkRecord, WriteOutcome};
+//! use kingdee_cloud::testing::FakeK3Cloud;
+//! use kingdee_cloud::{BaseDataRef, Customer, CustomerSink, SaveOptions};
+//!
+//! # let fake = FakeK3Cloud::start().await;
+//! # let client = fake.client_builder().build()?;
 //! let sink = CustomerSink::new(client.clone())
 //!     .batch_size(200)
 //!     .options(SaveOptions::new().is_auto_submit_and_audit(true).is_verify_base_data_field(false));
@@ -39,24 +62,28 @@
 //! let outcomes = sink.write(&[record]).await?;
 //! assert!(matches!(outcomes[0], WriteOutcome::Written { .. }));
 //!
-//! let rows: Vec<(String, String)> = client
-//!     .execute_bill_query(&BillQuery::new("BD_Customer", ["FNumber", "FName"]).filter("FNumber = 'cid-1'"))
+//! let customers = client.customers();
+//! let page = customers
+//!     .list::<(String, String)>(&customers.query(["FNumber", "FName"]).filter("FNumber = 'cid-1'"))
 //!     .await?;
-//! assert_eq!(rows, vec![("cid-1".to_owned(), "王小明".to_owned())]);
+//! assert_eq!(page.items, vec![("cid-1".to_owned(), "王小明".to_owned())]);
 //! # Ok(()) }
 //! ```
 //!
 //! ## Map of the crate
-//! - [`Client`] / [`ClientBuilder`]: site URL, [`Auth`] mode, timeouts,
-//!   rate limit, retries, [`BodyStyle`]; [`Client::call_raw`] for any
-//!   service.
+//! - [`Client`] / [`ClientBuilder`]: the shared settings (`base_url`, alias
+//!   `server_url`, timeouts, rate limit, retries, ...), the [`Auth`] mode,
+//!   [`BodyStyle`]; [`Client::call_raw`] for any service.
+//! - [`forms`]: resource handles [`Client::customers`],
+//!   [`Client::sale_orders`], [`Client::form`] with `list`, `pages`,
+//!   `stream`, `get`, `save`, `batch_save`, `delete`.
 //! - [`auth`]: [`auth::sign`] (the pure signing function, pinned by the
 //!   fact sheet's vectors), [`auth::derive_client_secret`], session cookies.
 //! - [`operations`]: Save, BatchSave, Draft, Submit, Audit, UnAudit, Delete,
 //!   View, Allocate, ExcuteOperation; [`ResponseStatus`] with errors by
 //!   `DIndex` ([`OperationResult::outcomes`]).
 //! - [`query`]: ExecuteBillQuery (rows decoded into your type by field-key
-//!   order, [`Client::execute_bill_query_stream`]), BillQuery,
+//!   order), BillQuery,
 //!   QueryBusinessInfo, GetDataCenterList.
 //! - [`models`]: [`Customer`], [`SaleOrder`], [`BaseDataRef`]; custom
 //!   `F_xxx` fields kept in `extra`.
@@ -180,6 +207,7 @@
 pub mod auth;
 pub mod client;
 pub mod error;
+pub mod forms;
 pub mod models;
 pub mod operations;
 pub mod query;
@@ -191,9 +219,12 @@ pub mod testing;
 pub use auth::{AppCredentials, Auth};
 pub use client::{BodyStyle, Client, ClientBuilder};
 pub use error::{Error, Result};
+pub use forms::{CustomerQuery, Form, SaleOrderQuery};
 pub use models::{BaseDataRef, Customer, FormModel, SaleOrder, SaleOrderEntry, SaleOrderFinance};
 pub use operations::{
     AllocateRequest, FieldError, ModelOutcome, OperateRequest, OperationResult, ResponseStatus,
     SaveOptions, SuccessEntity, ViewRequest,
 };
 pub use query::{BillQuery, BusinessInfo, DataCenter};
+pub use sink::{CustomerSink, FormSink, FormSinkConfig, JsonFormSink, SaleOrderSink};
+pub use source::{FormSource, FormSourceConfig};

@@ -1,7 +1,7 @@
-//! Queries: ExecuteBillQuery (one page, or every page as a lazy stream over
-//! `StartRow`/`Limit`), BillQuery, QueryBusinessInfo and GetDataCenterList.
+//! Queries: ExecuteBillQuery (one page; every page and every row of a form
+//! as lazy streams are on its [`Form`](crate::Form) handle), BillQuery,
+//! QueryBusinessInfo and GetDataCenterList.
 
-use futures::{Stream, StreamExt, TryStreamExt};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -176,7 +176,9 @@ pub struct DataCenter {
     pub extra: Map<String, Value>,
 }
 
-fn page_size(limit: u32) -> u32 {
+/// The rows per page a `Limit` means for paging: [`DEFAULT_PAGE_SIZE`] for
+/// 0, at most [`MAX_LIMIT`].
+pub(crate) fn page_size(limit: u32) -> u32 {
     if limit == 0 {
         DEFAULT_PAGE_SIZE
     } else {
@@ -218,43 +220,6 @@ impl Client {
                 })
             })
             .collect()
-    }
-
-    /// Every page of an ExecuteBillQuery, fetched lazily from the query's
-    /// `StartRow` in pages of its `Limit` ([`DEFAULT_PAGE_SIZE`] when 0,
-    /// at most [`MAX_LIMIT`]); ends after a short page (or `TopRowCount`
-    /// rows). Memory is bounded by one page.
-    pub fn execute_bill_query_pages<T: DeserializeOwned + Send + 'static>(
-        &self,
-        query: BillQuery,
-    ) -> impl Stream<Item = Result<Vec<T>>> + Send + 'static {
-        let limit = page_size(query.limit);
-        let top = u64::from(query.top_row_count);
-        let state = (self.clone(), query, 0u64, false);
-        futures::stream::try_unfold(state, move |(client, mut query, seen, done)| async move {
-            if done || (top > 0 && seen >= top) {
-                return Ok(None);
-            }
-            query.limit = limit;
-            let page: Vec<T> = client.execute_bill_query(&query).await?;
-            let n = page.len() as u64;
-            let done = n < u64::from(limit);
-            query.start_row += n;
-            Ok(Some((page, (client, query, seen + n, done))))
-        })
-        .try_filter(|page| futures::future::ready(!page.is_empty()))
-    }
-
-    /// Every row of an ExecuteBillQuery as a lazy stream (see
-    /// [`Client::execute_bill_query_pages`]).
-    pub fn execute_bill_query_stream<T: DeserializeOwned + Send + 'static>(
-        &self,
-        query: BillQuery,
-    ) -> impl Stream<Item = Result<T>> + Send + 'static {
-        self.execute_bill_query_pages(query)
-            .map_ok(|page| futures::stream::iter(page.into_iter().map(Ok)))
-            .try_flatten()
-            .boxed()
     }
 
     /// BillQuery: like ExecuteBillQuery but rows are objects keyed by field

@@ -16,6 +16,10 @@
 //! A rerun after a crash finds the records already written and updates
 //! them: nothing is duplicated.
 //!
+//! A deleted source record ([`Op::Delete`]) is skipped with a reason in the
+//! run report: deleting base data or bills in K/3 Cloud needs UnAudit and
+//! Delete, which a sync job should decide on, not the sink.
+//!
 //! Every record gets exactly one [`WriteOutcome`], read from
 //! `SuccessEntitys` and `Errors` by `DIndex` whatever the answer's
 //! `MsgCode`; refused records carry Kingdee's own messages and code, and
@@ -36,7 +40,6 @@ use crate::client::Client;
 use crate::error::{Error, MsgClass};
 use crate::models::{Customer, FormModel, SaleOrder};
 use crate::operations::{FieldError, ModelOutcome, SaveOptions};
-use crate::query::BillQuery;
 
 /// The default number of models per BatchSave call.
 pub const DEFAULT_BATCH_SIZE: usize = 100;
@@ -200,16 +203,12 @@ impl<T> FormSink<T> {
         if let Some(extra) = &self.config.lookup_filter {
             filter = format!("({filter}) and ({extra})");
         }
-        let query = BillQuery::new(
-            &self.config.form_id,
-            [&self.config.id_field, &self.config.number_field],
-        )
-        .filter(filter)
-        .limit(numbers.len().clamp(1, crate::query::MAX_LIMIT as usize) as u32);
-        let mut rows = std::pin::pin!(
-            self.client
-                .execute_bill_query_stream::<(Value, Value)>(query)
-        );
+        let form = self.client.form(&self.config.form_id);
+        let query = form
+            .query([&self.config.id_field, &self.config.number_field])
+            .filter(filter)
+            .limit(numbers.len().clamp(1, crate::query::MAX_LIMIT as usize) as u32);
+        let mut rows = std::pin::pin!(form.stream::<(Value, Value)>(query));
         while let Some((id, number)) = rows.try_next().await? {
             let number = match number {
                 Value::String(s) => s,

@@ -2,6 +2,7 @@
 
 use futures::TryStreamExt;
 use integration_core::ErrorKind;
+use integration_core::paging::Page;
 use integration_core::testing::{Fault, ResponseTemplate};
 use kingdee_cloud::error::msg_code;
 use kingdee_cloud::testing::{self, FakeK3Cloud};
@@ -397,20 +398,29 @@ async fn stream_pages_lazily_over_three_pages() {
     let fake = FakeK3Cloud::start().await;
     fake.seed_customers(25);
     let client = fake.client_builder().build().unwrap();
-    let query = BillQuery::new("BD_Customer", ["FNumber", "FName"])
+    let customers = client.customers();
+    let query = customers
+        .query(["FNumber", "FName"])
         .order("FNumber")
         .limit(10);
-    let rows: Vec<(String, String)> = client
-        .execute_bill_query_stream(query.clone())
-        .try_collect()
+    // One page, and the query of the next.
+    let page = customers.list::<(String, String)>(&query).await.unwrap();
+    assert_eq!(page.items.len(), 10);
+    assert_eq!(page.next.as_ref().map(|q| q.start_row), Some(10));
+    let last = customers
+        .list::<(String, String)>(&query.clone().start_row(20))
         .await
         .unwrap();
+    assert_eq!((last.items.len(), last.next), (5, None));
+    let before = fake.received_on("ExecuteBillQuery").await.len();
+    let rows: Vec<(String, String)> = customers.stream(query.clone()).try_collect().await.unwrap();
     assert_eq!(rows.len(), 25);
     assert_eq!(rows[24].0, "C00025");
     let starts: Vec<u64> = fake
         .received_on("ExecuteBillQuery")
         .await
         .iter()
+        .skip(before)
         .map(|r| {
             serde_json::from_slice::<Value>(&r.body).unwrap()["data"]["StartRow"]
                 .as_u64()
@@ -418,17 +428,22 @@ async fn stream_pages_lazily_over_three_pages() {
         })
         .collect();
     assert_eq!(starts, vec![0, 10, 20]);
-    // An exact multiple of the page size ends after an empty page.
-    let pages: Vec<Vec<(String,)>> = client
-        .execute_bill_query_pages(
-            BillQuery::new("BD_Customer", ["FNumber"])
-                .limit(5)
-                .top_row_count(0),
-        )
+    // An exact multiple of the page size ends after an empty page, which
+    // is not yielded.
+    let pages: Vec<Page<(String,), BillQuery>> = customers
+        .pages(customers.query(["FNumber"]).limit(5).top_row_count(0))
         .try_collect()
         .await
         .unwrap();
     assert_eq!(pages.len(), 5);
+    // TopRowCount ends the pages once reached.
+    let pages: Vec<Page<(String,), BillQuery>> = customers
+        .pages(customers.query(["FNumber"]).limit(5).top_row_count(12))
+        .try_collect()
+        .await
+        .unwrap();
+    let sizes: Vec<usize> = pages.iter().map(|p| p.items.len()).collect();
+    assert_eq!(sizes, vec![5, 5, 2]);
     // Limit is clamped to the service maximum.
     let _ = client
         .execute_bill_query_rows(&BillQuery::new("BD_Customer", ["FNumber"]).limit(50_000))

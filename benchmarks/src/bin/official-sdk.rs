@@ -1,6 +1,6 @@
 //! Paging N rows (default 100,000 customers) out of K/3 Cloud with
 //! ExecuteBillQuery against the fake on loopback: this crate's
-//! `execute_bill_query_stream` versus Kingdee's official Python SDK
+//! `Form::stream` versus Kingdee's official Python SDK
 //! (`kingdee-cdp-webapi-sdk` from PyPI, `K3CloudApiSdk.ExecuteBillQuery`),
 //! both with pages of `--limit` rows (default 2,000) and the same field
 //! keys, both with app-signature auth checked by the fake.
@@ -105,7 +105,7 @@ async fn with_crate(url: &str, limit: u32) -> u64 {
         .build()
         .unwrap();
     let query = BillQuery::new("BD_Customer", FIELDS).limit(limit);
-    let rows = client.execute_bill_query_stream::<Vec<Value>>(query);
+    let rows = client.customers().stream::<Vec<Value>>(query);
     let mut rows = std::pin::pin!(rows);
     let mut n = 0u64;
     while let Some(row) = rows.try_next().await.unwrap() {
