@@ -14,6 +14,10 @@
 //!   the guarantees in [`pipeline`].
 //! - [`state`]: where checkpoints, collections and dead letters live
 //!   ([`SqliteStore`], bundled; [`MemoryStore`]).
+//! - [`lenient`]: the one set of `deserialize_with` helpers every connector
+//!   reads loosely typed fields with (text or number, `null` or `""` as
+//!   absent, `null` as an empty list) — junk is an error naming the field,
+//!   never a silent default.
 //! - [`paging`]: the [`paging::Page`] every connector's `list` answers
 //!   with, and [`paging::paginate`] / [`paging::items`] for all pages or
 //!   all items as lazy streams.
@@ -57,6 +61,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod lenient;
 pub mod mapping;
 pub mod memory;
 pub mod paging;

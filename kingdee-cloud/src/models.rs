@@ -72,7 +72,7 @@ pub mod id_number {
 
     /// Deserialises (null and `""` are `None`).
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Id>, D::Error> {
-        Ok(Option::<Id>::deserialize(d)?.filter(|id| !id.as_str().is_empty()))
+        integration_core::lenient::opt_id(d)
     }
 }
 
@@ -99,15 +99,9 @@ pub mod decimal_number {
         }
     }
 
-    /// Deserialises.
+    /// Deserialises (numbers or text; null and `""` are `None`).
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
-        Ok(match Value::deserialize(d)? {
-            Value::Null => None,
-            Value::Number(n) => Some(n.to_string().parse().map_err(serde::de::Error::custom)?),
-            Value::String(s) if s.trim().is_empty() => None,
-            Value::String(s) => Some(s.trim().parse().map_err(serde::de::Error::custom)?),
-            other => return Err(serde::de::Error::custom(format!("not a decimal: {other}"))),
-        })
+        integration_core::lenient::opt_decimal(d)
     }
 }
 

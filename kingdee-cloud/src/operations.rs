@@ -2,6 +2,7 @@
 //! Submit, Audit, UnAudit, Delete, View, Allocate and ExcuteOperation, with
 //! the `ResponseStatus` envelope they answer with.
 
+use integration_core::lenient;
 use integration_core::types::Id;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -18,21 +19,18 @@ where
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
-/// An integer sent as a number or as numeric text (null or junk → `None`).
-fn lenient_i64<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<i64>, D::Error> {
-    Ok(match Value::deserialize(d)? {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    })
+fn code_or_zero<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<i64, D::Error> {
+    Ok(lenient::opt_i64(d)?.unwrap_or(msg_code::NONE))
 }
 
-fn lenient_code<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<i64, D::Error> {
-    Ok(lenient_i64(d)?.unwrap_or(0))
-}
-
-fn lenient_index<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<usize>, D::Error> {
-    Ok(lenient_i64(d)?.and_then(|i| usize::try_from(i).ok()))
+/// A `DIndex`: an integer from 0 (a negative one is junk, not "no index").
+fn d_index<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<usize>, D::Error> {
+    lenient::opt_i64(d)?
+        .map(|i| {
+            usize::try_from(i)
+                .map_err(|_| serde::de::Error::custom(format!("DIndex {i} is negative")))
+        })
+        .transpose()
 }
 
 /// One failure of `ResponseStatus.Errors`.
@@ -45,7 +43,7 @@ pub struct FieldError {
     #[serde(rename = "Message", default, deserialize_with = "null_default")]
     pub message: String,
     /// The 0-based position of the model in a BatchSave's `Model` array.
-    #[serde(rename = "DIndex", default, deserialize_with = "lenient_index")]
+    #[serde(rename = "DIndex", default, deserialize_with = "d_index")]
     pub d_index: Option<usize>,
     /// Anything else sent.
     #[serde(flatten)]
@@ -62,7 +60,7 @@ pub struct SuccessEntity {
     #[serde(rename = "Number", default)]
     pub number: Option<String>,
     /// The 0-based position of the model in a BatchSave's `Model` array.
-    #[serde(rename = "DIndex", default, deserialize_with = "lenient_index")]
+    #[serde(rename = "DIndex", default, deserialize_with = "d_index")]
     pub d_index: Option<usize>,
     /// Anything else sent.
     #[serde(flatten)]
@@ -77,7 +75,7 @@ pub struct ResponseStatus {
     #[serde(rename = "IsSuccess", default)]
     pub is_success: bool,
     /// `ErrorCode` (e.g. 500 on failure).
-    #[serde(rename = "ErrorCode", default, deserialize_with = "lenient_i64")]
+    #[serde(rename = "ErrorCode", default, deserialize_with = "lenient::opt_i64")]
     pub error_code: Option<i64>,
     /// Failures, by `DIndex`.
     #[serde(rename = "Errors", default, deserialize_with = "null_default")]
@@ -89,7 +87,7 @@ pub struct ResponseStatus {
     #[serde(rename = "SuccessMessages", default, deserialize_with = "null_default")]
     pub success_messages: Vec<Value>,
     /// See [`crate::error::msg_code`].
-    #[serde(rename = "MsgCode", default, deserialize_with = "lenient_code")]
+    #[serde(rename = "MsgCode", default, deserialize_with = "code_or_zero")]
     pub msg_code: i64,
     /// Anything else sent.
     #[serde(flatten)]
@@ -464,7 +462,7 @@ pub(crate) fn decode_result(api: &str, value: &Value) -> Result<OperationResult>
     let result = value.get("Result").ok_or_else(|| {
         Error::decode(api, "no Result in the answer", value.to_string().as_bytes())
     })?;
-    serde_json::from_value(result.clone()).map_err(|e| {
+    lenient::decode(result.clone()).map_err(|e| {
         Error::decode(
             api,
             format!("unexpected Result ({e})"),
@@ -597,7 +595,7 @@ impl Client {
             Error::decode(api, "no Result in the answer", value.to_string().as_bytes())
         })?;
         if let Some(status) = result.get("ResponseStatus").filter(|s| s.is_object()) {
-            let status: ResponseStatus = serde_json::from_value(status.clone()).map_err(|e| {
+            let status: ResponseStatus = lenient::decode(status.clone()).map_err(|e| {
                 Error::decode(
                     api,
                     format!("bad ResponseStatus ({e})"),
@@ -609,7 +607,7 @@ impl Client {
             }
         }
         let model = result.get("Result").cloned().unwrap_or(Value::Null);
-        serde_json::from_value(model.clone()).map_err(|e| {
+        lenient::decode(model.clone()).map_err(|e| {
             Error::decode(
                 api,
                 format!("unexpected model ({e})"),
@@ -670,6 +668,32 @@ mod tests {
         assert!(matches!(&o[1], ModelOutcome::Failed(e) if e.len() == 2));
         assert!(matches!(&o[2], ModelOutcome::Saved(s) if s.number.as_deref() == Some("C3")));
         assert_eq!(o[3], ModelOutcome::Unreported);
+    }
+
+    /// Junk where Kingdee sends a code or an index is a decode error that
+    /// names the field, not a code 0 or a model without outcome.
+    #[test]
+    fn junk_codes_and_indexes_are_errors_naming_the_field() {
+        for (status, field) in [
+            (json!({"MsgCode": "eleven"}), "ResponseStatus.MsgCode"),
+            (json!({"ErrorCode": [500]}), "ResponseStatus.ErrorCode"),
+            (
+                json!({"Errors": [{"Message": "x", "DIndex": "first"}]}),
+                "ResponseStatus.Errors[0].DIndex",
+            ),
+            (
+                json!({"SuccessEntitys": [{"Id": 1, "DIndex": -1}]}),
+                "ResponseStatus.SuccessEntitys[0].DIndex",
+            ),
+        ] {
+            let answer = json!({"Result": {"ResponseStatus": status}});
+            let err = decode_result("BatchSave", &answer).unwrap_err();
+            assert_eq!(err.kind(), integration_core::ErrorKind::Decode);
+            assert!(err.to_string().contains(field), "{field}: {err}");
+        }
+        let ok = json!({"Result": {"ResponseStatus": {"MsgCode": "11", "ErrorCode": "", "Errors": null}}});
+        let r = decode_result("BatchSave", &ok).unwrap();
+        assert_eq!((r.status.msg_code, r.status.error_code), (11, None));
     }
 
     #[test]
