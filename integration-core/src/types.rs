@@ -173,18 +173,33 @@ impl BeijingTime {
     /// Parses `yyyy-MM-dd HH:mm:ss` (also `yyyy-MM-ddTHH:mm:ss` and a bare
     /// `yyyy-MM-dd`, as some APIs shorten it), read as Beijing time.
     pub fn parse(text: &str) -> Option<Self> {
-        let text = text.trim();
-        let naive = NaiveDateTime::parse_from_str(text, BEIJING_TIME_FORMAT)
-            .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f"))
-            .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f"))
-            .ok()
-            .or_else(|| {
-                chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                    .ok()?
-                    .and_hms_opt(0, 0, 0)
-            })?;
+        let naive = parse_local_time(text)?;
         beijing().from_local_datetime(&naive).single().map(Self)
     }
+}
+
+/// Parses a local time without a zone, in the forms these APIs send:
+/// `yyyy-MM-dd HH:mm:ss[.fff]`, with `T` or `/` (`yyyy/MM/dd`), without
+/// seconds, or a bare date (midnight). The one parser of local times: the
+/// lenient values, [`BeijingTime`] and the declarative mapping's
+/// `format_date` all read through it.
+pub fn parse_local_time(text: &str) -> Option<NaiveDateTime> {
+    let text = text.trim();
+    [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y/%m/%d %H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%Y/%m/%d %H:%M",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
+    .or_else(|| {
+        ["%Y-%m-%d", "%Y/%m/%d"]
+            .iter()
+            .find_map(|f| chrono::NaiveDate::parse_from_str(text, f).ok())
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+    })
 }
 
 impl fmt::Display for BeijingTime {

@@ -162,7 +162,7 @@ use std::str::FromStr;
 use std::sync::{Arc, OnceLock};
 
 use chrono::format::{Item, StrftimeItems};
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, FixedOffset, SecondsFormat, TimeZone, Utc};
 use minijinja::value::{Enumerator, Object, ObjectRepr, Rest};
 use minijinja::{
     AutoEscape, Environment, Error as JinjaError, ErrorKind, State, UndefinedBehavior,
@@ -1008,22 +1008,7 @@ fn parse_datetime_text(
             return Ok(dt);
         }
     }
-    let naive = [
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y/%m/%d %H:%M:%S%.f",
-        "%Y-%m-%d %H:%M",
-        "%Y/%m/%d %H:%M",
-    ]
-    .iter()
-    .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
-    .or_else(|| {
-        ["%Y-%m-%d", "%Y/%m/%d"]
-            .iter()
-            .find_map(|f| NaiveDate::parse_from_str(t, f).ok())
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-    });
-    match naive {
+    match crate::types::parse_local_time(t) {
         Some(n) => naive_offset
             .from_local_datetime(&n)
             .single()
