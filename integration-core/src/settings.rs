@@ -181,9 +181,13 @@ macro_rules! client_settings {
                 self.settings.connect_timeout = timeout;
                 self
             }
-            /// Client-side rate limit shared by every clone (default none).
-            pub fn rate_limit(mut self, limit: $crate::transport::RateLimit) -> Self {
-                self.settings.rate_limit = Some(limit);
+            /// Client-side rate limit shared by every clone; `None` for none
+            /// (the default depends on the connector).
+            pub fn rate_limit(
+                mut self,
+                limit: impl Into<Option<$crate::transport::RateLimit>>,
+            ) -> Self {
+                self.settings.rate_limit = limit.into();
                 self
             }
             /// Retry policy for retryable failures (default
