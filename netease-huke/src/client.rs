@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use bytes_body::Body;
 use integration_core::transport::RawResponse;
-use integration_core::{RateLimit, Retry, RetryPolicy, Transport};
+use integration_core::{ClientSettings, RateLimit, Retry, Transport};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -60,34 +60,32 @@ impl std::fmt::Debug for Client {
     }
 }
 
-/// Builds a [`Client`]; see [`Client::builder`].
+/// Builds a [`Client`]; see [`Client::builder`]. The shared settings
+/// (`base_url`, `timeout`, `rate_limit`, `retry`, ...) are set as on every
+/// connector's builder ([`ClientSettings`]); the defaults are the real
+/// service ([`DEFAULT_BASE_URL`], the API root including `/openapi`), a
+/// 30 s timeout and 5 requests/s (burst 5), since Huke publishes no limit.
 #[derive(Clone)]
 pub struct ClientBuilder {
-    base_url: String,
+    settings: ClientSettings,
     app_key: Option<String>,
     app_secret: Option<integration_core::Secret>,
     eid: Option<String>,
-    timeout: Option<Duration>,
-    connect_timeout: Duration,
-    rate_limit: Option<RateLimit>,
-    retry: RetryPolicy,
     page_placement: PagePlacement,
     max_page_size: u32,
 }
 
+/// By hand: the app key is masked (it is half of the credentials).
 impl std::fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientBuilder")
-            .field("base_url", &self.base_url)
+            .field("settings", &self.settings)
             .field(
                 "app_key",
                 &self.app_key.as_deref().map(crate::auth::mask_key),
             )
             .field("app_secret", &self.app_secret)
             .field("eid", &self.eid)
-            .field("timeout", &self.timeout)
-            .field("rate_limit", &self.rate_limit)
-            .field("retry", &self.retry)
             .field("page_placement", &self.page_placement)
             .field("max_page_size", &self.max_page_size)
             .finish()
@@ -96,29 +94,22 @@ impl std::fmt::Debug for ClientBuilder {
 
 impl Default for ClientBuilder {
     fn default() -> Self {
+        let mut settings = ClientSettings::with_timeout(Some(Duration::from_secs(30)));
+        settings.rate_limit = Some(RateLimit::new(5, 5));
         Self {
-            base_url: DEFAULT_BASE_URL.to_owned(),
+            settings,
             app_key: None,
             app_secret: None,
             eid: None,
-            timeout: Some(Duration::from_secs(30)),
-            connect_timeout: Duration::from_secs(10),
-            rate_limit: Some(RateLimit::new(5, 5)),
-            retry: RetryPolicy::default(),
             page_placement: PagePlacement::default(),
             max_page_size: DEFAULT_MAX_PAGE_SIZE,
         }
     }
 }
 
-impl ClientBuilder {
-    /// The API root including `/openapi` (default [`DEFAULT_BASE_URL`]).
-    /// A fake server's `testing::FakeHuke::base_url` goes here.
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = url.into();
-        self
-    }
+integration_core::client_settings!(ClientBuilder);
 
+impl ClientBuilder {
     /// The app key (`ur-appkey`).
     pub fn app_key(mut self, key: impl Into<String>) -> Self {
         self.app_key = Some(key.into());
@@ -141,31 +132,6 @@ impl ClientBuilder {
     /// unknown; one public integration sends it).
     pub fn eid(mut self, eid: impl Into<String>) -> Self {
         self.eid = Some(eid.into());
-        self
-    }
-
-    /// Whole-request timeout (default 30 s); `None` waits forever.
-    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// Connect timeout (default 10 s).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// Requests per second shared by all clones (default 5/s, burst 5,
-    /// since Huke publishes no limit); `None` disables limiting.
-    pub fn rate_limit(mut self, limit: Option<RateLimit>) -> Self {
-        self.rate_limit = limit;
-        self
-    }
-
-    /// Retry policy for retryable failures (throttling, 5xx, timeouts).
-    pub fn retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
         self
     }
 
@@ -193,22 +159,8 @@ impl ClientBuilder {
                 "an app key and an app secret are required",
             ));
         };
-        let base_url = self.base_url.trim_end_matches('/').to_owned();
-        match reqwest::Url::parse(&base_url) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") => {}
-            _ => {
-                return Err(Error::invalid_request(
-                    "client",
-                    format!("invalid base URL {base_url:?}"),
-                ));
-            }
-        }
-        let transport = Transport::builder(SYSTEM)
-            .timeout(self.timeout)
-            .connect_timeout(self.connect_timeout)
-            .rate_limit(self.rate_limit)
-            .retry(self.retry)
-            .build()?;
+        let base_url = self.settings.base_url_or(SYSTEM, DEFAULT_BASE_URL)?;
+        let transport = self.settings.transport(SYSTEM)?;
         Ok(Client {
             inner: Arc::new(Inner {
                 base_url,

@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use integration_core::{ErrorKind, Retry};
+use integration_core::error::Code;
+use integration_core::{ErrorKind, ErrorMeta, Retry};
 
 /// The system name used in errors and tracing spans.
 pub const SYSTEM: &str = "netease-huke";
@@ -17,7 +18,10 @@ pub const CODE_AUTH: i64 = 401;
 /// Throttled (ASSUMED code; the real one is unknown).
 pub const CODE_THROTTLED: i64 = 429;
 
-/// A failed Huke call.
+/// A failed Huke call. The variants are the same as in every connector of
+/// this workspace (`Api`, `Auth`, `AuthExpired`, `Throttled`, `Config`,
+/// `Core`); the metadata (`code()`, `message()`, `kind()`, ...) is
+/// [`ErrorMeta`].
 ///
 /// Business errors keep Huke's own `code` and `msg`; everything below the
 /// envelope (connection, timeout, HTTP status, undecodable body) is an
@@ -31,47 +35,64 @@ pub enum Error {
         /// The API called, e.g. `trade/searchTrades`.
         api: String,
         /// Huke's `code`.
-        code: i64,
+        code: Code,
         /// Huke's `msg`.
         message: String,
     },
     /// The app key, secret or signature was rejected.
-    #[error("netease-huke {api}: authentication failed [code {code}]: {message}")]
+    #[error(
+        "netease-huke {api}: authentication failed{}: {message}",
+        code_part(code)
+    )]
     Auth {
         /// The API called.
         api: String,
-        /// Huke's `code`.
-        code: i64,
+        /// Huke's `code` (always set: it comes from the envelope).
+        code: Option<Code>,
         /// Huke's `msg`.
         message: String,
     },
     /// The signature timestamp (`ur-curtime`) was rejected as stale; a
     /// freshly signed request may pass. The client re-signs and retries once.
-    #[error("netease-huke {api}: signature timestamp rejected [code {code}]: {message}")]
+    #[error(
+        "netease-huke {api}: signature timestamp rejected{}: {message}",
+        code_part(code)
+    )]
     AuthExpired {
         /// The API called.
         api: String,
-        /// Huke's `code`.
-        code: i64,
+        /// Huke's `code` (always set: it comes from the envelope).
+        code: Option<Code>,
         /// Huke's `msg`.
         message: String,
     },
-    /// Huke asked us to slow down.
-    #[error("netease-huke {api}: throttled [code {code}]: {message}")]
+    /// Huke asked us to slow down (in its envelope; an HTTP 429 is
+    /// [`Error::Core`] with [`ErrorKind::RateLimited`]).
+    #[error("netease-huke {api}: throttled{}: {message}", code_part(code))]
     Throttled {
         /// The API called.
         api: String,
-        /// Huke's `code`.
-        code: i64,
+        /// Huke's `code` (always set: it comes from the envelope).
+        code: Option<Code>,
         /// Huke's `msg`.
         message: String,
         /// The wait the server asked for, when it said.
         retry_after: Option<Duration>,
     },
-    /// Transport, timeout, HTTP status, undecodable body or invalid request
-    /// (boxed: the core error is large and errors travel through `Result`s).
+    /// The client was configured wrongly or a request cannot be built.
+    #[error("netease-huke: invalid configuration or request: {0}")]
+    Config(String),
+    /// Transport, timeout, HTTP status or undecodable body (boxed: the core
+    /// error is large and errors travel through `Result`s).
     #[error(transparent)]
     Core(Box<integration_core::Error>),
+}
+
+/// ` [code N]`, or nothing when there is no code.
+fn code_part(code: &Option<Code>) -> String {
+    code.as_ref()
+        .map(|c| format!(" [code {c}]"))
+        .unwrap_or_default()
 }
 
 impl From<integration_core::Error> for Error {
@@ -80,47 +101,71 @@ impl From<integration_core::Error> for Error {
     }
 }
 
-impl Error {
-    /// Huke's own error code, for envelope errors.
-    pub fn code(&self) -> Option<i64> {
+integration_core::error_meta_methods!(Error);
+
+impl ErrorMeta for Error {
+    fn system(&self) -> &'static str {
+        SYSTEM
+    }
+
+    fn api(&self) -> &str {
         match self {
-            Error::Api { code, .. }
-            | Error::Auth { code, .. }
-            | Error::AuthExpired { code, .. }
-            | Error::Throttled { code, .. } => Some(*code),
-            Error::Core(e) => e.code().and_then(|c| c.parse().ok()),
+            Error::Api { api, .. }
+            | Error::Auth { api, .. }
+            | Error::AuthExpired { api, .. }
+            | Error::Throttled { api, .. } => api,
+            Error::Config(_) => "client",
+            Error::Core(e) => ErrorMeta::api(e.as_ref()),
         }
     }
 
-    /// Huke's `msg`, or the core error's (redacted) message.
-    pub fn message(&self) -> &str {
-        match self {
-            Error::Api { message, .. }
-            | Error::Auth { message, .. }
-            | Error::AuthExpired { message, .. }
-            | Error::Throttled { message, .. } => message,
-            Error::Core(e) => e.message(),
-        }
-    }
-
-    /// What kind of failure this is.
-    pub fn kind(&self) -> ErrorKind {
+    fn kind(&self) -> ErrorKind {
         match self {
             Error::Api { .. } => ErrorKind::Business,
             Error::Auth { .. } => ErrorKind::Auth,
             Error::AuthExpired { .. } => ErrorKind::AuthExpired,
             Error::Throttled { .. } => ErrorKind::RateLimited,
+            Error::Config(_) => ErrorKind::InvalidRequest,
             Error::Core(e) => e.kind(),
         }
     }
 
-    /// Whether this is `customer/addCustomer`'s "already exists" answer.
-    pub fn is_duplicate(&self) -> bool {
-        self.code() == Some(CODE_DUPLICATE) && matches!(self, Error::Api { .. })
+    fn code(&self) -> Option<&str> {
+        match self {
+            Error::Api { code, .. } => Some(code.as_str()),
+            Error::Auth { code, .. }
+            | Error::AuthExpired { code, .. }
+            | Error::Throttled { code, .. } => code.as_ref().map(Code::as_str),
+            Error::Config(_) => None,
+            Error::Core(e) => e.code(),
+        }
     }
 
-    pub(crate) fn invalid_request(api: &str, message: impl Into<String>) -> Self {
-        integration_core::Error::new(SYSTEM, api, ErrorKind::InvalidRequest, message).into()
+    fn message(&self) -> &str {
+        match self {
+            Error::Api { message, .. }
+            | Error::Auth { message, .. }
+            | Error::AuthExpired { message, .. }
+            | Error::Throttled { message, .. }
+            | Error::Config(message) => message,
+            Error::Core(e) => e.message(),
+        }
+    }
+}
+
+impl Error {
+    /// Whether this is `customer/addCustomer`'s "already exists" answer.
+    pub fn is_duplicate(&self) -> bool {
+        matches!(self, Error::Api { code, .. } if *code == CODE_DUPLICATE)
+    }
+
+    /// A request that cannot be built (`api: what`), or a bad setting
+    /// (`api` is `"client"`).
+    pub(crate) fn invalid_request(api: &str, message: impl std::fmt::Display) -> Self {
+        match api {
+            "client" => Error::Config(message.to_string()),
+            _ => Error::Config(format!("{api}: {message}")),
+        }
     }
 
     /// Classifies a non-success envelope. Huke's error codes are not
@@ -149,17 +194,27 @@ impl Error {
                 "鉴权",
                 "unauthorized",
             ]);
+        let stale_auth = (auth || matches!(code, 401 | 403)) && stale_time;
+        let code = Code::from(code);
         if throttled {
             Error::Throttled {
                 api,
-                code,
+                code: Some(code),
                 message,
                 retry_after,
             }
-        } else if (auth || matches!(code, 401 | 403)) && stale_time {
-            Error::AuthExpired { api, code, message }
+        } else if stale_auth {
+            Error::AuthExpired {
+                api,
+                code: Some(code),
+                message,
+            }
         } else if auth {
-            Error::Auth { api, code, message }
+            Error::Auth {
+                api,
+                code: Some(code),
+                message,
+            }
         } else {
             Error::Api { api, code, message }
         }
@@ -170,7 +225,10 @@ impl Retry for Error {
     fn is_retryable(&self) -> bool {
         match self {
             Error::Throttled { .. } => true,
-            Error::Api { .. } | Error::Auth { .. } | Error::AuthExpired { .. } => false,
+            Error::Api { .. }
+            | Error::Auth { .. }
+            | Error::AuthExpired { .. }
+            | Error::Config(_) => false,
             Error::Core(e) => e.is_retryable(),
         }
     }
@@ -190,26 +248,9 @@ impl Retry for Error {
 
 impl From<Error> for integration_core::Error {
     fn from(e: Error) -> Self {
-        let retryable = e.is_retryable();
-        let retry_after = Retry::retry_after(&e);
         match e {
-            Error::Core(core) => *core,
-            Error::Api { api, code, message } => {
-                integration_core::Error::api(SYSTEM, api, code, message)
-            }
-            Error::Auth { api, code, message } => {
-                integration_core::Error::new(SYSTEM, api, ErrorKind::Auth, message).with_code(code)
-            }
-            Error::AuthExpired { api, code, message } => {
-                integration_core::Error::new(SYSTEM, api, ErrorKind::AuthExpired, message)
-                    .with_code(code)
-            }
-            Error::Throttled {
-                api, code, message, ..
-            } => integration_core::Error::new(SYSTEM, api, ErrorKind::RateLimited, message)
-                .with_code(code)
-                .with_retryable(retryable)
-                .with_retry_after(retry_after),
+            Error::Core(e) => *e,
+            other => integration_core::Error::from_meta(&other),
         }
     }
 }
@@ -247,8 +288,16 @@ mod tests {
         assert_eq!(core.message(), "参数错误");
         assert_eq!(core.kind(), ErrorKind::Business);
         let core: integration_core::Error =
-            Error::from_envelope("t", 429, "slow down".into(), None).into();
+            Error::from_envelope("t", 429, "slow down".into(), Some(Duration::from_secs(3))).into();
         assert!(core.is_retryable());
         assert_eq!(core.kind(), ErrorKind::RateLimited);
+        assert_eq!(core.retry_after(), Some(Duration::from_secs(3)));
+        let config = Error::invalid_request("customer/fields", "bad body");
+        assert_eq!(
+            (config.kind(), config.api()),
+            (ErrorKind::InvalidRequest, "client")
+        );
+        assert_eq!(config.message(), "customer/fields: bad body");
+        assert!(!config.is_retryable());
     }
 }

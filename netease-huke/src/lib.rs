@@ -45,9 +45,16 @@
 //!
 //! ## What is here
 //!
-//! - [`Client`]: base URL (default `https://huke.163.com/openapi`),
-//!   credentials, timeouts, rate limit, retries; [`Client::call_raw`] for any
-//!   endpoint, signed and decoded like the typed ones.
+//! - [`Client`] / [`ClientBuilder`]: credentials, plus the settings every
+//!   connector's builder shares ([`integration_core::ClientSettings`]:
+//!   `base_url` (default `https://huke.163.com/openapi`), `timeout` (30 s),
+//!   `rate_limit` (5 requests/s), `retry`, `user_agent`, ...);
+//!   [`Client::call_raw`] for any endpoint, signed and decoded like the typed
+//!   ones.
+//! - [`Error`]: the variants every connector here has (`Api`, `Auth`,
+//!   `AuthExpired`, `Throttled`, `Config`, `Core`), with Huke's `code` as an
+//!   [`integration_core::error::Code`] and the shared metadata (`code()`,
+//!   `message()`, `kind()`, ...) of [`integration_core::ErrorMeta`].
 //! - [`auth::sign_request`]: the whole signature scheme in one pure function,
 //!   pinned by the fact sheet's vectors.
 //! - [`trade`]: `trade/searchTrades` one page ([`trade::Trades::search`]) or

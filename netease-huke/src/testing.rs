@@ -27,10 +27,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use integration_core::testing::{
-    FakeServer, Match, Request, ResponseTemplate, body_json, header, json_response, matchers,
+    FakeServer, Match, Request, ResponseTemplate, body_json, fast_retry, header, json_response,
+    matchers,
 };
 pub use integration_core::testing::{Fault, FaultStyle, Faults};
-use integration_core::{RetryPolicy, Secret};
+use integration_core::{ClientConfig, Secret};
 use md5::{Digest, Md5};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -189,19 +190,14 @@ impl FakeHuke {
     }
 
     /// A client builder pointed at this fake with its credentials, no rate
-    /// limit and millisecond retry backoffs.
+    /// limit and millisecond retry backoffs ([`fast_retry`]).
     pub fn client_builder(&self) -> ClientBuilder {
-        crate::Client::builder()
+        let mut builder = crate::Client::builder()
             .base_url(self.base_url())
             .credentials(Self::credentials())
-            .rate_limit(None)
-            .retry(RetryPolicy {
-                max_attempts: 4,
-                initial_backoff: Duration::from_millis(1),
-                max_backoff: Duration::from_millis(5),
-                jitter: false,
-                max_retry_after: Duration::from_millis(5),
-            })
+            .retry(fast_retry());
+        builder.settings_mut().rate_limit = None;
+        builder
     }
 
     /// The underlying kit server (received requests, address).

@@ -43,7 +43,10 @@ async fn wrong_secret_is_an_auth_error_with_the_envelope_code_and_message() {
         .build()
         .unwrap();
     let err = client.customers().fields().await.unwrap_err();
-    assert!(matches!(&err, Error::Auth { code: 401, .. }), "{err:?}");
+    assert!(
+        matches!(&err, Error::Auth { code: Some(c), .. } if *c == 401),
+        "{err:?}"
+    );
     assert_eq!(err.message(), "checksum error");
     assert_eq!(err.kind(), ErrorKind::Auth);
     assert!(!err.is_retryable());
@@ -197,4 +200,33 @@ async fn the_client_defaults_to_the_real_service() {
         .build()
         .unwrap();
     assert_eq!(client.base_url(), "https://huke.163.com/openapi");
+}
+
+#[tokio::test]
+async fn the_shared_settings_reach_the_request() {
+    let fake = FakeHuke::start().await;
+    let default_agent = fake.client_builder().build().unwrap();
+    default_agent.customers().fields().await.unwrap();
+    let custom_agent = fake
+        .client_builder()
+        .user_agent("erp-sync/2.1")
+        .retry(RetryPolicy::never())
+        .build()
+        .unwrap();
+    custom_agent.customers().fields().await.unwrap();
+    let received = fake.received_on("customer/fields").await;
+    assert!(
+        header(&received[0], "user-agent").is_some_and(|a| a.starts_with("netease-huke-rs/")),
+        "{:?}",
+        header(&received[0], "user-agent")
+    );
+    assert_eq!(header(&received[1], "user-agent"), Some("erp-sync/2.1"));
+
+    // A base URL that is not http(s) is refused when building.
+    let err = fake
+        .client_builder()
+        .base_url("ftp://huke.example")
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidRequest, "{err}");
 }

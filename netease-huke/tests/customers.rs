@@ -1,6 +1,7 @@
 //! `customer/*` endpoints and the raw call against the fake.
 
-use integration_core::ErrorKind;
+use integration_core::{ErrorKind, ErrorMeta};
+use netease_huke::Error;
 use netease_huke::customer::{AddCustomerOutcome, AddCustomerRequest};
 use netease_huke::testing::FakeHuke;
 use serde_json::{Map, Value, json};
@@ -62,8 +63,44 @@ async fn fields_then_add_then_duplicate() {
         .add(&AddCustomerRequest::one(customer("", "13900000000")))
         .await
         .unwrap_err();
-    assert_eq!((err.kind(), err.code()), (ErrorKind::Business, Some(1002)));
+    assert_eq!(
+        (err.kind(), err.code()),
+        (ErrorKind::Business, Some("1002"))
+    );
     assert_eq!(err.message(), "客户名称不能为空");
+}
+
+/// The metadata every connector's error gives, read through the trait as
+/// generic code would.
+fn meta(e: &impl ErrorMeta) -> (&'static str, &str, Option<&str>, &str, ErrorKind) {
+    (e.system(), e.api(), e.code(), e.message(), e.kind())
+}
+
+#[tokio::test]
+async fn an_api_error_gives_its_metadata() {
+    let fake = FakeHuke::start().await;
+    let client = fake.client_builder().build().unwrap();
+    let err = client
+        .customers()
+        .add(&AddCustomerRequest::one(customer("", "13900000000")))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Api { code, .. } if *code == 1002),
+        "{err:?}"
+    );
+    let expected = (
+        "netease-huke",
+        "customer/addCustomer",
+        Some("1002"),
+        "客户名称不能为空",
+        ErrorKind::Business,
+    );
+    assert_eq!(meta(&err), expected);
+    assert!(!err.is_retryable());
+    assert_eq!(err.request_id(), None, "Huke's envelope carries none");
+    let core = integration_core::Error::from(err);
+    assert_eq!(meta(&core), expected, "converts with the same metadata");
 }
 
 #[tokio::test]

@@ -4,9 +4,9 @@ use std::collections::BTreeSet;
 
 use chrono::{Duration, TimeZone, Utc};
 use futures::{StreamExt, TryStreamExt};
+use integration_core::ErrorKind;
 use integration_core::testing::{Fault, body_json};
 use integration_core::types::UnixMillis;
-use integration_core::{ErrorKind, Retry};
 use netease_huke::testing::FakeHuke;
 use netease_huke::trade::{PagePlacement, SearchTradesRequest, TimeRange, time_type};
 use serde_json::json;
@@ -260,7 +260,7 @@ async fn throttling_then_success() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::RateLimited);
     assert!(err.is_retryable());
-    assert_eq!(err.code(), Some(429));
+    assert_eq!(err.code(), Some("429"));
     fake.faults().clear();
 }
 
@@ -361,7 +361,7 @@ async fn business_errors_keep_code_and_message() {
     ));
     let err = client.trades().search(&req).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Business);
-    assert_eq!(err.code(), Some(400));
+    assert_eq!(err.code(), Some("400"));
     assert!(err.message().contains("timeType"), "{err}");
     assert_eq!(
         fake.received_on("searchTrades").await.len(),

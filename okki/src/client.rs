@@ -5,8 +5,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use integration_core::auth::TokenCache;
-use integration_core::transport::{RateLimit, RetryPolicy, Transport};
-use integration_core::{ErrorKind, RawResponse, Retry, Secret};
+use integration_core::error::Code;
+use integration_core::transport::{RateLimit, Transport};
+use integration_core::{ClientSettings, ErrorKind, RawResponse, Retry, Secret};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -47,39 +48,38 @@ impl std::fmt::Debug for Client {
     }
 }
 
-/// Builds a [`Client`].
+/// Builds a [`Client`]. The shared settings (`base_url`, `timeout`,
+/// `rate_limit`, `retry`, ...) are set as on every connector's builder
+/// ([`ClientSettings`]). OKKI's defaults: the real host
+/// ([`DEFAULT_BASE_URL`]), 60 s timeout and 60 s connect timeout (OKKI's
+/// documented timeouts), 5 requests/s (burst 5; OKKI publishes no limit).
+///
+/// Writes (`POST`) are retried only when the server refused them (HTTP or
+/// envelope 429), never after a timeout or a 5xx, since OKKI has no
+/// idempotency keys; the retry policy applies to reads in full.
 #[derive(Debug, Clone)]
 pub struct ClientBuilder {
-    base_url: String,
+    settings: ClientSettings,
     credentials: Option<Credentials>,
-    timeout: Option<Duration>,
-    connect_timeout: Duration,
-    rate_limit: Option<RateLimit>,
-    retry: RetryPolicy,
     refresh_margin: Duration,
 }
 
 impl Default for ClientBuilder {
     fn default() -> Self {
+        let mut settings = ClientSettings::default();
+        settings.connect_timeout = Duration::from_secs(60);
+        settings.rate_limit = Some(RateLimit::new(5, 5));
         Self {
-            base_url: DEFAULT_BASE_URL.to_owned(),
+            settings,
             credentials: None,
-            timeout: Some(Duration::from_secs(60)),
-            connect_timeout: Duration::from_secs(60),
-            rate_limit: Some(RateLimit::new(5, 5)),
-            retry: RetryPolicy::default(),
             refresh_margin: Duration::from_secs(300),
         }
     }
 }
 
-impl ClientBuilder {
-    /// The API host (default [`DEFAULT_BASE_URL`]); point it at a fake in tests.
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = url.into();
-        self
-    }
+integration_core::client_settings!(ClientBuilder);
 
+impl ClientBuilder {
     /// The credentials (required).
     pub fn credentials(mut self, credentials: Credentials) -> Self {
         self.credentials = Some(credentials);
@@ -100,35 +100,6 @@ impl ClientBuilder {
         ))
     }
 
-    /// Whole-request timeout (default 60 s, OKKI's documented response
-    /// timeout); `None` waits forever.
-    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// Connect timeout (default 60 s, as documented).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// Client-side rate limit shared by all clones (default 5 requests/s,
-    /// burst 5; OKKI publishes no limit). `None` disables it.
-    pub fn rate_limit(mut self, limit: Option<RateLimit>) -> Self {
-        self.rate_limit = limit;
-        self
-    }
-
-    /// Retry policy for retryable failures (default [`RetryPolicy::default`]).
-    /// Writes (`POST`) are retried only when the server refused them
-    /// (HTTP 429), never after a timeout or a 5xx, since OKKI has no
-    /// idempotency keys.
-    pub fn retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
-    }
-
     /// How long before expiry a token is renewed (default 5 minutes).
     pub fn token_refresh_margin(mut self, margin: Duration) -> Self {
         self.refresh_margin = margin;
@@ -137,14 +108,7 @@ impl ClientBuilder {
 
     /// Builds the client.
     pub fn build(self) -> Result<Client> {
-        let invalid = |msg: &str| {
-            Error::from(integration_core::Error::new(
-                SYSTEM,
-                "client",
-                ErrorKind::InvalidRequest,
-                msg,
-            ))
-        };
+        let invalid = |msg: &str| Error::invalid("client", msg);
         let credentials = self
             .credentials
             .ok_or_else(|| invalid("credentials are required"))?;
@@ -154,20 +118,11 @@ impl ClientBuilder {
         if credentials.scopes.is_empty() {
             return Err(invalid("at least one scope is required (e.g. \"company\")"));
         }
-        let base =
-            url::Url::parse(&self.base_url).map_err(|_| invalid("the base URL is not a URL"))?;
-        if !matches!(base.scheme(), "http" | "https") {
-            return Err(invalid("the base URL must be http or https"));
-        }
-        let transport = Transport::builder(SYSTEM)
-            .timeout(self.timeout)
-            .connect_timeout(self.connect_timeout)
-            .rate_limit(self.rate_limit)
-            .retry(self.retry)
-            .build()?;
+        let base_url = self.settings.base_url_or(SYSTEM, DEFAULT_BASE_URL)?;
+        let transport = self.settings.transport(SYSTEM)?;
         Ok(Client {
             inner: Arc::new(Inner {
-                base_url: self.base_url.trim_end_matches('/').to_owned(),
+                base_url,
                 credentials,
                 transport,
                 tokens: TokenCache::new(self.refresh_margin),
@@ -458,15 +413,6 @@ impl<const READ: bool> Retry for Attempt<READ> {
     }
 }
 
-fn invalid(api: &str, msg: impl Into<String>) -> Error {
-    Error::from(integration_core::Error::new(
-        SYSTEM,
-        api,
-        ErrorKind::InvalidRequest,
-        msg,
-    ))
-}
-
 fn split_api(api: &str) -> Result<(Method, &str)> {
     let api = api.trim();
     let (method, path) = match api.split_once(' ') {
@@ -476,14 +422,14 @@ fn split_api(api: &str) -> Result<(Method, &str)> {
                 "POST" => Method::POST,
                 "PUT" => Method::PUT,
                 "DELETE" => Method::DELETE,
-                other => return Err(invalid(api, format!("unsupported method {other}"))),
+                other => return Err(Error::invalid(api, format!("unsupported method {other}"))),
             };
             (method, p.trim())
         }
         None => (Method::GET, api),
     };
     if path.is_empty() || path.contains("://") {
-        return Err(invalid(
+        return Err(Error::invalid(
             api,
             "the api must be a path such as /v1/company/list",
         ));
@@ -500,7 +446,7 @@ pub(crate) fn query_pairs(params: &Value) -> Result<Vec<(String, String)>> {
             Value::String(s) => pairs.push((k.to_owned(), s.clone())),
             Value::Number(n) => pairs.push((k.to_owned(), n.to_string())),
             Value::Bool(b) => pairs.push((k.to_owned(), if *b { "1" } else { "0" }.to_owned())),
-            _ => return Err(invalid(k, format!("parameter {k} must be a scalar"))),
+            _ => return Err(Error::invalid("params", format!("{k} must be a scalar"))),
         }
         Ok(())
     };
@@ -517,7 +463,7 @@ pub(crate) fn query_pairs(params: &Value) -> Result<Vec<(String, String)>> {
                 }
             }
         }
-        _ => return Err(invalid("params", "parameters must be a JSON object")),
+        _ => return Err(Error::invalid("params", "parameters must be a JSON object")),
     }
     Ok(pairs)
 }
@@ -541,28 +487,54 @@ pub(crate) fn oauth_error(raw: &RawResponse, value: &Value) -> Option<Error> {
     if value.get("code").is_some() && value.get("data").is_some() {
         return None;
     }
-    let description = integration_core::secret::redact_text(&message_of(value));
     let status = raw.status.as_u16();
+    let api = raw.api().to_owned();
+    let message = oauth_message(value);
     if error == "access_denied" || status == 401 {
-        return Some(Error::TokenRejected {
-            api: raw.api().to_owned(),
+        return Some(Error::AuthExpired {
+            api,
+            code: Some(error.into()),
+            message,
             status,
-            message: description,
         });
     }
-    Some(Error::OAuth {
-        api: raw.api().to_owned(),
-        status,
-        error,
-        description,
-        hint: value
-            .get("hint")
-            .and_then(Value::as_str)
-            .map(integration_core::secret::redact_text),
+    if error == "server_error" || status >= 500 {
+        // The server failed, not the credentials: retryable like a 5xx.
+        return Some(
+            integration_core::Error::new(SYSTEM, api, ErrorKind::HttpStatus, message)
+                .with_code(error)
+                .with_http_status(status)
+                .with_retryable(true)
+                .into(),
+        );
+    }
+    Some(Error::Auth {
+        api,
+        code: Some(error.into()),
+        message,
+        status: Some(status),
     })
 }
 
-/// The business error of an envelope whose `code` is neither 200 nor 0.
+/// An OAuth error's description, redacted, with its `hint` (which says
+/// why, e.g. "Token has been revoked") in parentheses.
+fn oauth_message(value: &Value) -> String {
+    let message = integration_core::secret::redact_text(&message_of(value));
+    let hint = value
+        .get("hint")
+        .and_then(Value::as_str)
+        .map(integration_core::secret::redact_text)
+        .unwrap_or_default();
+    if hint.is_empty() || hint == message {
+        message
+    } else if message.is_empty() {
+        hint
+    } else {
+        format!("{message} ({hint})")
+    }
+}
+
+/// The error of an envelope whose `code` is neither 200 nor 0.
 pub(crate) fn envelope_error(api: &str, value: &Value) -> Option<Error> {
     let code = match value.get("code")? {
         Value::Number(n) => n.as_i64()?,
@@ -572,11 +544,7 @@ pub(crate) fn envelope_error(api: &str, value: &Value) -> Option<Error> {
     if code == 200 || code == 0 {
         return None;
     }
-    Some(Error::Api {
-        api: api.to_owned(),
-        code,
-        message: message_of(value),
-    })
+    Some(Error::from_envelope(api, code, message_of(value)))
 }
 
 /// Decodes OKKI's `{code, message, now, data}` envelope into `data`.
@@ -584,11 +552,15 @@ pub(crate) fn decode_envelope(raw: &RawResponse) -> Result<Value> {
     let status = raw.status.as_u16();
     let parsed: std::result::Result<Value, _> = serde_json::from_slice(&raw.body);
     if status == 401 {
-        let message = parsed.as_ref().map(message_of).unwrap_or_default();
-        return Err(Error::TokenRejected {
+        let body = parsed.as_ref().ok();
+        return Err(Error::AuthExpired {
             api: raw.api().to_owned(),
+            code: body
+                .and_then(|v| v.get("error"))
+                .and_then(Value::as_str)
+                .map(Code::from),
+            message: body.map(oauth_message).unwrap_or_default(),
             status,
-            message: integration_core::secret::redact_text(&message),
         });
     }
     if status == 429 || status >= 500 {
@@ -679,6 +651,21 @@ mod tests {
         assert!(
             client.is_credentials() && !client.is_retryable(),
             "{client}"
+        );
+        let revoked = decode_envelope(&raw(400, r#"{"error":"invalid_request","error_description":"The refresh token is invalid.","hint":"Token has been revoked","message":"The refresh token is invalid."}"#)).unwrap_err();
+        assert_eq!(
+            revoked.message(),
+            "The refresh token is invalid. (Token has been revoked)"
+        );
+        let server =
+            decode_envelope(&raw(400, r#"{"error":"server_error","message":"oops"}"#)).unwrap_err();
+        assert!(
+            matches!(&server, Error::Core(_)) && server.is_retryable(),
+            "{server}"
+        );
+        assert_eq!(
+            (server.kind(), server.code(), server.http_status()),
+            (ErrorKind::HttpStatus, Some("server_error"), Some(400))
         );
         let html = decode_envelope(&raw(200, "<html>502</html>")).unwrap_err();
         assert_eq!(html.kind(), ErrorKind::Decode);

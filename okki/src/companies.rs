@@ -686,14 +686,8 @@ impl Client {
     /// `company_id`) or edits a company and its contacts. Not retried after
     /// a timeout or 5xx, as the write may have happened.
     pub async fn push_company(&self, company: &CompanyInput) -> Result<PushedCompany> {
-        let body = serde_json::to_value(company).map_err(|e| {
-            crate::Error::from(integration_core::Error::new(
-                crate::error::SYSTEM,
-                "/v1/company/pushCompanyAndCustomers",
-                integration_core::ErrorKind::InvalidRequest,
-                e.to_string(),
-            ))
-        })?;
+        let body = serde_json::to_value(company)
+            .map_err(|e| crate::Error::invalid("/v1/company/pushCompanyAndCustomers", e))?;
         self.post_json("/v1/company/pushCompanyAndCustomers", body)
             .await
     }

@@ -1,20 +1,28 @@
 //! The crate's error type and how OKKI's answers map onto it.
 //!
-//! OKKI answers in three shapes:
+//! The variants are the same as in every connector of this workspace
+//! (`Api`, `Auth`, `AuthExpired`, `Throttled`, `Config`, `Core`), plus
+//! [`Error::Webhook`]; the metadata (`code()`, `message()`, `kind()`, ...)
+//! is [`ErrorMeta`]. OKKI answers in three shapes:
 //!
 //! * business calls: `{"code":200,"message":"success","now":"…","data":…}`,
 //!   with business failures as **HTTP 200** and a `code` other than 200
-//!   (e.g. `{"code":404,"message":"Not Found Resource"}`) → [`Error::Api`];
+//!   (e.g. `{"code":404,"message":"Not Found Resource"}`) → [`Error::Api`]
+//!   (a missing scope or privilege → [`Error::Auth`], code 429 →
+//!   [`Error::Throttled`]);
 //! * the OAuth endpoints and a rejected token: a top-level
 //!   `{"error":"invalid_client","error_description":…,"message":…}`
-//!   → [`Error::OAuth`] (or [`Error::TokenRejected`] for `access_denied` /
-//!   HTTP 401, which makes the client fetch a new token once);
+//!   → [`Error::Auth`] with the OAuth error as its code (or
+//!   [`Error::AuthExpired`] for `access_denied` / HTTP 401, which makes the
+//!   client fetch a new token once; `server_error` or a 5xx is
+//!   [`Error::Core`] with [`ErrorKind::HttpStatus`], retryable);
 //! * anything else (HTML from a proxy, a truncated body, a 5xx page) →
 //!   [`Error::Core`] with a decode / HTTP kind and a short redacted excerpt.
 
 use std::time::Duration;
 
-use integration_core::{ErrorKind, Retry};
+use integration_core::error::Code;
+use integration_core::{ErrorKind, ErrorMeta, Retry};
 
 /// The system name used in errors and traces.
 pub const SYSTEM: &str = "okki";
@@ -23,50 +31,89 @@ pub const SYSTEM: &str = "okki";
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// OKKI answered with its envelope and a `code` other than 200 / 0.
+    /// OKKI answered with its envelope and a `code` other than 200 / 0 (and
+    /// not a permission or throttle answer).
     #[error("okki {api}: API error [code {code}]: {message}")]
     Api {
         /// The API path called, e.g. `/v1/company/info`.
         api: String,
         /// OKKI's `code` (not globally unique: 404 is also used for
         /// permission problems).
-        code: i64,
+        code: Code,
         /// OKKI's `message`, as sent.
         message: String,
     },
-    /// An OAuth2 error object (`{"error":…,"error_description":…}`), from
-    /// the token endpoints or a business call.
-    #[error("okki {api}: OAuth error {error} (HTTP {status}): {description}")]
-    OAuth {
+    /// Credentials or permission refused: an OAuth error object
+    /// (`{"error":"invalid_client",…}`, from the token endpoints or a
+    /// business call), or an envelope refusing a missing scope (`no
+    /// permission <scope> scopes`) or privilege (`No Privilege`, code 403).
+    /// Not retried.
+    #[error("okki {api}: authentication failed{}{}: {message}", code_part(code), status_part(*status))]
+    Auth {
         /// The API path called.
         api: String,
-        /// The HTTP status.
-        status: u16,
-        /// The OAuth error code, e.g. `invalid_client`.
-        error: String,
-        /// `error_description` (or `message`) as sent.
-        description: String,
-        /// The `hint`, when the server gave one.
-        hint: Option<String>,
+        /// The OAuth `error` (e.g. `invalid_client`) or the envelope's
+        /// `code` (e.g. `403`).
+        code: Option<Code>,
+        /// `error_description` (or `message`), with the `hint` in
+        /// parentheses when the server gave one; or the envelope's
+        /// `message`.
+        message: String,
+        /// The HTTP status of an OAuth error answer (`None` for an
+        /// envelope, which comes with HTTP 200).
+        status: Option<u16>,
     },
     /// The access token was rejected (HTTP 401 or `"error":"access_denied"`):
     /// it expired or was revoked early. The client fetches a new token and
-    /// repeats the call once.
+    /// repeats the call once before surfacing this.
     #[error("okki {api}: access token rejected (HTTP {status}): {message}")]
-    TokenRejected {
+    AuthExpired {
         /// The API path called.
         api: String,
-        /// The HTTP status.
-        status: u16,
+        /// The OAuth `error` of the body (e.g. `access_denied`), when it
+        /// had one.
+        code: Option<Code>,
         /// The server's message.
         message: String,
+        /// The HTTP status.
+        status: u16,
     },
-    /// A webhook delivery failed verification or decryption.
+    /// OKKI's envelope said `code` 429 (an HTTP 429 is [`Error::Core`] with
+    /// [`ErrorKind::RateLimited`]). Retried, for writes too.
+    #[error("okki {api}: throttled{}: {message}", code_part(code))]
+    Throttled {
+        /// The API path called.
+        api: String,
+        /// The envelope's `code` (429).
+        code: Option<Code>,
+        /// OKKI's `message`.
+        message: String,
+        /// OKKI's envelope gives no wait: always `None`.
+        retry_after: Option<Duration>,
+    },
+    /// A webhook delivery failed verification or decryption. OKKI-specific:
+    /// no call was made, the delivery OKKI pushed is refused (as an
+    /// authentication failure, api `webhook`).
     #[error("okki webhook: {0}")]
     Webhook(String),
-    /// A transport, HTTP, decode or configuration failure.
+    /// The client was configured wrongly or a request cannot be built.
+    #[error("okki: invalid configuration or request: {0}")]
+    Config(String),
+    /// A transport, HTTP status, decode or body-size failure.
     #[error(transparent)]
     Core(Box<integration_core::Error>),
+}
+
+/// ` [code X]`, or nothing.
+fn code_part(code: &Option<Code>) -> String {
+    code.as_ref()
+        .map(|c| format!(" [code {c}]"))
+        .unwrap_or_default()
+}
+
+/// ` (HTTP N)`, or nothing.
+fn status_part(status: Option<u16>) -> String {
+    status.map(|s| format!(" (HTTP {s})")).unwrap_or_default()
 }
 
 impl From<integration_core::Error> for Error {
@@ -88,55 +135,127 @@ const CREDENTIAL_ERRORS: &[&str] = &[
     "invalid_request",
 ];
 
-impl Error {
-    /// The coarse kind of failure, shared with every connector.
-    pub fn kind(&self) -> ErrorKind {
+integration_core::error_meta_methods!(Error);
+
+impl ErrorMeta for Error {
+    fn system(&self) -> &'static str {
+        SYSTEM
+    }
+
+    fn api(&self) -> &str {
         match self {
-            Error::Api { code, message, .. } => {
-                if is_permission_message(*code, message) {
-                    ErrorKind::Auth
-                } else if *code == 429 {
-                    ErrorKind::RateLimited
-                } else {
-                    ErrorKind::Business
-                }
-            }
-            Error::OAuth { error, status, .. } => {
-                if error == "server_error" || *status >= 500 {
-                    ErrorKind::HttpStatus
-                } else {
-                    ErrorKind::Auth
-                }
-            }
-            Error::TokenRejected { .. } => ErrorKind::AuthExpired,
-            Error::Webhook(_) => ErrorKind::Auth,
+            Error::Api { api, .. }
+            | Error::Auth { api, .. }
+            | Error::AuthExpired { api, .. }
+            | Error::Throttled { api, .. } => api,
+            Error::Webhook(_) => "webhook",
+            Error::Config(_) => "client",
+            Error::Core(e) => ErrorMeta::api(e.as_ref()),
+        }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Api { .. } => ErrorKind::Business,
+            Error::Auth { .. } | Error::Webhook(_) => ErrorKind::Auth,
+            Error::AuthExpired { .. } => ErrorKind::AuthExpired,
+            Error::Throttled { .. } => ErrorKind::RateLimited,
+            Error::Config(_) => ErrorKind::InvalidRequest,
             Error::Core(e) => e.kind(),
         }
     }
 
-    /// OKKI's business `code`, when the failure came with one.
-    pub fn code(&self) -> Option<i64> {
+    fn code(&self) -> Option<&str> {
         match self {
-            Error::Api { code, .. } => Some(*code),
-            _ => None,
+            Error::Api { code, .. } => Some(code.as_str()),
+            Error::Auth { code, .. }
+            | Error::AuthExpired { code, .. }
+            | Error::Throttled { code, .. } => code.as_ref().map(Code::as_str),
+            Error::Webhook(_) | Error::Config(_) => None,
+            Error::Core(e) => e.code(),
         }
     }
 
+    fn message(&self) -> &str {
+        match self {
+            Error::Api { message, .. }
+            | Error::Auth { message, .. }
+            | Error::AuthExpired { message, .. }
+            | Error::Throttled { message, .. }
+            | Error::Webhook(message)
+            | Error::Config(message) => message,
+            Error::Core(e) => e.message(),
+        }
+    }
+}
+
+impl Error {
     /// Whether this is OKKI's `404 Not Found Resource` (an unknown or
     /// deleted record), as opposed to the `404 No Privilege` that shares the
     /// code.
     pub fn is_not_found(&self) -> bool {
-        matches!(self, Error::Api { code: 404, message, .. } if message.trim().starts_with("Not Found Resource")
+        matches!(self, Error::Api { code, message, .. } if *code == 404
+            && message.trim().starts_with("Not Found Resource")
             && !message.contains("权限"))
     }
 
     /// Whether the credentials were rejected for good (wrong client id or
-    /// secret, wrong password, a scope not granted).
+    /// secret, wrong password, a scope or privilege not granted).
     pub fn is_credentials(&self) -> bool {
         match self {
-            Error::OAuth { error, .. } => CREDENTIAL_ERRORS.contains(&error.as_str()),
-            Error::Api { code, message, .. } => is_permission_message(*code, message),
+            // An envelope's code is a number: a refused scope or privilege.
+            // An OAuth error is text: only some name the credentials.
+            Error::Auth {
+                code: Some(code), ..
+            } => code.as_i64().is_some() || CREDENTIAL_ERRORS.contains(&code.as_str()),
             _ => false,
+        }
+    }
+
+    /// The HTTP status of the answer, when the error carries one (an OAuth
+    /// error object, a rejected token, or a failure below the envelope).
+    pub fn http_status(&self) -> Option<u16> {
+        match self {
+            Error::Auth { status, .. } => *status,
+            Error::AuthExpired { status, .. } => Some(*status),
+            Error::Core(e) => e.http_status(),
+            _ => None,
+        }
+    }
+
+    /// A request that cannot be built (`api: what`), or a bad setting
+    /// (`api` is `"client"`).
+    pub(crate) fn invalid(api: &str, what: impl std::fmt::Display) -> Self {
+        match api {
+            "client" => Error::Config(what.to_string()),
+            _ => Error::Config(format!("{api}: {what}")),
+        }
+    }
+
+    /// Classifies an envelope's non-success `code`: a missing scope or
+    /// privilege, throttling, or a business refusal.
+    pub(crate) fn from_envelope(api: &str, code: i64, message: String) -> Self {
+        let api = api.to_owned();
+        if is_permission_message(code, &message) {
+            Error::Auth {
+                api,
+                code: Some(code.into()),
+                message,
+                status: None,
+            }
+        } else if code == 429 {
+            Error::Throttled {
+                api,
+                code: Some(code.into()),
+                message,
+                retry_after: None,
+            }
+        } else {
+            Error::Api {
+                api,
+                code: code.into(),
+                message,
+            }
         }
     }
 }
@@ -151,56 +270,40 @@ fn is_permission_message(code: i64, message: &str) -> bool {
 impl Retry for Error {
     fn is_retryable(&self) -> bool {
         match self {
-            Error::Api { code, .. } => *code == 429,
-            Error::OAuth { error, status, .. } => error == "server_error" || *status >= 500,
-            Error::TokenRejected { .. } | Error::Webhook(_) => false,
+            Error::Throttled { .. } => true,
+            Error::Api { .. }
+            | Error::Auth { .. }
+            | Error::AuthExpired { .. }
+            | Error::Webhook(_)
+            | Error::Config(_) => false,
             Error::Core(e) => e.is_retryable(),
         }
     }
 
     fn retry_after(&self) -> Option<Duration> {
         match self {
+            Error::Throttled { retry_after, .. } => *retry_after,
             Error::Core(e) => e.retry_after(),
             _ => None,
         }
     }
 
     fn is_auth_expired(&self) -> bool {
-        matches!(self, Error::TokenRejected { .. })
+        matches!(self, Error::AuthExpired { .. })
     }
 }
 
+/// The core error, with the HTTP status of OAuth answers kept.
 impl From<Error> for integration_core::Error {
     fn from(e: Error) -> Self {
-        let kind = e.kind();
-        let retryable = e.is_retryable();
         match e {
-            Error::Core(core) => *core,
-            Error::Api { api, code, message } => {
-                integration_core::Error::new(SYSTEM, api, kind, message)
-                    .with_code(code)
-                    .with_retryable(retryable)
-            }
-            Error::OAuth {
-                api,
-                status,
-                error,
-                description,
-                ..
-            } => integration_core::Error::new(SYSTEM, api, kind, description)
-                .with_code(error)
-                .with_http_status(status)
-                .with_retryable(retryable),
-            Error::TokenRejected {
-                api,
-                status,
-                message,
-            } => integration_core::Error::new(SYSTEM, api, kind, message)
-                .with_code("access_denied")
-                .with_http_status(status)
-                .with_retryable(retryable),
-            Error::Webhook(message) => {
-                integration_core::Error::new(SYSTEM, "webhook", kind, message)
+            Error::Core(e) => *e,
+            other => {
+                let core = integration_core::Error::from_meta(&other);
+                match other.http_status() {
+                    Some(status) => core.with_http_status(status),
+                    None => core,
+                }
             }
         }
     }
@@ -212,36 +315,44 @@ mod tests {
 
     #[test]
     fn classification() {
-        let nf = Error::Api {
-            api: "/v1/company/info".into(),
-            code: 404,
-            message: "Not Found Resource".into(),
-        };
+        let nf = Error::from_envelope("/v1/company/info", 404, "Not Found Resource".into());
+        assert!(matches!(&nf, Error::Api { code, .. } if *code == 404));
         assert!(nf.is_not_found());
         assert_eq!(nf.kind(), ErrorKind::Business);
         assert!(!nf.is_retryable());
-        let priv_ = Error::Api {
-            api: "x".into(),
-            code: 404,
-            message: "No Privilege".into(),
-        };
+        let priv_ = Error::from_envelope("x", 404, "No Privilege".into());
         assert!(!priv_.is_not_found());
+        assert!(matches!(&priv_, Error::Auth { code: Some(c), status: None, .. } if *c == 404));
         assert_eq!(priv_.kind(), ErrorKind::Auth);
-        let scope = Error::Api {
+        let scope = Error::from_envelope("x", 403, "no permission invoices scopes".into());
+        assert!(scope.is_credentials() && !scope.is_retryable());
+        let throttled = Error::from_envelope("x", 429, "Too Many Requests".into());
+        assert!(matches!(throttled, Error::Throttled { .. }) && throttled.is_retryable());
+        assert_eq!(throttled.kind(), ErrorKind::RateLimited);
+        let expired = Error::AuthExpired {
             api: "x".into(),
-            code: 403,
-            message: "no permission invoices scopes".into(),
-        };
-        assert!(scope.is_credentials());
-        let expired = Error::TokenRejected {
-            api: "x".into(),
-            status: 401,
+            code: Some("access_denied".into()),
             message: "denied".into(),
+            status: 401,
         };
         assert!(expired.is_auth_expired());
         let core: integration_core::Error = expired.into();
         assert_eq!(core.kind(), ErrorKind::AuthExpired);
+        assert_eq!(core.http_status(), Some(401));
+        assert_eq!(core.code(), Some("access_denied"));
         let core: integration_core::Error = nf.into();
         assert_eq!(core.code(), Some("404"));
+        let webhook: integration_core::Error = Error::Webhook("bad signature".into()).into();
+        assert_eq!(
+            (webhook.kind(), webhook.api_name()),
+            (ErrorKind::Auth, "webhook")
+        );
+        assert!(!webhook.is_retryable());
+        let config = Error::invalid("/v1/x", "bad");
+        assert_eq!(
+            (config.kind(), config.api()),
+            (ErrorKind::InvalidRequest, "client")
+        );
+        assert_eq!(config.message(), "/v1/x: bad");
     }
 }

@@ -35,11 +35,19 @@
 //!
 //! ## What is here
 //!
-//! * [`Client`] / [`ClientBuilder`]: base URL (default the real host
-//!   [`DEFAULT_BASE_URL`]), [`Credentials`] (`client_credentials` or
-//!   `password`), timeouts, rate limit, retries. Tokens are fetched lazily,
-//!   shared by clones, renewed 5 minutes before their JWT `exp`, and fetched
-//!   again once when a call is answered with HTTP 401 / `access_denied`.
+//! * [`Client`] / [`ClientBuilder`]: [`Credentials`] (`client_credentials`
+//!   or `password`), plus the settings every connector's builder shares
+//!   ([`integration_core::ClientSettings`]: `base_url` (default the real host
+//!   [`DEFAULT_BASE_URL`]), `timeout` and `connect_timeout` (60 s each),
+//!   `rate_limit` (5 requests/s), `retry`, `user_agent`, ...). Tokens are
+//!   fetched lazily, shared by clones, renewed 5 minutes before their JWT
+//!   `exp`, and fetched again once when a call is answered with HTTP 401 /
+//!   `access_denied` ([`Error::AuthExpired`]).
+//! * [`Error`]: the variants every connector here has (`Api`, `Auth`,
+//!   `AuthExpired`, `Throttled`, `Config`, `Core`) plus `Webhook`, with
+//!   OKKI's codes as [`integration_core::error::Code`] and the shared
+//!   metadata (`code()`, `message()`, `kind()`, ...) of
+//!   [`integration_core::ErrorMeta`].
 //! * Companies ([`Client::list_companies`], [`Client::companies`],
 //!   [`Client::company`], [`Client::contacts`], [`Client::push_company`],
 //!   [`Client::remove_company`]), opportunities, sales orders and users,
@@ -78,7 +86,7 @@
 //!   status/envelope is unknown. The fake answers HTTP 200 with
 //!   `{"code":403,"message":"no permission <scope> scopes"}`; the client
 //!   treats code 403 or a message starting with `no permission` (and `No
-//!   Privilege`) as an authorisation failure, not retried.
+//!   Privilege`) as an authorisation failure ([`Error::Auth`]), not retried.
 //! * **Throttling**: none documented. HTTP 429 and 5xx are retried for
 //!   reads; the fake's throttle answer is HTTP 429
 //!   `{"code":429,"message":"Too Many Requests","data":[]}`. A client-side

@@ -139,14 +139,7 @@ impl CompanySource {
     }
 
     async fn read_page(&self, cursor: SourceCursor) -> Result<Page<Company>, Error> {
-        let bad = |what: &str| {
-            Error::from(integration_core::Error::new(
-                crate::error::SYSTEM,
-                "CompanySource",
-                integration_core::ErrorKind::InvalidRequest,
-                format!("invalid cursor: {what}"),
-            ))
-        };
+        let bad = |what: &str| Error::invalid("CompanySource", format!("invalid cursor: {what}"));
         let start = BeijingTime::parse(&cursor.start).ok_or_else(|| bad("start"))?;
         let end = BeijingTime::parse(&cursor.end).ok_or_else(|| bad("end"))?;
         let mut query = CompanyListQuery::new()
@@ -238,14 +231,7 @@ impl CompanySource {
 }
 
 fn to_cursor(cursor: &SourceCursor) -> Result<Cursor, Error> {
-    serde_json::to_value(cursor).map_err(|e| {
-        Error::from(integration_core::Error::new(
-            crate::error::SYSTEM,
-            "CompanySource",
-            integration_core::ErrorKind::InvalidRequest,
-            e.to_string(),
-        ))
-    })
+    serde_json::to_value(cursor).map_err(|e| Error::invalid("CompanySource", e))
 }
 
 #[async_trait]

@@ -32,14 +32,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use base64::Engine as _;
 use chrono::{NaiveDateTime, TimeZone, Utc};
-use integration_core::RetryPolicy;
+use integration_core::ClientConfig;
 use integration_core::testing::{
-    FakeServer, FaultStyle, Faults, Match, Request, ResponseTemplate, body_json, form_pairs,
-    header, json_response,
+    FakeServer, FaultStyle, Faults, Match, Request, ResponseTemplate, body_json, fast_retry,
+    form_pairs, header, json_response,
 };
 use integration_core::types::{BeijingTime, beijing};
 use rust_decimal::Decimal;
@@ -1013,19 +1012,15 @@ impl FakeOkki {
         )
     }
 
-    /// A client builder pointed at this fake, with its credentials and fast
-    /// retries (1 ms backoff, no rate limit).
+    /// A client builder pointed at this fake, with its credentials, fast
+    /// retries ([`fast_retry`]) and no rate limit.
     pub fn client_builder(&self) -> ClientBuilder {
-        crate::Client::builder()
+        let mut builder = crate::Client::builder()
             .base_url(self.uri())
             .credentials(Self::credentials())
-            .rate_limit(None)
-            .retry(RetryPolicy {
-                initial_backoff: Duration::from_millis(1),
-                max_backoff: Duration::from_millis(5),
-                max_retry_after: Duration::from_millis(5),
-                ..RetryPolicy::default()
-            })
+            .retry(fast_retry());
+        builder.settings_mut().rate_limit = None;
+        builder
     }
 
     /// The state, locked.

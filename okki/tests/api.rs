@@ -165,7 +165,7 @@ async fn detail_with_contacts_and_not_found() {
 
     let missing = client.company(1).await.unwrap_err();
     assert!(missing.is_not_found(), "{missing}");
-    assert_eq!(missing.code(), Some(404));
+    assert_eq!(missing.code(), Some("404"));
     fake.state()
         .delete_company(row.company_id.as_i64().unwrap());
     assert!(
@@ -364,7 +364,7 @@ async fn call_raw_reuses_auth_and_envelope() {
         )
         .await
         .unwrap_err();
-    assert_eq!(err.code(), Some(-1));
+    assert_eq!(err.code(), Some("-1"));
     assert_eq!(err.kind(), ErrorKind::Business);
 }
 
@@ -386,7 +386,7 @@ async fn wrong_credentials_and_missing_scope() {
         .unwrap_err();
     assert!(err.is_credentials(), "{err}");
     assert!(
-        matches!(&err, okki::Error::OAuth { error, status: 400, .. } if error == "invalid_client")
+        matches!(&err, okki::Error::Auth { code: Some(code), status: Some(400), .. } if *code == "invalid_client")
     );
     assert!(!format!("{err} {err:?}").contains("not-the-secret"));
     assert_eq!(
@@ -406,7 +406,7 @@ async fn wrong_credentials_and_missing_scope() {
         .unwrap();
     let err = unknown_scope.authenticate().await.unwrap_err();
     assert!(
-        matches!(&err, okki::Error::OAuth { error, .. } if error == "invalid_scope"),
+        matches!(&err, okki::Error::Auth { code: Some(code), .. } if *code == "invalid_scope"),
         "{err}"
     );
 
@@ -442,7 +442,7 @@ async fn wrong_credentials_and_missing_scope() {
         .unwrap();
     let err = bad_password.authenticate().await.unwrap_err();
     assert!(
-        matches!(&err, okki::Error::OAuth { error, .. } if error == "invalid_grant"),
+        matches!(&err, okki::Error::Auth { code: Some(code), .. } if *code == "invalid_grant"),
         "{err}"
     );
 
@@ -681,4 +681,100 @@ async fn secrets_never_in_debug() {
 
 fn okki_time(text: &str) -> Option<BeijingTime> {
     BeijingTime::parse(text)
+}
+
+#[tokio::test]
+async fn the_shared_settings_reach_the_transport_and_request() {
+    let fake = FakeOkki::start().await;
+    fake.seed_demo(1);
+    fake.client_builder()
+        .build()
+        .unwrap()
+        .users(UserState::Normal)
+        .await
+        .unwrap();
+    let client = fake
+        .client_builder()
+        .user_agent("crm-sync/3.0")
+        .retry(integration_core::RetryPolicy::never())
+        .build()
+        .unwrap();
+    client.users(UserState::Normal).await.unwrap();
+    assert_eq!(client.transport().retry_policy().max_attempts, 1);
+    let agents: Vec<_> = fake
+        .received_on("/v1/user/list")
+        .await
+        .iter()
+        .map(|r| integration_core::testing::header(r, "user-agent").map(str::to_owned))
+        .collect();
+    assert!(
+        agents[0]
+            .as_deref()
+            .is_some_and(|a| a.starts_with("okki-rs/")),
+        "{agents:?}"
+    );
+    assert_eq!(agents[1].as_deref(), Some("crm-sync/3.0"));
+    let token_agent = fake.received_on("/v1/oauth2/access_token").await;
+    assert_eq!(
+        integration_core::testing::header(&token_agent[1], "user-agent"),
+        Some("crm-sync/3.0"),
+        "the token call goes through the same transport"
+    );
+    let err = fake
+        .client_builder()
+        .base_url("ftp://api.example")
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidRequest, "{err}");
+}
+
+/// The metadata every connector's error gives, read through the trait as
+/// generic code would.
+fn meta(
+    e: &impl integration_core::ErrorMeta,
+) -> (&'static str, &str, Option<&str>, &str, ErrorKind) {
+    (e.system(), e.api(), e.code(), e.message(), e.kind())
+}
+
+#[tokio::test]
+async fn an_api_error_gives_its_metadata() {
+    let (_fake, client) = fake(1).await;
+    let err = client.company(1).await.unwrap_err();
+    assert!(
+        matches!(&err, okki::Error::Api { code, .. } if *code == 404),
+        "{err:?}"
+    );
+    let expected = (
+        "okki",
+        "/v1/company/info",
+        Some("404"),
+        "Not Found Resource",
+        ErrorKind::Business,
+    );
+    assert_eq!(meta(&err), expected);
+    assert!(!err.is_retryable());
+    assert_eq!(err.request_id(), None, "OKKI's envelope carries none");
+    let core = integration_core::Error::from(err);
+    assert_eq!(meta(&core), expected, "converts with the same metadata");
+
+    // An OAuth refusal: its `error` is the code, its HTTP status is kept.
+    let fake = FakeOkki::start().await;
+    let err = Client::builder()
+        .base_url(fake.uri())
+        .client_credentials(CLIENT_ID, "not-the-secret", ["company"])
+        .build()
+        .unwrap()
+        .authenticate()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.code(), err.kind(), err.http_status()),
+        (Some("invalid_client"), ErrorKind::Auth, Some(400))
+    );
+    assert_eq!(err.message(), "Client authentication failed");
+    let core = integration_core::Error::from(err);
+    assert_eq!(
+        (core.code(), core.http_status()),
+        (Some("invalid_client"), Some(400))
+    );
 }
