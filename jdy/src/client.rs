@@ -6,14 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use integration_core::auth::TokenCache;
-use integration_core::transport::{RateLimit, RetryPolicy, Transport};
-use integration_core::{ErrorKind, RawResponse, Secret};
+use integration_core::transport::{RateLimit, Transport};
+use integration_core::{ClientSettings, ErrorKind, RawResponse, Secret};
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use serde_json::Value;
 use tokio::sync::Mutex;
 
 use crate::auth::{self, AppAuthorization, V1Session, V2Session};
-use crate::error::{Error, decode_errcode_envelope, decode_v1_envelope};
+use crate::error::{Error, SYSTEM, decode_errcode_envelope, decode_v1_envelope};
 use crate::query::query_text;
 
 /// The real service's base URL (both versions).
@@ -155,68 +155,38 @@ impl From<V2Credentials> for Credentials {
     }
 }
 
-/// Builds a [`Client`].
+/// Builds a [`Client`]. The shared settings (`base_url`, `timeout`,
+/// `rate_limit`, `retry`, `user_agent`, ...) are set as on every
+/// connector's builder ([`ClientSettings`]). The base URL defaults to
+/// [`DEFAULT_BASE_URL`] (a fake's URI in tests); the rate limit defaults to
+/// 10/s, burst 10 (jdy publishes none).
 #[derive(Debug, Clone)]
 pub struct ClientBuilder {
-    base_url: String,
+    settings: ClientSettings,
     credentials: Option<Credentials>,
-    timeout: Option<Duration>,
-    connect_timeout: Duration,
-    rate_limit: Option<RateLimit>,
-    retry: RetryPolicy,
     v1_token_ttl: Duration,
     v2_token_ttl: Duration,
 }
 
 impl Default for ClientBuilder {
     fn default() -> Self {
+        let mut settings = ClientSettings::default();
+        settings.rate_limit = Some(RateLimit::new(10, 10));
         Self {
-            base_url: DEFAULT_BASE_URL.to_owned(),
+            settings,
             credentials: None,
-            timeout: Some(Duration::from_secs(60)),
-            connect_timeout: Duration::from_secs(10),
-            rate_limit: Some(RateLimit::new(10, 10)),
-            retry: RetryPolicy::default(),
             v1_token_ttl: Duration::from_secs(3600),
             v2_token_ttl: Duration::from_secs(24 * 3600),
         }
     }
 }
 
-impl ClientBuilder {
-    /// Base URL (default [`DEFAULT_BASE_URL`]); a fake's URI in tests.
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = url.into();
-        self
-    }
+integration_core::client_settings!(ClientBuilder);
 
+impl ClientBuilder {
     /// The credentials; their variant selects V1 or V2.
     pub fn credentials(mut self, credentials: impl Into<Credentials>) -> Self {
         self.credentials = Some(credentials.into());
-        self
-    }
-
-    /// Whole-request timeout (default 60 s).
-    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// Connect timeout (default 10 s).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// Rate limit shared by clones (default 10/s; jdy publishes none).
-    pub fn rate_limit(mut self, limit: Option<RateLimit>) -> Self {
-        self.rate_limit = limit;
-        self
-    }
-
-    /// Retry policy for retryable failures.
-    pub fn retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
         self
     }
 
@@ -240,18 +210,11 @@ impl ClientBuilder {
         let credentials = self.credentials.ok_or_else(|| {
             Error::Config("no credentials: call .credentials(V1Credentials|V2Credentials)".into())
         })?;
-        let base_url = self.base_url.trim_end_matches('/').to_owned();
-        let parsed = url::Url::parse(&base_url)
-            .map_err(|e| Error::Config(format!("invalid base URL: {e}")))?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(Error::Config("the base URL must be http or https".into()));
-        }
-        let transport = Transport::builder("jdy")
-            .timeout(self.timeout)
-            .connect_timeout(self.connect_timeout)
-            .rate_limit(self.rate_limit)
-            .retry(self.retry)
-            .build()?;
+        let base_url = self
+            .settings
+            .base_url_or(SYSTEM, DEFAULT_BASE_URL)
+            .map_err(|e| Error::Config(e.message().to_owned()))?;
+        let transport = self.settings.transport(SYSTEM)?;
         let auth = match credentials {
             Credentials::V1(creds) => Auth::V1 {
                 creds,
@@ -590,7 +553,7 @@ impl Client {
             Value::Array(rows) => rows,
             Value::Object(_) => vec![data],
             other => {
-                return Err(Error::api(
+                return Err(Error::answer(
                     PUSH_APP_AUTHORIZE,
                     "no_authorization",
                     format!(
@@ -636,7 +599,7 @@ impl Client {
             }
         };
         chosen.ok_or_else(|| {
-            Error::api(
+            Error::answer(
                 PUSH_APP_AUTHORIZE,
                 "no_authorization",
                 "no active authorisation for the requested account book",
@@ -718,7 +681,7 @@ impl Client {
             })
             .map(Secret::new)
             .ok_or_else(|| {
-                Error::api(
+                Error::answer(
                     KINGDEE_AUTH_TOKEN,
                     "no_token",
                     "kingdee_auth_token answered without an app-token",
@@ -760,7 +723,7 @@ impl Client {
             .filter(|s| !s.is_empty())
             .map(Secret::new)
             .ok_or_else(|| {
-                Error::api(
+                Error::answer(
                     V1_ACCESS_TOKEN,
                     "no_token",
                     "access_token answered without a token",

@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use integration_core::{ErrorKind, RawResponse, Retry};
+use integration_core::error::Code;
+use integration_core::{ErrorKind, ErrorMeta, RawResponse, Retry};
 use serde_json::Value;
 
 /// Error codes the fact sheet documents (or that the crate relies on).
@@ -17,81 +18,195 @@ pub mod codes {
     pub const SYSTEM_ERROR: i64 = 2_000_002_000;
 }
 
-/// A failed jdy call.
+/// The system name used in errors and tracing spans.
+pub const SYSTEM: &str = "jdy";
+
+/// A failed jdy call. The variants are the same as in every connector of
+/// this workspace (`Api`, `Auth`, `AuthExpired`, `Throttled`, `Config`,
+/// `Core`); the metadata (`code()`, `message()`, `kind()`, ...) is
+/// [`ErrorMeta`]. jdy's answers also keep their HTTP status (often 519 on
+/// V1), which goes on into the core error.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// jdy answered with its own error code and message.
-    #[error("jdy {api}: {kind} [code {code}]: {message}")]
+    /// jdy refused the call or the record (a business error: validation,
+    /// not found, system error, ...), with its own code and message.
+    #[error("jdy {api}: API error [code {code}]: {message}")]
     Api {
         /// The API path called.
         api: String,
-        /// How the code is classified (business, auth, auth-expired, throttled).
-        kind: ErrorKind,
         /// jdy's `errcode` (V2, V1 token) or `code` (V1 business).
-        code: String,
+        code: Code,
         /// jdy's message (`description_cn`, `description` or `message`).
         message: String,
         /// The HTTP status of the answer.
         http_status: Option<u16>,
     },
+    /// Credentials or permission refused (bad signature, secret or
+    /// password, app key check failed, no authorisation); every failure of
+    /// the token endpoints is one. No retry helps.
+    #[error("jdy {api}: authentication failed{}: {message}", code_text(code))]
+    Auth {
+        /// The API path called.
+        api: String,
+        /// jdy's code.
+        code: Option<Code>,
+        /// jdy's message.
+        message: String,
+        /// The HTTP status of the answer.
+        http_status: Option<u16>,
+    },
+    /// The `app-token` or access token expired or is invalid; the client
+    /// fetches a new one and repeats the call once before surfacing this.
+    #[error("jdy {api}: token or session expired{}: {message}", code_text(code))]
+    AuthExpired {
+        /// The API path called.
+        api: String,
+        /// jdy's code.
+        code: Option<Code>,
+        /// jdy's message.
+        message: String,
+        /// The HTTP status of the answer.
+        http_status: Option<u16>,
+    },
+    /// Too many requests (HTTP 429 or a message saying so); retried by the
+    /// transport.
+    #[error("jdy {api}: rate limited{}: {message}", code_text(code))]
+    Throttled {
+        /// The API path called.
+        api: String,
+        /// jdy's code.
+        code: Option<Code>,
+        /// jdy's message.
+        message: String,
+        /// jdy sends no retry-after hint in its answers: `None`.
+        retry_after: Option<Duration>,
+        /// The HTTP status of the answer.
+        http_status: Option<u16>,
+    },
+    /// Invalid configuration or arguments; nothing was sent.
+    #[error("jdy: {0}")]
+    Config(String),
     /// A transport, HTTP, decoding or timeout failure (boxed: the core
     /// error is large).
     #[error(transparent)]
     Core(Box<integration_core::Error>),
-    /// Invalid configuration or arguments; nothing was sent.
-    #[error("jdy: {0}")]
-    Config(String),
+}
+
+fn code_text(code: &Option<Code>) -> String {
+    code.as_ref()
+        .map(|c| format!(" [code {c}]"))
+        .unwrap_or_default()
+}
+
+integration_core::error_meta_methods!(Error);
+
+impl ErrorMeta for Error {
+    fn system(&self) -> &'static str {
+        SYSTEM
+    }
+
+    fn api(&self) -> &str {
+        match self {
+            Error::Api { api, .. }
+            | Error::Auth { api, .. }
+            | Error::AuthExpired { api, .. }
+            | Error::Throttled { api, .. } => api,
+            Error::Config(_) => "config",
+            Error::Core(e) => ErrorMeta::api(e.as_ref()),
+        }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Api { .. } => ErrorKind::Business,
+            Error::Auth { .. } => ErrorKind::Auth,
+            Error::AuthExpired { .. } => ErrorKind::AuthExpired,
+            Error::Throttled { .. } => ErrorKind::RateLimited,
+            Error::Config(_) => ErrorKind::InvalidRequest,
+            Error::Core(e) => e.kind(),
+        }
+    }
+
+    fn code(&self) -> Option<&str> {
+        match self {
+            Error::Api { code, .. } => Some(code.as_str()),
+            Error::Auth { code, .. }
+            | Error::AuthExpired { code, .. }
+            | Error::Throttled { code, .. } => code.as_ref().map(Code::as_str),
+            Error::Config(_) => None,
+            Error::Core(e) => e.code(),
+        }
+    }
+
+    fn message(&self) -> &str {
+        match self {
+            Error::Api { message, .. }
+            | Error::Auth { message, .. }
+            | Error::AuthExpired { message, .. }
+            | Error::Throttled { message, .. }
+            | Error::Config(message) => message,
+            Error::Core(e) => e.message(),
+        }
+    }
 }
 
 impl Error {
-    /// What kind of failure this is.
-    pub fn kind(&self) -> ErrorKind {
+    /// The HTTP status of the answer, when there was one.
+    pub fn http_status(&self) -> Option<u16> {
         match self {
-            Error::Api { kind, .. } => *kind,
-            Error::Core(e) => e.kind(),
-            Error::Config(_) => ErrorKind::InvalidRequest,
-        }
-    }
-
-    /// jdy's own error code, when it gave one.
-    pub fn code(&self) -> Option<&str> {
-        match self {
-            Error::Api { code, .. } => Some(code),
-            Error::Core(e) => e.code(),
+            Error::Api { http_status, .. }
+            | Error::Auth { http_status, .. }
+            | Error::AuthExpired { http_status, .. }
+            | Error::Throttled { http_status, .. } => *http_status,
             Error::Config(_) => None,
-        }
-    }
-
-    /// The message (jdy's own text for API errors).
-    pub fn message(&self) -> String {
-        match self {
-            Error::Api { message, .. } => message.clone(),
-            Error::Core(e) => e.message().to_owned(),
-            Error::Config(m) => m.clone(),
+            Error::Core(e) => e.http_status(),
         }
     }
 
     /// Whether this is jdy's "app key check failed" code (rotated app secret).
     pub fn is_app_key_check_failed(&self) -> bool {
-        self.code() == Some(codes::APP_KEY_CHECK_FAILED.to_string().as_str())
+        self.code()
+            .is_some_and(|c| Code::from(c) == codes::APP_KEY_CHECK_FAILED)
     }
 
-    pub(crate) fn api(
+    /// An answer with jdy's code and message, as the variant [`classify`]
+    /// says.
+    pub(crate) fn answer(
         api: &str,
         code: impl ToString,
         message: impl Into<String>,
         http_status: Option<u16>,
     ) -> Self {
-        let code = code.to_string();
+        let code = Code::from(code.to_string());
         let message = message.into();
-        let kind = classify(&code, &message, http_status);
-        Error::Api {
-            api: api.to_owned(),
-            kind,
-            code,
-            message,
-            http_status,
+        let api = api.to_owned();
+        match classify(code.as_str(), &message, http_status) {
+            ErrorKind::Auth => Error::Auth {
+                api,
+                code: Some(code),
+                message,
+                http_status,
+            },
+            ErrorKind::AuthExpired => Error::AuthExpired {
+                api,
+                code: Some(code),
+                message,
+                http_status,
+            },
+            ErrorKind::RateLimited => Error::Throttled {
+                api,
+                code: Some(code),
+                message,
+                retry_after: None,
+                http_status,
+            },
+            _ => Error::Api {
+                api,
+                code,
+                message,
+                http_status,
+            },
         }
     }
 
@@ -101,13 +216,22 @@ impl Error {
         match self {
             Error::Api {
                 api,
-                kind,
                 code,
                 message,
                 http_status,
-            } if kind == ErrorKind::Business || kind == ErrorKind::AuthExpired => Error::Api {
+            } => Error::Auth {
                 api,
-                kind: ErrorKind::Auth,
+                code: Some(code),
+                message,
+                http_status,
+            },
+            Error::AuthExpired {
+                api,
+                code,
+                message,
+                http_status,
+            } => Error::Auth {
+                api,
                 code,
                 message,
                 http_status,
@@ -165,15 +289,16 @@ impl From<integration_core::Error> for Error {
 impl Retry for Error {
     fn is_retryable(&self) -> bool {
         match self {
-            Error::Api { kind, .. } => *kind == ErrorKind::RateLimited,
+            Error::Throttled { .. } => true,
             Error::Core(e) => e.is_retryable(),
-            Error::Config(_) => false,
+            _ => false,
         }
     }
 
     fn retry_after(&self) -> Option<Duration> {
         match self {
             Error::Core(e) => e.retry_after(),
+            Error::Throttled { retry_after, .. } => *retry_after,
             _ => None,
         }
     }
@@ -186,24 +311,13 @@ impl Retry for Error {
 impl From<Error> for integration_core::Error {
     fn from(e: Error) -> Self {
         match e {
-            Error::Api {
-                api,
-                kind,
-                code,
-                message,
-                http_status,
-            } => {
-                let mut core = integration_core::Error::new("jdy", api, kind, message)
-                    .with_code(code)
-                    .with_retryable(kind == ErrorKind::RateLimited);
-                if let Some(status) = http_status {
-                    core = core.with_http_status(status);
-                }
-                core
-            }
             Error::Core(e) => *e,
-            Error::Config(m) => {
-                integration_core::Error::new("jdy", "config", ErrorKind::InvalidRequest, m)
+            other => {
+                let core = integration_core::Error::from_meta(&other);
+                match other.http_status() {
+                    Some(status) => core.with_http_status(status),
+                    None => core,
+                }
             }
         }
     }
@@ -275,7 +389,12 @@ pub(crate) fn decode_errcode_envelope(raw: &RawResponse) -> Result<Value, Error>
             match obj.get("code").and_then(errcode) {
                 Some(0 | 200) if raw.status.is_success() => 0,
                 Some(code) => {
-                    return Err(Error::api(raw.api(), code, message_of(&obj), Some(status)));
+                    return Err(Error::answer(
+                        raw.api(),
+                        code,
+                        message_of(&obj),
+                        Some(status),
+                    ));
                 }
                 None => {
                     if let Some(http) = raw.http_error() {
@@ -287,7 +406,12 @@ pub(crate) fn decode_errcode_envelope(raw: &RawResponse) -> Result<Value, Error>
         }
     };
     if code != codes::OK {
-        return Err(Error::api(raw.api(), code, message_of(&obj), Some(status)));
+        return Err(Error::answer(
+            raw.api(),
+            code,
+            message_of(&obj),
+            Some(status),
+        ));
     }
     if let Some(http) = raw.http_error() {
         return Err(http.into());
@@ -303,7 +427,7 @@ pub(crate) fn decode_v1_envelope(raw: &RawResponse) -> Result<Value, Error> {
     let obj = parse_object(raw)?;
     let api_error = |obj: &serde_json::Map<String, Value>| {
         let code = first_text(obj, &["code", "errcode"]).unwrap_or_else(|| "unknown".to_owned());
-        Error::api(raw.api(), code, message_of(obj), Some(status))
+        Error::answer(raw.api(), code, message_of(obj), Some(status))
     };
     match obj.get("success").and_then(Value::as_bool) {
         Some(true) if raw.status.is_success() => {
@@ -393,7 +517,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             (e.kind(), e.code(), e.message()),
-            (ErrorKind::Business, Some("1001"), "参数错误".to_owned())
+            (ErrorKind::Business, Some("1001"), "参数错误")
         );
         let e = decode_v1_envelope(&raw(
             200,

@@ -69,8 +69,9 @@
 //!   invalid tokens, bad signatures, stale timestamps and throttling have no
 //!   known codes; they are recognised by HTTP status (401 → token expired,
 //!   429 → throttled) and by the message's words ("token" + 过期/失效/无效 →
-//!   expired; 频繁/限流 → throttled; 签名/密钥/时间戳/密码 → rejected
-//!   credentials). Everything else is a business error keeping code and
+//!   expired, [`Error::AuthExpired`]; 频繁/限流 → [`Error::Throttled`];
+//!   签名/密钥/时间戳/密码 → rejected credentials, [`Error::Auth`]).
+//!   Everything else is a business error ([`Error::Api`]) keeping code and
 //!   message. The fake's own codes for these cases are in
 //!   [`testing::codes`].
 //! - **`push_app_authorize`**: POST with an empty JSON object body; success

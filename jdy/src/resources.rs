@@ -261,7 +261,7 @@ where
 
 fn decode_record<T: DeserializeOwned>(name: &str, data: Value) -> Result<T, Error> {
     if data.is_null() {
-        return Err(Error::api(
+        return Err(Error::answer(
             name,
             "not_found",
             format!("{name}: the answer carried no record"),

@@ -99,7 +99,7 @@ impl<T: Saveable> SaveSink<T> {
             .or(record.id())
             .map(ToString::to_string)
             .ok_or_else(|| {
-                Error::api(
+                Error::answer(
                     self.resource.endpoints().name,
                     "no_id",
                     "the save answer carried no id",

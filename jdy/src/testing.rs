@@ -32,10 +32,10 @@ use std::sync::MutexGuard;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use integration_core::ClientConfig;
 use integration_core::testing::{
-    FakeServer, FaultStyle, Faults, Request, ResponseTemplate, matchers,
+    FakeServer, FaultStyle, Faults, Request, ResponseTemplate, fast_retry, matchers,
 };
-use integration_core::transport::RetryPolicy;
 use integration_core::types::beijing;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -201,17 +201,12 @@ impl FakeJdy {
     /// A client builder pointed at the fake, with fast retries and no rate
     /// limit; add credentials.
     pub fn client_builder(&self) -> ClientBuilder {
-        Client::builder()
+        let mut builder = Client::builder()
             .base_url(self.uri())
-            .rate_limit(None)
             .timeout(Some(Duration::from_secs(10)))
-            .retry(RetryPolicy {
-                max_attempts: 3,
-                initial_backoff: Duration::from_millis(1),
-                max_backoff: Duration::from_millis(5),
-                jitter: false,
-                max_retry_after: Duration::from_millis(10),
-            })
+            .retry(fast_retry());
+        builder.settings_mut().rate_limit = None;
+        builder
     }
 
     /// A V2 client for the fake.

@@ -244,10 +244,7 @@ async fn v1_faults() {
         .call_raw("/jdy/basedata/unknown_list", serde_json::json!({}))
         .await
         .unwrap_err();
-    assert_eq!(
-        (err.code(), err.message()),
-        (Some("404"), "接口不存在".to_owned())
-    );
+    assert_eq!((err.code(), err.message()), (Some("404"), "接口不存在"));
 }
 
 /// Moves tokio's clock (which the token cache reads) forward at once. The

@@ -3,10 +3,10 @@
 use futures::TryStreamExt;
 use integration_core::testing::Fault;
 use integration_core::types::UnixMillis;
-use integration_core::{ErrorKind, Retry};
+use integration_core::{ErrorKind, ErrorMeta};
 use jdy::query::{BillQuery, BillStatus, ListQuery};
 use jdy::testing::{self, FakeJdy};
-use jdy::{ApiVersion, Client, V2Credentials};
+use jdy::{ApiVersion, Client, Error, V2Credentials};
 use serde_json::json;
 
 async fn seeded() -> FakeJdy {
@@ -637,4 +637,89 @@ async fn v2_list_filters_travel_in_the_query_string() {
         raw_pairs(&req),
         vec!["page=1", "search=KH0001", "supplier_id=1%2C2"]
     );
+}
+
+/// The shared settings reach the transport: the user agent on every call
+/// (the auth calls too), the default one otherwise; a bad base URL is a
+/// configuration error.
+#[tokio::test]
+async fn shared_settings_reach_the_transport() {
+    let fake = seeded().await;
+    let client = fake
+        .client_builder()
+        .user_agent("erp-sync/2.1")
+        .credentials(FakeJdy::v2_credentials())
+        .build()
+        .unwrap();
+    client
+        .customers()
+        .list(&ListQuery::default())
+        .await
+        .unwrap();
+    let sent = fake.received_on("/").await;
+    assert_eq!(sent.len(), 3, "authorize, token, list");
+    for request in &sent {
+        assert_eq!(request.headers.get("user-agent").unwrap(), "erp-sync/2.1");
+    }
+    fake.v2_client()
+        .suppliers()
+        .list(&ListQuery::default())
+        .await
+        .unwrap();
+    let last = fake.received_on("/jdy/v2/bd/supplier").await.remove(0);
+    let agent = last.headers.get("user-agent").unwrap().to_str().unwrap();
+    assert!(agent.starts_with("jdy-rs/"), "{agent}");
+
+    let err = Client::builder()
+        .base_url("ftp://example.com")
+        .credentials(FakeJdy::v2_credentials())
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, Error::Config(_)), "{err:?}");
+    assert_eq!(err.kind(), ErrorKind::InvalidRequest);
+
+    // The builder's Debug shows settings, never a secret.
+    let builder = fake.client_builder().credentials(FakeJdy::v1_credentials());
+    let shown = format!("{builder:?}");
+    assert!(shown.contains("settings"), "{shown}");
+    assert!(
+        !shown.contains(testing::V1_CLIENT_SECRET) && !shown.contains(testing::V1_PASSWORD),
+        "{shown}"
+    );
+}
+
+#[tokio::test]
+async fn error_meta_describes_an_api_error() {
+    fn meta(e: &impl ErrorMeta) -> (&'static str, String, Option<String>, String, ErrorKind) {
+        (
+            e.system(),
+            e.api().to_owned(),
+            e.code().map(str::to_owned),
+            e.message().to_owned(),
+            e.kind(),
+        )
+    }
+    let fake = seeded().await;
+    let err = fake
+        .v2_client()
+        .customers()
+        .save(&jdy::model::Customer::new("KH9003", ""))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Api { code, http_status: Some(200), .. } if *code == testing::codes::VALIDATION),
+        "{err:?}"
+    );
+    let expected = (
+        "jdy",
+        "/jdy/v2/bd/customer".to_owned(),
+        Some(testing::codes::VALIDATION.to_string()),
+        "参数name不能为空".to_owned(),
+        ErrorKind::Business,
+    );
+    assert_eq!(meta(&err), expected);
+    assert!(!err.is_retryable() && err.request_id().is_none());
+    let core = integration_core::Error::from(err);
+    assert_eq!(meta(&core), expected);
+    assert_eq!(core.http_status(), Some(200));
 }

@@ -5,13 +5,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use integration_core::auth::TokenCache;
-use integration_core::{RateLimit, RawResponse, RetryPolicy, Secret, Transport};
+use integration_core::{ClientSettings, RateLimit, RawResponse, Secret, Transport};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::auth::{SIGN_HEADER, TokenMode, sign};
-use crate::error::{ApiErrorKind, CODE_OK, Error, Result, SYSTEM};
+use crate::error::{CODE_OK, Error, Result, SYSTEM};
 
 /// Host for DingTalk-edition companies (corpid starting with `ding` or
 /// containing `$$ding`).
@@ -90,50 +90,43 @@ impl std::fmt::Debug for Client {
     }
 }
 
-/// Builds a [`Client`].
+/// Builds a [`Client`]. The shared settings (`base_url`, `timeout`,
+/// `rate_limit`, `retry`, `user_agent`, ...) are set as on every
+/// connector's builder ([`ClientSettings`]). The base URL defaults to the
+/// production host for the corpid ([`base_url_for_corpid`]); the rate limit
+/// of every call defaults to 16/s, burst 16 (the vendor's 1000/minute).
 #[derive(Debug, Clone)]
 pub struct ClientBuilder {
-    base_url: Option<String>,
+    settings: ClientSettings,
     corpid: Option<String>,
     token: Option<Secret>,
     user_id: Option<String>,
     mode: TokenMode,
     user_id_header: bool,
-    timeout: Option<Duration>,
-    connect_timeout: Duration,
-    rate_limit: Option<RateLimit>,
     write_rate_limit: Option<RateLimit>,
-    retry: RetryPolicy,
 }
 
 impl Default for ClientBuilder {
     fn default() -> Self {
+        let mut settings = ClientSettings::default();
+        // 1000 requests/minute for all endpoints.
+        settings.rate_limit = Some(RateLimit::new(16, 16));
         Self {
-            base_url: None,
+            settings,
             corpid: None,
             token: None,
             user_id: None,
             mode: TokenMode::Company,
             user_id_header: true,
-            timeout: Some(Duration::from_secs(60)),
-            connect_timeout: Duration::from_secs(10),
-            // 1000 requests/minute for all endpoints.
-            rate_limit: Some(RateLimit::new(16, 16)),
             // 3 requests/second for writes.
             write_rate_limit: Some(RateLimit::new(3, 3)),
-            retry: RetryPolicy::default(),
         }
     }
 }
 
-impl ClientBuilder {
-    /// The base URL (scheme and host). Defaults to the production host for
-    /// the corpid ([`base_url_for_corpid`]); set it to point at a fake.
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = Some(url.into());
-        self
-    }
+integration_core::client_settings!(ClientBuilder);
 
+impl ClientBuilder {
     /// The company id (`ding…`, `ww…`, `xbb…`), sent in every body.
     pub fn corpid(mut self, corpid: impl Into<String>) -> Self {
         self.corpid = Some(corpid.into());
@@ -167,47 +160,15 @@ impl ClientBuilder {
         self
     }
 
-    /// Whole-request timeout (default 60 s); `None` waits forever.
-    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// Connect timeout (default 10 s).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// Rate limit of every call (default 16/s, burst 16: the vendor's
-    /// 1000/minute). `None` disables it.
-    pub fn rate_limit(mut self, limit: Option<RateLimit>) -> Self {
-        self.rate_limit = limit;
-        self
-    }
-
     /// Extra rate limit of write calls (default 3/s, the vendor's limit).
     pub fn write_rate_limit(mut self, limit: Option<RateLimit>) -> Self {
         self.write_rate_limit = limit;
         self
     }
 
-    /// Retry policy for retryable failures (throttling, 5xx, timeouts).
-    pub fn retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
-    }
-
     /// Builds the client.
     pub fn build(self) -> Result<Client> {
-        let invalid = |msg: &str| {
-            Error::from(integration_core::Error::new(
-                SYSTEM,
-                "client",
-                integration_core::ErrorKind::InvalidRequest,
-                msg,
-            ))
-        };
+        let invalid = |msg: &str| Error::Config(msg.to_owned());
         let corpid = self
             .corpid
             .filter(|c| !c.trim().is_empty())
@@ -220,28 +181,23 @@ impl ClientBuilder {
             return Err(invalid("a personal token needs user_id"));
         }
         let base_url = self
-            .base_url
-            .unwrap_or_else(|| base_url_for_corpid(&corpid).to_owned())
-            .trim_end_matches('/')
-            .to_owned();
-        let transport = |limit: Option<RateLimit>| {
-            Transport::builder(SYSTEM)
-                .timeout(self.timeout)
-                .connect_timeout(self.connect_timeout)
-                .rate_limit(limit)
-                .retry(self.retry.clone())
-                .build()
-        };
-        let write_limit = match (self.rate_limit, self.write_rate_limit) {
+            .settings
+            .base_url_or(SYSTEM, base_url_for_corpid(&corpid))
+            .map_err(|e| Error::Config(e.message().to_owned()))?;
+        // Writes go through their own transport: the write limit, or the
+        // all-calls limit when that is lower.
+        let write_limit = match (self.settings.rate_limit, self.write_rate_limit) {
             (Some(all), Some(w)) if all.requests_per_second() < w.requests_per_second() => {
                 Some(all)
             }
             (_, w) => w,
         };
+        let mut write = self.settings.clone();
+        write.rate_limit = write_limit;
         Ok(Client {
             inner: Arc::new(Inner {
-                read: transport(self.rate_limit)?,
-                write: transport(write_limit)?,
+                read: self.settings.transport(SYSTEM)?,
+                write: write.transport(SYSTEM)?,
                 base_url,
                 corpid,
                 token,
@@ -298,12 +254,7 @@ pub(crate) fn decode_envelope(api: &str, raw: &RawResponse) -> Result<Value> {
     if code == CODE_OK && envelope.success != Some(false) {
         return Ok(envelope.result.unwrap_or(Value::Null));
     }
-    Err(Error::Api {
-        api: api.to_owned(),
-        code,
-        kind: ApiErrorKind::classify(code, &message),
-        message: integration_core::secret::redact_text(&message),
-    })
+    Err(Error::from_answer(api, code, &message))
 }
 
 impl Client {
@@ -498,11 +449,10 @@ impl Client {
                 return Ok(Secret::new(token));
             }
         }
-        Err(Error::Api {
+        Err(Error::Auth {
             api: "user/generateToken".into(),
-            code: 0,
+            code: None,
             message: "the API returned an empty personal token".into(),
-            kind: ApiErrorKind::Auth,
         })
     }
 }
@@ -560,7 +510,7 @@ mod tests {
             ),
         )
         .unwrap_err();
-        assert_eq!(e.code(), Some(701020));
+        assert_eq!(e.code(), Some("701020"));
         assert!(e.to_string().contains("字段数据格式错误"));
         for bad in [
             "",

@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use integration_core::{ErrorKind, Retry};
+use integration_core::error::Code;
+use integration_core::{ErrorKind, ErrorMeta, Retry};
 
 use crate::validate::ValidationErrors;
 
@@ -38,7 +39,8 @@ pub mod codes {
     pub const FIELD_FORMAT: i64 = 701020;
 }
 
-/// How an API error code is classified.
+/// How an API error code is classified: which [`Error`] variant an answer
+/// with `code != 1` becomes (`Auth`, `Throttled` or `Api`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ApiErrorKind {
@@ -71,59 +73,160 @@ impl ApiErrorKind {
     }
 }
 
-/// Everything that can go wrong calling xbongbong.
+/// Everything that can go wrong calling xbongbong. The variants are the
+/// same as in every connector of this workspace (`Api`, `Auth`,
+/// `Throttled`, `Config`, `Core`; xbongbong tokens do not expire, so there
+/// is no `AuthExpired`), plus [`Error::Invalid`] and [`Error::Value`]; the
+/// metadata (`code()`, `message()`, `kind()`, ...) is [`ErrorMeta`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The API answered with `code != 1`; its code and message are kept.
+    /// The API refused the call (`code != 1`, a business answer:
+    /// validation, duplicate, not found, ...); its code and message are kept.
     #[error("xbongbong {api}: API error [code {code}]: {message}")]
     Api {
         /// The API called, e.g. `customer/list`.
         api: String,
-        /// The API's code.
-        code: i64,
+        /// The API's code ([`codes`]).
+        code: Code,
         /// The API's message (usually Chinese).
         message: String,
-        /// How the code is classified.
-        kind: ApiErrorKind,
     },
-    /// A record does not match its form; nothing was sent.
+    /// Credentials rejected: bad signature, unknown or missing corpid, wrong
+    /// kind of token ([`ApiErrorKind::Auth`]). With a personal token the
+    /// client fetches it once more and repeats the call once before
+    /// surfacing this (an admin may have reset it); with the company token
+    /// it is final.
+    #[error("xbongbong {api}: authentication failed{}: {message}", code_text(code))]
+    Auth {
+        /// The API called.
+        api: String,
+        /// The API's code, when it sent one.
+        code: Option<Code>,
+        /// The API's message.
+        message: String,
+    },
+    /// Too many requests or server busy ([`ApiErrorKind::Throttled`]);
+    /// retried by the transport.
+    #[error("xbongbong {api}: throttled{}: {message}", code_text(code))]
+    Throttled {
+        /// The API called.
+        api: String,
+        /// The API's code, when it sent one.
+        code: Option<Code>,
+        /// The API's message.
+        message: String,
+        /// How long to wait: the vendor sends no hint, so the documented
+        /// client-side 300 ms.
+        retry_after: Option<Duration>,
+    },
+    /// A record does not match its form; nothing was sent. Crate-specific:
+    /// it lists every problem by field ([`ValidationErrors`]), which
+    /// `Config`'s text cannot.
     #[error("record does not match the form: {0}")]
     Invalid(ValidationErrors),
     /// A value could not be converted to or from its API encoding.
+    /// Crate-specific: it names the field (`attr`) of a record's data.
     #[error("{0}")]
     Value(#[from] crate::value::ValueError),
+    /// The client was configured wrongly (missing corpid or token, a bad
+    /// base URL); nothing was sent.
+    #[error("xbongbong: invalid configuration: {0}")]
+    Config(String),
     /// Transport, HTTP status, timeout, decode errors (from the shared core),
     /// boxed to keep `Result`s small.
     #[error(transparent)]
     Core(Box<integration_core::Error>),
 }
 
-impl Error {
-    /// The API's code, when the API answered with one.
-    pub fn code(&self) -> Option<i64> {
-        match self {
-            Error::Api { code, .. } => Some(*code),
-            Error::Core(e) => e.code().and_then(|c| c.parse().ok()),
-            _ => None,
-        }
-    }
+fn code_text(code: &Option<Code>) -> String {
+    code.as_ref()
+        .map(|c| format!(" [code {c}]"))
+        .unwrap_or_default()
+}
 
-    /// The core error kind this error maps to.
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            Error::Api { kind, .. } => match kind {
-                ApiErrorKind::Auth => ErrorKind::Auth,
-                ApiErrorKind::Throttled => ErrorKind::RateLimited,
-                ApiErrorKind::Business => ErrorKind::Business,
+/// The documented client-side wait after a throttle answer.
+const THROTTLE_WAIT: Duration = Duration::from_millis(300);
+
+impl Error {
+    /// The error for an answer with `code != 1`, by [`ApiErrorKind::classify`].
+    pub(crate) fn from_answer(api: &str, code: i64, message: &str) -> Self {
+        let kind = ApiErrorKind::classify(code, message);
+        let api = api.to_owned();
+        let message = integration_core::secret::redact_text(message);
+        match kind {
+            ApiErrorKind::Auth => Error::Auth {
+                api,
+                code: Some(code.into()),
+                message,
             },
-            Error::Invalid(_) | Error::Value(_) => ErrorKind::InvalidRequest,
-            Error::Core(e) => e.kind(),
+            ApiErrorKind::Throttled => Error::Throttled {
+                api,
+                code: Some(code.into()),
+                message,
+                retry_after: Some(THROTTLE_WAIT),
+            },
+            ApiErrorKind::Business => Error::Api {
+                api,
+                code: code.into(),
+                message,
+            },
         }
     }
 
     pub(crate) fn decode(api: &str, what: impl std::fmt::Display, body: &[u8]) -> Self {
         Error::from(integration_core::Error::decode(SYSTEM, api, what, body))
+    }
+}
+
+integration_core::error_meta_methods!(Error);
+
+impl ErrorMeta for Error {
+    fn system(&self) -> &'static str {
+        SYSTEM
+    }
+
+    fn api(&self) -> &str {
+        match self {
+            Error::Api { api, .. } | Error::Auth { api, .. } | Error::Throttled { api, .. } => api,
+            Error::Invalid(_) => "validate",
+            Error::Value(_) => "value",
+            Error::Config(_) => "client",
+            Error::Core(e) => ErrorMeta::api(e.as_ref()),
+        }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Api { .. } => ErrorKind::Business,
+            Error::Auth { .. } => ErrorKind::Auth,
+            Error::Throttled { .. } => ErrorKind::RateLimited,
+            Error::Invalid(_) | Error::Value(_) | Error::Config(_) => ErrorKind::InvalidRequest,
+            Error::Core(e) => e.kind(),
+        }
+    }
+
+    fn code(&self) -> Option<&str> {
+        match self {
+            Error::Api { code, .. } => Some(code.as_str()),
+            Error::Auth { code, .. } | Error::Throttled { code, .. } => {
+                code.as_ref().map(Code::as_str)
+            }
+            Error::Invalid(_) | Error::Value(_) | Error::Config(_) => None,
+            Error::Core(e) => e.code(),
+        }
+    }
+
+    fn message(&self) -> &str {
+        match self {
+            Error::Api { message, .. }
+            | Error::Auth { message, .. }
+            | Error::Throttled { message, .. }
+            | Error::Config(message) => message,
+            Error::Invalid(_) => "the record does not match the form",
+            Error::Value(v) => &v.reason,
+            Error::Core(e) => e.message(),
+        }
     }
 }
 
@@ -136,7 +239,7 @@ impl From<integration_core::Error> for Error {
 impl Retry for Error {
     fn is_retryable(&self) -> bool {
         match self {
-            Error::Api { kind, .. } => *kind == ApiErrorKind::Throttled,
+            Error::Throttled { .. } => true,
             Error::Core(e) => e.is_retryable(),
             _ => false,
         }
@@ -145,12 +248,7 @@ impl Retry for Error {
     fn retry_after(&self) -> Option<Duration> {
         match self {
             Error::Core(e) => e.retry_after(),
-            // The documented client-side behaviour: wait 300 ms after a
-            // throttle answer.
-            Error::Api {
-                kind: ApiErrorKind::Throttled,
-                ..
-            } => Some(Duration::from_millis(300)),
+            Error::Throttled { retry_after, .. } => *retry_after,
             _ => None,
         }
     }
@@ -160,7 +258,7 @@ impl Retry for Error {
     /// company-token mode nothing is refetched.
     fn is_auth_expired(&self) -> bool {
         match self {
-            Error::Api { kind, .. } => *kind == ApiErrorKind::Auth,
+            Error::Auth { .. } => true,
             Error::Core(e) => e.is_auth_expired(),
             _ => false,
         }
@@ -171,21 +269,7 @@ impl From<Error> for integration_core::Error {
     fn from(e: Error) -> Self {
         match e {
             Error::Core(e) => *e,
-            Error::Api {
-                api,
-                code,
-                message,
-                kind,
-            } => {
-                let core_kind = match kind {
-                    ApiErrorKind::Auth => ErrorKind::Auth,
-                    ApiErrorKind::Throttled => ErrorKind::RateLimited,
-                    ApiErrorKind::Business => ErrorKind::Business,
-                };
-                integration_core::Error::new(SYSTEM, api, core_kind, message)
-                    .with_code(code)
-                    .with_retryable(kind == ApiErrorKind::Throttled)
-            }
+            // The whole list of problems, not the summary.
             Error::Invalid(v) => integration_core::Error::new(
                 SYSTEM,
                 "validate",
@@ -198,6 +282,7 @@ impl From<Error> for integration_core::Error {
                 ErrorKind::InvalidRequest,
                 v.to_string(),
             ),
+            other => integration_core::Error::from_meta(&other),
         }
     }
 }
@@ -225,16 +310,21 @@ mod tests {
             ApiErrorKind::classify(701020, "字段数据格式错误"),
             ApiErrorKind::Business
         );
-        let e = Error::Api {
-            api: "customer/add".into(),
-            code: 100004,
-            message: "busy".into(),
-            kind: ApiErrorKind::Throttled,
-        };
+        let e = Error::from_answer("customer/add", 100004, "busy");
+        assert!(matches!(&e, Error::Throttled { code: Some(c), .. } if *c == 100004));
         assert!(e.is_retryable());
         let core: integration_core::Error = e.into();
         assert_eq!(core.kind(), ErrorKind::RateLimited);
         assert_eq!(core.code(), Some("100004"));
         assert!(core.is_retryable());
+        assert_eq!(core.retry_after(), Some(THROTTLE_WAIT));
+
+        let e = Error::from_answer("customer/add", 100003, "权限验证失败");
+        assert!(matches!(e, Error::Auth { .. }) && e.is_auth_expired() && !e.is_retryable());
+        let e = Error::from_answer("customer/add", 201005, "客户名称已存在");
+        assert_eq!(
+            (e.code(), e.message(), e.kind()),
+            (Some("201005"), "客户名称已存在", ErrorKind::Business)
+        );
     }
 }

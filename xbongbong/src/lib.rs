@@ -86,9 +86,10 @@
 //!   kept as `FieldType::Unknown(code)` and decoded by `attr` prefix and
 //!   options (the fake's customer address uses the unconfirmed code 12).
 //! - **Error codes**: the legacy `1000xx` table is assumed to hold on Pro:
-//!   100003 (bad sign) and 100008 (unknown corpid) are auth errors, 100004
-//!   ("server busy") is treated as throttling and retried, as is any message
-//!   containing 频繁/限流/繁忙. The rate-limit answer was never seen. The
+//!   100003 (bad sign) and 100008 (unknown corpid) are auth errors
+//!   ([`Error::Auth`]), 100004 ("server busy") is treated as throttling
+//!   ([`Error::Throttled`]) and retried, as is any message containing
+//!   频繁/限流/繁忙; every other code is an [`Error::Api`]. The rate-limit answer was never seen. The
 //!   fake also answers 100005 for a missing required field, 100006 for
 //!   "not found", 201005 for a no-repeat duplicate and 701020 for an
 //!   unknown option, a wrong value shape or an id sent as text outside

@@ -594,14 +594,15 @@ impl Records {
             )
             .await?;
         if !result.is_success() {
+            // The answer said code 1 and listed the record in its memo: no
+            // vendor code, so 0.
             return Err(Error::Api {
                 api: self.api("del"),
-                code: 0,
+                code: 0.into(),
                 message: format!(
                     "not deleted: {}",
                     result.error_data_memo.clone().unwrap_or(Value::Null)
                 ),
-                kind: crate::error::ApiErrorKind::Business,
             });
         }
         Ok(result)

@@ -110,12 +110,11 @@ impl RecordSink {
             [one] => Ok(Some(one.data_id.clone())),
             _ => Err(Error::Api {
                 api: format!("{}/list", self.module.path()),
-                code: 0,
+                code: 0.into(),
                 message: format!(
                     "{} records have {attr} = {value}; refusing to guess",
                     page.list.len()
                 ),
-                kind: crate::error::ApiErrorKind::Business,
             }),
         }
     }

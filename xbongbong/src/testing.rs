@@ -20,13 +20,13 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use chrono::TimeZone;
+use integration_core::ClientConfig;
 use integration_core::testing::{
-    FakeServer, FaultStyle, Faults, Match, Request, ResponseTemplate, header,
+    FakeServer, FaultStyle, Faults, Match, Request, ResponseTemplate, fast_retry, header,
 };
-use integration_core::{RetryPolicy, types::beijing};
+use integration_core::types::beijing;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
@@ -374,19 +374,14 @@ impl FakeXbongbong {
     /// A client builder pointed at the fake with its credentials, no rate
     /// limits and fast retries (for tests).
     pub fn client_builder(&self) -> ClientBuilder {
-        Client::builder()
+        let mut builder = Client::builder()
             .base_url(self.uri())
             .corpid(CORPID)
             .token(TOKEN)
-            .rate_limit(None)
             .write_rate_limit(None)
-            .retry(RetryPolicy {
-                max_attempts: 4,
-                initial_backoff: Duration::from_millis(1),
-                max_backoff: Duration::from_millis(5),
-                jitter: false,
-                max_retry_after: Duration::from_millis(5),
-            })
+            .retry(fast_retry());
+        builder.settings_mut().rate_limit = None;
+        builder
     }
 
     /// A client for the fake (see [`FakeXbongbong::client_builder`]).

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use futures::TryStreamExt;
 use integration_core::testing::Fault;
-use integration_core::{Checkpoint, ErrorKind, Op, Retry, Sink, SinkRecord, Source, WriteOutcome};
+use integration_core::{
+    Checkpoint, ErrorKind, ErrorMeta, Op, RetryPolicy, Sink, SinkRecord, Source, WriteOutcome,
+};
 use serde_json::{Map, Value, json};
 use xbongbong::auth::{TokenMode, sign};
 use xbongbong::form::{BusinessType, FormListRequest};
@@ -98,7 +100,7 @@ async fn wrong_credentials_get_the_real_error_envelope() {
         .build()
         .unwrap();
     let err = client.form_get(CONTRACT_FORM_ID).await.unwrap_err();
-    assert_eq!(err.code(), Some(100003));
+    assert_eq!(err.code(), Some("100003"));
     assert_eq!(err.kind(), ErrorKind::Auth);
     assert!(!err.is_retryable());
     assert!(err.to_string().contains("权限验证失败"));
@@ -114,7 +116,7 @@ async fn wrong_credentials_get_the_real_error_envelope() {
         .build()
         .unwrap();
     let err = client.form_get(CONTRACT_FORM_ID).await.unwrap_err();
-    assert_eq!(err.code(), Some(100008));
+    assert_eq!(err.code(), Some("100008"));
     let core: integration_core::Error = err.into();
     assert_eq!(core.kind(), ErrorKind::Auth);
     assert_eq!(core.code(), Some("100008"));
@@ -193,7 +195,7 @@ async fn throttling_is_retried_then_succeeds() {
 
     fake.faults().inject(Fault::Throttled, 10);
     let err = client.form_get(CONTRACT_FORM_ID).await.unwrap_err();
-    assert_eq!(err.code(), Some(100004));
+    assert_eq!(err.code(), Some("100004"));
     assert_eq!(err.kind(), ErrorKind::RateLimited);
     fake.faults().clear();
 
@@ -269,7 +271,7 @@ async fn form_list_and_form_get_serve_the_metadata() {
     let fixture: Value = serde_json::from_str(xbongbong::testing::CONTRACT_FORM_GET_JSON).unwrap();
     assert_eq!(serde_json::to_value(&explain).unwrap(), fixture["result"]);
     let err = client.form_get(999).await.unwrap_err();
-    assert_eq!(err.code(), Some(100006));
+    assert_eq!(err.code(), Some("100006"));
     // call_raw reuses signing and decoding.
     let raw = client
         .call_raw("form/list", json!({"saasMark": 1, "businessType": 100}))
@@ -277,7 +279,7 @@ async fn form_list_and_form_get_serve_the_metadata() {
         .unwrap();
     assert_eq!(raw["formList"][0]["formId"], json!(CUSTOMER_FORM_ID));
     let err = client.call_raw("form/list", json!({})).await.unwrap_err();
-    assert_eq!(err.code(), Some(100005));
+    assert_eq!(err.code(), Some("100005"));
 }
 
 #[tokio::test]
@@ -348,7 +350,7 @@ async fn customers_add_list_detail_edit_delete() {
         .unwrap_err();
     assert_eq!(
         (err.code(), err.kind()),
-        (Some(201005), ErrorKind::Business)
+        (Some("201005"), ErrorKind::Business)
     );
     // The fake enforces required fields itself.
     let err = customers
@@ -366,7 +368,7 @@ async fn customers_add_list_detail_edit_delete() {
         )
         .await
         .unwrap_err();
-    assert_eq!(err.code(), Some(701020));
+    assert_eq!(err.code(), Some("701020"));
     // ... and add_checked refuses before sending.
     let sent = fake.received_on("customer/add").await.len();
     let err = customers
@@ -404,7 +406,7 @@ async fn customers_add_list_detail_edit_delete() {
     customers.delete(id.clone()).await.unwrap();
     assert_eq!(
         customers.detail(id.clone()).await.unwrap_err().code(),
-        Some(100006)
+        Some("100006")
     );
     let mut bin = ListQuery::form(CUSTOMER_FORM_ID);
     bin.del = Some(1);
@@ -809,6 +811,89 @@ async fn every_record_module_lists_adds_reads_edits_and_deletes() {
             .await
             .unwrap_err()
             .code(),
-        Some(100005)
+        Some("100005")
     );
+}
+
+#[tokio::test]
+async fn shared_settings_reach_both_transports() {
+    let fake = FakeXbongbong::start().await;
+    let client = fake
+        .client_builder()
+        .user_agent("erp-sync/2.1")
+        .build()
+        .unwrap();
+    client.form_get(CUSTOMER_FORM_ID).await.unwrap();
+    client
+        .customers()
+        .add(
+            Some(CUSTOMER_FORM_ID),
+            &new_customer("宁波海曙贸易有限公司"),
+        )
+        .await
+        .unwrap();
+    let sent = fake.received().await;
+    assert_eq!(sent.len(), 2);
+    for request in &sent {
+        assert_eq!(request.headers.get("user-agent").unwrap(), "erp-sync/2.1");
+    }
+    fake.client().form_get(CUSTOMER_FORM_ID).await.unwrap();
+    let last = fake.received().await.pop().unwrap();
+    let agent = last.headers.get("user-agent").unwrap().to_str().unwrap();
+    assert!(agent.starts_with("xbongbong-rs/"), "{agent}");
+
+    // The retry policy: never retried, one throttled answer is final.
+    fake.faults().inject(Fault::Throttled, 1);
+    let once = fake
+        .client_builder()
+        .retry(RetryPolicy::never())
+        .build()
+        .unwrap();
+    let err = once.form_get(CUSTOMER_FORM_ID).await.unwrap_err();
+    assert!(matches!(err, Error::Throttled { .. }), "{err:?}");
+    assert_eq!(fake.received().await.len(), 4);
+
+    let err = fake
+        .client_builder()
+        .base_url("ftp://example.com")
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, Error::Config(_)), "{err:?}");
+    assert_eq!(
+        (err.kind(), err.api()),
+        (ErrorKind::InvalidRequest, "client")
+    );
+}
+
+#[tokio::test]
+async fn error_meta_describes_an_api_error() {
+    fn meta(e: &impl ErrorMeta) -> (&'static str, String, Option<String>, String, ErrorKind) {
+        (
+            e.system(),
+            e.api().to_owned(),
+            e.code().map(str::to_owned),
+            e.message().to_owned(),
+            e.kind(),
+        )
+    }
+    let fake = FakeXbongbong::start().await;
+    let err = fake.client().form_get(999).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Api { code, .. } if *code == 100006),
+        "{err:?}"
+    );
+    assert_eq!(
+        meta(&err),
+        (
+            "xbongbong",
+            "form/get".to_owned(),
+            Some("100006".to_owned()),
+            "表单不存在".to_owned(),
+            ErrorKind::Business
+        )
+    );
+    assert!(!err.is_retryable() && err.request_id().is_none());
+    let core = integration_core::Error::from(err);
+    assert_eq!(meta(&core).2.as_deref(), Some("100006"));
+    assert_eq!(meta(&core).3, "表单不存在");
 }

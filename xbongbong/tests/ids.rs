@@ -168,7 +168,7 @@ async fn the_fake_wants_numbers_except_on_lists() {
         ("form/get", json!({"formId": CUSTOMER_FORM_ID.to_string()})),
     ] {
         let err = client.call_raw(api, body).await.unwrap_err();
-        assert_eq!(err.code(), Some(701020), "{api}: {err}");
+        assert_eq!(err.code(), Some("701020"), "{api}: {err}");
     }
     assert!(!fake.records("customer")[0].deleted);
     // Numbers are what it expects.
