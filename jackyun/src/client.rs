@@ -1,16 +1,15 @@
 //! The client: gateway calls with signing, retries and envelope decoding.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::Utc;
-use integration_core::{RateLimit, RawResponse, RetryPolicy, Transport};
+use integration_core::{ClientSettings, RateLimit, RawResponse, Transport};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::auth::{self, Credentials};
-use crate::error::{ApiError, ApiErrorClass, Error, Result, SYSTEM};
+use crate::error::{Error, Result, SYSTEM};
 
 /// The production base URL.
 pub const DEFAULT_BASE_URL: &str = "https://open.jackyun.com";
@@ -27,6 +26,7 @@ pub struct Client {
 
 struct Inner {
     transport: Transport,
+    base_url: String,
     gateway: url::Url,
     credentials: Credentials,
     version: String,
@@ -44,37 +44,42 @@ impl std::fmt::Debug for Client {
 }
 
 /// Builds a [`Client`].
+///
+/// The shared settings (`base_url`, `timeout`, `connect_timeout`,
+/// `rate_limit`, `retry`, `user_agent`, ...) are set as on every
+/// connector's builder ([`ClientSettings`]). Here:
+///
+/// * `base_url` is the service root (default [`DEFAULT_BASE_URL`]); the
+///   gateway path [`GATEWAY_PATH`] is appended unless the URL already ends
+///   with it.
+/// * The client-side rate limit defaults to 5 calls per second, burst 5:
+///   Jackyun publishes no limit, callers report about 1/s on
+///   `oms.trade.fullinfoget`. `settings_mut().rate_limit = None`
+///   ([`ClientConfig`](integration_core::ClientConfig)) disables it.
+/// * Retries cover throttling, timestamp rejections and transport failures
+///   (default [`RetryPolicy::default`](integration_core::RetryPolicy::default)).
+#[derive(Debug, Clone)]
 pub struct ClientBuilder {
-    base_url: String,
+    settings: ClientSettings,
     credentials: Option<Credentials>,
     version: String,
-    timeout: Option<Duration>,
-    connect_timeout: Duration,
-    rate_limit: Option<RateLimit>,
-    retry: RetryPolicy,
 }
 
-impl std::fmt::Debug for ClientBuilder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientBuilder")
-            .field("base_url", &self.base_url)
-            .field("credentials", &self.credentials)
-            .field("version", &self.version)
-            .field("timeout", &self.timeout)
-            .field("rate_limit", &self.rate_limit)
-            .field("retry", &self.retry)
-            .finish()
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        let mut settings = ClientSettings::default();
+        settings.rate_limit = Some(RateLimit::new(5, 5));
+        Self {
+            settings,
+            credentials: None,
+            version: auth::DEFAULT_VERSION.to_owned(),
+        }
     }
 }
+
+integration_core::client_settings!(ClientBuilder);
 
 impl ClientBuilder {
-    /// The service root (default [`DEFAULT_BASE_URL`]); the gateway path
-    /// [`GATEWAY_PATH`] is appended unless the URL already ends with it.
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = url.into();
-        self
-    }
-
     /// The app's credentials.
     pub fn credentials(mut self, credentials: Credentials) -> Self {
         self.credentials = Some(credentials);
@@ -96,33 +101,6 @@ impl ClientBuilder {
         self
     }
 
-    /// Whole-request timeout (default 60 s).
-    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// Connect timeout (default 10 s).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// Client-side rate limit shared by clones (default: 5 calls per second,
-    /// burst 5; Jackyun publishes no limit, callers report about 1/s on
-    /// `oms.trade.fullinfoget`). `None` disables it.
-    pub fn rate_limit(mut self, limit: Option<RateLimit>) -> Self {
-        self.rate_limit = limit;
-        self
-    }
-
-    /// Retry policy for throttling, timestamp rejections and transport
-    /// failures (default [`RetryPolicy::default`]).
-    pub fn retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
-    }
-
     /// Builds the client.
     pub fn build(self) -> Result<Client> {
         let credentials = self.credentials.ok_or_else(|| {
@@ -134,21 +112,18 @@ impl ClientBuilder {
                 "appkey and secret must not be empty",
             ));
         }
-        let mut base = self.base_url.trim_end_matches('/').to_owned();
-        if !base.ends_with(GATEWAY_PATH) {
-            base.push_str(GATEWAY_PATH);
-        }
-        let gateway = url::Url::parse(&base)
+        let base = self
+            .settings
+            .base_url_or(SYSTEM, DEFAULT_BASE_URL)
+            .map_err(|e| Error::Config(e.message().to_owned()))?;
+        let base_url = base.strip_suffix(GATEWAY_PATH).unwrap_or(&base).to_owned();
+        let gateway = url::Url::parse(&format!("{base_url}{GATEWAY_PATH}"))
             .map_err(|e| Error::invalid("client", format!("invalid base URL: {e}")))?;
-        let transport = Transport::builder(SYSTEM)
-            .timeout(self.timeout)
-            .connect_timeout(self.connect_timeout)
-            .rate_limit(self.rate_limit)
-            .retry(self.retry)
-            .build()?;
+        let transport = self.settings.transport(SYSTEM)?;
         Ok(Client {
             inner: Arc::new(Inner {
                 transport,
+                base_url,
                 gateway,
                 credentials,
                 version: self.version,
@@ -174,15 +149,12 @@ pub struct Reply {
 impl Client {
     /// A builder with the production base URL.
     pub fn builder() -> ClientBuilder {
-        ClientBuilder {
-            base_url: DEFAULT_BASE_URL.to_owned(),
-            credentials: None,
-            version: auth::DEFAULT_VERSION.to_owned(),
-            timeout: Some(Duration::from_secs(60)),
-            connect_timeout: Duration::from_secs(10),
-            rate_limit: Some(RateLimit::new(5, 5)),
-            retry: RetryPolicy::default(),
-        }
+        ClientBuilder::default()
+    }
+
+    /// The service root the client talks to (without [`GATEWAY_PATH`]).
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
     }
 
     /// The gateway URL every method is posted to.
@@ -275,8 +247,10 @@ pub(crate) fn decode_data<T: DeserializeOwned>(method: &str, data: Value) -> Res
 /// Decodes the gateway envelope of one answer.
 ///
 /// Success is `code == 200` (number or text), whatever `subCode` says.
-/// Anything else with a `code` is an [`ApiError`]; a body that is not a JSON
-/// object with a `code` is a decode error with a redacted excerpt.
+/// Anything else with a `code` is an [`Error::Api`], [`Error::Auth`] or
+/// [`Error::Throttled`] by its class ([`crate::ApiErrorClass`]); a body that
+/// is not a JSON object with a `code` is a decode error with a redacted
+/// excerpt.
 pub fn decode_reply(method: &str, raw: &RawResponse) -> Result<Reply> {
     let value: Value = match serde_json::from_slice(&raw.body) {
         Ok(v) => v,
@@ -319,15 +293,7 @@ pub fn decode_reply(method: &str, raw: &RawResponse) -> Result<Reply> {
             _ => None,
         });
     if code != "200" {
-        let class = ApiErrorClass::classify(&sub_code, &msg);
-        return Err(Error::from(ApiError {
-            method: method.to_owned(),
-            code,
-            sub_code,
-            msg,
-            context_id,
-            class,
-        }));
+        return Err(Error::envelope(method, code, sub_code, msg, context_id));
     }
     let data = result
         .and_then(|r| r.get("data"))
@@ -361,6 +327,7 @@ pub fn decode_reply(method: &str, raw: &RawResponse) -> Result<Reply> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use integration_core::ErrorKind;
     use reqwest::StatusCode;
     use reqwest::header::HeaderMap;
 
@@ -404,7 +371,7 @@ mod tests {
             &raw(200, r#"{"code":200,"result":{"data":"{\"rows\":[1,"}}"#),
         )
         .unwrap_err();
-        assert!(matches!(e, Error::Decode(_)));
+        assert_eq!(e.kind(), ErrorKind::Decode);
     }
 
     #[test]
@@ -414,12 +381,15 @@ mod tests {
             &raw(200, r#"{"code":0,"msg":"未知错误","result":{"data":null,"contextId":"22291"},"subCode":"0130020001"}"#),
         )
         .unwrap_err();
-        let api = e.api_error().unwrap();
+        assert!(matches!(&e, Error::Api { .. }), "{e:?}");
         assert_eq!(
-            (api.code.as_str(), api.sub_code.as_str(), api.msg.as_str()),
-            ("0", "0130020001", "未知错误")
+            (e.code(), e.message(), e.request_id()),
+            (Some("0130020001"), "未知错误", Some("22291"))
         );
-        assert_eq!(api.context_id.as_deref(), Some("22291"));
+        assert_eq!(e.class(), Some(crate::ApiErrorClass::Business));
+        // Without a subCode the top-level code is the code.
+        let e = decode_reply("m", &raw(200, r#"{"code":"500","msg":"x"}"#)).unwrap_err();
+        assert_eq!((e.code(), e.request_id()), (Some("500"), None));
     }
 
     #[test]
@@ -432,10 +402,13 @@ mod tests {
             r#"{"msg":"x"}"#,
         ] {
             let e = decode_reply("m", &raw(200, body)).unwrap_err();
-            assert!(matches!(e, Error::Decode(_)), "{body}: {e:?}");
+            assert!(
+                matches!(&e, Error::Core(c) if c.kind() == ErrorKind::Decode),
+                "{body}: {e:?}"
+            );
         }
         let e = decode_reply("m", &raw(502, "<html>bad gateway</html>")).unwrap_err();
-        assert!(matches!(e, Error::Transport(_)));
+        assert!(matches!(&e, Error::Core(c) if c.kind() == ErrorKind::HttpStatus));
         assert!(integration_core::Retry::is_retryable(&e));
     }
 }

@@ -1,11 +1,11 @@
-//! The crate's error type: the gateway's envelope errors (with `code`,
-//! `subCode`, `msg` and `contextId` kept), transport failures and
-//! undecodable answers.
+//! The crate's error type: the gateway's envelope errors (with `subCode`,
+//! `msg` and `contextId` kept), transport failures and undecodable answers.
 
 use std::fmt;
 use std::time::Duration;
 
-use integration_core::{ErrorKind, Retry};
+use integration_core::error::Code;
+use integration_core::{ErrorKind, ErrorMeta, Retry};
 
 /// The system name used in errors, logs and spans.
 pub const SYSTEM: &str = "jackyun";
@@ -107,140 +107,255 @@ impl ApiErrorClass {
     }
 }
 
-/// An error envelope from the gateway (`code != 200`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiError {
-    /// The method called, e.g. `crm.customer.add`.
-    pub method: String,
-    /// The top-level `code` as sent (usually `0`).
-    pub code: String,
-    /// The 10-digit `subCode` (empty when absent).
-    pub sub_code: String,
-    /// The human-readable `msg`.
-    pub msg: String,
-    /// `result.contextId`, the gateway's request id, for support tickets.
-    pub context_id: Option<String>,
-    /// What the error means.
-    pub class: ApiErrorClass,
-}
-
-impl fmt::Display for ApiError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "jackyun {}: code {}", self.method, self.code)?;
-        if !self.sub_code.is_empty() {
-            write!(f, ", subCode {}", self.sub_code)?;
-        }
-        write!(
-            f,
-            ": {}",
-            if self.msg.is_empty() {
-                "(no message)"
-            } else {
-                &self.msg
-            }
-        )?;
-        if let Some(id) = &self.context_id {
-            write!(f, " (contextId {id})")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for ApiError {}
-
 /// Everything that can go wrong calling Jackyun.
+///
+/// The variants are the same as in every connector of this workspace
+/// (`Api`, `Auth`, `Throttled`, `Config`, `Core`); Jackyun has no session or
+/// refreshable token, so there is no `AuthExpired`. The metadata (`code()`,
+/// `message()`, `kind()`, `request_id()`, ...) is [`ErrorMeta`]. Errors
+/// from the gateway's envelope keep its `contextId` (the request id, for
+/// support tickets) and say what they mean with [`Error::class`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The gateway answered with its error envelope.
-    #[error(transparent)]
-    Api(Box<ApiError>),
-    /// The answer could not be decoded (malformed, truncated, HTML, empty,
-    /// or a shape that does not match the method). Carries a short redacted
-    /// excerpt of the body.
-    #[error(transparent)]
-    Decode(Box<integration_core::Error>),
-    /// Connecting, sending or receiving failed, or the HTTP status was not
-    /// 2xx, or the answer was too large.
-    #[error(transparent)]
-    Transport(Box<integration_core::Error>),
-    /// The request was not sent because it is invalid as built.
-    #[error("jackyun {method}: invalid request: {message}")]
-    InvalidRequest {
-        /// The method.
-        method: String,
-        /// What is wrong.
+    /// The gateway refused the call: a business error or a refused
+    /// parameter ([`ApiErrorClass::Business`],
+    /// [`ApiErrorClass::InvalidParameter`]). Not retried.
+    #[error(
+        "jackyun {api}: API error [code {code}]: {}{}",
+        text(message),
+        context(context_id)
+    )]
+    Api {
+        /// The method called, e.g. `crm.customer.add`.
+        api: String,
+        /// The 10-digit `subCode`, or the top-level `code` when the answer
+        /// has no `subCode`.
+        code: Code,
+        /// The gateway's `msg`.
         message: String,
+        /// `result.contextId`, the gateway's request id.
+        context_id: Option<String>,
     },
+    /// The app is not subscribed to the method, or its sign, appkey, ISV
+    /// token or timestamp was rejected ([`Error::class`] says which). Not
+    /// retried, except a timestamp rejection: every attempt is signed with
+    /// a fresh timestamp, so only a wrong local clock makes it last. The
+    /// ISV token is never refreshed (how it is obtained is not public), so
+    /// a rejected token is this variant too.
+    #[error(
+        "jackyun {api}: authentication failed{}: {}{}",
+        bracket(code),
+        text(message),
+        context(context_id)
+    )]
+    Auth {
+        /// The method called.
+        api: String,
+        /// The `subCode` (or the top-level `code` when there is none).
+        code: Option<Code>,
+        /// The gateway's `msg`.
+        message: String,
+        /// `result.contextId`, the gateway's request id.
+        context_id: Option<String>,
+    },
+    /// Throttled or temporarily unavailable (`subCode` `0859999999` or a
+    /// throttling message). Retried with backoff.
+    #[error(
+        "jackyun {api}: throttled{}: {}{}",
+        bracket(code),
+        text(message),
+        context(context_id)
+    )]
+    Throttled {
+        /// The method called.
+        api: String,
+        /// The `subCode` (or the top-level `code` when there is none).
+        code: Option<Code>,
+        /// The gateway's `msg`.
+        message: String,
+        /// Jackyun sends no retry-after hint: always `None`.
+        retry_after: Option<Duration>,
+        /// `result.contextId`, the gateway's request id.
+        context_id: Option<String>,
+    },
+    /// The client was configured wrongly or a request cannot be built (not
+    /// sent); the message starts with the method when there is one.
+    #[error("jackyun: invalid configuration or request: {0}")]
+    Config(String),
+    /// Connecting, sending or receiving failed, the HTTP status was not
+    /// 2xx, the answer was too large, or it could not be decoded
+    /// (malformed, truncated, HTML, empty, or a shape that does not match
+    /// the method; with a short redacted excerpt of the body).
+    #[error(transparent)]
+    Core(Box<integration_core::Error>),
+}
+
+fn text(message: &str) -> &str {
+    if message.is_empty() {
+        "(no message)"
+    } else {
+        message
+    }
+}
+
+fn bracket(code: &Option<Code>) -> String {
+    code.as_ref()
+        .map(|c| format!(" [code {c}]"))
+        .unwrap_or_default()
+}
+
+fn context(context_id: &Option<String>) -> String {
+    context_id
+        .as_ref()
+        .map(|id| format!(" (contextId {id})"))
+        .unwrap_or_default()
 }
 
 impl Error {
-    /// An invalid-request error.
+    /// The error of an envelope with `code != 200`, by its class.
+    pub(crate) fn envelope(
+        method: &str,
+        code: String,
+        sub_code: String,
+        msg: String,
+        context_id: Option<String>,
+    ) -> Self {
+        let class = ApiErrorClass::classify(&sub_code, &msg);
+        let api = method.to_owned();
+        let code = Code::from(if sub_code.is_empty() { code } else { sub_code });
+        match class.kind() {
+            ErrorKind::Auth => Self::Auth {
+                api,
+                code: Some(code),
+                message: msg,
+                context_id,
+            },
+            ErrorKind::RateLimited => Self::Throttled {
+                api,
+                code: Some(code),
+                message: msg,
+                retry_after: None,
+                context_id,
+            },
+            _ => Self::Api {
+                api,
+                code,
+                message: msg,
+                context_id,
+            },
+        }
+    }
+
+    /// A request that cannot be built (`method: message`), or a bad setting
+    /// (`method` is `"client"`).
     pub fn invalid(method: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::InvalidRequest {
-            method: method.into(),
-            message: message.into(),
+        let (method, message) = (method.into(), message.into());
+        match method.as_str() {
+            "client" => Self::Config(message),
+            _ => Self::Config(format!("{method}: {message}")),
         }
     }
 
     /// A decode error about `what`, with a redacted excerpt of `body`.
     pub fn decode(method: &str, what: impl fmt::Display, body: &[u8]) -> Self {
-        Self::Decode(Box::new(integration_core::Error::decode(
+        Self::Core(Box::new(integration_core::Error::decode(
             SYSTEM, method, what, body,
         )))
     }
 
-    /// The envelope error, when the gateway sent one.
-    pub fn api_error(&self) -> Option<&ApiError> {
+    /// What an error of the gateway's envelope means (`None` for other
+    /// errors): its `subCode` and `msg` classified as when it was decoded.
+    pub fn class(&self) -> Option<ApiErrorClass> {
         match self {
-            Self::Api(e) => Some(e),
-            _ => None,
-        }
-    }
-
-    /// The `subCode` of an envelope error.
-    pub fn sub_code(&self) -> Option<&str> {
-        self.api_error().map(|e| e.sub_code.as_str())
-    }
-
-    /// The core kind of this error.
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            Self::Api(e) => e.class.kind(),
-            Self::Decode(e) | Self::Transport(e) => e.kind(),
-            Self::InvalidRequest { .. } => ErrorKind::InvalidRequest,
+            Self::Api { code, message, .. } => {
+                Some(ApiErrorClass::classify(code.as_str(), message))
+            }
+            Self::Auth { code, message, .. } | Self::Throttled { code, message, .. } => Some(
+                ApiErrorClass::classify(code.as_ref().map_or("", Code::as_str), message),
+            ),
+            Self::Config(_) | Self::Core(_) => None,
         }
     }
 }
 
-impl From<ApiError> for Error {
-    fn from(e: ApiError) -> Self {
-        Self::Api(Box::new(e))
+integration_core::error_meta_methods!(Error);
+
+impl ErrorMeta for Error {
+    fn system(&self) -> &'static str {
+        SYSTEM
+    }
+
+    fn api(&self) -> &str {
+        match self {
+            Self::Api { api, .. } | Self::Auth { api, .. } | Self::Throttled { api, .. } => api,
+            Self::Config(_) => "client",
+            Self::Core(e) => ErrorMeta::api(e.as_ref()),
+        }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Api { .. } => ErrorKind::Business,
+            Self::Auth { .. } => ErrorKind::Auth,
+            Self::Throttled { .. } => ErrorKind::RateLimited,
+            Self::Config(_) => ErrorKind::InvalidRequest,
+            Self::Core(e) => e.kind(),
+        }
+    }
+
+    fn code(&self) -> Option<&str> {
+        match self {
+            Self::Api { code, .. } => Some(code.as_str()),
+            Self::Auth { code, .. } | Self::Throttled { code, .. } => {
+                code.as_ref().map(Code::as_str)
+            }
+            Self::Config(_) => None,
+            Self::Core(e) => e.code(),
+        }
+    }
+
+    fn message(&self) -> &str {
+        match self {
+            Self::Api { message, .. }
+            | Self::Auth { message, .. }
+            | Self::Throttled { message, .. }
+            | Self::Config(message) => message,
+            Self::Core(e) => e.message(),
+        }
+    }
+
+    /// `result.contextId` of an envelope error.
+    fn request_id(&self) -> Option<&str> {
+        match self {
+            Self::Api { context_id, .. }
+            | Self::Auth { context_id, .. }
+            | Self::Throttled { context_id, .. } => context_id.as_deref(),
+            Self::Config(_) | Self::Core(_) => None,
+        }
     }
 }
 
 impl From<integration_core::Error> for Error {
     fn from(e: integration_core::Error) -> Self {
-        if e.kind() == ErrorKind::Decode {
-            Self::Decode(Box::new(e))
-        } else {
-            Self::Transport(Box::new(e))
-        }
+        Self::Core(Box::new(e))
     }
 }
 
 impl Retry for Error {
     fn is_retryable(&self) -> bool {
         match self {
-            Self::Api(e) => e.class.retryable(),
-            Self::Decode(e) | Self::Transport(e) => e.is_retryable(),
-            Self::InvalidRequest { .. } => false,
+            Self::Throttled { .. } => true,
+            Self::Auth { .. } => self.class() == Some(ApiErrorClass::TimestampRejected),
+            Self::Core(e) => e.is_retryable(),
+            Self::Api { .. } | Self::Config(_) => false,
         }
     }
 
     fn retry_after(&self) -> Option<Duration> {
         match self {
-            Self::Decode(e) | Self::Transport(e) => e.retry_after(),
+            Self::Throttled { retry_after, .. } => *retry_after,
+            Self::Core(e) => e.retry_after(),
             _ => None,
         }
     }
@@ -248,26 +363,25 @@ impl Retry for Error {
 
 impl From<Error> for integration_core::Error {
     fn from(e: Error) -> Self {
-        match e {
-            Error::Api(api) => {
-                let code = if api.sub_code.is_empty() {
-                    api.code.clone()
-                } else {
-                    api.sub_code.clone()
-                };
-                integration_core::Error::new(
-                    SYSTEM,
-                    api.method.clone(),
-                    api.class.kind(),
-                    api.to_string(),
-                )
-                .with_code(code)
-                .with_retryable(api.class.retryable())
-            }
-            Error::Decode(e) | Error::Transport(e) => *e,
-            Error::InvalidRequest { method, message } => {
-                integration_core::Error::new(SYSTEM, method, ErrorKind::InvalidRequest, message)
-            }
+        let Some(context_id) = e.request_id() else {
+            return match e {
+                Error::Core(e) => *e,
+                other => integration_core::Error::from_meta(&other),
+            };
+        };
+        // The core error has no request id: the contextId stays in its
+        // message, where reports and dead letters show it to support.
+        let core = integration_core::Error::new(
+            SYSTEM,
+            e.api(),
+            e.kind(),
+            format!("{} (contextId {context_id})", text(e.message())),
+        )
+        .with_retryable(e.is_retryable())
+        .with_retry_after(Retry::retry_after(&e));
+        match e.code() {
+            Some(code) => core.with_code(code),
+            None => core,
         }
     }
 }
@@ -310,18 +424,64 @@ mod tests {
     }
 
     #[test]
-    fn core_conversion_keeps_sub_code() {
-        let e = Error::from(ApiError {
-            method: "crm.customer.add".into(),
-            code: "0".into(),
-            sub_code: SUB_SIGN_ERROR.into(),
-            msg: "签名错误".into(),
-            context_id: Some("1".into()),
-            class: ApiErrorClass::SignRejected,
-        });
+    fn core_conversion_keeps_sub_code_and_context_id() {
+        let e = Error::envelope(
+            "crm.customer.add",
+            "0".into(),
+            SUB_SIGN_ERROR.into(),
+            "签名错误".into(),
+            Some("1".into()),
+        );
+        assert!(matches!(&e, Error::Auth { code: Some(c), .. } if *c == SUB_SIGN_ERROR));
+        assert_eq!(e.request_id(), Some("1"));
         let core: integration_core::Error = e.into();
         assert_eq!(core.code(), Some(SUB_SIGN_ERROR));
         assert_eq!(core.kind(), ErrorKind::Auth);
-        assert!(core.to_string().contains("签名错误"));
+        assert_eq!(core.api_name(), "crm.customer.add");
+        assert!(
+            core.to_string().contains("签名错误 (contextId 1)"),
+            "{core}"
+        );
+    }
+
+    /// Every class lands in the variant of its kind, retried as it says.
+    #[test]
+    fn envelope_errors_keep_their_class() {
+        for (sub_code, msg, class) in [
+            (SUB_NOT_SUBSCRIBED, "", ApiErrorClass::NotSubscribed),
+            (SUB_SIGN_ERROR, "", ApiErrorClass::SignRejected),
+            (SUB_APPKEY_ERROR, "", ApiErrorClass::AppKeyRejected),
+            (SUB_TOKEN_ERROR, "", ApiErrorClass::TokenRejected),
+            ("", "时间戳已过期", ApiErrorClass::TimestampRejected),
+            (SUB_THROTTLED, "", ApiErrorClass::Throttled),
+            (SUB_INVALID_PARAMETER, "x", ApiErrorClass::InvalidParameter),
+            (SUB_UNKNOWN, "未知错误", ApiErrorClass::Business),
+            ("", "未知错误", ApiErrorClass::Business),
+        ] {
+            let e = Error::envelope("m", "0".into(), sub_code.into(), msg.into(), None);
+            assert_eq!(e.class(), Some(class), "{e:?}");
+            assert_eq!(e.kind(), class.kind(), "{e:?}");
+            assert_eq!(e.is_retryable(), class.retryable(), "{e:?}");
+            let code = if sub_code.is_empty() { "0" } else { sub_code };
+            assert_eq!(e.code(), Some(code));
+            assert_eq!(e.message(), msg);
+            assert_eq!(
+                integration_core::Error::from(e).is_retryable(),
+                class.retryable()
+            );
+        }
+        let e = Error::envelope("m", "0".into(), "".into(), "".into(), Some("9".into()));
+        assert_eq!(
+            e.to_string(),
+            "jackyun m: API error [code 0]: (no message) (contextId 9)"
+        );
+    }
+
+    #[test]
+    fn invalid_requests_are_config_errors_naming_the_method() {
+        let e = Error::invalid("crm.customer.add", "customerCode is empty");
+        assert!(matches!(&e, Error::Config(m) if m == "crm.customer.add: customerCode is empty"));
+        assert_eq!((e.api(), e.kind()), ("client", ErrorKind::InvalidRequest));
+        assert!(matches!(Error::invalid("client", "x"), Error::Config(m) if m == "x"));
     }
 }

@@ -48,9 +48,19 @@
 //! (`json`), `timestamp` (Beijing time, `yyyy-MM-dd HH:mm:ss`), `bizcontent`
 //! (the business parameters as JSON text) and `sign` ([`auth::sign`]). Success
 //! is `code == 200` even when `subCode` is not empty; `result.data` sent as
-//! JSON text is decoded again. Error envelopes become [`Error::Api`] with
-//! `code`, `subCode`, `msg` and `contextId` and a class
-//! ([`error::ApiErrorClass`]) deciding retries.
+//! JSON text is decoded again. Error envelopes are classified
+//! ([`error::ApiErrorClass`], by `subCode`, then by `msg`) into the
+//! variants every connector of this workspace shares: [`Error::Api`] for
+//! business refusals, [`Error::Auth`] for a rejected app, sign, token or
+//! timestamp, [`Error::Throttled`]; each keeps the `subCode` (or `code`) as
+//! its [`Code`](integration_core::error::Code), the `msg` and the
+//! `contextId` (`request_id()`). Transport, HTTP and decode failures are
+//! [`Error::Core`], bad settings and unbuildable requests [`Error::Config`].
+//!
+//! The builder's shared settings (`base_url`, `timeout`, `rate_limit`,
+//! `retry`, `user_agent`, ...) are those of every connector
+//! ([`integration_core::ClientSettings`]); see [`ClientBuilder`] for
+//! Jackyun's defaults.
 //!
 //! Typed methods: `crm.customer.add` ([`Client::add_customer`]),
 //! `crm.customer.list` ([`Client::list_customers`]),
@@ -134,6 +144,6 @@ pub mod trade;
 
 pub use auth::Credentials;
 pub use client::{Client, ClientBuilder, Reply};
-pub use error::{ApiError, ApiErrorClass, Error, Result};
+pub use error::{ApiErrorClass, Error, Result};
 pub use sink::{CustomerSink, OnExisting};
 pub use source::{GoodsSource, TradeSource};

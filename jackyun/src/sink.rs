@@ -87,7 +87,7 @@ impl CustomerSink {
             )),
             Err(e) => {
                 // Another writer may have added it meanwhile: look again.
-                if e.api_error().is_some_and(|a| a.msg.contains("已存在")) {
+                if e.class().is_some() && e.message().contains("已存在") {
                     if let Ok(Some(found)) = self.client.find_customer_by_code(code).await {
                         return Ok(self.existing(code, found.customer_id.to_string()));
                     }

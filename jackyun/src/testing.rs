@@ -11,12 +11,12 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::sync::MutexGuard;
-use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
-use integration_core::RetryPolicy;
+use integration_core::ClientConfig;
 use integration_core::testing::{
-    FakeServer, FaultStyle, Faults, KeyIndex, Request, ResponseTemplate, json_response, matchers,
+    FakeServer, FaultStyle, Faults, KeyIndex, Request, ResponseTemplate, fast_retry, json_response,
+    matchers,
 };
 use integration_core::types::{BeijingTime, beijing};
 use serde_json::{Map, Value, json};
@@ -241,17 +241,14 @@ impl FakeJackyun {
     }
 
     /// A client builder pointed at the fake, with its credentials, fast
-    /// retries and no rate limit.
+    /// retries ([`fast_retry`]) and no rate limit.
     pub fn client_builder(&self) -> ClientBuilder {
-        Client::builder()
+        let mut builder = Client::builder()
             .base_url(self.uri())
             .credentials(Self::credentials())
-            .rate_limit(None)
-            .retry(RetryPolicy {
-                initial_backoff: Duration::from_millis(1),
-                max_backoff: Duration::from_millis(5),
-                ..RetryPolicy::default()
-            })
+            .retry(fast_retry());
+        builder.settings_mut().rate_limit = None;
+        builder
     }
 
     /// A client for the fake (see [`FakeJackyun::client_builder`]).

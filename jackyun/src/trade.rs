@@ -510,10 +510,10 @@ mod tests {
     #[test]
     fn bizcontent_rules() {
         let q = TradeQuery::modified(t("2026-01-01 00:00:00"), t("2026-01-09 00:00:00"));
-        assert!(matches!(q.bizcontent(), Err(Error::InvalidRequest { .. })));
+        assert!(matches!(q.bizcontent(), Err(Error::Config(_))));
         assert!(matches!(
             TradeQuery::default().bizcontent(),
-            Err(Error::InvalidRequest { .. })
+            Err(Error::Config(_))
         ));
         let mut q = TradeQuery::modified(t("2026-01-01 00:00:00"), t("2026-01-08 00:00:00"));
         q.fields = vec!["tradeNo".into()];

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
+use integration_core::ErrorKind;
 use integration_core::testing::{Fault, ResponseTemplate, form_pairs};
-use integration_core::{ErrorKind, Retry};
 use jackyun::error::{SUB_NOT_SUBSCRIBED, SUB_SIGN_ERROR, SUB_THROTTLED};
 use jackyun::testing::{self, FakeJackyun};
 use jackyun::{ApiErrorClass, Client, Credentials, Error};
@@ -72,11 +72,11 @@ async fn wrong_secret_is_a_sign_error_and_not_retried() {
         .call_raw("erp.warehouse.get", warehouses())
         .await
         .unwrap_err();
-    let api = err.api_error().expect("envelope error");
-    assert_eq!(api.sub_code, SUB_SIGN_ERROR);
-    assert_eq!(api.class, ApiErrorClass::SignRejected);
-    assert!(api.msg.contains("签名错误"));
-    assert!(api.context_id.is_some());
+    assert!(matches!(&err, Error::Auth { .. }), "{err:?}");
+    assert_eq!(err.code(), Some(SUB_SIGN_ERROR));
+    assert_eq!(err.class(), Some(ApiErrorClass::SignRejected));
+    assert!(err.message().contains("签名错误"));
+    assert!(err.request_id().is_some());
     assert_eq!(err.kind(), ErrorKind::Auth);
     assert!(!err.is_retryable());
     assert_eq!(fake.received().await.len(), 1);
@@ -91,9 +91,9 @@ async fn unknown_appkey_and_unsubscribed_method() {
         .call_raw("erp.warehouse.get", warehouses())
         .await
         .unwrap_err();
-    assert_eq!(err.sub_code(), Some(SUB_NOT_SUBSCRIBED));
+    assert_eq!(err.code(), Some(SUB_NOT_SUBSCRIBED));
     assert_eq!(
-        err.api_error().unwrap().msg,
+        err.message(),
         "appKey=99999999,method=erp.warehouse.get,未查询到应用或应用未订阅此API"
     );
 
@@ -104,13 +104,13 @@ async fn unknown_appkey_and_unsubscribed_method() {
         .methods
         .remove("erp.warehouse.get");
     let err = fake.client().warehouses(0, 50).await.unwrap_err();
-    assert_eq!(err.api_error().unwrap().class, ApiErrorClass::NotSubscribed);
+    assert_eq!(err.class(), Some(ApiErrorClass::NotSubscribed));
     let err = fake
         .client()
         .call_raw("erp.vend.get", json!({}))
         .await
         .unwrap_err();
-    assert_eq!(err.sub_code(), Some(SUB_NOT_SUBSCRIBED));
+    assert_eq!(err.code(), Some(SUB_NOT_SUBSCRIBED));
 }
 
 #[tokio::test]
@@ -168,7 +168,8 @@ async fn throttling_then_success_and_persistent_throttling() {
         .list_goods(&Default::default(), None)
         .await
         .unwrap_err();
-    assert_eq!(err.sub_code(), Some(SUB_THROTTLED));
+    assert!(matches!(&err, Error::Throttled { .. }), "{err:?}");
+    assert_eq!(err.code(), Some(SUB_THROTTLED));
     assert_eq!(err.kind(), ErrorKind::RateLimited);
     assert!(err.is_retryable());
     fake.faults().clear();
@@ -179,7 +180,8 @@ async fn isv_token_rejection_is_an_auth_error() {
     let fake = FakeJackyun::start().await;
     fake.faults().inject(Fault::AuthExpired, 1);
     let err = fake.client().warehouses(0, 50).await.unwrap_err();
-    assert_eq!(err.api_error().unwrap().class, ApiErrorClass::TokenRejected);
+    assert!(matches!(&err, Error::Auth { .. }), "{err:?}");
+    assert_eq!(err.class(), Some(ApiErrorClass::TokenRejected));
     assert_eq!(err.kind(), ErrorKind::Auth);
     assert_eq!(fake.received().await.len(), 1);
 }
@@ -196,7 +198,7 @@ async fn hostile_bodies_are_decode_errors_with_excerpts() {
     ] {
         fake.faults().inject(fault.clone(), 1);
         let err = client.warehouses(0, 50).await.unwrap_err();
-        assert!(matches!(err, Error::Decode(_)), "{fault:?}: {err:?}");
+        assert!(matches!(err, Error::Core(_)), "{fault:?}: {err:?}");
         assert_eq!(err.kind(), ErrorKind::Decode);
     }
     fake.faults().inject(Fault::Html, 1);
@@ -210,10 +212,9 @@ async fn hostile_bodies_are_decode_errors_with_excerpts() {
         ))),
         1,
     );
-    assert!(matches!(
-        client.warehouses(0, 50).await.unwrap_err(),
-        Error::Decode(_)
-    ));
+    let err = client.warehouses(0, 50).await.unwrap_err();
+    assert!(matches!(&err, Error::Core(_)), "{err:?}");
+    assert_eq!(err.kind(), ErrorKind::Decode);
 }
 
 #[tokio::test]
@@ -277,10 +278,8 @@ async fn page_size_is_clamped_and_the_fake_enforces_200() {
         )
         .await
         .unwrap_err();
-    assert_eq!(
-        err.api_error().unwrap().class,
-        ApiErrorClass::InvalidParameter
-    );
+    assert!(matches!(&err, Error::Api { .. }), "{err:?}");
+    assert_eq!(err.class(), Some(ApiErrorClass::InvalidParameter));
 }
 
 #[tokio::test]
@@ -314,13 +313,83 @@ async fn secrets_never_appear_in_debug_output() {
 
 #[test]
 fn builder_requires_credentials() {
-    assert!(matches!(
-        Client::builder().build(),
-        Err(Error::InvalidRequest { .. })
-    ));
+    assert!(matches!(Client::builder().build(), Err(Error::Config(_))));
     let c = Client::builder().app("1", "s").build().unwrap();
     assert_eq!(
         c.gateway().as_str(),
         "https://open.jackyun.com/open/openapi/do"
+    );
+}
+
+#[tokio::test]
+async fn shared_settings_reach_the_gateway() {
+    let fake = FakeJackyun::start().await;
+    let client = fake
+        .client_builder()
+        .base_url(format!("{}/open/openapi/do/", fake.uri()))
+        .user_agent("acme-sync/1.0")
+        .build()
+        .unwrap();
+    assert_eq!(client.base_url(), fake.uri());
+    client.warehouses(0, 1).await.unwrap();
+    let received = fake.received().await;
+    assert_eq!(received[0].url.path(), "/open/openapi/do");
+    assert_eq!(received[0].headers["user-agent"], "acme-sync/1.0");
+
+    fake.client().warehouses(0, 1).await.unwrap();
+    let agent = fake.received().await[1].headers["user-agent"].clone();
+    assert!(
+        agent.to_str().unwrap().starts_with("jackyun-rs/"),
+        "{agent:?}"
+    );
+
+    let defaults = Client::builder();
+    let settings = integration_core::ClientConfig::settings(&defaults);
+    assert_eq!(
+        settings.rate_limit,
+        Some(integration_core::RateLimit::new(5, 5))
+    );
+    assert_eq!(settings.timeout, Some(Duration::from_secs(60)));
+    assert_eq!(settings.connect_timeout, Duration::from_secs(10));
+
+    let err = Client::builder()
+        .app("1", "s")
+        .base_url("ftp://open.jackyun.com")
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidRequest);
+    assert!(err.message().contains("base_url"), "{err}");
+}
+
+#[tokio::test]
+async fn error_meta_describes_an_api_error() {
+    fn describe(e: &impl integration_core::ErrorMeta) -> (String, String, Option<String>) {
+        (
+            format!("{} {}", e.system(), e.api()),
+            e.message().to_owned(),
+            e.code().map(str::to_owned),
+        )
+    }
+    let fake = FakeJackyun::start().await;
+    let err = fake
+        .client()
+        .call_raw(
+            "erp.warehouse.get",
+            json!({"pageIndex": 0, "pageSize": 500}),
+        )
+        .await
+        .unwrap_err();
+    let (who, message, code) = describe(&err);
+    assert_eq!(who, "jackyun erp.warehouse.get");
+    assert_eq!(code.as_deref(), Some(jackyun::error::SUB_INVALID_PARAMETER));
+    assert!(!message.is_empty());
+    assert!(matches!(&err, Error::Api { code, .. } if *code == "0050030002"));
+    assert_eq!(integration_core::ErrorMeta::kind(&err), ErrorKind::Business);
+    assert!(!err.is_retryable());
+    assert!(err.request_id().is_some());
+    let core = integration_core::Error::from(err);
+    assert_eq!(
+        (core.kind(), core.code()),
+        (ErrorKind::Business, Some("0050030002"))
     );
 }

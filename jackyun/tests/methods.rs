@@ -77,8 +77,9 @@ async fn customers_add_then_list_and_query() {
     );
 
     let err = client.add_customer(&c).await.unwrap_err();
-    assert_eq!(err.sub_code(), Some(SUB_DUPLICATE));
-    assert_eq!(err.api_error().unwrap().class, ApiErrorClass::Business);
+    assert!(matches!(&err, Error::Api { .. }), "{err:?}");
+    assert_eq!(err.code(), Some(SUB_DUPLICATE));
+    assert_eq!(err.class(), Some(ApiErrorClass::Business));
     // A code changed in the fake's state is found under its new code only.
     {
         let mut state = fake.state();
@@ -111,13 +112,13 @@ async fn customers_add_then_list_and_query() {
         .find(|r| r["customerCode"] == "KH90002")
         .unwrap()["customerCode"] = "KH90001".into();
     let err = client.add_customer(&c).await.unwrap_err();
-    assert_eq!(err.sub_code(), Some(SUB_DUPLICATE));
+    assert_eq!(err.code(), Some(SUB_DUPLICATE));
     assert!(matches!(
         client
             .add_customer(&NewCustomer::new(" ", "x"))
             .await
             .unwrap_err(),
-        Error::InvalidRequest { .. }
+        Error::Config(_)
     ));
 
     let all: Vec<_> = client
@@ -227,7 +228,7 @@ async fn trades_split_long_ranges_into_seven_day_windows() {
     // A single page refuses more than 7 days without calling.
     assert!(matches!(
         client.trades_page(&q, None).await.unwrap_err(),
-        Error::InvalidRequest { .. }
+        Error::Config(_)
     ));
     assert!(fake.received().await.is_empty());
 
@@ -278,7 +279,7 @@ async fn trades_return_only_the_requested_fields_and_the_fake_checks_rules() {
         )
         .await
         .unwrap_err();
-    assert!(err.api_error().unwrap().msg.contains("查询字段不能为空"));
+    assert!(err.class().is_some() && err.message().contains("查询字段不能为空"));
     let err = client
         .call_raw(
             "oms.trade.fullinfoget",
@@ -286,15 +287,12 @@ async fn trades_return_only_the_requested_fields_and_the_fake_checks_rules() {
         )
         .await
         .unwrap_err();
-    assert_eq!(
-        err.api_error().unwrap().class,
-        ApiErrorClass::InvalidParameter
-    );
+    assert_eq!(err.class(), Some(ApiErrorClass::InvalidParameter));
     let err = client
         .trades_page(&q, Some("scroll-bogus"))
         .await
         .unwrap_err();
-    assert!(err.api_error().unwrap().msg.contains("scrollId"));
+    assert!(err.class().is_some() && err.message().contains("scrollId"));
 }
 
 #[tokio::test]

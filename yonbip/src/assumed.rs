@@ -5,7 +5,7 @@
 //! proves it wrong; nothing else in the crate hard-codes these facts.
 
 /// The public data-centre discovery host (Medium). Private deployments set
-/// their own with [`crate::ClientBuilder::discovery_url`] or skip discovery
+/// their own with [`crate::ClientBuilder::base_url`] or skip discovery
 /// with [`crate::ClientBuilder::gateway_url`] + [`crate::ClientBuilder::token_url`].
 pub const DISCOVERY_URL: &str = "https://apigateway.yonyoucloud.com";
 

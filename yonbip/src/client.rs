@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use integration_core::auth::TokenCache;
-use integration_core::{RateLimit, RetryPolicy, Secret, Transport};
+use integration_core::{ClientSettings, Secret, Transport};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -64,57 +64,41 @@ impl std::fmt::Debug for Client {
 }
 
 /// Builds a [`Client`].
-#[derive(Clone)]
+///
+/// The shared settings (`base_url`, `timeout`, `connect_timeout`,
+/// `rate_limit`, `retry`, `user_agent`, ...) are set as on every
+/// connector's builder ([`ClientSettings`]). The base URL is the discovery
+/// host, the service's entry point (default [`assumed::DISCOVERY_URL`]);
+/// [`gateway_url`](Self::gateway_url) and [`token_url`](Self::token_url)
+/// skip discovery.
+#[derive(Debug, Clone)]
 pub struct ClientBuilder {
+    settings: ClientSettings,
     app_key: Option<String>,
     app_secret: Option<Secret>,
     tenant_id: Option<String>,
-    discovery_url: String,
     gateway_url: Option<String>,
     token_url: Option<String>,
     token_path: String,
-    timeout: Option<Duration>,
-    connect_timeout: Duration,
-    rate_limit: Option<RateLimit>,
-    retry: RetryPolicy,
     refresh_margin: Duration,
-}
-
-impl std::fmt::Debug for ClientBuilder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientBuilder")
-            .field("app_key", &self.app_key)
-            .field("app_secret", &self.app_secret)
-            .field("tenant_id", &self.tenant_id)
-            .field("discovery_url", &self.discovery_url)
-            .field("gateway_url", &self.gateway_url)
-            .field("token_url", &self.token_url)
-            .field("token_path", &self.token_path)
-            .field("timeout", &self.timeout)
-            .field("rate_limit", &self.rate_limit)
-            .field("retry", &self.retry)
-            .finish_non_exhaustive()
-    }
 }
 
 impl Default for ClientBuilder {
     fn default() -> Self {
         Self {
+            settings: ClientSettings::default(),
             app_key: None,
             app_secret: None,
             tenant_id: None,
-            discovery_url: assumed::DISCOVERY_URL.to_owned(),
             gateway_url: None,
             token_url: None,
             token_path: auth::TOKEN_PATH.to_owned(),
-            timeout: Some(Duration::from_secs(60)),
-            connect_timeout: Duration::from_secs(10),
-            rate_limit: None,
-            retry: RetryPolicy::default(),
             refresh_margin: Duration::from_secs(assumed::TOKEN_REFRESH_MARGIN_SECS),
         }
     }
 }
+
+integration_core::client_settings!(ClientBuilder);
 
 impl ClientBuilder {
     /// The self-built app's key (`appKey`).
@@ -136,10 +120,10 @@ impl ClientBuilder {
         self
     }
 
-    /// The discovery host (default the public `https://apigateway.yonyoucloud.com`).
-    pub fn discovery_url(mut self, url: impl Into<String>) -> Self {
-        self.discovery_url = url.into();
-        self
+    /// The discovery host (default the public `https://apigateway.yonyoucloud.com`),
+    /// in YonBIP's word: [`base_url`](Self::base_url), which it sets.
+    pub fn discovery_url(self, url: impl Into<String>) -> Self {
+        self.base_url(url)
     }
 
     /// The business gateway base URL, skipping discovery (private
@@ -161,30 +145,6 @@ impl ClientBuilder {
     /// [`auth::LEGACY_TOKEN_PATH`] for deployments that only serve the older one).
     pub fn token_path(mut self, path: impl Into<String>) -> Self {
         self.token_path = path.into();
-        self
-    }
-
-    /// Whole-request timeout (default 60 s); `None` waits forever.
-    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// Connect timeout (default 10 s).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// Client-side rate limit shared by every clone (default none).
-    pub fn rate_limit(mut self, limit: Option<RateLimit>) -> Self {
-        self.rate_limit = limit;
-        self
-    }
-
-    /// Retry policy for retryable failures (default [`RetryPolicy::default`]).
-    pub fn retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
         self
     }
 
@@ -213,7 +173,10 @@ impl ClientBuilder {
                 token_url: trim(token_url),
             }),
             (None, None, Some(tenant_id)) if !tenant_id.trim().is_empty() => Location::Discover {
-                discovery_url: trim(self.discovery_url),
+                discovery_url: self
+                    .settings
+                    .base_url_or(SYSTEM, assumed::DISCOVERY_URL)
+                    .map_err(|e| Error::Config(e.message().to_owned()))?,
                 tenant_id,
             },
             (Some(_), None, _) | (None, Some(_), _) => {
@@ -227,12 +190,7 @@ impl ClientBuilder {
                 ));
             }
         };
-        let transport = Transport::builder(SYSTEM)
-            .timeout(self.timeout)
-            .connect_timeout(self.connect_timeout)
-            .rate_limit(self.rate_limit)
-            .retry(self.retry)
-            .build()?;
+        let transport = self.settings.transport(SYSTEM)?;
         Ok(Client {
             inner: Arc::new(Inner {
                 transport,
@@ -266,13 +224,12 @@ struct TokenData {
 /// authentication failures: the credentials or the tenant are wrong.
 fn as_auth_failure(e: Error) -> Error {
     match e {
-        Error::Api { api, code, message } | Error::TokenExpired { api, code, message } => {
-            Error::Auth {
-                api,
-                code: Some(code),
-                message,
-            }
-        }
+        Error::Api { api, code, message } => Error::Auth {
+            api,
+            code: Some(code),
+            message,
+        },
+        Error::AuthExpired { api, code, message } => Error::Auth { api, code, message },
         other => other,
     }
 }

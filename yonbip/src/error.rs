@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use integration_core::{ErrorKind, RawResponse, Retry};
+use integration_core::error::Code;
+use integration_core::{ErrorKind, ErrorMeta, RawResponse, Retry};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -13,8 +14,12 @@ pub const SYSTEM: &str = "yonbip";
 
 /// A failed YonBIP call.
 ///
-/// The API's own `code` and `message` are kept verbatim. Convert into
-/// [`integration_core::Error`] with `?`/`into()` for pipelines.
+/// The variants are the same as in every connector of this workspace
+/// (`Api`, `Auth`, `AuthExpired`, `Throttled`, `Config`, `Core`); the
+/// metadata (`code()`, `message()`, `kind()`, ...) is [`ErrorMeta`]. The
+/// API's own `code` and `message` are kept verbatim (YonBIP's envelope has
+/// no request id). Convert into [`integration_core::Error`] with
+/// `?`/`into()` for pipelines.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -25,40 +30,41 @@ pub enum Error {
         /// The API called (its path).
         api: String,
         /// The API's code, e.g. `999`.
-        code: String,
-        /// The API's message.
-        message: String,
-    },
-    /// The access token is invalid or expired; the client fetches a new one
-    /// and repeats the call once.
-    #[error("yonbip {api}: access token expired [code {code}]: {message}")]
-    TokenExpired {
-        /// The API called.
-        api: String,
-        /// The API's code.
-        code: String,
+        code: Code,
         /// The API's message.
         message: String,
     },
     /// The token endpoint refused the credentials (wrong app key or secret,
     /// bad signature, clock skew) or discovery failed for the tenant.
-    #[error("yonbip {api}: authentication failed{}: {message}", code.as_deref().map(|c| format!(" [code {c}]")).unwrap_or_default())]
+    #[error("yonbip {api}: authentication failed{}: {message}", bracket(code))]
     Auth {
         /// The API called.
         api: String,
         /// The API's code, when it gave one.
-        code: Option<String>,
+        code: Option<Code>,
+        /// The API's message.
+        message: String,
+    },
+    /// The access token is invalid or expired; the client fetches a new one
+    /// and repeats the call once before surfacing this.
+    #[error("yonbip {api}: access token expired{}: {message}", bracket(code))]
+    AuthExpired {
+        /// The API called.
+        api: String,
+        /// The API's code (`None` when the envelope's code was neither text
+        /// nor a number).
+        code: Option<Code>,
         /// The API's message.
         message: String,
     },
     /// Too many requests (HTTP 429 or a throttling message). Retried with
     /// backoff, honouring `Retry-After`.
-    #[error("yonbip {api}: throttled{}: {message}", code.as_deref().map(|c| format!(" [code {c}]")).unwrap_or_default())]
+    #[error("yonbip {api}: throttled{}: {message}", bracket(code))]
     Throttled {
         /// The API called.
         api: String,
         /// The API's code, when it gave one.
-        code: Option<String>,
+        code: Option<Code>,
         /// The API's message.
         message: String,
         /// How long the server asked us to wait.
@@ -73,52 +79,63 @@ pub enum Error {
     Core(Box<integration_core::Error>),
 }
 
+fn bracket(code: &Option<Code>) -> String {
+    code.as_ref()
+        .map(|c| format!(" [code {c}]"))
+        .unwrap_or_default()
+}
+
 /// The crate's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-impl Error {
-    /// The API's own code, when the answer carried one.
-    pub fn code(&self) -> Option<&str> {
+integration_core::error_meta_methods!(Error);
+
+impl ErrorMeta for Error {
+    fn system(&self) -> &'static str {
+        SYSTEM
+    }
+
+    fn api(&self) -> &str {
         match self {
-            Error::Api { code, .. } | Error::TokenExpired { code, .. } => Some(code),
-            Error::Auth { code, .. } | Error::Throttled { code, .. } => code.as_deref(),
-            Error::Config(_) => None,
-            Error::Core(e) => e.code(),
+            Error::Api { api, .. }
+            | Error::Auth { api, .. }
+            | Error::AuthExpired { api, .. }
+            | Error::Throttled { api, .. } => api,
+            Error::Config(_) => "client",
+            Error::Core(e) => ErrorMeta::api(e.as_ref()),
         }
     }
 
-    /// The API's message (or the core error's message).
-    pub fn message(&self) -> &str {
-        match self {
-            Error::Api { message, .. }
-            | Error::TokenExpired { message, .. }
-            | Error::Auth { message, .. }
-            | Error::Throttled { message, .. } => message,
-            Error::Config(message) => message,
-            Error::Core(e) => e.message(),
-        }
-    }
-
-    /// The kind of failure, as the pipeline sees it.
-    pub fn kind(&self) -> ErrorKind {
+    fn kind(&self) -> ErrorKind {
         match self {
             Error::Api { .. } => ErrorKind::Business,
-            Error::TokenExpired { .. } => ErrorKind::AuthExpired,
             Error::Auth { .. } => ErrorKind::Auth,
+            Error::AuthExpired { .. } => ErrorKind::AuthExpired,
             Error::Throttled { .. } => ErrorKind::RateLimited,
             Error::Config(_) => ErrorKind::InvalidRequest,
             Error::Core(e) => e.kind(),
         }
     }
 
-    fn api_name(&self) -> &str {
+    fn code(&self) -> Option<&str> {
         match self {
-            Error::Api { api, .. }
-            | Error::TokenExpired { api, .. }
-            | Error::Auth { api, .. }
-            | Error::Throttled { api, .. } => api,
-            Error::Config(_) => "client",
-            Error::Core(e) => e.api_name(),
+            Error::Api { code, .. } => Some(code.as_str()),
+            Error::Auth { code, .. }
+            | Error::AuthExpired { code, .. }
+            | Error::Throttled { code, .. } => code.as_ref().map(Code::as_str),
+            Error::Config(_) => None,
+            Error::Core(e) => e.code(),
+        }
+    }
+
+    fn message(&self) -> &str {
+        match self {
+            Error::Api { message, .. }
+            | Error::Auth { message, .. }
+            | Error::AuthExpired { message, .. }
+            | Error::Throttled { message, .. }
+            | Error::Config(message) => message,
+            Error::Core(e) => e.message(),
         }
     }
 }
@@ -147,7 +164,7 @@ impl Retry for Error {
     }
 
     fn is_auth_expired(&self) -> bool {
-        matches!(self, Error::TokenExpired { .. })
+        matches!(self, Error::AuthExpired { .. })
     }
 }
 
@@ -155,23 +172,7 @@ impl From<Error> for integration_core::Error {
     fn from(e: Error) -> Self {
         match e {
             Error::Core(core) => *core,
-            Error::Config(message) => {
-                integration_core::Error::new(SYSTEM, "client", ErrorKind::InvalidRequest, message)
-            }
-            other => {
-                let mut core = integration_core::Error::new(
-                    SYSTEM,
-                    other.api_name(),
-                    other.kind(),
-                    other.message(),
-                )
-                .with_retryable(other.is_retryable())
-                .with_retry_after(Retry::retry_after(&other));
-                if let Some(code) = other.code() {
-                    core = core.with_code(code);
-                }
-                core
-            }
+            other => integration_core::Error::from_meta(&other),
         }
     }
 }
@@ -187,10 +188,12 @@ struct Envelope {
     data: Option<Value>,
 }
 
-fn code_text(code: &Value) -> Option<String> {
+/// The envelope's code as text or a number; an empty text stays a code
+/// (it is not success, so a business error).
+fn code_text(code: &Value) -> Option<Code> {
     match code {
-        Value::String(s) => Some(s.trim().to_owned()),
-        Value::Number(n) => Some(n.to_string()),
+        Value::String(s) => Some(Code::from(s.as_str())),
+        Value::Number(n) => Some(Code::from(n.to_string())),
         _ => None,
     }
 }
@@ -200,21 +203,17 @@ fn code_text(code: &Value) -> Option<String> {
 /// else a business error.
 pub(crate) fn classify(
     api: &str,
-    code: Option<String>,
+    code: Option<Code>,
     message: String,
     retry_after: Option<Duration>,
 ) -> Error {
     let api = api.to_owned();
-    let code_is = |c: &str| code.as_deref() == Some(c);
+    let code_is = |c: &str| code.as_ref().is_some_and(|code| *code == c);
     if code_is(assumed::TOKEN_EXPIRED_CODE)
         || code_is(assumed::ILLEGAL_TOKEN_CODE)
         || assumed::mentions_expired_token(&message)
     {
-        return Error::TokenExpired {
-            api,
-            code: code.unwrap_or_default(),
-            message,
-        };
+        return Error::AuthExpired { api, code, message };
     }
     if !code_is(assumed::BUSINESS_ERROR_CODE) && assumed::mentions_throttling(&message) {
         return Error::Throttled {
@@ -260,7 +259,7 @@ pub(crate) fn decode_envelope(api: &str, raw: &RawResponse, success: &str) -> Re
             let error = classify(api, code, message, raw.retry_after());
             // Throttling and token expiry always count; other envelope codes
             // count on 4xx (a 5xx stays a retryable HTTP error).
-            if matches!(error, Error::Throttled { .. } | Error::TokenExpired { .. })
+            if matches!(error, Error::Throttled { .. } | Error::AuthExpired { .. })
                 || (raw.status.is_client_error() && matches!(error, Error::Api { .. }))
             {
                 return Err(error);
@@ -331,7 +330,7 @@ mod tests {
         )
         .unwrap_err();
         assert!(
-            matches!(&e, Error::Api { code, message, .. } if code == "999" && message == "客户名称已存在")
+            matches!(&e, Error::Api { code, message, .. } if *code == "999" && message == "客户名称已存在")
         );
         assert!(!e.is_retryable());
         let e = decode_business::<Value>(
@@ -414,7 +413,7 @@ mod tests {
             let body = format!(r#"{{"code":"999","message":"{message}"}}"#);
             let e = decode_business::<Value>("x", &raw(status, &body)).unwrap_err();
             assert!(
-                matches!(&e, Error::Api { code, .. } if code == "999") && !e.is_retryable(),
+                matches!(&e, Error::Api { code, .. } if *code == 999) && !e.is_retryable(),
                 "{message}: {e:?}"
             );
         }

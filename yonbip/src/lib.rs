@@ -14,14 +14,14 @@
 //! use yonbip::testing::{FakeYonBip, CREATE_ORG, CUSTOMER_CLASS, TENANT_ID};
 //! use yonbip::{Client, ListQuery, Merchant};
 //!
-//! let fake = FakeYonBip::start().await; // the real service: drop `discovery_url`
+//! let fake = FakeYonBip::start().await; // the real service: drop `base_url`
 //! fake.seed_merchants(25);
 //! let (app_key, app_secret) = FakeYonBip::credentials();
 //! let client = Client::builder()
 //!     .app_key(app_key)
 //!     .app_secret(app_secret)
 //!     .tenant_id(TENANT_ID)
-//!     .discovery_url(fake.uri())
+//!     .base_url(fake.uri()) // the discovery host
 //!     .build()?;
 //!
 //! // Insert a merchant (`_status = Insert`), then read it back.
@@ -45,7 +45,9 @@
 //! `https://apigateway.yonyoucloud.com/open-auth/dataCenter/getGatewayAddress`
 //! on first use) or both base URLs directly
 //! ([`ClientBuilder::gateway_url`], [`ClientBuilder::token_url`]) for private
-//! deployments. The token is fetched from [`auth::TOKEN_PATH`] (the
+//! deployments; the builder's other settings (`timeout`, `rate_limit`,
+//! `retry`, `user_agent`, ...) are those of every connector
+//! ([`integration_core::ClientSettings`]). The token is fetched from [`auth::TOKEN_PATH`] (the
 //! `base/v1` path; [`ClientBuilder::token_path`] selects
 //! [`auth::LEGACY_TOKEN_PATH`]) with the signature of
 //! [`auth::signature`], cached for every clone, replaced five minutes before
@@ -54,9 +56,11 @@
 //! `application/json;charset=utf-8`.
 //!
 //! ## Errors
-//! [`Error`] keeps the API's `code` and `message`. Business codes are
+//! [`Error`] keeps the API's `code` and `message` (`code()`, `message()`,
+//! `kind()` as on every connector's error,
+//! [`ErrorMeta`](integration_core::ErrorMeta)). Business codes are
 //! [`Error::Api`] (never retried, `999` included); an expired or illegal
-//! token is [`Error::TokenExpired`] (refreshed automatically); rejected
+//! token is [`Error::AuthExpired`] (refreshed automatically); rejected
 //! credentials are [`Error::Auth`]; throttling is [`Error::Throttled`]
 //! (retried); transport failures, HTTP statuses and
 //! undecodable bodies (with a short redacted excerpt) are [`Error::Core`].
@@ -106,7 +110,8 @@
 //! - **Save body**: `{"data": {…}}` with `_status` `Insert` / `Update` +
 //!   `id` (Medium). The save answer's `data` is the saved merchant.
 //! - **Discovery host** (Medium) is configuration
-//!   ([`ClientBuilder::discovery_url`]); a failed discovery or token answer
+//!   ([`ClientBuilder::base_url`], also named
+//!   [`ClientBuilder::discovery_url`]); a failed discovery or token answer
 //!   (any code other than `00000`) is an authentication failure.
 //! - **Token lifetime** without `expire`: 7200 s.
 //! - **Modification time** for the incremental [`MerchantSource`]: the

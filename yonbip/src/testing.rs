@@ -29,10 +29,9 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use chrono::{TimeZone, Utc};
 use hmac::{Hmac, Mac};
-use integration_core::RetryPolicy;
 use integration_core::testing::{
     FakeServer, FaultStyle, Faults, KeyIndex, Match, Request, ResponseTemplate, body_json,
-    json_response,
+    fast_retry, json_response,
 };
 use integration_core::types::{BeijingTime, beijing};
 use rust_decimal::Decimal;
@@ -307,19 +306,14 @@ impl FakeYonBip {
     }
 
     /// A client builder for this fake: its credentials, discovery of
-    /// [`TENANT_ID`] on this server, and fast retries (1 ms backoff).
+    /// [`TENANT_ID`] on this server, and fast retries ([`fast_retry`]).
     pub fn client_builder(&self) -> ClientBuilder {
         crate::Client::builder()
             .app_key(APP_KEY)
             .app_secret(APP_SECRET)
             .tenant_id(TENANT_ID)
-            .discovery_url(self.uri())
-            .retry(RetryPolicy {
-                initial_backoff: Duration::from_millis(1),
-                max_backoff: Duration::from_millis(5),
-                max_retry_after: Duration::from_millis(10),
-                ..RetryPolicy::default()
-            })
+            .base_url(self.uri())
+            .retry(fast_retry())
     }
 
     /// The underlying kit server (received requests, routes).

@@ -1014,3 +1014,81 @@ async fn a_999_name_refusal_fails_the_record_permanently() {
     assert_eq!(saves.len(), 2, "one save per record");
     assert_eq!(fake.state().merchants().len(), 2);
 }
+
+#[tokio::test]
+async fn shared_settings_reach_every_call_and_discovery_url_is_base_url() {
+    let fake = FakeYonBip::start().await;
+    let client = fake
+        .client_builder()
+        .base_url("http://127.0.0.1:1")
+        .discovery_url(format!("{}/", fake.uri()))
+        .user_agent("acme-sync/1.0")
+        .timeout(Some(Duration::from_secs(5)))
+        .build()
+        .unwrap();
+    client.merchants().list(&ListQuery::new()).await.unwrap();
+    let received = fake.server().received().await;
+    assert_eq!(received.len(), 3, "discovery, token, list");
+    for request in &received {
+        assert_eq!(
+            request.headers["user-agent"], "acme-sync/1.0",
+            "{}",
+            request.url
+        );
+    }
+
+    let plain = fake.client_builder().build().unwrap();
+    plain.merchants().list(&ListQuery::new()).await.unwrap();
+    let agent = fake.server().received().await[3].headers["user-agent"].clone();
+    assert!(
+        agent.to_str().unwrap().starts_with("yonbip-rs/"),
+        "{agent:?}"
+    );
+
+    let defaults = Client::builder();
+    let settings = integration_core::ClientConfig::settings(&defaults);
+    assert_eq!(settings.base_url, None, "the public discovery host");
+    assert_eq!(settings.timeout, Some(Duration::from_secs(60)));
+    assert_eq!(settings.connect_timeout, Duration::from_secs(10));
+    assert_eq!(settings.rate_limit, None);
+
+    let err = Client::builder()
+        .app_key("k")
+        .app_secret("s")
+        .tenant_id("t")
+        .base_url("not a url")
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidRequest);
+    assert!(err.message().contains("base_url"), "{err}");
+}
+
+#[tokio::test]
+async fn error_meta_describes_an_api_error() {
+    fn describe(e: &impl integration_core::ErrorMeta) -> String {
+        format!(
+            "{} {} [{}] {:?}",
+            e.system(),
+            e.api(),
+            e.code().unwrap_or("-"),
+            e.kind()
+        )
+    }
+    let (_fake, client) = fake().await;
+    let err = client.merchants().detail(&"42".into()).await.unwrap_err();
+    assert_eq!(
+        describe(&err),
+        format!(
+            "yonbip yonbip/digitalModel/merchant/detail [{}] Business",
+            testing::CODE_NOT_FOUND
+        )
+    );
+    assert!(matches!(&err, Error::Api { code, .. } if *code == testing::CODE_NOT_FOUND));
+    assert!(!err.message().is_empty());
+    assert_eq!(
+        err.request_id(),
+        None,
+        "YonBIP's envelope has no request id"
+    );
+    assert!(!err.is_retryable());
+}
