@@ -112,7 +112,7 @@ impl ErrorMeta for Error {
             | Error::Auth { api, .. }
             | Error::AuthExpired { api, .. }
             | Error::Throttled { api, .. } => api,
-            Error::Config(_) => "config",
+            Error::Config(_) => "client",
             Error::Core(e) => ErrorMeta::api(e.as_ref()),
         }
     }

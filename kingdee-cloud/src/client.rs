@@ -162,7 +162,8 @@ impl ClientBuilder {
     pub fn build(self) -> Result<Client> {
         let server_url = self
             .settings
-            .required_base_url(SYSTEM, "https://host/k3cloud")?;
+            .required_base_url(SYSTEM, "https://host/k3cloud")
+            .map_err(|e| Error::Config(e.message().to_owned()))?;
         let auth = self
             .auth
             .ok_or_else(|| Error::invalid("client", "credentials are required"))?;

@@ -159,7 +159,10 @@ impl ClientBuilder {
                 "an app key and an app secret are required",
             ));
         };
-        let base_url = self.settings.base_url_or(SYSTEM, DEFAULT_BASE_URL)?;
+        let base_url = self
+            .settings
+            .base_url_or(SYSTEM, DEFAULT_BASE_URL)
+            .map_err(|e| Error::Config(e.message().to_owned()))?;
         let transport = self.settings.transport(SYSTEM)?;
         Ok(Client {
             inner: Arc::new(Inner {

@@ -228,5 +228,6 @@ async fn the_shared_settings_reach_the_request() {
         .base_url("ftp://huke.example")
         .build()
         .unwrap_err();
+    assert!(matches!(err, netease_huke::Error::Config(_)), "{err:?}");
     assert_eq!(err.kind(), ErrorKind::InvalidRequest, "{err}");
 }

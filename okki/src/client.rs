@@ -118,7 +118,10 @@ impl ClientBuilder {
         if credentials.scopes.is_empty() {
             return Err(invalid("at least one scope is required (e.g. \"company\")"));
         }
-        let base_url = self.settings.base_url_or(SYSTEM, DEFAULT_BASE_URL)?;
+        let base_url = self
+            .settings
+            .base_url_or(SYSTEM, DEFAULT_BASE_URL)
+            .map_err(|e| Error::Config(e.message().to_owned()))?;
         let transport = self.settings.transport(SYSTEM)?;
         Ok(Client {
             inner: Arc::new(Inner {

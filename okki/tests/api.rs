@@ -725,6 +725,7 @@ async fn the_shared_settings_reach_the_transport_and_request() {
         .base_url("ftp://api.example")
         .build()
         .unwrap_err();
+    assert!(matches!(err, okki::Error::Config(_)), "{err:?}");
     assert_eq!(err.kind(), ErrorKind::InvalidRequest, "{err}");
 }
 
