@@ -83,6 +83,7 @@ struct Inner {
     http_status: Option<u16>,
     code: Option<String>,
     message: String,
+    request_id: Option<String>,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
@@ -112,6 +113,7 @@ impl Error {
             http_status: None,
             code: None,
             message: message.into(),
+            request_id: None,
             source: None,
         }))
     }
@@ -157,6 +159,12 @@ impl Error {
     /// Sets how long the server asked us to wait before retrying.
     pub fn with_retry_after(mut self, after: Option<Duration>) -> Self {
         self.0.retry_after = after;
+        self
+    }
+
+    /// Sets the vendor's request or trace id of the answer.
+    pub fn with_request_id(mut self, id: impl Into<String>) -> Self {
+        self.0.request_id = Some(id.into());
         self
     }
 
@@ -290,13 +298,16 @@ impl Error {
     /// code, message and retry hints carried over (a connector's `From`
     /// impl for its non-core variants).
     pub fn from_meta<E: ErrorMeta + ?Sized>(e: &E) -> Self {
-        let core = Self::new(e.system(), e.api(), e.kind(), e.message())
+        let mut core = Self::new(e.system(), e.api(), e.kind(), e.message())
             .with_retryable(e.is_retryable())
             .with_retry_after(e.retry_after());
-        match e.code() {
-            Some(code) => core.with_code(code),
-            None => core,
+        if let Some(code) = e.code() {
+            core = core.with_code(code);
         }
+        if let Some(id) = e.request_id() {
+            core = core.with_request_id(id);
+        }
+        core
     }
 }
 
@@ -315,6 +326,9 @@ impl ErrorMeta for Error {
     }
     fn message(&self) -> &str {
         &self.0.message
+    }
+    fn request_id(&self) -> Option<&str> {
+        self.0.request_id.as_deref()
     }
 }
 
@@ -433,5 +447,69 @@ impl PartialEq<str> for Code {
 impl PartialEq<&str> for Code {
     fn eq(&self, other: &&str) -> bool {
         self.0 == *other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A connector error with a request id and a retry hint.
+    #[derive(Debug, thiserror::Error)]
+    #[error("locked")]
+    struct Locked;
+
+    impl Retry for Locked {
+        fn is_retryable(&self) -> bool {
+            true
+        }
+        fn retry_after(&self) -> Option<Duration> {
+            Some(Duration::from_secs(3))
+        }
+    }
+
+    impl ErrorMeta for Locked {
+        fn system(&self) -> &'static str {
+            "x"
+        }
+        fn api(&self) -> &str {
+            "save"
+        }
+        fn kind(&self) -> ErrorKind {
+            ErrorKind::Business
+        }
+        fn code(&self) -> Option<&str> {
+            Some("13")
+        }
+        fn message(&self) -> &str {
+            "another user edits it"
+        }
+        fn request_id(&self) -> Option<&str> {
+            Some("ctx-42")
+        }
+    }
+
+    #[test]
+    fn from_meta_carries_everything_the_connector_said() {
+        let core = Error::from_meta(&Locked);
+        assert_eq!(
+            (
+                core.system(),
+                core.api_name(),
+                core.kind(),
+                core.code(),
+                core.message()
+            ),
+            (
+                "x",
+                "save",
+                ErrorKind::Business,
+                Some("13"),
+                "another user edits it"
+            )
+        );
+        assert!(core.is_retryable());
+        assert_eq!(core.retry_after(), Some(Duration::from_secs(3)));
+        assert_eq!(ErrorMeta::request_id(&core), Some("ctx-42"));
     }
 }
