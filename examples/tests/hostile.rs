@@ -13,7 +13,7 @@ use chrono::Utc;
 use integration_core::mapping::declarative::DeclarativeMapping;
 use integration_core::testing::{Fault, ResponseTemplate};
 use integration_core::transport::RawResponse;
-use integration_core::{MapContext, Retry};
+use integration_core::MapContext;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 

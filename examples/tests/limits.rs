@@ -7,7 +7,7 @@
 #![allow(clippy::unwrap_used)]
 
 use integration_core::testing::{Fault, ResponseTemplate};
-use integration_core::{ErrorKind, Retry};
+use integration_core::ErrorKind;
 
 const FIFTY_MB: usize = 50 * 1024 * 1024;
 

@@ -9,7 +9,7 @@ use netease_huke::testing::FakeHuke;
 
 use crate::runner::SetupError;
 use crate::settings::Settings;
-use crate::systems::{fake_note, real_note};
+use crate::systems::{fake_note, real_note, tuned};
 
 /// Trades seeded into the fake, all inside the scheme's first window.
 pub const SEEDED_TRADES: usize = 300;
@@ -31,7 +31,7 @@ pub async fn connect(settings: &Settings) -> Result<Huke, SetupError> {
         // Spread over the last 19 hours: the scheme's first window is 20 h.
         let now = Utc::now();
         fake.seed_trades_between(SEEDED_TRADES, 2026, now - chrono::Duration::hours(19), now);
-        let client = tuned!(fake.client_builder(), settings, "huke")
+        let client = tuned(fake.client_builder(), settings, "huke")?
             .build()
             .map_err(SetupError::other)?;
         let note = fake_note(
@@ -56,7 +56,7 @@ pub async fn connect(settings: &Settings) -> Result<Huke, SetupError> {
         builder = builder.eid(eid);
     }
     Ok(Huke {
-        client: tuned!(builder, settings, "huke")
+        client: tuned(builder, settings, "huke")?
             .build()
             .map_err(SetupError::other)?,
         fake: None,

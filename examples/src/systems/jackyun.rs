@@ -17,7 +17,7 @@ use jackyun::{Client, Credentials};
 
 use crate::runner::SetupError;
 use crate::settings::Settings;
-use crate::systems::{fake_note, real_note};
+use crate::systems::{fake_note, real_note, tuned};
 
 /// A Jackyun client and, when running against it, the fake.
 pub struct Jackyun {
@@ -33,7 +33,7 @@ pub struct Jackyun {
 pub async fn connect(settings: &Settings) -> Result<Jackyun, SetupError> {
     let Some(s) = settings.system("jackyun") else {
         let fake = FakeJackyun::start().await;
-        let client = tuned!(fake.client_builder(), settings, "jackyun")
+        let client = tuned(fake.client_builder(), settings, "jackyun")?
             .build()
             .map_err(SetupError::other)?;
         let note = fake_note("jackyun", &fake.uri(), "no customers yet; sign checks on");
@@ -51,7 +51,7 @@ pub async fn connect(settings: &Settings) -> Result<Jackyun, SetupError> {
         .optional_url("base_url")?
         .unwrap_or_else(|| jackyun::client::DEFAULT_BASE_URL.to_owned());
     let client = Client::builder().base_url(&url).credentials(credentials);
-    let client = tuned!(client, settings, "jackyun")
+    let client = tuned(client, settings, "jackyun")?
         .build()
         .map_err(SetupError::other)?;
     Ok(Jackyun {

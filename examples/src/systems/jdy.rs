@@ -26,7 +26,7 @@ use serde_json::json;
 
 use crate::runner::SetupError;
 use crate::settings::{Settings, SettingsError};
-use crate::systems::{fake_note, real_note};
+use crate::systems::{fake_note, real_note, tuned};
 
 /// Purchase inbound bills seeded into the fake (all read by the first run).
 pub const SEEDED_BILLS: usize = 120;
@@ -63,7 +63,7 @@ pub async fn connect(settings: &Settings) -> Result<Jdy, SetupError> {
         fake.seed(SEEDED_BILLS, 2026);
         add_supplier_contacts(&fake);
         let client = fake.client_builder().credentials(FakeJdy::v1_credentials());
-        let client = tuned!(client, settings, "jdy")
+        let client = tuned(client, settings, "jdy")?
             .build()
             .map_err(SetupError::other)?;
         let note = fake_note(
@@ -124,7 +124,7 @@ pub async fn connect(settings: &Settings) -> Result<Jdy, SetupError> {
     };
     let version = if v1 { "V1" } else { "V2" };
     Ok(Jdy {
-        client: tuned!(builder, settings, "jdy")
+        client: tuned(builder, settings, "jdy")?
             .build()
             .map_err(SetupError::other)?,
         fake: None,

@@ -12,7 +12,7 @@ use kingdee_cloud::{AppCredentials, Client};
 
 use crate::runner::SetupError;
 use crate::settings::Settings;
-use crate::systems::{fake_note, real_note};
+use crate::systems::{fake_note, real_note, tuned};
 
 /// A K/3 Cloud client and, when running against it, the fake.
 pub struct Kingdee {
@@ -28,7 +28,7 @@ pub struct Kingdee {
 pub async fn connect(settings: &Settings) -> Result<Kingdee, SetupError> {
     let Some(s) = settings.system("kingdee") else {
         let fake = FakeK3Cloud::start().await;
-        let client = tuned!(fake.client_builder(), settings, "kingdee")
+        let client = tuned(fake.client_builder(), settings, "kingdee")?
             .build()
             .map_err(SetupError::other)?;
         let note = fake_note(
@@ -69,7 +69,7 @@ pub async fn connect(settings: &Settings) -> Result<Kingdee, SetupError> {
         }
     };
     Ok(Kingdee {
-        client: tuned!(builder, settings, "kingdee")
+        client: tuned(builder, settings, "kingdee")?
             .build()
             .map_err(SetupError::other)?,
         fake: None,

@@ -1,16 +1,10 @@
 //! One module per system: a client built from settings, or, when the system
 //! has no settings, from its built-in fake (started and seeded here).
 
-/// Applies `<SYSTEM>_TIMEOUT_SECS`, when set, to a connector's client
-/// builder (every connector's builder has `timeout(Option<Duration>)`).
-macro_rules! tuned {
-    ($builder:expr, $settings:expr, $system:literal) => {
-        match $settings.timeout($system)? {
-            Some(timeout) => $builder.timeout(Some(timeout)),
-            None => $builder,
-        }
-    };
-}
+use integration_core::ClientConfig;
+
+use crate::runner::SetupError;
+use crate::settings::Settings;
 
 pub mod huke;
 pub mod jackyun;
@@ -28,4 +22,17 @@ pub fn fake_note(system: &str, url: &str, seeded: &str) -> String {
 /// The note printed when a system runs against a real service.
 pub fn real_note(system: &str, url: &str) -> String {
     format!("{system}: {url}")
+}
+
+/// `builder` with the system's `TIMEOUT_SECS` setting applied, if any: the
+/// same for every connector, as every builder embeds the same settings.
+pub fn tuned<B: ClientConfig>(
+    mut builder: B,
+    settings: &Settings,
+    system: &'static str,
+) -> Result<B, SetupError> {
+    if let Some(timeout) = settings.timeout(system)? {
+        builder.settings_mut().timeout = Some(timeout);
+    }
+    Ok(builder)
 }

@@ -22,7 +22,7 @@ use okki::{Client, Credentials};
 
 use crate::runner::SetupError;
 use crate::settings::{Settings, SettingsError};
-use crate::systems::{fake_note, real_note};
+use crate::systems::{fake_note, real_note, tuned};
 
 /// Companies seeded into the fake.
 pub const SEEDED_COMPANIES: usize = 60;
@@ -44,7 +44,7 @@ pub async fn connect(settings: &Settings) -> Result<Okki, SetupError> {
     let Some(s) = settings.system("okki") else {
         let fake = FakeOkki::start().await;
         seed(&fake);
-        let client = tuned!(fake.client_builder(), settings, "okki")
+        let client = tuned(fake.client_builder(), settings, "okki")?
             .build()
             .map_err(SetupError::other)?;
         let note = fake_note(
@@ -90,7 +90,7 @@ pub async fn connect(settings: &Settings) -> Result<Okki, SetupError> {
         None => Credentials::client_credentials(client_id, client_secret, scopes),
     };
     let client = Client::builder().base_url(&url).credentials(credentials);
-    let client = tuned!(client, settings, "okki")
+    let client = tuned(client, settings, "okki")?
         .build()
         .map_err(SetupError::other)?;
     Ok(Okki {

@@ -18,7 +18,7 @@ use xbongbong::testing::FakeXbongbong;
 
 use crate::runner::SetupError;
 use crate::settings::Settings;
-use crate::systems::{fake_note, real_note};
+use crate::systems::{fake_note, real_note, tuned};
 
 /// Customers seeded into the fake.
 pub const SEEDED_CUSTOMERS: usize = 40;
@@ -41,7 +41,7 @@ pub async fn connect(settings: &Settings) -> Result<Xbongbong, SetupError> {
         let fake = FakeXbongbong::start().await;
         fake.seed_customers(SEEDED_CUSTOMERS);
         fake.seed_contracts(SEEDED_CONTRACTS);
-        let client = tuned!(fake.client_builder(), settings, "xbongbong")
+        let client = tuned(fake.client_builder(), settings, "xbongbong")?
             .build()
             .map_err(SetupError::other)?;
         let note = fake_note(
@@ -65,7 +65,7 @@ pub async fn connect(settings: &Settings) -> Result<Xbongbong, SetupError> {
         .unwrap_or_else(|| xbongbong::client::base_url_for_corpid(corpid).to_owned());
     builder = builder.base_url(&url);
     Ok(Xbongbong {
-        client: tuned!(builder, settings, "xbongbong")
+        client: tuned(builder, settings, "xbongbong")?
             .build()
             .map_err(SetupError::other)?,
         fake: None,

@@ -23,7 +23,7 @@ use yonbip::testing::FakeYonBip;
 
 use crate::runner::SetupError;
 use crate::settings::{Settings, SettingsError};
-use crate::systems::{fake_note, real_note};
+use crate::systems::{fake_note, real_note, tuned};
 
 /// A YonBIP client and, when running against it, the fake.
 pub struct Yonbip {
@@ -39,7 +39,7 @@ pub struct Yonbip {
 pub async fn connect(settings: &Settings) -> Result<Yonbip, SetupError> {
     let Some(s) = settings.system("yonbip") else {
         let fake = FakeYonBip::start().await;
-        let client = tuned!(fake.client_builder(), settings, "yonbip")
+        let client = tuned(fake.client_builder(), settings, "yonbip")?
             .build()
             .map_err(SetupError::other)?;
         let note = fake_note("yonbip", &fake.uri(), "empty; token signatures checked");
@@ -70,7 +70,7 @@ pub async fn connect(settings: &Settings) -> Result<Yonbip, SetupError> {
         }
     };
     Ok(Yonbip {
-        client: tuned!(builder, settings, "yonbip")
+        client: tuned(builder, settings, "yonbip")?
             .build()
             .map_err(SetupError::other)?,
         fake: None,
