@@ -367,3 +367,42 @@ pub fn form_pairs(request: &Request) -> Vec<(String, String)> {
 pub fn header<'r>(request: &'r Request, name: &str) -> Option<&'r str> {
     request.headers.get(name).and_then(|v| v.to_str().ok())
 }
+
+/// What every connector's fake offers, the same way in all seven crates:
+/// start it (on a free port or a fixed address), point a client at it,
+/// inject faults, see what it received. Seeding is each fake's own
+/// (`seed_customers`, `seed_trades`, ...): the data differ by system.
+///
+/// ```
+/// use integration_core::testing::Fake;
+///
+/// /// Any connector's fake, started and asked for a client.
+/// async fn client_of<F: Fake>() -> (F, F::Builder) {
+///     let fake = F::start().await;
+///     let builder = fake.client_builder();
+///     (fake, builder)
+/// }
+/// ```
+#[async_trait::async_trait]
+pub trait Fake: Sized + Send + Sync {
+    /// The connector's client builder.
+    type Builder;
+    /// The credentials the fake accepts, as the connector takes them.
+    type Credentials;
+
+    /// Starts the fake on a free loopback port.
+    async fn start() -> Self;
+    /// Starts the fake on `addr` (a sandbox on a fixed port).
+    async fn start_on(addr: SocketAddr) -> std::io::Result<Self>;
+    /// The URL to give the client builder's `base_url`.
+    fn base_url(&self) -> String;
+    /// The credentials the fake accepts.
+    fn credentials(&self) -> Self::Credentials;
+    /// A client builder pointed at the fake, with its credentials and the
+    /// fast test retry policy ([`fast_retry`]).
+    fn client_builder(&self) -> Self::Builder;
+    /// The fault injector.
+    fn faults(&self) -> &Faults;
+    /// Every request received so far.
+    async fn received(&self) -> Vec<Request>;
+}

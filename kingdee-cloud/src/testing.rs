@@ -37,7 +37,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{NaiveDateTime, TimeZone, Utc};
 use integration_core::testing::{
-    FakeServer, FaultStyle, Faults, Request, ResponseTemplate, fast_retry, header, matchers,
+    Fake, FakeServer, FaultStyle, Faults, Request, ResponseTemplate, fast_retry, header, matchers,
 };
 use integration_core::types::beijing;
 use rand::rngs::StdRng;
@@ -528,6 +528,35 @@ impl FakeK3Cloud {
             );
             store.records.push(m);
         }
+    }
+}
+
+/// The fake as every connector's fake is driven ([`Fake`]).
+#[async_trait::async_trait]
+impl Fake for FakeK3Cloud {
+    type Builder = ClientBuilder;
+    type Credentials = AppCredentials;
+
+    async fn start() -> Self {
+        FakeK3Cloud::start().await
+    }
+    async fn start_on(addr: SocketAddr) -> std::io::Result<Self> {
+        FakeK3Cloud::start_on(addr).await
+    }
+    fn base_url(&self) -> String {
+        self.server_url()
+    }
+    fn credentials(&self) -> AppCredentials {
+        Self::app_credentials()
+    }
+    fn client_builder(&self) -> ClientBuilder {
+        FakeK3Cloud::client_builder(self)
+    }
+    fn faults(&self) -> &Faults {
+        self.server.faults()
+    }
+    async fn received(&self) -> Vec<Request> {
+        self.server.received().await
     }
 }
 

@@ -771,3 +771,26 @@ async fn secrets_never_show_in_debug() {
     assert!(!format!("{err:?} {err}").contains("hunter2-secret"));
     assert!(Client::builder().build().is_err());
 }
+
+/// The fake is driven as every connector's fake is, through the shared
+/// trait: a sandbox or a generic test needs nothing crate-specific.
+#[tokio::test]
+async fn the_fake_is_driven_through_the_shared_fake_trait() {
+    use integration_core::testing::Fake;
+
+    async fn query_business_info<F: Fake<Builder = kingdee_cloud::ClientBuilder>>() -> usize {
+        let fake = F::start().await;
+        let client = fake.client_builder().build().unwrap();
+        fake.faults().inject(Fault::Throttled, 1);
+        client.query_business_info("BD_Customer").await.unwrap();
+        fake.received().await.len()
+    }
+    assert_eq!(
+        query_business_info::<FakeK3Cloud>().await,
+        2,
+        "throttled, then answered"
+    );
+    let fake = <FakeK3Cloud as Fake>::start().await;
+    assert_eq!(Fake::base_url(&fake), fake.server_url());
+    assert_eq!(Fake::credentials(&fake).acct_id, testing::ACCT_ID);
+}
