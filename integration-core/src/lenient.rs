@@ -73,6 +73,15 @@ pub fn decode<T: DeserializeOwned>(value: Value) -> Result<T, DecodeError> {
     })
 }
 
+/// Decodes a borrowed `value` into `T`, naming the field that failed (no
+/// copy of the value is made, so the caller keeps it for an excerpt).
+pub fn decode_ref<T: DeserializeOwned>(value: &Value) -> Result<T, DecodeError> {
+    serde_path_to_error::deserialize(value).map_err(|e| DecodeError {
+        path: e.path().to_string(),
+        message: e.into_inner().to_string(),
+    })
+}
+
 /// Decodes JSON bytes into `T`, naming the field that failed.
 pub fn decode_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
     let mut json = serde_json::Deserializer::from_slice(bytes);
@@ -142,6 +151,16 @@ pub fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error>
     let text =
         scalar(value, "an integer")?.map(|t| t.strip_suffix(".0").map(str::to_owned).unwrap_or(t));
     parsed(text, "an integer")
+}
+
+/// A count, page number or lifetime: a non-negative integer (see
+/// [`opt_i64`]); a negative one is an error.
+pub fn opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    opt_i64(d)?
+        .map(|n| {
+            u64::try_from(n).map_err(|_| de::Error::custom(format!("expected a count, found {n}")))
+        })
+        .transpose()
 }
 
 /// A decimal from a number or numeric text, exactly as written (`12.50`
@@ -215,7 +234,10 @@ where
             .into_iter()
             .enumerate()
             .map(|(i, item)| {
-                serde_json::from_value(item).map_err(|e| de::Error::custom(format!("[{i}]: {e}")))
+                decode(item).map_err(|e| match e.path.as_str() {
+                    "" | "." => de::Error::custom(format!("[{i}]: {}", e.message)),
+                    path => de::Error::custom(format!("[{i}].{path}: {}", e.message)),
+                })
             })
             .collect(),
         other => Err(de::Error::custom(format!(
@@ -316,6 +338,28 @@ mod tests {
                 "{err}"
             );
         }
+        // Inside a list, the item's own field is named too.
+        #[derive(Debug, Deserialize)]
+        struct Bill {
+            #[serde(default, deserialize_with = "list")]
+            #[allow(dead_code)]
+            lines: Vec<Row>,
+        }
+        let err = decode::<Bill>(json!({"lines": [{}, {"qty": "two"}]})).unwrap_err();
+        assert_eq!(err.path, "lines");
+        assert!(
+            err.message.starts_with("[1].qty: expected an integer"),
+            "{err}"
+        );
+        #[derive(Debug, Deserialize)]
+        struct Count {
+            #[serde(default, deserialize_with = "opt_u64")]
+            total: Option<u64>,
+        }
+        let v = json!({"total": "12"});
+        assert_eq!(decode_ref::<Count>(&v).unwrap().total, Some(12));
+        let err = decode_ref::<Count>(&json!({"total": -1})).unwrap_err();
+        assert_eq!(err.path, "total");
         let err = decode_slice::<Row>(br#"{"qty": "x"}"#).unwrap_err();
         assert_eq!(err.path, "qty");
     }
