@@ -176,9 +176,12 @@ pub fn opt_decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D
     .transpose()
 }
 
-/// An id from text or a number.
+/// An id from text or a number (a boolean is no id).
 pub fn opt_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Id>, D::Error> {
-    Ok(scalar(Value::deserialize(d)?, "an id")?.map(Id::new))
+    match Value::deserialize(d)? {
+        Value::Bool(b) => Err(de::Error::custom(format!("expected an id, found {b}"))),
+        value => Ok(scalar(value, "an id")?.map(Id::new)),
+    }
 }
 
 /// A boolean from `true`/`false`, `1`/`0`, `"1"`/`"0"`, `"true"`/`"false"`
@@ -325,6 +328,7 @@ mod tests {
             ("price", json!("12,50")),
             ("price", json!([1])),
             ("name", json!({"zh_CN": "x"})),
+            ("id", json!(true)),
             ("on", json!("maybe")),
             ("at", json!("yesterday")),
             ("ms", json!("soon")),
