@@ -159,10 +159,10 @@ pub struct AppAuthorization {
     #[serde(default)]
     pub domain: String,
     /// The account book id.
-    #[serde(default, deserialize_with = "crate::de::opt_text")]
+    #[serde(default, deserialize_with = "integration_core::lenient::opt_text")]
     pub account_id: Option<String>,
     /// The service id.
-    #[serde(default, deserialize_with = "crate::de::opt_text")]
+    #[serde(default, deserialize_with = "integration_core::lenient::opt_text")]
     pub service_id: Option<String>,
     /// The account book's name.
     #[serde(default)]
@@ -171,13 +171,13 @@ pub struct AppAuthorization {
     #[serde(default)]
     pub agreement_company_name: Option<String>,
     /// The authorisation instance id.
-    #[serde(default, deserialize_with = "crate::de::opt_text")]
+    #[serde(default, deserialize_with = "integration_core::lenient::opt_text")]
     pub outer_instance_id: Option<String>,
     /// The account group's name.
     #[serde(default)]
     pub group_name: Option<String>,
     /// 1 when the authorisation is active.
-    #[serde(default, deserialize_with = "crate::de::opt_i64")]
+    #[serde(default, deserialize_with = "integration_core::lenient::opt_i64")]
     pub status: Option<i64>,
 }
 

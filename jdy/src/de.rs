@@ -1,57 +1,14 @@
-//! Lenient but loss-free decoders for the shapes jdy uses: numbers that
-//! arrive as text, empty strings meaning "not set", times as text or unix
-//! numbers. A value that is present but not understood is an error, never a
-//! silent default.
-
-use std::str::FromStr;
+//! The decoders only jdy needs, beyond core's [`integration_core::lenient`]
+//! (text, integers, decimals, ids, null lists): times as text or unix
+//! numbers with `0`/`-1` for "not set", and calendar dates. Absent (null,
+//! blank text) is `None`; a value that is present but not understood is an
+//! error, never a silent default.
 
 use chrono::NaiveDate;
+use integration_core::lenient::opt_text;
 use integration_core::types::BeijingTime;
-use rust_decimal::Decimal;
+use serde::Deserializer;
 use serde::de::Error as _;
-use serde::{Deserialize, Deserializer};
-use serde_json::Value;
-
-/// Text, a number or null; `""` and null are `None`.
-pub(crate) fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Ok(match Option::<Value>::deserialize(d)? {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) if s.is_empty() => None,
-        Some(Value::String(s)) => Some(s),
-        Some(Value::Number(n)) => Some(n.to_string()),
-        Some(Value::Bool(b)) => Some(b.to_string()),
-        Some(other) => return Err(D::Error::custom(format!("expected text, got {other}"))),
-    })
-}
-
-/// An integer as a number or as text; `""` and null are `None`.
-pub(crate) fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    match opt_text(d)? {
-        None => Ok(None),
-        Some(s) => s
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| D::Error::custom(format!("expected an integer, got {s:?}"))),
-    }
-}
-
-/// A decimal as a JSON number or as text; `""` and null are `None`.
-pub(crate) fn opt_decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
-    match opt_text(d)? {
-        None => Ok(None),
-        Some(s) => parse_decimal(&s)
-            .map(Some)
-            .ok_or_else(|| D::Error::custom(format!("expected a decimal, got {s:?}"))),
-    }
-}
-
-pub(crate) fn parse_decimal(s: &str) -> Option<Decimal> {
-    let s = s.trim();
-    Decimal::from_str(s)
-        .or_else(|_| Decimal::from_scientific(s))
-        .ok()
-}
 
 /// A Beijing time as `yyyy-MM-dd HH:mm:ss` text (or a bare date), or as unix
 /// milliseconds / seconds (number or numeric text; ≥ 10^11 is read as
@@ -63,7 +20,7 @@ pub(crate) fn opt_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Beijing
     }
 }
 
-pub(crate) fn parse_time(s: &str) -> Result<Option<BeijingTime>, String> {
+fn parse_time(s: &str) -> Result<Option<BeijingTime>, String> {
     let s = s.trim();
     if let Ok(n) = s.parse::<i64>() {
         if n <= 0 {
@@ -89,7 +46,7 @@ pub(crate) fn opt_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDa
     match opt_text(d)? {
         None => Ok(None),
         Some(s) => {
-            let head = s.trim().get(..10).unwrap_or(s.trim());
+            let head = s.get(..10).unwrap_or(&s);
             NaiveDate::parse_from_str(head, "%Y-%m-%d")
                 .map(Some)
                 .map_err(|_| D::Error::custom(format!("not a date: {s:?}")))
@@ -97,20 +54,16 @@ pub(crate) fn opt_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDa
     }
 }
 
-/// An id as text or a number; `""` and null are `None`.
-pub(crate) fn opt_id<'de, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Option<integration_core::types::Id>, D::Error> {
-    Ok(opt_text(d)?.map(integration_core::types::Id::new))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use integration_core::lenient;
+    use rust_decimal::Decimal;
+    use serde::Deserialize;
 
-    #[derive(Deserialize)]
+    #[derive(Debug, Deserialize)]
     struct T {
-        #[serde(default, deserialize_with = "opt_decimal")]
+        #[serde(default, deserialize_with = "lenient::opt_decimal")]
         d: Option<Decimal>,
         #[serde(default, deserialize_with = "opt_time")]
         t: Option<BeijingTime>,
@@ -134,5 +87,7 @@ mod tests {
         assert!(v.d.is_none() && v.t.is_none());
         assert!(serde_json::from_str::<T>(r#"{"d":"abc"}"#).is_err());
         assert!(serde_json::from_str::<T>(r#"{"t":"yesterday"}"#).is_err());
+        let err = lenient::decode_slice::<T>(br#"{"day":"soon"}"#).unwrap_err();
+        assert_eq!(err.path, "day");
     }
 }

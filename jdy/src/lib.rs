@@ -12,46 +12,61 @@
 //!   `groupName` headers.
 //!
 //! Tokens are fetched lazily, shared by clones, refreshed before expiry and
-//! once more on an expired-token answer. Resources: purchase inbound
-//! ([`Client::pur_inbound`]), sales outbound, customers, suppliers,
-//! materials — one page (`list`), all pages lazily (`pages`/`stream`),
-//! `detail`, and `save` where documented — plus [`Client::call_raw`] for
-//! everything else. [`source::PurInboundSource`] reads purchase inbound bills
-//! with their lines incrementally; [`sink::CustomerSink`] and
-//! [`sink::MaterialSink`] upsert by number. The `testing` feature has a
-//! faithful fake server of both versions.
+//! once more on an expired-token answer. Every entity is a [`Resource`]
+//! handle — purchase inbound ([`Client::pur_inbounds`]), sales outbound,
+//! customers, suppliers, materials — with one page (`list`), all pages or
+//! records lazily (`pages`/`stream`), `get`, `get_by_number` and `save`
+//! where documented, plus [`Client::call_raw`] for everything else.
+//! [`PurInboundSource`] reads purchase inbound bills with their lines
+//! incrementally; [`CustomerSink`] and [`MaterialSink`] upsert by number.
+//! The `testing` feature has a faithful fake server of both versions.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), jdy::Error> {
-//! use futures::TryStreamExt;
-//! use jdy::query::{BillQuery, BillStatus};
-//! use jdy::testing::FakeJdy;
-//! use jdy::{Client, V2Credentials};
+//! # use futures::TryStreamExt;
+//! # use jdy::testing::{CLIENT_ID, CLIENT_SECRET, FakeJdy, OUTER_INSTANCE_ID};
+//! # let fake = FakeJdy::start().await;
+//! # fake.seed(30, 1);
+//! use jdy::{Client, Error, PurInbound, PurInboundQuery, V2Credentials};
 //!
-//! let fake = FakeJdy::start().await;
-//! fake.seed(30, 1);
-//!
-//! // Against the real service, leave out base_url.
 //! let client = Client::builder()
-//!     .base_url(fake.uri())
-//!     .credentials(V2Credentials::new(
-//!         jdy::testing::CLIENT_ID,
-//!         jdy::testing::CLIENT_SECRET,
-//!         jdy::testing::OUTER_INSTANCE_ID,
-//!     ))
+//!     .base_url(fake.uri()) // the real service: leave it out
+//!     .credentials(V2Credentials::new(CLIENT_ID, CLIENT_SECRET, OUTER_INSTANCE_ID))
 //!     .build()?;
-//!
-//! let audited = BillQuery { bill_status: BillStatus::Audited, ..BillQuery::default() };
-//! let page = client.pur_inbound().list(&audited).await?;
-//! let bill = client.pur_inbound().detail(&page.rows[0].id).await?;
-//! assert!(!bill.material_entity.is_empty());
-//!
-//! let all: Vec<_> = client.pur_inbound().stream(BillQuery::default()).try_collect().await?;
-//! assert_eq!(all.len(), 30);
+//! let bills = client.pur_inbounds();
+//! let page = bills.list(&PurInboundQuery::default()).await?; // one page
+//! let all: Vec<PurInbound> = bills.stream(PurInboundQuery::default()).try_collect().await?; // every bill, lazily
+//! let one = bills.get(&page.items[0].id).await?; // one bill, with its lines
+//! match bills.get(&"no-such-bill".into()).await {
+//!     Err(err @ Error::Api { .. }) => println!("refused [{:?}]: {}", err.code(), err.message()),
+//!     other => { other?; }
+//! }
+//! # assert_eq!((page.total, all.len()), (Some(30), 30));
+//! # assert!(!one.material_entity.is_empty());
+//! # assert!(matches!(bills.get(&"no-such-bill".into()).await, Err(Error::Api { .. })));
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! ## Map of the crate
+//!
+//! - [`Client`] / [`ClientBuilder`]: the shared settings (`base_url`,
+//!   timeouts, rate limit, retries, ...) and the [`V2Credentials`] or
+//!   [`V1Credentials`] that choose the version; [`Client::call_raw`].
+//! - [`resources`]: the [`Resource`] handles [`Client::pur_inbounds`],
+//!   [`Client::sal_out_bounds`], [`Client::customers`],
+//!   [`Client::suppliers`], [`Client::materials`] (`list` answers one
+//!   [`Page`](integration_core::paging::Page)).
+//! - Queries ([`query`]): [`BillQuery`] ([`PurInboundQuery`],
+//!   [`SalOutBoundQuery`]) and [`ListQuery`] ([`CustomerQuery`],
+//!   [`SupplierQuery`], [`MaterialQuery`]), rendered for either version.
+//! - [`model`]: the records, one type for both versions, unknown fields
+//!   kept in `extra`.
+//! - [`PurInboundSource`]; [`SaveSink`] ([`CustomerSink`],
+//!   [`SupplierSink`], [`MaterialSink`]); [`auth`]: the V2 signature;
+//!   [`error`]: [`Error`] in the shared vocabulary
+//!   ([`integration_core::ErrorMeta`]).
 //!
 //! ## Assumptions
 //!
@@ -112,7 +127,13 @@
 //!   `customer_detail`, `supplier_list`, `supplier_detail`; detail bodies are
 //!   `{"id": …}` and the detail `data` is the record. No V1 material save.
 //! - **V1 list end**: `totalpage`; otherwise a short or empty page.
-//!   V2: `total_page`, else a short or empty page.
+//!   V2: `total_page`, else a short or empty page. Counts (`count`,
+//!   `total_page`, `page`) may be numbers or numeric text; any other value,
+//!   or a negative one, is a decode error naming the field (it used to be
+//!   taken as "not sent").
+//! - **Loose values** in records are read with core's
+//!   [`integration_core::lenient`] rule (text trimmed; null and blank text
+//!   absent; junk a decode error naming the field, e.g. `rows[3].qty`).
 //! - **V2 lists may lack lines**: the source reads `…_detail` for rows with
 //!   no `material_entity` (the fake's V2 list omits them; its V1 list has
 //!   them). V2 ids are strings; V2 customer/supplier/material schemas beyond
@@ -142,4 +163,11 @@ pub use client::{
     ApiVersion, Client, ClientBuilder, Credentials, HttpMethod, V1Credentials, V2Credentials,
 };
 pub use error::Error;
-pub use resources::Resource;
+pub use model::{BillEntry, Customer, Material, PurInbound, SalOutBound, SaveResult, Supplier};
+pub use query::{
+    BillQuery, BillStatus, CustomerQuery, ListQuery, MaterialQuery, PurInboundQuery,
+    SalOutBoundQuery, SupplierQuery,
+};
+pub use resources::{Endpoints, Resource};
+pub use sink::{CustomerSink, MaterialSink, SaveSink, SupplierSink};
+pub use source::{DetailMode, PurInboundSource};

@@ -14,6 +14,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
+use integration_core::lenient;
 use integration_core::types::{BeijingTime, Id};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -31,7 +32,7 @@ pub struct PurInbound {
     #[serde(
         default,
         alias = "billno",
-        deserialize_with = "crate::de::opt_text",
+        deserialize_with = "lenient::opt_text",
         skip_serializing_if = "Option::is_none"
     )]
     pub bill_no: Option<String>,
@@ -47,7 +48,7 @@ pub struct PurInbound {
     #[serde(
         default,
         alias = "billstatus",
-        deserialize_with = "crate::de::opt_text",
+        deserialize_with = "lenient::opt_text",
         skip_serializing_if = "Option::is_none"
     )]
     pub bill_status: Option<String>,
@@ -55,7 +56,7 @@ pub struct PurInbound {
     #[serde(
         default,
         alias = "transtype",
-        deserialize_with = "crate::de::opt_text",
+        deserialize_with = "lenient::opt_text",
         skip_serializing_if = "Option::is_none"
     )]
     pub trans_type: Option<String>,
@@ -87,7 +88,7 @@ pub struct PurInbound {
     #[serde(
         default,
         alias = "supplierid_id",
-        deserialize_with = "crate::de::opt_id",
+        deserialize_with = "lenient::opt_id",
         skip_serializing_if = "Option::is_none"
     )]
     pub supplier_id: Option<Id>,
@@ -95,7 +96,7 @@ pub struct PurInbound {
     #[serde(
         default,
         alias = "supplierid_name",
-        deserialize_with = "crate::de::opt_text",
+        deserialize_with = "lenient::opt_text",
         skip_serializing_if = "Option::is_none"
     )]
     pub supplier_name: Option<String>,
@@ -103,7 +104,7 @@ pub struct PurInbound {
     #[serde(
         default,
         alias = "supplierid_number",
-        deserialize_with = "crate::de::opt_text",
+        deserialize_with = "lenient::opt_text",
         skip_serializing_if = "Option::is_none"
     )]
     pub supplier_number: Option<String>,
@@ -111,7 +112,7 @@ pub struct PurInbound {
     #[serde(
         default,
         alias = "deptid_id",
-        deserialize_with = "crate::de::opt_id",
+        deserialize_with = "lenient::opt_id",
         skip_serializing_if = "Option::is_none"
     )]
     pub dept_id: Option<Id>,
@@ -119,7 +120,7 @@ pub struct PurInbound {
     #[serde(
         default,
         alias = "deptid_name",
-        deserialize_with = "crate::de::opt_text",
+        deserialize_with = "lenient::opt_text",
         skip_serializing_if = "Option::is_none"
     )]
     pub dept_name: Option<String>,
@@ -127,7 +128,7 @@ pub struct PurInbound {
     #[serde(
         default,
         alias = "empid_id",
-        deserialize_with = "crate::de::opt_id",
+        deserialize_with = "lenient::opt_id",
         skip_serializing_if = "Option::is_none"
     )]
     pub emp_id: Option<Id>,
@@ -135,7 +136,7 @@ pub struct PurInbound {
     #[serde(
         default,
         alias = "empid_name",
-        deserialize_with = "crate::de::opt_text",
+        deserialize_with = "lenient::opt_text",
         skip_serializing_if = "Option::is_none"
     )]
     pub emp_name: Option<String>,
@@ -143,19 +144,19 @@ pub struct PurInbound {
     #[serde(
         default,
         alias = "totalamount",
-        deserialize_with = "crate::de::opt_decimal",
+        deserialize_with = "lenient::opt_decimal",
         skip_serializing_if = "Option::is_none"
     )]
     pub total_amount: Option<Decimal>,
     /// Remark.
     #[serde(
         default,
-        deserialize_with = "crate::de::opt_text",
+        deserialize_with = "lenient::opt_text",
         skip_serializing_if = "Option::is_none"
     )]
     pub remark: Option<String>,
     /// Material lines (商品分录). Empty when the list did not carry them.
-    #[serde(default, deserialize_with = "entries")]
+    #[serde(default, deserialize_with = "lenient::list")]
     pub material_entity: Vec<BillEntry>,
     /// Every other field, as received.
     #[serde(flatten)]
@@ -171,7 +172,7 @@ pub struct SalOutBound {
     #[serde(
         default,
         alias = "billno",
-        deserialize_with = "crate::de::opt_text",
+        deserialize_with = "lenient::opt_text",
         skip_serializing_if = "Option::is_none"
     )]
     pub bill_no: Option<String>,
@@ -187,7 +188,7 @@ pub struct SalOutBound {
     #[serde(
         default,
         alias = "billstatus",
-        deserialize_with = "crate::de::opt_text",
+        deserialize_with = "lenient::opt_text",
         skip_serializing_if = "Option::is_none"
     )]
     pub bill_status: Option<String>,
@@ -211,7 +212,7 @@ pub struct SalOutBound {
     #[serde(
         default,
         alias = "customerid_id",
-        deserialize_with = "crate::de::opt_id",
+        deserialize_with = "lenient::opt_id",
         skip_serializing_if = "Option::is_none"
     )]
     pub customer_id: Option<Id>,
@@ -219,7 +220,7 @@ pub struct SalOutBound {
     #[serde(
         default,
         alias = "customerid_name",
-        deserialize_with = "crate::de::opt_text",
+        deserialize_with = "lenient::opt_text",
         skip_serializing_if = "Option::is_none"
     )]
     pub customer_name: Option<String>,
@@ -227,7 +228,7 @@ pub struct SalOutBound {
     #[serde(
         default,
         alias = "customerid_number",
-        deserialize_with = "crate::de::opt_text",
+        deserialize_with = "lenient::opt_text",
         skip_serializing_if = "Option::is_none"
     )]
     pub customer_number: Option<String>,
@@ -235,19 +236,19 @@ pub struct SalOutBound {
     #[serde(
         default,
         alias = "totalamount",
-        deserialize_with = "crate::de::opt_decimal",
+        deserialize_with = "lenient::opt_decimal",
         skip_serializing_if = "Option::is_none"
     )]
     pub total_amount: Option<Decimal>,
     /// Remark.
     #[serde(
         default,
-        deserialize_with = "crate::de::opt_text",
+        deserialize_with = "lenient::opt_text",
         skip_serializing_if = "Option::is_none"
     )]
     pub remark: Option<String>,
     /// Material lines.
-    #[serde(default, deserialize_with = "entries")]
+    #[serde(default, deserialize_with = "lenient::list")]
     pub material_entity: Vec<BillEntry>,
     /// Every other field, as received.
     #[serde(flatten)]
@@ -260,14 +261,14 @@ pub struct BillEntry {
     /// Line id.
     #[serde(
         default,
-        deserialize_with = "crate::de::opt_id",
+        deserialize_with = "lenient::opt_id",
         skip_serializing_if = "Option::is_none"
     )]
     pub id: Option<Id>,
     /// Line number.
     #[serde(
         default,
-        deserialize_with = "crate::de::opt_i64",
+        deserialize_with = "lenient::opt_i64",
         skip_serializing_if = "Option::is_none"
     )]
     pub seq: Option<i64>,
@@ -275,7 +276,7 @@ pub struct BillEntry {
     #[serde(
         default,
         alias = "materialid_id",
-        deserialize_with = "crate::de::opt_id",
+        deserialize_with = "lenient::opt_id",
         skip_serializing_if = "Option::is_none"
     )]
     pub material_id: Option<Id>,
@@ -283,7 +284,7 @@ pub struct BillEntry {
     #[serde(
         default,
         alias = "materialid_name",
-        deserialize_with = "crate::de::opt_text",
+        deserialize_with = "lenient::opt_text",
         skip_serializing_if = "Option::is_none"
     )]
     pub material_name: Option<String>,
@@ -291,7 +292,7 @@ pub struct BillEntry {
     #[serde(
         default,
         alias = "materialid_number",
-        deserialize_with = "crate::de::opt_text",
+        deserialize_with = "lenient::opt_text",
         skip_serializing_if = "Option::is_none"
     )]
     pub material_number: Option<String>,
@@ -299,7 +300,7 @@ pub struct BillEntry {
     #[serde(
         default,
         alias = "materialid_model",
-        deserialize_with = "crate::de::opt_text",
+        deserialize_with = "lenient::opt_text",
         skip_serializing_if = "Option::is_none"
     )]
     pub material_model: Option<String>,
@@ -307,7 +308,7 @@ pub struct BillEntry {
     #[serde(
         default,
         alias = "stockid_id",
-        deserialize_with = "crate::de::opt_id",
+        deserialize_with = "lenient::opt_id",
         skip_serializing_if = "Option::is_none"
     )]
     pub stock_id: Option<Id>,
@@ -315,28 +316,28 @@ pub struct BillEntry {
     #[serde(
         default,
         alias = "stockid_name",
-        deserialize_with = "crate::de::opt_text",
+        deserialize_with = "lenient::opt_text",
         skip_serializing_if = "Option::is_none"
     )]
     pub stock_name: Option<String>,
     /// Unit id.
     #[serde(
         default,
-        deserialize_with = "crate::de::opt_id",
+        deserialize_with = "lenient::opt_id",
         skip_serializing_if = "Option::is_none"
     )]
     pub unit_id: Option<Id>,
     /// Unit name.
     #[serde(
         default,
-        deserialize_with = "crate::de::opt_text",
+        deserialize_with = "lenient::opt_text",
         skip_serializing_if = "Option::is_none"
     )]
     pub unit_name: Option<String>,
     /// Quantity.
     #[serde(
         default,
-        deserialize_with = "crate::de::opt_decimal",
+        deserialize_with = "lenient::opt_decimal",
         skip_serializing_if = "Option::is_none"
     )]
     pub qty: Option<Decimal>,
@@ -344,28 +345,28 @@ pub struct BillEntry {
     #[serde(
         default,
         alias = "baseqty",
-        deserialize_with = "crate::de::opt_decimal",
+        deserialize_with = "lenient::opt_decimal",
         skip_serializing_if = "Option::is_none"
     )]
     pub base_qty: Option<Decimal>,
     /// Unit price.
     #[serde(
         default,
-        deserialize_with = "crate::de::opt_decimal",
+        deserialize_with = "lenient::opt_decimal",
         skip_serializing_if = "Option::is_none"
     )]
     pub price: Option<Decimal>,
     /// Line amount, when the API sends one.
     #[serde(
         default,
-        deserialize_with = "crate::de::opt_decimal",
+        deserialize_with = "lenient::opt_decimal",
         skip_serializing_if = "Option::is_none"
     )]
     pub amount: Option<Decimal>,
     /// VAT rate in percent (增值税率).
     #[serde(
         default,
-        deserialize_with = "crate::de::opt_decimal",
+        deserialize_with = "lenient::opt_decimal",
         skip_serializing_if = "Option::is_none"
     )]
     pub cess: Option<Decimal>,
@@ -373,7 +374,7 @@ pub struct BillEntry {
     #[serde(
         default,
         alias = "batchno",
-        deserialize_with = "crate::de::opt_text",
+        deserialize_with = "lenient::opt_text",
         skip_serializing_if = "Option::is_none"
     )]
     pub batch_no: Option<String>,
@@ -381,17 +382,13 @@ pub struct BillEntry {
     #[serde(
         default,
         alias = "comment",
-        deserialize_with = "crate::de::opt_text",
+        deserialize_with = "lenient::opt_text",
         skip_serializing_if = "Option::is_none"
     )]
     pub remark: Option<String>,
     /// Every other field, as received.
     #[serde(flatten)]
     pub extra: Extra,
-}
-
-fn entries<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<BillEntry>, D::Error> {
-    Ok(Option::<Vec<BillEntry>>::deserialize(d)?.unwrap_or_default())
 }
 
 macro_rules! basedata {
@@ -403,13 +400,13 @@ macro_rules! basedata {
         #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
         pub struct $name {
             /// The record's id (empty for a record not saved yet).
-            #[serde(default, deserialize_with = "crate::de::opt_id", skip_serializing_if = "Option::is_none")]
+            #[serde(default, deserialize_with = "lenient::opt_id", skip_serializing_if = "Option::is_none")]
             pub id: Option<Id>,
             /// The record's number (编码), unique per account book.
-            #[serde(default, deserialize_with = "crate::de::opt_text", skip_serializing_if = "Option::is_none")]
+            #[serde(default, deserialize_with = "lenient::opt_text", skip_serializing_if = "Option::is_none")]
             pub number: Option<String>,
             /// The record's name.
-            #[serde(default, deserialize_with = "crate::de::opt_text", skip_serializing_if = "Option::is_none")]
+            #[serde(default, deserialize_with = "lenient::opt_text", skip_serializing_if = "Option::is_none")]
             pub name: Option<String>,
             /// Every other field, as received or to send.
             #[serde(flatten)]
@@ -474,35 +471,6 @@ basedata!(
     Material
 );
 
-/// One page of a list.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ListPage<T> {
-    /// The rows of this page.
-    pub rows: Vec<T>,
-    /// The page number (from 1).
-    pub page: u32,
-    /// The page size asked for (after clamping).
-    pub page_size: u32,
-    /// Pages in all, when the API said (`total_page` / V1 `totalpage`).
-    pub total_page: Option<u32>,
-    /// Rows in all, when the API said (V2 sends it as text).
-    pub count: Option<u64>,
-}
-
-impl<T> ListPage<T> {
-    /// Whether a page follows: the API's `total_page` says so, or, when it
-    /// gave none, this page was full. An empty page is always the last.
-    pub fn has_more(&self) -> bool {
-        if self.rows.is_empty() {
-            return false;
-        }
-        match self.total_page {
-            Some(total) => self.page < total,
-            None => self.rows.len() >= self.page_size as usize,
-        }
-    }
-}
-
 /// The answer of a save.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SaveResult {
@@ -541,21 +509,5 @@ mod tests {
         let again = serde_json::to_value(&bill).unwrap();
         assert_eq!(again["contact_address"], "江苏省苏州市");
         assert_eq!(again["total_amount"], "1234.50");
-    }
-
-    #[test]
-    fn paging_end_detection() {
-        let page = |n: usize, p: u32, t: Option<u32>| ListPage {
-            rows: vec![0; n],
-            page: p,
-            page_size: 10,
-            total_page: t,
-            count: None,
-        };
-        assert!(page(10, 1, Some(3)).has_more());
-        assert!(!page(10, 3, Some(3)).has_more());
-        assert!(!page(0, 1, Some(3)).has_more());
-        assert!(page(10, 1, None).has_more());
-        assert!(!page(9, 1, None).has_more());
     }
 }

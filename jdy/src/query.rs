@@ -100,6 +100,17 @@ pub struct ListQuery {
     pub extra: Map<String, Value>,
 }
 
+/// The query of a purchase inbound list.
+pub type PurInboundQuery = BillQuery;
+/// The query of a sales outbound list.
+pub type SalOutBoundQuery = BillQuery;
+/// The query of a customer list.
+pub type CustomerQuery = ListQuery;
+/// The query of a supplier list.
+pub type SupplierQuery = ListQuery;
+/// The query of a material list.
+pub type MaterialQuery = ListQuery;
+
 /// What every list query offers to the pager.
 pub trait Paged: Clone + Send + Sync + 'static {
     /// The page asked for (from 1).

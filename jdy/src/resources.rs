@@ -1,11 +1,14 @@
 //! Typed endpoints: purchase inbound, sales outbound, customers, suppliers
-//! and materials, for both versions. Each is a [`Resource`] handle with
-//! `list` (one page), `pages`/`stream` (all pages, lazily), `detail` and,
-//! where documented, `save`.
+//! and materials, for both versions. Each is a [`Resource`] handle
+//! ([`Client::pur_inbounds`], [`Client::customers`], ...) with `list` (one
+//! [`Page`]), `pages`/`stream` (all pages, lazily), `get`, `get_by_number`
+//! and, where documented, `save`.
 
 use std::marker::PhantomData;
 
-use futures::{Stream, TryStreamExt};
+use futures::Stream;
+use integration_core::lenient;
+use integration_core::paging::{self, Page};
 use integration_core::types::Id;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -13,8 +16,10 @@ use serde_json::{Value, json};
 
 use crate::client::{ApiVersion, Client, HttpMethod};
 use crate::error::Error;
-use crate::model::{Customer, ListPage, Material, PurInbound, SalOutBound, SaveResult, Supplier};
-use crate::query::{BillQuery, ListQuery, Paged};
+use crate::model::{Customer, Material, PurInbound, SalOutBound, SaveResult, Supplier};
+use crate::query::{
+    CustomerQuery, MaterialQuery, Paged, PurInboundQuery, SalOutBoundQuery, SupplierQuery,
+};
 
 /// Where one entity lives in each version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,8 +84,9 @@ pub const MATERIAL: Endpoints = Endpoints {
     v2_save: true,
 };
 
-/// A typed handle on one entity; get one from [`Client::pur_inbound`] and
-/// friends. `T` is the record type, `Q` the list filter.
+/// A typed handle on one entity; get one from [`Client::pur_inbounds`] and
+/// friends. `T` is the record type, `Q` the list query. Cheap to clone;
+/// streams own their clone.
 #[derive(Debug, Clone)]
 pub struct Resource<T, Q> {
     client: Client,
@@ -90,23 +96,23 @@ pub struct Resource<T, Q> {
 
 impl Client {
     /// Purchase inbound bills (采购入库单).
-    pub fn pur_inbound(&self) -> Resource<PurInbound, BillQuery> {
+    pub fn pur_inbounds(&self) -> Resource<PurInbound, PurInboundQuery> {
         Resource::new(self.clone(), PUR_INBOUND)
     }
     /// Sales outbound bills (销售出库单).
-    pub fn sal_out_bound(&self) -> Resource<SalOutBound, BillQuery> {
+    pub fn sal_out_bounds(&self) -> Resource<SalOutBound, SalOutBoundQuery> {
         Resource::new(self.clone(), SAL_OUT_BOUND)
     }
     /// Customers (客户).
-    pub fn customers(&self) -> Resource<Customer, ListQuery> {
+    pub fn customers(&self) -> Resource<Customer, CustomerQuery> {
         Resource::new(self.clone(), CUSTOMER)
     }
     /// Suppliers (供应商).
-    pub fn suppliers(&self) -> Resource<Supplier, ListQuery> {
+    pub fn suppliers(&self) -> Resource<Supplier, SupplierQuery> {
         Resource::new(self.clone(), SUPPLIER)
     }
     /// Materials (商品).
-    pub fn materials(&self) -> Resource<Material, ListQuery> {
+    pub fn materials(&self) -> Resource<Material, MaterialQuery> {
         Resource::new(self.clone(), MATERIAL)
     }
 }
@@ -130,8 +136,12 @@ where
         &self.endpoints
     }
 
-    /// One page of the list (`query.page`, default 1; page size clamped to 100).
-    pub async fn list(&self, query: &Q) -> Result<ListPage<T>, Error> {
+    /// One page of the list (`query.page`, default 1; page size clamped to
+    /// 100). `next` is the same query one page on, `None` after the last
+    /// page: the one the answer's `total_page` names (V1 `totalpage`), or,
+    /// without it, a short page; an empty page is always the last. `total`
+    /// is the answer's `count` (V1 `totalsize`).
+    pub async fn list(&self, query: &Q) -> Result<Page<T, Q>, Error> {
         let (path, data) = match self.client.version() {
             ApiVersion::V1 => {
                 let path = self.endpoints.v1_list;
@@ -147,25 +157,23 @@ where
                 (path, self.client.v2_get(path, query.v2_query()).await?)
             }
         };
-        decode_page(path, data, query.page(), query.page_size())
+        let list = decode_list(path, data)?;
+        // The page the answer says it is, else the one asked for.
+        let page = list.page.filter(|p| *p > 0).unwrap_or(query.page());
+        let more = has_more(list.rows.len(), page, query.page_size(), list.total_page);
+        let next = more.then(|| query.with_page(query.page() + 1));
+        Ok(Page::new(list.rows, next).with_total(list.count))
     }
 
     /// Every page from `query.page` on, fetched lazily one at a time.
-    pub fn pages(&self, query: Q) -> impl Stream<Item = Result<ListPage<T>, Error>> + Send + 'static
+    pub fn pages(&self, query: Q) -> impl Stream<Item = Result<Page<T, Q>, Error>> + Send + 'static
     where
         T: Sync,
     {
         let this = self.clone_handle();
-        futures::stream::try_unfold(Some(query), move |next| {
+        paging::paginate(query, move |query: Q| {
             let this = this.clone_handle();
-            async move {
-                let Some(query) = next else {
-                    return Ok(None);
-                };
-                let page = this.list(&query).await?;
-                let following = page.has_more().then(|| query.with_page(query.page() + 1));
-                Ok(Some((page, following)))
-            }
+            async move { this.list(&query).await }
         })
     }
 
@@ -175,13 +183,11 @@ where
     where
         T: Sync,
     {
-        self.pages(query)
-            .map_ok(|page| futures::stream::iter(page.rows.into_iter().map(Ok)))
-            .try_flatten()
+        paging::items(self.pages(query))
     }
 
     /// One record by id, with its lines for bills.
-    pub async fn detail(&self, id: &Id) -> Result<T, Error> {
+    pub async fn get(&self, id: &Id) -> Result<T, Error> {
         let data = match self.client.version() {
             ApiVersion::V1 => {
                 self.client
@@ -204,7 +210,7 @@ where
     }
 
     /// One record by number (V2 only: `{entity}_detail?number=`).
-    pub async fn detail_by_number(&self, number: &str) -> Result<T, Error> {
+    pub async fn get_by_number(&self, number: &str) -> Result<T, Error> {
         if self.client.version() == ApiVersion::V1 {
             return Err(Error::Config(format!(
                 "{}: reading by number is a V2 call",
@@ -254,7 +260,7 @@ where
             .client
             .call(HttpMethod::Post, path, Vec::new(), Some(body))
             .await?;
-        serde_json::from_value(data)
+        lenient::decode(data)
             .map_err(|e| Error::Config(format!("{path}: undecodable save answer: {e}")))
     }
 }
@@ -269,7 +275,7 @@ fn decode_record<T: DeserializeOwned>(name: &str, data: Value) -> Result<T, Erro
         ));
     }
     let excerpt = integration_core::secret::excerpt(data.to_string().as_bytes(), 200);
-    serde_json::from_value(data).map_err(|e| {
+    lenient::decode(data).map_err(|e| {
         Error::from(integration_core::Error::new(
             "jdy",
             name,
@@ -279,15 +285,35 @@ fn decode_record<T: DeserializeOwned>(name: &str, data: Value) -> Result<T, Erro
     })
 }
 
+/// Whether a page follows page `page` (of `page_size`) with `len` rows: the
+/// answer's `total_page` says so, or, when it gave none, this page was
+/// full. An empty page is always the last.
+fn has_more(len: usize, page: u32, page_size: u32, total_page: Option<u32>) -> bool {
+    if len == 0 {
+        return false;
+    }
+    match total_page {
+        Some(total) => page < total,
+        None => len >= page_size as usize,
+    }
+}
+
+/// A decoded list `data`.
+struct ListData<T> {
+    rows: Vec<T>,
+    /// `total_page` / V1 `totalpage`.
+    total_page: Option<u32>,
+    /// `count` / `totalsize` / `total`.
+    count: Option<u64>,
+    /// `page` / `current_page`: the page the answer says it is.
+    page: Option<u32>,
+}
+
 /// Decodes a list `data` of either version:
 /// V2 `{count: "n", page, page_size, total_page, rows}`,
-/// V1 `{rows, totalpage}`.
-pub(crate) fn decode_page<T: DeserializeOwned>(
-    api: &str,
-    data: Value,
-    page: u32,
-    page_size: u32,
-) -> Result<ListPage<T>, Error> {
+/// V1 `{rows, totalpage}`. Counts may be numbers or numeric text; junk in
+/// them, or in a row, is a decode error naming the field.
+fn decode_list<T: DeserializeOwned>(api: &str, data: Value) -> Result<ListData<T>, Error> {
     let decode_err = |what: String, data: &Value| {
         Error::from(integration_core::Error::decode(
             "jdy",
@@ -299,22 +325,21 @@ pub(crate) fn decode_page<T: DeserializeOwned>(
     let Value::Object(mut map) = data else {
         return Err(decode_err("the list data is not an object".into(), &data));
     };
-    let number = |v: Option<&Value>| -> Option<u64> {
-        match v? {
-            Value::Number(n) => n.as_u64(),
-            Value::String(s) => s.trim().parse().ok(),
-            _ => None,
-        }
+    // The first of `keys` the answer has, as a whole number from 0.
+    let number = |keys: &[&str]| -> Result<Option<u64>, Error> {
+        let Some((key, value)) = keys.iter().find_map(|k| map.get(*k).map(|v| (*k, v))) else {
+            return Ok(None);
+        };
+        let junk = |e: String| decode_err(format!("field `{key}`: {e}"), value);
+        lenient::opt_i64(value.clone())
+            .map_err(|e| junk(e.to_string()))?
+            .map(|n| u64::try_from(n).map_err(|_| junk(format!("expected a count, found {n}"))))
+            .transpose()
     };
-    let total_page = number(map.get("total_page").or_else(|| map.get("totalpage")))
-        .map(|n| n.min(u64::from(u32::MAX)) as u32);
-    let count = number(
-        map.get("count")
-            .or_else(|| map.get("totalsize"))
-            .or_else(|| map.get("total")),
-    );
-    let answered_page = number(map.get("page").or_else(|| map.get("current_page")))
-        .map(|n| n.min(u64::from(u32::MAX)) as u32);
+    let small = |n: u64| n.min(u64::from(u32::MAX)) as u32;
+    let total_page = number(&["total_page", "totalpage"])?.map(small);
+    let count = number(&["count", "totalsize", "total"])?;
+    let answered_page = number(&["page", "current_page"])?.map(small);
     let rows = match map.remove("rows") {
         Some(Value::Array(rows)) => rows,
         Some(Value::Null) => Vec::new(),
@@ -327,24 +352,64 @@ pub(crate) fn decode_page<T: DeserializeOwned>(
             ));
         }
     };
-    let mut typed = Vec::with_capacity(rows.len());
-    for (i, row) in rows.into_iter().enumerate() {
-        let excerpt = integration_core::secret::excerpt(row.to_string().as_bytes(), 200);
-        let item = serde_json::from_value(row).map_err(|e| {
-            Error::from(integration_core::Error::new(
-                "jdy",
-                api,
-                integration_core::ErrorKind::Decode,
-                format!("row {i} is undecodable ({e}); row starts with: {excerpt}"),
-            ))
-        })?;
-        typed.push(item);
-    }
-    Ok(ListPage {
-        rows: typed,
-        page: answered_page.filter(|p| *p > 0).unwrap_or(page),
-        page_size,
+    let rows = lenient::decode(Value::Array(rows)).map_err(|e| {
+        Error::from(integration_core::Error::new(
+            "jdy",
+            api,
+            integration_core::ErrorKind::Decode,
+            format!(
+                "undecodable list row (field `rows{}`: {})",
+                e.path, e.message
+            ),
+        ))
+    })?;
+    Ok(ListData {
+        rows,
         total_page,
         count,
+        page: answered_page,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn end_of_list_detection() {
+        assert!(has_more(10, 1, 10, Some(3)));
+        assert!(!has_more(10, 3, 10, Some(3)));
+        assert!(!has_more(0, 1, 10, Some(3)));
+        assert!(has_more(10, 1, 10, None));
+        assert!(!has_more(9, 1, 10, None));
+    }
+
+    /// Counts as text are read; junk in a count or a row is a decode error
+    /// naming the field, not a missing total or a dropped row.
+    #[test]
+    fn list_data_is_lenient_but_not_about_junk() {
+        let list: ListData<crate::model::Customer> = decode_list(
+            "x",
+            json!({"count": "2", "total_page": "", "current_page": 1, "rows": [{"id": 1}, {"id": "2"}]}),
+        )
+        .unwrap();
+        assert_eq!(
+            (list.rows.len(), list.count, list.total_page, list.page),
+            (2, Some(2), None, Some(1))
+        );
+        for (data, field) in [
+            (json!({"count": "many", "rows": []}), "field `count`"),
+            (json!({"totalpage": -1, "rows": []}), "field `totalpage`"),
+            (
+                json!({"rows": [{"id": 1}, {"id": {"n": 2}}]}),
+                "field `rows[1].id`",
+            ),
+        ] {
+            let err = decode_list::<crate::model::Customer>("x", data.clone())
+                .err()
+                .unwrap();
+            assert_eq!(err.kind(), integration_core::ErrorKind::Decode);
+            assert!(err.to_string().contains(field), "{data}: {err}");
+        }
+    }
 }

@@ -78,7 +78,7 @@ impl<T: Saveable> SaveSink<T> {
         };
         let page = self.resource.list(&query).await?;
         Ok(page
-            .rows
+            .items
             .into_iter()
             .find(|r| r.number() == Some(number))
             .and_then(|r| r.id().cloned()))

@@ -95,7 +95,7 @@ impl PurInboundSource {
 
     async fn complete(&self, rows: Vec<PurInbound>) -> Result<Vec<PurInbound>, Error> {
         let mode = self.details;
-        let resource = self.client.pur_inbound();
+        let resource = self.client.pur_inbounds();
         futures::stream::iter(rows.into_iter().map(|row| {
             let resource = resource.clone();
             async move {
@@ -105,7 +105,7 @@ impl PurInboundSource {
                     DetailMode::WhenMissing => row.material_entity.is_empty(),
                 };
                 if needed {
-                    resource.detail(&row.id).await
+                    resource.get(&row.id).await
                 } else {
                     Ok(row)
                 }
@@ -145,9 +145,9 @@ impl Source for PurInboundSource {
         query.modify_time_from =
             Checkpoint::since(checkpoint, self.overlap).map(UnixMillis::from_utc);
         query.modify_time_to = Some(UnixMillis(cursor.until));
-        let page = self.client.pur_inbound().list(&query).await?;
-        let more = page.has_more();
-        let rows = self.complete(page.rows).await?;
+        let page = self.client.pur_inbounds().list(&query).await?;
+        let more = page.has_next();
+        let rows = self.complete(page.items).await?;
 
         let mut high_water = HighWater::new(cursor.high_water.as_ref().or(checkpoint));
         for row in &rows {

@@ -23,14 +23,27 @@ async fn token_group_headers_and_list_with_lines() {
         page_size: Some(10),
         ..BillQuery::default()
     };
-    let page = client.pur_inbound().list(&q).await.unwrap();
-    assert_eq!((page.rows.len(), page.total_page), (10, Some(3)));
+    let page = client.pur_inbounds().list(&q).await.unwrap();
+    // `totalpage` 3: the next query is page 2, and page 3 is the last.
+    assert_eq!(
+        (page.items.len(), page.next.as_ref().and_then(|q| q.page)),
+        (10, Some(2))
+    );
+    let last = client
+        .pur_inbounds()
+        .list(&BillQuery {
+            page: Some(3),
+            ..q.clone()
+        })
+        .await
+        .unwrap();
+    assert_eq!((last.items.len(), last.next.is_none()), (10, true));
     assert!(
-        page.rows
+        page.items
             .iter()
             .all(|b| !b.material_entity.is_empty() && b.bill_no.is_some())
     );
-    assert!(page.rows[0].material_entity[0].material_number.is_some());
+    assert!(page.items[0].material_entity[0].material_number.is_some());
     let req = fake
         .received_on("/jdy/pur/pur_inbound_list")
         .await
@@ -46,7 +59,7 @@ async fn token_group_headers_and_list_with_lines() {
     let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap();
     assert_eq!(body["starttime"], -1);
     assert_eq!(body["pagesize"], 10);
-    let all: Vec<_> = client.pur_inbound().stream(q).try_collect().await.unwrap();
+    let all: Vec<_> = client.pur_inbounds().stream(q).try_collect().await.unwrap();
     assert_eq!(all.len(), 30);
     assert_eq!(fake.state().v1_token_calls, 1);
 }
@@ -57,7 +70,7 @@ async fn v1_filters_and_detail() {
     let client = fake.v1_client();
     let bills = fake.state().pur_inbound.clone();
     let unaudited = client
-        .pur_inbound()
+        .pur_inbounds()
         .list(&BillQuery {
             bill_status: BillStatus::Unaudited,
             ..BillQuery::default()
@@ -65,7 +78,7 @@ async fn v1_filters_and_detail() {
         .await
         .unwrap();
     assert_eq!(
-        unaudited.rows.len(),
+        unaudited.items.len(),
         bills.iter().filter(|b| b["bill_status"] == "Z").count()
     );
     // Modify-time range in milliseconds.
@@ -73,7 +86,7 @@ async fn v1_filters_and_detail() {
         .unwrap()
         .to_utc();
     let recent = client
-        .pur_inbound()
+        .pur_inbounds()
         .list(&BillQuery {
             modify_time_from: Some(UnixMillis::from_utc(cut)),
             ..BillQuery::default()
@@ -82,19 +95,19 @@ async fn v1_filters_and_detail() {
         .unwrap();
     assert!(
         recent
-            .rows
+            .items
             .iter()
             .all(|b| b.modify_time.unwrap().to_utc() >= cut)
     );
     assert_eq!(
-        recent.rows.len(),
+        recent.items.len(),
         bills
             .iter()
             .filter(|b| b["modify_time"].as_str().unwrap() >= "2026-04-01")
             .count()
     );
     let dept = client
-        .pur_inbound()
+        .pur_inbounds()
         .list(&BillQuery {
             dept_ids: vec!["10001".into()],
             emp_ids: vec![bills[0]["emp_id"].as_str().unwrap().into()],
@@ -102,42 +115,38 @@ async fn v1_filters_and_detail() {
         })
         .await
         .unwrap();
-    assert!(!dept.rows.is_empty());
+    assert!(!dept.items.is_empty());
     let bill = client
-        .pur_inbound()
-        .detail(&unaudited.rows[0].id)
+        .pur_inbounds()
+        .get(&unaudited.items[0].id)
         .await
         .unwrap();
-    assert_eq!(bill.id, unaudited.rows[0].id);
+    assert_eq!(bill.id, unaudited.items[0].id);
     let sal = client
-        .sal_out_bound()
+        .sal_out_bounds()
         .list(&BillQuery::default())
         .await
         .unwrap();
-    assert_eq!(sal.rows.len(), 15);
+    assert_eq!(sal.items.len(), 15);
     let materials = client
         .materials()
         .list(&ListQuery::default())
         .await
         .unwrap();
-    assert_eq!(materials.rows.len(), 12);
+    assert_eq!(materials.items.len(), 12);
     let m = client
         .materials()
-        .detail(materials.rows[0].id.as_ref().unwrap())
+        .get(materials.items[0].id.as_ref().unwrap())
         .await
         .unwrap();
-    assert_eq!(m.number, materials.rows[0].number);
+    assert_eq!(m.number, materials.items[0].number);
     let saved = client
         .customers()
         .save(&jdy::model::Customer::new("KH7001", "青岛海润水产有限公司"))
         .await
         .unwrap();
     assert_eq!(saved.ids.len(), 1);
-    let err = client
-        .pur_inbound()
-        .detail(&"404".into())
-        .await
-        .unwrap_err();
+    let err = client.pur_inbounds().get(&"404".into()).await.unwrap_err();
     assert_eq!(
         (err.kind(), err.code()),
         (ErrorKind::Business, Some("1004"))
@@ -212,7 +221,7 @@ async fn expired_access_token_is_refreshed() {
         .list(&ListQuery::default())
         .await
         .unwrap();
-    assert_eq!(page.rows.len(), 8);
+    assert_eq!(page.items.len(), 8);
     assert_eq!(fake.state().v1_token_calls, 2);
 }
 

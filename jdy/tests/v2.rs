@@ -21,11 +21,11 @@ async fn auth_flow_signs_and_routes_every_call() {
     let client = fake.v2_client();
     assert_eq!(client.version(), ApiVersion::V2);
     let page = client
-        .pur_inbound()
+        .pur_inbounds()
         .list(&BillQuery::default())
         .await
         .unwrap();
-    assert_eq!(page.rows.len(), 25);
+    assert_eq!(page.items.len(), 25);
     let calls = fake.received_on("/jdy/v2/scm/pur_inbound").await;
     let req = &calls[0];
     let h = |n: &str| req.headers.get(n).unwrap().to_str().unwrap().to_owned();
@@ -55,7 +55,7 @@ async fn wrong_client_secret_is_an_auth_error_with_the_api_code() {
     );
     let client = fake.client_builder().credentials(creds).build().unwrap();
     let err = client
-        .pur_inbound()
+        .pur_inbounds()
         .list(&BillQuery::default())
         .await
         .unwrap_err();
@@ -95,7 +95,7 @@ async fn expired_token_is_refreshed_once_and_the_call_retried() {
         .list(&ListQuery::default())
         .await
         .unwrap();
-    assert_eq!(page.rows.len(), 12);
+    assert_eq!(page.items.len(), 12);
     assert_eq!(fake.state().token_calls, 2);
     // An injected expired answer also refreshes.
     fake.faults()
@@ -151,29 +151,33 @@ async fn paging_across_pages_and_lazy_stream() {
         page_size: Some(10),
         ..BillQuery::default()
     };
-    let first = client.pur_inbound().list(&q).await.unwrap();
+    let first = client.pur_inbounds().list(&q).await.unwrap();
     assert_eq!(
-        (first.rows.len(), first.total_page, first.count),
-        (10, Some(3), Some(25))
+        (
+            first.items.len(),
+            first.total,
+            first.next.as_ref().and_then(|q| q.page)
+        ),
+        (10, Some(25), Some(2))
     );
     let pages: Vec<_> = client
-        .pur_inbound()
+        .pur_inbounds()
         .pages(q.clone())
         .try_collect()
         .await
         .unwrap();
     assert_eq!(
-        pages.iter().map(|p| p.rows.len()).collect::<Vec<_>>(),
+        pages.iter().map(|p| p.items.len()).collect::<Vec<_>>(),
         vec![10, 10, 5]
     );
-    let all: Vec<_> = client.pur_inbound().stream(q).try_collect().await.unwrap();
+    let all: Vec<_> = client.pur_inbounds().stream(q).try_collect().await.unwrap();
     let mut ids: Vec<_> = all.iter().map(|b| b.id.to_string()).collect();
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 25);
     // The page size is clamped to 100.
     client
-        .pur_inbound()
+        .pur_inbounds()
         .list(&BillQuery {
             page_size: Some(1000),
             ..BillQuery::default()
@@ -196,24 +200,24 @@ async fn bill_filters() {
     let count = |f: &dyn Fn(&serde_json::Value) -> bool| all.iter().filter(|b| f(b)).count();
 
     let audited = client
-        .pur_inbound()
+        .pur_inbounds()
         .list(&BillQuery {
             bill_status: BillStatus::Audited,
             ..BillQuery::default()
         })
         .await
         .unwrap();
-    assert_eq!(audited.rows.len(), count(&|b| b["bill_status"] == "C"));
+    assert_eq!(audited.items.len(), count(&|b| b["bill_status"] == "C"));
     assert!(
         audited
-            .rows
+            .items
             .iter()
             .all(|b| b.bill_status.as_deref() == Some("C"))
     );
 
     let supplier = all[0]["supplier_id"].as_str().unwrap().to_owned();
     let by_supplier = client
-        .pur_inbound()
+        .pur_inbounds()
         .list(&BillQuery {
             supplier_ids: vec![supplier.clone()],
             ..BillQuery::default()
@@ -221,36 +225,36 @@ async fn bill_filters() {
         .await
         .unwrap();
     assert_eq!(
-        by_supplier.rows.len(),
+        by_supplier.items.len(),
         count(&|b| b["supplier_id"] == supplier.as_str())
     );
 
     let from = chrono::NaiveDate::from_ymd_opt(2026, 4, 1).unwrap();
     let by_date = client
-        .pur_inbound()
+        .pur_inbounds()
         .list(&BillQuery {
             bill_date_from: Some(from),
             ..BillQuery::default()
         })
         .await
         .unwrap();
-    assert!(by_date.rows.iter().all(|b| b.bill_date.unwrap() >= from));
+    assert!(by_date.items.iter().all(|b| b.bill_date.unwrap() >= from));
     assert_eq!(
-        by_date.rows.len(),
+        by_date.items.len(),
         count(&|b| b["bill_date"].as_str().unwrap() >= "2026-04-01")
     );
 
     let no = all[3]["bill_no"].as_str().unwrap().to_owned();
     let searched = client
-        .pur_inbound()
+        .pur_inbounds()
         .list(&BillQuery {
             search: Some(no.clone()),
             ..BillQuery::default()
         })
         .await
         .unwrap();
-    assert_eq!(searched.rows.len(), 1);
-    assert_eq!(searched.rows[0].bill_no.as_deref(), Some(no.as_str()));
+    assert_eq!(searched.items.len(), 1);
+    assert_eq!(searched.items[0].bill_no.as_deref(), Some(no.as_str()));
 }
 
 #[tokio::test]
@@ -258,27 +262,23 @@ async fn detail_carries_material_lines_the_list_omits() {
     let fake = seeded().await;
     let client = fake.v2_client();
     let page = client
-        .pur_inbound()
+        .pur_inbounds()
         .list(&BillQuery::default())
         .await
         .unwrap();
-    assert!(page.rows[0].material_entity.is_empty());
-    let bill = client.pur_inbound().detail(&page.rows[0].id).await.unwrap();
+    assert!(page.items[0].material_entity.is_empty());
+    let bill = client.pur_inbounds().get(&page.items[0].id).await.unwrap();
     assert!(!bill.material_entity.is_empty());
     let line = &bill.material_entity[0];
     assert!(line.qty.is_some() && line.price.unwrap().scale() == 2);
     assert!(bill.supplier_name.is_some() && bill.modify_time.is_some());
     let sal = client
-        .sal_out_bound()
+        .sal_out_bounds()
         .list(&BillQuery::default())
         .await
         .unwrap();
-    assert_eq!(sal.rows.len(), 12);
-    let sal_bill = client
-        .sal_out_bound()
-        .detail(&sal.rows[0].id)
-        .await
-        .unwrap();
+    assert_eq!(sal.items.len(), 12);
+    let sal_bill = client.sal_out_bounds().get(&sal.items[0].id).await.unwrap();
     assert!(sal_bill.customer_name.is_some() && !sal_bill.material_entity.is_empty());
 }
 
@@ -291,10 +291,10 @@ async fn basedata_save_list_detail() {
     let saved = client.customers().save(&customer).await.unwrap();
     let id = saved.ids[0].clone();
     assert_eq!(saved.id_number_map[id.as_str()], "KH9001");
-    let read = client.customers().detail(&id).await.unwrap();
+    let read = client.customers().get(&id).await.unwrap();
     assert_eq!(read.name.as_deref(), Some("杭州西湖茶业有限公司"));
     assert_eq!(read.extra["address"], "杭州市西湖区龙井路1号");
-    let by_number = client.customers().detail_by_number("KH9001").await.unwrap();
+    let by_number = client.customers().get_by_number("KH9001").await.unwrap();
     assert_eq!(by_number.id, Some(id));
     let found = client
         .customers()
@@ -304,7 +304,7 @@ async fn basedata_save_list_detail() {
         })
         .await
         .unwrap();
-    assert_eq!(found.rows.len(), 1);
+    assert_eq!(found.items.len(), 1);
     let material = client
         .materials()
         .save(&jdy::model::Material::new("SP9001", "龙井茶礼盒"))
@@ -361,7 +361,7 @@ async fn throttling_then_success() {
         .list(&ListQuery::default())
         .await
         .unwrap();
-    assert_eq!(page.rows.len(), 8);
+    assert_eq!(page.items.len(), 8);
     assert_eq!(fake.faults().injected(), 2);
     fake.faults()
         .inject_on("/jdy/v2/bd/supplier", Fault::Throttled, 5);
@@ -567,7 +567,7 @@ async fn client_sends_no_router_header_without_a_domain() {
         .list(&ListQuery::default())
         .await
         .unwrap();
-    assert_eq!(page.rows.len(), 8);
+    assert_eq!(page.items.len(), 8);
     let req = fake.received_on("/jdy/v2/bd/supplier").await.remove(0);
     assert!(req.headers.get("X-GW-Router-Addr").is_none());
 }
@@ -606,7 +606,7 @@ async fn v2_list_filters_travel_in_the_query_string() {
         extra,
         ..BillQuery::default()
     };
-    client.pur_inbound().list(&q).await.unwrap();
+    client.pur_inbounds().list(&q).await.unwrap();
     let req = fake.received_on("/jdy/v2/scm/pur_inbound").await.remove(0);
     assert_eq!(req.method.as_str(), "GET");
     assert!(req.body.is_empty());
@@ -722,4 +722,41 @@ async fn error_meta_describes_an_api_error() {
     let core = integration_core::Error::from(err);
     assert_eq!(meta(&core), expected);
     assert_eq!(core.http_status(), Some(200));
+}
+
+/// Junk in a list row or in a count is a decode error naming the field: a
+/// row is not dropped, a total is not quietly unknown.
+#[tokio::test]
+async fn junk_in_a_list_is_a_decode_error_naming_the_field() {
+    let fake = seeded().await;
+    let client = fake.v2_client();
+    let answer = |data: serde_json::Value| {
+        Fault::Respond(Box::new(integration_core::testing::json_response(
+            &json!({"errcode": 0, "description": "成功", "data": data}),
+        )))
+    };
+    for (data, field) in [
+        (
+            json!({"count": "2", "total_page": 1, "rows": [{"id": "1"}, {"id": "2", "total_amount": "12,50"}]}),
+            "rows[1].total_amount",
+        ),
+        (
+            json!({"count": "2", "total_page": 1, "rows": [{"id": "1", "material_entity": [{"qty": "two"}]}]}),
+            "rows[0].material_entity",
+        ),
+        (json!({"count": "many", "rows": []}), "count"),
+    ] {
+        fake.faults()
+            .inject_on("/jdy/v2/scm/pur_inbound", answer(data.clone()), 1);
+        let err = client
+            .pur_inbounds()
+            .list(&BillQuery::default())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Decode, "{data}: {err}");
+        assert!(
+            err.to_string().contains(&format!("field `{field}")),
+            "{err}"
+        );
+    }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use integration_core::auth::TokenCache;
+use integration_core::lenient;
 use integration_core::{ClientSettings, RateLimit, RawResponse, Secret, Transport};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -322,8 +323,9 @@ impl Client {
                 )));
             }
         };
+        // Decode errors name the field (`list[3].updateTime`).
         self.call_map(api, body, |v| {
-            serde_json::from_value::<T>(v).map_err(|e| e.to_string())
+            lenient::decode::<T>(v).map_err(|e| e.to_string())
         })
         .await
     }

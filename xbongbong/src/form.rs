@@ -1,8 +1,12 @@
-//! Form metadata: `form/list` and `form/get` (the "form explanation").
+//! Form metadata through the [`Forms`] handle ([`Client::forms`]): `list`
+//! (`form/list`), `get` (`form/get`, the "form explanation") and
+//! `default_for` a business type.
 //!
 //! Forms are configured per company, so field keys (`attr`), display names,
 //! options and limits must be read from the API rather than hard-coded.
 
+use integration_core::lenient;
+use integration_core::paging::Page;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
@@ -55,10 +59,7 @@ macro_rules! open_code_enum {
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-                let id = integration_core::types::Id::deserialize(d)?;
-                id.as_i64()
-                    .map(Self::from_code)
-                    .ok_or_else(|| serde::de::Error::custom(format!("not an integer code: {id}")))
+                crate::value::integer(d).map(Self::from_code)
             }
         }
     };
@@ -245,10 +246,10 @@ fn on(flag: Option<Flag>) -> bool {
     flag.is_some_and(Flag::is_on)
 }
 
-/// `form/list` request.
+/// The query of [`Forms::list`] (`form/list`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct FormListRequest {
+pub struct FormQuery {
     /// System or custom forms (required by the API).
     pub saas_mark: SaasMark,
     /// Only forms of this business type.
@@ -259,7 +260,7 @@ pub struct FormListRequest {
     pub name: Option<String>,
 }
 
-impl FormListRequest {
+impl FormQuery {
     /// System forms of one business type.
     pub fn system(business_type: BusinessType) -> Self {
         Self {
@@ -279,44 +280,25 @@ impl FormListRequest {
     }
 }
 
-/// An integer id of an answer: a JSON number or numeric text (both are
-/// seen); requests always send numbers.
-fn id_number<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<i64, D::Error> {
-    let id = integration_core::types::Id::deserialize(d)?;
-    id.as_i64()
-        .ok_or_else(|| serde::de::Error::custom(format!("not an integer id: {id}")))
-}
-
-/// [`id_number`] for optional ids (`null` or absent is `None`).
-fn opt_id_number<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<i64>, D::Error> {
-    match Option::<integration_core::types::Id>::deserialize(d)? {
-        None => Ok(None),
-        Some(id) => id
-            .as_i64()
-            .map(Some)
-            .ok_or_else(|| serde::de::Error::custom(format!("not an integer id: {id}"))),
-    }
-}
-
 /// One form of `form/list`. Ids are read from numbers or text and written
 /// back as numbers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FormSummary {
     /// The form id (used by list/add/edit calls).
-    #[serde(deserialize_with = "id_number")]
+    #[serde(deserialize_with = "crate::value::integer")]
     pub form_id: i64,
     /// Application id.
     #[serde(
         default,
-        deserialize_with = "opt_id_number",
+        deserialize_with = "lenient::opt_i64",
         skip_serializing_if = "Option::is_none"
     )]
     pub app_id: Option<i64>,
     /// Menu id.
     #[serde(
         default,
-        deserialize_with = "opt_id_number",
+        deserialize_with = "lenient::opt_i64",
         skip_serializing_if = "Option::is_none"
     )]
     pub menu_id: Option<i64>,
@@ -334,16 +316,14 @@ pub struct FormSummary {
     pub extra: Map<String, Value>,
 }
 
-/// `form/list` result.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The `form/list` answer; only its forms reach [`Forms::list`] (anything
+/// else it carries is in [`Client::call_raw`]'s answer).
+#[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct FormList {
-    /// The forms (empty when the company has none; not an error).
+struct FormListAnswer {
+    /// Null or absent when the company has none (not an error).
     #[serde(default)]
-    pub form_list: Vec<FormSummary>,
-    /// Everything else, kept.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    form_list: Option<Vec<FormSummary>>,
 }
 
 /// `form/get` request.
@@ -613,31 +593,47 @@ impl FormExplain {
     }
 }
 
+/// The forms of the company: [`Client::forms`]. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Forms {
+    client: Client,
+}
+
 impl Client {
-    /// `form/list`: the forms of a business type (or custom forms).
-    pub async fn form_list(&self, request: &FormListRequest) -> Result<FormList> {
-        self.call("form/list", request).await
+    /// Form metadata (`form/list`, `form/get`).
+    pub fn forms(&self) -> Forms {
+        Forms {
+            client: self.clone(),
+        }
+    }
+}
+
+impl Forms {
+    /// `form/list`: the forms of a business type (or the custom forms), all
+    /// in one page (the API does not page them, so `next` is `None`).
+    pub async fn list(&self, query: &FormQuery) -> Result<Page<FormSummary, FormQuery>> {
+        let answer: FormListAnswer = self.client.call("form/list", query).await?;
+        Ok(Page::new(answer.form_list.unwrap_or_default(), None))
     }
 
     /// `form/get`: a form's explanation (fields, options, limits, sub-forms).
-    pub async fn form_get(&self, form_id: i64) -> Result<FormExplain> {
-        self.call(
-            "form/get",
-            &FormGetRequest {
-                form_id,
-                sub_business_type: None,
-            },
-        )
-        .await
+    pub async fn get(&self, form_id: i64) -> Result<FormExplain> {
+        self.client
+            .call(
+                "form/get",
+                &FormGetRequest {
+                    form_id,
+                    sub_business_type: None,
+                },
+            )
+            .await
     }
 
     /// The first system form of a business type, when there is one.
-    pub async fn default_form(&self, business_type: BusinessType) -> Result<Option<FormSummary>> {
-        let list = self
-            .form_list(&FormListRequest::system(business_type))
-            .await?;
-        Ok(list
-            .form_list
+    pub async fn default_for(&self, business_type: BusinessType) -> Result<Option<FormSummary>> {
+        let page = self.list(&FormQuery::system(business_type)).await?;
+        Ok(page
+            .items
             .into_iter()
             .find(|f| f.business_type.is_none_or(|b| b == business_type)))
     }

@@ -1,44 +1,71 @@
 //! # xbongbong: a typed client for the 销帮帮 CRM Pro API
 //!
-//! Signed calls (`sign = sha256_hex(body ++ token)`), form metadata
-//! (`form/list`, `form/get`) decoded into a typed [`form::FormExplain`],
-//! validation of records against their form before any write, typed field
-//! values ([`value`]), record endpoints of every module with paging as one
-//! page or a lazy stream ([`records`]), users and departments, a raw call,
-//! a [`source::RecordSource`] (incremental on `updateTime`), a
-//! [`sink::RecordSink`] (add, or edit when the key is known) and, with the
-//! `testing` feature, a stateful fake server ([`testing::FakeXbongbong`]).
+//! Signed calls (`sign = sha256_hex(body ++ token)`), resource handles for
+//! the records of every module, users, departments and forms (one page,
+//! every page or record as a lazy stream, get, create, update, delete),
+//! form metadata decoded into a typed [`form::FormExplain`], validation of
+//! records against their form before any write, typed field values
+//! ([`value`]), a raw call, a [`RecordSource`] (incremental on
+//! `updateTime`), a [`RecordSink`] (add, or edit when the key is known)
+//! and, with the `testing` feature, a stateful fake server
+//! ([`testing::FakeXbongbong`]).
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), xbongbong::Error> {
+//! # use futures::TryStreamExt;
+//! # use xbongbong::testing::{CUSTOMER_FORM_ID, FakeXbongbong};
+//! # let fake = FakeXbongbong::start().await;
+//! # let ids = fake.seed_customers(30);
+//! # let creds = FakeXbongbong::credentials();
+//! use xbongbong::{Client, CustomerQuery, Error, Record};
+//!
+//! let client = Client::builder()
+//!     .base_url(fake.uri()) // the real service: leave it out (the host follows the corpid)
+//!     .corpid(creds.corpid)
+//!     .token(creds.token)
+//!     .build()?;
+//! let customers = client.customers();
+//! let query = CustomerQuery::form(CUSTOMER_FORM_ID).page_size(20);
+//! let page = customers.list(&query).await?; // one page
+//! let all: Vec<Record> = customers.stream(query).try_collect().await?; // every record, lazily
+//! let one = customers.get(ids[0]).await?; // one record
+//! match customers.get(999_999).await {
+//!     Err(Error::Api { code, message, .. }) => println!("refused [{code}]: {message}"),
+//!     other => { other?; }
+//! }
+//! # assert_eq!((page.items.len(), page.total, all.len()), (20, Some(30), 30));
+//! # assert_eq!(one.data_id, ids[0].into());
+//! # assert!(matches!(customers.get(999_999).await, Err(Error::Api { .. })));
+//! # Ok(()) }
+//! ```
+//!
+//! Forms are configured per company: discover them, read values typed,
+//! and check a record before writing it.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use futures::TryStreamExt;
 //! use xbongbong::form::BusinessType;
-//! use xbongbong::records::{Condition, ListQuery};
 //! use xbongbong::testing::FakeXbongbong;
 //! use xbongbong::value::{DataExt, TypedValue};
+//! use xbongbong::{Condition, ContractQuery, CustomerQuery};
 //!
 //! let fake = FakeXbongbong::start().await;
 //! fake.seed_contracts(30);
-//! let creds = FakeXbongbong::credentials();
-//!
-//! // Against the real service, leave out `base_url` (the host follows the corpid).
-//! let client = xbongbong::Client::builder()
-//!     .base_url(fake.uri())
-//!     .corpid(creds.corpid)
-//!     .token(creds.token)
-//!     .build()?;
+//! let client = fake.client();
 //!
 //! // Discover the contract form and its fields.
-//! let form = client.default_form(BusinessType::Contract).await?.expect("a contract form");
-//! let explain = client.form_get(form.form_id).await?;
+//! let form = client.forms().default_for(BusinessType::Contract).await?.expect("a contract form");
+//! let explain = client.forms().get(form.form_id).await?;
 //! let amount = explain.field_by_name("合同金额").expect("field");
 //! assert_eq!(amount.attr, "num_1");
 //!
 //! // Every contract, 100 per page, fetched lazily.
 //! let contracts: Vec<_> = client
 //!     .contracts()
-//!     .stream(ListQuery::form(form.form_id).page_size(100))
+//!     .stream(ContractQuery::form(form.form_id).page_size(100))
 //!     .try_collect()
 //!     .await?;
 //! assert_eq!(contracts.len(), 30);
@@ -56,12 +83,36 @@
 //! // Conditions (AND) on any attr.
 //! let page = client
 //!     .customers()
-//!     .list(&ListQuery::form(xbongbong::testing::CUSTOMER_FORM_ID).condition(Condition::like("text_1", "杭州")))
+//!     .list(&CustomerQuery::form(xbongbong::testing::CUSTOMER_FORM_ID).condition(Condition::like("text_1", "杭州")))
 //!     .await?;
-//! assert!(page.list.iter().all(|c| c.data.text("text_1").unwrap().unwrap().contains("杭州")));
+//! assert!(page.items.iter().all(|c| c.data.text("text_1").unwrap().unwrap().contains("杭州")));
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! ## Map of the crate
+//!
+//! - [`Client`] / [`ClientBuilder`]: the shared settings (`base_url`,
+//!   timeouts, rate limit, retries, ...), corpid, token, operator;
+//!   [`Client::call_raw`] for any endpoint.
+//! - Resource handles, each with `list` (one
+//!   [`Page`](integration_core::paging::Page)), `pages`, `stream`:
+//!   [`Records`] for the records of a module ([`Client::customers`],
+//!   [`Client::contracts`], [`Client::contacts`], [`Client::opportunities`],
+//!   [`Client::products`], [`Client::payment_receipts`],
+//!   [`Client::follow_ups`], any [`Module`] with [`Client::records`]), also
+//!   with `get`, `create`, `update`, `delete` and the form-checked
+//!   `create_checked` / `update_checked`; [`Users`] ([`Client::users`]) and
+//!   [`Departments`] ([`Client::departments`]); [`Forms`]
+//!   ([`Client::forms`]: `list`, `get`, `default_for`).
+//! - Queries: [`ListQuery`] (aliased per module: [`CustomerQuery`],
+//!   [`ContractQuery`], ...) with [`Condition`]s, [`UserQuery`],
+//!   [`DepartmentQuery`], [`FormQuery`].
+//! - [`form`]: the form explanation ([`FormExplain`], [`Field`],
+//!   [`FieldType`]); [`validate`]: checks before writes; [`value`]: typed
+//!   field values.
+//! - [`RecordSource`] / [`RecordSink`]; [`auth`]: signing and webhooks;
+//!   [`error`]: [`Error`] in the shared vocabulary ([`integration_core::ErrorMeta`]).
 //!
 //! ## Reading and writing values
 //!
@@ -152,6 +203,13 @@
 //! - **Payment receipts** add/edit through `addWriteOff`/`editWriteOff`;
 //!   the other receipt kinds (`addRed`, `addBadDebt`, `addPre`) go through
 //!   [`Client::call_raw`].
+//! - **Loose values in answers** are read with core's
+//!   [`integration_core::lenient`] rule: ids, times and counts
+//!   (`totalCount`, `totalPage`) may come as numbers or numeric text; null,
+//!   absent and blank text are "not sent"; anything else (a negative count,
+//!   `"yesterday"` for `updateTime`) is a decode error naming the field
+//!   (`list[3].updateTime`), never a silent default. Field values in `data`
+//!   stay raw JSON, read with [`value::DataExt`].
 //! - **Webhooks**: [`auth::verify_webhook`] hashes the raw body with the
 //!   webhook token (not a re-serialised payload).
 
@@ -170,7 +228,11 @@ pub mod value;
 
 pub use client::{Client, ClientBuilder};
 pub use error::{Error, Result};
-pub use form::{BusinessType, Field, FieldType, FormExplain};
-pub use records::{Condition, ListQuery, Module, Record, RecordPage};
+pub use form::{BusinessType, Field, FieldType, FormExplain, FormQuery, Forms};
+pub use records::{
+    Condition, ContactQuery, ContractQuery, CustomerQuery, FollowUpQuery, ListQuery, Module,
+    OpportunityQuery, PaymentReceiptQuery, ProductQuery, Record, Records,
+};
 pub use sink::{RecordSink, RecordWrite};
 pub use source::{Incremental, RecordSource};
+pub use users::{Department, DepartmentQuery, Departments, User, UserQuery, Users};

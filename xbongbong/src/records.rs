@@ -1,10 +1,14 @@
 //! Business records (customers, contracts, contacts, opportunities,
-//! products, payment receipts, follow-ups, custom forms …): list with
-//! conditions and paging (one page, or every page as a lazy stream), detail,
-//! add, edit, delete. They all share one shape: `{dataId, formId, addTime,
+//! products, payment receipts, follow-ups, custom forms …) through one
+//! handle shape, [`Records`] ([`Client::customers`], [`Client::contracts`],
+//! ..., any module with [`Client::records`]): `list` (one page), `pages` and
+//! `stream` (lazily, one page in memory), `get`, `create`, `update`,
+//! `delete`. They all share one record shape: `{dataId, formId, addTime,
 //! updateTime, data: {attr: value}}`.
 
-use futures::Stream;
+use futures::{Stream, TryStreamExt};
+use integration_core::lenient;
+use integration_core::paging::{self, Page};
 use integration_core::types::{Id, UnixSeconds};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -233,8 +237,8 @@ impl Condition {
     }
 }
 
-/// A list request. Unset options are left out of the body (sending defaults
-/// changes results on some lists).
+/// A list request of any module. Unset options are left out of the body
+/// (sending defaults changes results on some lists).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ListQuery {
@@ -290,6 +294,21 @@ impl ListQuery {
     }
 }
 
+/// The query of a customer list.
+pub type CustomerQuery = ListQuery;
+/// The query of a contract list.
+pub type ContractQuery = ListQuery;
+/// The query of a contact list.
+pub type ContactQuery = ListQuery;
+/// The query of an opportunity list.
+pub type OpportunityQuery = ListQuery;
+/// The query of a product list.
+pub type ProductQuery = ListQuery;
+/// The query of a payment-receipt list.
+pub type PaymentReceiptQuery = ListQuery;
+/// The query of a follow-up list.
+pub type FollowUpQuery = ListQuery;
+
 /// A stored record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -297,13 +316,25 @@ pub struct Record {
     /// The record id.
     pub data_id: Id,
     /// Its form.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub form_id: Option<Id>,
     /// Created (unix seconds).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_unix_seconds",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub add_time: Option<UnixSeconds>,
     /// Last changed (unix seconds).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_unix_seconds",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub update_time: Option<UnixSeconds>,
     /// The field values by attr (read with [`crate::value::DataExt`] or
     /// [`FormExplain::read`]).
@@ -314,37 +345,57 @@ pub struct Record {
     pub extra: Map<String, Value>,
 }
 
-/// One page of a list.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RecordPage {
-    /// The records.
-    #[serde(default)]
-    pub list: Vec<Record>,
-    /// Records matching in all.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total_count: Option<u64>,
-    /// Pages in all.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total_page: Option<u64>,
-    /// Everything else, kept.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+/// The answer of a list (`list`, `userList` or `depList` by endpoint).
+/// Only items, the next page and the total reach a [`Page`]; anything
+/// else it carries is in [`Client::call_raw`]'s answer.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", bound(deserialize = "T: Deserialize<'de>"))]
+pub(crate) struct ListAnswer<T> {
+    #[serde(default, alias = "userList", alias = "depList")]
+    pub(crate) list: Option<Vec<T>>,
+    #[serde(default, deserialize_with = "crate::value::opt_count")]
+    pub(crate) total_count: Option<u64>,
+    #[serde(default, deserialize_with = "crate::value::opt_count")]
+    pub(crate) total_page: Option<u64>,
 }
 
-impl RecordPage {
-    /// Whether a page after `page` (1-based, of `page_size`) can exist: the
-    /// API's `totalPage` when given, otherwise a full page means maybe.
-    pub fn has_more(&self, page: u32, page_size: u32) -> bool {
-        if self.list.is_empty() {
-            return false;
-        }
-        match (self.total_page, self.total_count) {
-            (Some(total), _) => u64::from(page) < total,
-            (None, Some(count)) => u64::from(page) * u64::from(page_size) < count,
-            (None, None) => self.list.len() as u64 >= u64::from(page_size),
-        }
+/// Whether a page after `page` (1-based, `len` items of `page_size`) can
+/// exist: `totalPage` when given, else `totalCount`, else a full page means
+/// maybe. An empty page is the last.
+pub(crate) fn has_more(
+    len: usize,
+    page: u32,
+    page_size: u32,
+    total_page: Option<u64>,
+    total_count: Option<u64>,
+) -> bool {
+    if len == 0 {
+        return false;
     }
+    match (total_page, total_count) {
+        (Some(total), _) => u64::from(page) < total,
+        (None, Some(count)) => u64::from(page) * u64::from(page_size) < count,
+        (None, None) => len as u64 >= u64::from(page_size),
+    }
+}
+
+/// Every page from `first` on with `list`; an empty page after the first
+/// ends the list without being yielded.
+pub(crate) fn pages_from<T, Q, F, Fut>(
+    first: Q,
+    list: F,
+) -> impl Stream<Item = Result<Page<T, Q>>> + Send + 'static
+where
+    T: Send + 'static,
+    Q: Clone + Send + 'static,
+    F: FnMut(Q) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<Page<T, Q>>> + Send + 'static,
+{
+    let mut first_page = true;
+    paging::paginate(first, list).try_filter(move |page| {
+        let keep = std::mem::take(&mut first_page) || !page.items.is_empty();
+        futures::future::ready(keep)
+    })
 }
 
 /// The answer of add/edit.
@@ -356,6 +407,7 @@ pub struct WriteResult {
         default,
         alias = "formDataId",
         alias = "id",
+        deserialize_with = "lenient::opt_id",
         skip_serializing_if = "Option::is_none"
     )]
     pub data_id: Option<Id>,
@@ -409,8 +461,8 @@ pub fn numeric_id(attr: &str, id: &Id) -> Result<i64> {
     })
 }
 
-/// The endpoints of one module. Get one with [`Client::records`] or a
-/// shortcut such as [`Client::customers`].
+/// The records of one module: [`Client::records`] or a shortcut such as
+/// [`Client::customers`]. Cheap to clone; streams own their clone.
 #[derive(Debug, Clone)]
 pub struct Records {
     client: Client,
@@ -446,62 +498,57 @@ impl Records {
     }
 
     /// One page (`page` defaults to 1; `pageSize` is clamped to 100).
-    pub async fn list(&self, query: &ListQuery) -> Result<RecordPage> {
+    /// `next` is the query of the following page, `None` after the last one
+    /// (by `totalPage`/`totalCount` when sent, else a short or empty page;
+    /// an unset page size counts as [`DEFAULT_PAGE_SIZE`]); `total` is
+    /// `totalCount`.
+    pub async fn list(&self, query: &ListQuery) -> Result<Page<Record, ListQuery>> {
         let mut query = query.clone();
         query.page_size = query.page_size.map(|s| s.clamp(1, MAX_PAGE_SIZE));
-        query.page = Some(query.page.unwrap_or(1).max(1));
-        self.client.call(&self.api("list"), &query).await
+        let page = query.page.unwrap_or(1).max(1);
+        query.page = Some(page);
+        let answer: ListAnswer<Record> = self.client.call(&self.api("list"), &query).await?;
+        let items = answer.list.unwrap_or_default();
+        let size = query.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
+        let more = has_more(
+            items.len(),
+            page,
+            size,
+            answer.total_page,
+            answer.total_count,
+        );
+        let next = more.then(|| query.page(page + 1));
+        Ok(Page::new(items, next).with_total(answer.total_count))
     }
 
-    /// Every page from `query.page` on, fetched lazily one at a time. The end
-    /// is an empty page, or the last page by `totalPage`/`totalCount`.
+    /// Every page from `query.page` on, fetched lazily one at a time, each
+    /// of `query.page_size` (default [`DEFAULT_PAGE_SIZE`]).
     pub fn pages(
         &self,
-        query: ListQuery,
-    ) -> impl Stream<Item = Result<RecordPage>> + Send + 'static {
+        mut query: ListQuery,
+    ) -> impl Stream<Item = Result<Page<Record, ListQuery>>> + Send + 'static {
+        query.page = Some(query.page.unwrap_or(1).max(1));
+        query.page_size = Some(
+            query
+                .page_size
+                .unwrap_or(DEFAULT_PAGE_SIZE)
+                .clamp(1, MAX_PAGE_SIZE),
+        );
         let this = self.clone();
-        let size = query
-            .page_size
-            .unwrap_or(DEFAULT_PAGE_SIZE)
-            .clamp(1, MAX_PAGE_SIZE);
-        let first = query.page.unwrap_or(1).max(1);
-        let state = Some((query, first));
-        futures::stream::unfold(state, move |state| {
+        pages_from(query, move |query| {
             let this = this.clone();
-            async move {
-                let (query, page) = state?;
-                let mut q = query.clone();
-                q.page = Some(page);
-                q.page_size = Some(size);
-                match this.list(&q).await {
-                    Ok(result) => {
-                        let next = result.has_more(page, size).then(|| (query, page + 1));
-                        if result.list.is_empty() && page > first {
-                            return None;
-                        }
-                        Some((Ok(result), next))
-                    }
-                    Err(e) => Some((Err(e), None)),
-                }
-            }
+            async move { this.list(&query).await }
         })
     }
 
     /// Every record matching `query`, page by page (one page in memory).
     pub fn stream(&self, query: ListQuery) -> impl Stream<Item = Result<Record>> + Send + 'static {
-        use futures::StreamExt;
-        self.pages(query).flat_map(|page| {
-            let items: Vec<Result<Record>> = match page {
-                Ok(page) => page.list.into_iter().map(Ok).collect(),
-                Err(e) => vec![Err(e)],
-            };
-            futures::stream::iter(items)
-        })
+        paging::items(self.pages(query))
     }
 
     /// The record (`detail`). A `data_id` that is not an integer is an
     /// [`Error::Value`] ([`numeric_id`]).
-    pub async fn detail(&self, data_id: impl Into<Id>) -> Result<Record> {
+    pub async fn get(&self, data_id: impl Into<Id>) -> Result<Record> {
         let data_id = numeric_id("dataId", &data_id.into())?;
         self.client
             .call(
@@ -514,8 +561,8 @@ impl Records {
             .await
     }
 
-    /// Adds a record (flat values; see [`crate::value`]).
-    pub async fn add(
+    /// Adds a record (`add`; flat values, see [`crate::value`]).
+    pub async fn create(
         &self,
         form_id: Option<i64>,
         data: &Map<String, Value>,
@@ -534,19 +581,19 @@ impl Records {
 
     /// Checks `data` against the form, then adds it. Nothing is sent when
     /// the form finds problems ([`Error::Invalid`] lists all of them).
-    pub async fn add_checked(
+    pub async fn create_checked(
         &self,
         form_id: i64,
         form: &FormExplain,
         data: &Map<String, Value>,
     ) -> Result<WriteResult> {
         form.validate(data).map_err(Error::Invalid)?;
-        self.add(Some(form_id), data).await
+        self.create(Some(form_id), data).await
     }
 
-    /// Edits a record: only the attrs sent change. A `data_id` that is not
-    /// an integer is an [`Error::Value`] ([`numeric_id`]).
-    pub async fn edit(
+    /// Edits a record (`edit`): only the attrs sent change. A `data_id`
+    /// that is not an integer is an [`Error::Value`] ([`numeric_id`]).
+    pub async fn update(
         &self,
         form_id: Option<i64>,
         data_id: &Id,
@@ -566,7 +613,7 @@ impl Records {
     }
 
     /// Checks the sent attrs against the form, then edits.
-    pub async fn edit_checked(
+    pub async fn update_checked(
         &self,
         form_id: i64,
         form: &FormExplain,
@@ -575,7 +622,7 @@ impl Records {
     ) -> Result<WriteResult> {
         form.validate_with(data, &ValidationOptions::for_edit())
             .map_err(Error::Invalid)?;
-        self.edit(Some(form_id), data_id, data).await
+        self.update(Some(form_id), data_id, data).await
     }
 
     /// Deletes a record (customers go to the recycle bin). An answer with a
@@ -670,25 +717,41 @@ mod tests {
 
     #[test]
     fn end_of_list_detection() {
-        let page = |n: usize, total_page: Option<u64>| RecordPage {
-            list: (0..n)
-                .map(|i| Record {
-                    data_id: Id::from(i as i64),
-                    form_id: None,
-                    add_time: None,
-                    update_time: None,
-                    data: Map::new(),
-                    extra: Map::new(),
-                })
-                .collect(),
-            total_count: None,
-            total_page,
-            extra: Map::new(),
-        };
-        assert!(page(20, Some(3)).has_more(2, 20));
-        assert!(!page(20, Some(3)).has_more(3, 20));
-        assert!(page(20, None).has_more(5, 20));
-        assert!(!page(7, None).has_more(5, 20));
-        assert!(!page(0, Some(9)).has_more(1, 20));
+        assert!(has_more(20, 2, 20, Some(3), None));
+        assert!(!has_more(20, 3, 20, Some(3), None));
+        assert!(has_more(20, 5, 20, None, None));
+        assert!(!has_more(7, 5, 20, None, None));
+        assert!(!has_more(0, 1, 20, Some(9), None));
+        assert!(has_more(20, 2, 20, None, Some(45)));
+        assert!(!has_more(5, 3, 20, None, Some(45)));
+    }
+
+    /// A junk value in a list row is a decode error naming the field, and
+    /// counts sent as text are read.
+    #[test]
+    fn list_answers_decode_leniently_but_not_junk() {
+        let ok: ListAnswer<Record> = lenient::decode(serde_json::json!({
+            "list": [{"dataId": "7", "formId": "", "updateTime": "1767196800"}],
+            "totalCount": "45", "totalPage": null
+        }))
+        .unwrap();
+        let row = &ok.list.unwrap()[0];
+        assert_eq!(
+            (row.form_id.clone(), row.update_time),
+            (None, Some(UnixSeconds(1_767_196_800)))
+        );
+        assert_eq!((ok.total_count, ok.total_page), (Some(45), None));
+        let err = lenient::decode::<ListAnswer<Record>>(serde_json::json!({
+            "list": [{"dataId": 1}, {"dataId": 2, "updateTime": "yesterday"}]
+        }))
+        .err()
+        .unwrap();
+        assert_eq!(err.path, "list[1].updateTime");
+        let err = lenient::decode::<ListAnswer<Record>>(
+            serde_json::json!({"list": [], "totalCount": -1}),
+        )
+        .err()
+        .unwrap();
+        assert_eq!(err.path, "totalCount");
     }
 }

@@ -86,7 +86,7 @@ impl RecordSink {
 
     async fn form(&self) -> Result<&FormExplain, Error> {
         self.form
-            .get_or_try_init(|| self.client.form_get(self.form_id))
+            .get_or_try_init(|| async { self.client.forms().get(self.form_id).await })
             .await
     }
 
@@ -105,7 +105,7 @@ impl RecordSink {
             .records(self.module.clone())
             .list(&query)
             .await?;
-        match page.list.as_slice() {
+        match page.items.as_slice() {
             [] => Ok(None),
             [one] => Ok(Some(one.data_id.clone())),
             _ => Err(Error::Api {
@@ -113,7 +113,7 @@ impl RecordSink {
                 code: 0.into(),
                 message: format!(
                     "{} records have {attr} = {value}; refusing to guess",
-                    page.list.len()
+                    page.items.len()
                 ),
             }),
         }
@@ -153,8 +153,8 @@ impl RecordSink {
             }
         }
         let result = match &existing {
-            Some(id) => records.edit(Some(self.form_id), id, data).await?,
-            None => records.add(Some(self.form_id), data).await?,
+            Some(id) => records.update(Some(self.form_id), id, data).await?,
+            None => records.create(Some(self.form_id), data).await?,
         };
         let id = result.data_id.or(existing).map(|i| i.to_string());
         Ok(WriteOutcome::Written { target_id: id })

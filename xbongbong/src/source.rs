@@ -124,9 +124,9 @@ impl Source for RecordSource {
             .records(self.module.clone())
             .list(&query)
             .await?;
-        let more = result.has_more(page, self.page_size);
-        let mut records = Vec::with_capacity(result.list.len());
-        for record in result.list {
+        let more = result.has_next();
+        let mut records = Vec::with_capacity(result.items.len());
+        for record in result.items {
             let updated = record.update_time.map(|t| t.0);
             if let Some(t) = record.update_time.and_then(|t| t.to_utc()) {
                 high.observe(t);

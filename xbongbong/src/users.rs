@@ -1,17 +1,21 @@
-//! Users (`user/list`) and departments (`department/list`).
+//! Users (`user/list`) and departments (`department/list`) through the
+//! [`Users`] and [`Departments`] handles ([`Client::users`],
+//! [`Client::departments`]): `list` (one page), `pages`, `stream`.
 
 use futures::Stream;
+use integration_core::lenient;
+use integration_core::paging::{self, Page};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::client::Client;
 use crate::error::Result;
-use crate::records::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use crate::records::{DEFAULT_PAGE_SIZE, ListAnswer, MAX_PAGE_SIZE, has_more, pages_from};
 
-/// `user/list` request.
+/// The query of a user list (`user/list`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct UserListQuery {
+pub struct UserQuery {
     /// 1-based page.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub page: Option<u32>,
@@ -43,6 +47,7 @@ pub struct UserListQuery {
 #[serde(rename_all = "camelCase")]
 pub struct UserDepartment {
     /// Department id.
+    #[serde(deserialize_with = "crate::value::integer")]
     pub id: i64,
     /// Name.
     #[serde(default)]
@@ -87,28 +92,10 @@ pub struct User {
     pub extra: Map<String, Value>,
 }
 
-/// A page of users.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UserPage {
-    /// The users.
-    #[serde(default)]
-    pub user_list: Vec<User>,
-    /// Users in all.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total_count: Option<u64>,
-    /// Pages in all.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total_page: Option<u64>,
-    /// Everything else, kept.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-/// `department/list` request.
+/// The query of a department list (`department/list`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct DepartmentListQuery {
+pub struct DepartmentQuery {
     /// 1-based page.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub page: Option<u32>,
@@ -131,124 +118,152 @@ pub struct DepartmentListQuery {
 #[serde(rename_all = "camelCase")]
 pub struct Department {
     /// Id.
+    #[serde(deserialize_with = "crate::value::integer")]
     pub id: i64,
     /// Name.
     #[serde(default)]
     pub name: String,
     /// Parent id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub parent_id: Option<i64>,
     /// Path of ids, e.g. `|1|3|`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dep_id_router: Option<String>,
     /// Sort order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub sort: Option<i64>,
     /// Everything else, kept.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-/// A page of departments.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DepartmentPage {
-    /// The departments.
-    #[serde(default)]
-    pub dep_list: Vec<Department>,
-    /// Everything else (totals when sent), kept.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+/// The users of the company: [`Client::users`]. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Users {
+    client: Client,
+}
+
+/// The departments of the company: [`Client::departments`]. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Departments {
+    client: Client,
 }
 
 impl Client {
-    /// `user/list`: one page.
-    pub async fn users(&self, query: &UserListQuery) -> Result<UserPage> {
-        let mut q = query.clone();
-        q.page_size = q.page_size.map(|s| s.clamp(1, MAX_PAGE_SIZE));
-        self.call("user/list", &q).await
+    /// Users (`user/list`).
+    pub fn users(&self) -> Users {
+        Users {
+            client: self.clone(),
+        }
     }
 
-    /// Every user, page by page (ends on a short or empty page, or by
-    /// `totalPage`).
-    pub fn users_stream(
-        &self,
-        query: UserListQuery,
-    ) -> impl Stream<Item = Result<User>> + Send + 'static {
-        let this = self.clone();
-        let size = query
-            .page_size
-            .unwrap_or(DEFAULT_PAGE_SIZE)
-            .clamp(1, MAX_PAGE_SIZE);
-        paged(query.page.unwrap_or(1), move |page| {
-            let this = this.clone();
-            let mut q = query.clone();
-            q.page = Some(page);
-            q.page_size = Some(size);
-            async move {
-                let p = this.users(&q).await?;
-                let more = !p.user_list.is_empty()
-                    && p.total_page
-                        .map_or(p.user_list.len() >= size as usize, |t| u64::from(page) < t);
-                Ok((p.user_list, more))
-            }
-        })
-    }
-
-    /// `department/list`: one page.
-    pub async fn departments(&self, query: &DepartmentListQuery) -> Result<DepartmentPage> {
-        let mut q = query.clone();
-        q.page_size = q.page_size.map(|s| s.clamp(1, MAX_PAGE_SIZE));
-        self.call("department/list", &q).await
-    }
-
-    /// Every department, page by page (ends on a short or empty page).
-    pub fn departments_stream(
-        &self,
-        query: DepartmentListQuery,
-    ) -> impl Stream<Item = Result<Department>> + Send + 'static {
-        let this = self.clone();
-        let size = query
-            .page_size
-            .unwrap_or(DEFAULT_PAGE_SIZE)
-            .clamp(1, MAX_PAGE_SIZE);
-        paged(query.page.unwrap_or(1), move |page| {
-            let this = this.clone();
-            let mut q = query.clone();
-            q.page = Some(page);
-            q.page_size = Some(size);
-            async move {
-                let p = this.departments(&q).await?;
-                let more = p.dep_list.len() >= size as usize;
-                Ok((p.dep_list, more))
-            }
-        })
+    /// Departments (`department/list`).
+    pub fn departments(&self) -> Departments {
+        Departments {
+            client: self.clone(),
+        }
     }
 }
 
-/// Items of pages fetched lazily with `fetch(page) -> (items, more)`.
-fn paged<T, F, Fut>(first: u32, fetch: F) -> impl Stream<Item = Result<T>> + Send + 'static
-where
-    T: Send + 'static,
-    F: Fn(u32) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = Result<(Vec<T>, bool)>> + Send + 'static,
-{
-    use futures::StreamExt;
-    futures::stream::unfold((Some(first.max(1)), fetch), |(page, fetch)| async move {
-        let page = page?;
-        match fetch(page).await {
-            Ok((items, more)) => {
-                let next = more.then_some(page + 1);
-                Some((Ok(items), (next, fetch)))
-            }
-            Err(e) => Some((Err(e), (None, fetch))),
-        }
-    })
-    .flat_map(|r: Result<Vec<T>>| {
-        let items: Vec<Result<T>> = match r {
-            Ok(v) => v.into_iter().map(Ok).collect(),
-            Err(e) => vec![Err(e)],
-        };
-        futures::stream::iter(items)
-    })
+/// The page number and size a list query stands for (1 and
+/// [`DEFAULT_PAGE_SIZE`] when unset), with the size clamped as sent.
+fn page_of(page: &mut Option<u32>, page_size: &mut Option<u32>) -> (u32, u32) {
+    *page_size = page_size.map(|s| s.clamp(1, MAX_PAGE_SIZE));
+    (
+        page.unwrap_or(1).max(1),
+        page_size.unwrap_or(DEFAULT_PAGE_SIZE),
+    )
+}
+
+/// Sets the first page and the page size every page of a stream sends.
+fn first_page(page: &mut Option<u32>, page_size: &mut Option<u32>) {
+    *page = Some(page.unwrap_or(1).max(1));
+    *page_size = Some(
+        page_size
+            .unwrap_or(DEFAULT_PAGE_SIZE)
+            .clamp(1, MAX_PAGE_SIZE),
+    );
+}
+
+impl Users {
+    /// One page of `user/list`. `next` is the following page, `None` after
+    /// an empty page, the last page by `totalPage`, or (without it) a short
+    /// page; `total` is `totalCount`.
+    pub async fn list(&self, query: &UserQuery) -> Result<Page<User, UserQuery>> {
+        let mut q = query.clone();
+        let (page, size) = page_of(&mut q.page, &mut q.page_size);
+        let answer: ListAnswer<User> = self.client.call("user/list", &q).await?;
+        let items = answer.list.unwrap_or_default();
+        let more = has_more(items.len(), page, size, answer.total_page, None);
+        let next = more.then(|| UserQuery {
+            page: Some(page + 1),
+            ..q
+        });
+        Ok(Page::new(items, next).with_total(answer.total_count))
+    }
+
+    /// Every page from `query.page` on, fetched lazily.
+    pub fn pages(
+        &self,
+        mut query: UserQuery,
+    ) -> impl Stream<Item = Result<Page<User, UserQuery>>> + Send + 'static {
+        first_page(&mut query.page, &mut query.page_size);
+        let this = self.clone();
+        pages_from(query, move |query| {
+            let this = this.clone();
+            async move { this.list(&query).await }
+        })
+    }
+
+    /// Every user, page by page (one page in memory).
+    pub fn stream(&self, query: UserQuery) -> impl Stream<Item = Result<User>> + Send + 'static {
+        paging::items(self.pages(query))
+    }
+}
+
+impl Departments {
+    /// One page of `department/list`. `next` is the following page, `None`
+    /// after a short or empty page (department lists were never seen with
+    /// totals); `total` is `totalCount` when sent.
+    pub async fn list(&self, query: &DepartmentQuery) -> Result<Page<Department, DepartmentQuery>> {
+        let mut q = query.clone();
+        let (page, size) = page_of(&mut q.page, &mut q.page_size);
+        let answer: ListAnswer<Department> = self.client.call("department/list", &q).await?;
+        let items = answer.list.unwrap_or_default();
+        let more = has_more(items.len(), page, size, None, None);
+        let next = more.then(|| DepartmentQuery {
+            page: Some(page + 1),
+            ..q
+        });
+        Ok(Page::new(items, next).with_total(answer.total_count))
+    }
+
+    /// Every page from `query.page` on, fetched lazily.
+    pub fn pages(
+        &self,
+        mut query: DepartmentQuery,
+    ) -> impl Stream<Item = Result<Page<Department, DepartmentQuery>>> + Send + 'static {
+        first_page(&mut query.page, &mut query.page_size);
+        let this = self.clone();
+        pages_from(query, move |query| {
+            let this = this.clone();
+            async move { this.list(&query).await }
+        })
+    }
+
+    /// Every department, page by page (one page in memory).
+    pub fn stream(
+        &self,
+        query: DepartmentQuery,
+    ) -> impl Stream<Item = Result<Department>> + Send + 'static {
+        paging::items(self.pages(query))
+    }
 }

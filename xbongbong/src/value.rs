@@ -4,10 +4,15 @@
 //! linked record is its numeric dataId, a date is unix seconds); reads may be
 //! flat or "rich" (`{id, name}`, `{text, value, color}`, …). Readers here
 //! accept both; [`TypedValue::to_write`] produces the flat form.
+//!
+//! The serde helpers this API needs beyond core's
+//! [`integration_core::lenient`] (a decimal written back as a JSON number,
+//! required integers, counts) live here too.
 
 use std::str::FromStr;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
+use integration_core::lenient;
 use integration_core::types::{Id, UnixSeconds, beijing};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -85,16 +90,28 @@ pub mod opt_decimal_number {
         }
     }
 
-    /// Deserializes a JSON number or numeric text exactly.
+    /// Deserializes a JSON number or numeric text exactly (core's
+    /// [`lenient::opt_decimal`]: null and blank text are `None`).
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
-        let value = Value::deserialize(d)?;
-        match value {
-            Value::Null => Ok(None),
-            other => decimal_from_json(&other)
-                .map(Some)
-                .ok_or_else(|| serde::de::Error::custom(format!("not a number: {other}"))),
-        }
+        lenient::opt_decimal(d)
     }
+}
+
+/// An integer the answer must carry (an id or a code), as a number or
+/// numeric text; core's [`lenient::opt_i64`] with "absent" an error.
+pub(crate) fn integer<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    lenient::opt_i64(d)?.ok_or_else(|| serde::de::Error::custom("expected an integer, found none"))
+}
+
+/// A count (`totalCount`, `totalPage`): a whole number from 0, as a number
+/// or numeric text; a negative one is junk, not "unknown".
+pub(crate) fn opt_count<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    lenient::opt_i64(d)?
+        .map(|n| {
+            u64::try_from(n)
+                .map_err(|_| serde::de::Error::custom(format!("expected a count, found {n}")))
+        })
+        .transpose()
 }
 
 /// A date value: unix **seconds**, shown in Beijing time (UTC+08:00).

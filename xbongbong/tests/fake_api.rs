@@ -13,12 +13,12 @@ use integration_core::{
 };
 use serde_json::{Map, Value, json};
 use xbongbong::auth::{TokenMode, sign};
-use xbongbong::form::{BusinessType, FormListRequest};
+use xbongbong::form::{BusinessType, FormQuery};
 use xbongbong::records::{Condition, ListQuery};
 use xbongbong::testing::{
     CONTRACT_FORM_ID, CORPID, CUSTOMER_FORM_ID, FakeXbongbong, TOKEN, USER_ID,
 };
-use xbongbong::users::{DepartmentListQuery, UserListQuery};
+use xbongbong::users::{DepartmentQuery, UserQuery};
 use xbongbong::value::DataExt;
 use xbongbong::{Error, Incremental, RecordSink, RecordSource, RecordWrite};
 
@@ -86,7 +86,7 @@ async fn requests_are_signed_over_the_exact_body_sent() {
             r#"{{"corpid":"{CORPID}","userId":"{USER_ID}","formId":1,"dataList":{{"text_1":"测试客户"}}}}"#
         )
     );
-    client.form_get(CUSTOMER_FORM_ID).await.unwrap();
+    client.forms().get(CUSTOMER_FORM_ID).await.unwrap();
     let sent = fake.received_on("form/get").await;
     assert_eq!(sent[0].headers.get("userId").unwrap(), USER_ID);
 }
@@ -99,7 +99,7 @@ async fn wrong_credentials_get_the_real_error_envelope() {
         .token("not-the-token")
         .build()
         .unwrap();
-    let err = client.form_get(CONTRACT_FORM_ID).await.unwrap_err();
+    let err = client.forms().get(CONTRACT_FORM_ID).await.unwrap_err();
     assert_eq!(err.code(), Some("100003"));
     assert_eq!(err.kind(), ErrorKind::Auth);
     assert!(!err.is_retryable());
@@ -115,7 +115,7 @@ async fn wrong_credentials_get_the_real_error_envelope() {
         .corpid("ding-unknown")
         .build()
         .unwrap();
-    let err = client.form_get(CONTRACT_FORM_ID).await.unwrap_err();
+    let err = client.forms().get(CONTRACT_FORM_ID).await.unwrap_err();
     assert_eq!(err.code(), Some("100008"));
     let core: integration_core::Error = err.into();
     assert_eq!(core.kind(), ErrorKind::Auth);
@@ -130,7 +130,7 @@ async fn secrets_never_appear_in_debug_or_errors() {
         .token("s3cr3t-token-value")
         .build()
         .unwrap();
-    let err = client.form_get(1).await.unwrap_err();
+    let err = client.forms().get(1).await.unwrap_err();
     for text in [
         format!("{client:?}"),
         format!("{err:?}"),
@@ -153,11 +153,8 @@ async fn personal_tokens_are_fetched_once_and_refreshed_after_a_reset() {
         .token_mode(TokenMode::Personal)
         .build()
         .unwrap();
-    let clone = client.clone();
-    let (a, b) = tokio::join!(
-        client.form_get(CONTRACT_FORM_ID),
-        clone.form_get(CUSTOMER_FORM_ID)
-    );
+    let (forms, other) = (client.forms(), client.clone().forms());
+    let (a, b) = tokio::join!(forms.get(CONTRACT_FORM_ID), other.get(CUSTOMER_FORM_ID));
     a.unwrap();
     b.unwrap();
     // resetToken 0 → empty, then resetToken 1 → issued; shared by both callers.
@@ -171,7 +168,7 @@ async fn personal_tokens_are_fetched_once_and_refreshed_after_a_reset() {
     );
 
     fake.reset_personal_token(USER_ID);
-    client.form_get(CONTRACT_FORM_ID).await.unwrap();
+    client.forms().get(CONTRACT_FORM_ID).await.unwrap();
     assert_eq!(
         fake.received_on("generateToken").await.len(),
         3,
@@ -187,20 +184,21 @@ async fn throttling_is_retried_then_succeeds() {
     let client = fake.client();
     fake.faults().inject(Fault::Throttled, 2);
     let list = client
-        .form_list(&FormListRequest::system(BusinessType::Contract))
+        .forms()
+        .list(&FormQuery::system(BusinessType::Contract))
         .await
         .unwrap();
-    assert_eq!(list.form_list.len(), 1);
+    assert_eq!(list.items.len(), 1);
     assert_eq!(fake.received().await.len(), 3);
 
     fake.faults().inject(Fault::Throttled, 10);
-    let err = client.form_get(CONTRACT_FORM_ID).await.unwrap_err();
+    let err = client.forms().get(CONTRACT_FORM_ID).await.unwrap_err();
     assert_eq!(err.code(), Some("100004"));
     assert_eq!(err.kind(), ErrorKind::RateLimited);
     fake.faults().clear();
 
     fake.faults().inject(Fault::ServerError(503), 1);
-    client.form_get(CONTRACT_FORM_ID).await.unwrap();
+    client.forms().get(CONTRACT_FORM_ID).await.unwrap();
 }
 
 #[tokio::test]
@@ -214,11 +212,11 @@ async fn malformed_bodies_are_decode_errors_with_an_excerpt() {
         Fault::Empty,
     ] {
         fake.faults().inject(fault.clone(), 1);
-        let err = client.form_get(CONTRACT_FORM_ID).await.unwrap_err();
+        let err = client.forms().get(CONTRACT_FORM_ID).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Decode, "{fault:?}: {err}");
     }
     fake.faults().inject(Fault::Html, 1);
-    let err = client.form_get(CONTRACT_FORM_ID).await.unwrap_err();
+    let err = client.forms().get(CONTRACT_FORM_ID).await.unwrap_err();
     assert!(err.to_string().contains("502 Bad Gateway"), "{err}");
     // A valid envelope whose result has the wrong shape is a decode error too.
     fake.faults().inject(
@@ -228,7 +226,12 @@ async fn malformed_bodies_are_decode_errors_with_an_excerpt() {
         1,
     );
     assert_eq!(
-        client.form_get(CONTRACT_FORM_ID).await.unwrap_err().kind(),
+        client
+            .forms()
+            .get(CONTRACT_FORM_ID)
+            .await
+            .unwrap_err()
+            .kind(),
         ErrorKind::Decode
     );
 }
@@ -238,7 +241,8 @@ async fn form_list_and_form_get_serve_the_metadata() {
     let fake = FakeXbongbong::start().await;
     let client = fake.client();
     let contract = client
-        .default_form(BusinessType::Contract)
+        .forms()
+        .default_for(BusinessType::Contract)
         .await
         .unwrap()
         .unwrap();
@@ -247,30 +251,33 @@ async fn form_list_and_form_get_serve_the_metadata() {
         (CONTRACT_FORM_ID, Some(BusinessType::Contract))
     );
     let customer = client
-        .default_form(BusinessType::Customer)
+        .forms()
+        .default_for(BusinessType::Customer)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(customer.name, "客户");
     assert!(
         client
-            .default_form(BusinessType::Quotation)
+            .forms()
+            .default_for(BusinessType::Quotation)
             .await
             .unwrap()
             .is_none()
     );
     assert!(
         client
-            .form_list(&FormListRequest::custom())
+            .forms()
+            .list(&FormQuery::custom())
             .await
             .unwrap()
-            .form_list
+            .items
             .is_empty()
     );
-    let explain = client.form_get(CONTRACT_FORM_ID).await.unwrap();
+    let explain = client.forms().get(CONTRACT_FORM_ID).await.unwrap();
     let fixture: Value = serde_json::from_str(xbongbong::testing::CONTRACT_FORM_GET_JSON).unwrap();
     assert_eq!(serde_json::to_value(&explain).unwrap(), fixture["result"]);
-    let err = client.form_get(999).await.unwrap_err();
+    let err = client.forms().get(999).await.unwrap_err();
     assert_eq!(err.code(), Some("100006"));
     // call_raw reuses signing and decoding.
     let raw = client
@@ -286,10 +293,10 @@ async fn form_list_and_form_get_serve_the_metadata() {
 async fn customers_add_list_detail_edit_delete() {
     let fake = FakeXbongbong::start().await;
     let client = fake.client_builder().user_id(USER_ID).build().unwrap();
-    let form = client.form_get(CUSTOMER_FORM_ID).await.unwrap();
+    let form = client.forms().get(CUSTOMER_FORM_ID).await.unwrap();
     let customers = client.customers();
     let added = customers
-        .add_checked(
+        .create_checked(
             CUSTOMER_FORM_ID,
             &form,
             &new_customer("杭州数澜科技有限公司"),
@@ -298,7 +305,7 @@ async fn customers_add_list_detail_edit_delete() {
         .unwrap();
     let id = added.data_id.unwrap();
 
-    let detail = customers.detail(id.clone()).await.unwrap();
+    let detail = customers.get(id.clone()).await.unwrap();
     assert_eq!(
         detail.data.text("text_1").unwrap().as_deref(),
         Some("杭州数澜科技有限公司")
@@ -342,7 +349,7 @@ async fn customers_add_list_detail_edit_delete() {
 
     // Duplicate name (noRepeat) is the API's business error.
     let err = customers
-        .add(
+        .create(
             Some(CUSTOMER_FORM_ID),
             &new_customer("杭州数澜科技有限公司"),
         )
@@ -354,7 +361,7 @@ async fn customers_add_list_detail_edit_delete() {
     );
     // The fake enforces required fields itself.
     let err = customers
-        .add(
+        .create(
             Some(CUSTOMER_FORM_ID),
             &map(json!({"text_1": "缺字段公司"})),
         )
@@ -362,17 +369,17 @@ async fn customers_add_list_detail_edit_delete() {
         .unwrap_err();
     assert!(err.to_string().contains("客户类型为必填字段"), "{err}");
     let err = customers
-        .add(
+        .create(
             Some(CUSTOMER_FORM_ID),
             &map(json!({"text_1": "A公司", "text_2": "VIP客户", "ownerId": USER_ID})),
         )
         .await
         .unwrap_err();
     assert_eq!(err.code(), Some("701020"));
-    // ... and add_checked refuses before sending.
+    // ... and create_checked refuses before sending.
     let sent = fake.received_on("customer/add").await.len();
     let err = customers
-        .add_checked(CUSTOMER_FORM_ID, &form, &map(json!({"text_2": "金牌客户"})))
+        .create_checked(CUSTOMER_FORM_ID, &form, &map(json!({"text_2": "金牌客户"})))
         .await
         .unwrap_err();
     let Error::Invalid(problems) = err else {
@@ -382,10 +389,10 @@ async fn customers_add_list_detail_edit_delete() {
     assert_eq!(fake.received_on("customer/add").await.len(), sent);
 
     customers
-        .edit(Some(CUSTOMER_FORM_ID), &id, &map(json!({"text_3": "展会"})))
+        .update(Some(CUSTOMER_FORM_ID), &id, &map(json!({"text_3": "展会"})))
         .await
         .unwrap();
-    let edited = customers.detail(id.clone()).await.unwrap();
+    let edited = customers.get(id.clone()).await.unwrap();
     assert_eq!(edited.data.select("text_3").unwrap().unwrap().text, "展会");
     assert_eq!(
         edited.data.text("text_1").unwrap().as_deref(),
@@ -398,20 +405,20 @@ async fn customers_add_list_detail_edit_delete() {
         .list(&ListQuery::form(CUSTOMER_FORM_ID).condition(Condition::equal("text_3", "展会")))
         .await
         .unwrap();
-    assert_eq!(page.list.len(), 1);
+    assert_eq!(page.items.len(), 1);
     let by_phone = ListQuery::form(CUSTOMER_FORM_ID)
         .condition(Condition::equal("subForm_1", "13812345678").sub_attr("text_2"));
-    assert_eq!(customers.list(&by_phone).await.unwrap().list.len(), 1);
+    assert_eq!(customers.list(&by_phone).await.unwrap().items.len(), 1);
 
     customers.delete(id.clone()).await.unwrap();
     assert_eq!(
-        customers.detail(id.clone()).await.unwrap_err().code(),
+        customers.get(id.clone()).await.unwrap_err().code(),
         Some("100006")
     );
     let mut bin = ListQuery::form(CUSTOMER_FORM_ID);
     bin.del = Some(1);
     assert_eq!(
-        customers.list(&bin).await.unwrap().list.len(),
+        customers.list(&bin).await.unwrap().items.len(),
         1,
         "in the recycle bin"
     );
@@ -422,7 +429,7 @@ async fn contracts_validate_against_the_real_form_and_round_trip() {
     let fake = FakeXbongbong::start().await;
     let customer = fake.seed_customers(1)[0];
     let client = fake.client();
-    let form = client.form_get(CONTRACT_FORM_ID).await.unwrap();
+    let form = client.forms().get(CONTRACT_FORM_ID).await.unwrap();
     let data = map(json!({
         "text_15": "复购", "text_2": customer, "text_8": "01234567890125", "date_1": 1767196800,
         "text_6": "执行中", "ownerId": ["01234567890125"],
@@ -432,12 +439,12 @@ async fn contracts_validate_against_the_real_form_and_round_trip() {
     }));
     let added = client
         .contracts()
-        .add_checked(CONTRACT_FORM_ID, &form, &data)
+        .create_checked(CONTRACT_FORM_ID, &form, &data)
         .await
         .unwrap();
     let record = client
         .contracts()
-        .detail(added.data_id.unwrap())
+        .get(added.data_id.unwrap())
         .await
         .unwrap();
     assert!(
@@ -466,7 +473,7 @@ async fn contracts_validate_against_the_real_form_and_round_trip() {
     bad.insert("text_23".into(), json!("1折"));
     let err = client
         .contracts()
-        .add(Some(CONTRACT_FORM_ID), &bad)
+        .create(Some(CONTRACT_FORM_ID), &bad)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("折扣选项不存在"), "{err}");
@@ -479,10 +486,17 @@ async fn pagination_streams_every_page_lazily() {
     let client = fake.client();
     let query = ListQuery::form(CUSTOMER_FORM_ID).page_size(20);
     let page = client.customers().list(&query).await.unwrap();
-    assert_eq!(
-        (page.list.len(), page.total_count, page.total_page),
-        (20, Some(45), Some(3))
-    );
+    assert_eq!((page.items.len(), page.total), (20, Some(45)));
+    // The next page is the same query one page on; the third is the last
+    // (`totalPage` 3).
+    assert_eq!(page.next, Some(query.clone().page(2)));
+    let last = client
+        .customers()
+        .list(&query.clone().page(3))
+        .await
+        .unwrap();
+    assert_eq!((last.items.len(), last.next), (5, None));
+    let before = fake.received_on("customer/list").await.len();
     let all: Vec<_> = client
         .customers()
         .stream(query.clone())
@@ -493,7 +507,7 @@ async fn pagination_streams_every_page_lazily() {
     assert_eq!((all.len(), ids.len()), (45, 45));
     assert_eq!(
         fake.received_on("customer/list").await.len(),
-        1 + 3,
+        before + 3,
         "three pages, no extra empty page"
     );
 
@@ -506,12 +520,25 @@ async fn pagination_streams_every_page_lazily() {
         })
         .await
         .unwrap();
-    assert_eq!(big.list.len(), 45);
+    assert_eq!(big.items.len(), 45);
     let last = fake.received_on("customer/list").await.pop().unwrap();
     assert_eq!(
         integration_core::testing::body_json(&last)["pageSize"],
         json!(100)
     );
+
+    // A junk value in a row is a decode error naming the field.
+    fake.faults().inject_on(
+        "customer/list",
+        Fault::Respond(Box::new(integration_core::testing::json_response(&json!({
+            "code": 1, "msg": "操作成功", "success": true,
+            "result": {"list": [{"dataId": 1, "data": {}}, {"dataId": 2, "updateTime": "yesterday", "data": {}}], "totalCount": 2}
+        })))),
+        1,
+    );
+    let err = client.customers().list(&query).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    assert!(err.to_string().contains("list[1].updateTime"), "{err}");
 
     // An error in the middle ends the stream with that error.
     fake.faults()
@@ -526,7 +553,8 @@ async fn users_and_departments() {
     let fake = FakeXbongbong::start().await;
     let client = fake.client();
     let users: Vec<_> = client
-        .users_stream(UserListQuery {
+        .users()
+        .stream(UserQuery {
             page_size: Some(2),
             ..Default::default()
         })
@@ -537,15 +565,31 @@ async fn users_and_departments() {
     assert_eq!(users[0].user_id, USER_ID);
     assert_eq!(users[0].department_list[0].name, "销售部");
     let page = client
-        .users(&UserListQuery {
+        .users()
+        .list(&UserQuery {
             name_like: Some("李".into()),
             ..Default::default()
         })
         .await
         .unwrap();
-    assert_eq!(page.user_list.len(), 1);
+    assert_eq!(
+        (page.items.len(), page.total, page.next),
+        (1, Some(1), None)
+    );
+    let pages: Vec<_> = client
+        .departments()
+        .pages(DepartmentQuery {
+            page_size: Some(3),
+            ..Default::default()
+        })
+        .try_collect()
+        .await
+        .unwrap();
+    let sizes: Vec<usize> = pages.iter().map(|p| p.items.len()).collect();
+    assert_eq!(sizes, [3, 1]);
     let deps: Vec<_> = client
-        .departments_stream(DepartmentListQuery {
+        .departments()
+        .stream(DepartmentQuery {
             page_size: Some(3),
             ..Default::default()
         })
@@ -556,10 +600,11 @@ async fn users_and_departments() {
     assert_eq!(deps[0].id, 1);
     assert_eq!(
         client
-            .departments(&DepartmentListQuery::default())
+            .departments()
+            .list(&DepartmentQuery::default())
             .await
             .unwrap()
-            .dep_list
+            .items
             .len(),
         4
     );
@@ -618,7 +663,7 @@ async fn source_reads_contracts_incrementally_on_update_time() {
         let changed = ids[(mode == Incremental::ServerCondition) as usize * 7];
         client
             .contracts()
-            .edit(
+            .update(
                 Some(CONTRACT_FORM_ID),
                 &changed.into(),
                 &map(json!({"text_6": "完毕"})),
@@ -753,30 +798,31 @@ async fn every_record_module_lists_adds_reads_edits_and_deletes() {
             json!({"text_1": title, "text_2": customer, "num_1": 4580.75, "date_1": 1772326800, "ownerId": [USER_ID]}),
         );
         // No formId: the module's default form is used.
-        let added = records.add(None, &data).await.unwrap();
+        let added = records.create(None, &data).await.unwrap();
         let id = added.data_id.unwrap();
         let business_type = records.module().business_type().unwrap();
         let form_id = client
-            .default_form(business_type)
+            .forms()
+            .default_for(business_type)
             .await
             .unwrap()
             .unwrap()
             .form_id;
         let page = records.list(&ListQuery::form(form_id)).await.unwrap();
-        assert_eq!(page.list.len(), 1, "{:?}", records.module());
-        let record = records.detail(id.clone()).await.unwrap();
+        assert_eq!(page.items.len(), 1, "{:?}", records.module());
+        let record = records.get(id.clone()).await.unwrap();
         assert_eq!(record.data.text("text_1").unwrap().as_deref(), Some(title));
         assert_eq!(
             record.data.decimal("num_1").unwrap().unwrap().to_string(),
             "4580.75"
         );
         records
-            .edit(None, &id, &map(json!({"num_1": 10})))
+            .update(None, &id, &map(json!({"num_1": 10})))
             .await
             .unwrap();
         assert_eq!(
             records
-                .detail(id.clone())
+                .get(id.clone())
                 .await
                 .unwrap()
                 .data
@@ -791,7 +837,7 @@ async fn every_record_module_lists_adds_reads_edits_and_deletes() {
                 .list(&ListQuery::form(form_id))
                 .await
                 .unwrap()
-                .list
+                .items
                 .is_empty()
         );
     }
@@ -823,10 +869,10 @@ async fn shared_settings_reach_both_transports() {
         .user_agent("erp-sync/2.1")
         .build()
         .unwrap();
-    client.form_get(CUSTOMER_FORM_ID).await.unwrap();
+    client.forms().get(CUSTOMER_FORM_ID).await.unwrap();
     client
         .customers()
-        .add(
+        .create(
             Some(CUSTOMER_FORM_ID),
             &new_customer("宁波海曙贸易有限公司"),
         )
@@ -837,7 +883,7 @@ async fn shared_settings_reach_both_transports() {
     for request in &sent {
         assert_eq!(request.headers.get("user-agent").unwrap(), "erp-sync/2.1");
     }
-    fake.client().form_get(CUSTOMER_FORM_ID).await.unwrap();
+    fake.client().forms().get(CUSTOMER_FORM_ID).await.unwrap();
     let last = fake.received().await.pop().unwrap();
     let agent = last.headers.get("user-agent").unwrap().to_str().unwrap();
     assert!(agent.starts_with("xbongbong-rs/"), "{agent}");
@@ -849,7 +895,7 @@ async fn shared_settings_reach_both_transports() {
         .retry(RetryPolicy::never())
         .build()
         .unwrap();
-    let err = once.form_get(CUSTOMER_FORM_ID).await.unwrap_err();
+    let err = once.forms().get(CUSTOMER_FORM_ID).await.unwrap_err();
     assert!(matches!(err, Error::Throttled { .. }), "{err:?}");
     assert_eq!(fake.received().await.len(), 4);
 
@@ -877,7 +923,7 @@ async fn error_meta_describes_an_api_error() {
         )
     }
     let fake = FakeXbongbong::start().await;
-    let err = fake.client().form_get(999).await.unwrap_err();
+    let err = fake.client().forms().get(999).await.unwrap_err();
     assert!(
         matches!(&err, Error::Api { code, .. } if *code == 100006),
         "{err:?}"

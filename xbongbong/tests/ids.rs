@@ -45,7 +45,7 @@ async fn detail_edit_and_delete_send_data_id_as_a_json_number() {
     // An id as the API may answer it: text.
     let id = Id::from(stored.to_string());
 
-    customers.detail(id.clone()).await.unwrap();
+    customers.get(id.clone()).await.unwrap();
     let detail = only(&fake, "customer/detail").await;
     assert_eq!(detail["dataId"], json!(stored));
     assert!(detail["dataId"].is_i64(), "detail: {detail:?}");
@@ -57,7 +57,7 @@ async fn detail_edit_and_delete_send_data_id_as_a_json_number() {
     );
 
     customers
-        .edit(Some(CUSTOMER_FORM_ID), &id, &map(json!({"text_3": "展会"})))
+        .update(Some(CUSTOMER_FORM_ID), &id, &map(json!({"text_3": "展会"})))
         .await
         .unwrap();
     let edit = only(&fake, "customer/edit").await;
@@ -113,15 +113,15 @@ async fn a_data_id_that_is_not_an_integer_is_refused_before_sending() {
     let customers = client.customers();
     let bad = Id::from("abc");
     let errors = [
-        customers.detail(bad.clone()).await.unwrap_err(),
+        customers.get(bad.clone()).await.unwrap_err(),
         customers
-            .edit(None, &bad, &map(json!({"text_3": "展会"})))
+            .update(None, &bad, &map(json!({"text_3": "展会"})))
             .await
             .unwrap_err(),
         customers.delete(bad.clone()).await.unwrap_err(),
-        customers.detail("").await.unwrap_err(),
-        customers.detail("12.5").await.unwrap_err(),
-        customers.detail("99999999999999999999").await.unwrap_err(),
+        customers.get("").await.unwrap_err(),
+        customers.get("12.5").await.unwrap_err(),
+        customers.get("99999999999999999999").await.unwrap_err(),
     ];
     for err in errors {
         assert!(matches!(err, Error::Value(_)), "{err:?}");
@@ -201,7 +201,8 @@ async fn answers_may_carry_form_ids_as_text() {
         1,
     );
     let form = client
-        .default_form(BusinessType::Customer)
+        .forms()
+        .default_for(BusinessType::Customer)
         .await
         .unwrap()
         .unwrap();
@@ -236,8 +237,8 @@ async fn a_condition_on_a_link_field_sends_the_data_id_as_a_number() {
     let query = ListQuery::form(CONTRACT_FORM_ID)
         .condition(Condition::link("text_2", customer.clone()).unwrap());
     let page = contracts.list(&query).await.unwrap();
-    assert_eq!(page.list.len(), 3);
-    for contract in &page.list {
+    assert_eq!(page.items.len(), 3);
+    for contract in &page.items {
         assert_eq!(contract.data.link("text_2").unwrap().unwrap().id, customer);
     }
     let sent = only(&fake, "contract/list").await;
