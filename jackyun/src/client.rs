@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use integration_core::{ClientSettings, RateLimit, RawResponse, Transport};
+use integration_core::{ClientSettings, RateLimit, RawResponse, Transport, lenient};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -224,24 +224,22 @@ impl Client {
     }
 }
 
-/// Decodes `data` into `T`; on mismatch a decode error with an excerpt.
+/// Decodes `data` into `T`; on mismatch a decode error naming the field
+/// (`[3].payment`) with an excerpt.
 pub(crate) fn decode_data<T: DeserializeOwned>(method: &str, data: Value) -> Result<T> {
     let data = if data.is_null() {
         Value::Object(Default::default())
     } else {
         data
     };
-    match T::deserialize(&data) {
-        Ok(v) => Ok(v),
-        Err(e) => {
-            let text = data.to_string();
-            Err(Error::decode(
-                method,
-                format!("result.data does not match the expected shape ({e})"),
-                text.as_bytes(),
-            ))
-        }
-    }
+    // The value is kept for the excerpt of an error.
+    lenient::decode(data.clone()).map_err(|e| {
+        Error::decode(
+            method,
+            format!("result.data does not match the expected shape ({e})"),
+            data.to_string().as_bytes(),
+        )
+    })
 }
 
 /// Decodes the gateway envelope of one answer.

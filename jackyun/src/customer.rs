@@ -1,7 +1,11 @@
-//! Customers: `crm.customer.add`, `crm.customer.list`,
-//! `crm.customer.list.customized`.
+//! Customers ([`Client::customers`]): `crm.customer.add` (create),
+//! `crm.customer.list` (page-numbered list) and
+//! `crm.customer.list.customized` (query by ids, codes or modification
+//! time, with the `scrollId` cursor).
 
 use futures::Stream;
+use integration_core::lenient;
+use integration_core::paging::{self, Page};
 use integration_core::types::{BeijingTime, Id};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -197,18 +201,18 @@ pub struct Customer {
     #[serde(default)]
     pub special_reminding: Option<String>,
     /// 1 when deleted.
-    #[serde(default, with = "de::opt_int")]
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub is_delete: Option<i64>,
     /// 1 when blacklisted.
-    #[serde(default, with = "de::opt_int")]
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub black_list: Option<i64>,
     /// 1 when enabled.
-    #[serde(default, with = "de::opt_int")]
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub enable: Option<i64>,
     /// Last modification (Beijing time).
     #[serde(
         default,
-        with = "de::opt_time",
+        deserialize_with = "de::opt_time",
         skip_serializing_if = "Option::is_none"
     )]
     pub gmt_modified: Option<BeijingTime>,
@@ -217,7 +221,8 @@ pub struct Customer {
     pub extra: Map<String, Value>,
 }
 
-/// Filters of `crm.customer.list` (paged by `pageIndex`, 0-based).
+/// Filters of `crm.customer.list` and the page to read (`pageIndex`,
+/// 0-based).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerListQuery {
@@ -230,6 +235,8 @@ pub struct CustomerListQuery {
     /// `1` for enabled customers only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enable: Option<i64>,
+    /// The page, from 0.
+    pub page_index: u32,
     /// Rows per page (clamped to 1..=200; default 50).
     pub page_size: u32,
     /// Any other filter, sent as is.
@@ -237,7 +244,8 @@ pub struct CustomerListQuery {
     pub extra: Map<String, Value>,
 }
 
-/// Filters of `crm.customer.list.customized` (scroll cursor).
+/// Filters of `crm.customer.list.customized` and the page to read (the
+/// `scrollId` cursor).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerQuery {
@@ -255,6 +263,10 @@ pub struct CustomerQuery {
     pub gmt_modified_end: Option<BeijingTime>,
     /// Rows per page (clamped to 1..=200; default 50).
     pub page_size: u32,
+    /// The cursor the previous page sent back; `None` for the first page
+    /// (sent as `scrollId: ""`).
+    #[serde(skip)]
+    pub scroll_id: Option<String>,
     /// Any other filter (`customerCreateSourceBatch`, ...), sent as is.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -268,15 +280,15 @@ impl CustomerQuery {
             ..Self::default()
         }
     }
-}
 
-/// One page of `crm.customer.list.customized`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CustomerPage {
-    /// The customers.
-    pub customers: Vec<Customer>,
-    /// The cursor for the next page (`None`: no more pages).
-    pub scroll_id: Option<String>,
+    /// Customers modified in `[start, end]`.
+    pub fn modified(start: BeijingTime, end: BeijingTime) -> Self {
+        Self {
+            gmt_modified_begin: Some(start),
+            gmt_modified_end: Some(end),
+            ..Self::default()
+        }
+    }
 }
 
 pub(crate) fn clamp_page_size(size: u32) -> u32 {
@@ -300,105 +312,131 @@ fn customers_of(method: &str, data: &Value) -> Result<Vec<Customer>> {
     decode_data(method, rows)
 }
 
+/// The customers: create, list (page-numbered), query (by ids, codes or
+/// modification time; cursor), find by code. Get it from
+/// [`Client::customers`]; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Customers {
+    client: Client,
+}
+
 impl Client {
+    /// The customers (`crm.customer.*`).
+    pub fn customers(&self) -> Customers {
+        Customers {
+            client: self.clone(),
+        }
+    }
+}
+
+impl Customers {
     /// `crm.customer.add`: creates a customer.
     ///
     /// Not idempotent by itself; [`crate::CustomerSink`] looks the code up
     /// first.
-    pub async fn add_customer(&self, customer: &NewCustomer) -> Result<CustomerCreated> {
+    pub async fn create(&self, customer: &NewCustomer) -> Result<CustomerCreated> {
         if customer.customer_code.trim().is_empty() {
             return Err(Error::invalid(METHOD_ADD, "customerCode is empty"));
         }
-        let reply = self.call_reply(METHOD_ADD, customer).await?;
+        let reply = self.client.call_reply(METHOD_ADD, customer).await?;
         Ok(CustomerCreated::from_data(reply.data, reply.context_id))
     }
 
-    /// `crm.customer.list`: one page (`page_index` is 0-based).
-    pub async fn list_customers(
+    /// `crm.customer.list`: the page `query.page_index`. `next` is the
+    /// following page, `None` after a page shorter than the page size.
+    pub async fn list(
         &self,
         query: &CustomerListQuery,
-        page_index: u32,
-    ) -> Result<Vec<Customer>> {
-        let mut biz = serde_json::to_value(CustomerListQuery {
+    ) -> Result<Page<Customer, CustomerListQuery>> {
+        let query = CustomerListQuery {
             page_size: clamp_page_size(query.page_size),
             ..query.clone()
-        })
-        .map_err(|e| Error::invalid(METHOD_LIST, e.to_string()))?;
-        biz["pageIndex"] = page_index.into();
-        let data = self.call_raw(METHOD_LIST, biz).await?;
-        customers_of(METHOD_LIST, &data)
+        };
+        let biz =
+            serde_json::to_value(&query).map_err(|e| Error::invalid(METHOD_LIST, e.to_string()))?;
+        let data = self.client.call_raw(METHOD_LIST, biz).await?;
+        let rows = customers_of(METHOD_LIST, &data)?;
+        let next = (rows.len() >= query.page_size as usize).then(|| CustomerListQuery {
+            page_index: query.page_index + 1,
+            ..query
+        });
+        Ok(Page::new(rows, next))
     }
 
-    /// `crm.customer.list`: every customer, page after page, lazily. Ends on
-    /// a page shorter than the page size.
-    pub fn list_customers_stream(
+    /// `crm.customer.list`: every page from `query.page_index` on, lazily.
+    pub fn pages(
+        &self,
+        query: CustomerListQuery,
+    ) -> impl Stream<Item = Result<Page<Customer, CustomerListQuery>>> + Send + 'static {
+        let customers = self.clone();
+        paging::paginate(query, move |query| {
+            let customers = customers.clone();
+            async move { customers.list(&query).await }
+        })
+    }
+
+    /// `crm.customer.list`: every customer, lazily (see [`pages`](Self::pages)).
+    pub fn stream(
         &self,
         query: CustomerListQuery,
     ) -> impl Stream<Item = Result<Customer>> + Send + 'static {
-        let client = self.clone();
-        let size = clamp_page_size(query.page_size) as usize;
-        de::paginate(0u32, move |page: u32| {
-            let client = client.clone();
-            let query = query.clone();
-            async move {
-                let rows = client.list_customers(&query, page).await?;
-                let next = (rows.len() >= size).then_some(page + 1);
-                Ok((rows, next))
-            }
-        })
+        paging::items(self.pages(query))
     }
 
-    /// `crm.customer.list.customized`: one page; pass the previous page's
-    /// `scroll_id` (`None` for the first).
-    pub async fn query_customers(
-        &self,
-        query: &CustomerQuery,
-        scroll_id: Option<&str>,
-    ) -> Result<CustomerPage> {
-        let mut biz = serde_json::to_value(CustomerQuery {
+    /// `crm.customer.list.customized`: the page after `query.scroll_id`.
+    /// `next` carries the cursor sent back, `None` after an empty page or
+    /// when no cursor came back; `total` is `totalResults` when sent (ask
+    /// with `extra["hasTotal"] = 1`).
+    pub async fn query(&self, query: &CustomerQuery) -> Result<Page<Customer, CustomerQuery>> {
+        let method = METHOD_LIST_CUSTOMIZED;
+        let query = CustomerQuery {
             page_size: clamp_page_size(query.page_size),
             ..query.clone()
-        })
-        .map_err(|e| Error::invalid(METHOD_LIST_CUSTOMIZED, e.to_string()))?;
-        biz["scrollId"] = scroll_id.unwrap_or("").into();
-        let data = self.call_raw(METHOD_LIST_CUSTOMIZED, biz).await?;
-        let customers = customers_of(METHOD_LIST_CUSTOMIZED, &data)?;
-        let scroll_id = data
-            .get("scrollId")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty() && !customers.is_empty())
-            .map(str::to_owned);
-        Ok(CustomerPage {
-            customers,
-            scroll_id,
+        };
+        let mut biz =
+            serde_json::to_value(&query).map_err(|e| Error::invalid(method, e.to_string()))?;
+        biz["scrollId"] = query.scroll_id.as_deref().unwrap_or("").into();
+        let data = self.client.call_raw(method, biz).await?;
+        let customers = customers_of(method, &data)?;
+        let meta = de::ScrollMeta::of(method, &data)?;
+        let next = meta
+            .scroll_id
+            .filter(|_| !customers.is_empty())
+            .map(|scroll_id| CustomerQuery {
+                scroll_id: Some(scroll_id),
+                ..query
+            });
+        Ok(Page::new(customers, next).with_total(meta.total_results))
+    }
+
+    /// `crm.customer.list.customized`: every page from `query.scroll_id`
+    /// on, lazily.
+    pub fn query_pages(
+        &self,
+        query: CustomerQuery,
+    ) -> impl Stream<Item = Result<Page<Customer, CustomerQuery>>> + Send + 'static {
+        let customers = self.clone();
+        paging::paginate(query, move |query| {
+            let customers = customers.clone();
+            async move { customers.query(&query).await }
         })
     }
 
-    /// `crm.customer.list.customized`: every match, lazily, following the
-    /// scroll cursor until an empty page or no cursor.
-    pub fn query_customers_stream(
+    /// `crm.customer.list.customized`: every match, lazily (see
+    /// [`query_pages`](Self::query_pages)).
+    pub fn query_stream(
         &self,
         query: CustomerQuery,
     ) -> impl Stream<Item = Result<Customer>> + Send + 'static {
-        let client = self.clone();
-        de::paginate(None::<String>, move |scroll: Option<String>| {
-            let client = client.clone();
-            let query = query.clone();
-            async move {
-                let page = client.query_customers(&query, scroll.as_deref()).await?;
-                Ok((page.customers, page.scroll_id.map(Some)))
-            }
-        })
+        paging::items(self.query_pages(query))
     }
 
-    /// Finds a customer by its code (exact match), via
-    /// `crm.customer.list.customized`.
-    pub async fn find_customer_by_code(&self, code: &str) -> Result<Option<Customer>> {
-        let page = self
-            .query_customers(&CustomerQuery::by_codes([code]), None)
-            .await?;
+    /// The customer with this code (exact match), via
+    /// `crm.customer.list.customized`; `None` when there is none.
+    pub async fn find_by_code(&self, code: &str) -> Result<Option<Customer>> {
+        let page = self.query(&CustomerQuery::by_codes([code])).await?;
         Ok(page
-            .customers
+            .items
             .into_iter()
             .find(|c| c.customer_code.as_deref() == Some(code)))
     }

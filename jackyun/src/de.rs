@@ -1,187 +1,29 @@
-//! Lenient-but-lossless field decoders: `null` and `""` are absent; anything
-//! else must parse, or decoding fails (no silent defaults).
+//! The value formats only Jackyun uses. Everything else is read with the
+//! core's [`integration_core::lenient`] helpers (absent is `None`, junk is
+//! an error).
 
-use std::str::FromStr;
-
-use futures::{Stream, StreamExt, TryStreamExt};
+use integration_core::lenient;
 use integration_core::types::{BeijingTime, UnixMillis};
-use rust_decimal::Decimal;
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serializer};
 use serde_json::Value;
 
-use crate::error::Result;
-
-fn absent(v: &Value) -> bool {
-    match v {
-        Value::Null => true,
-        Value::String(s) => s.trim().is_empty(),
-        _ => false,
+/// `Option<BeijingTime>` from `yyyy-MM-dd HH:mm:ss` text or, as some
+/// methods send, a unix-ms number; `null` and `""` are absent.
+pub(crate) fn opt_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<BeijingTime>, D::Error> {
+    match Value::deserialize(d)? {
+        Value::Number(n) => n
+            .as_i64()
+            .and_then(|ms| UnixMillis(ms).to_utc())
+            .map(|t| Some(BeijingTime::from_utc(t)))
+            .ok_or_else(|| de::Error::custom(format!("not a time: {n}"))),
+        other => lenient::opt_beijing_time(other).map_err(de::Error::custom),
     }
-}
-
-/// `Option<Decimal>` from a number, numeric text, `null` or `""`.
-pub(crate) mod opt_decimal {
-    use super::*;
-
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<Decimal>, D::Error> {
-        let v = Value::deserialize(d)?;
-        if absent(&v) {
-            return Ok(None);
-        }
-        let text = match &v {
-            Value::Number(n) => n.to_string(),
-            Value::String(s) => s.trim().to_owned(),
-            other => {
-                return Err(de::Error::custom(format!(
-                    "expected a decimal, got {other}"
-                )));
-            }
-        };
-        Decimal::from_str(&text)
-            .or_else(|_| Decimal::from_scientific(&text))
-            .map(Some)
-            .map_err(|_| de::Error::custom(format!("not a decimal: {text}")))
-    }
-
-    pub(crate) fn serialize<S: Serializer>(v: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
-        match v {
-            Some(d) => s.collect_str(d),
-            None => s.serialize_none(),
-        }
-    }
-}
-
-/// `Option<i64>` from a number, numeric text, `null` or `""`.
-pub(crate) mod opt_int {
-    use super::*;
-
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-        let v = Value::deserialize(d)?;
-        if absent(&v) {
-            return Ok(None);
-        }
-        match &v {
-            Value::Number(n) => n
-                .as_i64()
-                .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
-                .map(Some)
-                .ok_or_else(|| de::Error::custom(format!("not an integer: {n}"))),
-            Value::String(s) => s
-                .trim()
-                .parse()
-                .map(Some)
-                .map_err(|_| de::Error::custom(format!("not an integer: {s}"))),
-            Value::Bool(b) => Ok(Some(i64::from(*b))),
-            other => Err(de::Error::custom(format!(
-                "expected an integer, got {other}"
-            ))),
-        }
-    }
-
-    pub(crate) fn serialize<S: Serializer>(v: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
-        match v {
-            Some(n) => s.serialize_i64(*n),
-            None => s.serialize_none(),
-        }
-    }
-}
-
-/// `Option<BeijingTime>` from `yyyy-MM-dd HH:mm:ss` text, `null` or `""`.
-pub(crate) mod opt_time {
-    use super::*;
-
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<BeijingTime>, D::Error> {
-        let v = Value::deserialize(d)?;
-        if absent(&v) {
-            return Ok(None);
-        }
-        match &v {
-            Value::String(s) => BeijingTime::parse(s)
-                .map(Some)
-                .ok_or_else(|| de::Error::custom(format!("not a Beijing time: {s}"))),
-            // Some methods send ms epochs where others send text.
-            Value::Number(n) => n
-                .as_i64()
-                .and_then(|ms| UnixMillis(ms).to_utc())
-                .map(|t| Some(BeijingTime::from_utc(t)))
-                .ok_or_else(|| de::Error::custom(format!("not a time: {n}"))),
-            other => Err(de::Error::custom(format!("expected a time, got {other}"))),
-        }
-    }
-
-    pub(crate) fn serialize<S: Serializer>(
-        v: &Option<BeijingTime>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        match v {
-            Some(t) => s.collect_str(t),
-            None => s.serialize_none(),
-        }
-    }
-}
-
-/// `Option<UnixMillis>` from a number, numeric text, `null` or `""`.
-pub(crate) mod opt_millis {
-    use super::*;
-
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<UnixMillis>, D::Error> {
-        Ok(opt_int::deserialize(d)?.map(UnixMillis))
-    }
-
-    pub(crate) fn serialize<S: Serializer>(
-        v: &Option<UnixMillis>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        match v {
-            Some(t) => s.serialize_i64(t.0),
-            None => s.serialize_none(),
-        }
-    }
-}
-
-/// A `Vec<T>` where `null` means empty.
-pub(crate) fn null_vec<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Vec<T>, D::Error> {
-    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
 }
 
 /// Serializes a list as one comma-separated string (`goodsNos`, `tradeNo`).
 pub(crate) fn comma_list<S: Serializer>(v: &[String], s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&v.join(","))
-}
-
-/// A lazy stream of items, one page fetched at a time: `fetch(cursor)`
-/// returns the page's items and the next cursor (`None` at the end).
-pub(crate) fn paginate<T, C, F, Fut>(first: C, mut fetch: F) -> impl Stream<Item = Result<T>> + Send
-where
-    T: Send + 'static,
-    C: Send + 'static,
-    F: FnMut(C) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = Result<(Vec<T>, Option<C>)>> + Send + 'static,
-{
-    futures::stream::try_unfold(Some(first), move |state: Option<C>| {
-        let fut = state.map(&mut fetch);
-        async move {
-            match fut {
-                None => Ok::<_, crate::error::Error>(None),
-                Some(fut) => {
-                    let (items, next) = fut.await?;
-                    Ok(Some((items, next)))
-                }
-            }
-        }
-    })
-    .map_ok(|items: Vec<T>| futures::stream::iter(items.into_iter().map(Ok)))
-    .try_flatten()
-    .boxed()
 }
 
 /// Rows of a list whose `data` is the array itself, or an object holding
@@ -207,5 +49,77 @@ pub(crate) fn rows_of(data: &Value, names: &[&str]) -> Option<Value> {
             }
         }
         _ => None,
+    }
+}
+
+/// What a cursor-paged list answers next to its rows: the `scrollId` and
+/// the `totalResults`.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ScrollMeta {
+    #[serde(rename = "scrollId", default, deserialize_with = "lenient::opt_text")]
+    pub(crate) scroll_id: Option<String>,
+    #[serde(rename = "totalResults", default, deserialize_with = "opt_count")]
+    pub(crate) total_results: Option<u64>,
+}
+
+impl ScrollMeta {
+    /// The members next to the rows of `data` (none when `data` is the
+    /// row array itself).
+    pub(crate) fn of(method: &str, data: &Value) -> crate::error::Result<Self> {
+        let Value::Object(map) = data else {
+            return Ok(Self::default());
+        };
+        // Only these members, not the rows again.
+        let meta = ["scrollId", "totalResults"]
+            .iter()
+            .filter_map(|k| Some(((*k).to_owned(), map.get(*k)?.clone())))
+            .collect();
+        crate::client::decode_data(method, Value::Object(meta))
+    }
+}
+
+/// A count: a non-negative integer (number or text); absent is `None`.
+fn opt_count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    lenient::opt_i64(d)?
+        .map(|n| u64::try_from(n).map_err(|_| de::Error::custom(format!("negative count {n}"))))
+        .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[derive(Debug, Deserialize)]
+    struct T {
+        #[serde(default, deserialize_with = "opt_time")]
+        at: Option<BeijingTime>,
+    }
+
+    #[test]
+    fn times_from_text_or_millis() {
+        let t: T = lenient::decode(json!({"at": "2026-01-02 10:20:30"})).unwrap();
+        assert_eq!(t.at.unwrap().to_string(), "2026-01-02 10:20:30");
+        let t: T = lenient::decode(json!({"at": 1_767_320_430_000_i64})).unwrap();
+        assert_eq!(t.at.unwrap().to_string(), "2026-01-02 10:20:30");
+        let t: T = lenient::decode(json!({"at": ""})).unwrap();
+        assert!(t.at.is_none());
+        let err = lenient::decode::<T>(json!({"at": "yesterday"})).unwrap_err();
+        assert_eq!(err.path, "at");
+    }
+
+    #[test]
+    fn scroll_meta_reads_text_or_numbers_and_rejects_junk() {
+        let m: ScrollMeta = lenient::decode(json!({"scrollId": 12, "totalResults": "30"})).unwrap();
+        assert_eq!(
+            (m.scroll_id.as_deref(), m.total_results),
+            (Some("12"), Some(30))
+        );
+        let m: ScrollMeta = lenient::decode(json!({"scrollId": "", "trades": []})).unwrap();
+        assert_eq!((m.scroll_id, m.total_results), (None, None));
+        for junk in [json!({"totalResults": "many"}), json!({"totalResults": -1})] {
+            let err = lenient::decode::<ScrollMeta>(junk).unwrap_err();
+            assert_eq!(err.path, "totalResults");
+        }
     }
 }

@@ -1,7 +1,9 @@
-//! Goods: `erp.storage.goodslist` (分页查询货品信息), one row per SKU,
-//! paged with the `maxSkuId` cursor.
+//! Goods ([`Client::goods`]): `erp.storage.goodslist` (分页查询货品信息),
+//! one row per SKU, paged with the `maxSkuId` cursor.
 
 use futures::Stream;
+use integration_core::lenient;
+use integration_core::paging::{self, Page};
 use integration_core::types::{BeijingTime, Id, UnixMillis};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -15,8 +17,9 @@ use crate::error::{Error, Result};
 /// Method name of the paged goods query.
 pub const METHOD_GOODS_LIST: &str = "erp.storage.goodslist";
 
-/// Filters of `erp.storage.goodslist`. Times are Beijing time; list filters
-/// are sent as one comma-separated string each, as the API wants.
+/// Filters of `erp.storage.goodslist` and the page to read (the
+/// `maxSkuId` cursor). Times are Beijing time; list filters are sent as one
+/// comma-separated string each, as the API wants.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GoodsQuery {
@@ -94,6 +97,10 @@ pub struct GoodsQuery {
         serialize_with = "one_text"
     )]
     pub is_query_delete: bool,
+    /// The cursor: rows after this `skuId` (`None` for the first page,
+    /// sent as `maxSkuId: 0`).
+    #[serde(skip)]
+    pub max_sku_id: Option<Id>,
     /// Any other filter, sent as is.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -142,37 +149,37 @@ pub struct Goods {
     #[serde(default)]
     pub brand_name: Option<String>,
     /// 1 when the goods is blocked.
-    #[serde(default, with = "de::opt_int")]
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub is_blockup: Option<i64>,
     /// 1 when the SKU is blocked.
-    #[serde(default, with = "de::opt_int")]
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub sku_is_blockup: Option<i64>,
     /// 1 when deleted.
-    #[serde(default, with = "de::opt_int")]
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub is_delete: Option<i64>,
     /// 1 for a package (bundle) goods.
-    #[serde(default, with = "de::opt_int")]
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub is_package_good: Option<i64>,
     /// Goods attribute (1 成品 finished good ... 11 费用 expense).
-    #[serde(default, with = "de::opt_int")]
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub goods_attr: Option<i64>,
     /// Retail price.
-    #[serde(default, with = "de::opt_decimal")]
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
     pub retail_price: Option<Decimal>,
     /// SKU weight.
-    #[serde(default, with = "de::opt_decimal")]
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
     pub sku_weight: Option<Decimal>,
     /// Goods last modified (unix ms).
-    #[serde(default, with = "de::opt_millis")]
+    #[serde(default, deserialize_with = "lenient::opt_unix_millis")]
     pub goods_gmt_modified: Option<UnixMillis>,
     /// SKU last modified (unix ms).
-    #[serde(default, with = "de::opt_millis")]
+    #[serde(default, deserialize_with = "lenient::opt_unix_millis")]
     pub sku_gmt_modified: Option<UnixMillis>,
     /// Goods created (unix ms).
-    #[serde(default, with = "de::opt_millis")]
+    #[serde(default, deserialize_with = "lenient::opt_unix_millis")]
     pub gmt_create: Option<UnixMillis>,
     /// SKU created (unix ms).
-    #[serde(default, with = "de::opt_millis")]
+    #[serde(default, deserialize_with = "lenient::opt_unix_millis")]
     pub sku_gmt_create: Option<UnixMillis>,
     /// Every other field (`goodsField1..50`, `skuField1..30`, units, images, ...).
     #[serde(flatten)]
@@ -186,33 +193,39 @@ impl Goods {
     }
 }
 
-/// One page of goods.
-#[derive(Debug, Clone, PartialEq)]
-pub struct GoodsPage {
-    /// The rows.
-    pub goods: Vec<Goods>,
-    /// `maxSkuId` for the next page: the last row's `skuId`; `None` when
-    /// the page was empty (the end).
-    pub next_max_sku_id: Option<Id>,
+/// The goods rows: one page, every page, every row. Get it from
+/// [`Client::goods`]; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct GoodsList {
+    client: Client,
 }
 
 impl Client {
-    /// `erp.storage.goodslist`: the page after `max_sku_id` (`None` or `0`
-    /// for the first).
-    pub async fn list_goods(
-        &self,
-        query: &GoodsQuery,
-        max_sku_id: Option<&Id>,
-    ) -> Result<GoodsPage> {
+    /// The goods rows (`erp.storage.goodslist`, one per SKU).
+    pub fn goods(&self) -> GoodsList {
+        GoodsList {
+            client: self.clone(),
+        }
+    }
+}
+
+impl GoodsList {
+    /// `erp.storage.goodslist`: the page after `query.max_sku_id`. `next`
+    /// continues after the last row's `skuId`; `None` after an empty page.
+    pub async fn list(&self, query: &GoodsQuery) -> Result<Page<Goods, GoodsQuery>> {
         let method = METHOD_GOODS_LIST;
-        let mut biz = serde_json::to_value(GoodsQuery {
+        let query = GoodsQuery {
             page_size: clamp_page_size(query.page_size),
             ..query.clone()
-        })
-        .map_err(|e| Error::invalid(method, e.to_string()))?;
+        };
+        let mut biz =
+            serde_json::to_value(&query).map_err(|e| Error::invalid(method, e.to_string()))?;
         biz["pageIndex"] = 0.into();
-        biz["maxSkuId"] = max_sku_id.map_or_else(|| Value::from(0), id_value);
-        let data = self.call_raw(method, biz).await?;
+        biz["maxSkuId"] = query
+            .max_sku_id
+            .as_ref()
+            .map_or_else(|| Value::from(0), id_value);
+        let data = self.client.call_raw(method, biz).await?;
         let rows = de::rows_of(&data, &["goods"]).ok_or_else(|| {
             Error::decode(
                 method,
@@ -221,28 +234,29 @@ impl Client {
             )
         })?;
         let goods: Vec<Goods> = decode_data(method, rows)?;
-        let next_max_sku_id = goods.last().map(|g| g.sku_id.clone());
-        Ok(GoodsPage {
-            goods,
-            next_max_sku_id,
+        let next = goods.last().map(|g| GoodsQuery {
+            max_sku_id: Some(g.sku_id.clone()),
+            ..query
+        });
+        Ok(Page::new(goods, next))
+    }
+
+    /// `erp.storage.goodslist`: every page from `query.max_sku_id` on,
+    /// lazily (the last one is empty: that is how the API ends).
+    pub fn pages(
+        &self,
+        query: GoodsQuery,
+    ) -> impl Stream<Item = Result<Page<Goods, GoodsQuery>>> + Send + 'static {
+        let goods = self.clone();
+        paging::paginate(query, move |query| {
+            let goods = goods.clone();
+            async move { goods.list(&query).await }
         })
     }
 
-    /// `erp.storage.goodslist`: every row, lazily, following `maxSkuId`
-    /// until an empty page.
-    pub fn list_goods_stream(
-        &self,
-        query: GoodsQuery,
-    ) -> impl Stream<Item = Result<Goods>> + Send + 'static {
-        let client = self.clone();
-        de::paginate(None::<Id>, move |cursor: Option<Id>| {
-            let client = client.clone();
-            let query = query.clone();
-            async move {
-                let page = client.list_goods(&query, cursor.as_ref()).await?;
-                Ok((page.goods, page.next_max_sku_id.map(Some)))
-            }
-        })
+    /// `erp.storage.goodslist`: every row, lazily (see [`pages`](Self::pages)).
+    pub fn stream(&self, query: GoodsQuery) -> impl Stream<Item = Result<Goods>> + Send + 'static {
+        paging::items(self.pages(query))
     }
 }
 

@@ -1,45 +1,86 @@
 #![recursion_limit = "256"]
 //! # jackyun — 吉客云 open platform connector
 //!
-//! A typed async client for the Jackyun (吉客云) open-platform gateway, with
-//! an incremental [`TradeSource`] and [`GoodsSource`], an idempotent
-//! [`CustomerSink`] and, behind the `testing` feature, a faithful stateful
-//! fake of the gateway ([`testing::FakeJackyun`]).
+//! A typed async client for the Jackyun (吉客云) open-platform gateway:
+//! resource handles for customers, goods, sales orders, stock and
+//! warehouses (one page, every page or row as a lazy stream), an
+//! incremental [`TradeSource`], [`GoodsSource`] and [`CustomerSource`], an
+//! idempotent [`CustomerSink`] and, behind the `testing` feature, a
+//! faithful stateful fake of the gateway ([`testing::FakeJackyun`]).
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use futures::TryStreamExt;
-//! use jackyun::customer::NewCustomer;
+//! # async fn main() -> Result<(), jackyun::Error> {
+//! # use futures::TryStreamExt;
+//! # use jackyun::testing::{APPKEY, FakeJackyun, SECRET};
+//! # let fake = FakeJackyun::start().await;
+//! # fake.seed(5, 12, 30, chrono::Utc::now());
+//! use jackyun::{Client, Error, Goods, GoodsQuery, NewCustomer};
+//!
+//! let client = Client::builder().base_url(fake.uri()).app(APPKEY, SECRET).build()?; // the real service: no base_url
+//! let page = client.goods().list(&GoodsQuery::default()).await?; // one page
+//! let all: Vec<Goods> = client.goods().stream(GoodsQuery::default()).try_collect().await?; // every row, lazily
+//! let one = client.customers().find_by_code("KH00001").await?; // one record
+//! match client.customers().create(&NewCustomer::new("KH00001", "重复的客户")).await {
+//!     Err(Error::Api { code, message, .. }) => println!("refused [{code}]: {message}"),
+//!     other => { other?; }
+//! }
+//! # assert_eq!((page.items.len(), all.len()), (12, 12));
+//! # assert!(one.is_some());
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Writing, and any method not typed yet:
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), jackyun::Error> {
+//! use jackyun::NewCustomer;
 //! use jackyun::testing::FakeJackyun;
-//! use jackyun::{Client, Credentials};
 //!
-//! let fake = FakeJackyun::start().await;
-//! fake.seed(5, 12, 30, chrono::Utc::now());
-//!
-//! // Against the real service, leave out `base_url`.
-//! let client = Client::builder()
-//!     .base_url(fake.uri())
-//!     .credentials(Credentials::new(jackyun::testing::APPKEY, jackyun::testing::SECRET))
-//!     .build()?;
-//!
+//! # let fake = FakeJackyun::start().await;
+//! # fake.seed(0, 0, 0, chrono::Utc::now());
+//! # let client = fake.client();
 //! let mut customer = NewCustomer::new("KH90001", "杭州云栖贸易有限公司");
 //! customer.phone = Some("13800138000".into());
-//! let created = client.add_customer(&customer).await?;
+//! let created = client.customers().create(&customer).await?;
 //! assert!(created.customer_id.is_some());
-//!
-//! let found = client.find_customer_by_code("KH90001").await?;
+//! let found = client.customers().find_by_code("KH90001").await?;
 //! assert_eq!(found.unwrap().nickname.as_deref(), Some("杭州云栖贸易有限公司"));
 //!
-//! let goods: Vec<_> = client.list_goods_stream(Default::default()).try_collect().await?;
-//! assert_eq!(goods.len(), 12);
-//!
-//! // Anything not typed yet: same signing, retries and error decoding.
+//! // Same signing, retries and error decoding as the typed methods.
 //! let raw = client.call_raw("erp.warehouse.get", serde_json::json!({"pageIndex": 0, "pageSize": 50})).await?;
 //! assert_eq!(raw["warehouseInfo"][0]["warehouseName"], "杭州总仓");
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! ## Map of the crate
+//! - [`Client`] / [`ClientBuilder`]: the shared settings (`base_url`,
+//!   timeouts, rate limit, retries, ...) and the [`Credentials`];
+//!   [`Client::call_raw`] / [`Client::call_reply`] for any method.
+//! - [`Client::customers`] ([`Customers`]): `create` (`crm.customer.add`);
+//!   `list`, `pages`, `stream` ([`CustomerListQuery`], `crm.customer.list`,
+//!   by page number); `query`, `query_pages`, `query_stream`
+//!   ([`CustomerQuery`], `crm.customer.list.customized`, `scrollId`);
+//!   `find_by_code`.
+//! - [`Client::goods`] ([`GoodsList`]): `list`, `pages`, `stream`
+//!   ([`GoodsQuery`], `erp.storage.goodslist`, `maxSkuId` cursor).
+//! - [`Client::trades`] ([`Trades`]): `list` (one page of at most 7 days),
+//!   `pages`, `stream` (longer ranges split into 7-day windows)
+//!   ([`TradeQuery`], `oms.trade.fullinfoget`, `fields`, `scrollId`).
+//! - [`Client::stock`] ([`Stock`]): `list`, `pages`, `stream`
+//!   ([`StockQuery`], `erp.stockquantity.get`, `maxQuantityId`).
+//! - [`Client::warehouses`] ([`Warehouses`]): `list`, `pages`, `stream`
+//!   ([`WarehouseQuery`], `erp.warehouse.get`).
+//! - Every `list` answers one [`Page`](integration_core::paging::Page):
+//!   the items, `next` (the query of the next page, `None` after the last)
+//!   and `total` when the API sends one.
+//! - [`source`]: [`TradeSource`], [`GoodsSource`], [`CustomerSource`];
+//!   [`sink`]: [`CustomerSink`].
+//! - [`auth`] (the sign), [`error`] ([`Error`], [`ApiErrorClass`]),
+//!   [`testing`] (feature `testing`: the fake gateway).
 //!
 //! ## The gateway
 //!
@@ -61,16 +102,6 @@
 //! `retry`, `user_agent`, ...) are those of every connector
 //! ([`integration_core::ClientSettings`]); see [`ClientBuilder`] for
 //! Jackyun's defaults.
-//!
-//! Typed methods: `crm.customer.add` ([`Client::add_customer`]),
-//! `crm.customer.list` ([`Client::list_customers`]),
-//! `crm.customer.list.customized` ([`Client::query_customers`]),
-//! `erp.storage.goodslist` ([`Client::list_goods`], `maxSkuId` cursor),
-//! `oms.trade.fullinfoget` ([`Client::trades_page`], `fields`, `scrollId`,
-//! 7-day windows split by [`Client::trades_stream`]),
-//! `erp.stockquantity.get` ([`Client::stock_page`], `maxQuantityId`),
-//! `erp.warehouse.get` ([`Client::warehouses`]); every list also as a lazy
-//! `Stream` (`*_stream`). [`Client::call_raw`] calls any other method.
 //!
 //! ## Assumptions
 //!
@@ -114,7 +145,8 @@
 //!   customer lists is not documented). With a cursor (`maxSkuId`,
 //!   `maxQuantityId`, `scrollId`) `pageIndex` stays 0 and the end is an empty
 //!   page; page-numbered lists (`crm.customer.list`, `erp.warehouse.get`)
-//!   end on a short page. Totals are never trusted.
+//!   end on a short page. Totals (`totalResults`) are reported in
+//!   `Page::total` but never decide the end.
 //! * **`erp.warehouse.get`** is assumed paged by `pageIndex`/`pageSize` with
 //!   rows under `warehouseInfo` (`warehouseId`, `warehouseCode`,
 //!   `warehouseName`; everything else kept in `extra`).
@@ -126,8 +158,17 @@
 //! * **Goods source** filters on the SKU modification time
 //!   (`startDateModifiedSku`, Beijing-time text assumed) and asks for
 //!   deleted rows (`isQueryDelete: "1"`) to surface deletions.
-//! * **Money and quantities** arrive as numbers or text; both decode to
-//!   `Decimal`; `""`/`null` are absent; anything else is a decode error.
+//! * **Customer source** reads `crm.customer.list.customized` (its scroll
+//!   cursor does not shift when rows change during a read, as page numbers
+//!   would) filtered on `gmtModifiedBegin`/`gmtModifiedEnd` (Beijing-time
+//!   text, inclusive, assumed as for the other lists). Whether deleted
+//!   customers are listed is unknown; a row with `isDelete = 1` is a delete.
+//! * **Values** are read with the shared lenient rule
+//!   ([`integration_core::lenient`]): money and quantities as numbers or
+//!   text decode to `Decimal`, integers and flags from numbers or numeric
+//!   text, `""`/`null` are absent, anything else is a decode error naming
+//!   the field (`[3].payment`). Times are Beijing-time text or, as some
+//!   methods send, unix-ms numbers.
 
 pub mod auth;
 pub mod client;
@@ -144,6 +185,12 @@ pub mod trade;
 
 pub use auth::Credentials;
 pub use client::{Client, ClientBuilder, Reply};
+pub use customer::{
+    Customer, CustomerCreated, CustomerListQuery, CustomerQuery, Customers, NewCustomer,
+};
 pub use error::{ApiErrorClass, Error, Result};
+pub use goods::{Goods, GoodsList, GoodsQuery};
 pub use sink::{CustomerSink, OnExisting};
-pub use source::{GoodsSource, TradeSource};
+pub use source::{CustomerSource, GoodsSource, TradeSource};
+pub use stock::{Stock, StockQuantity, StockQuery, Warehouse, WarehouseQuery, Warehouses};
+pub use trade::{Trade, TradeGoods, TradeQuery, Trades};

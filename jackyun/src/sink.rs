@@ -74,12 +74,13 @@ impl CustomerSink {
                 "customerCode is empty; the Jackyun sink needs it to stay idempotent",
             )));
         }
-        match self.client.find_customer_by_code(code).await {
+        let customers = self.client.customers();
+        match customers.find_by_code(code).await {
             Ok(Some(found)) => return Ok(self.existing(code, found.customer_id.to_string())),
             Ok(None) => {}
             Err(e) => return failed(e),
         }
-        match self.client.add_customer(customer).await {
+        match customers.create(customer).await {
             Ok(created) => Ok(WriteOutcome::written(
                 created
                     .customer_id
@@ -88,7 +89,7 @@ impl CustomerSink {
             Err(e) => {
                 // Another writer may have added it meanwhile: look again.
                 if e.class().is_some() && e.message().contains("已存在") {
-                    if let Ok(Some(found)) = self.client.find_customer_by_code(code).await {
+                    if let Ok(Some(found)) = customers.find_by_code(code).await {
                         return Ok(self.existing(code, found.customer_id.to_string()));
                     }
                 }

@@ -1,7 +1,10 @@
-//! Stock: `erp.stockquantity.get` (paged with the `maxQuantityId` cursor)
-//! and warehouses: `erp.warehouse.get`.
+//! Stock ([`Client::stock`]): `erp.stockquantity.get`, paged with the
+//! `maxQuantityId` cursor; warehouses ([`Client::warehouses`]):
+//! `erp.warehouse.get`, paged by number.
 
 use futures::Stream;
+use integration_core::lenient;
+use integration_core::paging::{self, Page};
 use integration_core::types::{BeijingTime, Id};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -18,7 +21,8 @@ pub const METHOD_STOCK: &str = "erp.stockquantity.get";
 /// Method name of the warehouse list.
 pub const METHOD_WAREHOUSES: &str = "erp.warehouse.get";
 
-/// Filters of `erp.stockquantity.get`.
+/// Filters of `erp.stockquantity.get` and the page to read (the
+/// `maxQuantityId` cursor).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StockQuery {
@@ -39,9 +43,32 @@ pub struct StockQuery {
     /// Modified at or before.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gmt_modified_end: Option<BeijingTime>,
+    /// The cursor: rows after this `quantityId` (`None` for the first
+    /// page, sent as `maxQuantityId: 0`).
+    #[serde(skip)]
+    pub max_quantity_id: Option<Id>,
     /// Any other filter (`goodsNo`, `skuBarcode`, `warehouseCode`, ...), sent as is.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// The page of `erp.warehouse.get` to read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WarehouseQuery {
+    /// The page, from 0.
+    pub page_index: u32,
+    /// Rows per page (clamped to 1..=200; default 50).
+    pub page_size: u32,
+}
+
+impl WarehouseQuery {
+    /// The first page, `page_size` rows a page.
+    pub fn new(page_size: u32) -> Self {
+        Self {
+            page_index: 0,
+            page_size,
+        }
+    }
 }
 
 /// Stock of one SKU in one warehouse. Quantities are decimals.
@@ -81,35 +108,30 @@ pub struct StockQuantity {
     #[serde(default)]
     pub unit_name: Option<String>,
     /// On hand.
-    #[serde(default, with = "de::opt_decimal")]
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
     pub current_quantity: Option<Decimal>,
     /// Available.
-    #[serde(default, with = "de::opt_decimal")]
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
     pub use_quantity: Option<Decimal>,
     /// Locked.
-    #[serde(default, with = "de::opt_decimal")]
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
     pub locked_quantity: Option<Decimal>,
     /// On order from vendors.
-    #[serde(default, with = "de::opt_decimal")]
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
     pub purchasing_quantity: Option<Decimal>,
     /// Defective (the API spells it `defectiveQuanity`).
-    #[serde(default, rename = "defectiveQuanity", with = "de::opt_decimal")]
+    #[serde(
+        default,
+        rename = "defectiveQuanity",
+        deserialize_with = "lenient::opt_decimal"
+    )]
     pub defective_quantity: Option<Decimal>,
     /// Cost price.
-    #[serde(default, with = "de::opt_decimal")]
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
     pub cost_price: Option<Decimal>,
     /// Every other field (`batchList`, `allocateQuantity`, ...).
     #[serde(flatten)]
     pub extra: Map<String, Value>,
-}
-
-/// One page of stock rows.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StockPage {
-    /// The rows.
-    pub rows: Vec<StockQuantity>,
-    /// `maxQuantityId` for the next page; `None` after an empty page.
-    pub next_max_quantity_id: Option<Id>,
 }
 
 /// A warehouse of `erp.warehouse.get` (data node `warehouseInfo`).
@@ -130,23 +152,54 @@ pub struct Warehouse {
     pub extra: Map<String, Value>,
 }
 
+/// The stock rows: one page, every page, every row. Get it from
+/// [`Client::stock`]; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Stock {
+    client: Client,
+}
+
+/// The warehouses: one page, every page, every warehouse. Get it from
+/// [`Client::warehouses`]; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Warehouses {
+    client: Client,
+}
+
 impl Client {
-    /// `erp.stockquantity.get`: the page after `max_quantity_id` (`None`
-    /// for the first).
-    pub async fn stock_page(
-        &self,
-        query: &StockQuery,
-        max_quantity_id: Option<&Id>,
-    ) -> Result<StockPage> {
+    /// The stock rows (`erp.stockquantity.get`, one per SKU and warehouse).
+    pub fn stock(&self) -> Stock {
+        Stock {
+            client: self.clone(),
+        }
+    }
+
+    /// The warehouses (`erp.warehouse.get`).
+    pub fn warehouses(&self) -> Warehouses {
+        Warehouses {
+            client: self.clone(),
+        }
+    }
+}
+
+impl Stock {
+    /// `erp.stockquantity.get`: the page after `query.max_quantity_id`.
+    /// `next` continues after the last row's `quantityId`; `None` after an
+    /// empty page.
+    pub async fn list(&self, query: &StockQuery) -> Result<Page<StockQuantity, StockQuery>> {
         let method = METHOD_STOCK;
-        let mut biz = serde_json::to_value(StockQuery {
+        let query = StockQuery {
             page_size: clamp_page_size(query.page_size),
             ..query.clone()
-        })
-        .map_err(|e| Error::invalid(method, e.to_string()))?;
+        };
+        let mut biz =
+            serde_json::to_value(&query).map_err(|e| Error::invalid(method, e.to_string()))?;
         biz["pageIndex"] = 0.into();
-        biz["maxQuantityId"] = max_quantity_id.map_or_else(|| Value::from(0), id_value);
-        let data = self.call_raw(method, biz).await?;
+        biz["maxQuantityId"] = query
+            .max_quantity_id
+            .as_ref()
+            .map_or_else(|| Value::from(0), id_value);
+        let data = self.client.call_raw(method, biz).await?;
         let rows = de::rows_of(&data, &["goodsStockQuantity"]).ok_or_else(|| {
             Error::decode(
                 method,
@@ -155,37 +208,47 @@ impl Client {
             )
         })?;
         let rows: Vec<StockQuantity> = decode_data(method, rows)?;
-        let next_max_quantity_id = rows.last().map(|r| r.quantity_id.clone());
-        Ok(StockPage {
-            rows,
-            next_max_quantity_id,
+        let next = rows.last().map(|r| StockQuery {
+            max_quantity_id: Some(r.quantity_id.clone()),
+            ..query
+        });
+        Ok(Page::new(rows, next))
+    }
+
+    /// `erp.stockquantity.get`: every page from `query.max_quantity_id`
+    /// on, lazily (the last one is empty: that is how the API ends).
+    pub fn pages(
+        &self,
+        query: StockQuery,
+    ) -> impl Stream<Item = Result<Page<StockQuantity, StockQuery>>> + Send + 'static {
+        let stock = self.clone();
+        paging::paginate(query, move |query| {
+            let stock = stock.clone();
+            async move { stock.list(&query).await }
         })
     }
 
-    /// `erp.stockquantity.get`: every row, lazily, following
-    /// `maxQuantityId` until an empty page.
-    pub fn stock_stream(
+    /// `erp.stockquantity.get`: every row, lazily (see [`pages`](Self::pages)).
+    pub fn stream(
         &self,
         query: StockQuery,
     ) -> impl Stream<Item = Result<StockQuantity>> + Send + 'static {
-        let client = self.clone();
-        de::paginate(None::<Id>, move |cursor: Option<Id>| {
-            let client = client.clone();
-            let query = query.clone();
-            async move {
-                let page = client.stock_page(&query, cursor.as_ref()).await?;
-                Ok((page.rows, page.next_max_quantity_id.map(Some)))
-            }
-        })
+        paging::items(self.pages(query))
     }
+}
 
-    /// `erp.warehouse.get`: one page (`page_index` 0-based, `page_size`
-    /// clamped to 200).
-    pub async fn warehouses(&self, page_index: u32, page_size: u32) -> Result<Vec<Warehouse>> {
+impl Warehouses {
+    /// `erp.warehouse.get`: the page `query.page_index` (`page_size`
+    /// clamped to 200). `next` is the following page, `None` after a page
+    /// shorter than the page size.
+    pub async fn list(&self, query: &WarehouseQuery) -> Result<Page<Warehouse, WarehouseQuery>> {
         let method = METHOD_WAREHOUSES;
-        let biz =
-            serde_json::json!({"pageIndex": page_index, "pageSize": clamp_page_size(page_size)});
-        let data = self.call_raw(method, biz).await?;
+        let query = WarehouseQuery {
+            page_size: clamp_page_size(query.page_size),
+            ..query.clone()
+        };
+        let biz = serde_json::json!({"pageIndex": query.page_index, "pageSize": query.page_size});
+        let data = self.client.call_raw(method, biz).await?;
         let rows = de::rows_of(&data, &["warehouseInfo"]).ok_or_else(|| {
             Error::decode(
                 method,
@@ -193,23 +256,31 @@ impl Client {
                 data.to_string().as_bytes(),
             )
         })?;
-        decode_data(method, rows)
+        let rows: Vec<Warehouse> = decode_data(method, rows)?;
+        let next = (rows.len() >= query.page_size as usize).then(|| WarehouseQuery {
+            page_index: query.page_index + 1,
+            ..query
+        });
+        Ok(Page::new(rows, next))
     }
 
-    /// `erp.warehouse.get`: every warehouse, lazily; ends on a short page.
-    pub fn warehouses_stream(
+    /// `erp.warehouse.get`: every page from `query.page_index` on, lazily.
+    pub fn pages(
         &self,
-        page_size: u32,
-    ) -> impl Stream<Item = Result<Warehouse>> + Send + 'static {
-        let client = self.clone();
-        let size = clamp_page_size(page_size);
-        de::paginate(0u32, move |page: u32| {
-            let client = client.clone();
-            async move {
-                let rows = client.warehouses(page, size).await?;
-                let next = (rows.len() >= size as usize).then_some(page + 1);
-                Ok((rows, next))
-            }
+        query: WarehouseQuery,
+    ) -> impl Stream<Item = Result<Page<Warehouse, WarehouseQuery>>> + Send + 'static {
+        let warehouses = self.clone();
+        paging::paginate(query, move |query| {
+            let warehouses = warehouses.clone();
+            async move { warehouses.list(&query).await }
         })
+    }
+
+    /// `erp.warehouse.get`: every warehouse, lazily (see [`pages`](Self::pages)).
+    pub fn stream(
+        &self,
+        query: WarehouseQuery,
+    ) -> impl Stream<Item = Result<Warehouse>> + Send + 'static {
+        paging::items(self.pages(query))
     }
 }

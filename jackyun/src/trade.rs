@@ -1,8 +1,10 @@
-//! Sales orders: `oms.trade.fullinfoget` (销售单查询), with the `fields`
-//! list, the 7-day window rule and the `scrollId` cursor.
+//! Sales orders ([`Client::trades`]): `oms.trade.fullinfoget` (销售单查询),
+//! with the `fields` list, the 7-day window rule and the `scrollId` cursor.
 
 use chrono::Duration;
 use futures::Stream;
+use integration_core::lenient;
+use integration_core::paging::{self, Page};
 use integration_core::types::{BeijingTime, Id};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -114,8 +116,9 @@ pub struct TimeRange {
     pub end: BeijingTime,
 }
 
-/// Filters of `oms.trade.fullinfoget`. At least a time range or order
-/// numbers are required by the API.
+/// Filters of `oms.trade.fullinfoget` and the page to read (the
+/// `scrollId` cursor). At least a time range or order numbers are required
+/// by the API.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TradeQuery {
     /// Returned fields (`goodsDetail.goodsNo` style for children); empty
@@ -137,6 +140,9 @@ pub struct TradeQuery {
     pub warehouse_ids: Vec<Id>,
     /// Rows per page (clamped to 1..=200; default 50).
     pub page_size: u32,
+    /// The cursor the previous page sent back; `None` for the first page
+    /// (sent as `scrollId: ""`).
+    pub scroll_id: Option<String>,
     /// Any other filter (`isTableSwitch`, `tradeTypeList`, ...), sent as is.
     pub extra: Map<String, Value>,
 }
@@ -166,7 +172,7 @@ impl TradeQuery {
         fields.join(",")
     }
 
-    /// The `bizcontent` of one call (no cursor).
+    /// The `bizcontent` of one call.
     fn bizcontent(&self) -> Result<Value> {
         let mut biz = self.extra.clone();
         biz.insert("fields".into(), self.fields_text().into());
@@ -222,6 +228,10 @@ impl TradeQuery {
         }
         biz.insert("pageIndex".into(), 0.into());
         biz.insert("pageSize".into(), clamp_page_size(self.page_size).into());
+        biz.insert(
+            "scrollId".into(),
+            self.scroll_id.as_deref().unwrap_or("").into(),
+        );
         Ok(Value::Object(biz))
     }
 }
@@ -263,28 +273,28 @@ pub struct Trade {
     #[serde(default)]
     pub trade_no: Option<String>,
     /// Status code (1010 待审核 ... 9090 已完成).
-    #[serde(default, with = "de::opt_int")]
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub trade_status: Option<i64>,
     /// Status text.
     #[serde(default)]
     pub trade_status_explain: Option<String>,
     /// Type code (1 retail ...).
-    #[serde(default, with = "de::opt_int")]
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub trade_type: Option<i64>,
     /// Order time.
-    #[serde(default, with = "de::opt_time")]
+    #[serde(default, deserialize_with = "de::opt_time")]
     pub trade_time: Option<BeijingTime>,
     /// Payment time.
-    #[serde(default, with = "de::opt_time")]
+    #[serde(default, deserialize_with = "de::opt_time")]
     pub pay_time: Option<BeijingTime>,
     /// Shipment time.
-    #[serde(default, with = "de::opt_time")]
+    #[serde(default, deserialize_with = "de::opt_time")]
     pub consign_time: Option<BeijingTime>,
     /// Creation time.
-    #[serde(default, with = "de::opt_time")]
+    #[serde(default, deserialize_with = "de::opt_time")]
     pub gmt_create: Option<BeijingTime>,
     /// Last modification time.
-    #[serde(default, with = "de::opt_time")]
+    #[serde(default, deserialize_with = "de::opt_time")]
     pub gmt_modified: Option<BeijingTime>,
     /// Shop id.
     #[serde(default)]
@@ -305,22 +315,22 @@ pub struct Trade {
     #[serde(default)]
     pub customer_name: Option<String>,
     /// Total goods amount.
-    #[serde(default, with = "de::opt_decimal")]
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
     pub total_fee: Option<Decimal>,
     /// Discount.
-    #[serde(default, with = "de::opt_decimal")]
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
     pub discount_fee: Option<Decimal>,
     /// Postage.
-    #[serde(default, with = "de::opt_decimal")]
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
     pub post_fee: Option<Decimal>,
     /// Amount payable.
-    #[serde(default, with = "de::opt_decimal")]
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
     pub payment: Option<Decimal>,
     /// Amount received.
-    #[serde(default, with = "de::opt_decimal")]
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
     pub received_total: Option<Decimal>,
     /// Order lines.
-    #[serde(default, deserialize_with = "de::null_vec")]
+    #[serde(default, deserialize_with = "lenient::list")]
     pub goods_detail: Vec<TradeGoods>,
     /// Every other field (addresses, memos, flags, `packageDetail`, ...).
     #[serde(flatten)]
@@ -353,44 +363,45 @@ pub struct TradeGoods {
     #[serde(default)]
     pub barcode: Option<String>,
     /// Quantity.
-    #[serde(default, with = "de::opt_decimal")]
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
     pub sell_count: Option<Decimal>,
     /// Unit price.
-    #[serde(default, with = "de::opt_decimal")]
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
     pub sell_price: Option<Decimal>,
     /// Line total.
-    #[serde(default, with = "de::opt_decimal")]
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
     pub sell_total: Option<Decimal>,
     /// Every other field.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-/// One page of trades.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TradePage {
-    /// The trades.
-    pub trades: Vec<Trade>,
-    /// The cursor for the next page; `None` at the end (empty page or no
-    /// cursor sent back).
-    pub scroll_id: Option<String>,
-    /// `totalResults`, when the API sent it (not reliable).
-    pub total_results: Option<i64>,
+/// The sales orders: one page, every page, every order. Get it from
+/// [`Client::trades`]; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Trades {
+    client: Client,
 }
 
 impl Client {
-    /// `oms.trade.fullinfoget`: one page. The range must not exceed 7 days
-    /// (use [`Client::trades_stream`] for longer ones). Pass the previous
-    /// page's `scroll_id` (`None` for the first page).
-    pub async fn trades_page(
-        &self,
-        query: &TradeQuery,
-        scroll_id: Option<&str>,
-    ) -> Result<TradePage> {
+    /// The sales orders (`oms.trade.fullinfoget`).
+    pub fn trades(&self) -> Trades {
+        Trades {
+            client: self.clone(),
+        }
+    }
+}
+
+impl Trades {
+    /// `oms.trade.fullinfoget`: the page after `query.scroll_id`. The range
+    /// must not exceed 7 days (use [`pages`](Self::pages) or
+    /// [`stream`](Self::stream) for longer ones). `next` carries the cursor
+    /// sent back, `None` after an empty page or when no cursor came back;
+    /// `total` is `totalResults` when sent (not reliable).
+    pub async fn list(&self, query: &TradeQuery) -> Result<Page<Trade, TradeQuery>> {
         let method = METHOD_TRADES;
-        let mut biz = query.bizcontent()?;
-        biz["scrollId"] = scroll_id.unwrap_or("").into();
-        let data = self.call_raw(method, biz).await?;
+        let biz = query.bizcontent()?;
+        let data = self.client.call_raw(method, biz).await?;
         let rows = de::rows_of(&data, &["trades", "Trades"]).ok_or_else(|| {
             Error::decode(
                 method,
@@ -399,65 +410,77 @@ impl Client {
             )
         })?;
         let trades: Vec<Trade> = decode_data(method, rows)?;
-        let scroll_id = data
-            .get("scrollId")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty() && !trades.is_empty())
-            .map(str::to_owned);
-        let total_results = data.get("totalResults").and_then(|v| match v {
-            Value::Number(n) => n.as_i64(),
-            Value::String(s) => s.parse().ok(),
-            _ => None,
-        });
-        Ok(TradePage {
-            trades,
-            scroll_id,
-            total_results,
+        let meta = de::ScrollMeta::of(method, &data)?;
+        let next = meta
+            .scroll_id
+            .filter(|_| !trades.is_empty())
+            .map(|scroll_id| TradeQuery {
+                scroll_id: Some(scroll_id),
+                ..query.clone()
+            });
+        Ok(Page::new(trades, next).with_total(meta.total_results))
+    }
+
+    /// `oms.trade.fullinfoget`: every page, lazily. A range longer than
+    /// 7 days is read in consecutive windows (those of [`split_windows`]),
+    /// each with the `scrollId` cursor until an empty page. A page's `next`
+    /// is the query of the rest (the remaining range and the cursor): give
+    /// it to `pages` to resume; a window's last page may be empty.
+    pub fn pages(
+        &self,
+        query: TradeQuery,
+    ) -> impl Stream<Item = Result<Page<Trade, TradeQuery>>> + Send + 'static {
+        let trades = self.clone();
+        paging::paginate(query, move |query| {
+            let trades = trades.clone();
+            async move { trades.window_page(&query).await }
         })
     }
 
-    /// `oms.trade.fullinfoget`: every trade, lazily. A range longer than
-    /// 7 days is split into consecutive windows (see [`split_windows`]);
-    /// each window is read with the `scrollId` cursor until an empty page.
-    pub fn trades_stream(
-        &self,
-        query: TradeQuery,
-    ) -> impl Stream<Item = Result<Trade>> + Send + 'static {
-        let windows: Vec<Option<TimeRange>> = match query.range {
-            Some(r) => split_windows(r.start, r.end, MAX_WINDOW)
-                .into_iter()
-                .map(|(start, end)| {
-                    Some(TimeRange {
-                        on: r.on,
-                        start,
-                        end,
-                    })
-                })
-                .collect(),
-            None => vec![None],
+    /// `oms.trade.fullinfoget`: every trade, lazily (see [`pages`](Self::pages)).
+    pub fn stream(&self, query: TradeQuery) -> impl Stream<Item = Result<Trade>> + Send + 'static {
+        paging::items(self.pages(query))
+    }
+
+    /// One page of the first 7-day window of `query`'s range; `next` is the
+    /// rest of the range.
+    async fn window_page(&self, query: &TradeQuery) -> Result<Page<Trade, TradeQuery>> {
+        let Some(range) = query.range else {
+            return self.list(query).await;
         };
-        let client = self.clone();
-        de::paginate(
-            (0usize, None::<String>),
-            move |(w, scroll): (usize, Option<String>)| {
-                let client = client.clone();
-                let mut q = query.clone();
-                let windows = windows.clone();
-                async move {
-                    let Some(range) = windows.get(w) else {
-                        return Ok((Vec::new(), None));
-                    };
-                    q.range = *range;
-                    let page = client.trades_page(&q, scroll.as_deref()).await?;
-                    let next = match page.scroll_id {
-                        Some(s) => Some((w, Some(s))),
-                        None if w + 1 < windows.len() => Some((w + 1, None)),
-                        None => None,
-                    };
-                    Ok((page.trades, next))
-                }
-            },
-        )
+        if range.end < range.start {
+            // An empty range holds nothing: no call.
+            return Ok(Page::new(Vec::new(), None));
+        }
+        let window_end = BeijingTime((range.start.0 + MAX_WINDOW).min(range.end.0));
+        let window = TradeQuery {
+            range: Some(TimeRange {
+                end: window_end,
+                ..range
+            }),
+            ..query.clone()
+        };
+        let page = self.list(&window).await?;
+        let next = match page.next {
+            Some(next) => Some(TradeQuery {
+                scroll_id: next.scroll_id,
+                ..query.clone()
+            }),
+            None if window_end < range.end => Some(TradeQuery {
+                range: Some(TimeRange {
+                    start: window_end,
+                    ..range
+                }),
+                scroll_id: None,
+                ..query.clone()
+            }),
+            None => None,
+        };
+        Ok(Page {
+            items: page.items,
+            next,
+            total: page.total,
+        })
     }
 }
 

@@ -6,7 +6,7 @@ use integration_core::ErrorKind;
 use integration_core::testing::{Fault, ResponseTemplate, form_pairs};
 use jackyun::error::{SUB_NOT_SUBSCRIBED, SUB_SIGN_ERROR, SUB_THROTTLED};
 use jackyun::testing::{self, FakeJackyun};
-use jackyun::{ApiErrorClass, Client, Credentials, Error};
+use jackyun::{ApiErrorClass, Client, Credentials, Error, WarehouseQuery};
 use serde_json::json;
 
 fn warehouses() -> serde_json::Value {
@@ -103,7 +103,12 @@ async fn unknown_appkey_and_unsubscribed_method() {
         .unwrap()
         .methods
         .remove("erp.warehouse.get");
-    let err = fake.client().warehouses(0, 50).await.unwrap_err();
+    let err = fake
+        .client()
+        .warehouses()
+        .list(&WarehouseQuery::new(50))
+        .await
+        .unwrap_err();
     assert_eq!(err.class(), Some(ApiErrorClass::NotSubscribed));
     let err = fake
         .client()
@@ -136,7 +141,11 @@ async fn stale_timestamp_is_rejected_and_a_fresh_signature_recovers() {
     fake.faults()
         .inject(Fault::Respond(Box::new(testing::timestamp_rejection())), 1);
     let client = fake.client();
-    client.warehouses(0, 50).await.unwrap();
+    client
+        .warehouses()
+        .list(&WarehouseQuery::new(50))
+        .await
+        .unwrap();
     let stamps: Vec<String> = fake
         .received()
         .await
@@ -159,15 +168,12 @@ async fn throttling_then_success_and_persistent_throttling() {
     fake.seed(0, 3, 0, chrono::Utc::now());
     fake.faults().inject(Fault::Throttled, 2);
     let client = fake.client();
-    let page = client.list_goods(&Default::default(), None).await.unwrap();
-    assert_eq!(page.goods.len(), 3);
+    let page = client.goods().list(&Default::default()).await.unwrap();
+    assert_eq!(page.items.len(), 3);
     assert_eq!(fake.received().await.len(), 3);
 
     fake.faults().inject(Fault::Throttled, 10);
-    let err = client
-        .list_goods(&Default::default(), None)
-        .await
-        .unwrap_err();
+    let err = client.goods().list(&Default::default()).await.unwrap_err();
     assert!(matches!(&err, Error::Throttled { .. }), "{err:?}");
     assert_eq!(err.code(), Some(SUB_THROTTLED));
     assert_eq!(err.kind(), ErrorKind::RateLimited);
@@ -179,7 +185,12 @@ async fn throttling_then_success_and_persistent_throttling() {
 async fn isv_token_rejection_is_an_auth_error() {
     let fake = FakeJackyun::start().await;
     fake.faults().inject(Fault::AuthExpired, 1);
-    let err = fake.client().warehouses(0, 50).await.unwrap_err();
+    let err = fake
+        .client()
+        .warehouses()
+        .list(&WarehouseQuery::new(50))
+        .await
+        .unwrap_err();
     assert!(matches!(&err, Error::Auth { .. }), "{err:?}");
     assert_eq!(err.class(), Some(ApiErrorClass::TokenRejected));
     assert_eq!(err.kind(), ErrorKind::Auth);
@@ -197,12 +208,20 @@ async fn hostile_bodies_are_decode_errors_with_excerpts() {
         Fault::Empty,
     ] {
         fake.faults().inject(fault.clone(), 1);
-        let err = client.warehouses(0, 50).await.unwrap_err();
+        let err = client
+            .warehouses()
+            .list(&WarehouseQuery::new(50))
+            .await
+            .unwrap_err();
         assert!(matches!(err, Error::Core(_)), "{fault:?}: {err:?}");
         assert_eq!(err.kind(), ErrorKind::Decode);
     }
     fake.faults().inject(Fault::Html, 1);
-    let err = client.warehouses(0, 50).await.unwrap_err();
+    let err = client
+        .warehouses()
+        .list(&WarehouseQuery::new(50))
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("502 Bad Gateway"), "{err}");
 
     // A JSON body of the wrong shape is a decode error too.
@@ -212,7 +231,11 @@ async fn hostile_bodies_are_decode_errors_with_excerpts() {
         ))),
         1,
     );
-    let err = client.warehouses(0, 50).await.unwrap_err();
+    let err = client
+        .warehouses()
+        .list(&WarehouseQuery::new(50))
+        .await
+        .unwrap_err();
     assert!(matches!(&err, Error::Core(_)), "{err:?}");
     assert_eq!(err.kind(), ErrorKind::Decode);
 }
@@ -221,7 +244,11 @@ async fn hostile_bodies_are_decode_errors_with_excerpts() {
 async fn server_errors_and_timeouts_are_retried() {
     let fake = FakeJackyun::start().await;
     fake.faults().inject(Fault::ServerError(502), 2);
-    fake.client().warehouses(0, 50).await.unwrap();
+    fake.client()
+        .warehouses()
+        .list(&WarehouseQuery::new(50))
+        .await
+        .unwrap();
     assert_eq!(fake.received().await.len(), 3);
 
     let client = fake
@@ -231,7 +258,11 @@ async fn server_errors_and_timeouts_are_retried() {
         .unwrap();
     fake.faults()
         .inject(Fault::Delay(Duration::from_secs(2)), 1);
-    client.warehouses(0, 50).await.unwrap();
+    client
+        .warehouses()
+        .list(&WarehouseQuery::new(50))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -253,15 +284,19 @@ async fn success_sub_code_and_data_as_json_text_are_success() {
     assert_eq!(reply.data["goods"].as_array().unwrap().len(), 2);
 
     fake.state().data_as_text.insert("crm.customer.list".into());
-    let rows = client.list_customers(&Default::default(), 0).await.unwrap();
-    assert_eq!(rows.len(), 3);
+    let page = client.customers().list(&Default::default()).await.unwrap();
+    assert_eq!(page.items.len(), 3);
 }
 
 #[tokio::test]
 async fn page_size_is_clamped_and_the_fake_enforces_200() {
     let fake = FakeJackyun::start().await;
     let client = fake.client();
-    client.warehouses(0, 1000).await.unwrap();
+    client
+        .warehouses()
+        .list(&WarehouseQuery::new(1000))
+        .await
+        .unwrap();
     let biz = form_pairs(&fake.received().await[0])
         .into_iter()
         .find(|(k, _)| k == "bizcontent")
@@ -304,7 +339,8 @@ async fn secrets_never_appear_in_debug_output() {
         .app(testing::APPKEY, "bad")
         .build()
         .unwrap()
-        .warehouses(0, 1)
+        .warehouses()
+        .list(&WarehouseQuery::new(1))
         .await
         .unwrap_err();
     let core: integration_core::Error = err.into();
@@ -331,12 +367,20 @@ async fn shared_settings_reach_the_gateway() {
         .build()
         .unwrap();
     assert_eq!(client.base_url(), fake.uri());
-    client.warehouses(0, 1).await.unwrap();
+    client
+        .warehouses()
+        .list(&WarehouseQuery::new(1))
+        .await
+        .unwrap();
     let received = fake.received().await;
     assert_eq!(received[0].url.path(), "/open/openapi/do");
     assert_eq!(received[0].headers["user-agent"], "acme-sync/1.0");
 
-    fake.client().warehouses(0, 1).await.unwrap();
+    fake.client()
+        .warehouses()
+        .list(&WarehouseQuery::new(1))
+        .await
+        .unwrap();
     let agent = fake.received().await[1].headers["user-agent"].clone();
     assert!(
         agent.to_str().unwrap().starts_with("jackyun-rs/"),

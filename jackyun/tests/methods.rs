@@ -8,7 +8,7 @@ use jackyun::goods::GoodsQuery;
 use jackyun::stock::StockQuery;
 use jackyun::testing::{FakeJackyun, SUB_DUPLICATE};
 use jackyun::trade::{MAX_WINDOW, TradeQuery, split_windows};
-use jackyun::{ApiErrorClass, Error};
+use jackyun::{ApiErrorClass, Error, WarehouseQuery};
 use serde_json::Value;
 
 async fn bizcontents(fake: &FakeJackyun, method: &str) -> Vec<Value> {
@@ -49,7 +49,7 @@ async fn customers_add_then_list_and_query() {
     c.customer_type_name = Some("批发客户".into());
     c.extra
         .insert("customField1".into(), "来自金蝶云星辰".into());
-    let created = client.add_customer(&c).await.unwrap();
+    let created = client.customers().create(&c).await.unwrap();
     let id = created.customer_id.clone().unwrap();
     assert!(created.context_id.is_some());
 
@@ -60,7 +60,8 @@ async fn customers_add_then_list_and_query() {
     assert_eq!(biz["customField1"], "来自金蝶云星辰");
 
     let found = client
-        .find_customer_by_code("KH90001")
+        .customers()
+        .find_by_code("KH90001")
         .await
         .unwrap()
         .unwrap();
@@ -70,13 +71,14 @@ async fn customers_add_then_list_and_query() {
     assert_eq!(found.extra["detailedAddress"], "中山西路88号");
     assert!(
         client
-            .find_customer_by_code("KH00404")
+            .customers()
+            .find_by_code("KH00404")
             .await
             .unwrap()
             .is_none()
     );
 
-    let err = client.add_customer(&c).await.unwrap_err();
+    let err = client.customers().create(&c).await.unwrap_err();
     assert!(matches!(&err, Error::Api { .. }), "{err:?}");
     assert_eq!(err.code(), Some(SUB_DUPLICATE));
     assert_eq!(err.class(), Some(ApiErrorClass::Business));
@@ -92,14 +94,16 @@ async fn customers_add_then_list_and_query() {
     }
     assert!(
         client
-            .find_customer_by_code("KH90001")
+            .customers()
+            .find_by_code("KH90001")
             .await
             .unwrap()
             .is_none()
     );
     assert_eq!(
         client
-            .find_customer_by_code("KH90002")
+            .customers()
+            .find_by_code("KH90002")
             .await
             .unwrap()
             .unwrap()
@@ -111,18 +115,20 @@ async fn customers_add_then_list_and_query() {
         .iter_mut()
         .find(|r| r["customerCode"] == "KH90002")
         .unwrap()["customerCode"] = "KH90001".into();
-    let err = client.add_customer(&c).await.unwrap_err();
+    let err = client.customers().create(&c).await.unwrap_err();
     assert_eq!(err.code(), Some(SUB_DUPLICATE));
     assert!(matches!(
         client
-            .add_customer(&NewCustomer::new(" ", "x"))
+            .customers()
+            .create(&NewCustomer::new(" ", "x"))
             .await
             .unwrap_err(),
         Error::Config(_)
     ));
 
     let all: Vec<_> = client
-        .list_customers_stream(CustomerListQuery {
+        .customers()
+        .stream(CustomerListQuery {
             page_size: 2,
             ..Default::default()
         })
@@ -144,7 +150,8 @@ async fn customers_add_then_list_and_query() {
         .await
         .len();
     let scrolled: Vec<_> = client
-        .query_customers_stream(CustomerQuery {
+        .customers()
+        .query_stream(CustomerQuery {
             page_size: 2,
             ..Default::default()
         })
@@ -169,7 +176,8 @@ async fn goods_follow_max_sku_id_across_pages() {
     fake.seed(0, 7, 0, chrono::Utc::now());
     let client = fake.client();
     let goods: Vec<_> = client
-        .list_goods_stream(GoodsQuery {
+        .goods()
+        .stream(GoodsQuery {
             page_size: 3,
             ..Default::default()
         })
@@ -195,16 +203,14 @@ async fn goods_follow_max_sku_id_across_pages() {
     assert_eq!(cursors[3], goods[6].sku_id.as_i64().unwrap());
 
     let one = client
-        .list_goods(
-            &GoodsQuery {
-                goods_nos: vec!["SP00002".into(), "SP00005".into()],
-                ..Default::default()
-            },
-            None,
-        )
+        .goods()
+        .list(&GoodsQuery {
+            goods_nos: vec!["SP00002".into(), "SP00005".into()],
+            ..Default::default()
+        })
         .await
         .unwrap();
-    assert_eq!(one.goods.len(), 2);
+    assert_eq!(one.items.len(), 2);
     assert_eq!(
         bizcontents(&fake, "erp.storage.goodslist")
             .await
@@ -227,12 +233,12 @@ async fn trades_split_long_ranges_into_seven_day_windows() {
 
     // A single page refuses more than 7 days without calling.
     assert!(matches!(
-        client.trades_page(&q, None).await.unwrap_err(),
+        client.trades().list(&q).await.unwrap_err(),
         Error::Config(_)
     ));
     assert!(fake.received().await.is_empty());
 
-    let trades: Vec<_> = client.trades_stream(q).try_collect().await.unwrap();
+    let trades: Vec<_> = client.trades().stream(q).try_collect().await.unwrap();
     let mut ids: Vec<Id> = trades.iter().map(|t| t.trade_id.clone().unwrap()).collect();
     ids.sort();
     ids.dedup();
@@ -264,10 +270,10 @@ async fn trades_return_only_the_requested_fields_and_the_fake_checks_rules() {
         BeijingTime::from_utc(now),
     );
     q.fields = vec!["tradeNo".into(), "payment".into()];
-    let page = client.trades_page(&q, None).await.unwrap();
-    assert!(!page.trades.is_empty());
+    let page = client.trades().list(&q).await.unwrap();
+    assert!(!page.items.is_empty());
     assert!(
-        page.trades
+        page.items
             .iter()
             .all(|t| t.trade_no.is_some() && t.trade_id.is_none())
     );
@@ -289,7 +295,11 @@ async fn trades_return_only_the_requested_fields_and_the_fake_checks_rules() {
         .unwrap_err();
     assert_eq!(err.class(), Some(ApiErrorClass::InvalidParameter));
     let err = client
-        .trades_page(&q, Some("scroll-bogus"))
+        .trades()
+        .list(&TradeQuery {
+            scroll_id: Some("scroll-bogus".into()),
+            ..q
+        })
         .await
         .unwrap_err();
     assert!(err.class().is_some() && err.message().contains("scrollId"));
@@ -301,7 +311,8 @@ async fn stock_follows_max_quantity_id_and_warehouses_page() {
     fake.seed(0, 4, 0, chrono::Utc::now());
     let client = fake.client();
     let rows: Vec<_> = client
-        .stock_stream(StockQuery {
+        .stock()
+        .stream(StockQuery {
             page_size: 5,
             ..Default::default()
         })
@@ -321,7 +332,127 @@ async fn stock_follows_max_quantity_id_and_warehouses_page() {
     assert_eq!(cursors.len(), 4);
     assert_eq!(cursors[1], rows[4].quantity_id.as_i64().unwrap());
 
-    let all: Vec<_> = client.warehouses_stream(1).try_collect().await.unwrap();
+    let all: Vec<_> = client
+        .warehouses()
+        .stream(WarehouseQuery::new(1))
+        .try_collect()
+        .await
+        .unwrap();
     assert_eq!(all.len(), 3);
     assert_eq!(all[0].warehouse_name.as_deref(), Some("杭州总仓"));
+}
+
+#[tokio::test]
+async fn pages_carry_the_next_query_and_the_total() {
+    let fake = FakeJackyun::start().await;
+    let now = chrono::Utc::now();
+    fake.seed(5, 5, 30, now);
+    let client = fake.client();
+
+    // Page numbers: the next query is the next page; a short page ends.
+    let page = client
+        .customers()
+        .list(&CustomerListQuery {
+            page_size: 3,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 3);
+    let next = page.next.expect("a second page");
+    assert_eq!((next.page_index, next.page_size), (1, 3));
+    let last = client.customers().list(&next).await.unwrap();
+    assert_eq!((last.items.len(), last.next, last.total), (2, None, None));
+
+    // Cursors: the next query carries the last row's id or the scroll id.
+    let page = client
+        .goods()
+        .list(&GoodsQuery {
+            page_size: 2,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        page.next.unwrap().max_sku_id,
+        Some(page.items[1].sku_id.clone())
+    );
+    let mut query = CustomerQuery {
+        page_size: 2,
+        ..Default::default()
+    };
+    query.extra.insert("hasTotal".into(), 1.into());
+    let page = client.customers().query(&query).await.unwrap();
+    assert_eq!(page.total, Some(5));
+    assert!(page.next.unwrap().scroll_id.unwrap().starts_with("scroll-"));
+
+    // Trade pages resume from their `next`, window after window.
+    let q = TradeQuery {
+        page_size: 4,
+        ..TradeQuery::modified(
+            BeijingTime::from_utc(now - chrono::Duration::days(130)),
+            BeijingTime::from_utc(now),
+        )
+    };
+    let all: Vec<_> = client
+        .trades()
+        .stream(q.clone())
+        .try_collect()
+        .await
+        .unwrap();
+    let mut pages = std::pin::pin!(client.trades().pages(q));
+    let mut read = Vec::new();
+    let mut resume = None;
+    while let Some(page) = pages.try_next().await.unwrap() {
+        read.extend(page.items);
+        if !read.is_empty() {
+            resume = page.next;
+            break;
+        }
+    }
+    let rest: Vec<_> = client
+        .trades()
+        .stream(resume.expect("more to read"))
+        .try_collect()
+        .await
+        .unwrap();
+    read.extend(rest);
+    assert_eq!(read, all);
+}
+
+#[tokio::test]
+async fn junk_in_a_row_is_a_decode_error_naming_the_field() {
+    let fake = FakeJackyun::start().await;
+    fake.seed(0, 3, 0, chrono::Utc::now());
+    let client = fake.client();
+    fake.state().goods[1]["retailPrice"] = "12,50".into();
+    let err = client
+        .goods()
+        .list(&GoodsQuery::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), integration_core::ErrorKind::Decode);
+    assert!(err.to_string().contains("field `[1].retailPrice`"), "{err}");
+
+    // Blank is absent, not junk.
+    fake.state().goods[1]["retailPrice"] = "".into();
+    let page = client.goods().list(&GoodsQuery::default()).await.unwrap();
+    assert_eq!(page.items[1].retail_price, None);
+
+    // A junk total is an error too, not an unknown total.
+    fake.faults().inject(
+        integration_core::testing::Fault::Respond(Box::new(
+            integration_core::testing::json_response(&serde_json::json!({
+                "code": 200, "result": {"data": {"trades": [], "scrollId": "", "totalResults": "many"}}
+            })),
+        )),
+        1,
+    );
+    let now = chrono::Utc::now();
+    let q = TradeQuery::modified(
+        BeijingTime::from_utc(now - chrono::Duration::days(1)),
+        BeijingTime::from_utc(now),
+    );
+    let err = client.trades().list(&q).await.unwrap_err();
+    assert!(err.to_string().contains("field `totalResults`"), "{err}");
 }

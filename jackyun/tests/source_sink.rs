@@ -8,7 +8,7 @@ use integration_core::{
 };
 use jackyun::customer::NewCustomer;
 use jackyun::testing::{self, FakeJackyun};
-use jackyun::{CustomerSink, GoodsSource, OnExisting, TradeSource};
+use jackyun::{CustomerSink, CustomerSource, GoodsSource, OnExisting, TradeSource};
 
 async fn drain<S: Source>(
     source: &S,
@@ -215,4 +215,95 @@ async fn customer_sink_fails_the_batch_on_bad_credentials_and_retries_throttling
         .unwrap();
     assert!(matches!(&out[0], WriteOutcome::Failed(e) if e.retryable));
     fake.faults().clear();
+}
+
+#[tokio::test]
+async fn customer_source_reads_everything_then_only_changes() {
+    let fake = FakeJackyun::start().await;
+    fake.seed(7, 0, 0, chrono::Utc::now());
+    let source = CustomerSource::new(fake.client())
+        .page_size(3)
+        .overlap(Duration::from_secs(60));
+    let (records, cp, pages) = drain(&source, None).await;
+    let keys: BTreeSet<String> = records.iter().map(|r| r.key.clone()).collect();
+    assert_eq!(keys.len(), 7);
+    assert_eq!(pages, 4, "3 pages of data and the empty end page");
+    assert!(records.iter().all(|r| r.op == Op::Upsert));
+    let cp = cp.expect("checkpoint at the end");
+    assert!(
+        (cp.as_time().unwrap() - chrono::Utc::now())
+            .num_seconds()
+            .abs()
+            < 5
+    );
+
+    // Nothing changed since: nothing is read.
+    let (again, _, _) = drain(&source, Some(&cp)).await;
+    assert!(again.is_empty());
+
+    // A new customer, a changed one and a deleted one are read, only them.
+    CustomerSink::new(fake.client())
+        .write(&[record("KH40001", "青岛海纳医疗器械有限公司")])
+        .await
+        .unwrap();
+    let (changed, deleted) = {
+        let mut state = fake.state();
+        let t = integration_core::types::BeijingTime::from_utc(
+            chrono::Utc::now() - chrono::Duration::seconds(5),
+        )
+        .to_string();
+        let rows = state.customers_mut();
+        rows[1]["gmtModified"] = t.clone().into();
+        rows[4]["gmtModified"] = t.into();
+        rows[4]["isDelete"] = 1.into();
+        (
+            rows[1]["customerId"].as_str().unwrap().to_owned(),
+            rows[4]["customerId"].as_str().unwrap().to_owned(),
+        )
+    };
+    let (read, cp2, _) = drain(&source, Some(&cp)).await;
+    assert_eq!(read.len(), 3, "{read:?}");
+    assert!(read.iter().any(|r| r.key == changed && r.op == Op::Upsert));
+    assert!(read.iter().any(|r| r.key == deleted && r.op == Op::Delete));
+    assert!(
+        read.iter()
+            .any(|r| r.data.customer_code.as_deref() == Some("KH40001"))
+    );
+    assert!(cp2.unwrap().as_time() >= cp.as_time());
+
+    // The filter sent is the checkpoint minus the overlap, to the read's start.
+    let sent: Vec<serde_json::Value> = fake
+        .received()
+        .await
+        .iter()
+        .map(integration_core::testing::form_pairs)
+        .filter(|f| {
+            f.iter()
+                .any(|(k, v)| k == "method" && v == "crm.customer.list.customized")
+        })
+        .map(|f| {
+            let biz = f.into_iter().find(|(k, _)| k == "bizcontent").unwrap().1;
+            serde_json::from_str(&biz).unwrap()
+        })
+        .collect();
+    let last = sent.last().unwrap();
+    let begin =
+        integration_core::types::BeijingTime::parse(last["gmtModifiedBegin"].as_str().unwrap())
+            .unwrap();
+    assert_eq!(
+        begin.to_utc(),
+        cp.as_time().unwrap() - chrono::Duration::seconds(60)
+    );
+    assert!(last["gmtModifiedEnd"].is_string());
+}
+
+#[tokio::test]
+async fn a_bad_customer_cursor_is_rejected() {
+    let fake = FakeJackyun::start().await;
+    let source = CustomerSource::new(fake.client());
+    let err = source
+        .read(None, Some(serde_json::json!({"end": "soon"})))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidRequest);
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use integration_core::auth::TokenCache;
-use integration_core::{ClientSettings, Secret, Transport};
+use integration_core::{ClientSettings, Secret, Transport, lenient};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -216,8 +216,9 @@ struct GatewayAddress {
 #[derive(serde::Deserialize)]
 struct TokenData {
     access_token: Option<Secret>,
-    #[serde(default)]
-    expire: Option<Value>,
+    /// Seconds; junk is an error, not the default lifetime.
+    #[serde(default, deserialize_with = "crate::types::opt_count")]
+    expire: Option<u64>,
 }
 
 /// Token and discovery failures other than throttling and transport are
@@ -277,7 +278,7 @@ impl Client {
                 },
             )
             .await?;
-        let address: GatewayAddress = serde_json::from_value(data).map_err(|e| {
+        let address: GatewayAddress = lenient::decode(data).map_err(|e| {
             Error::from(integration_core::Error::new(
                 SYSTEM,
                 api,
@@ -316,7 +317,7 @@ impl Client {
                 },
             )
             .await?;
-        let token: TokenData = serde_json::from_value(data).map_err(|e| Error::Auth {
+        let token: TokenData = lenient::decode(data).map_err(|e| Error::Auth {
             api: api.to_owned(),
             code: None,
             message: format!("the token answer is not understood ({e})"),
@@ -329,12 +330,7 @@ impl Client {
                 code: None,
                 message: "the token answer has no access_token".into(),
             })?;
-        let expire = match token.expire {
-            Some(Value::Number(n)) => n.as_u64(),
-            Some(Value::String(s)) => s.trim().parse().ok(),
-            _ => None,
-        }
-        .unwrap_or(assumed::DEFAULT_TOKEN_LIFETIME_SECS);
+        let expire = token.expire.unwrap_or(assumed::DEFAULT_TOKEN_LIFETIME_SECS);
         Ok((access_token, Duration::from_secs(expire)))
     }
 

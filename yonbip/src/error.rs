@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use integration_core::error::Code;
-use integration_core::{ErrorKind, ErrorMeta, RawResponse, Retry};
+use integration_core::{ErrorKind, ErrorMeta, RawResponse, Retry, lenient};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -234,11 +234,12 @@ pub(crate) fn classify(
     }
 }
 
-/// Decodes a business answer: `data` of a `code == "200"` envelope as `T`,
-/// or the classified error.
+/// Decodes a business answer: `data` of a `code == "200"` envelope as `T`
+/// (an error names the field, `recordList[3].payMoney`), or the classified
+/// error.
 pub(crate) fn decode_business<T: DeserializeOwned>(api: &str, raw: &RawResponse) -> Result<T> {
     let data = decode_envelope(api, raw, assumed::SUCCESS_CODE)?;
-    serde_json::from_value(data)
+    lenient::decode(data)
         .map_err(|e| Error::from(raw.decode_error(format!("unexpected `data` ({e})"))))
 }
 

@@ -2,42 +2,76 @@
 //!
 //! A typed client for the 用友 BIP / YonSuite (YonBIP) open API: the
 //! self-built-app access token (signed, cached, refreshed), data-centre
-//! gateway discovery by tenant id, merchants (客户档案) save / list /
-//! detail, sales orders and products list / detail, a raw call for every
-//! other API, an idempotent [`MerchantSink`], an incremental
-//! [`MerchantSource`], and (feature `testing`) a faithful fake server.
+//! gateway discovery by tenant id, resource handles for merchants (客户档案:
+//! save, create, update, list, get), sales orders and products (list,
+//! get), a raw call for every other API, an idempotent [`MerchantSink`],
+//! an incremental [`MerchantSource`], and (feature `testing`) a faithful
+//! fake server.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), yonbip::Error> {
-//! use futures::TryStreamExt;
-//! use yonbip::testing::{FakeYonBip, CREATE_ORG, CUSTOMER_CLASS, TENANT_ID};
-//! use yonbip::{Client, ListQuery, Merchant};
+//! # use futures::TryStreamExt;
+//! # use yonbip::testing::{FakeYonBip, TENANT_ID};
+//! # let fake = FakeYonBip::start().await;
+//! # let codes = fake.seed_merchants(25);
+//! # let (app_key, app_secret) = FakeYonBip::credentials();
+//! use yonbip::{Client, Error, Merchant, MerchantQuery};
 //!
-//! let fake = FakeYonBip::start().await; // the real service: drop `base_url`
-//! fake.seed_merchants(25);
-//! let (app_key, app_secret) = FakeYonBip::credentials();
-//! let client = Client::builder()
-//!     .app_key(app_key)
-//!     .app_secret(app_secret)
-//!     .tenant_id(TENANT_ID)
-//!     .base_url(fake.uri()) // the discovery host
-//!     .build()?;
-//!
-//! // Insert a merchant (`_status = Insert`), then read it back.
-//! let merchant = Merchant::new("OKKI-1001", "上海恒通国际贸易有限公司", CREATE_ORG, CUSTOMER_CLASS);
-//! let saved = client.merchants().insert(&merchant).await?;
-//! let detail = client.merchants().detail(saved.id.as_ref().expect("an id")).await?;
-//! assert_eq!(detail.name_text(), Some("上海恒通国际贸易有限公司"));
-//!
-//! // One page, or every page lazily.
-//! let page = client.merchants().list(&ListQuery::new().page_size(10)).await?;
-//! assert_eq!(page.record_count, Some(26));
-//! let all: Vec<Merchant> = client.merchants().stream(ListQuery::new().page_size(10)).try_collect().await?;
-//! assert_eq!(all.len(), 26);
+//! let client = Client::builder().app_key(app_key).app_secret(app_secret).tenant_id(TENANT_ID).base_url(fake.uri()).build()?; // the real service: no base_url
+//! let page = client.merchants().list(&MerchantQuery::new().page_size(10)).await?; // one page
+//! let all: Vec<Merchant> = client.merchants().stream(MerchantQuery::new().page_size(10)).try_collect().await?; // every record, lazily
+//! let one = client.merchants().get(page.items[0].id.as_ref().expect("an id")).await?; // one record
+//! match client.merchants().get(&"42".into()).await {
+//!     Err(Error::Api { code, message, .. }) => println!("refused [{code}]: {message}"),
+//!     other => { other?; }
+//! }
+//! # assert_eq!((page.items.len(), page.total, all.len()), (10, Some(25), 25));
+//! # assert_eq!(one.code.as_deref(), Some(codes[0].as_str()));
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! Writing: create a merchant (`_status = Insert`), update it by id, or
+//! upsert by code through the [`MerchantSink`]:
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), yonbip::Error> {
+//! use yonbip::Merchant;
+//! use yonbip::testing::{CREATE_ORG, CUSTOMER_CLASS, FakeYonBip};
+//!
+//! # let fake = FakeYonBip::start().await;
+//! # let client = fake.client_builder().build()?;
+//! let merchant = Merchant::new("OKKI-1001", "上海恒通国际贸易有限公司", CREATE_ORG, CUSTOMER_CLASS);
+//! let saved = client.merchants().create(&merchant).await?;
+//! let mut change = saved.clone();
+//! change.contact_tel = Some("13800138000".into());
+//! client.merchants().update(&change).await?;
+//! let found = client.merchants().find_by_code("OKKI-1001").await?.expect("saved");
+//! assert_eq!(found.contact_tel.as_deref(), Some("13800138000"));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## Map of the crate
+//! - [`Client`] / [`ClientBuilder`]: the shared settings (`base_url`, the
+//!   discovery host; timeouts, rate limit, retries, ...), app key and
+//!   secret, tenant id or fixed [`Endpoints`]; [`Client::call_raw`] /
+//!   [`Client::call_raw_get`] for any API.
+//! - [`Client::merchants`] ([`Merchants`]): `save`, `create`, `update`,
+//!   `list`, `pages`, `stream` ([`MerchantQuery`]), `get`, `find_by_code`.
+//! - [`Client::sales_orders`] ([`SalesOrders`]) and [`Client::products`]
+//!   ([`Products`]): `list`, `pages`, `stream` ([`SalesOrderQuery`],
+//!   [`ProductQuery`]), `get`.
+//! - Every `list` answers one [`Page`](integration_core::paging::Page):
+//!   the records, `next` (the query of the next page, `None` after the
+//!   last) and `total` (`recordCount`); [`list`] says how the end is found.
+//!   The query types are one [`ListQuery`] (with [`Condition`]s).
+//! - [`source`]: [`MerchantSource`]; [`sink`]: [`MerchantSink`].
+//! - [`auth`] (the signature, token paths), [`error`] ([`Error`]),
+//!   [`assumed`] (every uncertain fact), [`types`] ([`MultiLang`]),
+//!   [`testing`] (feature `testing`: the fake server).
 //!
 //! ## Auth
 //! [`Client::builder`] takes the app key and secret and either a tenant id
@@ -102,11 +136,18 @@
 //!   `recordList` (or, without `pageCount`, a short page) also ends a stream.
 //! - **Multilingual `name`**: always sent in object form `{"zh_CN": …}`
 //!   ([`MultiLang`]); a plain string in an answer is read as `zh_CN`.
+//! - **Values** are read with the shared lenient rule
+//!   ([`integration_core::lenient`]): text, booleans, decimals and times
+//!   as numbers or text, `null`/`""` absent, anything else a decode error
+//!   naming the field (`recordList[3].payMoney`), never a silent default
+//!   (a token `expire` that cannot be read fails the token call instead of
+//!   meaning 7200 s).
 //! - **`merchantOptions`** (corrected 2026-12): sent only when the caller
 //!   sets [`Merchant::merchant_options`], as JSON `true`/`false` (the scheme
 //!   types it as a string); public save examples send `false`, the scheme
 //!   document's sample is `true`, so [`Merchant::new`] no longer sets it.
-//!   `"true"`/`1` are read as true.
+//!   `"true"`/`1` are read as true, `"false"`/`0` as false, `""` as unset
+//!   (it used to read as false).
 //! - **Save body**: `{"data": {…}}` with `_status` `Insert` / `Update` +
 //!   `id` (Medium). The save answer's `data` is the saved merchant.
 //! - **Discovery host** (Medium) is configuration
@@ -156,10 +197,10 @@ pub mod types;
 pub use client::{Client, ClientBuilder, Endpoints};
 pub use error::{Error, Result};
 pub use integration_core::Retry;
-pub use list::{Condition, ListPage, ListQuery};
-pub use merchant::{Merchant, Merchants, SaveStatus};
-pub use product::{Product, Products};
-pub use sales_order::{SalesOrder, SalesOrders};
+pub use list::{Condition, ListQuery};
+pub use merchant::{Merchant, MerchantQuery, Merchants, SaveStatus};
+pub use product::{Product, ProductQuery, Products};
+pub use sales_order::{SalesOrder, SalesOrderQuery, SalesOrders};
 pub use sink::MerchantSink;
 pub use source::MerchantSource;
 pub use types::MultiLang;

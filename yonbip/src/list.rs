@@ -2,11 +2,15 @@
 //!
 //! Lists take `{"pageIndex": 1, "pageSize": 10, …}` (pages count from 1,
 //! `pageSize` at most [`crate::assumed::MAX_PAGE_SIZE`]) and answer
-//! `{pageIndex, pageSize, recordCount, pageCount, recordList}`. The last
-//! page is the one whose `pageIndex` reaches `pageCount`; an empty
-//! `recordList`, or a short page when `pageCount` is absent, also ends.
+//! `{pageIndex, pageSize, recordCount, pageCount, recordList}`, read as a
+//! [`Page`]: the records, the query of the next page and `recordCount` as
+//! the total. The last page is the one whose `pageIndex` reaches
+//! `pageCount`; an empty `recordList`, or a short page when `pageCount` is
+//! absent, also ends. The other members of the answer (`pageCount`, sums,
+//! `beginPageIndex`, ...) are in the answer of [`Client::call_raw`].
 
-use futures::{Stream, StreamExt, TryStreamExt, stream};
+use futures::Stream;
+use integration_core::paging::{self, Page};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -42,7 +46,10 @@ impl Condition {
     }
 }
 
-/// The body of a list call.
+/// The body of a list call: the filters and the page to read. One type
+/// serves every list ([`MerchantQuery`](crate::MerchantQuery),
+/// [`SalesOrderQuery`](crate::SalesOrderQuery),
+/// [`ProductQuery`](crate::ProductQuery) are its names per resource).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListQuery {
     /// The page, counted from 1.
@@ -122,85 +129,58 @@ impl ListQuery {
     }
 }
 
-/// One page of a list answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(bound(deserialize = "T: Deserialize<'de>", serialize = "T: Serialize"))]
-pub struct ListPage<T> {
-    /// This page's number (from 1).
-    #[serde(rename = "pageIndex", default, deserialize_with = "opt_u64")]
-    pub page_index: Option<u64>,
-    /// The page size used.
-    #[serde(rename = "pageSize", default, deserialize_with = "opt_u64")]
-    pub page_size: Option<u64>,
-    /// Records matching the query, all pages together.
-    #[serde(rename = "recordCount", default, deserialize_with = "opt_u64")]
-    pub record_count: Option<u64>,
-    /// Number of pages.
-    #[serde(rename = "pageCount", default, deserialize_with = "opt_u64")]
-    pub page_count: Option<u64>,
-    /// The records of this page.
+/// A list answer as sent (only what paging needs).
+#[derive(Deserialize)]
+#[serde(bound(deserialize = "T: Deserialize<'de>"))]
+struct ListAnswer<T> {
     #[serde(
-        rename = "recordList",
-        default = "Vec::new",
-        deserialize_with = "null_as_empty"
+        rename = "pageIndex",
+        default,
+        deserialize_with = "crate::types::opt_count"
     )]
-    pub record_list: Vec<T>,
-    /// Other members of the answer (sums, `beginPageIndex`, ...).
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    page_index: Option<u64>,
+    #[serde(
+        rename = "recordCount",
+        default,
+        deserialize_with = "crate::types::opt_count"
+    )]
+    record_count: Option<u64>,
+    #[serde(
+        rename = "pageCount",
+        default,
+        deserialize_with = "crate::types::opt_count"
+    )]
+    page_count: Option<u64>,
+    // `null` is an empty page; decoded in place, so an error names the
+    // field of the row (`recordList[3].payMoney`).
+    #[serde(rename = "recordList", default)]
+    record_list: Option<Vec<T>>,
 }
 
-fn null_as_empty<'de, D, T>(deserializer: D) -> std::result::Result<Vec<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Ok(Option::<Vec<T>>::deserialize(deserializer)?.unwrap_or_default())
-}
-
-fn opt_u64<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> std::result::Result<Option<u64>, D::Error> {
-    match Option::<Value>::deserialize(deserializer)? {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n
-            .as_u64()
-            .map(Some)
-            .ok_or_else(|| serde::de::Error::custom(format!("expected a page number, got {n}"))),
-        Some(Value::String(s)) => s
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| serde::de::Error::custom(format!("expected a page number, got {s:?}"))),
-        Some(other) => Err(serde::de::Error::custom(format!(
-            "expected a page number, got {other}"
-        ))),
-    }
-}
-
-impl<T> ListPage<T> {
-    /// Whether a page after this one exists, judged as the API signals it.
-    pub fn has_next(&self, requested: &ListQuery) -> bool {
-        if self.record_list.is_empty() {
-            return false;
-        }
-        let index = self.page_index.unwrap_or(u64::from(requested.page_index));
-        match self.page_count {
-            Some(count) => index < count,
-            None => self.record_list.len() as u64 >= u64::from(requested.clamped().page_size),
-        }
-    }
-}
-
-/// Fetches one page of the list API at `path`.
+/// Fetches one page of the list API at `path`; `next` is the next page's
+/// query, `None` after the last page (as the API signals it).
 pub(crate) async fn page<T: DeserializeOwned>(
     client: &Client,
     path: &str,
     query: &ListQuery,
-) -> Result<ListPage<T>> {
-    let body =
-        serde_json::to_value(query.clamped()).map_err(|e| crate::Error::Config(e.to_string()))?;
-    client.send(Method::POST, path, &[], Some(&body)).await
+) -> Result<Page<T, ListQuery>> {
+    let query = query.clamped();
+    let body = serde_json::to_value(&query).map_err(|e| crate::Error::Config(e.to_string()))?;
+    let answer: ListAnswer<T> = client.send(Method::POST, path, &[], Some(&body)).await?;
+    let records = answer.record_list.unwrap_or_default();
+    let has_next = !records.is_empty() && {
+        let index = answer.page_index.unwrap_or(u64::from(query.page_index));
+        match answer.page_count {
+            Some(count) => index < count,
+            None => records.len() as u64 >= u64::from(query.page_size),
+        }
+    };
+    let next = has_next.then(|| {
+        let mut next = query;
+        next.page_index += 1;
+        next
+    });
+    Ok(Page::new(records, next).with_total(answer.record_count))
 }
 
 /// All pages of the list API at `path`, fetched lazily from `query`'s page on.
@@ -208,21 +188,10 @@ pub(crate) fn pages<T: DeserializeOwned + Send + 'static>(
     client: Client,
     path: &'static str,
     query: ListQuery,
-) -> impl Stream<Item = Result<ListPage<T>>> + Send + 'static {
-    stream::try_unfold(Some(query.clamped()), move |next| {
+) -> impl Stream<Item = Result<Page<T, ListQuery>>> + Send + 'static {
+    paging::paginate(query, move |query| {
         let client = client.clone();
-        async move {
-            let Some(query) = next else {
-                return Ok(None);
-            };
-            let page: ListPage<T> = page(&client, path, &query).await?;
-            let next = page.has_next(&query).then(|| {
-                let mut q = query.clone();
-                q.page_index += 1;
-                q
-            });
-            Ok(Some((page, next)))
-        }
+        async move { page(&client, path, &query).await }
     })
 }
 
@@ -232,8 +201,5 @@ pub(crate) fn records<T: DeserializeOwned + Send + 'static>(
     path: &'static str,
     query: ListQuery,
 ) -> impl Stream<Item = Result<T>> + Send + 'static {
-    pages::<T>(client, path, query)
-        .map_ok(|page| stream::iter(page.record_list.into_iter().map(Ok)))
-        .try_flatten()
-        .boxed()
+    paging::items(pages(client, path, query))
 }

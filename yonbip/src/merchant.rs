@@ -1,6 +1,9 @@
-//! Merchants (客户档案): save (insert / update), list, detail.
+//! Merchants (客户档案) ([`Client::merchants`]): save, create, update,
+//! list, get (the detail API), find by code.
 
 use futures::Stream;
+use integration_core::lenient;
+use integration_core::paging::Page;
 use integration_core::types::{BeijingTime, Id};
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
@@ -8,8 +11,8 @@ use serde_json::{Map, Value};
 
 use crate::Client;
 use crate::error::{Error, Result};
-use crate::list::{self, ListPage, ListQuery};
-use crate::types::{MultiLang, lenient};
+use crate::list::{self, ListQuery};
+use crate::types::MultiLang;
 
 /// Path of the merchant save API (High).
 pub const SAVE_PATH: &str = "yonbip/digitalModel/merchant/save";
@@ -571,7 +574,7 @@ pub struct Merchant {
         rename = "pubts",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_time"
+        deserialize_with = "lenient::opt_beijing_time"
     )]
     pub pubts: Option<BeijingTime>,
     /// Every other member, kept as sent.
@@ -609,7 +612,11 @@ struct SaveBody<'a> {
     data: &'a Merchant,
 }
 
-/// The merchant APIs; get it from [`Client::merchants`].
+/// The query of a merchant list.
+pub type MerchantQuery = ListQuery;
+
+/// The merchants: save, create, update, list, get, find by code. Get it
+/// from [`Client::merchants`]; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Merchants {
     client: Client,
@@ -641,7 +648,7 @@ impl Merchants {
     }
 
     /// Creates a merchant (`_status = Insert`, any `id` removed).
-    pub async fn insert(&self, merchant: &Merchant) -> Result<Merchant> {
+    pub async fn create(&self, merchant: &Merchant) -> Result<Merchant> {
         let mut merchant = merchant.clone();
         merchant.status = Some(SaveStatus::Insert);
         merchant.id = None;
@@ -655,29 +662,30 @@ impl Merchants {
         self.save(&merchant).await
     }
 
-    /// One page of merchants.
-    pub async fn list(&self, query: &ListQuery) -> Result<ListPage<Merchant>> {
+    /// One page of merchants; `next` is the next page's query, `total`
+    /// the `recordCount`.
+    pub async fn list(&self, query: &MerchantQuery) -> Result<Page<Merchant, MerchantQuery>> {
         list::page(&self.client, LIST_PATH, query).await
     }
 
     /// Every page from `query`'s page on, fetched lazily.
     pub fn pages(
         &self,
-        query: ListQuery,
-    ) -> impl Stream<Item = Result<ListPage<Merchant>>> + Send + 'static {
+        query: MerchantQuery,
+    ) -> impl Stream<Item = Result<Page<Merchant, MerchantQuery>>> + Send + 'static {
         list::pages(self.client.clone(), LIST_PATH, query)
     }
 
     /// Every merchant matching `query`, fetched page by page as the stream is read.
     pub fn stream(
         &self,
-        query: ListQuery,
+        query: MerchantQuery,
     ) -> impl Stream<Item = Result<Merchant>> + Send + 'static {
         list::records(self.client.clone(), LIST_PATH, query)
     }
 
-    /// The merchant with this id.
-    pub async fn detail(&self, id: &Id) -> Result<Merchant> {
+    /// The merchant with this id (the detail API).
+    pub async fn get(&self, id: &Id) -> Result<Merchant> {
         self.client
             .send(Method::GET, DETAIL_PATH, &[("id", id.to_string())], None)
             .await
@@ -688,10 +696,10 @@ impl Merchants {
     pub async fn find_by_code(&self, code: &str) -> Result<Option<Merchant>> {
         // The code filter may match by prefix or substring in some tenants:
         // walk the pages until the exact code shows up.
-        let mut pages = std::pin::pin!(self.pages(ListQuery::new().code(code).page_size(100)));
+        let mut pages = std::pin::pin!(self.pages(MerchantQuery::new().code(code).page_size(100)));
         while let Some(page) = futures::TryStreamExt::try_next(&mut pages).await? {
             if let Some(found) = page
-                .record_list
+                .items
                 .into_iter()
                 .find(|m| m.code.as_deref() == Some(code))
             {

@@ -1,6 +1,8 @@
-//! Products (物料): list and detail.
+//! Products (物料) ([`Client::products`]): list and get (the detail API).
 
 use futures::Stream;
+use integration_core::lenient;
+use integration_core::paging::Page;
 use integration_core::types::{BeijingTime, Id};
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
@@ -8,8 +10,8 @@ use serde_json::{Map, Value};
 
 use crate::Client;
 use crate::error::Result;
-use crate::list::{self, ListPage, ListQuery};
-use crate::types::{MultiLang, lenient};
+use crate::list::{self, ListQuery};
+use crate::types::MultiLang;
 
 /// Path of the product list API (Medium).
 pub const LIST_PATH: &str = "yonbip/digitalModel/product/list";
@@ -74,7 +76,7 @@ pub struct Product {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_time"
+        deserialize_with = "lenient::opt_beijing_time"
     )]
     pub pubts: Option<BeijingTime>,
     /// Every other member (prices, SKUs, custom fields), kept as sent.
@@ -82,7 +84,11 @@ pub struct Product {
     pub extra: Map<String, Value>,
 }
 
-/// The product APIs; get it from [`Client::products`].
+/// The query of a product list.
+pub type ProductQuery = ListQuery;
+
+/// The products: list, get. Get it from [`Client::products`]; cheap to
+/// clone.
 #[derive(Debug, Clone)]
 pub struct Products {
     client: Client,
@@ -93,26 +99,30 @@ impl Products {
         Self { client }
     }
 
-    /// One page of products.
-    pub async fn list(&self, query: &ListQuery) -> Result<ListPage<Product>> {
+    /// One page of products; `next` is the next page's query, `total`
+    /// the `recordCount`.
+    pub async fn list(&self, query: &ProductQuery) -> Result<Page<Product, ProductQuery>> {
         list::page(&self.client, LIST_PATH, query).await
     }
 
     /// Every page from `query`'s page on, fetched lazily.
     pub fn pages(
         &self,
-        query: ListQuery,
-    ) -> impl Stream<Item = Result<ListPage<Product>>> + Send + 'static {
+        query: ProductQuery,
+    ) -> impl Stream<Item = Result<Page<Product, ProductQuery>>> + Send + 'static {
         list::pages(self.client.clone(), LIST_PATH, query)
     }
 
     /// Every product matching `query`, fetched page by page.
-    pub fn stream(&self, query: ListQuery) -> impl Stream<Item = Result<Product>> + Send + 'static {
+    pub fn stream(
+        &self,
+        query: ProductQuery,
+    ) -> impl Stream<Item = Result<Product>> + Send + 'static {
         list::records(self.client.clone(), LIST_PATH, query)
     }
 
-    /// The product with this id.
-    pub async fn detail(&self, id: &Id) -> Result<Product> {
+    /// The product with this id (the detail API).
+    pub async fn get(&self, id: &Id) -> Result<Product> {
         self.client
             .send(Method::GET, DETAIL_PATH, &[("id", id.to_string())], None)
             .await

@@ -1,6 +1,9 @@
-//! Sales orders (销售订单): list and detail.
+//! Sales orders (销售订单) ([`Client::sales_orders`]): list and get (the
+//! detail API).
 
 use futures::Stream;
+use integration_core::lenient;
+use integration_core::paging::Page;
 use integration_core::types::{BeijingTime, Id};
 use reqwest::Method;
 use rust_decimal::Decimal;
@@ -9,8 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::Client;
 use crate::error::Result;
-use crate::list::{self, ListPage, ListQuery};
-use crate::types::lenient;
+use crate::list::{self, ListQuery};
 
 /// Path of the sales order list API (Medium).
 pub const LIST_PATH: &str = "yonbip/sd/voucherorder/list";
@@ -36,7 +38,7 @@ pub struct SalesOrder {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_time"
+        deserialize_with = "lenient::opt_beijing_time"
     )]
     pub vouchdate: Option<BeijingTime>,
     /// 客户id (the merchant).
@@ -89,16 +91,26 @@ pub struct SalesOrder {
     )]
     pub currency_code: Option<String>,
     /// 含税金额 (order amount, yuan).
-    #[serde(rename = "payMoney", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "payMoney",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_decimal"
+    )]
     pub pay_money: Option<Decimal>,
     /// 实付金额 (amount after discounts, yuan).
-    #[serde(rename = "realMoney", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "realMoney",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_decimal"
+    )]
     pub real_money: Option<Decimal>,
     /// Last modification time (Beijing time).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_time"
+        deserialize_with = "lenient::opt_beijing_time"
     )]
     pub pubts: Option<BeijingTime>,
     /// Every other member, kept as sent.
@@ -106,7 +118,11 @@ pub struct SalesOrder {
     pub extra: Map<String, Value>,
 }
 
-/// The sales order APIs; get it from [`Client::sales_orders`].
+/// The query of a sales-order list.
+pub type SalesOrderQuery = ListQuery;
+
+/// The sales orders: list, get. Get it from [`Client::sales_orders`];
+/// cheap to clone.
 #[derive(Debug, Clone)]
 pub struct SalesOrders {
     client: Client,
@@ -117,29 +133,30 @@ impl SalesOrders {
         Self { client }
     }
 
-    /// One page of sales orders.
-    pub async fn list(&self, query: &ListQuery) -> Result<ListPage<SalesOrder>> {
+    /// One page of sales orders; `next` is the next page's query, `total`
+    /// the `recordCount`.
+    pub async fn list(&self, query: &SalesOrderQuery) -> Result<Page<SalesOrder, SalesOrderQuery>> {
         list::page(&self.client, LIST_PATH, query).await
     }
 
     /// Every page from `query`'s page on, fetched lazily.
     pub fn pages(
         &self,
-        query: ListQuery,
-    ) -> impl Stream<Item = Result<ListPage<SalesOrder>>> + Send + 'static {
+        query: SalesOrderQuery,
+    ) -> impl Stream<Item = Result<Page<SalesOrder, SalesOrderQuery>>> + Send + 'static {
         list::pages(self.client.clone(), LIST_PATH, query)
     }
 
     /// Every sales order matching `query`, fetched page by page.
     pub fn stream(
         &self,
-        query: ListQuery,
+        query: SalesOrderQuery,
     ) -> impl Stream<Item = Result<SalesOrder>> + Send + 'static {
         list::records(self.client.clone(), LIST_PATH, query)
     }
 
-    /// The sales order with this id.
-    pub async fn detail(&self, id: &Id) -> Result<SalesOrder> {
+    /// The sales order with this id (the detail API).
+    pub async fn get(&self, id: &Id) -> Result<SalesOrder> {
         self.client
             .send(Method::GET, DETAIL_PATH, &[("id", id.to_string())], None)
             .await

@@ -53,7 +53,7 @@ impl MerchantSink {
                 update.id = existing.id;
                 merchants.update(&update).await
             }
-            None => match merchants.insert(merchant).await {
+            None => match merchants.create(merchant).await {
                 Ok(saved) => Ok(saved),
                 // Lost a race with another writer of the same code (a business
                 // refusal such as YonBIP's 999 已存在): update it instead.

@@ -9,8 +9,9 @@ use integration_core::{Checkpoint, Cursor, HighWater, Page, Source, SourceRecord
 use serde_json::json;
 
 use crate::assumed;
-use crate::list::{Condition, ListQuery};
+use crate::list::Condition;
 use crate::merchant::Merchant;
+use crate::merchant::MerchantQuery;
 use crate::{Client, Error};
 
 /// Reads merchants page by page, only those modified since the last
@@ -26,7 +27,7 @@ pub struct MerchantSource {
     client: Client,
     page_size: u32,
     overlap: Duration,
-    query: ListQuery,
+    query: MerchantQuery,
 }
 
 impl MerchantSource {
@@ -36,7 +37,7 @@ impl MerchantSource {
             client,
             page_size: 200,
             overlap: Duration::from_secs(600),
-            query: ListQuery::new(),
+            query: MerchantQuery::new(),
         }
     }
 
@@ -53,7 +54,7 @@ impl MerchantSource {
     }
 
     /// Extra filters every read applies (e.g. a name or other `simpleVOs`).
-    pub fn with_query(mut self, query: ListQuery) -> Self {
+    pub fn with_query(mut self, query: MerchantQuery) -> Self {
         self.query = query;
         self
     }
@@ -69,11 +70,16 @@ fn cursor_state(cursor: Option<&Cursor>) -> Result<(u32, Option<DateTime<Utc>>),
         .and_then(|p| u32::try_from(p).ok())
         .filter(|p| *p >= 1)
         .ok_or_else(|| Error::Config(format!("not a merchant source cursor: {cursor}")))?;
-    let high = cursor
-        .get("high")
-        .and_then(serde_json::Value::as_str)
-        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-        .map(|t| t.with_timezone(&Utc));
+    // A high-water mark that cannot be read is an error, not "none yet".
+    let high = match cursor.get("high") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(high) => Some(
+            high.as_str()
+                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| t.with_timezone(&Utc))
+                .ok_or_else(|| Error::Config(format!("not a merchant source cursor: {cursor}")))?,
+        ),
+    };
     Ok((page, high))
 }
 
@@ -100,13 +106,13 @@ impl Source for MerchantSource {
             ));
         }
         let page = self.client.merchants().list(&query).await?;
-        let has_next = page.has_next(&query);
+        let has_next = page.next.is_some();
         let mut high_water = HighWater::new(checkpoint);
         if let Some(high) = high {
             high_water.observe(high);
         }
-        let mut records = Vec::with_capacity(page.record_list.len());
-        for merchant in page.record_list {
+        let mut records = Vec::with_capacity(page.items.len());
+        for merchant in page.items {
             if let Some(pubts) = merchant.pubts {
                 high_water.observe(pubts.to_utc());
             }
@@ -151,6 +157,11 @@ mod tests {
         assert_eq!(page, 3);
         assert_eq!(high.unwrap().to_rfc3339(), "2024-03-05T02:20:30+00:00");
         assert!(cursor_state(Some(&json!({"page": 0}))).is_err());
+        assert_eq!(
+            cursor_state(Some(&json!({"page": 2, "high": null}))).unwrap(),
+            (2, None)
+        );
+        assert!(cursor_state(Some(&json!({"page": 2, "high": "yesterday"}))).is_err());
         assert!(cursor_state(Some(&json!("next"))).is_err());
     }
 }

@@ -98,66 +98,36 @@ impl<'de> Deserialize<'de> for MultiLang {
     }
 }
 
-/// Deserializers for fields whose JSON type varies between tenants.
-pub(crate) mod lenient {
-    use super::*;
-
-    /// An optional text that may arrive as a string, a number or a boolean
-    /// (kept as its JSON text, nothing lost).
-    pub fn opt_text<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Option<String>, D::Error> {
-        let value = Option::<serde_json::Value>::deserialize(deserializer)?;
-        Ok(match value {
-            None | Some(serde_json::Value::Null) => None,
-            Some(serde_json::Value::String(s)) => Some(s),
-            Some(serde_json::Value::Number(n)) => Some(n.to_string()),
-            Some(serde_json::Value::Bool(b)) => Some(b.to_string()),
-            Some(other) => return Err(de::Error::custom(format!("expected text, got {other}"))),
+/// A count, page number or lifetime: a non-negative integer sent as a
+/// number or text; absent is `None`, anything else an error (the other
+/// loose values are read with [`integration_core::lenient`]).
+pub(crate) fn opt_count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    integration_core::lenient::opt_i64(d)?
+        .map(|n| {
+            u64::try_from(n).map_err(|_| de::Error::custom(format!("expected a count, found {n}")))
         })
-    }
-
-    /// An optional boolean that may arrive as `true`, `"true"`, `1` or `"1"`.
-    pub fn opt_bool<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
-        let value = Option::<serde_json::Value>::deserialize(deserializer)?;
-        Ok(match value {
-            None | Some(serde_json::Value::Null) => None,
-            Some(serde_json::Value::Bool(b)) => Some(b),
-            Some(serde_json::Value::String(s)) => match s.trim() {
-                "true" | "1" | "Y" | "y" => Some(true),
-                "false" | "0" | "N" | "n" | "" => Some(false),
-                other => {
-                    return Err(de::Error::custom(format!(
-                        "expected a boolean, got {other:?}"
-                    )));
-                }
-            },
-            Some(serde_json::Value::Number(n)) => Some(n.as_i64() != Some(0)),
-            Some(other) => {
-                return Err(de::Error::custom(format!(
-                    "expected a boolean, got {other}"
-                )));
-            }
-        })
-    }
-
-    /// An optional Beijing time; an empty string is `None`.
-    pub fn opt_time<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Option<integration_core::types::BeijingTime>, D::Error> {
-        let value = Option::<String>::deserialize(deserializer)?;
-        match value.as_deref().map(str::trim) {
-            None | Some("") => Ok(None),
-            Some(text) => integration_core::types::BeijingTime::parse(text)
-                .map(Some)
-                .ok_or_else(|| de::Error::custom(format!("not a Beijing time: {text:?}"))),
-        }
-    }
+        .transpose()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_are_non_negative_integers() {
+        #[derive(Deserialize)]
+        struct C {
+            #[serde(default, deserialize_with = "opt_count")]
+            n: Option<u64>,
+        }
+        let c: C = serde_json::from_str(r#"{"n": "7"}"#).unwrap();
+        assert_eq!(c.n, Some(7));
+        let c: C = serde_json::from_str(r#"{"n": ""}"#).unwrap();
+        assert_eq!(c.n, None);
+        for junk in [r#"{"n": -1}"#, r#"{"n": "many"}"#, r#"{"n": 1.5}"#] {
+            assert!(serde_json::from_str::<C>(junk).is_err(), "{junk}");
+        }
+    }
 
     #[test]
     fn multilang_accepts_object_and_string() {

@@ -30,7 +30,7 @@ async fn discovery_token_and_merchant_insert_list_detail() {
     let (fake, client) = fake().await;
     let saved = client
         .merchants()
-        .insert(&new_merchant("OKKI-1001", "上海恒通国际贸易有限公司"))
+        .create(&new_merchant("OKKI-1001", "上海恒通国际贸易有限公司"))
         .await
         .unwrap();
     let id = saved.id.clone().expect("saved merchant has an id");
@@ -42,17 +42,14 @@ async fn discovery_token_and_merchant_insert_list_detail() {
         .list(&ListQuery::new().code("OKKI-1001"))
         .await
         .unwrap();
-    assert_eq!(page.record_count, Some(1));
+    assert_eq!(page.total, Some(1));
+    assert_eq!(page.items[0].name_text(), Some("上海恒通国际贸易有限公司"));
     assert_eq!(
-        page.record_list[0].name_text(),
-        Some("上海恒通国际贸易有限公司")
-    );
-    assert_eq!(
-        page.record_list[0].extra["merchantDefine"]["define1"], "华东大区",
+        page.items[0].extra["merchantDefine"]["define1"], "华东大区",
         "custom fields round-trip"
     );
 
-    let detail = client.merchants().detail(&id).await.unwrap();
+    let detail = client.merchants().get(&id).await.unwrap();
     assert_eq!(detail.contact_name.as_deref(), Some("张伟"));
     assert_eq!(
         detail.create_org.as_ref().map(|o| o.as_str()),
@@ -115,7 +112,7 @@ async fn update_by_status_and_business_errors_keep_code_and_message() {
     let (fake, client) = fake().await;
     let merchants = client.merchants();
     let saved = merchants
-        .insert(&new_merchant("KH-9", "杭州联创信息科技有限公司"))
+        .create(&new_merchant("KH-9", "杭州联创信息科技有限公司"))
         .await
         .unwrap();
     let mut change = saved.clone();
@@ -131,7 +128,7 @@ async fn update_by_status_and_business_errors_keep_code_and_message() {
     assert_eq!(fake.state().merchants().len(), 1);
 
     let err = merchants
-        .insert(&new_merchant("KH-9", "重复的客户"))
+        .create(&new_merchant("KH-9", "重复的客户"))
         .await
         .unwrap_err();
     match &err {
@@ -157,7 +154,7 @@ async fn update_by_status_and_business_errors_keep_code_and_message() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Config(_)), "{err:?}");
-    let err = merchants.detail(&"42".into()).await.unwrap_err();
+    let err = merchants.get(&"42".into()).await.unwrap_err();
     assert_eq!(err.code(), Some(testing::CODE_NOT_FOUND));
 }
 
@@ -222,7 +219,7 @@ async fn expired_token_is_refreshed_once_and_the_call_repeated() {
     client.merchants().list(&ListQuery::new()).await.unwrap();
     fake.expire_tokens();
     let page = client.merchants().list(&ListQuery::new()).await.unwrap();
-    assert_eq!(page.record_list.len(), 3);
+    assert_eq!(page.items.len(), 3);
     assert_eq!(fake.token_fetches(), 2);
 
     // Always expired: one refresh, one repeat, then the error.
@@ -272,7 +269,7 @@ async fn throttling_and_server_errors_are_retried_then_succeed() {
     fake.faults()
         .inject_on("merchant/list", Fault::Throttled, 2);
     let page = client.merchants().list(&ListQuery::new()).await.unwrap();
-    assert_eq!(page.record_list.len(), 2);
+    assert_eq!(page.items.len(), 2);
     assert_eq!(fake.server().received_on("merchant/list").await.len(), 3);
 
     let too_many = ResponseTemplate::new(429)
@@ -361,18 +358,15 @@ async fn merchant_pages_and_stream_cover_every_record() {
         .await
         .unwrap();
     assert_eq!(pages.len(), 3);
-    assert_eq!(pages[2].page_count, Some(3));
-    assert_eq!(pages[2].record_list.len(), 3);
+    // The third page is the last (`pageIndex` reached `pageCount`).
+    assert_eq!(pages[1].next.as_ref().map(|q| q.page_index), Some(3));
+    assert_eq!((pages[2].next.as_ref(), pages[2].total), (None, Some(23)));
+    assert_eq!(pages[2].items.len(), 3);
 
     // Lazy: taking the first record fetches one page only.
     let before = fake.server().received_on("merchant/list").await.len();
-    let first = client
-        .merchants()
-        .stream(ListQuery::new().page_size(5))
-        .next()
-        .await
-        .unwrap()
-        .unwrap();
+    let mut stream = std::pin::pin!(client.merchants().stream(ListQuery::new().page_size(5)));
+    let first = stream.next().await.unwrap().unwrap();
     assert!(first.code.is_some());
     assert_eq!(
         fake.server().received_on("merchant/list").await.len(),
@@ -385,8 +379,9 @@ async fn merchant_pages_and_stream_cover_every_record() {
         .list(&ListQuery::new().page_size(10_000))
         .await
         .unwrap();
-    assert_eq!(page.page_size, Some(500));
-    assert_eq!(page.record_list.len(), 23);
+    let sent = fake.server().received_on("merchant/list").await;
+    assert_eq!(body_json(sent.last().unwrap())["pageSize"], 500);
+    assert_eq!(page.items.len(), 23);
 
     // Filtering by name.
     let page = client
@@ -394,9 +389,9 @@ async fn merchant_pages_and_stream_cover_every_record() {
         .list(&ListQuery::new().name("上海"))
         .await
         .unwrap();
-    assert!(!page.record_list.is_empty());
+    assert!(!page.items.is_empty());
     assert!(
-        page.record_list
+        page.items
             .iter()
             .all(|m| m.name_text().unwrap().contains("上海"))
     );
@@ -422,7 +417,7 @@ async fn sales_orders_and_products_list_and_detail() {
     assert!(order.agent_id_name.is_some() && order.vouchdate.is_some());
     let detail = client
         .sales_orders()
-        .detail(&order_ids[3].as_str().into())
+        .get(&order_ids[3].as_str().into())
         .await
         .unwrap();
     assert_eq!(
@@ -437,13 +432,17 @@ async fn sales_orders_and_products_list_and_detail() {
         .await
         .unwrap();
     assert_eq!(
-        (page.record_count, page.page_count, page.record_list.len()),
-        (Some(7), Some(3), 3)
+        (
+            page.total,
+            page.next.as_ref().map(|q| q.page_index),
+            page.items.len()
+        ),
+        (Some(7), Some(2), 3)
     );
-    let product = &page.record_list[0];
+    let product = &page.items[0];
     let detail = client
         .products()
-        .detail(product.id.as_ref().unwrap())
+        .get(product.id.as_ref().unwrap())
         .await
         .unwrap();
     assert_eq!(detail.code, product.code);
@@ -683,7 +682,7 @@ async fn source_reads_all_then_only_changes() {
     // A change is read, and only it (plus the overlap).
     client
         .merchants()
-        .insert(&new_merchant("OKKI-NEW", "成都德润食品有限公司"))
+        .create(&new_merchant("OKKI-NEW", "成都德润食品有限公司"))
         .await
         .unwrap();
     let page = source.read(Some(&checkpoint), None).await.unwrap();
@@ -715,10 +714,10 @@ async fn a_changed_code_is_found_under_the_new_code_only() {
     assert_eq!(found.id, second.id);
     // The old code is free again; the new one is taken.
     merchants
-        .insert(&new_merchant("KH000002", "新客户"))
+        .create(&new_merchant("KH000002", "新客户"))
         .await
         .unwrap();
-    let taken = merchants.insert(&new_merchant("KH-RENAMED", "重复")).await;
+    let taken = merchants.create(&new_merchant("KH-RENAMED", "重复")).await;
     assert!(taken.is_err(), "{taken:?}");
 
     fake.state().merchants_mut()[0].insert("code".into(), json!("KH-EDITED"));
@@ -759,11 +758,11 @@ async fn code_999_is_a_business_refusal_never_retried() {
     let (fake, client) = fake().await;
     let merchants = client.merchants();
     merchants
-        .insert(&new_merchant("KH-1", "宁波金桥物流有限公司"))
+        .create(&new_merchant("KH-1", "宁波金桥物流有限公司"))
         .await
         .unwrap();
     let err = merchants
-        .insert(&new_merchant("KH-1", "宁波金桥物流股份有限公司"))
+        .create(&new_merchant("KH-1", "宁波金桥物流股份有限公司"))
         .await
         .unwrap_err();
     assert!(
@@ -800,7 +799,7 @@ async fn sink_turns_a_999_duplicate_refusal_into_an_update() {
     // The premise: inserting a taken code is a 999 business refusal.
     let err = client
         .merchants()
-        .insert(&new_merchant("KH000001", "重复"))
+        .create(&new_merchant("KH000001", "重复"))
         .await
         .unwrap_err();
     assert_eq!(err.code(), Some("999"), "{err:?}");
@@ -931,13 +930,13 @@ async fn merchant_options_is_sent_only_when_set() {
         }
         m
     };
-    merchants.insert(&merchant("KH-A", None)).await.unwrap();
+    merchants.create(&merchant("KH-A", None)).await.unwrap();
     merchants
-        .insert(&merchant("KH-B", Some(false)))
+        .create(&merchant("KH-B", Some(false)))
         .await
         .unwrap();
     merchants
-        .insert(&merchant("KH-C", Some(true)))
+        .create(&merchant("KH-C", Some(true)))
         .await
         .unwrap();
     let sent: Vec<Option<Value>> = fake
@@ -1075,7 +1074,7 @@ async fn error_meta_describes_an_api_error() {
         )
     }
     let (_fake, client) = fake().await;
-    let err = client.merchants().detail(&"42".into()).await.unwrap_err();
+    let err = client.merchants().get(&"42".into()).await.unwrap_err();
     assert_eq!(
         describe(&err),
         format!(
@@ -1091,4 +1090,71 @@ async fn error_meta_describes_an_api_error() {
         "YonBIP's envelope has no request id"
     );
     assert!(!err.is_retryable());
+}
+
+/// Junk in a row is a decode error naming the row and the field, not a
+/// silent `None`; blank is absent.
+#[tokio::test]
+async fn junk_in_a_row_is_a_decode_error_naming_the_field() {
+    let (fake, client) = fake().await;
+    fake.seed_merchants(2);
+    fake.seed_sales_orders(3);
+    fake.state().sales_orders[1].insert("payMoney".into(), json!("12,50"));
+    let err = client
+        .sales_orders()
+        .list(&ListQuery::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
+    assert!(
+        err.to_string().contains("field `recordList[1].payMoney`"),
+        "{err}"
+    );
+    fake.state().sales_orders[1].insert("payMoney".into(), json!(""));
+    let page = client.sales_orders().list(&ListQuery::new()).await.unwrap();
+    assert_eq!(page.items[1].pay_money, None);
+
+    fake.state().merchants_mut()[0].insert("merchantOptions".into(), json!("maybe"));
+    let err = client
+        .merchants()
+        .list(&ListQuery::new())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("field `recordList[0].merchantOptions`"),
+        "{err}"
+    );
+
+    // A page count that is not a number is junk too, not "unknown".
+    let odd = ResponseTemplate::new(200).set_body_json(json!({
+        "code": "200", "message": "操作成功",
+        "data": {"pageIndex": 1, "pageCount": "some", "recordList": []}
+    }));
+    fake.faults()
+        .inject_on("merchant/list", Fault::Respond(Box::new(odd)), 1);
+    let err = client
+        .merchants()
+        .list(&ListQuery::new())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("field `pageCount`"), "{err}");
+}
+
+/// A token answer whose `expire` cannot be read fails the token call; it
+/// does not silently mean the default lifetime.
+#[tokio::test]
+async fn a_junk_token_lifetime_is_an_error() {
+    let (fake, client) = fake().await;
+    let answer = ResponseTemplate::new(200).set_body_json(json!({
+        "code": "00000", "message": "成功",
+        "data": {"access_token": "tok-1", "expire": "two hours"}
+    }));
+    fake.faults()
+        .inject_on("getAccessToken", Fault::Respond(Box::new(answer)), 1);
+    let err = client.fetch_access_token().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Auth, "{err:?}");
+    assert!(err.message().contains("expire"), "{err}");
+    let (_, lifetime) = client.fetch_access_token().await.unwrap();
+    assert_eq!(lifetime, Duration::from_secs(7200));
 }
