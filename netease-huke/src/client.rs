@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes_body::Body;
+use integration_core::lenient;
 use integration_core::transport::RawResponse;
 use integration_core::{ClientSettings, RateLimit, Retry, Transport};
 use serde::Serialize;
@@ -188,14 +189,14 @@ impl Client {
         &self.inner.base_url
     }
 
-    /// The trade endpoints (`trade/*`).
-    pub fn trades(&self) -> Trades<'_> {
-        Trades::new(self)
+    /// Trades (`trade/*`).
+    pub fn trades(&self) -> Trades {
+        Trades::new(self.clone())
     }
 
-    /// The customer endpoints (`customer/*`).
-    pub fn customers(&self) -> Customers<'_> {
-        Customers::new(self)
+    /// Customers (`customer/*`).
+    pub fn customers(&self) -> Customers {
+        Customers::new(self.clone())
     }
 
     pub(crate) fn page_placement(&self) -> PagePlacement {
@@ -307,12 +308,7 @@ pub fn decode_envelope(api: &str, raw: &RawResponse) -> Result<Value, Error> {
     let Value::Object(mut envelope) = value else {
         return Err(raw.decode_error("the answer is not a JSON object").into());
     };
-    let code = match envelope.get("code") {
-        Some(Value::Number(n)) => n.as_i64(),
-        Some(Value::String(s)) => s.trim().parse().ok(),
-        _ => None,
-    };
-    let Some(code) = code else {
+    let Some(Ok(Some(code))) = envelope.get("code").map(lenient::opt_i64) else {
         return Err(raw.decode_error("the answer has no integer `code`").into());
     };
     if code == CODE_SUCCESS {
@@ -326,10 +322,11 @@ pub fn decode_envelope(api: &str, raw: &RawResponse) -> Result<Value, Error> {
     Err(Error::from_envelope(api, code, message, raw.retry_after()))
 }
 
-/// `data` into a typed value, or a decode error with a redacted excerpt.
+/// `data` into a typed value, or a decode error naming the field, with a
+/// redacted excerpt.
 pub(crate) fn decode_data<T: DeserializeOwned>(api: &str, data: Value) -> Result<T, Error> {
-    T::deserialize(&data).map_err(|e| {
-        let text = data.to_string();
+    let text = data.to_string();
+    lenient::decode(data).map_err(|e| {
         integration_core::Error::decode(
             SYSTEM,
             api,

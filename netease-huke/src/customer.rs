@@ -1,4 +1,5 @@
-//! Customers: `customer/fields` (the customer form's field definitions) and
+//! Customers, through the [`Customers`] handle ([`Client::customers`]):
+//! `customer/fields` (the customer form's field definitions) and
 //! `customer/addCustomer`.
 //!
 //! These are the only customer endpoints seen in public material. No
@@ -81,14 +82,15 @@ pub enum AddCustomerOutcome {
     },
 }
 
-/// The customer endpoints; from [`Client::customers`].
-#[derive(Debug, Clone, Copy)]
-pub struct Customers<'c> {
-    client: &'c Client,
+/// The customer endpoints (`customer/*`). From [`Client::customers`];
+/// cheap to clone (it owns a client clone).
+#[derive(Debug, Clone)]
+pub struct Customers {
+    client: Client,
 }
 
-impl<'c> Customers<'c> {
-    pub(crate) fn new(client: &'c Client) -> Self {
+impl Customers {
+    pub(crate) fn new(client: Client) -> Self {
         Self { client }
     }
 
@@ -124,9 +126,10 @@ impl<'c> Customers<'c> {
         decode_data(CUSTOMER_FIELDS, list)
     }
 
-    /// `customer/addCustomer`. Code 1011 (already exists) becomes
-    /// [`AddCustomerOutcome::Duplicate`] instead of an error.
-    pub async fn add(&self, request: &AddCustomerRequest) -> Result<AddCustomerOutcome, Error> {
+    /// `customer/addCustomer`: creates the request's customers. Code 1011
+    /// (already exists) becomes [`AddCustomerOutcome::Duplicate`] instead of
+    /// an error.
+    pub async fn create(&self, request: &AddCustomerRequest) -> Result<AddCustomerOutcome, Error> {
         match self.client.call(ADD_CUSTOMER, request).await {
             Ok(data) => Ok(AddCustomerOutcome::Created(data)),
             Err(e) if e.is_duplicate() => Ok(AddCustomerOutcome::Duplicate {

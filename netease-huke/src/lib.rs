@@ -6,44 +6,35 @@
 //!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
-//! use futures::TryStreamExt;
-//! use integration_core::types::UnixMillis;
-//! use netease_huke::testing::FakeHuke;
-//! use netease_huke::trade::{SearchTradesRequest, TimeRange, time_type};
-//! use netease_huke::Client;
+//! # use futures::TryStreamExt;
+//! # use integration_core::types::UnixMillis;
+//! # use netease_huke::testing::FakeHuke;
+//! # let fake = FakeHuke::start().await;
+//! # fake.seed_trades(40, 1); // 40 trades over the last 180 days
+//! # let now = chrono::Utc::now();
+//! # let (from, to) = (UnixMillis::from_utc(now - chrono::Duration::days(200)), UnixMillis::from_utc(now));
+//! use netease_huke::{Client, Error, TimeRange, TradeQuery, trade::time_type};
 //!
-//! // A fake Huke on 127.0.0.1 with 40 trades spread over the last 180 days.
-//! let fake = FakeHuke::start().await;
-//! fake.seed_trades(40, 1);
-//!
-//! // Against the real service, only the base URL and credentials differ:
-//! // Client::builder().app_key(key).app_secret(secret).build()
-//! let client: Client = Client::builder()
-//!     .base_url(fake.base_url())
-//!     .credentials(FakeHuke::credentials())
+//! let client = Client::builder()
+//!     .base_url(fake.base_url()) // the real service: leave the default base URL
+//!     .credentials(FakeHuke::credentials()) // yours: .app_key(key).app_secret(secret)
 //!     .build()?;
-//!
-//! let now = chrono::Utc::now();
-//! let request = SearchTradesRequest::new()
-//!     .time_range(TimeRange::new(
-//!         time_type::CREATED,
-//!         UnixMillis::from_utc(now - chrono::Duration::days(200)),
-//!         UnixMillis::from_utc(now),
-//!     ))
-//!     .page_size(15);
-//!
-//! // One page...
-//! let page = client.trades().search(&request).await?;
-//! assert_eq!((page.trades.len(), page.total), (15, Some(40)));
-//! // ...or every trade, fetched lazily page by page.
-//! let all: Vec<_> = client.trades().search_all(request).try_collect().await?;
-//! assert_eq!(all.len(), 40);
-//! assert!(all.iter().all(|t| t.buyer_nick.is_some() && t.buyer_cid.is_some()));
+//! let trades = client.trades();
+//! let query = TradeQuery::new().time_range(TimeRange::new(time_type::CREATED, from, to)).page_size(15);
+//! let page = trades.list(&query).await?; // one page
+//! let all: Vec<_> = trades.stream(query.clone()).try_collect().await?; // every trade, lazily
+//! let one = &page.items[0]; // no trade detail endpoint is known: a trade is read from its page
+//! match trades.list(&TradeQuery::new().time_range(TimeRange::new(99, from, to))).await {
+//!     Err(Error::Api { code, message, .. }) => println!("refused [{code}]: {message}"),
+//!     other => { other?; }
+//! }
+//! # assert_eq!((page.items.len(), page.total, all.len()), (15, Some(40), 40));
+//! # assert!(one.buyer_nick.is_some() && one.buyer_cid.is_some());
 //! # Ok::<(), netease_huke::Error>(())
 //! # }).unwrap();
 //! ```
 //!
-//! ## What is here
+//! ## Map of the crate
 //!
 //! - [`Client`] / [`ClientBuilder`]: credentials, plus the settings every
 //!   connector's builder shares ([`integration_core::ClientSettings`]:
@@ -57,9 +48,18 @@
 //!   `message()`, `kind()`, ...) of [`integration_core::ErrorMeta`].
 //! - [`auth::sign_request`]: the whole signature scheme in one pure function,
 //!   pinned by the fact sheet's vectors.
-//! - [`trade`]: `trade/searchTrades` one page ([`trade::Trades::search`]) or
-//!   as lazy streams ([`trade::Trades::search_pages`], [`trade::Trades::search_all`]).
-//! - [`customer`]: `customer/fields` and `customer/addCustomer`.
+//! - Resource handles, each a cheap clone of the client whose streams are
+//!   `Send + 'static`: [`Client::trades`] ([`Trades`]: `trade/searchTrades`
+//!   as one page with [`Trades::list`], every page or every trade as lazy
+//!   streams with [`Trades::pages`] and [`Trades::stream`], queried with a
+//!   [`TradeQuery`]) and [`Client::customers`] ([`Customers`]:
+//!   `customer/fields` with [`Customers::fields`], `customer/addCustomer`
+//!   with [`Customers::create`]). A page is an
+//!   [`integration_core::paging::Page`] whose `next` is the query of the
+//!   following page.
+//! - Loose values (ids, nicknames, totals, amounts, times) are read with
+//!   [`integration_core::lenient`]: blank is absent, and a value that cannot
+//!   be read is a decode error naming its field (`list[3].tid`).
 //! - [`source::TradeSource`] (trades over sliding windows, incremental with
 //!   overlap, de-duplicated by trade id) and [`source::BuyerSource`] (distinct
 //!   buyers keyed by `buyerCid`), for the Huke → K/3 Cloud `BD_Customer`
@@ -96,12 +96,12 @@
 //! | Empty body | `{}` is always sent and signed (never an empty body). |
 //! | Where `page`/`pageSize` go | The signing example puts them at the top level; the scheme lists `timeRanges.page`/`timeRanges.pageSize`. By default both are sent ([`trade::PagePlacement::Both`]). The fake reads the top level first. |
 //! | Page base and maximum page size | Pages are 1-based. The maximum is assumed to be 100 ([`client::DEFAULT_MAX_PAGE_SIZE`]); larger sizes are clamped. The default page size is 50. The fake clamps to 100 and uses 10 when none is sent. |
-//! | End of paging | A page shorter than `pageSize` or empty, or `page × pageSize ≥ total` when a total is given. A later page that repeats the previous one is an error, not an endless loop. |
-//! | Response shape of `searchTrades` | Rows come from `data.list` / `records` / `data` / `rows` / `trades` or a bare array. The total comes from `total` / `totalCount` / `count`. Any other shape is a decode error. The fake answers `{"total","page","pageSize","list"}`. |
+//! | End of paging | A page shorter than `pageSize` or empty, or `page × pageSize ≥ total` when a total is given. A later page that repeats the previous one is an error, not an endless loop. A total that cannot be read is a decode error. |
+//! | Response shape of `searchTrades` | Rows come from `data.list` / `records` / `data` / `rows` / `trades` or a bare array. The total comes from `total` / `totalCount` / `count`. Any other shape is a decode error. The other members of `data` are not kept on the page; read them with [`Client::call_raw`]. The fake answers `{"total","page","pageSize","list"}`. |
 //! | Types of `source`, `dealerList` items, `timeType` | [`trade::Scalar`]: sent exactly as configured (integer or string). `dealerList` is omitted when empty; `source` is omitted when unset. |
 //! | `timeType` meanings | Only `1` is used by the scheme. Assumed: 1 created (`createTime`), 2 paid (`payTime`), 3 updated (`updateTime`), 4 finished (`finishTime`). See [`trade::time_type`]. The fake filters on those fields, ends inclusive. |
 //! | Trade id field name | `tid` is assumed. A trade without `tid` falls back to `tradeId`/`tradeNo`/`orderId`/`orderNo`/`id`, then to a SHA-1 of the row ([`trade::Trade::key`]). |
-//! | Other trade fields (amounts, times, status, receiver) | Kept verbatim in [`trade::Trade::extra`]. Read money with [`trade::Trade::decimal`] (exact `Decimal`) and times with [`trade::Trade::millis`] (unix ms). The fake's rows use `payment`/`totalFee`/`postFee`/`discountFee` as two-decimal strings and `createTime`/`payTime`/`updateTime`/`finishTime` in ms. |
+//! | Other trade fields (amounts, times, status, receiver) | Kept verbatim in [`trade::Trade::extra`]. Read money with [`trade::Trade::decimal`] (exact `Decimal`) and times with [`trade::Trade::millis`] (unix ms); a value there that is not a decimal or a time is an error naming the field, not `None`. The fake's rows use `payment`/`totalFee`/`postFee`/`discountFee` as two-decimal strings and `createTime`/`payTime`/`updateTime`/`finishTime` in ms. |
 //! | Trades per time window | Unknown how many the server holds per query. A window whose first page reports a `total` above [`TradeSource::max_window_trades`] (default 5,000) is narrowed in proportion and asked again, so the ids carried for de-duplication stay bounded; an answer without a total is not narrowed. Buyers ([`BuyerSource`]) are de-duplicated per window, so a buyer seen in two windows is emitted twice (an upsert absorbs it). |
 //! | `buyerCid` type | A string or a number, kept as text ([`integration_core::types::Id`]). |
 //! | Customer list and trade detail endpoints | None is known, so none is typed. Use [`Client::call_raw`]. |
@@ -125,6 +125,7 @@ pub mod trade;
 
 pub use auth::{Credentials, SignedHeaders, sign_request};
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL};
+pub use customer::{AddCustomerOutcome, AddCustomerRequest, Customers};
 pub use error::Error;
 pub use source::{Buyer, BuyerSource, TradeSource};
-pub use trade::{Scalar, SearchTradesRequest, TimeRange, Trade, TradePage};
+pub use trade::{Scalar, TimeRange, Trade, TradeQuery, Trades};

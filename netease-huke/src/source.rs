@@ -31,9 +31,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::Client;
 use crate::error::{Error, SYSTEM};
-use crate::trade::{
-    SEARCH_TRADES, Scalar, SearchTradesRequest, TimeRange, Trade, search_page, time_type,
-};
+use crate::trade::{SEARCH_TRADES, Scalar, TimeRange, Trade, TradeQuery, time_type};
 
 /// The reference scheme's window: "now minus 72000 seconds" to now.
 pub const SCHEME_WINDOW: Duration = Duration::from_secs(72_000);
@@ -46,7 +44,7 @@ pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 #[derive(Clone)]
 pub struct TradeSource {
     client: Client,
-    template: SearchTradesRequest,
+    template: TradeQuery,
     time_type: Scalar,
     window: Duration,
     initial_lookback: Duration,
@@ -79,7 +77,7 @@ impl TradeSource {
         let page_size = client.max_page_size();
         Self {
             client,
-            template: SearchTradesRequest::new(),
+            template: TradeQuery::new(),
             time_type: time_type::CREATED,
             window: SCHEME_WINDOW,
             initial_lookback: SCHEME_WINDOW,
@@ -92,7 +90,7 @@ impl TradeSource {
 
     /// The other parameters sent with every page (`source`, `dealerList`,
     /// extra ones). Its `timeRanges` and paging are replaced per window.
-    pub fn request(mut self, template: SearchTradesRequest) -> Self {
+    pub fn request(mut self, template: TradeQuery) -> Self {
         self.template = template;
         self
     }
@@ -314,6 +312,9 @@ impl Source for TradeSource {
             return Ok(Page::last(Vec::new(), checkpoint.cloned()));
         };
 
+        let trades = self.client.trades();
+        // The page size sent, as the client clamps it.
+        let page_size = self.page_size.clamp(1, self.client.max_page_size());
         let page = loop {
             let mut request = self
                 .template
@@ -325,7 +326,7 @@ impl Source for TradeSource {
                 UnixMillis(cursor.start),
                 UnixMillis(cursor.end),
             )];
-            let page = search_page(&self.client, &request).await?;
+            let page = trades.list(&request).await?;
             let span = cursor.end - cursor.start;
             match page.total {
                 Some(total)
@@ -340,8 +341,8 @@ impl Source for TradeSource {
                 _ => break page,
             }
         };
-        let has_more = page.has_more();
-        let full = page.trades.len() as u64 >= u64::from(page.page_size);
+        let has_more = page.has_next();
+        let full = page.items.len() as u64 >= u64::from(page_size);
 
         // The current window's ids are always the last entry, created on its
         // first page (an older window may end at the same instant).
@@ -351,8 +352,8 @@ impl Source for TradeSource {
                 ids: String::new(),
             });
         }
-        let keys: Vec<String> = page.trades.iter().map(Trade::key).collect();
-        let mut records = Vec::with_capacity(page.trades.len());
+        let keys: Vec<String> = page.items.iter().map(Trade::key).collect();
+        let mut records = Vec::with_capacity(page.items.len());
         let mut fresh: Vec<String> = Vec::new();
         let mut repeated_in_window = 0usize;
         {
@@ -367,7 +368,7 @@ impl Source for TradeSource {
                 in_earlier.extend(found_in(&window.ids, &wanted));
             }
             let mut fresh_keys: HashSet<&str> = HashSet::new();
-            for (key, trade) in keys.iter().zip(page.trades) {
+            for (key, trade) in keys.iter().zip(page.items) {
                 let in_window = in_current.contains(key.as_str());
                 if in_window {
                     repeated_in_window += 1;
@@ -379,7 +380,7 @@ impl Source for TradeSource {
                 records.push(SourceRecord::upsert(key.clone(), trade));
             }
         }
-        if cursor.page > 1 && full && repeated_in_window == page.page_size as usize {
+        if cursor.page > 1 && full && repeated_in_window == page_size as usize {
             let what = format!(
                 "page {} of window {}..{} only repeats trades already read (the server ignores `page`?)",
                 cursor.page, cursor.start, cursor.end

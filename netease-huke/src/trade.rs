@@ -1,5 +1,7 @@
-//! Trades: `POST openapi/trade/searchTrades` (查询客户 / 订单), one page at a
-//! time or as a lazy stream of pages.
+//! Trades: `POST openapi/trade/searchTrades` (查询客户 / 订单) through the
+//! [`Trades`] handle ([`Client::trades`]): one page ([`Trades::list`]),
+//! every page ([`Trades::pages`]) or every trade ([`Trades::stream`]) as a
+//! lazy stream.
 //!
 //! Only the request parameters (`source`, `dealerList`, `timeRanges` with
 //! `timeType`/`startTime`/`endTime`, `page`, `pageSize`) and the trade fields
@@ -8,8 +10,10 @@
 
 use std::fmt;
 
-use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
+use futures::{Stream, TryStreamExt};
 use integration_core::ErrorKind;
+use integration_core::lenient::{self, DecodeError};
+use integration_core::paging::{self, Page};
 use integration_core::types::{Id, UnixMillis};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -148,12 +152,12 @@ pub enum PagePlacement {
     Both,
 }
 
-/// The body of `trade/searchTrades`.
+/// The query of a trade list: the body of `trade/searchTrades`.
 ///
 /// ```
-/// use netease_huke::trade::{SearchTradesRequest, TimeRange, time_type};
+/// use netease_huke::trade::{TradeQuery, TimeRange, time_type};
 /// use integration_core::types::UnixMillis;
-/// let req = SearchTradesRequest::new()
+/// let req = TradeQuery::new()
 ///     .source(2)
 ///     .dealer("1001")
 ///     .time_range(TimeRange::new(time_type::CREATED, UnixMillis(1_700_000_000_000), UnixMillis(1_700_086_400_000)))
@@ -162,7 +166,7 @@ pub enum PagePlacement {
 /// ```
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SearchTradesRequest {
+pub struct TradeQuery {
     /// `source` (订单来源), e.g. `2`. Omitted when `None`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<Scalar>,
@@ -183,7 +187,7 @@ pub struct SearchTradesRequest {
     pub extra: Map<String, Value>,
 }
 
-impl SearchTradesRequest {
+impl TradeQuery {
     /// An empty request.
     pub fn new() -> Self {
         Self::default()
@@ -296,17 +300,23 @@ pub const TRADE_ID_FALLBACKS: &[&str] = &["tradeId", "tradeNo", "orderId", "orde
 impl Trade {
     /// A trade from one row of a page, without copying it: the known fields
     /// are taken out, everything else becomes [`Trade::extra`].
+    /// A known field with the wrong type is an error naming and quoting it.
     pub fn from_json(row: Value) -> Result<Self, serde_json::Error> {
+        Self::from_row(row).map_err(serde::de::Error::custom)
+    }
+
+    /// [`Trade::from_json`], with the failing field as the error's path.
+    fn from_row(row: Value) -> Result<Self, DecodeError> {
         let Value::Object(mut extra) = row else {
-            return Err(serde::de::Error::invalid_type(
-                unexpected(&row),
-                &"a trade object",
-            ));
+            return Err(DecodeError {
+                path: String::new(),
+                message: format!("expected a trade object, found {}", unexpected(&row)),
+            });
         };
         let mut take = |name: &str| extra.remove(name).unwrap_or(Value::Null);
-        let tid = field("tid", take("tid"))?;
-        let buyer_nick = field("buyerNick", take("buyerNick"))?;
-        let buyer_cid = field("buyerCid", take("buyerCid"))?;
+        let tid = known("tid", &take("tid"), |v| lenient::opt_id(v))?;
+        let buyer_nick = known("buyerNick", &take("buyerNick"), |v| lenient::opt_text(v))?;
+        let buyer_cid = known("buyerCid", &take("buyerCid"), |v| lenient::opt_id(v))?;
         Ok(Trade {
             tid,
             buyer_nick,
@@ -339,63 +349,55 @@ impl Trade {
     }
 
     /// A money or quantity field as an exact decimal (from a JSON string or
-    /// number), e.g. `trade.decimal("payment")`.
-    pub fn decimal(&self, field: &str) -> Option<Decimal> {
-        match self.extra.get(field)? {
-            Value::String(s) => s.trim().parse().ok(),
-            Value::Number(n) => n.to_string().parse().ok(),
-            _ => None,
-        }
+    /// number), e.g. `trade.decimal("payment")`: `None` when absent, null or
+    /// blank, an error naming the field when it is not a decimal.
+    pub fn decimal(&self, field: &str) -> Result<Option<Decimal>, DecodeError> {
+        self.extra
+            .get(field)
+            .map_or(Ok(None), |v| known(field, v, |v| lenient::opt_decimal(v)))
     }
 
-    /// A unix-milliseconds time field (number or numeric string).
-    pub fn millis(&self, field: &str) -> Option<UnixMillis> {
-        serde_json::from_value(self.extra.get(field)?.clone()).ok()
+    /// A unix-milliseconds time field (number or numeric string): `None`
+    /// when absent, null or blank, an error naming the field otherwise.
+    pub fn millis(&self, field: &str) -> Result<Option<UnixMillis>, DecodeError> {
+        self.extra.get(field).map_or(Ok(None), |v| {
+            known(field, v, |v| lenient::opt_unix_millis(v))
+        })
     }
 
-    /// The time a [`time_type`] filters on, per the assumed field mapping.
-    pub fn time_of(&self, time_type: &Scalar) -> Option<UnixMillis> {
-        self.millis(time_type::field(time_type)?)
+    /// The time a [`time_type`] filters on, per the assumed field mapping
+    /// (`None` for a time type without one).
+    pub fn time_of(&self, time_type: &Scalar) -> Result<Option<UnixMillis>, DecodeError> {
+        time_type::field(time_type).map_or(Ok(None), |field| self.millis(field))
     }
 }
 
-/// A known field of a trade, naming it and quoting its value when it has
-/// the wrong type.
-fn field<T: serde::de::DeserializeOwned>(name: &str, value: Value) -> Result<T, serde_json::Error> {
-    T::deserialize(&value).map_err(|e| {
+/// A field read with `read` (a core lenient helper); an error names the
+/// field and quotes its value (redacted and shortened).
+fn known<T>(
+    name: &str,
+    value: &Value,
+    read: impl FnOnce(&Value) -> Result<T, serde_json::Error>,
+) -> Result<T, DecodeError> {
+    read(value).map_err(|e| {
         let shown = integration_core::secret::excerpt(value.to_string().as_bytes(), 80);
-        serde::de::Error::custom(format!("`{name}` is {shown}: {e}"))
+        DecodeError {
+            path: name.to_owned(),
+            message: format!("{e} ({shown})"),
+        }
     })
 }
 
-/// How serde names a JSON value in an "invalid type" error.
-fn unexpected(value: &Value) -> serde::de::Unexpected<'_> {
-    use serde::de::Unexpected;
+/// How a JSON value is named in an error.
+fn unexpected(value: &Value) -> &'static str {
     match value {
-        Value::Null => Unexpected::Unit,
-        Value::Bool(b) => Unexpected::Bool(*b),
-        Value::Number(n) => n
-            .as_f64()
-            .map_or(Unexpected::Other("a number"), Unexpected::Float),
-        Value::String(s) => Unexpected::Str(s),
-        Value::Array(_) => Unexpected::Seq,
-        Value::Object(_) => Unexpected::Map,
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
-}
-
-/// One page of `searchTrades`.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct TradePage {
-    /// The trades on this page.
-    pub trades: Vec<Trade>,
-    /// The total number of matching trades, when the answer said.
-    pub total: Option<u64>,
-    /// The page number that was requested (1-based).
-    pub page: u32,
-    /// The page size that was sent.
-    pub page_size: u32,
-    /// Other members of `data` besides the list and the total.
-    pub extra: Map<String, Value>,
 }
 
 /// Members of `data` tried, in order, for the trade list.
@@ -403,161 +405,154 @@ const LIST_KEYS: &[&str] = &["list", "records", "data", "rows", "trades"];
 /// Members of `data` tried, in order, for the total.
 const TOTAL_KEYS: &[&str] = &["total", "totalCount", "count"];
 
-impl TradePage {
-    /// Whether another page may follow: the page was full and the total (when
-    /// given) is not reached yet.
-    pub fn has_more(&self) -> bool {
-        if self.trades.is_empty() || (self.trades.len() as u64) < u64::from(self.page_size) {
-            return false;
-        }
-        match self.total {
-            Some(total) => u64::from(self.page) * u64::from(self.page_size) < total,
-            None => true,
-        }
+/// Whether another page may follow a page of `read` trades: the page was
+/// full and the total (when given) is not reached yet.
+fn has_more(read: usize, total: Option<u64>, page: u32, page_size: u32) -> bool {
+    if read == 0 || (read as u64) < u64::from(page_size) {
+        return false;
     }
+    total.is_none_or(|total| u64::from(page) * u64::from(page_size) < total)
+}
 
-    /// Decodes `data` (tolerating `list`/`records`/`data`/`rows`/`trades`
-    /// or a bare array, and `total`/`totalCount`/`count`). The rows are
-    /// moved into the trades, not copied. A decode error quotes the part
-    /// that could not be read (the row, or `data`).
-    pub fn from_data(data: Value, page: u32, page_size: u32) -> Result<Self, Error> {
-        let bad = |what: String, part: &Value| -> Error {
-            integration_core::Error::decode(
-                SYSTEM,
-                SEARCH_TRADES,
-                what,
-                part.to_string().as_bytes(),
-            )
+/// A total: a count from 0.
+#[derive(Deserialize)]
+struct Total(#[serde(deserialize_with = "lenient::opt_i64")] Option<i64>);
+
+/// Decodes `data` into its trades and total (tolerating
+/// `list`/`records`/`data`/`rows`/`trades` or a bare array, and
+/// `total`/`totalCount`/`count`). The rows are moved into the trades, not
+/// copied. A value that cannot be read is a decode error naming it
+/// (`list[3].tid`, `total`); a `data` without a list quotes `data`.
+fn decode_page(data: Value) -> Result<(Vec<Trade>, Option<u64>), Error> {
+    let bad = |what: String, part: &Value| -> Error {
+        integration_core::Error::decode(SYSTEM, SEARCH_TRADES, what, part.to_string().as_bytes())
             .into()
-        };
-        let mut out = TradePage {
-            page,
-            page_size,
-            ..Default::default()
-        };
-        let rows: Vec<Value> = match data {
-            Value::Null => Vec::new(),
-            Value::Array(rows) => rows,
-            Value::Object(mut map) => {
-                let Some(key) = LIST_KEYS
-                    .iter()
-                    .find(|k| matches!(map.get(**k), Some(Value::Array(_) | Value::Null)))
-                else {
-                    let what = format!(
-                        "no trade list in `data` (looked for {})",
-                        LIST_KEYS.join("/")
-                    );
-                    return Err(bad(what, &Value::Object(map)));
+    };
+    let named = |e: DecodeError| -> Error {
+        integration_core::Error::new(SYSTEM, SEARCH_TRADES, ErrorKind::Decode, e.to_string()).into()
+    };
+    let mut total = None;
+    let (key, rows): (&str, Vec<Value>) = match data {
+        Value::Null => ("", Vec::new()),
+        Value::Array(rows) => ("", rows),
+        Value::Object(mut map) => {
+            let Some(key) = LIST_KEYS
+                .iter()
+                .find(|k| matches!(map.get(**k), Some(Value::Array(_) | Value::Null)))
+            else {
+                let what = format!(
+                    "no trade list in `data` (looked for {})",
+                    LIST_KEYS.join("/")
+                );
+                return Err(bad(what, &Value::Object(map)));
+            };
+            if let Some(k) = TOTAL_KEYS.iter().find(|k| map.contains_key(**k)) {
+                let value = map.remove(*k).unwrap_or(Value::Null);
+                let at = |message: String| DecodeError {
+                    path: (*k).to_owned(),
+                    message,
                 };
-                if let Some(k) = TOTAL_KEYS.iter().find(|k| map.contains_key(**k)) {
-                    out.total = match map.remove(*k) {
-                        Some(Value::Number(n)) => n.as_u64(),
-                        Some(Value::String(s)) => s.trim().parse().ok(),
-                        _ => None,
-                    };
-                }
-                let rows = match map.remove(*key) {
-                    Some(Value::Array(rows)) => rows,
-                    _ => Vec::new(),
-                };
-                out.extra = map;
-                rows
+                let Total(n) = lenient::decode(value).map_err(|e| named(at(e.message)))?;
+                total = n
+                    .map(|n| {
+                        u64::try_from(n)
+                            .map_err(|_| at(format!("a total cannot be negative, found {n}")))
+                    })
+                    .transpose()
+                    .map_err(named)?;
             }
-            other => {
-                let what = "`data` is neither an object nor an array".to_owned();
-                return Err(bad(what, &other));
+            match map.remove(*key) {
+                Some(Value::Array(rows)) => (*key, rows),
+                _ => (*key, Vec::new()),
             }
-        };
-        out.trades = Vec::with_capacity(rows.len());
-        for (i, row) in rows.into_iter().enumerate() {
-            // The error names the row and quotes the value that failed.
-            let trade = Trade::from_json(row).map_err(|e| {
-                let what = format!("trade #{i}: {e}");
-                Error::from(integration_core::Error::new(
-                    SYSTEM,
-                    SEARCH_TRADES,
-                    ErrorKind::Decode,
-                    what,
-                ))
-            })?;
-            out.trades.push(trade);
         }
-        Ok(out)
+        other => {
+            let what = "`data` is neither an object nor an array".to_owned();
+            return Err(bad(what, &other));
+        }
+    };
+    let mut trades = Vec::with_capacity(rows.len());
+    for (i, row) in rows.into_iter().enumerate() {
+        let trade = Trade::from_row(row).map_err(|e| {
+            let path = match e.path.as_str() {
+                "" => format!("{key}[{i}]"),
+                field => format!("{key}[{i}].{field}"),
+            };
+            named(DecodeError { path, ..e })
+        })?;
+        trades.push(trade);
     }
+    Ok((trades, total))
 }
 
-/// The trade endpoints; from [`Client::trades`].
-#[derive(Debug, Clone, Copy)]
-pub struct Trades<'c> {
-    client: &'c Client,
+/// The trade endpoints (`trade/*`). From [`Client::trades`]; cheap to clone,
+/// and its streams own their client (`Send + 'static`).
+#[derive(Debug, Clone)]
+pub struct Trades {
+    client: Client,
 }
 
-impl<'c> Trades<'c> {
-    pub(crate) fn new(client: &'c Client) -> Self {
+impl Trades {
+    pub(crate) fn new(client: Client) -> Self {
         Self { client }
     }
 
-    /// One page of `trade/searchTrades`. Paging is filled in and clamped as
-    /// configured on the client.
-    pub async fn search(&self, request: &SearchTradesRequest) -> Result<TradePage, Error> {
-        search_page(self.client, request).await
+    /// One page of `trade/searchTrades`: the query's page (default 1),
+    /// paging filled in and clamped as configured on the client. `next` is
+    /// the query of the following page, `None` after a short or empty page
+    /// or once the total is reached; `total` when the answer has one.
+    pub async fn list(&self, query: &TradeQuery) -> Result<Page<Trade, TradeQuery>, Error> {
+        let max = self.client.max_page_size();
+        let prepared = query.prepared(self.client.page_placement(), max);
+        let (page, size) = prepared.effective_paging(max);
+        let data = self.client.call(SEARCH_TRADES, &prepared).await?;
+        let (trades, total) = decode_page(data)?;
+        let next = has_more(trades.len(), total, page, size).then(|| query.clone().page(page + 1));
+        Ok(Page::new(trades, next).with_total(total))
     }
 
-    /// Every page from `request.page` (default 1) on, fetched lazily, one
-    /// page in memory at a time. Ends on a short or empty page, or when the
-    /// total is reached.
-    pub fn search_pages(
+    /// Every page from the query's page (default 1) on, fetched lazily, one
+    /// page in memory at a time. A page that repeats the previous one is an
+    /// error that ends the stream (a server ignoring `page` would otherwise
+    /// be paged forever).
+    pub fn pages(
         &self,
-        request: SearchTradesRequest,
-    ) -> BoxStream<'static, Result<TradePage, Error>> {
-        let client = self.client.clone();
-        let (first, _) = request.effective_paging(client.max_page_size());
-        let state = Some((request, first, None::<Vec<String>>));
-        stream::try_unfold(state, move |state| {
-            let client = client.clone();
+        query: TradeQuery,
+    ) -> impl Stream<Item = Result<Page<Trade, TradeQuery>, Error>> + Send + 'static {
+        let trades = self.clone();
+        // Each step carries the previous page's keys next to its query.
+        let first: (TradeQuery, Option<Vec<String>>) = (query, None);
+        paging::paginate(first, move |(query, previous)| {
+            let trades = trades.clone();
             async move {
-                let Some((request, page, previous)) = state else {
-                    return Ok(None);
-                };
-                let page_request = request.clone().page(page);
-                let result = search_page(&client, &page_request).await?;
-                let keys: Vec<String> = result.trades.iter().map(Trade::key).collect();
-                if page > first && !keys.is_empty() && previous.as_ref() == Some(&keys) {
+                let page = trades.list(&query).await?;
+                let keys: Vec<String> = page.items.iter().map(Trade::key).collect();
+                if !keys.is_empty() && previous.as_ref() == Some(&keys) {
+                    let (n, _) = query.effective_paging(trades.client.max_page_size());
                     let what = format!(
-                        "page {page} repeats page {} (the server ignores `page`?)",
-                        page - 1
+                        "page {n} repeats page {} (the server ignores `page`?)",
+                        n - 1
                     );
                     return Err(
                         integration_core::Error::decode(SYSTEM, SEARCH_TRADES, what, b"").into(),
                     );
                 }
-                let next = result.has_more().then(|| (request, page + 1, Some(keys)));
-                Ok(Some((result, next)))
+                let next = page.next.map(|next| (next, Some(keys)));
+                Ok(Page::new(page.items, next).with_total(page.total))
             }
         })
-        .boxed()
+        .map_ok(|page| {
+            Page::new(page.items, page.next.map(|(query, _)| query)).with_total(page.total)
+        })
     }
 
-    /// Every trade of every page, lazily.
-    pub fn search_all(
+    /// Every trade of every page, lazily (see [`Trades::pages`]).
+    pub fn stream(
         &self,
-        request: SearchTradesRequest,
-    ) -> BoxStream<'static, Result<Trade, Error>> {
-        self.search_pages(request)
-            .map_ok(|page| stream::iter(page.trades.into_iter().map(Ok)))
-            .try_flatten()
-            .boxed()
+        query: TradeQuery,
+    ) -> impl Stream<Item = Result<Trade, Error>> + Send + 'static {
+        paging::items(self.pages(query))
     }
-}
-
-pub(crate) async fn search_page(
-    client: &Client,
-    request: &SearchTradesRequest,
-) -> Result<TradePage, Error> {
-    let prepared = request.prepared(client.page_placement(), client.max_page_size());
-    let (page, size) = prepared.effective_paging(client.max_page_size());
-    let data = client.call(SEARCH_TRADES, &prepared).await?;
-    TradePage::from_data(data, page, size)
 }
 
 #[cfg(test)]
@@ -567,7 +562,7 @@ mod tests {
 
     #[test]
     fn top_level_paging_serialises_to_the_signing_vector_bytes() {
-        let req = SearchTradesRequest::new()
+        let req = TradeQuery::new()
             .source(2)
             .dealer("1001")
             .time_range(TimeRange::new(
@@ -587,7 +582,7 @@ mod tests {
 
     #[test]
     fn both_placement_and_clamping() {
-        let req = SearchTradesRequest::new()
+        let req = TradeQuery::new()
             .time_range(TimeRange::new("1", UnixMillis(1), UnixMillis(2)))
             .page_size(1000)
             .prepared(PagePlacement::Both, 100);
@@ -611,11 +606,13 @@ mod tests {
         let t: Trade = serde_json::from_value(row.clone()).unwrap();
         assert_eq!(t.trade_id().as_deref(), Some("9007199254740993"));
         assert_eq!(t.buyer_cid.as_ref().unwrap().as_str(), "1234567");
-        assert_eq!(t.decimal("payment").unwrap().to_string(), "128.50");
+        assert_eq!(t.decimal("payment").unwrap().unwrap().to_string(), "128.50");
         assert_eq!(
-            t.time_of(&time_type::PAID),
+            t.time_of(&time_type::PAID).unwrap(),
             Some(UnixMillis(1_700_000_000_000))
         );
+        assert_eq!(t.decimal("refund").unwrap(), None, "absent");
+        assert_eq!(t.time_of(&Scalar::Int(99)).unwrap(), None, "no such time");
         let back = serde_json::to_value(&t).unwrap();
         assert_eq!(back["items"], row["items"]);
         assert_eq!(back["buyerCid"], "1234567");
@@ -653,14 +650,45 @@ mod tests {
 
         let err = Trade::from_json(json!({"tid": "1", "buyerNick": {"a": 1}})).unwrap_err();
         assert!(
-            err.to_string().contains("`buyerNick` is {\"a\":1}"),
+            err.to_string().starts_with("field `buyerNick`")
+                && err.to_string().contains("({\"a\":1})"),
             "{err}"
         );
-        let err = TradePage::from_data(json!({"list": [{"tid": "1"}, {"tid": [1]}]}), 1, 2)
+        let err = decode_page(json!({"list": [{"tid": "1"}, {"tid": [1]}]}))
             .unwrap_err()
             .to_string();
-        assert!(err.contains("trade #1: `tid` is [1]"), "{err}");
+        assert!(
+            err.contains("field `list[1].tid`") && err.contains("([1])"),
+            "{err}"
+        );
+        let err = decode_page(json!([{"tid": "1"}, "x"]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("field `[1]`: expected a trade object"),
+            "{err}"
+        );
         assert!(Trade::from_json(json!("x")).is_err());
+    }
+
+    /// The fields a trade is read by follow the workspace's lenient rule:
+    /// blank is absent, a number is text, junk is an error.
+    #[test]
+    fn known_fields_and_accessors_are_lenient_but_never_silent() {
+        let t = Trade::from_json(
+            json!({"tid": "", "buyerNick": 42, "buyerCid": " ", "orderNo": "N1",
+            "payment": "12,50", "payTime": "soon", "postFee": ""}),
+        )
+        .unwrap();
+        assert_eq!(
+            (t.tid.clone(), t.buyer_nick.as_deref(), t.buyer_cid.clone()),
+            (None, Some("42"), None)
+        );
+        assert_eq!(t.key(), "N1", "a blank tid falls back");
+        assert_eq!(t.decimal("postFee").unwrap(), None);
+        assert_eq!(t.decimal("payment").unwrap_err().path, "payment");
+        assert_eq!(t.millis("payTime").unwrap_err().path, "payTime");
+        assert!(t.time_of(&time_type::PAID).is_err());
     }
 
     #[test]
@@ -670,27 +698,29 @@ mod tests {
             json!({"totalCount": "3", "records": [{"tid": "1"}]}),
             json!({"count": 3, "data": [{"tid": "1"}]}),
         ] {
-            let p = TradePage::from_data(data, 1, 1).unwrap();
-            assert_eq!((p.trades.len(), p.total), (1, Some(3)));
-            assert!(p.has_more());
+            let (trades, total) = decode_page(data).unwrap();
+            assert_eq!((trades.len(), total), (1, Some(3)));
+            assert!(has_more(trades.len(), total, 1, 1));
         }
-        let p = TradePage::from_data(json!([{"tid": "1"}]), 1, 2).unwrap();
-        assert!(!p.has_more());
-        assert!(
-            TradePage::from_data(json!(null), 1, 2)
-                .unwrap()
-                .trades
-                .is_empty()
+        let (trades, total) = decode_page(json!([{"tid": "1"}])).unwrap();
+        assert!(!has_more(trades.len(), total, 1, 2));
+        assert!(decode_page(json!(null)).unwrap().0.is_empty());
+        assert!(decode_page(json!({"foo": 1})).is_err());
+        assert!(decode_page(json!({"list": [1]})).is_err());
+        assert!(decode_page(json!("x")).is_err());
+        let (trades, total) =
+            decode_page(json!({"total": 2, "list": [{"tid": "1"}, {"tid": "2"}]})).unwrap();
+        assert!(!has_more(trades.len(), total, 1, 2), "total reached");
+        // A total that cannot be read is an error, not "no total".
+        for (total, message) in [(json!("many"), "an integer"), (json!(-2), "negative")] {
+            let err = decode_page(json!({"total": total, "list": []})).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Decode);
+            assert!(err.to_string().contains("field `total`"), "{err}");
+            assert!(err.to_string().contains(message), "{err}");
+        }
+        assert_eq!(
+            decode_page(json!({"total": "", "list": []})).unwrap().1,
+            None
         );
-        assert!(TradePage::from_data(json!({"foo": 1}), 1, 2).is_err());
-        assert!(TradePage::from_data(json!({"list": [1]}), 1, 2).is_err());
-        assert!(TradePage::from_data(json!("x"), 1, 2).is_err());
-        let p = TradePage::from_data(
-            json!({"total": 2, "list": [{"tid": "1"}, {"tid": "2"}]}),
-            1,
-            2,
-        )
-        .unwrap();
-        assert!(!p.has_more(), "total reached");
     }
 }

@@ -28,7 +28,7 @@ async fn fields_then_add_then_duplicate() {
 
     let created = client
         .customers()
-        .add(&AddCustomerRequest::one(customer("王芳", "13812345678")))
+        .create(&AddCustomerRequest::one(customer("王芳", "13812345678")))
         .await
         .unwrap();
     let AddCustomerOutcome::Created(data) = created else {
@@ -45,7 +45,7 @@ async fn fields_then_add_then_duplicate() {
     // Same mobile again: Huke's 1011, surfaced as a duplicate, not an error.
     let again = client
         .customers()
-        .add(&AddCustomerRequest::one(customer(
+        .create(&AddCustomerRequest::one(customer(
             "王芳(新)",
             "13812345678",
         )))
@@ -60,7 +60,7 @@ async fn fields_then_add_then_duplicate() {
     // A validation error keeps its code and message.
     let err = client
         .customers()
-        .add(&AddCustomerRequest::one(customer("", "13900000000")))
+        .create(&AddCustomerRequest::one(customer("", "13900000000")))
         .await
         .unwrap_err();
     assert_eq!(
@@ -82,7 +82,7 @@ async fn an_api_error_gives_its_metadata() {
     let client = fake.client_builder().build().unwrap();
     let err = client
         .customers()
-        .add(&AddCustomerRequest::one(customer("", "13900000000")))
+        .create(&AddCustomerRequest::one(customer("", "13900000000")))
         .await
         .unwrap_err();
     assert!(

@@ -8,12 +8,12 @@ use integration_core::ErrorKind;
 use integration_core::testing::{Fault, body_json};
 use integration_core::types::UnixMillis;
 use netease_huke::testing::FakeHuke;
-use netease_huke::trade::{PagePlacement, SearchTradesRequest, TimeRange, time_type};
+use netease_huke::trade::{PagePlacement, TimeRange, TradeQuery, time_type};
 use serde_json::json;
 
-fn all_time(tt: netease_huke::Scalar) -> SearchTradesRequest {
+fn all_time(tt: netease_huke::Scalar) -> TradeQuery {
     let now = Utc::now();
-    SearchTradesRequest::new().time_range(TimeRange::new(
+    TradeQuery::new().time_range(TimeRange::new(
         tt,
         UnixMillis::from_utc(now - Duration::days(400)),
         UnixMillis::from_utc(now + Duration::days(1)),
@@ -28,24 +28,24 @@ async fn one_page_and_a_lazy_stream_across_pages() {
 
     let page = client
         .trades()
-        .search(&all_time(time_type::CREATED).page_size(10).page(2))
+        .list(&all_time(time_type::CREATED).page_size(10).page(2))
         .await
         .unwrap();
-    assert_eq!(
-        (page.trades.len(), page.total, page.page),
-        (10, Some(47), 2)
-    );
-    assert!(page.has_more());
+    assert_eq!((page.items.len(), page.total), (10, Some(47)));
+    let next = page.next.as_ref().unwrap();
+    assert_eq!((next.page, next.page_size), (Some(3), Some(10)));
 
-    let mut pages = client
-        .trades()
-        .search_pages(all_time(time_type::CREATED).page_size(10));
+    let mut pages = std::pin::pin!(
+        client
+            .trades()
+            .pages(all_time(time_type::CREATED).page_size(10))
+    );
     let mut sizes = Vec::new();
     let mut ids = BTreeSet::new();
     while let Some(page) = pages.next().await {
         let page = page.unwrap();
-        sizes.push(page.trades.len());
-        ids.extend(page.trades.iter().map(|t| t.key()));
+        sizes.push(page.items.len());
+        ids.extend(page.items.iter().map(|t| t.key()));
     }
     assert_eq!(sizes, vec![10, 10, 10, 10, 7]);
     assert_eq!(ids, seeded.iter().map(|t| t.key()).collect());
@@ -59,7 +59,7 @@ async fn one_page_and_a_lazy_stream_across_pages() {
     let before = fake.received_on("searchTrades").await.len();
     let first: Vec<_> = client
         .trades()
-        .search_all(all_time(time_type::CREATED).page_size(10))
+        .stream(all_time(time_type::CREATED).page_size(10))
         .take(12)
         .try_collect()
         .await
@@ -71,7 +71,7 @@ async fn one_page_and_a_lazy_stream_across_pages() {
     let before = fake.received_on("searchTrades").await.len();
     let all: Vec<_> = client
         .trades()
-        .search_all(all_time(time_type::CREATED).page_size(47))
+        .stream(all_time(time_type::CREATED).page_size(47))
         .try_collect()
         .await
         .unwrap();
@@ -93,6 +93,7 @@ async fn seeded_trades_are_realistic() {
         .map(|t| {
             t.millis("createTime")
                 .unwrap()
+                .unwrap()
                 .to_utc()
                 .unwrap()
                 .format("%Y-%m")
@@ -108,12 +109,12 @@ async fn seeded_trades_are_realistic() {
                 .chars()
                 .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
         );
-        let payment = t.decimal("payment").unwrap();
+        let payment = t.decimal("payment").unwrap().unwrap();
         assert_eq!(payment.scale(), 2);
         assert!(payment >= rust_decimal::Decimal::ZERO);
         assert_eq!(
-            t.decimal("totalFee").unwrap() + t.decimal("postFee").unwrap()
-                - t.decimal("discountFee").unwrap(),
+            t.decimal("totalFee").unwrap().unwrap() + t.decimal("postFee").unwrap().unwrap()
+                - t.decimal("discountFee").unwrap().unwrap(),
             payment
         );
     }
@@ -124,12 +125,12 @@ async fn time_type_source_and_dealer_filters() {
     let fake = FakeHuke::start().await;
     let trades = fake.seed_trades(80, 5);
     let client = fake.client_builder().build().unwrap();
-    let fetch = |req: SearchTradesRequest| {
+    let fetch = |req: TradeQuery| {
         let client = client.clone();
         async move {
             client
                 .trades()
-                .search_all(req.page_size(100))
+                .stream(req.page_size(100))
                 .try_collect::<Vec<_>>()
                 .await
                 .unwrap()
@@ -139,7 +140,7 @@ async fn time_type_source_and_dealer_filters() {
     let paid = fetch(all_time(time_type::PAID)).await;
     let expected_paid = trades
         .iter()
-        .filter(|t| t.millis("payTime").is_some())
+        .filter(|t| t.millis("payTime").unwrap().is_some())
         .count();
     assert_eq!(paid.len(), expected_paid);
     assert!(paid.len() < trades.len());
@@ -147,21 +148,17 @@ async fn time_type_source_and_dealer_filters() {
     // A narrow window on createTime, ends inclusive.
     let mut sorted: Vec<_> = trades
         .iter()
-        .map(|t| t.millis("createTime").unwrap())
+        .map(|t| t.millis("createTime").unwrap().unwrap())
         .collect();
     sorted.sort();
     let (start, end) = (sorted[10], sorted[29]);
-    let window = fetch(SearchTradesRequest::new().time_range(TimeRange::new(
-        time_type::CREATED,
-        start,
-        end,
-    )))
-    .await;
+    let window =
+        fetch(TradeQuery::new().time_range(TimeRange::new(time_type::CREATED, start, end))).await;
     assert_eq!(window.len(), 20);
     assert!(
         window
             .windows(2)
-            .all(|w| w[0].millis("createTime") <= w[1].millis("createTime"))
+            .all(|w| w[0].millis("createTime").unwrap() <= w[1].millis("createTime").unwrap())
     );
 
     let by_dealer = fetch(all_time(time_type::CREATED).dealer("1001").dealer(1002)).await;
@@ -189,7 +186,7 @@ async fn time_type_source_and_dealer_filters() {
         both.len(),
         trades
             .iter()
-            .filter(|t| t.millis("finishTime").is_some())
+            .filter(|t| t.millis("finishTime").unwrap().is_some())
             .count()
     );
 }
@@ -201,7 +198,7 @@ async fn page_size_is_clamped_and_paging_sent_in_both_places() {
     let client = fake.client_builder().build().unwrap();
     client
         .trades()
-        .search(&all_time(time_type::CREATED).page_size(5000))
+        .list(&all_time(time_type::CREATED).page_size(5000))
         .await
         .unwrap();
     let body = body_json(&fake.received_on("searchTrades").await[0]);
@@ -224,11 +221,11 @@ async fn page_size_is_clamped_and_paging_sent_in_both_places() {
         .unwrap();
     let page = nested
         .trades()
-        .search(&all_time(time_type::CREATED).page_size(3).page(2))
+        .list(&all_time(time_type::CREATED).page_size(3).page(2))
         .await
         .unwrap();
     assert_eq!(
-        page.trades.len(),
+        page.items.len(),
         2,
         "the fake reads paging from timeRanges too"
     );
@@ -245,17 +242,17 @@ async fn throttling_then_success() {
     fake.faults().inject(Fault::Throttled, 2);
     let page = client
         .trades()
-        .search(&all_time(time_type::CREATED))
+        .list(&all_time(time_type::CREATED))
         .await
         .unwrap();
-    assert_eq!(page.trades.len(), 3);
+    assert_eq!(page.items.len(), 3);
     assert_eq!(fake.received_on("searchTrades").await.len(), 3);
 
     // Throttled beyond the retry budget: a typed, retryable error.
     fake.faults().inject(Fault::Throttled, 10);
     let err = client
         .trades()
-        .search(&all_time(time_type::CREATED))
+        .list(&all_time(time_type::CREATED))
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::RateLimited);
@@ -281,7 +278,7 @@ async fn hostile_answers_are_decode_errors_with_excerpts() {
         fake.faults().inject(fault.clone(), 1);
         let err = client
             .trades()
-            .search(&all_time(time_type::CREATED))
+            .list(&all_time(time_type::CREATED))
             .await
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Decode, "{fault:?}: {err}");
@@ -290,7 +287,7 @@ async fn hostile_answers_are_decode_errors_with_excerpts() {
     fake.faults().inject(Fault::Html, 1);
     let err = client
         .trades()
-        .search(&all_time(time_type::CREATED))
+        .list(&all_time(time_type::CREATED))
         .await
         .unwrap_err();
     assert!(err.to_string().contains("502 Bad Gateway"), "{err}");
@@ -304,7 +301,7 @@ async fn hostile_answers_are_decode_errors_with_excerpts() {
     );
     let err = client
         .trades()
-        .search(&all_time(time_type::CREATED))
+        .list(&all_time(time_type::CREATED))
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Decode);
@@ -320,10 +317,10 @@ async fn hostile_answers_are_decode_errors_with_excerpts() {
     assert_eq!(
         retrying
             .trades()
-            .search(&all_time(time_type::CREATED))
+            .list(&all_time(time_type::CREATED))
             .await
             .unwrap()
-            .trades
+            .items
             .len(),
         2
     );
@@ -341,7 +338,7 @@ async fn a_server_that_ignores_page_does_not_loop_forever() {
     );
     let result: Result<Vec<_>, _> = client
         .trades()
-        .search_all(all_time(time_type::CREATED).page_size(2))
+        .stream(all_time(time_type::CREATED).page_size(2))
         .try_collect()
         .await;
     let err = result.unwrap_err();
@@ -354,12 +351,12 @@ async fn a_server_that_ignores_page_does_not_loop_forever() {
 async fn business_errors_keep_code_and_message() {
     let fake = FakeHuke::start().await;
     let client = fake.client_builder().build().unwrap();
-    let req = SearchTradesRequest::new().time_range(TimeRange::new(
+    let req = TradeQuery::new().time_range(TimeRange::new(
         99,
         UnixMillis::from_utc(Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap()),
         UnixMillis::from_utc(Utc::now()),
     ));
-    let err = client.trades().search(&req).await.unwrap_err();
+    let err = client.trades().list(&req).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Business);
     assert_eq!(err.code(), Some("400"));
     assert!(err.message().contains("timeType"), "{err}");
@@ -383,9 +380,53 @@ async fn a_slow_answer_is_a_timeout() {
         .inject(Fault::Delay(std::time::Duration::from_secs(2)), 1);
     let err = client
         .trades()
-        .search(&all_time(time_type::CREATED))
+        .list(&all_time(time_type::CREATED))
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
     assert!(err.is_retryable());
+}
+
+/// A value in a trade row that cannot be read fails the page with a decode
+/// error naming the field; a junk total too (it is not "no total").
+#[tokio::test]
+async fn junk_in_a_list_row_is_a_decode_error_naming_the_field() {
+    let fake = FakeHuke::start().await;
+    let client = fake
+        .client_builder()
+        .retry(integration_core::RetryPolicy::never())
+        .build()
+        .unwrap();
+    let respond = |data: serde_json::Value| {
+        Fault::Respond(Box::new(integration_core::testing::json_response(
+            &json!({"code": 200, "msg": "success", "data": data}),
+        )))
+    };
+    fake.faults().inject(
+        respond(json!({"total": 2, "list": [
+            {"tid": "A", "buyerCid": "c1"},
+            {"tid": "B", "buyerCid": {"id": 1}},
+        ]})),
+        1,
+    );
+    let err = client
+        .trades()
+        .list(&all_time(time_type::CREATED))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    assert!(
+        err.to_string().contains("field `list[1].buyerCid`"),
+        "{err}"
+    );
+
+    fake.faults()
+        .inject(respond(json!({"total": "lots", "list": []})), 1);
+    let err = client
+        .trades()
+        .list(&all_time(time_type::CREATED))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    assert!(err.to_string().contains("field `total`"), "{err}");
 }

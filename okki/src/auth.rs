@@ -226,7 +226,7 @@ pub(crate) fn parse_token_answer(raw: &RawResponse) -> Result<TokenAnswer> {
         .and_then(Value::as_str)
         .is_some_and(|t| !t.is_empty())
     {
-        return serde_json::from_value(value).map_err(|e| {
+        return crate::lenient::decode(value).map_err(|e| {
             raw.decode_error(format!("unexpected token answer ({e})"))
                 .into()
         });

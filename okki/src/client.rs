@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::auth::{self, Credentials, Grant};
 use crate::error::{Error, Result, SYSTEM};
+use crate::lenient;
 
 /// The real service. Despite its name it is OKKI's **production** host;
 /// OKKI has no sandbox, so calls against it change real data.
@@ -261,7 +262,7 @@ impl Client {
         &self,
         path: &str,
         query: Vec<(String, String)>,
-        decode: fn(Value) -> std::result::Result<T, String>,
+        decode: impl Fn(Value) -> std::result::Result<T, String> + Copy,
     ) -> Result<T> {
         self.send(Method::GET, path, Payload::Query(query), decode)
             .await
@@ -376,8 +377,9 @@ impl Client {
     }
 }
 
+/// `data` as `T`; an error names the field that failed.
 fn decode_data<T: DeserializeOwned>(data: Value) -> std::result::Result<T, String> {
-    serde_json::from_value(data).map_err(|e| e.to_string())
+    lenient::decode(data).map_err(|e| e.to_string())
 }
 
 /// The error of one attempt, which decides what the transport retries.
@@ -537,17 +539,20 @@ fn oauth_message(value: &Value) -> String {
     }
 }
 
+/// The envelope's `code` (a number or numeric text): `None` when absent,
+/// an error when it cannot be read.
+fn envelope_code(value: &Value) -> std::result::Result<Option<i64>, serde_json::Error> {
+    value.get("code").map_or(Ok(None), lenient::opt_i64)
+}
+
 /// The error of an envelope whose `code` is neither 200 nor 0.
 pub(crate) fn envelope_error(api: &str, value: &Value) -> Option<Error> {
-    let code = match value.get("code")? {
-        Value::Number(n) => n.as_i64()?,
-        Value::String(s) => s.trim().parse().ok()?,
-        _ => return None,
-    };
-    if code == 200 || code == 0 {
-        return None;
+    match envelope_code(value) {
+        Ok(Some(code)) if code != 200 && code != 0 => {
+            Some(Error::from_envelope(api, code, message_of(value)))
+        }
+        _ => None,
     }
-    Some(Error::from_envelope(api, code, message_of(value)))
 }
 
 /// Decodes OKKI's `{code, message, now, data}` envelope into `data`.
@@ -586,19 +591,17 @@ pub(crate) fn decode_envelope(raw: &RawResponse) -> Result<Value> {
     if let Some(http) = raw.http_error() {
         return Err(http.into());
     }
-    if !value.is_object() || value.get("code").is_none() {
-        return Err(raw.decode_error("not an OKKI envelope (no code)").into());
+    match envelope_code(&value) {
+        Ok(Some(_)) => {}
+        Ok(None) => return Err(raw.decode_error("not an OKKI envelope (no code)").into()),
+        Err(e) => {
+            return Err(raw
+                .decode_error(format!("the envelope's code is not a number ({e})"))
+                .into());
+        }
     }
     if let Some(err) = envelope_error(raw.api(), &value) {
         return Err(err);
-    }
-    match value.get("code") {
-        Some(Value::Number(_)) | Some(Value::String(_)) => {}
-        _ => {
-            return Err(raw
-                .decode_error("the envelope's code is not a number")
-                .into());
-        }
     }
     let Value::Object(mut map) = value else {
         return Err(raw.decode_error("not an OKKI envelope").into());
@@ -688,6 +691,16 @@ mod tests {
             decode_envelope(&raw(200, "[1]")).unwrap_err().kind(),
             ErrorKind::Decode
         );
+        // A code that cannot be read is not a success.
+        for body in [
+            r#"{"code":"ok","data":{}}"#,
+            r#"{"code":200.5,"data":{}}"#,
+            r#"{"code":"","data":{}}"#,
+            r#"{"code":[200],"data":{}}"#,
+        ] {
+            let err = decode_envelope(&raw(200, body)).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Decode, "{body}: {err}");
+        }
     }
 
     #[test]

@@ -1,15 +1,17 @@
-//! Companies (客户) and their contacts (联系人), scope `company`.
+//! Companies (客户) and their contacts (联系人), scope `company`, through
+//! the [`Companies`] handle ([`Client::companies`]):
 //!
-//! * `GET /v1/company/list` — the "update list": [`Client::list_companies`],
-//!   [`Client::companies`] (all pages as a stream);
+//! * `GET /v1/company/list` — the "update list": [`Companies::list`] (one
+//!   page), [`Companies::pages`], [`Companies::stream`];
 //! * `GET /v1/company/info` — one company with its contacts:
-//!   [`Client::company`], [`Client::contacts`];
+//!   [`Companies::get`], [`Companies::contacts`];
 //! * `POST /v1/company/pushCompanyAndCustomers` — create or edit a company
-//!   and its contacts: [`Client::push_company`];
+//!   and its contacts: [`Companies::save`];
 //! * `POST /v1/company/removeCompanyAndCustomers` (public-pool companies
-//!   only): [`Client::remove_company`].
+//!   only): [`Companies::delete`].
 
 use futures::Stream;
+use integration_core::paging::{self, Page};
 use integration_core::types::{BeijingTime, Id};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
@@ -17,7 +19,7 @@ use serde_json::{Map, Value};
 use crate::client::Client;
 use crate::error::Result;
 use crate::lenient;
-use crate::pagination::{self, ListPage, PagedQuery, TotalField};
+use crate::pagination::{self, TotalField};
 
 /// Which pool of companies a list covers (`all`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -65,7 +67,7 @@ impl CompanyTimeType {
 
 /// Parameters of `GET /v1/company/list`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CompanyListQuery {
+pub struct CompanyQuery {
     /// `start_index`: the 1-based page number.
     pub page: u32,
     /// `count`: the page size (clamped to 1..=100).
@@ -84,7 +86,7 @@ pub struct CompanyListQuery {
     pub end_time: Option<BeijingTime>,
 }
 
-impl Default for CompanyListQuery {
+impl Default for CompanyQuery {
     fn default() -> Self {
         Self {
             page: 1,
@@ -99,7 +101,7 @@ impl Default for CompanyListQuery {
     }
 }
 
-impl CompanyListQuery {
+impl CompanyQuery {
     /// Page 1, 20 a page, every live company.
     pub fn new() -> Self {
         Self::default()
@@ -156,24 +158,12 @@ impl CompanyListQuery {
             q.push(("time_type".to_owned(), self.time_type.param().to_owned()));
         }
         if let Some(t) = &self.start_time {
-            q.push(("start_time".to_owned(), lenient::text(t)));
+            q.push(("start_time".to_owned(), t.to_string()));
         }
         if let Some(t) = &self.end_time {
-            q.push(("end_time".to_owned(), lenient::text(t)));
+            q.push(("end_time".to_owned(), t.to_string()));
         }
         q
-    }
-}
-
-impl PagedQuery for CompanyListQuery {
-    fn page(&self) -> u32 {
-        self.page
-    }
-    fn at_page(&self, page: u32) -> Self {
-        Self {
-            page,
-            ..self.clone()
-        }
     }
 }
 
@@ -183,13 +173,13 @@ pub struct CompanySummary {
     /// Company id (14 digits seen).
     pub company_id: Id,
     /// Name.
-    #[serde(default, deserialize_with = "lenient_text")]
+    #[serde(default, deserialize_with = "lenient::opt_text")]
     pub name: Option<String>,
     /// Short name.
-    #[serde(default, deserialize_with = "lenient_text")]
+    #[serde(default, deserialize_with = "lenient::opt_text")]
     pub short_name: Option<String>,
     /// Customer number (客户编号).
-    #[serde(default, deserialize_with = "lenient_text")]
+    #[serde(default, deserialize_with = "lenient::opt_text")]
     pub serial_id: Option<String>,
     /// Followers (跟进人) — one id or an array.
     #[serde(default, deserialize_with = "lenient::id_list")]
@@ -227,7 +217,7 @@ pub struct Owner {
     #[serde(default, deserialize_with = "lenient::opt_id")]
     pub user_id: Option<Id>,
     /// Nickname.
-    #[serde(default, deserialize_with = "lenient_text")]
+    #[serde(default, deserialize_with = "lenient::opt_text")]
     pub nickname: Option<String>,
     /// Every other key, as sent.
     #[serde(flatten)]
@@ -241,7 +231,7 @@ pub struct TrailStatus {
     #[serde(default, deserialize_with = "lenient::opt_id")]
     pub status_id: Option<Id>,
     /// Status name.
-    #[serde(default, deserialize_with = "lenient_text")]
+    #[serde(default, deserialize_with = "lenient::opt_text")]
     pub status_name: Option<String>,
     /// Every other key, as sent.
     #[serde(flatten)]
@@ -258,31 +248,31 @@ pub struct Contact {
     #[serde(default, deserialize_with = "lenient::opt_id")]
     pub company_id: Option<Id>,
     /// Name.
-    #[serde(default, deserialize_with = "lenient_text")]
+    #[serde(default, deserialize_with = "lenient::opt_text")]
     pub name: Option<String>,
     /// E-mail.
-    #[serde(default, deserialize_with = "lenient_text")]
+    #[serde(default, deserialize_with = "lenient::opt_text")]
     pub email: Option<String>,
     /// Phone numbers, as sent (entries may be texts or `[area, number]` pairs).
-    #[serde(default, deserialize_with = "lenient::null_as_empty")]
+    #[serde(default, deserialize_with = "lenient::list")]
     pub tel_list: Vec<Value>,
     /// Social handles, e.g. `{"type":"linkedin","value":"…"}`.
-    #[serde(default, deserialize_with = "lenient::null_as_empty")]
+    #[serde(default, deserialize_with = "lenient::list")]
     pub contact: Vec<Value>,
     /// Position (职位).
-    #[serde(default, deserialize_with = "lenient_text")]
+    #[serde(default, deserialize_with = "lenient::opt_text")]
     pub post: Option<String>,
     /// Position grade.
-    #[serde(default, deserialize_with = "lenient_text")]
+    #[serde(default, deserialize_with = "lenient::opt_text")]
     pub post_grade: Option<String>,
     /// Birthday, as sent.
-    #[serde(default, deserialize_with = "lenient_text")]
+    #[serde(default, deserialize_with = "lenient::opt_text")]
     pub birth: Option<String>,
     /// 1 male, 2 female, 0 unknown.
     #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub gender: Option<i64>,
     /// Remark.
-    #[serde(default, deserialize_with = "lenient_text")]
+    #[serde(default, deserialize_with = "lenient::opt_text")]
     pub remark: Option<String>,
     /// 1 for the main contact.
     #[serde(default, deserialize_with = "lenient::opt_i64")]
@@ -308,37 +298,37 @@ pub struct Company {
     /// Company id.
     pub company_id: Id,
     /// Name.
-    #[serde(default, deserialize_with = "lenient_text")]
+    #[serde(default, deserialize_with = "lenient::opt_text")]
     pub name: Option<String>,
     /// Short name.
-    #[serde(default, deserialize_with = "lenient_text")]
+    #[serde(default, deserialize_with = "lenient::opt_text")]
     pub short_name: Option<String>,
     /// Customer number (客户编号).
-    #[serde(default, deserialize_with = "lenient_text")]
+    #[serde(default, deserialize_with = "lenient::opt_text")]
     pub serial_id: Option<String>,
     /// Country (ISO-2).
-    #[serde(default, deserialize_with = "lenient_text")]
+    #[serde(default, deserialize_with = "lenient::opt_text")]
     pub country: Option<String>,
     /// Province.
-    #[serde(default, deserialize_with = "lenient_text")]
+    #[serde(default, deserialize_with = "lenient::opt_text")]
     pub province: Option<String>,
     /// City.
-    #[serde(default, deserialize_with = "lenient_text")]
+    #[serde(default, deserialize_with = "lenient::opt_text")]
     pub city: Option<String>,
     /// Address.
-    #[serde(default, deserialize_with = "lenient_text")]
+    #[serde(default, deserialize_with = "lenient::opt_text")]
     pub address: Option<String>,
     /// Home page.
-    #[serde(default, deserialize_with = "lenient_text")]
+    #[serde(default, deserialize_with = "lenient::opt_text")]
     pub homepage: Option<String>,
     /// Fax.
-    #[serde(default, deserialize_with = "lenient_text")]
+    #[serde(default, deserialize_with = "lenient::opt_text")]
     pub fax: Option<String>,
     /// Phone (an array of texts, e.g. `["+86", "021-5555"]`).
     #[serde(default, deserialize_with = "lenient::string_list")]
     pub tel: Vec<String>,
     /// Remark.
-    #[serde(default, deserialize_with = "lenient_text")]
+    #[serde(default, deserialize_with = "lenient::opt_text")]
     pub remark: Option<String>,
     /// Star rating (1–5).
     #[serde(default, deserialize_with = "lenient::opt_i64")]
@@ -386,7 +376,7 @@ pub struct Company {
     #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub archive_type: Option<i64>,
     /// Contacts (`customers`).
-    #[serde(default, deserialize_with = "lenient::null_as_empty")]
+    #[serde(default, deserialize_with = "lenient::list")]
     pub customers: Vec<Contact>,
     /// Every other key (custom fields, Alibaba-store fields, …), as sent.
     #[serde(flatten)]
@@ -545,10 +535,10 @@ pub struct PushedContact {
     #[serde(default, deserialize_with = "lenient::opt_id")]
     pub customer_id: Option<Id>,
     /// Name.
-    #[serde(default, deserialize_with = "lenient_text")]
+    #[serde(default, deserialize_with = "lenient::opt_text")]
     pub name: Option<String>,
     /// E-mail.
-    #[serde(default, deserialize_with = "lenient_text")]
+    #[serde(default, deserialize_with = "lenient::opt_text")]
     pub email: Option<String>,
     /// Every other key, as sent.
     #[serde(flatten)]
@@ -561,7 +551,7 @@ pub struct PushedCompany {
     /// The company's id.
     pub company_id: Id,
     /// Its contacts.
-    #[serde(default, deserialize_with = "lenient::null_as_empty")]
+    #[serde(default, deserialize_with = "lenient::list")]
     pub customers: Vec<PushedContact>,
     /// Every other key, as sent.
     #[serde(flatten)]
@@ -573,129 +563,125 @@ struct Removed {
     company_id: Id,
 }
 
-fn lenient_text<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<String>, D::Error> {
-    Ok(match Value::deserialize(d)? {
-        Value::Null => None,
-        Value::String(s) => Some(s),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        // Arrays/objects where text was documented: keep them as JSON text
-        // rather than failing the page or dropping the value.
-        other => Some(other.to_string()),
-    })
-}
-
+/// Owners: one object or an array of objects; `null`, `""` and `[]` are
+/// none.
 fn owners<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Vec<Owner>, D::Error> {
-    use serde::de::Error as _;
     match Value::deserialize(d)? {
-        Value::Array(items) => items
-            .into_iter()
-            .filter(|v| v.is_object())
-            .map(|v| serde_json::from_value(v).map_err(D::Error::custom))
-            .collect(),
-        v @ Value::Object(_) => Ok(vec![serde_json::from_value(v).map_err(D::Error::custom)?]),
-        _ => Ok(Vec::new()),
+        v @ Value::Object(_) => Ok(vec![lenient::decode(v).map_err(serde::de::Error::custom)?]),
+        v => lenient::list(v).map_err(serde::de::Error::custom),
     }
 }
 
+/// A follow-up status: an object, or a bare status id; `null`, `""` and
+/// `[]` are none.
 fn opt_trail_status<'de, D: Deserializer<'de>>(
     d: D,
 ) -> std::result::Result<Option<TrailStatus>, D::Error> {
-    use serde::de::Error as _;
     match Value::deserialize(d)? {
-        v @ Value::Object(_) => serde_json::from_value(v)
+        v @ Value::Object(_) => lenient::decode(v)
             .map(Some)
-            .map_err(D::Error::custom),
-        Value::Null => Ok(None),
+            .map_err(serde::de::Error::custom),
         Value::Array(a) if a.is_empty() => Ok(None),
-        // A bare status id.
-        other => Ok(Some(TrailStatus {
-            status_id: match other {
-                Value::String(s) => Some(Id::new(s)),
-                Value::Number(n) => Some(Id::new(n.to_string())),
-                _ => None,
-            },
-            status_name: None,
-            extra: Map::new(),
-        })),
+        other => Ok(lenient::opt_id(other)
+            .map_err(serde::de::Error::custom)?
+            .map(|id| TrailStatus {
+                status_id: Some(id),
+                status_name: None,
+                extra: Map::new(),
+            })),
     }
 }
 
-fn decode_company_list(
-    data: Value,
-) -> std::result::Result<pagination::Decoded<CompanySummary>, String> {
-    pagination::decode_list(data, TotalField::TotalItem)
+/// Companies (`company/*`): the update list, details with contacts, save
+/// and delete. From [`Client::companies`]; cheap to clone, and its streams
+/// own their client (`Send + 'static`).
+#[derive(Debug, Clone)]
+pub struct Companies {
+    client: Client,
 }
 
 impl Client {
-    /// One page of `GET /v1/company/list`.
-    pub async fn list_companies(
-        &self,
-        query: &CompanyListQuery,
-    ) -> Result<ListPage<CompanySummary>> {
-        let (items, total, extra) = self
-            .get_with("/v1/company/list", query.to_query(), decode_company_list)
-            .await?;
-        Ok(ListPage {
-            items,
-            total,
-            page: query.page.max(1),
-            page_size: pagination::clamp_page_size(query.page_size),
-            extra,
-        })
+    /// Companies and their contacts.
+    pub fn companies(&self) -> Companies {
+        Companies {
+            client: self.clone(),
+        }
+    }
+}
+
+impl Companies {
+    /// One page of `GET /v1/company/list`: the query's page; `next` is the
+    /// following page, `None` after a short page or once `totalItem` is
+    /// reached; `total` is `totalItem`.
+    pub async fn list(&self, query: &CompanyQuery) -> Result<Page<CompanySummary, CompanyQuery>> {
+        let paging = (
+            query.page.max(1),
+            pagination::clamp_page_size(query.page_size),
+        );
+        pagination::list(
+            &self.client,
+            "/v1/company/list",
+            query.to_query(),
+            TotalField::TotalItem,
+            paging,
+            |page| query.clone().page(page),
+        )
+        .await
     }
 
-    /// All pages of `GET /v1/company/list` from `query.page` on, lazily.
-    pub fn company_pages(
+    /// Every page from the query's page on, fetched lazily.
+    pub fn pages(
         &self,
-        query: CompanyListQuery,
-    ) -> impl Stream<Item = Result<ListPage<CompanySummary>>> + Send + 'static {
-        let client = self.clone();
-        pagination::pages(query, move |q| {
-            let client = client.clone();
-            async move { client.list_companies(&q).await }
+        query: CompanyQuery,
+    ) -> impl Stream<Item = Result<Page<CompanySummary, CompanyQuery>>> + Send + 'static {
+        let companies = self.clone();
+        paging::paginate(query, move |query| {
+            let companies = companies.clone();
+            async move { companies.list(&query).await }
         })
     }
 
     /// Every company row matching `query`, lazily, page by page.
-    pub fn companies(
+    pub fn stream(
         &self,
-        query: CompanyListQuery,
+        query: CompanyQuery,
     ) -> impl Stream<Item = Result<CompanySummary>> + Send + 'static {
-        pagination::items(self.company_pages(query))
+        paging::items(self.pages(query))
     }
 
     /// `GET /v1/company/info`: one company with its contacts. An unknown or
     /// deleted company is an error for which
     /// [`Error::is_not_found`](crate::Error::is_not_found) holds.
-    pub async fn company(&self, company: impl Into<CompanyRef>) -> Result<Company> {
+    pub async fn get(&self, company: impl Into<CompanyRef>) -> Result<Company> {
         let query = match company.into() {
             CompanyRef::Id(id) => vec![("company_id".to_owned(), id.to_string())],
             CompanyRef::Serial(serial) => vec![("serial_id".to_owned(), serial)],
         };
-        self.get("/v1/company/info", query).await
+        self.client.get("/v1/company/info", query).await
     }
 
     /// The contacts of a company (from `GET /v1/company/info`; OKKI has no
     /// standalone contacts list).
     pub async fn contacts(&self, company: impl Into<CompanyRef>) -> Result<Vec<Contact>> {
-        Ok(self.company(company).await?.customers)
+        Ok(self.get(company).await?.customers)
     }
 
     /// `POST /v1/company/pushCompanyAndCustomers`: creates (no
     /// `company_id`) or edits a company and its contacts. Not retried after
     /// a timeout or 5xx, as the write may have happened.
-    pub async fn push_company(&self, company: &CompanyInput) -> Result<PushedCompany> {
+    pub async fn save(&self, company: &CompanyInput) -> Result<PushedCompany> {
         let body = serde_json::to_value(company)
             .map_err(|e| crate::Error::invalid("/v1/company/pushCompanyAndCustomers", e))?;
-        self.post_json("/v1/company/pushCompanyAndCustomers", body)
+        self.client
+            .post_json("/v1/company/pushCompanyAndCustomers", body)
             .await
     }
 
     /// `POST /v1/company/removeCompanyAndCustomers` (form): deletes a
     /// public-pool company and its contacts; returns the id.
-    pub async fn remove_company(&self, company_id: &Id) -> Result<Id> {
+    pub async fn delete(&self, company_id: &Id) -> Result<Id> {
         let removed: Removed = self
+            .client
             .post_form(
                 "/v1/company/removeCompanyAndCustomers",
                 vec![("company_id".to_owned(), company_id.to_string())],
@@ -721,7 +707,7 @@ mod tests {
             "customers": [{"customer_id": "1001", "name": "李雷", "main_customer_flag": 1, "gender": "1",
                            "tel_list": [["+86","13800000000"]], "external_field_data": [{"id":"1","value":"x"}]}]
         });
-        let c: Company = serde_json::from_value(json).unwrap();
+        let c: Company = lenient::decode(json).unwrap();
         assert_eq!(c.company_id.as_str(), "56657420945678");
         assert_eq!(c.tel.len(), 2);
         assert!(c.next_follow_up_time.is_none());
@@ -739,9 +725,34 @@ mod tests {
         assert_eq!(back["update_time"], "2025-03-06 16:55:25");
     }
 
+    /// PHP's empty array is "none"; other shapes OKKI does not send are
+    /// errors naming the field, not silently dropped.
+    #[test]
+    fn empty_and_junk_owners_statuses_and_texts() {
+        let c: Company = lenient::decode(serde_json::json!({
+            "company_id": 1, "owner": [], "trail_status": [], "remark": [], "country": " CN "
+        }))
+        .unwrap();
+        assert!(c.owner.is_empty() && c.trail_status.is_none() && c.remark.is_none());
+        assert_eq!(c.country.as_deref(), Some("CN"));
+        let c: Company =
+            lenient::decode(serde_json::json!({"company_id": 1, "trail_status": 3})).unwrap();
+        assert_eq!(c.trail_status.unwrap().status_id, Some(Id::from(3)));
+        for (field, junk) in [
+            ("owner", serde_json::json!(5)),
+            ("owner", serde_json::json!([1])),
+            ("trail_status", serde_json::json!(["0"])),
+            ("remark", serde_json::json!({"text": "x"})),
+        ] {
+            let err = lenient::decode::<Company>(serde_json::json!({"company_id": 1, field: junk}))
+                .unwrap_err();
+            assert_eq!(err.path, field, "{err}");
+        }
+    }
+
     #[test]
     fn list_query_params() {
-        let q = CompanyListQuery::new()
+        let q = CompanyQuery::new()
             .page_size(500)
             .removed(true)
             .group(7)

@@ -1,16 +1,16 @@
-//! Lenient decoders for OKKI's loosely typed fields: numbers that arrive as
-//! strings, `""` and `1970-01-01 00:00:00` meaning "empty", ids that come as
-//! a single value or an array. Anything that cannot be read is an error,
-//! never a silent default.
-
-use std::fmt;
-use std::str::FromStr;
+//! How OKKI's loosely typed fields are read: with the workspace's one set of
+//! lenient helpers ([`integration_core::lenient`], re-exported here), plus
+//! the few forms only OKKI sends: `1970-01-01 00:00:00` meaning "no time",
+//! ids that come as one value, an array or comma-separated text, and PHP's
+//! empty array `[]` where text is documented. Absent is `None` (or empty);
+//! anything that cannot be read is an error, never a silent default.
 
 use integration_core::types::{BeijingTime, Id};
-use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde::de::{self, Deserializer};
 use serde_json::Value;
+
+pub(crate) use integration_core::lenient::{decode, list, opt_decimal, opt_i64, opt_id};
 
 /// Whether OKKI's time text means "no time".
 pub(crate) fn is_empty_time(text: &str) -> bool {
@@ -28,72 +28,40 @@ pub(crate) fn parse_time(text: &str) -> Result<Option<BeijingTime>, String> {
         .ok_or_else(|| format!("not an OKKI time: {text:?}"))
 }
 
-/// `Option<BeijingTime>` from `null`, `""`, `1970-01-01 00:00:00`,
+/// `Option<BeijingTime>` from `null`, `""`, `0`, `1970-01-01 00:00:00`,
 /// `YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS`.
 pub(crate) fn opt_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<BeijingTime>, D::Error> {
     match Value::deserialize(d)? {
-        Value::Null => Ok(None),
         Value::String(s) => parse_time(&s).map_err(de::Error::custom),
         Value::Number(n) if n.as_i64() == Some(0) => Ok(None),
-        other => Err(de::Error::custom(format!(
-            "expected a time text, got {other}"
-        ))),
+        other => integration_core::lenient::opt_beijing_time(other).map_err(de::Error::custom),
     }
 }
 
-fn scalar_text<E: de::Error>(v: Value, what: &str) -> Result<Option<String>, E> {
-    match v {
-        Value::Null => Ok(None),
-        Value::String(s) if s.trim().is_empty() => Ok(None),
-        Value::String(s) => Ok(Some(s.trim().to_owned())),
-        Value::Number(n) => Ok(Some(n.to_string())),
-        Value::Bool(b) => Ok(Some(if b { "1" } else { "0" }.to_owned())),
-        other => Err(E::custom(format!("expected {what}, got {other}"))),
+/// Text from a string, number or boolean ([`integration_core::lenient::opt_text`]);
+/// OKKI's PHP backend sends an empty array (`[]`, `{}`) for an empty value,
+/// which is absent too.
+pub(crate) fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    match Value::deserialize(d)? {
+        Value::Array(a) if a.is_empty() => Ok(None),
+        Value::Object(o) if o.is_empty() => Ok(None),
+        other => integration_core::lenient::opt_text(other).map_err(de::Error::custom),
     }
 }
 
-/// `Option<Decimal>` from a number, numeric text, `""` or `null`.
-pub(crate) fn opt_decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
-    let Some(text) = scalar_text::<D::Error>(Value::deserialize(d)?, "an amount")? else {
-        return Ok(None);
-    };
-    Decimal::from_str(&text)
-        .or_else(|_| Decimal::from_scientific(&text))
-        .map(Some)
-        .map_err(|_| de::Error::custom(format!("not a decimal amount: {text:?}")))
-}
-
-/// `Option<i64>` from a number, integer text, `""` or `null`.
-pub(crate) fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    let Some(text) = scalar_text::<D::Error>(Value::deserialize(d)?, "an integer")? else {
-        return Ok(None);
-    };
-    if let Ok(n) = text.parse::<i64>() {
-        return Ok(Some(n));
-    }
-    match text.parse::<f64>() {
-        // 12.0 → 12; anything fractional is not an integer.
-        Ok(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Some(f as i64)),
-        _ => Err(de::Error::custom(format!("not an integer: {text:?}"))),
-    }
-}
-
-/// `Option<Id>` from a number, text, `""` or `null`.
-pub(crate) fn opt_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Id>, D::Error> {
-    Ok(scalar_text::<D::Error>(Value::deserialize(d)?, "an id")?.map(Id::new))
-}
-
-/// `Vec<Id>` from an array, a single id, a comma-separated text, `""` or `null`.
+/// `Vec<Id>` from an array, a single id, a comma-separated text, `""` or
+/// `null`; blank entries are skipped.
 pub(crate) fn id_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Id>, D::Error> {
+    let id = |v: Value| integration_core::lenient::opt_id(v).map_err(de::Error::custom);
     match Value::deserialize(d)? {
         Value::Array(items) => items
             .into_iter()
-            .filter_map(|v| scalar_text::<D::Error>(v, "an id").transpose())
-            .map(|r| r.map(Id::new))
+            .filter_map(|v| id(v).transpose())
             .collect(),
-        other => Ok(scalar_text::<D::Error>(other, "an id")?
-            .map(|s| {
-                s.split(',')
+        other => Ok(id(other)?
+            .map(|ids| {
+                ids.as_str()
+                    .split(',')
                     .map(str::trim)
                     .filter(|s| !s.is_empty())
                     .map(Id::new)
@@ -103,36 +71,25 @@ pub(crate) fn id_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Id>, D::Err
     }
 }
 
-/// `Vec<String>` from an array of scalars, one text, `""` or `null`.
+/// `Vec<String>` from an array of scalars, one text, `""` or `null`; blank
+/// entries are skipped.
 pub(crate) fn string_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let text = |v: Value| integration_core::lenient::opt_text(v).map_err(de::Error::custom);
     match Value::deserialize(d)? {
         Value::Array(items) => items
             .into_iter()
-            .filter_map(|v| scalar_text::<D::Error>(v, "a text").transpose())
+            .filter_map(|v| text(v).transpose())
             .collect(),
-        other => Ok(scalar_text::<D::Error>(other, "a text")?
-            .into_iter()
-            .collect()),
+        other => Ok(text(other)?.into_iter().collect()),
     }
-}
-
-/// A `Vec<T>` that may arrive as `null`.
-pub(crate) fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Vec<T>, D::Error> {
-    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
-}
-
-/// Formats a value for a query string (for `Display` types).
-pub(crate) fn text(v: impl fmt::Display) -> String {
-    v.to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rust_decimal::Decimal;
 
-    #[derive(Deserialize)]
+    #[derive(Debug, Deserialize)]
     struct T {
         #[serde(default, deserialize_with = "opt_time")]
         t: Option<BeijingTime>,
@@ -142,27 +99,48 @@ mod tests {
         i: Option<i64>,
         #[serde(default, deserialize_with = "id_list")]
         ids: Vec<Id>,
+        #[serde(default, deserialize_with = "opt_text")]
+        s: Option<String>,
+        #[serde(default, deserialize_with = "string_list")]
+        tel: Vec<String>,
     }
 
-    fn t(json: &str) -> Result<T, serde_json::Error> {
-        serde_json::from_str(json)
+    fn t(json: &str) -> Result<T, integration_core::lenient::DecodeError> {
+        integration_core::lenient::decode_slice(json.as_bytes())
     }
 
     #[test]
     fn lenient_fields() {
-        let v = t(r#"{"t":"1970-01-01 00:00:00","d":"0.0100","i":"12","ids":"55280038"}"#).unwrap();
-        assert!(v.t.is_none());
+        let v = t(
+            r#"{"t":"1970-01-01 00:00:00","d":"0.0100","i":"12","ids":"55280038,55280039","s":[]}"#,
+        )
+        .unwrap();
+        assert!(v.t.is_none() && v.s.is_none());
         assert_eq!(v.d.unwrap().to_string(), "0.0100");
         assert_eq!(v.i, Some(12));
-        assert_eq!(v.ids, vec![Id::from("55280038")]);
-        let v = t(r#"{"t":"2025-03-06 16:55:25","d":55566,"i":3.0,"ids":[1,"2",""]}"#).unwrap();
+        assert_eq!(v.ids, vec![Id::from("55280038"), Id::from("55280039")]);
+        let v = t(r#"{"t":"2025-03-06 16:55:25","d":55566,"i":3.0,"ids":[1,"2",""],"s":12,"tel":["+86",""]}"#)
+            .unwrap();
         assert_eq!(v.t.unwrap().to_string(), "2025-03-06 16:55:25");
         assert_eq!(v.d.unwrap().to_string(), "55566");
         assert_eq!(v.ids, vec![Id::from(1), Id::from(2)]);
-        let v = t(r#"{"t":"","d":"","i":null,"ids":null}"#).unwrap();
+        assert_eq!(
+            (v.s.as_deref(), v.tel),
+            (Some("12"), vec!["+86".to_owned()])
+        );
+        let v = t(r#"{"t":"","d":"","i":null,"ids":null,"s":"","tel":""}"#).unwrap();
         assert!(v.t.is_none() && v.d.is_none() && v.i.is_none() && v.ids.is_empty());
-        assert!(t(r#"{"t":"soon"}"#).is_err());
-        assert!(t(r#"{"d":"12,5"}"#).is_err());
-        assert!(t(r#"{"i":"1.5"}"#).is_err());
+        assert!(v.s.is_none() && v.tel.is_empty());
+        for (junk, field) in [
+            (r#"{"t":"soon"}"#, "t"),
+            (r#"{"t":17}"#, "t"),
+            (r#"{"d":"12,5"}"#, "d"),
+            (r#"{"i":"1.5"}"#, "i"),
+            (r#"{"ids":[{"a":1}]}"#, "ids"),
+            (r#"{"s":{"zh_CN":"x"}}"#, "s"),
+            (r#"{"tel":[["+86"]]}"#, "tel"),
+        ] {
+            assert_eq!(t(junk).unwrap_err().path, field, "{junk}");
+        }
     }
 }

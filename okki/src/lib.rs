@@ -5,35 +5,33 @@
 //! contacts, and (feature `testing`) a stateful fake OKKI server.
 //!
 //! ```
-//! use futures::TryStreamExt;
-//! use okki::{Client, CompanyListQuery};
-//! use okki::testing::FakeOkki;
-//!
 //! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! // A local fake with realistic data; against the real service, leave the
-//! // base URL at its default and pass your own client id, secret and scopes.
-//! let fake = FakeOkki::start().await;
-//! fake.seed_demo(30);
+//! # async fn main() -> Result<(), okki::Error> {
+//! # use futures::TryStreamExt;
+//! # use okki::testing::FakeOkki;
+//! # let fake = FakeOkki::start().await;
+//! # fake.seed_demo(30);
+//! use okki::{Client, CompanyQuery, Error};
+//!
 //! let client = Client::builder()
-//!     .base_url(fake.uri())
-//!     .credentials(FakeOkki::credentials())
+//!     .base_url(fake.uri()) // the real service: leave the default base URL
+//!     .credentials(FakeOkki::credentials()) // yours: client id, secret, scopes
 //!     .build()?;
-//!
-//! // One page of the update list, then one company with its contacts.
-//! let page = client.list_companies(&CompanyListQuery::new().page_size(10)).await?;
-//! assert_eq!(page.total, Some(30));
-//! let company = client.company(&page.items[0].company_id).await?;
-//! assert!(!company.customers.is_empty());
-//!
-//! // Every company, all pages, fetched lazily.
-//! let all: Vec<_> = client.companies(CompanyListQuery::new()).try_collect().await?;
-//! assert_eq!(all.len(), 30);
+//! let companies = client.companies();
+//! let page = companies.list(&CompanyQuery::new().page_size(10)).await?; // one page
+//! let all: Vec<_> = companies.stream(CompanyQuery::new()).try_collect().await?; // every row, lazily
+//! let one = companies.get(&page.items[0].company_id).await?; // one company, with its contacts
+//! match companies.get(1).await {
+//!     Err(Error::Api { code, message, .. }) => println!("refused [{code}]: {message}"),
+//!     other => { other?; }
+//! }
+//! # assert_eq!((page.items.len(), page.total, all.len()), (10, Some(30), 30));
+//! # assert!(!one.customers.is_empty());
 //! # Ok(())
 //! # }
 //! ```
 //!
-//! ## What is here
+//! ## Map of the crate
 //!
 //! * [`Client`] / [`ClientBuilder`]: [`Credentials`] (`client_credentials`
 //!   or `password`), plus the settings every connector's builder shares
@@ -48,13 +46,21 @@
 //!   OKKI's codes as [`integration_core::error::Code`] and the shared
 //!   metadata (`code()`, `message()`, `kind()`, ...) of
 //!   [`integration_core::ErrorMeta`].
-//! * Companies ([`Client::list_companies`], [`Client::companies`],
-//!   [`Client::company`], [`Client::contacts`], [`Client::push_company`],
-//!   [`Client::remove_company`]), opportunities, sales orders and users,
-//!   typed, with unknown and custom fields kept in `extra`; amounts are
-//!   [`rust_decimal::Decimal`], ids [`integration_core::types::Id`], times
+//! * Resource handles, each a cheap clone of the client whose streams are
+//!   `Send + 'static`: [`Client::companies`] ([`Companies`]: `list`,
+//!   `pages`, `stream`, `get`, `contacts`, `save`, `delete`),
+//!   [`Client::opportunities`] ([`Opportunities`]), [`Client::orders`]
+//!   ([`Orders`]) (`list`, `pages`, `stream`, `get`) and [`Client::users`]
+//!   ([`Users`]: `list`, `pages`, `stream`, `get`). A page is an
+//!   [`integration_core::paging::Page`] whose `next` is the query of the
+//!   following page; the queries are [`CompanyQuery`], [`OpportunityQuery`],
+//!   [`OrderQuery`] and [`UserQuery`]. Records are typed, with unknown and
+//!   custom fields kept in `extra`; amounts are [`rust_decimal::Decimal`],
+//!   ids [`integration_core::types::Id`], times
 //!   [`integration_core::types::BeijingTime`] (`1970-01-01 00:00:00` and
-//!   `""` read as `None`).
+//!   `""` read as `None`); loose values are read with
+//!   [`integration_core::lenient`], and a value that cannot be read is a
+//!   decode error naming its field (`list[3].amount`).
 //! * [`Client::call_raw`] for every other endpoint.
 //! * [`CompanySource`]: list-then-detail, incremental on update time, with
 //!   deletions as [`integration_core::Op::Delete`] records.
@@ -69,7 +75,13 @@
 //!   sizes are clamped to 1..=100 ([`MAX_PAGE_SIZE`]). The fake caps at 100 too.
 //! * **End of a list**: a page shorter than `count`, or `page × count ≥
 //!   totalItem` (orders: `data.count`). An empty list may come as
-//!   `data: []` or `null` and is read as empty.
+//!   `data: []` or `null` and is read as empty. A total that cannot be read
+//!   is a decode error. The other keys of a list's `data` are not kept on
+//!   the page; read them with [`Client::call_raw`].
+//! * **Empty values**: OKKI's PHP backend sends `[]` for empty data; an
+//!   empty array (or object) where text, an owner or a follow-up status is
+//!   expected is read as absent. Any other non-text value there is a decode
+//!   error.
 //! * **`company/list` order**: undocumented; nothing relies on it. The fake
 //!   sorts by `update_time` descending, then `company_id` descending.
 //! * **`removed=1`** on `company/list` lists *only* deleted companies, and
@@ -125,7 +137,7 @@ pub mod error;
 mod lenient;
 pub mod opportunities;
 pub mod orders;
-pub mod pagination;
+mod pagination;
 pub mod source;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -135,12 +147,11 @@ pub mod webhook;
 pub use auth::{Credentials, Grant};
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL, MAX_PAGE_SIZE};
 pub use companies::{
-    Company, CompanyInput, CompanyListQuery, CompanyRef, CompanySummary, CompanyTimeType, Contact,
-    ContactInput, Pool, PushedCompany,
+    Companies, Company, CompanyInput, CompanyQuery, CompanyRef, CompanySummary, CompanyTimeType,
+    Contact, ContactInput, Pool, PushedCompany,
 };
 pub use error::{Error, Result};
-pub use opportunities::{Opportunity, OpportunityListQuery, OpportunityRef};
-pub use orders::{Order, OrderLine, OrderListQuery, OrderRef, OrderTimeType};
-pub use pagination::ListPage;
+pub use opportunities::{Opportunities, Opportunity, OpportunityQuery, OpportunityRef};
+pub use orders::{Order, OrderLine, OrderQuery, OrderRef, OrderTimeType, Orders};
 pub use source::CompanySource;
-pub use users::{User, UserRef, UserState};
+pub use users::{User, UserQuery, UserRef, UserState, Users};

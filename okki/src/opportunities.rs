@@ -1,7 +1,9 @@
-//! Opportunities (商机), scope `opportunity`: `GET /v1/opportunity/list`
-//! and `GET /v1/opportunity/info`.
+//! Opportunities (商机), scope `opportunity`, through the [`Opportunities`]
+//! handle ([`Client::opportunities`]): `GET /v1/opportunity/list` and
+//! `GET /v1/opportunity/info`.
 
 use futures::Stream;
+use integration_core::paging::{self, Page};
 use integration_core::types::{BeijingTime, Id};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -10,11 +12,11 @@ use serde_json::{Map, Value};
 use crate::client::Client;
 use crate::error::Result;
 use crate::lenient;
-use crate::pagination::{self, ListPage, PagedQuery, TotalField};
+use crate::pagination::{self, TotalField};
 
 /// Parameters of `GET /v1/opportunity/list`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OpportunityListQuery {
+pub struct OpportunityQuery {
     /// `start_index`: the 1-based page number.
     pub page: u32,
     /// `count`: page size (default 10, clamped to 1..=100).
@@ -25,7 +27,7 @@ pub struct OpportunityListQuery {
     pub end_time: Option<BeijingTime>,
 }
 
-impl Default for OpportunityListQuery {
+impl Default for OpportunityQuery {
     fn default() -> Self {
         Self {
             page: 1,
@@ -36,7 +38,7 @@ impl Default for OpportunityListQuery {
     }
 }
 
-impl OpportunityListQuery {
+impl OpportunityQuery {
     /// Page 1, 10 a page.
     pub fn new() -> Self {
         Self::default()
@@ -44,6 +46,11 @@ impl OpportunityListQuery {
     /// Sets the page size.
     pub fn page_size(mut self, size: u32) -> Self {
         self.page_size = size;
+        self
+    }
+    /// Sets the page number (1-based).
+    pub fn page(mut self, page: u32) -> Self {
+        self.page = page.max(1);
         self
     }
     /// Opportunities updated in `[start, end]`.
@@ -61,24 +68,12 @@ impl OpportunityListQuery {
             ),
         ];
         if let Some(t) = &self.start_time {
-            q.push(("start_time".to_owned(), lenient::text(t)));
+            q.push(("start_time".to_owned(), t.to_string()));
         }
         if let Some(t) = &self.end_time {
-            q.push(("end_time".to_owned(), lenient::text(t)));
+            q.push(("end_time".to_owned(), t.to_string()));
         }
         q
-    }
-}
-
-impl PagedQuery for OpportunityListQuery {
-    fn page(&self) -> u32 {
-        self.page
-    }
-    fn at_page(&self, page: u32) -> Self {
-        Self {
-            page,
-            ..self.clone()
-        }
     }
 }
 
@@ -145,7 +140,7 @@ pub struct Opportunity {
     #[serde(default, deserialize_with = "lenient::opt_time")]
     pub update_time: Option<BeijingTime>,
     /// Products (may be `null`).
-    #[serde(default, deserialize_with = "lenient::null_as_empty")]
+    #[serde(default, deserialize_with = "lenient::list")]
     pub product_list: Vec<Value>,
     /// Every other key (`external_field_data`, …), as sent.
     #[serde(flatten)]
@@ -161,46 +156,77 @@ pub enum OpportunityRef {
     Serial(String),
 }
 
-fn decode(data: Value) -> std::result::Result<pagination::Decoded<Opportunity>, String> {
-    pagination::decode_list(data, TotalField::TotalItem)
+impl From<Id> for OpportunityRef {
+    fn from(id: Id) -> Self {
+        OpportunityRef::Id(id)
+    }
+}
+
+/// Opportunities (`opportunity/*`). From [`Client::opportunities`]; cheap
+/// to clone, and its streams own their client (`Send + 'static`).
+#[derive(Debug, Clone)]
+pub struct Opportunities {
+    client: Client,
 }
 
 impl Client {
-    /// One page of `GET /v1/opportunity/list`.
-    pub async fn list_opportunities(
+    /// Opportunities.
+    pub fn opportunities(&self) -> Opportunities {
+        Opportunities {
+            client: self.clone(),
+        }
+    }
+}
+
+impl Opportunities {
+    /// One page of `GET /v1/opportunity/list`: the query's page; `next` is
+    /// the following page, `None` after a short page or once `totalItem` is
+    /// reached; `total` is `totalItem`.
+    pub async fn list(
         &self,
-        query: &OpportunityListQuery,
-    ) -> Result<ListPage<Opportunity>> {
-        let (items, total, extra) = self
-            .get_with("/v1/opportunity/list", query.to_query(), decode)
-            .await?;
-        Ok(ListPage {
-            items,
-            total,
-            page: query.page.max(1),
-            page_size: pagination::clamp_page_size(query.page_size),
-            extra,
+        query: &OpportunityQuery,
+    ) -> Result<Page<Opportunity, OpportunityQuery>> {
+        let paging = (
+            query.page.max(1),
+            pagination::clamp_page_size(query.page_size),
+        );
+        pagination::list(
+            &self.client,
+            "/v1/opportunity/list",
+            query.to_query(),
+            TotalField::TotalItem,
+            paging,
+            |page| query.clone().page(page),
+        )
+        .await
+    }
+
+    /// Every page from the query's page on, fetched lazily.
+    pub fn pages(
+        &self,
+        query: OpportunityQuery,
+    ) -> impl Stream<Item = Result<Page<Opportunity, OpportunityQuery>>> + Send + 'static {
+        let opportunities = self.clone();
+        paging::paginate(query, move |query| {
+            let opportunities = opportunities.clone();
+            async move { opportunities.list(&query).await }
         })
     }
 
     /// Every opportunity matching `query`, lazily, page by page.
-    pub fn opportunities(
+    pub fn stream(
         &self,
-        query: OpportunityListQuery,
+        query: OpportunityQuery,
     ) -> impl Stream<Item = Result<Opportunity>> + Send + 'static {
-        let client = self.clone();
-        pagination::items(pagination::pages(query, move |q| {
-            let client = client.clone();
-            async move { client.list_opportunities(&q).await }
-        }))
+        paging::items(self.pages(query))
     }
 
     /// `GET /v1/opportunity/info`.
-    pub async fn opportunity(&self, opportunity: OpportunityRef) -> Result<Opportunity> {
-        let query = match opportunity {
+    pub async fn get(&self, opportunity: impl Into<OpportunityRef>) -> Result<Opportunity> {
+        let query = match opportunity.into() {
             OpportunityRef::Id(id) => vec![("opportunity_id".to_owned(), id.to_string())],
             OpportunityRef::Serial(s) => vec![("serial_id".to_owned(), s)],
         };
-        self.get("/v1/opportunity/info", query).await
+        self.client.get("/v1/opportunity/info", query).await
     }
 }

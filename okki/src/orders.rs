@@ -1,7 +1,9 @@
-//! Sales orders (销售订单), scope `invoices`: `GET /v1/invoices/order/list`
-//! (total in `data.count`) and `GET /v1/invoices/order/info`.
+//! Sales orders (销售订单), scope `invoices`, through the [`Orders`] handle
+//! ([`Client::orders`]): `GET /v1/invoices/order/list` (total in
+//! `data.count`) and `GET /v1/invoices/order/info`.
 
 use futures::Stream;
+use integration_core::paging::{self, Page};
 use integration_core::types::{BeijingTime, Id};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -10,7 +12,7 @@ use serde_json::{Map, Value};
 use crate::client::Client;
 use crate::error::Result;
 use crate::lenient;
-use crate::pagination::{self, ListPage, PagedQuery, TotalField};
+use crate::pagination::{self, TotalField};
 
 /// Which time the order list's window filters on (`time_type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -39,7 +41,7 @@ impl OrderTimeType {
 
 /// Parameters of `GET /v1/invoices/order/list`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrderListQuery {
+pub struct OrderQuery {
     /// `start_index`: the 1-based page number.
     pub page: u32,
     /// `count`: page size (default 10, clamped to 1..=100).
@@ -56,7 +58,7 @@ pub struct OrderListQuery {
     pub status: Option<Id>,
 }
 
-impl Default for OrderListQuery {
+impl Default for OrderQuery {
     fn default() -> Self {
         Self {
             page: 1,
@@ -70,7 +72,7 @@ impl Default for OrderListQuery {
     }
 }
 
-impl OrderListQuery {
+impl OrderQuery {
     /// Page 1, 10 a page.
     pub fn new() -> Self {
         Self::default()
@@ -78,6 +80,11 @@ impl OrderListQuery {
     /// Sets the page size.
     pub fn page_size(mut self, size: u32) -> Self {
         self.page_size = size;
+        self
+    }
+    /// Sets the page number (1-based).
+    pub fn page(mut self, page: u32) -> Self {
+        self.page = page.max(1);
         self
     }
     /// Orders whose `time_type` time is in `[start, end]`.
@@ -109,10 +116,10 @@ impl OrderListQuery {
             q.push(("time_type".to_owned(), self.time_type.param().to_owned()));
         }
         if let Some(t) = &self.start_time {
-            q.push(("start_time".to_owned(), lenient::text(t)));
+            q.push(("start_time".to_owned(), t.to_string()));
         }
         if let Some(t) = &self.end_time {
-            q.push(("end_time".to_owned(), lenient::text(t)));
+            q.push(("end_time".to_owned(), t.to_string()));
         }
         if self.removed {
             q.push(("removed".to_owned(), "1".to_owned()));
@@ -121,18 +128,6 @@ impl OrderListQuery {
             q.push(("status".to_owned(), s.to_string()));
         }
         q
-    }
-}
-
-impl PagedQuery for OrderListQuery {
-    fn page(&self) -> u32 {
-        self.page
-    }
-    fn at_page(&self, page: u32) -> Self {
-        Self {
-            page,
-            ..self.clone()
-        }
     }
 }
 
@@ -225,7 +220,7 @@ pub struct Order {
     #[serde(default)]
     pub status_name: Option<String>,
     /// Product lines (may be `null`).
-    #[serde(default, deserialize_with = "lenient::null_as_empty")]
+    #[serde(default, deserialize_with = "lenient::list")]
     pub product_list: Vec<OrderLine>,
     /// Every other key (custom fields as numeric-string keys, …), as sent.
     #[serde(flatten)]
@@ -241,43 +236,71 @@ pub enum OrderRef {
     No(String),
 }
 
-fn decode(data: Value) -> std::result::Result<pagination::Decoded<Order>, String> {
-    pagination::decode_list(data, TotalField::Count)
+impl From<Id> for OrderRef {
+    fn from(id: Id) -> Self {
+        OrderRef::Id(id)
+    }
+}
+
+/// Sales orders (`invoices/order/*`). From [`Client::orders`]; cheap to
+/// clone, and its streams own their client (`Send + 'static`).
+#[derive(Debug, Clone)]
+pub struct Orders {
+    client: Client,
 }
 
 impl Client {
-    /// One page of `GET /v1/invoices/order/list`.
-    pub async fn list_orders(&self, query: &OrderListQuery) -> Result<ListPage<Order>> {
-        let (items, total, extra) = self
-            .get_with("/v1/invoices/order/list", query.to_query(), decode)
-            .await?;
-        Ok(ListPage {
-            items,
-            total,
-            page: query.page.max(1),
-            page_size: pagination::clamp_page_size(query.page_size),
-            extra,
+    /// Sales orders.
+    pub fn orders(&self) -> Orders {
+        Orders {
+            client: self.clone(),
+        }
+    }
+}
+
+impl Orders {
+    /// One page of `GET /v1/invoices/order/list`: the query's page; `next`
+    /// is the following page, `None` after a short page or once the total
+    /// (`data.count`) is reached.
+    pub async fn list(&self, query: &OrderQuery) -> Result<Page<Order, OrderQuery>> {
+        let paging = (
+            query.page.max(1),
+            pagination::clamp_page_size(query.page_size),
+        );
+        pagination::list(
+            &self.client,
+            "/v1/invoices/order/list",
+            query.to_query(),
+            TotalField::Count,
+            paging,
+            |page| query.clone().page(page),
+        )
+        .await
+    }
+
+    /// Every page from the query's page on, fetched lazily.
+    pub fn pages(
+        &self,
+        query: OrderQuery,
+    ) -> impl Stream<Item = Result<Page<Order, OrderQuery>>> + Send + 'static {
+        let orders = self.clone();
+        paging::paginate(query, move |query| {
+            let orders = orders.clone();
+            async move { orders.list(&query).await }
         })
     }
 
     /// Every order matching `query`, lazily, page by page.
-    pub fn orders(
-        &self,
-        query: OrderListQuery,
-    ) -> impl Stream<Item = Result<Order>> + Send + 'static {
-        let client = self.clone();
-        pagination::items(pagination::pages(query, move |q| {
-            let client = client.clone();
-            async move { client.list_orders(&q).await }
-        }))
+    pub fn stream(&self, query: OrderQuery) -> impl Stream<Item = Result<Order>> + Send + 'static {
+        paging::items(self.pages(query))
     }
 
     /// `GET /v1/invoices/order/info`.
-    pub async fn order(&self, order: OrderRef) -> Result<Order> {
-        let query = match order {
+    pub async fn get(&self, order: impl Into<OrderRef>) -> Result<Order> {
+        let query = match order.into() {
             OrderRef::Id(id) => vec![("order_id".to_owned(), id.to_string())],
             OrderRef::No(no) => vec![("order_no".to_owned(), no)],
         };
-        self.get("/v1/invoices/order/info", query).await
+        self.client.get("/v1/invoices/order/info", query).await
     }
 }

@@ -28,7 +28,7 @@ use integration_core::{Checkpoint, Cursor, Op, Page, Source, SourceRecord};
 use serde::{Deserialize, Serialize};
 
 use crate::client::{Client, MAX_PAGE_SIZE};
-use crate::companies::{Company, CompanyListQuery, Pool};
+use crate::companies::{Company, CompanyQuery, Pool};
 use crate::error::Error;
 
 /// How many times a phase restarts when its total shrinks mid-read.
@@ -142,14 +142,15 @@ impl CompanySource {
         let bad = |what: &str| Error::invalid("CompanySource", format!("invalid cursor: {what}"));
         let start = BeijingTime::parse(&cursor.start).ok_or_else(|| bad("start"))?;
         let end = BeijingTime::parse(&cursor.end).ok_or_else(|| bad("end"))?;
-        let mut query = CompanyListQuery::new()
+        let mut query = CompanyQuery::new()
             .page(cursor.page)
             .page_size(self.page_size)
             .pool(self.pool)
             .removed(cursor.phase == Phase::Removed)
             .updated_between(Some(start), Some(end));
         query.group_id = self.group_id.clone();
-        let page = self.client.list_companies(&query).await?;
+        let companies = self.client.companies();
+        let page = companies.list(&query).await?;
 
         if let (Some(before), Some(now)) = (cursor.total, page.total) {
             if now < before && cursor.restarts < MAX_RESTARTS {
@@ -168,7 +169,7 @@ impl CompanySource {
             }
         }
 
-        let has_more = page.has_more();
+        let has_more = page.has_next();
         let total = page.total;
         let records = match cursor.phase {
             Phase::Removed => page
@@ -179,10 +180,10 @@ impl CompanySource {
                 })
                 .collect(),
             Phase::Live => {
-                let client = &self.client;
+                let companies = &companies;
                 let details: Vec<_> = futures::stream::iter(page.items)
                     .map(|row| async move {
-                        let detail = client.company(&row.company_id).await;
+                        let detail = companies.get(&row.company_id).await;
                         (row, detail)
                     })
                     .buffered(self.detail_concurrency)

@@ -1,6 +1,9 @@
-//! Users (员工), scope `user`: `GET /v1/user/list` (a plain array, no
-//! paging) and `GET /v1/user/info`.
+//! Users (员工), scope `user`, through the [`Users`] handle
+//! ([`Client::users`]): `GET /v1/user/list` (a plain array, no paging) and
+//! `GET /v1/user/info`.
 
+use futures::Stream;
+use integration_core::paging::{self, Page};
 use integration_core::types::Id;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -19,6 +22,35 @@ pub enum UserState {
     Normal,
     /// `2`: deleted.
     Deleted,
+}
+
+impl UserState {
+    fn param(self) -> &'static str {
+        match self {
+            UserState::Frozen => "0",
+            UserState::Normal => "1",
+            UserState::Deleted => "2",
+        }
+    }
+}
+
+/// Parameters of `GET /v1/user/list`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UserQuery {
+    /// `enable_flag`: which users (default [`UserState::Normal`]).
+    pub state: UserState,
+}
+
+impl UserQuery {
+    /// Every user in the normal state.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Users in `state`.
+    pub fn state(mut self, state: UserState) -> Self {
+        self.state = state;
+        self
+    }
 }
 
 /// A department of a user.
@@ -77,7 +109,7 @@ pub struct User {
     #[serde(default)]
     pub department_name: Option<String>,
     /// All departments.
-    #[serde(default, deserialize_with = "lenient::null_as_empty")]
+    #[serde(default, deserialize_with = "lenient::list")]
     pub departments: Vec<UserDepartment>,
     /// Administrator (from `user/info` only).
     #[serde(default)]
@@ -100,29 +132,70 @@ pub enum UserRef {
     FullName(String),
 }
 
+impl From<Id> for UserRef {
+    fn from(id: Id) -> Self {
+        UserRef::Id(id)
+    }
+}
+
+/// Users (`user/*`). From [`Client::users`]; cheap to clone, and its
+/// streams own their client (`Send + 'static`).
+#[derive(Debug, Clone)]
+pub struct Users {
+    client: Client,
+}
+
 impl Client {
-    /// `GET /v1/user/list`: every user in `state` (no paging).
-    pub async fn users(&self, state: UserState) -> Result<Vec<User>> {
-        let flag = match state {
-            UserState::Frozen => "0",
-            UserState::Normal => "1",
-            UserState::Deleted => "2",
-        };
-        self.get(
-            "/v1/user/list",
-            vec![("enable_flag".to_owned(), flag.to_owned())],
-        )
-        .await
+    /// Users.
+    pub fn users(&self) -> Users {
+        Users {
+            client: self.clone(),
+        }
+    }
+}
+
+impl Users {
+    /// `GET /v1/user/list`: every user in the query's state. The list is not
+    /// paged, so this one page holds them all (`next` is `None`; OKKI sends
+    /// no total).
+    pub async fn list(&self, query: &UserQuery) -> Result<Page<User, UserQuery>> {
+        let users: Vec<User> = self
+            .client
+            .get(
+                "/v1/user/list",
+                vec![("enable_flag".to_owned(), query.state.param().to_owned())],
+            )
+            .await?;
+        Ok(Page::new(users, None))
+    }
+
+    /// The one page of [`list`](Self::list), as a stream.
+    pub fn pages(
+        &self,
+        query: UserQuery,
+    ) -> impl Stream<Item = Result<Page<User, UserQuery>>> + Send + 'static {
+        let users = self.clone();
+        paging::paginate(query, move |query| {
+            let users = users.clone();
+            async move { users.list(&query).await }
+        })
+    }
+
+    /// Every user in the query's state, as a stream.
+    pub fn stream(&self, query: UserQuery) -> impl Stream<Item = Result<User>> + Send + 'static {
+        paging::items(self.pages(query))
     }
 
     /// `GET /v1/user/info`.
-    pub async fn user(&self, user: UserRef) -> Result<User> {
-        let (k, v) = match user {
+    pub async fn get(&self, user: impl Into<UserRef>) -> Result<User> {
+        let (k, v) = match user.into() {
             UserRef::Id(id) => ("user_id", id.to_string()),
             UserRef::Email(s) => ("email", s),
             UserRef::Nickname(s) => ("nickname", s),
             UserRef::FullName(s) => ("full_name", s),
         };
-        self.get("/v1/user/info", vec![(k.to_owned(), v)]).await
+        self.client
+            .get("/v1/user/info", vec![(k.to_owned(), v)])
+            .await
     }
 }

@@ -8,8 +8,8 @@ use integration_core::types::{BeijingTime, Id};
 use integration_core::{ErrorKind, Retry};
 use okki::testing::{CLIENT_ID, CLIENT_SECRET, FakeOkki, PASSWORD};
 use okki::{
-    Client, CompanyInput, CompanyListQuery, ContactInput, Credentials, OpportunityListQuery,
-    OrderListQuery, OrderRef, OrderTimeType, Pool, UserRef, UserState,
+    Client, CompanyInput, CompanyQuery, ContactInput, Credentials, OpportunityQuery, OrderQuery,
+    OrderRef, OrderTimeType, Pool, UserQuery, UserRef, UserState,
 };
 use serde_json::json;
 
@@ -32,15 +32,17 @@ async fn fake(n: usize) -> (FakeOkki, Client) {
 async fn list_pages_across_three_pages_and_stream_all() {
     let (fake, client) = fake(25).await;
     let first = client
-        .list_companies(&CompanyListQuery::new().page_size(10))
+        .companies()
+        .list(&CompanyQuery::new().page_size(10))
         .await
         .unwrap();
     assert_eq!(
-        (first.items.len(), first.total, first.has_more()),
+        (first.items.len(), first.total, first.has_next()),
         (10, Some(25), true)
     );
     let pages: Vec<_> = client
-        .company_pages(CompanyListQuery::new().page_size(10))
+        .companies()
+        .pages(CompanyQuery::new().page_size(10))
         .try_collect()
         .await
         .unwrap();
@@ -49,7 +51,8 @@ async fn list_pages_across_three_pages_and_stream_all() {
         vec![10, 10, 5]
     );
     let all: Vec<_> = client
-        .companies(CompanyListQuery::new().page_size(10))
+        .companies()
+        .stream(CompanyQuery::new().page_size(10))
         .try_collect()
         .await
         .unwrap();
@@ -81,40 +84,47 @@ async fn list_pages_across_three_pages_and_stream_all() {
 async fn list_filters_removed_pool_group_and_window() {
     let (fake, client) = fake(20).await;
     let all = client
-        .list_companies(&CompanyListQuery::new().page_size(100))
+        .companies()
+        .list(&CompanyQuery::new().page_size(100))
         .await
         .unwrap();
     let victim: i64 = all.items[3].company_id.as_i64().unwrap();
     assert!(fake.state().delete_company(victim));
     let live = client
-        .list_companies(&CompanyListQuery::new().page_size(100))
+        .companies()
+        .list(&CompanyQuery::new().page_size(100))
         .await
         .unwrap();
     assert_eq!(live.total, Some(19));
     let removed = client
-        .list_companies(&CompanyListQuery::new().removed(true))
+        .companies()
+        .list(&CompanyQuery::new().removed(true))
         .await
         .unwrap();
     assert_eq!(removed.items.len(), 1);
     assert_eq!(removed.items[0].company_id.as_i64(), Some(victim));
     let public = client
-        .list_companies(&CompanyListQuery::new().pool(Pool::Public))
+        .companies()
+        .list(&CompanyQuery::new().pool(Pool::Public))
         .await
         .unwrap();
     let private = client
-        .list_companies(&CompanyListQuery::new().pool(Pool::Private).page_size(100))
+        .companies()
+        .list(&CompanyQuery::new().pool(Pool::Private).page_size(100))
         .await
         .unwrap();
     assert_eq!(public.total.unwrap() + private.total.unwrap(), 19);
     let group = client
-        .list_companies(&CompanyListQuery::new().group(3001).page_size(100))
+        .companies()
+        .list(&CompanyQuery::new().group(3001).page_size(100))
         .await
         .unwrap();
     assert!(group.total.unwrap() > 0 && group.total.unwrap() < 19);
     // Window on update time, inclusive at both ends.
     let t = all.items[5].update_time.unwrap();
     let exact = client
-        .list_companies(&CompanyListQuery::new().updated_between(Some(t), Some(t)))
+        .companies()
+        .list(&CompanyQuery::new().updated_between(Some(t), Some(t)))
         .await
         .unwrap();
     assert!(
@@ -125,13 +135,12 @@ async fn list_filters_removed_pool_group_and_window() {
     );
     assert!(exact.items.iter().all(|c| c.update_time == Some(t)));
     let later = client
-        .list_companies(
-            &CompanyListQuery::new().updated_between(BeijingTime::parse("2030-01-01"), None),
-        )
+        .companies()
+        .list(&CompanyQuery::new().updated_between(BeijingTime::parse("2030-01-01"), None))
         .await
         .unwrap();
     assert_eq!(
-        (later.items.len(), later.total, later.has_more()),
+        (later.items.len(), later.total, later.has_next()),
         (0, Some(0), false)
     );
 }
@@ -140,12 +149,13 @@ async fn list_filters_removed_pool_group_and_window() {
 async fn detail_with_contacts_and_not_found() {
     let (fake, client) = fake(6).await;
     let row = client
-        .list_companies(&CompanyListQuery::new())
+        .companies()
+        .list(&CompanyQuery::new())
         .await
         .unwrap()
         .items
         .remove(0);
-    let company = client.company(&row.company_id).await.unwrap();
+    let company = client.companies().get(&row.company_id).await.unwrap();
     assert_eq!(company.name, row.name);
     assert!(company.name.as_deref().unwrap().ends_with("有限公司"));
     assert!(company.next_follow_up_time.is_none(), "1970 means empty");
@@ -155,22 +165,24 @@ async fn detail_with_contacts_and_not_found() {
     );
     let main = company.main_contact().unwrap();
     assert!(main.is_main() && main.email.as_deref().unwrap().contains('@'));
-    let contacts = client.contacts(&row.company_id).await.unwrap();
+    let contacts = client.companies().contacts(&row.company_id).await.unwrap();
     assert_eq!(contacts, company.customers);
     let by_serial = client
-        .company(okki::CompanyRef::Serial(company.serial_id.clone().unwrap()))
+        .companies()
+        .get(okki::CompanyRef::Serial(company.serial_id.clone().unwrap()))
         .await
         .unwrap();
     assert_eq!(by_serial.company_id, company.company_id);
 
-    let missing = client.company(1).await.unwrap_err();
+    let missing = client.companies().get(1).await.unwrap_err();
     assert!(missing.is_not_found(), "{missing}");
     assert_eq!(missing.code(), Some("404"));
     fake.state()
         .delete_company(row.company_id.as_i64().unwrap());
     assert!(
         client
-            .company(&row.company_id)
+            .companies()
+            .get(&row.company_id)
             .await
             .unwrap_err()
             .is_not_found()
@@ -194,9 +206,9 @@ async fn push_creates_and_edits_then_reads_see_it_and_remove() {
         extra: [("is_public".to_owned(), json!(1))].into_iter().collect(),
         ..Default::default()
     };
-    let pushed = client.push_company(&input).await.unwrap();
+    let pushed = client.companies().save(&input).await.unwrap();
     let contact_id = pushed.customers[0].customer_id.clone().unwrap();
-    let company = client.company(&pushed.company_id).await.unwrap();
+    let company = client.companies().get(&pushed.company_id).await.unwrap();
     assert_eq!(company.serial_id.as_deref(), Some("KH-NB-001"));
     assert_eq!(company.customers[0].name.as_deref(), Some("钱进"));
 
@@ -217,12 +229,13 @@ async fn push_creates_and_edits_then_reads_see_it_and_remove() {
         ],
         ..Default::default()
     };
-    client.push_company(&edit).await.unwrap();
-    let company = client.company(&pushed.company_id).await.unwrap();
+    client.companies().save(&edit).await.unwrap();
+    let company = client.companies().get(&pushed.company_id).await.unwrap();
     assert_eq!(company.customers.len(), 2);
     assert_eq!(company.customers[0].post.as_deref(), Some("物流总监"));
     let newest = client
-        .list_companies(&CompanyListQuery::new())
+        .companies()
+        .list(&CompanyQuery::new())
         .await
         .unwrap()
         .items
@@ -237,33 +250,44 @@ async fn push_creates_and_edits_then_reads_see_it_and_remove() {
         company_id: Some(Id::from(42)),
         ..edit.clone()
     };
-    assert!(client.push_company(&bad).await.unwrap_err().is_not_found());
+    assert!(
+        client
+            .companies()
+            .save(&bad)
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
 
     assert_eq!(
-        client.remove_company(&pushed.company_id).await.unwrap(),
+        client.companies().delete(&pushed.company_id).await.unwrap(),
         pushed.company_id
     );
     assert!(
         client
-            .company(&pushed.company_id)
+            .companies()
+            .get(&pushed.company_id)
             .await
             .unwrap_err()
             .is_not_found()
     );
     let removed = client
-        .list_companies(&CompanyListQuery::new().removed(true))
+        .companies()
+        .list(&CompanyQuery::new().removed(true))
         .await
         .unwrap();
     assert_eq!(removed.items[0].company_id, pushed.company_id);
     // A private-pool company cannot be removed.
     let private = client
-        .list_companies(&CompanyListQuery::new().pool(Pool::Private))
+        .companies()
+        .list(&CompanyQuery::new().pool(Pool::Private))
         .await
         .unwrap()
         .items
         .remove(0);
     let err = client
-        .remove_company(&private.company_id)
+        .companies()
+        .delete(&private.company_id)
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Auth, "{err}");
@@ -274,7 +298,8 @@ async fn push_creates_and_edits_then_reads_see_it_and_remove() {
 async fn opportunities_orders_and_users() {
     let (_fake, client) = fake(23).await;
     let opps: Vec<_> = client
-        .opportunities(OpportunityListQuery::new())
+        .opportunities()
+        .stream(OpportunityQuery::new())
         .try_collect()
         .await
         .unwrap();
@@ -283,19 +308,21 @@ async fn opportunities_orders_and_users() {
     assert_eq!(o.amount.unwrap().scale(), 2, "two-decimal amounts");
     assert!(o.product_list.is_empty(), "null product_list");
     let again = client
-        .opportunity(okki::OpportunityRef::Id(o.opportunity_id.clone()))
+        .opportunities()
+        .get(okki::OpportunityRef::Id(o.opportunity_id.clone()))
         .await
         .unwrap();
     assert_eq!(again.amount, o.amount);
 
-    let page = client.list_orders(&OrderListQuery::new()).await.unwrap();
+    let page = client.orders().list(&OrderQuery::new()).await.unwrap();
     assert_eq!(
         page.total,
         Some(21),
         "total from data.count; 2 of 23 deleted"
     );
     let orders: Vec<_> = client
-        .orders(OrderListQuery::new())
+        .orders()
+        .stream(OrderQuery::new())
         .try_collect()
         .await
         .unwrap();
@@ -305,7 +332,8 @@ async fn opportunities_orders_and_users() {
     assert_eq!(order.product_total_count, line.count);
     assert!(line.extra.contains_key("unit_price"));
     let deleted = client
-        .list_orders(&OrderListQuery::new().removed(true).between(
+        .orders()
+        .list(&OrderQuery::new().removed(true).between(
             OrderTimeType::Deleted,
             okki_time("2025-01-01 00:00:00"),
             None,
@@ -314,18 +342,27 @@ async fn opportunities_orders_and_users() {
         .unwrap();
     assert_eq!(deleted.total, Some(2));
     let by_no = client
-        .order(OrderRef::No(order.order_no.clone().unwrap().to_string()))
+        .orders()
+        .get(OrderRef::No(order.order_no.clone().unwrap().to_string()))
         .await
         .unwrap();
     assert_eq!(by_no.order_id, order.order_id);
 
-    let users = client.users(UserState::Normal).await.unwrap();
+    let page = client.users().list(&UserQuery::new()).await.unwrap();
+    assert_eq!((page.next, page.total), (None, None), "one unpaged list");
+    let users = page.items;
     assert_eq!(users.len(), 4);
     assert!(users.iter().all(|u| u.enable_flag == Some(1)));
-    let frozen = client.users(UserState::Frozen).await.unwrap();
+    let frozen: Vec<_> = client
+        .users()
+        .stream(UserQuery::new().state(UserState::Frozen))
+        .try_collect()
+        .await
+        .unwrap();
     assert_eq!(frozen.len(), 1);
     let admin = client
-        .user(UserRef::Id(Id::from("55280038")))
+        .users()
+        .get(UserRef::Id(Id::from("55280038")))
         .await
         .unwrap();
     assert_eq!(admin.is_admin, Some(true));
@@ -381,7 +418,8 @@ async fn wrong_credentials_and_missing_scope() {
         .build()
         .unwrap();
     let err = wrong
-        .list_companies(&CompanyListQuery::new())
+        .companies()
+        .list(&CompanyQuery::new())
         .await
         .unwrap_err();
     assert!(err.is_credentials(), "{err}");
@@ -420,7 +458,8 @@ async fn wrong_credentials_and_missing_scope() {
         .build()
         .unwrap();
     let err = only_users
-        .list_companies(&CompanyListQuery::new())
+        .companies()
+        .list(&CompanyQuery::new())
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Auth);
@@ -476,14 +515,12 @@ async fn wrong_credentials_and_missing_scope() {
 #[tokio::test]
 async fn expired_token_is_refreshed_once_and_shared_by_clones() {
     let (fake, client) = fake(3).await;
-    client
-        .list_companies(&CompanyListQuery::new())
-        .await
-        .unwrap();
+    client.companies().list(&CompanyQuery::new()).await.unwrap();
     fake.expire_tokens();
     let clone = client.clone();
-    let q = CompanyListQuery::new();
-    let (a, b) = tokio::join!(client.list_companies(&q), clone.list_companies(&q));
+    let q = CompanyQuery::new();
+    let (mine, theirs) = (client.companies(), clone.companies());
+    let (a, b) = tokio::join!(mine.list(&q), theirs.list(&q));
     a.unwrap();
     b.unwrap();
     assert_eq!(
@@ -496,15 +533,13 @@ async fn expired_token_is_refreshed_once_and_shared_by_clones() {
     fake.faults()
         .inject_on("/v1/company/list", Fault::AuthExpired, 2);
     let err = client
-        .list_companies(&CompanyListQuery::new())
+        .companies()
+        .list(&CompanyQuery::new())
         .await
         .unwrap_err();
     assert!(err.is_auth_expired(), "{err}");
     assert_eq!(fake.state().tokens_issued, 3);
-    client
-        .list_companies(&CompanyListQuery::new())
-        .await
-        .unwrap();
+    client.companies().list(&CompanyQuery::new()).await.unwrap();
 }
 
 /// Random "token expired" faults spare the token endpoint when told to: a
@@ -517,7 +552,8 @@ async fn random_expiry_faults_can_spare_the_token_endpoint() {
     fake.faults().no_expiry_on(okki::auth::ACCESS_TOKEN_PATH);
     fake.faults().random(7, 1.0, vec![Fault::AuthExpired]);
     let err = client
-        .list_companies(&CompanyListQuery::new())
+        .companies()
+        .list(&CompanyQuery::new())
         .await
         .unwrap_err();
     assert!(err.is_auth_expired(), "{err}");
@@ -538,8 +574,8 @@ async fn token_renewed_before_expiry_and_password_grant_uses_refresh_token() {
         .credentials(FakeOkki::password_credentials())
         .build()
         .unwrap();
-    client.users(UserState::Normal).await.unwrap();
-    client.users(UserState::Normal).await.unwrap();
+    client.users().list(&UserQuery::new()).await.unwrap();
+    client.users().list(&UserQuery::new()).await.unwrap();
     let refreshes = fake.received_on("/v1/oauth2/refresh_token").await;
     assert_eq!(
         refreshes.len(),
@@ -560,22 +596,24 @@ async fn throttled_then_success_and_server_errors() {
     client.authenticate().await.unwrap();
     fake.faults()
         .inject_on("/v1/company/list", Fault::Throttled, 2);
-    let page = client
-        .list_companies(&CompanyListQuery::new())
-        .await
-        .unwrap();
+    let page = client.companies().list(&CompanyQuery::new()).await.unwrap();
     assert_eq!(page.items.len(), 3);
     assert_eq!(fake.received_on("/v1/company/list").await.len(), 3);
 
     fake.faults()
         .inject_on("/v1/company/info", Fault::ServerError(502), 1);
-    client.company(&page.items[0].company_id).await.unwrap();
+    client
+        .companies()
+        .get(&page.items[0].company_id)
+        .await
+        .unwrap();
 
     // Always throttled: the error is a rate-limit error after the attempts.
     fake.faults()
         .inject_on("/v1/company/list", Fault::Throttled, 10);
     let err = client
-        .list_companies(&CompanyListQuery::new())
+        .companies()
+        .list(&CompanyQuery::new())
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::RateLimited);
@@ -584,13 +622,13 @@ async fn throttled_then_success_and_server_errors() {
     // A write is not replayed after a 5xx (it may have happened).
     fake.faults()
         .inject_on("/v1/company/push", Fault::ServerError(503), 1);
-    let err = client.push_company(&new_company()).await.unwrap_err();
+    let err = client.companies().save(&new_company()).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::HttpStatus);
     assert_eq!(fake.received_on("/v1/company/push").await.len(), 1);
     // But it is retried after a throttle refusal.
     fake.faults()
         .inject_on("/v1/company/push", Fault::Throttled, 1);
-    client.push_company(&new_company()).await.unwrap();
+    client.companies().save(&new_company()).await.unwrap();
 }
 
 #[tokio::test]
@@ -607,16 +645,14 @@ async fn hostile_bodies_are_decode_errors() {
         fake.faults()
             .inject_on("/v1/company/list", fault.clone(), 1);
         let before = fake.received_on("/v1/company/list").await.len();
-        client
-            .list_companies(&CompanyListQuery::new())
-            .await
-            .unwrap();
+        client.companies().list(&CompanyQuery::new()).await.unwrap();
         assert_eq!(fake.received_on("/v1/company/list").await.len(), before + 2);
         // ...and bad answers to every attempt give the decode error.
         fake.faults()
             .inject_on("/v1/company/list", fault.clone(), 100);
         let err = client
-            .list_companies(&CompanyListQuery::new())
+            .companies()
+            .list(&CompanyQuery::new())
             .await
             .unwrap_err();
         fake.faults().clear();
@@ -627,7 +663,7 @@ async fn hostile_bodies_are_decode_errors() {
     // A write's undecodable answer is not replayed: it may have been applied.
     fake.faults()
         .inject_on("/v1/company/push", Fault::Malformed, 1);
-    let err = client.push_company(&new_company()).await.unwrap_err();
+    let err = client.companies().save(&new_company()).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Decode);
     assert_eq!(fake.received_on("/v1/company/push").await.len(), 1);
     // A well-formed envelope with an unexpected data shape (on every attempt).
@@ -639,7 +675,8 @@ async fn hostile_bodies_are_decode_errors() {
         100,
     );
     let err = client
-        .list_companies(&CompanyListQuery::new())
+        .companies()
+        .list(&CompanyQuery::new())
         .await
         .unwrap_err();
     fake.faults().clear();
@@ -690,7 +727,8 @@ async fn the_shared_settings_reach_the_transport_and_request() {
     fake.client_builder()
         .build()
         .unwrap()
-        .users(UserState::Normal)
+        .users()
+        .list(&UserQuery::new())
         .await
         .unwrap();
     let client = fake
@@ -699,7 +737,7 @@ async fn the_shared_settings_reach_the_transport_and_request() {
         .retry(integration_core::RetryPolicy::never())
         .build()
         .unwrap();
-    client.users(UserState::Normal).await.unwrap();
+    client.users().list(&UserQuery::new()).await.unwrap();
     assert_eq!(client.transport().retry_policy().max_attempts, 1);
     let agents: Vec<_> = fake
         .received_on("/v1/user/list")
@@ -740,7 +778,7 @@ fn meta(
 #[tokio::test]
 async fn an_api_error_gives_its_metadata() {
     let (_fake, client) = fake(1).await;
-    let err = client.company(1).await.unwrap_err();
+    let err = client.companies().get(1).await.unwrap_err();
     assert!(
         matches!(&err, okki::Error::Api { code, .. } if *code == 404),
         "{err:?}"
@@ -778,4 +816,74 @@ async fn an_api_error_gives_its_metadata() {
         (core.code(), core.http_status()),
         (Some("invalid_client"), Some(400))
     );
+}
+
+/// A value OKKI sends that cannot be read fails the page with a decode
+/// error naming the field, never a silent `None`; so does a junk total.
+#[tokio::test]
+async fn junk_in_a_list_row_is_a_decode_error_naming_the_field() {
+    let (fake, client) = fake(2).await;
+    let respond = |data: serde_json::Value| {
+        Fault::Respond(Box::new(integration_core::testing::json_response(
+            &json!({"code": 200, "message": "success", "data": data}),
+        )))
+    };
+    fake.faults().inject_on(
+        "/v1/opportunity/list",
+        respond(json!({"list": [
+            {"opportunity_id": 1, "amount": "12.50"},
+            {"opportunity_id": 2, "amount": "lots"},
+        ], "totalItem": 2})),
+        100,
+    );
+    let err = client
+        .opportunities()
+        .list(&OpportunityQuery::new())
+        .await
+        .unwrap_err();
+    fake.faults().clear();
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    assert!(err.to_string().contains("field `list[1].amount`"), "{err}");
+
+    fake.faults().inject_on(
+        "/v1/invoices/order/list",
+        respond(json!({"list": [], "count": "several"})),
+        100,
+    );
+    let err = client.orders().list(&OrderQuery::new()).await.unwrap_err();
+    fake.faults().clear();
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    assert!(err.to_string().contains("field `count`"), "{err}");
+
+    // A detail names its field too.
+    fake.faults().inject_on(
+        "/v1/company/info",
+        respond(json!({"company_id": 1, "star": "five"})),
+        100,
+    );
+    let err = client.companies().get(1).await.unwrap_err();
+    fake.faults().clear();
+    assert!(err.to_string().contains("field `star`"), "{err}");
+}
+
+/// `next` is the query of the following page and pages end as before.
+#[tokio::test]
+async fn a_page_carries_the_query_of_the_next() {
+    let (_fake, client) = fake(25).await;
+    let orders = client.orders();
+    let first = orders.list(&OrderQuery::new().page_size(10)).await.unwrap();
+    let next = first.next.clone().unwrap();
+    assert_eq!((next.page, next.page_size), (2, 10));
+    let last = orders.list(&next.page(3)).await.unwrap();
+    assert_eq!(
+        (last.items.len(), last.next),
+        (first.total.unwrap() as usize - 20, None)
+    );
+    let pages: Vec<_> = orders
+        .pages(OrderQuery::new().page_size(10))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(pages.len(), 3);
+    assert!(pages.iter().all(|p| p.total == first.total));
 }
