@@ -10,10 +10,10 @@
 use std::time::Duration;
 
 use chrono::Utc;
+use integration_core::MapContext;
 use integration_core::mapping::declarative::DeclarativeMapping;
 use integration_core::testing::{Fault, ResponseTemplate};
 use integration_core::transport::RawResponse;
-use integration_core::MapContext;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -146,7 +146,8 @@ through_fake!(
     |c: &xbongbong::Client| {
         let c = c.clone();
         async move {
-            c.form_get(xbongbong::testing::CONTRACT_FORM_ID)
+            c.forms()
+                .get(xbongbong::testing::CONTRACT_FORM_ID)
                 .await
                 .map(drop)
         }
@@ -169,7 +170,7 @@ through_fake!(
     |c: &jdy::Client| {
         let c = c.clone();
         async move {
-            c.pur_inbound()
+            c.pur_inbounds()
                 .list(&jdy::query::BillQuery::default())
                 .await
                 .map(drop)
@@ -182,7 +183,12 @@ through_fake!(
     jackyun::testing::FakeJackyun::start(),
     |c: &jackyun::Client| {
         let c = c.clone();
-        async move { c.warehouses(0, 50).await.map(drop) }
+        async move {
+            c.warehouses()
+                .list(&jackyun::WarehouseQuery::new(50))
+                .await
+                .map(drop)
+        }
     }
 );
 
@@ -205,7 +211,7 @@ through_fake!(
     okki::testing::FakeOkki::start(),
     |c: &okki::Client| {
         let c = c.clone();
-        async move { c.users(okki::UserState::Normal).await.map(drop) }
+        async move { c.users().list(&okki::UserQuery::new()).await.map(drop) }
     }
 );
 

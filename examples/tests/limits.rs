@@ -6,8 +6,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-use integration_core::testing::{Fault, ResponseTemplate};
 use integration_core::ErrorKind;
+use integration_core::testing::{Fault, ResponseTemplate};
 
 const FIFTY_MB: usize = 50 * 1024 * 1024;
 
@@ -36,12 +36,14 @@ async fn xbongbong_rejects_a_50_mb_answer() {
     let client = fake.client();
     fake.faults().inject(huge(), 1);
     let err = client
-        .form_get(xbongbong::testing::CONTRACT_FORM_ID)
+        .forms()
+        .get(xbongbong::testing::CONTRACT_FORM_ID)
         .await
         .unwrap_err();
     assert_too_large(err.kind(), err.is_retryable(), &err.to_string());
     client
-        .form_get(xbongbong::testing::CONTRACT_FORM_ID)
+        .forms()
+        .get(xbongbong::testing::CONTRACT_FORM_ID)
         .await
         .unwrap();
 }
@@ -63,7 +65,15 @@ async fn jackyun_rejects_a_50_mb_answer() {
     let fake = jackyun::testing::FakeJackyun::start().await;
     let client = fake.client();
     fake.faults().inject(huge(), 1);
-    let err = client.warehouses(0, 50).await.unwrap_err();
+    let err = client
+        .warehouses()
+        .list(&jackyun::WarehouseQuery::new(50))
+        .await
+        .unwrap_err();
     assert_too_large(err.kind(), err.is_retryable(), &err.to_string());
-    client.warehouses(0, 50).await.unwrap();
+    client
+        .warehouses()
+        .list(&jackyun::WarehouseQuery::new(50))
+        .await
+        .unwrap();
 }

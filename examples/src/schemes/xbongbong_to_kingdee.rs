@@ -81,14 +81,16 @@ async fn discover(
 ) -> Result<(i64, String, FormExplain), SetupError> {
     let code = business_type.code();
     let form = client
-        .default_form(business_type)
+        .forms()
+        .default_for(business_type)
         .await
         .map_err(|e| SetupError::Other(format!("xbongbong form/list (businessType {code}): {e}")))?
         .ok_or_else(|| {
             SetupError::Other(format!("xbongbong has no form of business type {code}"))
         })?;
     let explain = client
-        .form_get(form.form_id)
+        .forms()
+        .get(form.form_id)
         .await
         .map_err(|e| SetupError::Other(format!("xbongbong form/get {}: {e}", form.form_id)))?;
     let absent: Vec<&str> = needed
