@@ -15,8 +15,8 @@ use std::sync::MutexGuard;
 use chrono::{DateTime, TimeZone, Utc};
 use integration_core::ClientConfig;
 use integration_core::testing::{
-    FakeServer, FaultStyle, Faults, KeyIndex, Request, ResponseTemplate, fast_retry, json_response,
-    matchers,
+    Fake, FakeServer, FaultStyle, Faults, KeyIndex, Request, ResponseTemplate, fast_retry,
+    json_response, matchers,
 };
 use integration_core::types::{BeijingTime, beijing};
 use serde_json::{Map, Value, json};
@@ -281,6 +281,35 @@ impl FakeJackyun {
     pub fn seed(&self, customers: usize, goods: usize, trades: usize, until: DateTime<Utc>) {
         let mut state = self.state();
         seed(&mut state, customers, goods, trades, until);
+    }
+}
+
+/// The fake as every connector's fake is driven ([`Fake`]).
+#[async_trait::async_trait]
+impl Fake for FakeJackyun {
+    type Builder = ClientBuilder;
+    type Credentials = Credentials;
+
+    async fn start() -> Self {
+        FakeJackyun::start().await
+    }
+    async fn start_on(addr: SocketAddr) -> std::io::Result<Self> {
+        FakeJackyun::start_on(addr).await
+    }
+    fn base_url(&self) -> String {
+        self.uri()
+    }
+    fn credentials(&self) -> Credentials {
+        Self::credentials()
+    }
+    fn client_builder(&self) -> ClientBuilder {
+        FakeJackyun::client_builder(self)
+    }
+    fn faults(&self) -> &Faults {
+        self.server.faults()
+    }
+    async fn received(&self) -> Vec<Request> {
+        FakeJackyun::received(self).await
     }
 }
 

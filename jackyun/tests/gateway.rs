@@ -437,3 +437,30 @@ async fn error_meta_describes_an_api_error() {
         (ErrorKind::Business, Some("0050030002"))
     );
 }
+
+/// The fake is driven as every connector's fake is, through the shared
+/// trait: a sandbox or a generic test needs nothing crate-specific.
+#[tokio::test]
+async fn the_fake_is_driven_through_the_shared_fake_trait() {
+    use integration_core::testing::Fake;
+
+    async fn list_warehouses<F: Fake<Builder = jackyun::ClientBuilder>>() -> usize {
+        let fake = F::start().await;
+        let client = fake.client_builder().build().unwrap();
+        fake.faults().inject(Fault::Throttled, 1);
+        client
+            .warehouses()
+            .list(&WarehouseQuery::default())
+            .await
+            .unwrap();
+        fake.received().await.len()
+    }
+    assert_eq!(
+        list_warehouses::<FakeJackyun>().await,
+        2,
+        "throttled, then answered"
+    );
+    let fake = <FakeJackyun as Fake>::start().await;
+    assert_eq!(Fake::base_url(&fake), fake.uri());
+    assert_eq!(Fake::credentials(&fake).appkey, testing::APPKEY);
+}

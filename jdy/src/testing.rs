@@ -34,7 +34,7 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use integration_core::ClientConfig;
 use integration_core::testing::{
-    FakeServer, FaultStyle, Faults, Request, ResponseTemplate, fast_retry, matchers,
+    Fake, FakeServer, FaultStyle, Faults, Request, ResponseTemplate, fast_retry, matchers,
 };
 use integration_core::types::beijing;
 use rand::rngs::StdRng;
@@ -42,7 +42,7 @@ use rand::{Rng, SeedableRng};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
-use crate::client::{Client, ClientBuilder, V1Credentials, V2Credentials};
+use crate::client::{Client, ClientBuilder, Credentials, V1Credentials, V2Credentials};
 
 /// The V2 developer application's client id the fake accepts.
 pub const CLIENT_ID: &str = "205022";
@@ -300,6 +300,38 @@ impl FakeJdy {
             }
             None => false,
         }
+    }
+}
+
+/// The fake as every connector's fake is driven ([`Fake`]), speaking V2 (the
+/// current API). Unlike [`FakeJdy::client_builder`], which leaves the version
+/// to the test, this builder carries the V2 credentials: the trait's builder
+/// comes with the fake's credentials.
+#[async_trait::async_trait]
+impl Fake for FakeJdy {
+    type Builder = ClientBuilder;
+    type Credentials = Credentials;
+
+    async fn start() -> Self {
+        FakeJdy::start().await
+    }
+    async fn start_on(addr: SocketAddr) -> std::io::Result<Self> {
+        FakeJdy::start_on(addr).await
+    }
+    fn base_url(&self) -> String {
+        self.uri()
+    }
+    fn credentials(&self) -> Credentials {
+        Self::v2_credentials().into()
+    }
+    fn client_builder(&self) -> ClientBuilder {
+        FakeJdy::client_builder(self).credentials(Self::v2_credentials())
+    }
+    fn faults(&self) -> &Faults {
+        self.server.faults()
+    }
+    async fn received(&self) -> Vec<Request> {
+        self.server.received().await
     }
 }
 

@@ -760,3 +760,32 @@ async fn junk_in_a_list_is_a_decode_error_naming_the_field() {
         );
     }
 }
+
+/// The fake is driven as every connector's fake is, through the shared
+/// trait: a sandbox or a generic test needs nothing crate-specific.
+#[tokio::test]
+async fn the_fake_is_driven_through_the_shared_fake_trait() {
+    use integration_core::testing::Fake;
+
+    async fn list_suppliers<F: Fake<Builder = jdy::ClientBuilder>>() -> usize {
+        let fake = F::start().await;
+        let client = fake.client_builder().build().unwrap();
+        // The first call fetches the app-token (authorize, then token): count the second.
+        client.suppliers().list(&Default::default()).await.unwrap();
+        let before = fake.received().await.len();
+        fake.faults().inject(Fault::Throttled, 1);
+        client.suppliers().list(&Default::default()).await.unwrap();
+        fake.received().await.len() - before
+    }
+    assert_eq!(
+        list_suppliers::<FakeJdy>().await,
+        2,
+        "throttled, then answered"
+    );
+    let fake = <FakeJdy as Fake>::start().await;
+    assert_eq!(Fake::base_url(&fake), fake.uri());
+    match Fake::credentials(&fake) {
+        jdy::Credentials::V2(v2) => assert_eq!(v2.client_id, testing::CLIENT_ID),
+        other => panic!("the fake speaks V2: {other:?}"),
+    }
+}

@@ -27,8 +27,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use integration_core::testing::{
-    FakeServer, Match, Request, ResponseTemplate, body_json, fast_retry, header, json_response,
-    matchers,
+    Fake, FakeServer, Match, Request, ResponseTemplate, body_json, fast_retry, header,
+    json_response, matchers,
 };
 pub use integration_core::testing::{Fault, FaultStyle, Faults};
 use integration_core::{ClientConfig, Secret};
@@ -250,6 +250,36 @@ impl FakeHuke {
             }
         }
         trades
+    }
+}
+
+/// The fake as every connector's fake is driven ([`Fake`]). The base URL is
+/// the API root, `/openapi` included ([`FakeHuke::base_url`]).
+#[async_trait::async_trait]
+impl Fake for FakeHuke {
+    type Builder = ClientBuilder;
+    type Credentials = Credentials;
+
+    async fn start() -> Self {
+        FakeHuke::start().await
+    }
+    async fn start_on(addr: SocketAddr) -> std::io::Result<Self> {
+        FakeHuke::start_on(addr).await
+    }
+    fn base_url(&self) -> String {
+        FakeHuke::base_url(self)
+    }
+    fn credentials(&self) -> Credentials {
+        Self::credentials()
+    }
+    fn client_builder(&self) -> ClientBuilder {
+        FakeHuke::client_builder(self)
+    }
+    fn faults(&self) -> &Faults {
+        self.server.faults()
+    }
+    async fn received(&self) -> Vec<Request> {
+        self.server.received().await
     }
 }
 

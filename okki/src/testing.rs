@@ -37,7 +37,7 @@ use base64::Engine as _;
 use chrono::{NaiveDateTime, TimeZone, Utc};
 use integration_core::ClientConfig;
 use integration_core::testing::{
-    FakeServer, FaultStyle, Faults, Match, Request, ResponseTemplate, body_json, fast_retry,
+    Fake, FakeServer, FaultStyle, Faults, Match, Request, ResponseTemplate, body_json, fast_retry,
     form_pairs, header, json_response,
 };
 use integration_core::types::{BeijingTime, beijing};
@@ -1049,6 +1049,36 @@ impl FakeOkki {
     pub fn seed_demo(&self, n: usize) {
         let mut state = self.state();
         seed(&mut state, n);
+    }
+}
+
+/// The fake as every connector's fake is driven ([`Fake`]), with the
+/// `client_credentials` grant ([`FakeOkki::credentials`]).
+#[async_trait::async_trait]
+impl Fake for FakeOkki {
+    type Builder = ClientBuilder;
+    type Credentials = Credentials;
+
+    async fn start() -> Self {
+        FakeOkki::start().await
+    }
+    async fn start_on(addr: SocketAddr) -> std::io::Result<Self> {
+        FakeOkki::start_on(addr).await
+    }
+    fn base_url(&self) -> String {
+        self.uri()
+    }
+    fn credentials(&self) -> Credentials {
+        Self::credentials()
+    }
+    fn client_builder(&self) -> ClientBuilder {
+        FakeOkki::client_builder(self)
+    }
+    fn faults(&self) -> &Faults {
+        self.server.faults()
+    }
+    async fn received(&self) -> Vec<Request> {
+        self.server.received().await
     }
 }
 

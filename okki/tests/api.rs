@@ -887,3 +887,29 @@ async fn a_page_carries_the_query_of_the_next() {
     assert_eq!(pages.len(), 3);
     assert!(pages.iter().all(|p| p.total == first.total));
 }
+
+/// The fake is driven as every connector's fake is, through the shared
+/// trait: a sandbox or a generic test needs nothing crate-specific.
+#[tokio::test]
+async fn the_fake_is_driven_through_the_shared_fake_trait() {
+    use integration_core::testing::Fake;
+
+    async fn list_users<F: Fake<Builder = okki::ClientBuilder>>() -> usize {
+        let fake = F::start().await;
+        let client = fake.client_builder().build().unwrap();
+        // The first call fetches the access token: count the second.
+        client.users().list(&UserQuery::default()).await.unwrap();
+        let before = fake.received().await.len();
+        fake.faults().inject(Fault::Throttled, 1);
+        client.users().list(&UserQuery::default()).await.unwrap();
+        fake.received().await.len() - before
+    }
+    assert_eq!(
+        list_users::<FakeOkki>().await,
+        2,
+        "throttled, then answered"
+    );
+    let fake = <FakeOkki as Fake>::start().await;
+    assert_eq!(Fake::base_url(&fake), fake.uri());
+    assert_eq!(Fake::credentials(&fake).client_id, CLIENT_ID);
+}

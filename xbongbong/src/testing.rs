@@ -24,7 +24,7 @@ use std::net::SocketAddr;
 use chrono::TimeZone;
 use integration_core::ClientConfig;
 use integration_core::testing::{
-    FakeServer, FaultStyle, Faults, Match, Request, ResponseTemplate, fast_retry, header,
+    Fake, FakeServer, FaultStyle, Faults, Match, Request, ResponseTemplate, fast_retry, header,
 };
 use integration_core::types::beijing;
 use serde_json::{Map, Value, json};
@@ -503,6 +503,37 @@ impl FakeXbongbong {
             .filter(|r| r.module == module)
             .cloned()
             .collect()
+    }
+}
+
+/// The fake as every connector's fake is driven ([`Fake`]). xbongbong has
+/// no credentials type of its own (the builder takes `corpid` and `token`),
+/// so this is the fake's [`Credentials`].
+#[async_trait::async_trait]
+impl Fake for FakeXbongbong {
+    type Builder = ClientBuilder;
+    type Credentials = Credentials;
+
+    async fn start() -> Self {
+        FakeXbongbong::start().await
+    }
+    async fn start_on(addr: SocketAddr) -> std::io::Result<Self> {
+        FakeXbongbong::start_on(addr).await
+    }
+    fn base_url(&self) -> String {
+        self.uri()
+    }
+    fn credentials(&self) -> Credentials {
+        Self::credentials()
+    }
+    fn client_builder(&self) -> ClientBuilder {
+        FakeXbongbong::client_builder(self)
+    }
+    fn faults(&self) -> &Faults {
+        self.server.faults()
+    }
+    async fn received(&self) -> Vec<Request> {
+        self.server.received().await
     }
 }
 

@@ -943,3 +943,26 @@ async fn error_meta_describes_an_api_error() {
     assert_eq!(meta(&core).2.as_deref(), Some("100006"));
     assert_eq!(meta(&core).3, "表单不存在");
 }
+
+/// The fake is driven as every connector's fake is, through the shared
+/// trait: a sandbox or a generic test needs nothing crate-specific.
+#[tokio::test]
+async fn the_fake_is_driven_through_the_shared_fake_trait() {
+    use integration_core::testing::Fake;
+
+    async fn list_users<F: Fake<Builder = xbongbong::ClientBuilder>>() -> usize {
+        let fake = F::start().await;
+        let client = fake.client_builder().build().unwrap();
+        fake.faults().inject(Fault::Throttled, 1);
+        client.users().list(&UserQuery::default()).await.unwrap();
+        fake.received().await.len()
+    }
+    assert_eq!(
+        list_users::<FakeXbongbong>().await,
+        2,
+        "throttled, then answered"
+    );
+    let fake = <FakeXbongbong as Fake>::start().await;
+    assert_eq!(Fake::base_url(&fake), fake.uri());
+    assert_eq!(Fake::credentials(&fake).corpid, CORPID);
+}

@@ -30,7 +30,7 @@ use base64::Engine as _;
 use chrono::{TimeZone, Utc};
 use hmac::{Hmac, Mac};
 use integration_core::testing::{
-    FakeServer, FaultStyle, Faults, KeyIndex, Match, Request, ResponseTemplate, body_json,
+    Fake, FakeServer, FaultStyle, Faults, KeyIndex, Match, Request, ResponseTemplate, body_json,
     fast_retry, json_response,
 };
 use integration_core::types::{BeijingTime, beijing};
@@ -392,6 +392,39 @@ impl FakeYonBip {
             })
             .await;
         Self { server }
+    }
+}
+
+/// The fake as every connector's fake is driven ([`Fake`]). The base URL is
+/// the discovery host, as the client then finds the gateway and token URLs
+/// there. YonBIP has no credentials type (the builder takes `app_key` and
+/// `app_secret`), so this is the `(app_key, app_secret)` pair; the tenant is
+/// [`TENANT_ID`].
+#[async_trait::async_trait]
+impl Fake for FakeYonBip {
+    type Builder = ClientBuilder;
+    type Credentials = (&'static str, &'static str);
+
+    async fn start() -> Self {
+        FakeYonBip::start().await
+    }
+    async fn start_on(addr: SocketAddr) -> std::io::Result<Self> {
+        FakeYonBip::start_on(addr).await
+    }
+    fn base_url(&self) -> String {
+        self.uri()
+    }
+    fn credentials(&self) -> (&'static str, &'static str) {
+        Self::credentials()
+    }
+    fn client_builder(&self) -> ClientBuilder {
+        FakeYonBip::client_builder(self)
+    }
+    fn faults(&self) -> &Faults {
+        self.server.faults()
+    }
+    async fn received(&self) -> Vec<Request> {
+        self.server.received().await
     }
 }
 

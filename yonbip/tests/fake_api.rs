@@ -1158,3 +1158,32 @@ async fn a_junk_token_lifetime_is_an_error() {
     let (_, lifetime) = client.fetch_access_token().await.unwrap();
     assert_eq!(lifetime, Duration::from_secs(7200));
 }
+
+/// The fake is driven as every connector's fake is, through the shared
+/// trait: a sandbox or a generic test needs nothing crate-specific.
+#[tokio::test]
+async fn the_fake_is_driven_through_the_shared_fake_trait() {
+    use integration_core::testing::Fake;
+
+    async fn list_merchants<F: Fake<Builder = yonbip::ClientBuilder>>() -> usize {
+        let fake = F::start().await;
+        let client = fake.client_builder().build().unwrap();
+        // The first call discovers the gateway and fetches a token: count the second.
+        client.merchants().list(&ListQuery::new()).await.unwrap();
+        let before = fake.received().await.len();
+        fake.faults().inject(Fault::Throttled, 1);
+        client.merchants().list(&ListQuery::new()).await.unwrap();
+        fake.received().await.len() - before
+    }
+    assert_eq!(
+        list_merchants::<FakeYonBip>().await,
+        2,
+        "throttled, then answered"
+    );
+    let fake = <FakeYonBip as Fake>::start().await;
+    assert_eq!(Fake::base_url(&fake), fake.uri());
+    assert_eq!(
+        Fake::credentials(&fake),
+        (testing::APP_KEY, testing::APP_SECRET)
+    );
+}

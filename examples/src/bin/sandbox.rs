@@ -9,6 +9,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
 
 use clap::Parser;
+use integration_core::testing::Fake;
 
 #[derive(Debug, Parser)]
 struct Options {
@@ -43,22 +44,23 @@ fn addr(options: &Options, offset: u16) -> Result<SocketAddr, String> {
     Ok(SocketAddr::new(options.host, port))
 }
 
-fn bind_error(system: &str, at: SocketAddr) -> impl FnOnce(std::io::Error) -> String {
-    let system = system.to_owned();
-    move |e| format!("cannot listen for {system} on {at}: {e} (choose another --base-port)")
+/// Starts a fake through the shared trait, so every system is started the
+/// same way; a taken port names the system and the way out.
+async fn start<F: Fake>(system: &str, at: SocketAddr) -> Result<F, String> {
+    <F as Fake>::start_on(at).await.map_err(|e| {
+        format!("cannot listen for {system} on {at}: {e} (choose another --base-port)")
+    })
 }
 
 async fn serve(options: &Options) -> Result<(), String> {
     addr(options, 7)?;
     let now = chrono::Utc::now();
 
-    let at = addr(options, 1)?;
-    let xbongbong = xbongbong::testing::FakeXbongbong::start_on(at)
-        .await
-        .map_err(bind_error("xbongbong", at))?;
+    let xbongbong: xbongbong::testing::FakeXbongbong =
+        start("xbongbong", addr(options, 1)?).await?;
     xbongbong.seed_customers(50);
     xbongbong.seed_contracts(50);
-    println!("销帮帮 xbongbong       {}", xbongbong.uri());
+    println!("销帮帮 xbongbong       {}", Fake::base_url(&xbongbong));
     println!(
         "    corpid {}  token {}  userId {}",
         xbongbong::testing::CORPID,
@@ -66,28 +68,22 @@ async fn serve(options: &Options) -> Result<(), String> {
         xbongbong::testing::USER_ID
     );
 
-    let at = addr(options, 2)?;
-    let kingdee = kingdee_cloud::testing::FakeK3Cloud::start_on(at)
-        .await
-        .map_err(bind_error("kingdee", at))?;
+    let kingdee: kingdee_cloud::testing::FakeK3Cloud = start("kingdee", addr(options, 2)?).await?;
     kingdee.seed_customers(50);
     kingdee.seed_sale_orders(50);
     {
         use kingdee_cloud::testing::*;
-        println!("金蝶云星空 K/3 Cloud    {}", kingdee.server_url());
+        println!("金蝶云星空 K/3 Cloud    {}", Fake::base_url(&kingdee));
         println!(
             "    acct_id {ACCT_ID}  user {USER_NAME}  app_id {APP_ID}  app_secret {APP_SECRET}  password {PASSWORD}"
         );
     }
 
-    let at = addr(options, 3)?;
-    let jdy = jdy::testing::FakeJdy::start_on(at)
-        .await
-        .map_err(bind_error("jdy", at))?;
+    let jdy: jdy::testing::FakeJdy = start("jdy", addr(options, 3)?).await?;
     jdy.seed(60, 2026);
     {
         use jdy::testing::*;
-        println!("金蝶云星辰 jdy          {}", jdy.uri());
+        println!("金蝶云星辰 jdy          {}", Fake::base_url(&jdy));
         println!(
             "    V2: client_id {CLIENT_ID}  client_secret {CLIENT_SECRET}  outer_instance_id {OUTER_INSTANCE_ID}  account_id {ACCOUNT_ID}"
         );
@@ -96,55 +92,43 @@ async fn serve(options: &Options) -> Result<(), String> {
         );
     }
 
-    let at = addr(options, 4)?;
-    let jackyun = jackyun::testing::FakeJackyun::start_on(at)
-        .await
-        .map_err(bind_error("jackyun", at))?;
+    let jackyun: jackyun::testing::FakeJackyun = start("jackyun", addr(options, 4)?).await?;
     jackyun.seed(30, 50, 50, now);
-    println!("吉客云 Jackyun          {}", jackyun.uri());
+    println!("吉客云 Jackyun          {}", Fake::base_url(&jackyun));
     println!(
         "    appkey {}  secret {}",
         jackyun::testing::APPKEY,
         jackyun::testing::SECRET
     );
 
-    let at = addr(options, 5)?;
-    let yonbip = yonbip::testing::FakeYonBip::start_on(at)
-        .await
-        .map_err(bind_error("yonbip", at))?;
+    let yonbip: yonbip::testing::FakeYonBip = start("yonbip", addr(options, 5)?).await?;
     yonbip.seed_merchants(40);
     yonbip.seed_sales_orders(20);
     yonbip.seed_products(20);
     {
         use yonbip::testing::*;
+        // The base URL is the discovery host; the gateway and token URLs
+        // sit under it, at the fixed prefixes discovery answers with.
+        let url = Fake::base_url(&yonbip);
         println!(
-            "用友 BIP YonSuite       {}  (gateway {}, token {})",
-            yonbip.uri(),
-            yonbip.gateway_url(),
-            yonbip.token_url()
+            "用友 BIP YonSuite       {url}  (gateway {url}{GATEWAY_PREFIX}, token {url}{AUTH_PREFIX})"
         );
         println!("    app_key {APP_KEY}  app_secret {APP_SECRET}  tenant_id {TENANT_ID}");
     }
 
-    let at = addr(options, 6)?;
-    let okki = okki::testing::FakeOkki::start_on(at)
-        .await
-        .map_err(bind_error("okki", at))?;
+    let okki: okki::testing::FakeOkki = start("okki", addr(options, 6)?).await?;
     okki.seed_demo(50);
     {
         use okki::testing::*;
-        println!("小满 OKKI               {}", okki.uri());
+        println!("小满 OKKI               {}", Fake::base_url(&okki));
         println!(
             "    client_id {CLIENT_ID}  client_secret {CLIENT_SECRET}  username {USERNAME}  password {PASSWORD}"
         );
     }
 
-    let at = addr(options, 7)?;
-    let huke = netease_huke::testing::FakeHuke::start_on(at)
-        .await
-        .map_err(bind_error("huke", at))?;
+    let huke: netease_huke::testing::FakeHuke = start("huke", addr(options, 7)?).await?;
     huke.seed_trades(200, 2026);
-    println!("网易互客 Huke           {}", huke.base_url());
+    println!("网易互客 Huke           {}", Fake::base_url(&huke));
     println!(
         "    app_key {}  app_secret {}",
         netease_huke::testing::APP_KEY,
