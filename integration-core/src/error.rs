@@ -332,6 +332,34 @@ impl ErrorMeta for Error {
     }
 }
 
+/// The words by which these APIs' messages say "slow down", when they have
+/// no throttle code of their own (or to recognise one under an unknown
+/// code): 频繁 (too frequent), 限流 (rate limited), 繁忙 (busy), and the
+/// English phrases. The one list every connector uses; narrow on purpose
+/// (not "too many", which also means "too many rows").
+pub const THROTTLE_WORDS: &[&str] = &[
+    "频繁",
+    "限流",
+    "繁忙",
+    "too many requests",
+    "rate limit",
+    "throttl",
+];
+
+/// Whether a vendor message says the caller is throttled ([`THROTTLE_WORDS`],
+/// case-insensitive).
+///
+/// ```
+/// use integration_core::error::mentions_throttling;
+/// assert!(mentions_throttling("请求过于频繁，请稍后再试"));
+/// assert!(mentions_throttling("Too Many Requests"));
+/// assert!(!mentions_throttling("too many rows in one page"));
+/// ```
+pub fn mentions_throttling(message: &str) -> bool {
+    let lower = message.to_lowercase();
+    THROTTLE_WORDS.iter().any(|w| lower.contains(w))
+}
+
 /// Gives a connector's error type the [`ErrorMeta`] accessors as inherent
 /// methods (`code`, `message`, `api`, `system`, `kind`, `is_retryable`,
 /// `request_id`), so callers need no trait import; the type implements
