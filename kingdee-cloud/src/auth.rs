@@ -1,6 +1,9 @@
 //! Authentication: the app signature of Kingdee's current official SDKs
 //! (`X-Api-*` / `X-Kd-*` headers), the session logins of older deployments
-//! (`ValidateUser`, `LoginByAppSecret`) and the session cookie jar.
+//! (`ValidateUser`, `LoginByAppSecret`), the session cookie jar, and the
+//! session's cache and renewal (log in lazily, once for all clones, and
+//! again once when the service says the session is lost). The client's call
+//! path only runs its calls inside the session this module keeps.
 //!
 //! The signing code is pure: [`sign`] turns credentials, the URL path and a
 //! timestamp into the header values, and is pinned by the fact sheet's test
@@ -8,12 +11,23 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::future::Future;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use hmac::{Hmac, Mac};
 use integration_core::Secret;
+use integration_core::auth::TokenCache;
+use serde_json::{Value, json};
 use sha2::Sha256;
+
+use crate::client::Client;
+use crate::error::{Error, Result};
+
+/// Prefix of the session login services.
+pub const AUTH_SERVICE: &str = "Kingdee.BOS.WebApi.ServicesStub.AuthService";
 
 /// The four 8-character blocks the official SDK concatenates (before ROT13)
 /// into the key that decodes the secret part of an app id.
@@ -408,6 +422,125 @@ impl CookieJar {
 impl fmt::Debug for CookieJar {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list().entries(self.cookies.keys()).finish()
+    }
+}
+
+/// The session of one client, shared by its clones: the cookies the server
+/// set (the session cookie among them) and the cache that logs in once.
+pub(crate) struct Session {
+    cache: TokenCache<()>,
+    cookies: Mutex<CookieJar>,
+}
+
+impl Session {
+    /// Not logged in, no cookies. A session has no announced lifetime: it is
+    /// kept until the service says it is lost.
+    pub(crate) fn new() -> Self {
+        Self {
+            cache: TokenCache::new(Duration::ZERO),
+            cookies: Mutex::new(CookieJar::default()),
+        }
+    }
+}
+
+impl Client {
+    /// Runs `call` within the session. Session modes log in first (once for
+    /// all clones) and, when the service says the session is lost, log in
+    /// again once and run `call` once more; the app-signature mode drops
+    /// the cookies and runs `call` once more.
+    pub(crate) async fn with_session<T, F, Fut>(&self, call: F) -> Result<T>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        if self.inner.auth.is_session_login() {
+            self.inner
+                .session
+                .cache
+                .call(|| self.login(), |()| call())
+                .await
+        } else {
+            match call().await {
+                Err(e) if e.is_session_lost() => {
+                    tracing::debug!("session lost; dropping cookies and signing again");
+                    self.cookies().clear();
+                    call().await
+                }
+                other => other,
+            }
+        }
+    }
+
+    /// The client's cookie jar (the session cookie among them).
+    pub(crate) fn cookies(&self) -> MutexGuard<'_, CookieJar> {
+        self.inner
+            .session
+            .cookies
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Logs in (session modes) and keeps the session cookie.
+    async fn login(&self) -> Result<((), Option<Duration>)> {
+        let (op, body) = match &self.inner.auth {
+            Auth::AppSignature(_) => return Ok(((), None)),
+            Auth::Password {
+                acct_id,
+                user_name,
+                password,
+                lcid,
+            } => (
+                "ValidateUser",
+                json!({"acctID": acct_id, "username": user_name, "password": password.expose(), "lcid": lcid}),
+            ),
+            Auth::AppSecretLogin {
+                acct_id,
+                user_name,
+                app_id,
+                app_secret,
+                lcid,
+            } => (
+                "LoginByAppSecret",
+                json!({"acctid": acct_id, "username": user_name, "appid": app_id, "appsecret": app_secret.expose(), "lcid": lcid}),
+            ),
+        };
+        self.cookies().clear();
+        let service = format!("{AUTH_SERVICE}.{op}");
+        let answer = self.post(&service, &body).await?;
+        let result_type = answer.get("LoginResultType").and_then(Value::as_i64);
+        if result_type != Some(1) {
+            let message = answer
+                .get("Message")
+                .and_then(Value::as_str)
+                .filter(|m| !m.is_empty())
+                .unwrap_or("login refused")
+                .to_owned();
+            // Not a MsgCode: the login's result type goes into the message.
+            let result_type = result_type.map_or_else(|| "none".to_owned(), |t| t.to_string());
+            return Err(Error::Auth {
+                api: op.to_owned(),
+                code: None,
+                message: format!(
+                    "{} (LoginResultType {result_type})",
+                    integration_core::secret::redact_text(&message)
+                ),
+            });
+        }
+        let mut jar = self.cookies();
+        if jar.session_id().is_none() {
+            if let Some(sid) = answer.get("KDSVCSessionId").and_then(Value::as_str) {
+                jar.set(SESSION_COOKIE, sid);
+            }
+        }
+        if jar.session_id().is_none() && jar.header() == "Theme=standard;" {
+            return Err(Error::Auth {
+                api: op.to_owned(),
+                code: None,
+                message: "login succeeded but the service set no session cookie".to_owned(),
+            });
+        }
+        tracing::debug!(op, "logged in");
+        Ok(((), None))
     }
 }
 

@@ -1,20 +1,21 @@
-//! The [`Client`]: base URL, credentials, transport, session handling and
-//! the raw call every typed operation goes through.
+//! The [`Client`]: builder, base URL, transport, body shapes and the raw
+//! call every typed operation goes through. Logging in, the session and its
+//! renewal live in [`crate::auth`].
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
-use integration_core::auth::TokenCache;
 use integration_core::{ClientSettings, RawResponse, Secret, Transport};
 use serde_json::{Value, json};
 
-use crate::auth::{AppCredentials, Auth, CookieJar, SESSION_COOKIE, sign};
+use crate::auth::{AppCredentials, Auth, SESSION_COOKIE, Session, sign};
 use crate::error::{Error, Result, SYSTEM};
+
+/// Prefix of the session login services (defined in [`crate::auth`]).
+pub use crate::auth::AUTH_SERVICE;
 
 /// Prefix of the form-operation services (`Save`, `BatchSave`, `ExecuteBillQuery`, ...).
 pub const DYNAMIC_FORM_SERVICE: &str = "Kingdee.BOS.WebApi.ServicesStub.DynamicFormService";
-/// Prefix of the session login services.
-pub const AUTH_SERVICE: &str = "Kingdee.BOS.WebApi.ServicesStub.AuthService";
 /// The account service (`GetDataCenterList`).
 pub const ACCOUNT_SERVICE: &str = "Kingdee.BOS.ServiceFacade.ServicesStub.Account.AccountService";
 
@@ -173,8 +174,7 @@ impl ClientBuilder {
                 transport,
                 server_url,
                 auth,
-                cookies: Mutex::new(CookieJar::default()),
-                session: TokenCache::new(Duration::ZERO),
+                session: Session::new(),
                 body_style: self.body_style,
             }),
         })
@@ -185,15 +185,14 @@ impl ClientBuilder {
 /// pool, rate limiter, cookies and session.
 #[derive(Clone)]
 pub struct Client {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
-struct Inner {
+pub(crate) struct Inner {
     transport: Transport,
     server_url: String,
-    auth: Auth,
-    cookies: Mutex<CookieJar>,
-    session: TokenCache<()>,
+    pub(crate) auth: Auth,
+    pub(crate) session: Session,
     body_style: BodyStyle,
 }
 
@@ -267,96 +266,16 @@ impl Client {
             .await
     }
 
-    /// Calls a service: logs in first for session modes, and once more when
-    /// the service says the session is lost (then repeats the call once).
+    /// Calls a service within the session: logs in first for session
+    /// modes, and once more when the service says the session is lost (then
+    /// repeats the call once).
     pub(crate) async fn call(&self, service: &str, body: Body) -> Result<Value> {
         let body = body.render(self.inner.body_style);
-        if self.inner.auth.is_session_login() {
-            self.inner
-                .session
-                .call(|| self.login(), |()| self.post(service, &body))
-                .await
-        } else {
-            match self.post(service, &body).await {
-                Err(e) if e.is_session_lost() => {
-                    tracing::debug!("session lost; dropping cookies and signing again");
-                    self.cookies().clear();
-                    self.post(service, &body).await
-                }
-                other => other,
-            }
-        }
-    }
-
-    fn cookies(&self) -> MutexGuard<'_, CookieJar> {
-        self.inner.cookies.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Logs in (session modes) and keeps the session cookie.
-    async fn login(&self) -> Result<((), Option<Duration>)> {
-        let (op, body) = match &self.inner.auth {
-            Auth::AppSignature(_) => return Ok(((), None)),
-            Auth::Password {
-                acct_id,
-                user_name,
-                password,
-                lcid,
-            } => (
-                "ValidateUser",
-                json!({"acctID": acct_id, "username": user_name, "password": password.expose(), "lcid": lcid}),
-            ),
-            Auth::AppSecretLogin {
-                acct_id,
-                user_name,
-                app_id,
-                app_secret,
-                lcid,
-            } => (
-                "LoginByAppSecret",
-                json!({"acctid": acct_id, "username": user_name, "appid": app_id, "appsecret": app_secret.expose(), "lcid": lcid}),
-            ),
-        };
-        self.cookies().clear();
-        let service = format!("{AUTH_SERVICE}.{op}");
-        let answer = self.post(&service, &body).await?;
-        let result_type = answer.get("LoginResultType").and_then(Value::as_i64);
-        if result_type != Some(1) {
-            let message = answer
-                .get("Message")
-                .and_then(Value::as_str)
-                .filter(|m| !m.is_empty())
-                .unwrap_or("login refused")
-                .to_owned();
-            // Not a MsgCode: the login's result type goes into the message.
-            let result_type = result_type.map_or_else(|| "none".to_owned(), |t| t.to_string());
-            return Err(Error::Auth {
-                api: op.to_owned(),
-                code: None,
-                message: format!(
-                    "{} (LoginResultType {result_type})",
-                    integration_core::secret::redact_text(&message)
-                ),
-            });
-        }
-        let mut jar = self.cookies();
-        if jar.session_id().is_none() {
-            if let Some(sid) = answer.get("KDSVCSessionId").and_then(Value::as_str) {
-                jar.set(SESSION_COOKIE, sid);
-            }
-        }
-        if jar.session_id().is_none() && jar.header() == "Theme=standard;" {
-            return Err(Error::Auth {
-                api: op.to_owned(),
-                code: None,
-                message: "login succeeded but the service set no session cookie".to_owned(),
-            });
-        }
-        tracing::debug!(op, "logged in");
-        Ok(((), None))
+        self.with_session(|| self.post(service, &body)).await
     }
 
     /// One POST with headers and cookies, retried by the transport.
-    async fn post(&self, service: &str, body: &Value) -> Result<Value> {
+    pub(crate) async fn post(&self, service: &str, body: &Value) -> Result<Value> {
         let api = api_name(service);
         let url = format!("{}/{service}.common.kdsvc", self.inner.server_url);
         let path = url::Url::parse(&url)

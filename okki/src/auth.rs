@@ -1,5 +1,7 @@
-//! OKKI's OAuth2 authentication: credentials, the password hash, reading the
-//! token answer and working out how long a token is valid.
+//! OKKI's OAuth2 authentication: credentials, the password hash, the token
+//! and refresh requests, reading the token answer, working out how long a
+//! token is valid, and the token's cache and refresh. The client's call path
+//! only asks this module for a token per call.
 //!
 //! OKKI issues an 8-hour RS256 JWT from `POST /v1/oauth2/access_token`
 //! (grant `client_credentials`, or `password` with the password hashed by
@@ -14,15 +16,19 @@
 //! them 5 minutes before they expire and, when a call is answered with HTTP
 //! 401 / `access_denied`, fetches a new one and repeats the call once.
 
+use std::future::Future;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use base64::Engine as _;
+use integration_core::auth::TokenCache;
 use integration_core::{RawResponse, Secret};
 use serde::Deserialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::error::Result;
+use crate::client::Client;
+use crate::error::{Error, Result};
 
 /// Path of the token endpoint.
 pub const ACCESS_TOKEN_PATH: &str = "/v1/oauth2/access_token";
@@ -231,18 +237,120 @@ pub(crate) fn parse_token_answer(raw: &RawResponse) -> Result<TokenAnswer> {
                 .into()
         });
     }
-    if let Some(err) = crate::client::oauth_error(raw, &value) {
+    if let Some(err) = crate::error::oauth_error(raw, &value) {
         return Err(err);
     }
     if let Some(http) = raw.http_error() {
         return Err(http.into());
     }
-    if let Some(err) = crate::client::envelope_error(raw.api(), &value) {
+    if let Some(err) = crate::error::envelope_error(raw.api(), &value) {
         return Err(err);
     }
     Err(raw
         .decode_error("the token answer has no access_token")
         .into())
+}
+
+/// The token of one client, shared by its clones: the access token's cache
+/// and, for the password grant, the last refresh token.
+pub(crate) struct Tokens {
+    cache: TokenCache<Secret>,
+    refresh_token: Mutex<Option<Secret>>,
+}
+
+impl Tokens {
+    /// No token yet; a token is renewed `refresh_margin` before it expires.
+    pub(crate) fn new(refresh_margin: Duration) -> Self {
+        Self {
+            cache: TokenCache::new(refresh_margin),
+            refresh_token: Mutex::new(None),
+        }
+    }
+}
+
+impl Client {
+    /// Fetches a token now (normally done lazily), e.g. to check credentials
+    /// at start-up.
+    pub async fn authenticate(&self) -> Result<()> {
+        self.inner
+            .tokens
+            .cache
+            .get(|| self.fetch_token())
+            .await
+            .map(|_| ())
+    }
+
+    async fn fetch_token(&self) -> Result<(Secret, Option<Duration>)> {
+        let stored = self.lock_refresh().clone();
+        if let (Some(refresh), Grant::Password { .. }) = (stored, &self.inner.credentials.grant) {
+            match self.request_token(true, Some(&refresh)).await {
+                Ok(token) => return Ok(token),
+                Err(e) => tracing::debug!(error = %e, "refresh token refused; logging in again"),
+            }
+        }
+        self.request_token(false, None).await
+    }
+
+    fn lock_refresh(&self) -> std::sync::MutexGuard<'_, Option<Secret>> {
+        self.inner
+            .tokens
+            .refresh_token
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    async fn request_token(
+        &self,
+        refresh: bool,
+        refresh_token: Option<&Secret>,
+    ) -> Result<(Secret, Option<Duration>)> {
+        let creds = &self.inner.credentials;
+        let (path, url) = if refresh {
+            (REFRESH_TOKEN_PATH, self.url(REFRESH_TOKEN_PATH))
+        } else {
+            (ACCESS_TOKEN_PATH, self.url(ACCESS_TOKEN_PATH))
+        };
+        let answer = self
+            .inner
+            .transport
+            .execute(
+                path,
+                |http| {
+                    let request = http.post(&url);
+                    Ok::<_, Error>(match refresh_token {
+                        Some(token) => request.form(&creds.refresh_request(token)),
+                        None => request.json(&creds.token_request()),
+                    })
+                },
+                |raw| parse_token_answer(&raw),
+            )
+            .await?;
+        if let Some(refresh) = &answer.refresh_token {
+            *self.lock_refresh() = Some(refresh.clone());
+        }
+        let now = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
+        let lifetime = token_lifetime(&answer, now);
+        tracing::debug!(
+            lifetime_s = lifetime.as_secs(),
+            "fetched an OKKI access token"
+        );
+        Ok((answer.access_token, Some(lifetime)))
+    }
+
+    /// Runs `call` with the cached token (fetched first when missing or
+    /// about to expire); when the call is answered with an expired token,
+    /// fetches a new one once and runs `call` once more.
+    pub(crate) async fn with_token<T, F, Fut>(&self, call: F) -> Result<T>
+    where
+        F: Fn(Secret) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        self.inner
+            .tokens
+            .cache
+            .call(|| self.fetch_token(), call)
+            .await
+    }
 }
 
 #[cfg(test)]

@@ -1,10 +1,11 @@
-//! The [`Client`]: base URL, credentials, transport, token cache, envelope
-//! decoding and the raw call.
+//! The [`Client`]: builder, base URL, transport, envelope decoding, the
+//! authorised call path and the raw call. The token (its request, cache and
+//! refresh) lives in [`crate::auth`]; the classification of answers in
+//! [`crate::error`].
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use integration_core::auth::TokenCache;
 use integration_core::error::Code;
 use integration_core::transport::{RateLimit, Transport};
 use integration_core::{ClientSettings, ErrorKind, RawResponse, Retry, Secret};
@@ -12,8 +13,10 @@ use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::auth::{self, Credentials, Grant};
-use crate::error::{Error, Result, SYSTEM};
+use crate::auth::{Credentials, Tokens};
+use crate::error::{
+    Error, Result, SYSTEM, envelope_code, envelope_error, oauth_error, oauth_message,
+};
 use crate::lenient;
 
 /// The real service. Despite its name it is OKKI's **production** host;
@@ -28,15 +31,14 @@ pub const MAX_PAGE_SIZE: u32 = 100;
 /// connection pool, the rate limiter and the cached token.
 #[derive(Clone)]
 pub struct Client {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
-struct Inner {
+pub(crate) struct Inner {
     base_url: String,
-    credentials: Credentials,
-    transport: Transport,
-    tokens: TokenCache<Secret>,
-    refresh_token: Mutex<Option<Secret>>,
+    pub(crate) credentials: Credentials,
+    pub(crate) transport: Transport,
+    pub(crate) tokens: Tokens,
 }
 
 impl std::fmt::Debug for Client {
@@ -129,8 +131,7 @@ impl ClientBuilder {
                 base_url,
                 credentials,
                 transport,
-                tokens: TokenCache::new(self.refresh_margin),
-                refresh_token: Mutex::new(None),
+                tokens: Tokens::new(self.refresh_margin),
             }),
         })
     }
@@ -163,78 +164,12 @@ impl Client {
         &self.inner.transport
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         if path.starts_with('/') {
             format!("{}{}", self.inner.base_url, path)
         } else {
             format!("{}/{}", self.inner.base_url, path)
         }
-    }
-
-    /// Fetches a token now (normally done lazily), e.g. to check credentials
-    /// at start-up.
-    pub async fn authenticate(&self) -> Result<()> {
-        self.inner
-            .tokens
-            .get(|| self.fetch_token())
-            .await
-            .map(|_| ())
-    }
-
-    async fn fetch_token(&self) -> Result<(Secret, Option<Duration>)> {
-        let stored = self.lock_refresh().clone();
-        if let (Some(refresh), Grant::Password { .. }) = (stored, &self.inner.credentials.grant) {
-            match self.request_token(true, Some(&refresh)).await {
-                Ok(token) => return Ok(token),
-                Err(e) => tracing::debug!(error = %e, "refresh token refused; logging in again"),
-            }
-        }
-        self.request_token(false, None).await
-    }
-
-    fn lock_refresh(&self) -> std::sync::MutexGuard<'_, Option<Secret>> {
-        self.inner
-            .refresh_token
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-    }
-
-    async fn request_token(
-        &self,
-        refresh: bool,
-        refresh_token: Option<&Secret>,
-    ) -> Result<(Secret, Option<Duration>)> {
-        let creds = &self.inner.credentials;
-        let (path, url) = if refresh {
-            (auth::REFRESH_TOKEN_PATH, self.url(auth::REFRESH_TOKEN_PATH))
-        } else {
-            (auth::ACCESS_TOKEN_PATH, self.url(auth::ACCESS_TOKEN_PATH))
-        };
-        let answer = self
-            .inner
-            .transport
-            .execute(
-                path,
-                |http| {
-                    let request = http.post(&url);
-                    Ok::<_, Error>(match refresh_token {
-                        Some(token) => request.form(&creds.refresh_request(token)),
-                        None => request.json(&creds.token_request()),
-                    })
-                },
-                |raw| auth::parse_token_answer(&raw),
-            )
-            .await?;
-        if let Some(refresh) = &answer.refresh_token {
-            *self.lock_refresh() = Some(refresh.clone());
-        }
-        let now = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
-        let lifetime = auth::token_lifetime(&answer, now);
-        tracing::debug!(
-            lifetime_s = lifetime.as_secs(),
-            "fetched an OKKI access token"
-        );
-        Ok((answer.access_token, Some(lifetime)))
     }
 
     /// Sends one authorised call and returns the envelope's `data`.
@@ -297,39 +232,34 @@ impl Client {
     ) -> Result<T> {
         let url = self.url(path);
         let idempotent = method == Method::GET;
-        let tokens = &self.inner.tokens;
-        tokens
-            .call(
-                || self.fetch_token(),
-                |token: Secret| {
-                    let (url, method, payload) = (&url, method.clone(), &payload);
-                    async move {
-                        let build = |http: &reqwest::Client| {
-                            let request = http.request(method.clone(), url).header(
-                                reqwest::header::AUTHORIZATION,
-                                format!("Bearer {}", token.expose()),
-                            );
-                            Ok(match payload {
-                                Payload::Query(q) => request.query(q),
-                                Payload::Json(body) => request.json(body),
-                                Payload::Form(form) => request.form(form),
-                            })
-                        };
-                        let parse = |raw: RawResponse| {
-                            let data = decode_envelope(&raw)?;
-                            decode(data).map_err(|e| {
-                                Error::from(raw.decode_error(format!("unexpected data ({e})")))
-                            })
-                        };
-                        if idempotent {
-                            self.execute::<true, T>(path, build, parse).await
-                        } else {
-                            self.execute::<false, T>(path, build, parse).await
-                        }
-                    }
-                },
-            )
-            .await
+        self.with_token(|token: Secret| {
+            let (url, method, payload) = (&url, method.clone(), &payload);
+            async move {
+                let build = |http: &reqwest::Client| {
+                    let request = http.request(method.clone(), url).header(
+                        reqwest::header::AUTHORIZATION,
+                        format!("Bearer {}", token.expose()),
+                    );
+                    Ok(match payload {
+                        Payload::Query(q) => request.query(q),
+                        Payload::Json(body) => request.json(body),
+                        Payload::Form(form) => request.form(form),
+                    })
+                };
+                let parse = |raw: RawResponse| {
+                    let data = decode_envelope(&raw)?;
+                    decode(data).map_err(|e| {
+                        Error::from(raw.decode_error(format!("unexpected data ({e})")))
+                    })
+                };
+                if idempotent {
+                    self.execute::<true, T>(path, build, parse).await
+                } else {
+                    self.execute::<false, T>(path, build, parse).await
+                }
+            }
+        })
+        .await
     }
 
     /// One call through the transport, retried as an [`Attempt`] of a read
@@ -471,88 +401,6 @@ pub(crate) fn query_pairs(params: &Value) -> Result<Vec<(String, String)>> {
         _ => return Err(Error::invalid("params", "parameters must be a JSON object")),
     }
     Ok(pairs)
-}
-
-fn message_of(value: &Value) -> String {
-    ["error_description", "message", "msg", "hint"]
-        .iter()
-        .find_map(|k| {
-            value
-                .get(*k)
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-        })
-        .unwrap_or("")
-        .to_owned()
-}
-
-/// An OAuth error object (`{"error":"…",…}` without a `code`), if `value` is one.
-pub(crate) fn oauth_error(raw: &RawResponse, value: &Value) -> Option<Error> {
-    let error = value.get("error")?.as_str()?.to_owned();
-    if value.get("code").is_some() && value.get("data").is_some() {
-        return None;
-    }
-    let status = raw.status.as_u16();
-    let api = raw.api().to_owned();
-    let message = oauth_message(value);
-    if error == "access_denied" || status == 401 {
-        return Some(Error::AuthExpired {
-            api,
-            code: Some(error.into()),
-            message,
-            status,
-        });
-    }
-    if error == "server_error" || status >= 500 {
-        // The server failed, not the credentials: retryable like a 5xx.
-        return Some(
-            integration_core::Error::new(SYSTEM, api, ErrorKind::HttpStatus, message)
-                .with_code(error)
-                .with_http_status(status)
-                .with_retryable(true)
-                .into(),
-        );
-    }
-    Some(Error::Auth {
-        api,
-        code: Some(error.into()),
-        message,
-        status: Some(status),
-    })
-}
-
-/// An OAuth error's description, redacted, with its `hint` (which says
-/// why, e.g. "Token has been revoked") in parentheses.
-fn oauth_message(value: &Value) -> String {
-    let message = integration_core::secret::redact_text(&message_of(value));
-    let hint = value
-        .get("hint")
-        .and_then(Value::as_str)
-        .map(integration_core::secret::redact_text)
-        .unwrap_or_default();
-    if hint.is_empty() || hint == message {
-        message
-    } else if message.is_empty() {
-        hint
-    } else {
-        format!("{message} ({hint})")
-    }
-}
-
-/// The envelope's `code` (a number or numeric text): `None` when absent,
-/// an error when it cannot be read.
-fn envelope_code(value: &Value) -> std::result::Result<Option<i64>, serde_json::Error> {
-    value.get("code").map_or(Ok(None), lenient::opt_i64)
-}
-
-/// The error of an envelope whose `code` is neither 200 nor 0.
-pub(crate) fn envelope_error(api: &str, value: &Value) -> Option<Error> {
-    match envelope_code(value) {
-        Ok(Some(code)) if code != 200 && code != 0 => {
-            Some(Error::from_envelope(api, code, message_of(value)))
-        }
-        _ => None,
-    }
 }
 
 /// Decodes OKKI's `{code, message, now, data}` envelope into `data`.

@@ -22,7 +22,8 @@
 use std::time::Duration;
 
 use integration_core::error::Code;
-use integration_core::{ErrorKind, ErrorMeta, Retry};
+use integration_core::{ErrorKind, ErrorMeta, RawResponse, Retry};
+use serde_json::Value;
 
 /// The system name used in errors and traces.
 pub const SYSTEM: &str = "okki";
@@ -265,6 +266,88 @@ impl Error {
 fn is_permission_message(code: i64, message: &str) -> bool {
     let lower = message.to_ascii_lowercase();
     lower.starts_with("no permission") || lower.contains("no privilege") || code == 403
+}
+
+fn message_of(value: &Value) -> String {
+    ["error_description", "message", "msg", "hint"]
+        .iter()
+        .find_map(|k| {
+            value
+                .get(*k)
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+        })
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// An OAuth error object (`{"error":"…",…}` without a `code`), if `value` is one.
+pub(crate) fn oauth_error(raw: &RawResponse, value: &Value) -> Option<Error> {
+    let error = value.get("error")?.as_str()?.to_owned();
+    if value.get("code").is_some() && value.get("data").is_some() {
+        return None;
+    }
+    let status = raw.status.as_u16();
+    let api = raw.api().to_owned();
+    let message = oauth_message(value);
+    if error == "access_denied" || status == 401 {
+        return Some(Error::AuthExpired {
+            api,
+            code: Some(error.into()),
+            message,
+            status,
+        });
+    }
+    if error == "server_error" || status >= 500 {
+        // The server failed, not the credentials: retryable like a 5xx.
+        return Some(
+            integration_core::Error::new(SYSTEM, api, ErrorKind::HttpStatus, message)
+                .with_code(error)
+                .with_http_status(status)
+                .with_retryable(true)
+                .into(),
+        );
+    }
+    Some(Error::Auth {
+        api,
+        code: Some(error.into()),
+        message,
+        status: Some(status),
+    })
+}
+
+/// An OAuth error's description, redacted, with its `hint` (which says
+/// why, e.g. "Token has been revoked") in parentheses.
+pub(crate) fn oauth_message(value: &Value) -> String {
+    let message = integration_core::secret::redact_text(&message_of(value));
+    let hint = value
+        .get("hint")
+        .and_then(Value::as_str)
+        .map(integration_core::secret::redact_text)
+        .unwrap_or_default();
+    if hint.is_empty() || hint == message {
+        message
+    } else if message.is_empty() {
+        hint
+    } else {
+        format!("{message} ({hint})")
+    }
+}
+
+/// The envelope's `code` (a number or numeric text): `None` when absent,
+/// an error when it cannot be read.
+pub(crate) fn envelope_code(value: &Value) -> std::result::Result<Option<i64>, serde_json::Error> {
+    value.get("code").map_or(Ok(None), crate::lenient::opt_i64)
+}
+
+/// The error of an envelope whose `code` is neither 200 nor 0.
+pub(crate) fn envelope_error(api: &str, value: &Value) -> Option<Error> {
+    match envelope_code(value) {
+        Ok(Some(code)) if code != 200 && code != 0 => {
+            Some(Error::from_envelope(api, code, message_of(value)))
+        }
+        _ => None,
+    }
 }
 
 impl Retry for Error {

@@ -1,14 +1,26 @@
-//! Request signing and credentials.
+//! Request signing, the choice of the signing token, and the personal
+//! token's exchange, cache and refresh: the one place that decides which
+//! secret signs a call.
 //!
 //! xbongbong has no login call: every request carries `corpid` in its JSON
 //! body and a `sign` header, `lowercase_hex(SHA-256(body_text ++ token))`,
 //! computed over the exact bytes sent. The token itself never goes on the
 //! wire. The token is either the company API token (admin page
 //! "API token") or a personal token (`user_…`) obtained with
-//! `user/generateToken`; both sign the same way.
+//! `user/generateToken`; both sign the same way. The personal token is
+//! fetched lazily, shared by the client's clones, and fetched again once
+//! when a call is rejected as unauthorised.
+
+use std::future::Future;
+use std::time::Duration;
 
 use integration_core::Secret;
+use integration_core::auth::TokenCache;
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
+
+use crate::client::Client;
+use crate::error::{Error, Result};
 
 /// The name of the signature header.
 pub const SIGN_HEADER: &str = "sign";
@@ -58,6 +70,87 @@ pub enum TokenMode {
     /// rejected as unauthorised the personal token is fetched again once and
     /// the call repeated once (the token may have been reset by an admin).
     Personal,
+}
+
+/// The personal token of one client ([`TokenMode::Personal`]), shared by
+/// its clones; unused in [`TokenMode::Company`].
+pub(crate) struct Tokens {
+    personal: TokenCache<Secret>,
+}
+
+impl Tokens {
+    /// No token yet. A personal token has no announced lifetime: it is kept
+    /// until a call is rejected as unauthorised.
+    pub(crate) fn new() -> Self {
+        Self {
+            personal: TokenCache::new(Duration::from_secs(0)),
+        }
+    }
+}
+
+impl Client {
+    /// Runs `call` with the token that signs it: the company token as
+    /// configured, or the personal token (exchanged first when missing; when
+    /// the call is rejected as unauthorised, exchanged again once and `call`
+    /// run once more).
+    pub(crate) async fn with_token<T, F, Fut>(&self, call: F) -> Result<T>
+    where
+        F: Fn(Secret) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        match self.inner.mode {
+            TokenMode::Company => call(self.inner.token.clone()).await,
+            TokenMode::Personal => {
+                let this = self.clone();
+                self.inner
+                    .tokens
+                    .personal
+                    .call(
+                        || {
+                            let this = this.clone();
+                            async move { this.fetch_personal_token().await.map(|t| (t, None)) }
+                        },
+                        call,
+                    )
+                    .await
+            }
+        }
+    }
+
+    /// Exchanges the company token for the operator's personal token
+    /// (`user/generateToken`, `resetToken: 0`; when none exists yet, once
+    /// more with `resetToken: 1`).
+    async fn fetch_personal_token(&self) -> Result<Secret> {
+        let user = self.inner.user_id.clone().unwrap_or_default();
+        for reset in [0, 1] {
+            let mut body = Map::new();
+            body.insert("resetToken".into(), reset.into());
+            body.insert("checkUserId".into(), Value::String(user.clone()));
+            let api = "user/generateToken";
+            let token = self
+                .send(api, &self.body_text(&body), &self.inner.token, |v| {
+                    let text = match &v {
+                        Value::String(s) => Some(s.clone()),
+                        Value::Object(m) => m
+                            .get("personalToken")
+                            .or_else(|| m.get("token"))
+                            .and_then(Value::as_str)
+                            .map(str::to_owned),
+                        _ => None,
+                    };
+                    text.ok_or_else(|| "no personal token in the answer".to_owned())
+                })
+                .await?;
+            if !token.is_empty() {
+                return Ok(Secret::new(token));
+            }
+        }
+        Err(Error::Auth {
+            api: "user/generateToken".into(),
+            code: None,
+            message: "the API returned an empty personal token".into(),
+        })
+    }
 }
 
 #[cfg(test)]

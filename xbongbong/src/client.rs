@@ -1,17 +1,16 @@
 //! The client: configuration, the signed POST every call goes through, the
-//! envelope decoder and the raw call.
+//! envelope decoder and the raw call. Which token signs a call, and the
+//! personal token's exchange, cache and refresh, live in [`crate::auth`].
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use integration_core::auth::TokenCache;
 use integration_core::lenient;
 use integration_core::{ClientSettings, RateLimit, RawResponse, Secret, Transport};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::auth::{SIGN_HEADER, TokenMode, sign};
+use crate::auth::{SIGN_HEADER, TokenMode, Tokens, sign};
 use crate::error::{CODE_OK, Error, Result, SYSTEM};
 
 /// Host for DingTalk-edition companies (corpid starting with `ding` or
@@ -70,11 +69,11 @@ pub(crate) struct Inner {
     write: Transport,
     base_url: String,
     corpid: String,
-    token: Secret,
-    user_id: Option<String>,
-    mode: TokenMode,
+    pub(crate) token: Secret,
+    pub(crate) user_id: Option<String>,
+    pub(crate) mode: TokenMode,
     user_id_header: bool,
-    personal: TokenCache<Secret>,
+    pub(crate) tokens: Tokens,
 }
 
 impl std::fmt::Debug for Client {
@@ -205,7 +204,7 @@ impl ClientBuilder {
                 user_id: self.user_id,
                 mode: self.mode,
                 user_id_header: self.user_id_header,
-                personal: TokenCache::new(Duration::from_secs(0)),
+                tokens: Tokens::new(),
             }),
         })
     }
@@ -355,30 +354,13 @@ impl Client {
         convert: impl Fn(Value) -> std::result::Result<T, String> + Copy,
     ) -> Result<T> {
         let text = self.body_text(&body);
-        match self.inner.mode {
-            TokenMode::Company => self.send(api, &text, &self.inner.token, convert).await,
-            TokenMode::Personal => {
-                let this = self.clone();
-                let text = &text;
-                self.inner
-                    .personal
-                    .call(
-                        || {
-                            let this = this.clone();
-                            async move { this.fetch_personal_token().await.map(|t| (t, None)) }
-                        },
-                        |token: Secret| {
-                            let this = this.clone();
-                            async move { this.send(api, text, &token, convert).await }
-                        },
-                    )
-                    .await
-            }
-        }
+        let text = &text;
+        self.with_token(|token: Secret| async move { self.send(api, text, &token, convert).await })
+            .await
     }
 
     /// One signed POST (with the transport's retries).
-    async fn send<T>(
+    pub(crate) async fn send<T>(
         &self,
         api: &str,
         text: &str,
@@ -421,41 +403,6 @@ impl Client {
                 },
             )
             .await
-    }
-
-    /// Exchanges the company token for the operator's personal token
-    /// (`user/generateToken`, `resetToken: 0`; when none exists yet, once
-    /// more with `resetToken: 1`).
-    async fn fetch_personal_token(&self) -> Result<Secret> {
-        let user = self.inner.user_id.clone().unwrap_or_default();
-        for reset in [0, 1] {
-            let mut body = Map::new();
-            body.insert("resetToken".into(), reset.into());
-            body.insert("checkUserId".into(), Value::String(user.clone()));
-            let api = "user/generateToken";
-            let token = self
-                .send(api, &self.body_text(&body), &self.inner.token, |v| {
-                    let text = match &v {
-                        Value::String(s) => Some(s.clone()),
-                        Value::Object(m) => m
-                            .get("personalToken")
-                            .or_else(|| m.get("token"))
-                            .and_then(Value::as_str)
-                            .map(str::to_owned),
-                        _ => None,
-                    };
-                    text.ok_or_else(|| "no personal token in the answer".to_owned())
-                })
-                .await?;
-            if !token.is_empty() {
-                return Ok(Secret::new(token));
-            }
-        }
-        Err(Error::Auth {
-            api: "user/generateToken".into(),
-            code: None,
-            message: "the API returned an empty personal token".into(),
-        })
     }
 }
 

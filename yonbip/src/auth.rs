@@ -1,4 +1,7 @@
-//! The self-built-app access token: signing, fetching and caching.
+//! The self-built-app access token: signing, fetching, caching and
+//! refreshing. This module is the one place that requests, caches and
+//! renews the token; the client's call path only asks it for a token per
+//! business call.
 //!
 //! A token is fetched with
 //! `GET {tokenUrl}/open-auth/selfAppAuth/base/v1/getAccessToken?appKey=…&timestamp=…&signature=…`
@@ -8,9 +11,18 @@
 //! client, replaced a few minutes before the `expire` the service announced,
 //! and fetched again once when a business call answers that it expired.
 
+use std::future::Future;
+use std::time::Duration;
+
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
+use integration_core::auth::TokenCache;
+use integration_core::{Secret, lenient};
 use sha2::Sha256;
+
+use crate::assumed;
+use crate::client::Client;
+use crate::error::{self, Error, Result, as_auth_failure};
 
 /// Path of the token call under the token base URL: the one YonBIP's
 /// documentation names since 2023-07-21 (corrected 2026-12; same parameters
@@ -70,6 +82,92 @@ pub fn token_query(app_key: &str, app_secret: &str, timestamp_ms: i64) -> String
         timestamp_ms,
         encode_query_value(&signature(app_key, app_secret, timestamp_ms))
     )
+}
+
+/// The access token of one client, shared by its clones.
+pub(crate) struct Tokens {
+    cache: TokenCache<Secret>,
+}
+
+impl Tokens {
+    /// No token yet; a token is replaced `refresh_margin` before its
+    /// announced expiry.
+    pub(crate) fn new(refresh_margin: Duration) -> Self {
+        Self {
+            cache: TokenCache::new(refresh_margin),
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct TokenData {
+    access_token: Option<Secret>,
+    /// Seconds; junk is an error, not the default lifetime.
+    #[serde(default, deserialize_with = "crate::types::opt_count")]
+    expire: Option<u64>,
+}
+
+impl Client {
+    /// Fetches a new access token (ignoring the cache) and how long it is
+    /// valid. Normal calls never need this: tokens are managed automatically.
+    pub async fn fetch_access_token(&self) -> Result<(Secret, Duration)> {
+        let endpoints = self.endpoints().await?;
+        let api = "getAccessToken";
+        let base = format!("{}{}", endpoints.token_url, self.inner.token_path);
+        let inner = &self.inner;
+        let data = inner
+            .transport
+            .execute(
+                api,
+                |http| {
+                    // A fresh timestamp and signature for every attempt.
+                    let timestamp = chrono::Utc::now().timestamp_millis();
+                    let query = token_query(&inner.app_key, inner.app_secret.expose(), timestamp);
+                    Ok::<_, Error>(http.get(format!("{base}?{query}")))
+                },
+                |raw| {
+                    error::decode_envelope(api, &raw, assumed::AUTH_SUCCESS_CODE)
+                        .map_err(as_auth_failure)
+                },
+            )
+            .await?;
+        let token: TokenData = lenient::decode(data).map_err(|e| Error::Auth {
+            api: api.to_owned(),
+            code: None,
+            message: format!("the token answer is not understood ({e})"),
+        })?;
+        let access_token = token
+            .access_token
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| Error::Auth {
+                api: api.to_owned(),
+                code: None,
+                message: "the token answer has no access_token".into(),
+            })?;
+        let expire = token.expire.unwrap_or(assumed::DEFAULT_TOKEN_LIFETIME_SECS);
+        Ok((access_token, Duration::from_secs(expire)))
+    }
+
+    /// Runs `call` with the cached token (fetched first when missing or
+    /// about to expire); on a token-expired answer fetches a new token once
+    /// and runs `call` once more.
+    pub(crate) async fn with_token<T, F, Fut>(&self, call: F) -> Result<T>
+    where
+        F: Fn(Secret) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        self.inner
+            .tokens
+            .cache
+            .call(
+                || async {
+                    let (token, valid_for) = self.fetch_access_token().await?;
+                    Ok((token, Some(valid_for)))
+                },
+                call,
+            )
+            .await
+    }
 }
 
 #[cfg(test)]

@@ -1,17 +1,18 @@
-//! The YonBIP client and its builder.
+//! The YonBIP client and its builder: configuration, endpoint discovery and
+//! the business call every typed API goes through. The access token (its
+//! request, cache and refresh) lives in [`crate::auth`].
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use integration_core::auth::TokenCache;
 use integration_core::{ClientSettings, Secret, Transport, lenient};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::assumed;
-use crate::auth;
-use crate::error::{self, Error, Result, SYSTEM};
+use crate::auth::{self, Tokens};
+use crate::error::{self, Error, Result, SYSTEM, as_auth_failure};
 
 /// Where a tenant's APIs live: the business gateway and the token service.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,17 +39,17 @@ enum Location {
 /// secret or the token.
 #[derive(Clone)]
 pub struct Client {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
-struct Inner {
-    transport: Transport,
-    app_key: String,
-    app_secret: Secret,
+pub(crate) struct Inner {
+    pub(crate) transport: Transport,
+    pub(crate) app_key: String,
+    pub(crate) app_secret: Secret,
     location: Location,
-    token_path: String,
+    pub(crate) token_path: String,
     discovered: tokio::sync::OnceCell<Endpoints>,
-    token: TokenCache<Secret>,
+    pub(crate) tokens: Tokens,
 }
 
 impl std::fmt::Debug for Client {
@@ -199,7 +200,7 @@ impl ClientBuilder {
                 location,
                 token_path,
                 discovered: tokio::sync::OnceCell::new(),
-                token: TokenCache::new(self.refresh_margin),
+                tokens: Tokens::new(self.refresh_margin),
             }),
         })
     }
@@ -211,28 +212,6 @@ struct GatewayAddress {
     gateway_url: String,
     #[serde(rename = "tokenUrl")]
     token_url: String,
-}
-
-#[derive(serde::Deserialize)]
-struct TokenData {
-    access_token: Option<Secret>,
-    /// Seconds; junk is an error, not the default lifetime.
-    #[serde(default, deserialize_with = "crate::types::opt_count")]
-    expire: Option<u64>,
-}
-
-/// Token and discovery failures other than throttling and transport are
-/// authentication failures: the credentials or the tenant are wrong.
-fn as_auth_failure(e: Error) -> Error {
-    match e {
-        Error::Api { api, code, message } => Error::Auth {
-            api,
-            code: Some(code),
-            message,
-        },
-        Error::AuthExpired { api, code, message } => Error::Auth { api, code, message },
-        other => other,
-    }
 }
 
 impl Client {
@@ -293,47 +272,6 @@ impl Client {
         })
     }
 
-    /// Fetches a new access token (ignoring the cache) and how long it is
-    /// valid. Normal calls never need this: tokens are managed automatically.
-    pub async fn fetch_access_token(&self) -> Result<(Secret, Duration)> {
-        let endpoints = self.endpoints().await?;
-        let api = "getAccessToken";
-        let base = format!("{}{}", endpoints.token_url, self.inner.token_path);
-        let inner = &self.inner;
-        let data = inner
-            .transport
-            .execute(
-                api,
-                |http| {
-                    // A fresh timestamp and signature for every attempt.
-                    let timestamp = chrono::Utc::now().timestamp_millis();
-                    let query =
-                        auth::token_query(&inner.app_key, inner.app_secret.expose(), timestamp);
-                    Ok::<_, Error>(http.get(format!("{base}?{query}")))
-                },
-                |raw| {
-                    error::decode_envelope(api, &raw, assumed::AUTH_SUCCESS_CODE)
-                        .map_err(as_auth_failure)
-                },
-            )
-            .await?;
-        let token: TokenData = lenient::decode(data).map_err(|e| Error::Auth {
-            api: api.to_owned(),
-            code: None,
-            message: format!("the token answer is not understood ({e})"),
-        })?;
-        let access_token = token
-            .access_token
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| Error::Auth {
-                api: api.to_owned(),
-                code: None,
-                message: "the token answer has no access_token".into(),
-            })?;
-        let expire = token.expire.unwrap_or(assumed::DEFAULT_TOKEN_LIFETIME_SECS);
-        Ok((access_token, Duration::from_secs(expire)))
-    }
-
     /// Sends one business call with the cached token; on a token-expired
     /// answer fetches a new token once and repeats once.
     pub(crate) async fn send<T: DeserializeOwned>(
@@ -351,42 +289,34 @@ impl Client {
             .transpose()
             .map_err(|e| Error::Config(format!("cannot encode the body: {e}")))?;
         let api = path;
-        self.inner
-            .token
-            .call(
-                || async {
-                    let (token, valid_for) = self.fetch_access_token().await?;
-                    Ok((token, Some(valid_for)))
-                },
-                |token: Secret| {
-                    let (method, url, body) = (method.clone(), &url, &body);
-                    async move {
-                        self.inner
-                            .transport
-                            .execute(
-                                api,
-                                |http| {
-                                    let mut request = http
-                                        .request(method.clone(), url)
-                                        .query(query)
-                                        .query(&[("access_token", token.expose())]);
-                                    if let Some(body) = body {
-                                        request = request
-                                            .header(
-                                                reqwest::header::CONTENT_TYPE,
-                                                "application/json;charset=utf-8",
-                                            )
-                                            .body(body.clone());
-                                    }
-                                    Ok::<_, Error>(request)
-                                },
-                                |raw| error::decode_business::<T>(api, &raw),
-                            )
-                            .await
-                    }
-                },
-            )
-            .await
+        self.with_token(|token: Secret| {
+            let (method, url, body) = (method.clone(), &url, &body);
+            async move {
+                self.inner
+                    .transport
+                    .execute(
+                        api,
+                        |http| {
+                            let mut request = http
+                                .request(method.clone(), url)
+                                .query(query)
+                                .query(&[("access_token", token.expose())]);
+                            if let Some(body) = body {
+                                request = request
+                                    .header(
+                                        reqwest::header::CONTENT_TYPE,
+                                        "application/json;charset=utf-8",
+                                    )
+                                    .body(body.clone());
+                            }
+                            Ok::<_, Error>(request)
+                        },
+                        |raw| error::decode_business::<T>(api, &raw),
+                    )
+                    .await
+            }
+        })
+        .await
     }
 
     /// Calls any business API by its path under the gateway (e.g.

@@ -234,6 +234,20 @@ pub(crate) fn classify(
     }
 }
 
+/// Token and discovery failures other than throttling and transport are
+/// authentication failures: the credentials or the tenant are wrong.
+pub(crate) fn as_auth_failure(e: Error) -> Error {
+    match e {
+        Error::Api { api, code, message } => Error::Auth {
+            api,
+            code: Some(code),
+            message,
+        },
+        Error::AuthExpired { api, code, message } => Error::Auth { api, code, message },
+        other => other,
+    }
+}
+
 /// Decodes a business answer: `data` of a `code == "200"` envelope as `T`
 /// (an error names the field, `recordList[3].payMoney`), or the classified
 /// error.
