@@ -77,8 +77,8 @@ impl ApiErrorClass {
             Self::TokenRejected
         } else if lower.contains("appkey") {
             Self::AppKeyRejected
-        } else if msg.contains("限流")
-            || msg.contains("频繁")
+        } else if integration_core::error::mentions_throttling(msg)
+            // The gateway's own phrases besides the shared list.
             || msg.contains("超限")
             || msg.contains("稍后")
         {

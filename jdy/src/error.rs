@@ -253,7 +253,7 @@ pub fn classify(code: &str, message: &str, http_status: Option<u16>) -> ErrorKin
     }
     let lower = message.to_lowercase();
     let has = |words: &[&str]| words.iter().any(|w| lower.contains(w));
-    if http_status == Some(429) || has(&["频繁", "限流", "too many", "rate limit", "throttl"]) {
+    if http_status == Some(429) || integration_core::error::mentions_throttling(message) {
         return ErrorKind::RateLimited;
     }
     if has(&["token"]) && has(&["过期", "失效", "无效", "不存在", "expired", "invalid"]) {

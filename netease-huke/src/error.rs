@@ -180,8 +180,8 @@ impl Error {
         let api = api.to_owned();
         let lower = message.to_lowercase();
         let mentions = |words: &[&str]| words.iter().any(|w| lower.contains(w));
-        let throttled = code == CODE_THROTTLED
-            || mentions(&["频繁", "限流", "too many", "rate limit", "throttl"]);
+        let throttled =
+            code == CODE_THROTTLED || integration_core::error::mentions_throttling(&message);
         let stale_time = mentions(&["curtime", "timestamp", "时间戳", "过期", "expired"]);
         let auth = matches!(code, 401 | 403)
             || mentions(&[

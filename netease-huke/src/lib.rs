@@ -86,7 +86,7 @@
 //! | unknown | choice |
 //! |---|---|
 //! | Error codes for a bad signature, an unknown app key or a stale timestamp | Envelope code 401/403, or a `msg` that mentions checksum/appkey/签名/鉴权, is [`Error::Auth`]. If the `msg` also mentions curtime/timestamp/过期/expired, it is [`Error::AuthExpired`] and the call is re-signed and retried once. All of this lives in one function (`Error::from_envelope`). The fake answers `{"code":401,"msg":"checksum error"}` (the code can be changed in `testing::HukeState::auth_error_code`). |
-//! | Throttling code and rate limits | Code 429, or a `msg` with 频繁/限流/too many, is [`Error::Throttled`] (retryable). HTTP 429/5xx are retryable too. The default client rate limit is 5 requests/s. |
+//! | Throttling code and rate limits | Code 429, or a `msg` with one of the shared throttle words (频繁/限流/繁忙/too many requests/rate limit, `integration_core::error::THROTTLE_WORDS`), is [`Error::Throttled`] (retryable). HTTP 429/5xx are retryable too. The default client rate limit is 5 requests/s. |
 //! | Meaning of code 1011 | "Customer already exists": [`customer::AddCustomerOutcome::Duplicate`], not an error. |
 //! | Other business codes | [`Error::Api`] with code and `msg`; not retried. |
 //! | `ur-checksum` hex case | Uppercase is sent. The fake compares without regard to case. |

@@ -62,12 +62,7 @@ impl ApiErrorKind {
             | codes::MISSING_CORPID
             | codes::SESSION_EXPIRED => ApiErrorKind::Auth,
             codes::BUSY => ApiErrorKind::Throttled,
-            _ if ["频繁", "限流", "繁忙", "too many", "rate limit"]
-                .iter()
-                .any(|w| message.to_lowercase().contains(w)) =>
-            {
-                ApiErrorKind::Throttled
-            }
+            _ if integration_core::error::mentions_throttling(message) => ApiErrorKind::Throttled,
             _ => ApiErrorKind::Business,
         }
     }

@@ -74,12 +74,10 @@ pub fn mentions_expired_token(message: &str) -> bool {
 }
 
 /// Whether a message of a failed answer says the caller is throttled
-/// (Medium: there is no known throttling code; 频繁/限流/too many requests).
-/// Narrow on purpose: a business message mentioning 流量 (a flow meter) or
-/// "too many rows" is not throttling.
+/// (Medium: there is no known throttling code): the workspace's one list,
+/// [`integration_core::error::THROTTLE_WORDS`], narrow on purpose (a
+/// business message mentioning 流量, a flow meter, or "too many rows" is not
+/// throttling).
 pub fn mentions_throttling(message: &str) -> bool {
-    let lower = message.to_lowercase();
-    ["频繁", "限流", "too many requests"]
-        .iter()
-        .any(|w| lower.contains(w))
+    integration_core::error::mentions_throttling(message)
 }
