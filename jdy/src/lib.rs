@@ -64,7 +64,7 @@
 //! - [`model`]: the records, one type for both versions, unknown fields
 //!   kept in `extra`.
 //! - [`PurInboundSource`]; [`SaveSink`] ([`CustomerSink`],
-//!   [`SupplierSink`], [`MaterialSink`]); [`auth`]: the V2 signature;
+//!   [`SupplierSink`], [`MaterialSink`]); [`auth`]: credentials, V1/V2 logins, the token cache and the V2 signature;
 //!   [`error`]: [`Error`] in the shared vocabulary
 //!   ([`integration_core::ErrorMeta`]).
 //!

@@ -77,7 +77,7 @@
 //! - [`forms`]: resource handles [`Client::customers`],
 //!   [`Client::sale_orders`], [`Client::form`] with `list`, `pages`,
 //!   `stream`, `get`, `save`, `batch_save`, `delete`.
-//! - [`auth`]: [`auth::sign`] (the pure signing function, pinned by the
+//! - [`auth`]: session logins, cookies and the session cache; [`auth::sign`] (the pure signing function, pinned by the
 //!   fact sheet's vectors), [`auth::derive_client_secret`], session cookies.
 //! - [`operations`]: Save, BatchSave, Draft, Submit, Audit, UnAudit, Delete,
 //!   View, Allocate, ExcuteOperation; [`ResponseStatus`] with errors by

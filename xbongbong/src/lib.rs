@@ -111,7 +111,7 @@
 //! - [`form`]: the form explanation ([`FormExplain`], [`Field`],
 //!   [`FieldType`]); [`validate`]: checks before writes; [`value`]: typed
 //!   field values.
-//! - [`RecordSource`] / [`RecordSink`]; [`auth`]: signing and webhooks;
+//! - [`RecordSource`] / [`RecordSink`]; [`auth`]: signing, the personal-token exchange and webhooks;
 //!   [`error`]: [`Error`] in the shared vocabulary ([`integration_core::ErrorMeta`]).
 //!
 //! ## Reading and writing values

@@ -69,7 +69,7 @@
 //!   last) and `total` (`recordCount`); [`list`] says how the end is found.
 //!   The query types are one [`ListQuery`] (with [`Condition`]s).
 //! - [`source`]: [`MerchantSource`]; [`sink`]: [`MerchantSink`].
-//! - [`auth`] (the signature, token paths), [`error`] ([`Error`]),
+//! - [`auth`] (the signature, token paths, the token fetch and cache), [`error`] ([`Error`]),
 //!   [`assumed`] (every uncertain fact), [`types`] ([`MultiLang`]),
 //!   [`testing`] (feature `testing`: the fake server).
 //!
