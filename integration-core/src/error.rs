@@ -293,6 +293,105 @@ pub trait ErrorMeta: std::error::Error + Retry {
     }
 }
 
+/// What one variant of a connector's error says: its API, kind, code and
+/// message ([`Meta::new`]), or the core error it wraps ([`Meta::Core`]).
+#[derive(Debug, Clone, Copy)]
+pub enum Meta<'a> {
+    /// A variant of the connector's own.
+    Own {
+        /// The API called (`"client"` before any call).
+        api: &'a str,
+        /// What kind of failure.
+        kind: ErrorKind,
+        /// The vendor's code, when it gave one.
+        code: Option<&'a str>,
+        /// The vendor's (or our) message.
+        message: &'a str,
+        /// The vendor's request or trace id, when it gave one.
+        request_id: Option<&'a str>,
+    },
+    /// The core error of an `Error::Core` variant.
+    Core(&'a Error),
+}
+
+impl<'a> Meta<'a> {
+    /// A variant's metadata, without a request id.
+    pub fn new(api: &'a str, kind: ErrorKind, code: Option<&'a Code>, message: &'a str) -> Self {
+        Meta::Own {
+            api,
+            kind,
+            code: code.map(Code::as_str),
+            message,
+            request_id: None,
+        }
+    }
+
+    /// The same with the vendor's request id.
+    pub fn with_request_id(self, id: Option<&'a str>) -> Self {
+        match self {
+            Meta::Own {
+                api,
+                kind,
+                code,
+                message,
+                ..
+            } => Meta::Own {
+                api,
+                kind,
+                code,
+                message,
+                request_id: id,
+            },
+            core => core,
+        }
+    }
+}
+
+/// A connector's error: it says once, per variant, what [`Meta`] the
+/// variant carries, and gets [`ErrorMeta`] from that.
+pub trait ConnectorError: std::error::Error + Retry {
+    /// The system, e.g. `"kingdee-cloud"`.
+    const SYSTEM: &'static str;
+    /// What this error says.
+    fn meta(&self) -> Meta<'_>;
+}
+
+impl<T: ConnectorError> ErrorMeta for T {
+    fn system(&self) -> &'static str {
+        T::SYSTEM
+    }
+    fn api(&self) -> &str {
+        match self.meta() {
+            Meta::Own { api, .. } => api,
+            Meta::Core(e) => ErrorMeta::api(e),
+        }
+    }
+    fn kind(&self) -> ErrorKind {
+        match self.meta() {
+            Meta::Own { kind, .. } => kind,
+            Meta::Core(e) => e.kind(),
+        }
+    }
+    fn code(&self) -> Option<&str> {
+        match self.meta() {
+            Meta::Own { code, .. } => code,
+            Meta::Core(e) => e.code(),
+        }
+    }
+    fn message(&self) -> &str {
+        match self.meta() {
+            Meta::Own { message, .. } => message,
+            Meta::Core(e) => e.message(),
+        }
+    }
+    fn request_id(&self) -> Option<&str> {
+        match self.meta() {
+            Meta::Own { request_id, .. } => request_id,
+            Meta::Core(e) => ErrorMeta::request_id(e),
+        }
+    }
+}
+
 impl Error {
     /// This error of a connector as the core error: system, API, kind,
     /// code, message and retry hints carried over (a connector's `From`

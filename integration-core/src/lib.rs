@@ -77,7 +77,7 @@ pub mod testing;
 pub mod transport;
 pub mod types;
 
-pub use error::{Error, ErrorKind, ErrorMeta, Retry};
+pub use error::{ConnectorError, Error, ErrorKind, ErrorMeta, Retry};
 pub use mapping::{MapContext, MapError, Mapper};
 pub use pipeline::{Hooks, Pipeline, RunError};
 pub use report::RunReport;
