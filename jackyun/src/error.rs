@@ -4,8 +4,8 @@
 use std::fmt;
 use std::time::Duration;
 
-use integration_core::error::Code;
-use integration_core::{ErrorKind, ErrorMeta, Retry};
+use integration_core::error::{Code, Meta};
+use integration_core::{ConnectorError, ErrorKind, Retry};
 
 /// The system name used in errors, logs and spans.
 pub const SYSTEM: &str = "jackyun";
@@ -112,7 +112,7 @@ impl ApiErrorClass {
 /// The variants are the same as in every connector of this workspace
 /// (`Api`, `Auth`, `Throttled`, `Config`, `Core`); Jackyun has no session or
 /// refreshable token, so there is no `AuthExpired`. The metadata (`code()`,
-/// `message()`, `kind()`, `request_id()`, ...) is [`ErrorMeta`]. Errors
+/// `message()`, `kind()`, `request_id()`, ...) is [`ErrorMeta`](integration_core::ErrorMeta). Errors
 /// from the gateway's envelope keep its `contextId` (the request id, for
 /// support tickets) and say what they mean with [`Error::class`].
 #[derive(Debug, thiserror::Error)]
@@ -281,57 +281,38 @@ impl Error {
 
 integration_core::error_meta_methods!(Error);
 
-impl ErrorMeta for Error {
-    fn system(&self) -> &'static str {
-        SYSTEM
-    }
+impl ConnectorError for Error {
+    const SYSTEM: &'static str = SYSTEM;
 
-    fn api(&self) -> &str {
+    fn meta(&self) -> Meta<'_> {
+        use ErrorKind::*;
         match self {
-            Self::Api { api, .. } | Self::Auth { api, .. } | Self::Throttled { api, .. } => api,
-            Self::Config(_) => "client",
-            Self::Core(e) => ErrorMeta::api(e.as_ref()),
-        }
-    }
-
-    fn kind(&self) -> ErrorKind {
-        match self {
-            Self::Api { .. } => ErrorKind::Business,
-            Self::Auth { .. } => ErrorKind::Auth,
-            Self::Throttled { .. } => ErrorKind::RateLimited,
-            Self::Config(_) => ErrorKind::InvalidRequest,
-            Self::Core(e) => e.kind(),
-        }
-    }
-
-    fn code(&self) -> Option<&str> {
-        match self {
-            Self::Api { code, .. } => Some(code.as_str()),
-            Self::Auth { code, .. } | Self::Throttled { code, .. } => {
-                code.as_ref().map(Code::as_str)
+            Error::Api {
+                api,
+                code,
+                message,
+                context_id,
+            } => {
+                Meta::new(api, Business, Some(code), message).with_request_id(context_id.as_deref())
             }
-            Self::Config(_) => None,
-            Self::Core(e) => e.code(),
-        }
-    }
-
-    fn message(&self) -> &str {
-        match self {
-            Self::Api { message, .. }
-            | Self::Auth { message, .. }
-            | Self::Throttled { message, .. }
-            | Self::Config(message) => message,
-            Self::Core(e) => e.message(),
-        }
-    }
-
-    /// `result.contextId` of an envelope error.
-    fn request_id(&self) -> Option<&str> {
-        match self {
-            Self::Api { context_id, .. }
-            | Self::Auth { context_id, .. }
-            | Self::Throttled { context_id, .. } => context_id.as_deref(),
-            Self::Config(_) | Self::Core(_) => None,
+            Error::Auth {
+                api,
+                code,
+                message,
+                context_id,
+            } => {
+                Meta::new(api, Auth, code.as_ref(), message).with_request_id(context_id.as_deref())
+            }
+            Error::Throttled {
+                api,
+                code,
+                message,
+                context_id,
+                ..
+            } => Meta::new(api, RateLimited, code.as_ref(), message)
+                .with_request_id(context_id.as_deref()),
+            Error::Config(message) => Meta::new("client", InvalidRequest, None, message),
+            Error::Core(e) => Meta::Core(e),
         }
     }
 }

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use integration_core::error::Code;
-use integration_core::{ErrorKind, ErrorMeta, RawResponse, Retry};
+use integration_core::error::{Code, Meta};
+use integration_core::{ConnectorError, ErrorKind, RawResponse, Retry};
 use serde_json::Value;
 
 /// Error codes the fact sheet documents (or that the crate relies on).
@@ -24,7 +24,7 @@ pub const SYSTEM: &str = "jdy";
 /// A failed jdy call. The variants are the same as in every connector of
 /// this workspace (`Api`, `Auth`, `AuthExpired`, `Throttled`, `Config`,
 /// `Core`); the metadata (`code()`, `message()`, `kind()`, ...) is
-/// [`ErrorMeta`]. jdy's answers also keep their HTTP status (often 519 on
+/// [`ErrorMeta`](integration_core::ErrorMeta). jdy's answers also keep their HTTP status (often 519 on
 /// V1), which goes on into the core error.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -101,52 +101,26 @@ fn code_text(code: &Option<Code>) -> String {
 
 integration_core::error_meta_methods!(Error);
 
-impl ErrorMeta for Error {
-    fn system(&self) -> &'static str {
-        SYSTEM
-    }
+impl ConnectorError for Error {
+    const SYSTEM: &'static str = SYSTEM;
 
-    fn api(&self) -> &str {
+    fn meta(&self) -> Meta<'_> {
+        use ErrorKind::*;
         match self {
-            Error::Api { api, .. }
-            | Error::Auth { api, .. }
-            | Error::AuthExpired { api, .. }
-            | Error::Throttled { api, .. } => api,
-            Error::Config(_) => "client",
-            Error::Core(e) => ErrorMeta::api(e.as_ref()),
-        }
-    }
-
-    fn kind(&self) -> ErrorKind {
-        match self {
-            Error::Api { .. } => ErrorKind::Business,
-            Error::Auth { .. } => ErrorKind::Auth,
-            Error::AuthExpired { .. } => ErrorKind::AuthExpired,
-            Error::Throttled { .. } => ErrorKind::RateLimited,
-            Error::Config(_) => ErrorKind::InvalidRequest,
-            Error::Core(e) => e.kind(),
-        }
-    }
-
-    fn code(&self) -> Option<&str> {
-        match self {
-            Error::Api { code, .. } => Some(code.as_str()),
-            Error::Auth { code, .. }
-            | Error::AuthExpired { code, .. }
-            | Error::Throttled { code, .. } => code.as_ref().map(Code::as_str),
-            Error::Config(_) => None,
-            Error::Core(e) => e.code(),
-        }
-    }
-
-    fn message(&self) -> &str {
-        match self {
-            Error::Api { message, .. }
-            | Error::Auth { message, .. }
-            | Error::AuthExpired { message, .. }
-            | Error::Throttled { message, .. }
-            | Error::Config(message) => message,
-            Error::Core(e) => e.message(),
+            Error::Api {
+                api, code, message, ..
+            } => Meta::new(api, Business, Some(code), message),
+            Error::Auth {
+                api, code, message, ..
+            } => Meta::new(api, Auth, code.as_ref(), message),
+            Error::AuthExpired {
+                api, code, message, ..
+            } => Meta::new(api, AuthExpired, code.as_ref(), message),
+            Error::Throttled {
+                api, code, message, ..
+            } => Meta::new(api, RateLimited, code.as_ref(), message),
+            Error::Config(message) => Meta::new("client", InvalidRequest, None, message),
+            Error::Core(e) => Meta::Core(e),
         }
     }
 }

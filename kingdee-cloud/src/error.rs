@@ -6,7 +6,8 @@
 use std::time::Duration;
 
 use integration_core::error::Code;
-use integration_core::{ErrorKind, ErrorMeta, Retry};
+use integration_core::error::Meta;
+use integration_core::{ConnectorError, ErrorKind, Retry};
 
 use crate::operations::FieldError;
 
@@ -110,7 +111,7 @@ pub fn classify(code: i64) -> MsgClass {
 /// A failed K/3 Cloud call. The variants are the same as in every
 /// connector of this workspace (`Api`, `Auth`, `AuthExpired`, `Throttled`,
 /// `Config`, `Core`), plus [`Error::ResponseError`]; the metadata
-/// (`code()`, `message()`, `kind()`, ...) is [`ErrorMeta`].
+/// (`code()`, `message()`, `kind()`, ...) is [`ErrorMeta`](integration_core::ErrorMeta).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -202,55 +203,31 @@ fn meaning(code: &Code) -> &'static str {
 
 integration_core::error_meta_methods!(Error);
 
-impl ErrorMeta for Error {
-    fn system(&self) -> &'static str {
-        SYSTEM
-    }
+impl ConnectorError for Error {
+    const SYSTEM: &'static str = SYSTEM;
 
-    fn api(&self) -> &str {
+    fn meta(&self) -> Meta<'_> {
+        use ErrorKind::*;
         match self {
-            Error::Api { api, .. }
-            | Error::Auth { api, .. }
-            | Error::AuthExpired { api, .. }
-            | Error::Throttled { api, .. }
-            | Error::ResponseError { api, .. } => api,
-            Error::Config(_) => "client",
-            Error::Core(e) => ErrorMeta::api(e.as_ref()),
-        }
-    }
-
-    fn kind(&self) -> ErrorKind {
-        match self {
-            Error::Api { .. } | Error::ResponseError { .. } => ErrorKind::Business,
-            Error::Auth { .. } => ErrorKind::Auth,
-            Error::AuthExpired { .. } => ErrorKind::AuthExpired,
-            Error::Throttled { .. } => ErrorKind::RateLimited,
-            Error::Config(_) => ErrorKind::InvalidRequest,
-            Error::Core(e) => e.kind(),
-        }
-    }
-
-    fn code(&self) -> Option<&str> {
-        match self {
-            Error::Api { code, .. } => Some(code.as_str()),
-            Error::Auth { code, .. }
-            | Error::AuthExpired { code, .. }
-            | Error::Throttled { code, .. } => code.as_ref().map(Code::as_str),
-            Error::ResponseError { .. } => Some("response_error"),
-            Error::Config(_) => None,
-            Error::Core(e) => e.code(),
-        }
-    }
-
-    fn message(&self) -> &str {
-        match self {
-            Error::Api { message, .. }
-            | Error::Auth { message, .. }
-            | Error::AuthExpired { message, .. }
-            | Error::Throttled { message, .. }
-            | Error::ResponseError { message, .. }
-            | Error::Config(message) => message,
-            Error::Core(e) => e.message(),
+            Error::Api {
+                api, code, message, ..
+            } => Meta::new(api, Business, Some(code), message),
+            Error::Auth { api, code, message } => Meta::new(api, Auth, code.as_ref(), message),
+            Error::AuthExpired { api, code, message } => {
+                Meta::new(api, AuthExpired, code.as_ref(), message)
+            }
+            Error::Throttled {
+                api, code, message, ..
+            } => Meta::new(api, RateLimited, code.as_ref(), message),
+            Error::ResponseError { api, message } => Meta::Own {
+                api,
+                kind: Business,
+                code: Some("response_error"),
+                message,
+                request_id: None,
+            },
+            Error::Config(message) => Meta::new("client", InvalidRequest, None, message),
+            Error::Core(e) => Meta::Core(e),
         }
     }
 }

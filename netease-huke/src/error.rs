@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use integration_core::error::Code;
-use integration_core::{ErrorKind, ErrorMeta, Retry};
+use integration_core::error::{Code, Meta};
+use integration_core::{ConnectorError, ErrorKind, Retry};
 
 /// The system name used in errors and tracing spans.
 pub const SYSTEM: &str = "netease-huke";
@@ -21,7 +21,7 @@ pub const CODE_THROTTLED: i64 = 429;
 /// A failed Huke call. The variants are the same as in every connector of
 /// this workspace (`Api`, `Auth`, `AuthExpired`, `Throttled`, `Config`,
 /// `Core`); the metadata (`code()`, `message()`, `kind()`, ...) is
-/// [`ErrorMeta`].
+/// [`ErrorMeta`](integration_core::ErrorMeta).
 ///
 /// Business errors keep Huke's own `code` and `msg`; everything below the
 /// envelope (connection, timeout, HTTP status, undecodable body) is an
@@ -103,52 +103,26 @@ impl From<integration_core::Error> for Error {
 
 integration_core::error_meta_methods!(Error);
 
-impl ErrorMeta for Error {
-    fn system(&self) -> &'static str {
-        SYSTEM
-    }
+impl ConnectorError for Error {
+    const SYSTEM: &'static str = SYSTEM;
 
-    fn api(&self) -> &str {
+    fn meta(&self) -> Meta<'_> {
+        use ErrorKind::*;
         match self {
-            Error::Api { api, .. }
-            | Error::Auth { api, .. }
-            | Error::AuthExpired { api, .. }
-            | Error::Throttled { api, .. } => api,
-            Error::Config(_) => "client",
-            Error::Core(e) => ErrorMeta::api(e.as_ref()),
-        }
-    }
-
-    fn kind(&self) -> ErrorKind {
-        match self {
-            Error::Api { .. } => ErrorKind::Business,
-            Error::Auth { .. } => ErrorKind::Auth,
-            Error::AuthExpired { .. } => ErrorKind::AuthExpired,
-            Error::Throttled { .. } => ErrorKind::RateLimited,
-            Error::Config(_) => ErrorKind::InvalidRequest,
-            Error::Core(e) => e.kind(),
-        }
-    }
-
-    fn code(&self) -> Option<&str> {
-        match self {
-            Error::Api { code, .. } => Some(code.as_str()),
-            Error::Auth { code, .. }
-            | Error::AuthExpired { code, .. }
-            | Error::Throttled { code, .. } => code.as_ref().map(Code::as_str),
-            Error::Config(_) => None,
-            Error::Core(e) => e.code(),
-        }
-    }
-
-    fn message(&self) -> &str {
-        match self {
-            Error::Api { message, .. }
-            | Error::Auth { message, .. }
-            | Error::AuthExpired { message, .. }
-            | Error::Throttled { message, .. }
-            | Error::Config(message) => message,
-            Error::Core(e) => e.message(),
+            Error::Api {
+                api, code, message, ..
+            } => Meta::new(api, Business, Some(code), message),
+            Error::Auth {
+                api, code, message, ..
+            } => Meta::new(api, Auth, code.as_ref(), message),
+            Error::AuthExpired {
+                api, code, message, ..
+            } => Meta::new(api, AuthExpired, code.as_ref(), message),
+            Error::Throttled {
+                api, code, message, ..
+            } => Meta::new(api, RateLimited, code.as_ref(), message),
+            Error::Config(message) => Meta::new("client", InvalidRequest, None, message),
+            Error::Core(e) => Meta::Core(e),
         }
     }
 }

@@ -3,7 +3,7 @@
 //! The variants are the same as in every connector of this workspace
 //! (`Api`, `Auth`, `AuthExpired`, `Throttled`, `Config`, `Core`), plus
 //! [`Error::Webhook`]; the metadata (`code()`, `message()`, `kind()`, ...)
-//! is [`ErrorMeta`]. OKKI answers in three shapes:
+//! is [`ErrorMeta`](integration_core::ErrorMeta). OKKI answers in three shapes:
 //!
 //! * business calls: `{"code":200,"message":"success","now":"…","data":…}`,
 //!   with business failures as **HTTP 200** and a `code` other than 200
@@ -21,8 +21,8 @@
 
 use std::time::Duration;
 
-use integration_core::error::Code;
-use integration_core::{ErrorKind, ErrorMeta, RawResponse, Retry};
+use integration_core::error::{Code, Meta};
+use integration_core::{ConnectorError, ErrorKind, RawResponse, Retry};
 use serde_json::Value;
 
 /// The system name used in errors and traces.
@@ -138,54 +138,27 @@ const CREDENTIAL_ERRORS: &[&str] = &[
 
 integration_core::error_meta_methods!(Error);
 
-impl ErrorMeta for Error {
-    fn system(&self) -> &'static str {
-        SYSTEM
-    }
+impl ConnectorError for Error {
+    const SYSTEM: &'static str = SYSTEM;
 
-    fn api(&self) -> &str {
+    fn meta(&self) -> Meta<'_> {
+        use ErrorKind::*;
         match self {
-            Error::Api { api, .. }
-            | Error::Auth { api, .. }
-            | Error::AuthExpired { api, .. }
-            | Error::Throttled { api, .. } => api,
-            Error::Webhook(_) => "webhook",
-            Error::Config(_) => "client",
-            Error::Core(e) => ErrorMeta::api(e.as_ref()),
-        }
-    }
-
-    fn kind(&self) -> ErrorKind {
-        match self {
-            Error::Api { .. } => ErrorKind::Business,
-            Error::Auth { .. } | Error::Webhook(_) => ErrorKind::Auth,
-            Error::AuthExpired { .. } => ErrorKind::AuthExpired,
-            Error::Throttled { .. } => ErrorKind::RateLimited,
-            Error::Config(_) => ErrorKind::InvalidRequest,
-            Error::Core(e) => e.kind(),
-        }
-    }
-
-    fn code(&self) -> Option<&str> {
-        match self {
-            Error::Api { code, .. } => Some(code.as_str()),
-            Error::Auth { code, .. }
-            | Error::AuthExpired { code, .. }
-            | Error::Throttled { code, .. } => code.as_ref().map(Code::as_str),
-            Error::Webhook(_) | Error::Config(_) => None,
-            Error::Core(e) => e.code(),
-        }
-    }
-
-    fn message(&self) -> &str {
-        match self {
-            Error::Api { message, .. }
-            | Error::Auth { message, .. }
-            | Error::AuthExpired { message, .. }
-            | Error::Throttled { message, .. }
-            | Error::Webhook(message)
-            | Error::Config(message) => message,
-            Error::Core(e) => e.message(),
+            Error::Api {
+                api, code, message, ..
+            } => Meta::new(api, Business, Some(code), message),
+            Error::Auth {
+                api, code, message, ..
+            } => Meta::new(api, Auth, code.as_ref(), message),
+            Error::AuthExpired {
+                api, code, message, ..
+            } => Meta::new(api, AuthExpired, code.as_ref(), message),
+            Error::Throttled {
+                api, code, message, ..
+            } => Meta::new(api, RateLimited, code.as_ref(), message),
+            Error::Webhook(message) => Meta::new("webhook", Auth, None, message),
+            Error::Config(message) => Meta::new("client", InvalidRequest, None, message),
+            Error::Core(e) => Meta::Core(e),
         }
     }
 }

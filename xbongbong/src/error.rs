@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use integration_core::error::Code;
-use integration_core::{ErrorKind, ErrorMeta, Retry};
+use integration_core::error::{Code, Meta};
+use integration_core::{ConnectorError, ErrorKind, Retry};
 
 use crate::validate::ValidationErrors;
 
@@ -72,7 +72,7 @@ impl ApiErrorKind {
 /// same as in every connector of this workspace (`Api`, `Auth`,
 /// `Throttled`, `Config`, `Core`; xbongbong tokens do not expire, so there
 /// is no `AuthExpired`), plus [`Error::Invalid`] and [`Error::Value`]; the
-/// metadata (`code()`, `message()`, `kind()`, ...) is [`ErrorMeta`].
+/// metadata (`code()`, `message()`, `kind()`, ...) is [`ErrorMeta`](integration_core::ErrorMeta).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -176,51 +176,30 @@ impl Error {
 
 integration_core::error_meta_methods!(Error);
 
-impl ErrorMeta for Error {
-    fn system(&self) -> &'static str {
-        SYSTEM
-    }
+impl ConnectorError for Error {
+    const SYSTEM: &'static str = SYSTEM;
 
-    fn api(&self) -> &str {
+    fn meta(&self) -> Meta<'_> {
+        use ErrorKind::*;
         match self {
-            Error::Api { api, .. } | Error::Auth { api, .. } | Error::Throttled { api, .. } => api,
-            Error::Invalid(_) => "validate",
-            Error::Value(_) => "value",
-            Error::Config(_) => "client",
-            Error::Core(e) => ErrorMeta::api(e.as_ref()),
-        }
-    }
-
-    fn kind(&self) -> ErrorKind {
-        match self {
-            Error::Api { .. } => ErrorKind::Business,
-            Error::Auth { .. } => ErrorKind::Auth,
-            Error::Throttled { .. } => ErrorKind::RateLimited,
-            Error::Invalid(_) | Error::Value(_) | Error::Config(_) => ErrorKind::InvalidRequest,
-            Error::Core(e) => e.kind(),
-        }
-    }
-
-    fn code(&self) -> Option<&str> {
-        match self {
-            Error::Api { code, .. } => Some(code.as_str()),
-            Error::Auth { code, .. } | Error::Throttled { code, .. } => {
-                code.as_ref().map(Code::as_str)
-            }
-            Error::Invalid(_) | Error::Value(_) | Error::Config(_) => None,
-            Error::Core(e) => e.code(),
-        }
-    }
-
-    fn message(&self) -> &str {
-        match self {
-            Error::Api { message, .. }
-            | Error::Auth { message, .. }
-            | Error::Throttled { message, .. }
-            | Error::Config(message) => message,
-            Error::Invalid(_) => "the record does not match the form",
-            Error::Value(v) => &v.reason,
-            Error::Core(e) => e.message(),
+            Error::Api {
+                api, code, message, ..
+            } => Meta::new(api, Business, Some(code), message),
+            Error::Auth {
+                api, code, message, ..
+            } => Meta::new(api, Auth, code.as_ref(), message),
+            Error::Throttled {
+                api, code, message, ..
+            } => Meta::new(api, RateLimited, code.as_ref(), message),
+            Error::Invalid(_) => Meta::new(
+                "validate",
+                InvalidRequest,
+                None,
+                "the record does not match the form",
+            ),
+            Error::Value(v) => Meta::new("value", InvalidRequest, None, &v.reason),
+            Error::Config(message) => Meta::new("client", InvalidRequest, None, message),
+            Error::Core(e) => Meta::Core(e),
         }
     }
 }
