@@ -1,0 +1,175 @@
+//! A stateful fake Huke server (feature `testing`).
+//!
+//! [`FakeHuke`] listens on loopback and behaves like the model of the API in
+//! this crate's docs: it checks the four `ur-*` signature headers of every
+//! call against the raw body (wrong → HTTP 200 with `{"code":401,"msg":…}`),
+//! stores trades and customers, filters `searchTrades` by `source`,
+//! `dealerList` and every `timeRanges` entry on the field its `timeType`
+//! names, pages 1-based with a page-size maximum, and injects the kit's
+//! faults with Huke's envelopes.
+//!
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use netease_huke::testing::FakeHuke;
+//! let fake = FakeHuke::start().await;
+//! fake.seed_trades(30, 7);
+//! let client = fake.client_builder().build()?;
+//! let fields = client.customers().fields().await?;
+//! assert!(!fields.is_empty());
+//! # Ok::<(), netease_huke::Error>(())
+//! # }).unwrap();
+//! ```
+
+mod handlers;
+mod seed;
+mod state;
+
+use std::net::SocketAddr;
+use std::sync::MutexGuard;
+
+use integration_core::testing::{Fake, FakeServer, Request, ResponseTemplate, fast_retry};
+pub use integration_core::testing::{Fault, FaultStyle, Faults};
+use integration_core::{ClientConfig, Secret};
+use serde_json::Value;
+
+use crate::auth::Credentials;
+use crate::client::ClientBuilder;
+use crate::error::{CODE_AUTH, CODE_THROTTLED};
+use crate::trade::Trade;
+
+pub use seed::generate_trades;
+pub use state::HukeState;
+
+/// The app key the fake accepts by default.
+pub const APP_KEY: &str = "a1b2c3d4e5f60718293a4b5c6d7e8f90";
+/// The app secret the fake accepts by default.
+pub const APP_SECRET: &str = "00112233445566778899aabbccddeeff";
+
+/// Huke's envelopes for injected throttling and stale signatures.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HukeFaultStyle;
+
+impl FaultStyle for HukeFaultStyle {
+    fn throttled(&self) -> ResponseTemplate {
+        handlers::envelope(CODE_THROTTLED, "请求过于频繁,请稍后重试", Value::Null)
+    }
+    fn auth_expired(&self) -> ResponseTemplate {
+        handlers::envelope(CODE_AUTH, "curtime expired", Value::Null)
+    }
+}
+
+/// A running fake Huke server.
+pub struct FakeHuke {
+    server: FakeServer<HukeState>,
+}
+
+impl std::fmt::Debug for FakeHuke {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeHuke")
+            .field("base_url", &self.base_url())
+            .finish()
+    }
+}
+
+impl FakeHuke {
+    /// Starts an empty fake on a free loopback port.
+    pub async fn start() -> Self {
+        Self::start_with(HukeState::default()).await
+    }
+
+    /// Starts a fake with the given state on a free loopback port.
+    pub async fn start_with(state: HukeState) -> Self {
+        Self::mount(FakeServer::start(state, HukeFaultStyle).await).await
+    }
+
+    /// Starts an empty fake on `addr` (for a sandbox on a fixed port).
+    pub async fn start_on(addr: SocketAddr) -> std::io::Result<Self> {
+        Ok(
+            Self::mount(FakeServer::start_on(addr, HukeState::default(), HukeFaultStyle).await?)
+                .await,
+        )
+    }
+
+    async fn mount(server: FakeServer<HukeState>) -> Self {
+        handlers::mount(&server).await;
+        Self { server }
+    }
+
+    /// The credentials the fake accepts ([`APP_KEY`], [`APP_SECRET`]).
+    pub fn credentials() -> Credentials {
+        Credentials::new(APP_KEY, Secret::new(APP_SECRET))
+    }
+
+    /// The API root to give [`ClientBuilder::base_url`]: `http://127.0.0.1:port/openapi`.
+    pub fn base_url(&self) -> String {
+        format!("{}/openapi", self.server.uri())
+    }
+
+    /// A client builder pointed at this fake with its credentials, no rate
+    /// limit and millisecond retry backoffs ([`fast_retry`]).
+    pub fn client_builder(&self) -> ClientBuilder {
+        let mut builder = crate::Client::builder()
+            .base_url(self.base_url())
+            .credentials(Self::credentials())
+            .retry(fast_retry());
+        builder.settings_mut().rate_limit = None;
+        builder
+    }
+
+    /// The underlying kit server (received requests, address).
+    pub fn server(&self) -> &FakeServer<HukeState> {
+        &self.server
+    }
+
+    /// The fake's state, locked.
+    pub fn state(&self) -> MutexGuard<'_, HukeState> {
+        self.server.state()
+    }
+
+    /// The fault injector.
+    pub fn faults(&self) -> &Faults {
+        self.server.faults()
+    }
+
+    /// Requests received on paths containing `path_contains`.
+    pub async fn received_on(&self, path_contains: &str) -> Vec<Request> {
+        self.server.received_on(path_contains).await
+    }
+
+    /// Stores one trade as given.
+    pub fn insert_trade(&self, trade: &Trade) {
+        if let Ok(Value::Object(map)) = serde_json::to_value(trade) {
+            self.state().trades.push(map);
+        }
+    }
+}
+
+/// The fake as every connector's fake is driven ([`Fake`]). The base URL is
+/// the API root, `/openapi` included ([`FakeHuke::base_url`]).
+#[async_trait::async_trait]
+impl Fake for FakeHuke {
+    type Builder = ClientBuilder;
+    type Credentials = Credentials;
+
+    async fn start() -> Self {
+        FakeHuke::start().await
+    }
+    async fn start_on(addr: SocketAddr) -> std::io::Result<Self> {
+        FakeHuke::start_on(addr).await
+    }
+    fn base_url(&self) -> String {
+        FakeHuke::base_url(self)
+    }
+    fn credentials(&self) -> Credentials {
+        Self::credentials()
+    }
+    fn client_builder(&self) -> ClientBuilder {
+        FakeHuke::client_builder(self)
+    }
+    fn faults(&self) -> &Faults {
+        self.server.faults()
+    }
+    async fn received(&self) -> Vec<Request> {
+        self.server.received().await
+    }
+}
