@@ -96,14 +96,19 @@ pub fn is_secret_name(name: &str) -> bool {
     SECRET_NAMES.contains(&folded.as_str())
 }
 
-/// A URL with the values of its secret query parameters replaced by `***`.
+/// A URL with its password and the values of its secret query parameters
+/// replaced by `***`.
 ///
 /// Used for every URL that is logged or put into an error.
 pub fn redact_url(url: &url::Url) -> String {
-    if url.query().is_none() {
-        return url.to_string();
-    }
     let mut redacted = url.clone();
+    if url.password().is_some() {
+        // Cannot fail: a URL with a password has a host.
+        let _ = redacted.set_password(Some(REDACTED));
+    }
+    if url.query().is_none() {
+        return redacted.to_string();
+    }
     let pairs: Vec<(String, String)> = url
         .query_pairs()
         .map(|(k, v)| {

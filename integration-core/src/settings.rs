@@ -35,7 +35,7 @@ use crate::transport::{DEFAULT_MAX_BODY_BYTES, RateLimit, RetryPolicy, Transport
 /// Fields are public so that code tuning a builder can set them through
 /// [`ClientConfig::settings_mut`]; the builders' own setters are the usual
 /// way.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct ClientSettings {
     /// The service's base URL; `None` means the connector's default (the
@@ -57,6 +57,23 @@ pub struct ClientSettings {
     /// shared with the rest of an application). Its own timeouts and user
     /// agent apply instead of the ones above.
     pub http_client: Option<reqwest::Client>,
+}
+
+/// `Debug` says only whether a custom `reqwest::Client` is set: its own
+/// `Debug` may show a proxy URL with credentials in it.
+impl std::fmt::Debug for ClientSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientSettings")
+            .field("base_url", &self.base_url.as_deref().map(redacted_url))
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("rate_limit", &self.rate_limit)
+            .field("retry", &self.retry)
+            .field("user_agent", &self.user_agent)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("http_client", &self.http_client.as_ref().map(|_| "custom"))
+            .finish()
+    }
 }
 
 impl Default for ClientSettings {
@@ -122,6 +139,15 @@ impl ClientSettings {
         }
         builder.build()
     }
+}
+
+/// A URL for `Debug`: its password and secret query values hidden, or a
+/// placeholder when it does not parse (it may hold anything).
+fn redacted_url(url: &str) -> String {
+    url::Url::parse(url.trim()).map_or_else(
+        |_| "<not a URL>".to_owned(),
+        |u| crate::secret::redact_url(&u),
+    )
 }
 
 /// Checks that `url` (the value of `setting`) is an `http(s)` URL and drops
@@ -245,6 +271,27 @@ mod tests {
         assert!(e.message().contains("http or https"), "{e}");
         s.base_url = Some("not a url".into());
         assert!(s.base_url_or("x", "https://a").is_err());
+    }
+
+    #[test]
+    fn debug_shows_no_proxy_or_url_credentials() {
+        let mut s = ClientSettings::default();
+        s.base_url = Some("https://user:hunter2@erp.example.com/k3cloud".into());
+        s.http_client = Some(
+            reqwest::Client::builder()
+                .proxy(reqwest::Proxy::all("http://proxyuser:s3cret@127.0.0.1:3128").unwrap())
+                .build()
+                .unwrap(),
+        );
+        let text = format!("{s:?}");
+        assert!(
+            !text.contains("hunter2") && !text.contains("s3cret"),
+            "{text}"
+        );
+        assert!(
+            text.contains("erp.example.com") && text.contains("custom"),
+            "{text}"
+        );
     }
 
     #[test]
