@@ -275,14 +275,16 @@ mod tests {
 
     #[test]
     fn debug_shows_no_proxy_or_url_credentials() {
-        let mut s = ClientSettings::default();
-        s.base_url = Some("https://user:hunter2@erp.example.com/k3cloud".into());
-        s.http_client = Some(
-            reqwest::Client::builder()
-                .proxy(reqwest::Proxy::all("http://proxyuser:s3cret@127.0.0.1:3128").unwrap())
-                .build()
-                .unwrap(),
-        );
+        let s = ClientSettings {
+            base_url: Some("https://user:hunter2@erp.example.com/k3cloud".into()),
+            http_client: Some(
+                reqwest::Client::builder()
+                    .proxy(reqwest::Proxy::all("http://proxyuser:s3cret@127.0.0.1:3128").unwrap())
+                    .build()
+                    .unwrap(),
+            ),
+            ..ClientSettings::default()
+        };
         let text = format!("{s:?}");
         assert!(
             !text.contains("hunter2") && !text.contains("s3cret"),
