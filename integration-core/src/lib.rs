@@ -14,6 +14,9 @@
 //!   the guarantees in [`pipeline`].
 //! - [`state`]: where checkpoints, collections and dead letters live
 //!   ([`SqliteStore`], bundled; [`MemoryStore`]).
+//! - [`envelope`]: the skeleton every connector's answer decoder shares
+//!   (the body must be a JSON object; code and message by name); a
+//!   connector adds only its success code and its classification.
 //! - [`lenient`]: the one set of `deserialize_with` helpers every connector
 //!   reads loosely typed fields with (text or number, `null` or `""` as
 //!   absent, `null` as an empty list) — junk is an error naming the field,
@@ -60,6 +63,7 @@
 //! ```
 
 pub mod auth;
+pub mod envelope;
 pub mod error;
 pub mod lenient;
 pub mod mapping;
