@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use integration_core::envelope::Envelope;
 use integration_core::error::{Code, Meta};
 use integration_core::{ConnectorError, ErrorKind, RawResponse, Retry};
 use serde_json::Value;
@@ -309,6 +310,8 @@ fn first_text(obj: &serde_json::Map<String, Value>, keys: &[&str]) -> Option<Str
     keys.iter().find_map(|k| obj.get(*k).and_then(text))
 }
 
+/// jdy's message: `description_cn`, followed by the English `description`,
+/// `message` or `msg` when that differs (empty texts do not count).
 fn message_of(obj: &serde_json::Map<String, Value>) -> String {
     let cn = first_text(obj, &["description_cn"]);
     let en = first_text(obj, &["description", "message", "msg"]);
@@ -319,107 +322,76 @@ fn message_of(obj: &serde_json::Map<String, Value>) -> String {
     }
 }
 
-/// Reads an `errcode` given as a number or as text.
-fn errcode(v: &Value) -> Option<i64> {
-    match v {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
+/// Reads an answer as an envelope whose code is the first of `code_names`
+/// (its message is [`message_of`]); a body that is no JSON object is the
+/// HTTP error when the status is one.
+fn read(raw: &RawResponse, code_names: &[&str]) -> Result<Envelope, Error> {
+    Envelope::read(raw, code_names, &[]).map_err(|e| raw.http_error().unwrap_or(e).into())
 }
 
-fn parse_object(raw: &RawResponse) -> Result<serde_json::Map<String, Value>, Error> {
-    let value: Value = match serde_json::from_slice(&raw.body) {
-        Ok(v) => v,
-        Err(e) => {
-            if let Some(http) = raw.http_error() {
-                return Err(http.into());
-            }
-            return Err(raw.decode_error(format!("invalid JSON ({e})")).into());
-        }
-    };
-    match value {
-        Value::Object(map) => Ok(map),
-        _ => {
-            if let Some(http) = raw.http_error() {
-                return Err(http.into());
-            }
-            Err(raw.decode_error("the answer is not a JSON object").into())
-        }
-    }
+/// The HTTP error when the status is one, else a decode error saying `what`.
+fn http_or_decode(raw: &RawResponse, what: &str) -> Error {
+    raw.http_error()
+        .unwrap_or_else(|| raw.decode_error(what))
+        .into()
+}
+
+/// jdy's error for an answer with `code`, with its message ([`message_of`]).
+fn answer(raw: &RawResponse, code: impl ToString, envelope: &Envelope) -> Error {
+    Error::answer(
+        raw.api(),
+        code,
+        message_of(&envelope.members),
+        Some(raw.status.as_u16()),
+    )
 }
 
 /// Decodes an `{errcode, description, data}` envelope (every V2 call and
 /// the V1 token endpoint) into its `data`.
 pub(crate) fn decode_errcode_envelope(raw: &RawResponse) -> Result<Value, Error> {
-    let status = raw.status.as_u16();
-    let obj = parse_object(raw)?;
-    let code = match obj.get("errcode") {
-        Some(v) => errcode(v).ok_or_else(|| {
+    let mut envelope = read(raw, &["errcode", "code"])?;
+    let code = envelope.code.as_ref().and_then(Code::as_i64);
+    let code = match envelope.members.get("errcode") {
+        Some(v) => code.ok_or_else(|| {
             Error::from(raw.decode_error(format!("errcode is not an integer: {v}")))
         })?,
-        None => {
-            // `push_app_authorize` has been seen answering `code: 200`.
-            match obj.get("code").and_then(errcode) {
-                Some(0 | 200) if raw.status.is_success() => 0,
-                Some(code) => {
-                    return Err(Error::answer(
-                        raw.api(),
-                        code,
-                        message_of(&obj),
-                        Some(status),
-                    ));
-                }
-                None => {
-                    if let Some(http) = raw.http_error() {
-                        return Err(http.into());
-                    }
-                    return Err(raw.decode_error("the answer has no errcode").into());
-                }
-            }
-        }
+        // `push_app_authorize` has been seen answering `code: 200`.
+        None => match code {
+            Some(0 | 200) if raw.status.is_success() => codes::OK,
+            Some(code) => return Err(answer(raw, code, &envelope)),
+            None => return Err(http_or_decode(raw, "the answer has no errcode")),
+        },
     };
     if code != codes::OK {
-        return Err(Error::answer(
-            raw.api(),
-            code,
-            message_of(&obj),
-            Some(status),
-        ));
+        return Err(answer(raw, code, &envelope));
     }
     if let Some(http) = raw.http_error() {
         return Err(http.into());
     }
-    Ok(obj.get("data").cloned().unwrap_or(Value::Null))
+    Ok(envelope.take("data"))
 }
 
 /// Decodes a V1 business envelope `{success, data, code, message,
 /// description_cn}` (also HTTP 519 with `{code, description_cn}`) into its
 /// `data`.
 pub(crate) fn decode_v1_envelope(raw: &RawResponse) -> Result<Value, Error> {
-    let status = raw.status.as_u16();
-    let obj = parse_object(raw)?;
-    let api_error = |obj: &serde_json::Map<String, Value>| {
-        let code = first_text(obj, &["code", "errcode"]).unwrap_or_else(|| "unknown".to_owned());
-        Error::answer(raw.api(), code, message_of(obj), Some(status))
+    let mut envelope = read(raw, &["code", "errcode"])?;
+    let api_error = |envelope: &Envelope| {
+        let code = envelope.code.as_ref().map_or("unknown", Code::as_str);
+        answer(raw, code, envelope)
     };
-    match obj.get("success").and_then(Value::as_bool) {
-        Some(true) if raw.status.is_success() => {
-            Ok(obj.get("data").cloned().unwrap_or(Value::Null))
+    let members = &envelope.members;
+    match members.get("success").and_then(Value::as_bool) {
+        Some(true) if raw.status.is_success() => Ok(envelope.take("data")),
+        Some(_) => Err(api_error(&envelope)),
+        None if members.contains_key("errcode") => decode_errcode_envelope(raw),
+        None if members.contains_key("code") || members.contains_key("description_cn") => {
+            Err(api_error(&envelope))
         }
-        Some(_) => Err(api_error(&obj)),
-        None if obj.contains_key("errcode") => decode_errcode_envelope(raw),
-        None if obj.contains_key("code") || obj.contains_key("description_cn") => {
-            Err(api_error(&obj))
-        }
-        None => {
-            if let Some(http) = raw.http_error() {
-                return Err(http.into());
-            }
-            Err(raw
-                .decode_error("the answer has neither success nor errcode")
-                .into())
-        }
+        None => Err(http_or_decode(
+            raw,
+            "the answer has neither success nor errcode",
+        )),
     }
 }
 

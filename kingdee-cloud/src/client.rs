@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use integration_core::envelope;
 use integration_core::{ClientSettings, RawResponse, Secret, Transport};
 use serde_json::{Value, json};
 
@@ -320,9 +321,10 @@ impl Client {
     }
 }
 
-/// Decodes an answer: status 200/206, the `response_error:` prefix, JSON,
-/// and the envelope's whole-call failures (session lost, denied,
-/// throttled; see [`crate::ResponseStatus::fails_whole_call`]).
+/// Decodes an answer: status 200/206, the `response_error:` prefix, JSON
+/// (an object by core's [`envelope::json_object`]), and the envelope's
+/// whole-call failures (session lost, denied, throttled; see
+/// [`crate::ResponseStatus::fails_whole_call`]).
 pub(crate) fn decode_body(api: &str, raw: &RawResponse) -> Result<Value> {
     let status = raw.status.as_u16();
     if status != 200 && status != 206 {
@@ -334,18 +336,20 @@ pub(crate) fn decode_body(api: &str, raw: &RawResponse) -> Result<Value> {
             .into());
     }
     let body: &[u8] = raw.body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&raw.body);
-    let trimmed = body.trim_ascii_start();
-    if let Some(rest) = trimmed.strip_prefix(b"response_error:") {
+    let body = body.trim_ascii_start();
+    if let Some(rest) = body.strip_prefix(b"response_error:") {
         return Err(Error::ResponseError {
             api: api.to_owned(),
             message: integration_core::secret::excerpt(rest.trim_ascii(), 300),
         });
     }
-    if trimmed.is_empty() {
-        return Err(Error::decode(api, "empty answer", body));
-    }
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| Error::decode(api, format!("invalid JSON ({e})"), body))?;
+    let value = match body.first() {
+        Some(b'{') | None => Value::Object(envelope::json_object(raw)?),
+        // Not only objects: the query services answer with arrays (rows, or
+        // `[[{"Result": ...}]]` for errors) and `call_raw` passes any JSON on.
+        _ => serde_json::from_slice(body)
+            .map_err(|e| raw.decode_error(format!("invalid JSON ({e})")))?,
+    };
     if let Some(status) = crate::operations::find_status(&value)
         && let Ok(status) =
             serde_json::from_value::<crate::operations::ResponseStatus>(status.clone())

@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use integration_core::envelope::Envelope;
+use integration_core::error::Code;
 use integration_core::lenient;
 use integration_core::{ClientSettings, RateLimit, RawResponse, Secret, Transport};
 use serde::Serialize;
@@ -210,51 +212,39 @@ impl ClientBuilder {
     }
 }
 
-/// The `{code, msg, success, result}` envelope.
-#[derive(Debug, serde::Deserialize)]
-struct Envelope {
-    code: Option<Value>,
-    #[serde(default)]
-    msg: Option<String>,
-    #[serde(default)]
-    success: Option<bool>,
-    #[serde(default)]
-    result: Option<Value>,
-}
-
 /// Decodes an answer: the envelope's `result` (or `null` when absent) on
 /// `code == 1`, the API error otherwise, a decode error with a redacted
-/// excerpt for anything that is not an envelope.
+/// excerpt for anything that is not an envelope. The body is read by core's
+/// [`Envelope::read`]; an envelope has a code and, if any, a boolean
+/// `success`. Only an answer without an envelope is an HTTP error.
 pub(crate) fn decode_envelope(api: &str, raw: &RawResponse) -> Result<Value> {
-    let envelope = serde_json::from_slice::<Envelope>(&raw.body).ok();
-    let Some(envelope) = envelope.filter(|e| e.code.is_some()) else {
-        if let Some(e) = raw.http_error() {
+    let mut envelope = match Envelope::read(raw, &["code"], &["msg"]) {
+        Ok(e)
+            if e.code.is_some()
+                && matches!(
+                    e.members.get("success"),
+                    None | Some(Value::Null | Value::Bool(_))
+                ) =>
+        {
+            e
+        }
+        read => {
+            let e = raw
+                .http_error()
+                .or(read.err())
+                .unwrap_or_else(|| raw.decode_error("the answer has no `code` envelope"));
             return Err(e.into());
         }
-        let what = if serde_json::from_slice::<Value>(&raw.body).is_ok() {
-            "the answer has no `code` envelope"
-        } else {
-            "the answer is not JSON"
-        };
-        return Err(Error::decode(api, what, &raw.body));
     };
-    let code = match &envelope.code {
-        Some(Value::Number(n)) => n.as_i64(),
-        Some(Value::String(s)) => s.trim().parse().ok(),
-        _ => None,
+    let Some(code) = envelope.code.as_ref().and_then(Code::as_i64) else {
+        return Err(raw
+            .decode_error("the envelope's `code` is not an integer")
+            .into());
     };
-    let Some(code) = code else {
-        return Err(Error::decode(
-            api,
-            "the envelope's `code` is not an integer",
-            &raw.body,
-        ));
-    };
-    let message = envelope.msg.unwrap_or_default();
-    if code == CODE_OK && envelope.success != Some(false) {
-        return Ok(envelope.result.unwrap_or(Value::Null));
+    if code == CODE_OK && envelope.members.get("success") != Some(&Value::Bool(false)) {
+        return Ok(envelope.take("result"));
     }
-    Err(Error::from_answer(api, code, &message))
+    Err(Error::from_answer(api, code, &envelope.message))
 }
 
 impl Client {
