@@ -3,6 +3,8 @@
 use std::sync::Arc;
 
 use chrono::Utc;
+use integration_core::envelope::Envelope;
+use integration_core::error::Code;
 use integration_core::{ClientSettings, RateLimit, RawResponse, Transport, lenient};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -248,56 +250,38 @@ pub(crate) fn decode_data<T: DeserializeOwned>(method: &str, data: Value) -> Res
 /// Anything else with a `code` is an [`Error::Api`], [`Error::Auth`] or
 /// [`Error::Throttled`] by its class ([`crate::ApiErrorClass`]); a body that
 /// is not a JSON object with a `code` is a decode error with a redacted
-/// excerpt.
+/// excerpt, or the HTTP status error when the status is not 2xx (gateways
+/// send HTML error pages with 5xx).
 pub fn decode_reply(method: &str, raw: &RawResponse) -> Result<Reply> {
-    let value: Value = match serde_json::from_slice(&raw.body) {
-        Ok(v) => v,
-        Err(e) => {
-            // Gateways send HTML error pages with 5xx: report the status first.
-            if let Some(http) = raw.http_error() {
-                return Err(Error::from(http));
-            }
-            return Err(Error::from(raw.decode_error(format!("invalid JSON ({e})"))));
-        }
+    let not_envelope = |e: integration_core::Error| Error::from(raw.http_error().unwrap_or(e));
+    let mut envelope = Envelope::read(raw, &["code"], &["msg"]).map_err(not_envelope)?;
+    // An empty text `code` is still a code (not 200, so an error envelope).
+    let code = match (envelope.code.take(), envelope.members.get("code")) {
+        (Some(code), _) => code,
+        (None, Some(Value::String(_))) => Code::from(""),
+        _ => return Err(not_envelope(raw.decode_error("the answer has no `code`"))),
     };
-    let Some(obj) = value.as_object() else {
-        return Err(Error::from(
-            raw.decode_error("the answer is not a JSON object"),
-        ));
+    let sub_code = match envelope.take("subCode") {
+        Value::String(s) => s,
+        Value::Null => String::new(),
+        other => other.to_string(),
     };
-    let code = match obj.get("code") {
-        Some(Value::Number(n)) => n.to_string(),
-        Some(Value::String(s)) => s.trim().to_owned(),
-        _ => {
-            if let Some(http) = raw.http_error() {
-                return Err(Error::from(http));
-            }
-            return Err(Error::from(raw.decode_error("the answer has no `code`")));
-        }
+    let mut result = envelope.take("result");
+    let context_id = match result.get("contextId") {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
     };
-    let text = |key: &str| match obj.get(key) {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Null) | None => String::new(),
-        Some(other) => other.to_string(),
-    };
-    let sub_code = text("subCode");
-    let msg = text("msg");
-    let result = obj.get("result");
-    let context_id = result
-        .and_then(|r| r.get("contextId"))
-        .and_then(|c| match c {
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        });
     if code != "200" {
-        return Err(Error::envelope(method, code, sub_code, msg, context_id));
+        return Err(Error::envelope(
+            method,
+            code,
+            sub_code,
+            envelope.message,
+            context_id,
+        ));
     }
-    let data = result
-        .and_then(|r| r.get("data"))
-        .cloned()
-        .unwrap_or(Value::Null);
-    let data = match data {
+    let data = match result.get_mut("data").map(Value::take).unwrap_or_default() {
         Value::String(s) => {
             let t = s.trim();
             if t.starts_with('{') || t.starts_with('[') {
@@ -318,7 +302,7 @@ pub fn decode_reply(method: &str, raw: &RawResponse) -> Result<Reply> {
         data,
         context_id,
         sub_code,
-        msg,
+        msg: envelope.message,
     })
 }
 

@@ -216,14 +216,18 @@ impl Error {
     /// The error of an envelope with `code != 200`, by its class.
     pub(crate) fn envelope(
         method: &str,
-        code: String,
+        code: Code,
         sub_code: String,
         msg: String,
         context_id: Option<String>,
     ) -> Self {
         let class = ApiErrorClass::classify(&sub_code, &msg);
         let api = method.to_owned();
-        let code = Code::from(if sub_code.is_empty() { code } else { sub_code });
+        let code = if sub_code.is_empty() {
+            code
+        } else {
+            Code::from(sub_code)
+        };
         match class.kind() {
             ErrorKind::Auth => Self::Auth {
                 api,

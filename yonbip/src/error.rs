@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use integration_core::envelope::Envelope;
 use integration_core::error::{Code, Meta};
 use integration_core::{ConnectorError, ErrorKind, RawResponse, Retry, lenient};
 use serde::de::DeserializeOwned;
@@ -151,23 +152,12 @@ impl From<Error> for integration_core::Error {
     }
 }
 
-/// The envelope of every YonBIP answer: `{"code": "200", "message": "…", "data": …}`.
-#[derive(Debug, serde::Deserialize)]
-struct Envelope {
-    #[serde(default)]
-    code: Option<Value>,
-    #[serde(default, alias = "msg")]
-    message: Option<String>,
-    #[serde(default)]
-    data: Option<Value>,
-}
-
-/// The envelope's code as text or a number; an empty text stays a code
-/// (it is not success, so a business error).
-fn code_text(code: &Value) -> Option<Code> {
-    match code {
-        Value::String(s) => Some(Code::from(s.as_str())),
-        Value::Number(n) => Some(Code::from(n.to_string())),
+/// The envelope's code as text or a number (the core's reading), except
+/// that an empty text stays a code (it is not success, so a business error).
+fn code_of(envelope: &Envelope) -> Option<Code> {
+    match (&envelope.code, envelope.members.get("code")) {
+        (Some(code), _) => Some(code.clone()),
+        (None, Some(Value::String(_))) => Some(Code::from("")),
         _ => None,
     }
 }
@@ -234,18 +224,18 @@ pub(crate) fn decode_business<T: DeserializeOwned>(api: &str, raw: &RawResponse)
 /// Decodes an envelope whose success code is `success`, returning its
 /// `data` (`Null` when absent).
 pub(crate) fn decode_envelope(api: &str, raw: &RawResponse, success: &str) -> Result<Value> {
-    let parsed: std::result::Result<Envelope, _> = serde_json::from_slice(&raw.body);
+    // Every YonBIP answer: `{"code": "200", "message": "…", "data": …}`.
+    let envelope = Envelope::read(raw, &["code"], &["message", "msg"]);
     if !raw.status.is_success() {
-        // A gateway may wrap an error envelope in a non-2xx status.
-        if let Ok(Envelope {
-            code: Some(code),
-            message,
-            ..
-        }) = &parsed
-        {
-            let code = code_text(code);
-            let message = message.clone().unwrap_or_default();
-            let error = classify(api, code, message, raw.retry_after());
+        // A gateway may wrap an error envelope (a body with a `code`) in a
+        // non-2xx status.
+        let wrapped = envelope
+            .as_ref()
+            .ok()
+            .filter(|e| e.members.get("code").is_some_and(|c| !c.is_null()));
+        if let Some(envelope) = wrapped {
+            let code = code_of(envelope);
+            let error = classify(api, code, envelope.message.clone(), raw.retry_after());
             // Throttling and token expiry always count; other envelope codes
             // count on 4xx (a 5xx stays a retryable HTTP error).
             if matches!(error, Error::Throttled { .. } | Error::AuthExpired { .. })
@@ -266,18 +256,17 @@ pub(crate) fn decode_envelope(api: &str, raw: &RawResponse, success: &str) -> Re
             return Err(Error::from(e));
         }
     }
-    let envelope =
-        parsed.map_err(|e| Error::from(raw.decode_error(format!("invalid JSON ({e})"))))?;
-    let Some(code) = envelope.code.as_ref().and_then(code_text) else {
+    let mut envelope = envelope?;
+    let Some(code) = code_of(&envelope) else {
         return Err(Error::from(raw.decode_error("the answer has no `code`")));
     };
     if code == success {
-        return Ok(envelope.data.unwrap_or(Value::Null));
+        return Ok(envelope.take("data"));
     }
     Err(classify(
         api,
         Some(code),
-        envelope.message.unwrap_or_default(),
+        envelope.message,
         raw.retry_after(),
     ))
 }
