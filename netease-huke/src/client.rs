@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes_body::Body;
+use integration_core::envelope::Envelope;
 use integration_core::lenient;
 use integration_core::transport::RawResponse;
 use integration_core::{ClientSettings, RateLimit, Retry, Transport};
@@ -296,30 +297,28 @@ impl Client {
 }
 
 /// Decodes Huke's `{code, msg, data}` envelope: `data` on `code == 200`,
-/// the classified error otherwise. Never panics on any body.
+/// the classified error otherwise. Never panics on any body. The body and
+/// the message are read by [`Envelope::read`]; Huke's own are the order (an
+/// HTTP error status first), the integer code and its classification.
 pub fn decode_envelope(api: &str, raw: &RawResponse) -> Result<Value, Error> {
     if let Some(e) = raw.http_error() {
         return Err(e.into());
     }
-    if raw.body.iter().all(u8::is_ascii_whitespace) {
-        return Err(raw.decode_error("empty answer").into());
-    }
-    let value: Value = raw.json()?;
-    let Value::Object(mut envelope) = value else {
-        return Err(raw.decode_error("the answer is not a JSON object").into());
-    };
-    let Some(Ok(Some(code))) = envelope.get("code").map(lenient::opt_i64) else {
+    let mut envelope = Envelope::read(raw, &["code"], &["msg", "message"])?;
+    // The code must be an integer, read leniently (`200`, `"200"`, `200.0`):
+    // a core `Code` is text and would keep `200.0` as it came.
+    let Some(Ok(Some(code))) = envelope.members.get("code").map(lenient::opt_i64) else {
         return Err(raw.decode_error("the answer has no integer `code`").into());
     };
     if code == CODE_SUCCESS {
-        return Ok(envelope.remove("data").unwrap_or(Value::Null));
+        return Ok(envelope.take("data"));
     }
-    let message = match envelope.get("msg").or_else(|| envelope.get("message")) {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Null) | None => String::new(),
-        Some(other) => other.to_string(),
-    };
-    Err(Error::from_envelope(api, code, message, raw.retry_after()))
+    Err(Error::from_envelope(
+        api,
+        code,
+        envelope.message,
+        raw.retry_after(),
+    ))
 }
 
 /// `data` into a typed value, or a decode error naming the field, with a

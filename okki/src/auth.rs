@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use integration_core::auth::TokenCache;
+use integration_core::envelope::json_object;
 use integration_core::{RawResponse, Secret};
 use serde::Deserialize;
 use serde_json::Value;
@@ -216,34 +217,25 @@ pub fn token_lifetime(answer: &TokenAnswer, now: f64) -> Duration {
 
 /// Decodes an answer of the token or refresh endpoint.
 pub(crate) fn parse_token_answer(raw: &RawResponse) -> Result<TokenAnswer> {
-    let value: Value = match serde_json::from_slice(&raw.body) {
-        Ok(v) => v,
-        Err(e) => {
-            return Err(match raw.http_error() {
-                Some(http) => http.into(),
-                None => raw
-                    .decode_error(format!("the token answer is not JSON ({e})"))
-                    .into(),
-            });
-        }
-    };
-    if value
+    // An undecodable body under a failed HTTP status is that status.
+    let members = json_object(raw).map_err(|e| raw.http_error().unwrap_or(e))?;
+    if members
         .get("access_token")
         .and_then(Value::as_str)
         .is_some_and(|t| !t.is_empty())
     {
-        return crate::lenient::decode(value).map_err(|e| {
+        return crate::lenient::decode(Value::Object(members)).map_err(|e| {
             raw.decode_error(format!("unexpected token answer ({e})"))
                 .into()
         });
     }
-    if let Some(err) = crate::error::oauth_error(raw, &value) {
+    if let Some(err) = crate::error::oauth_error(raw, &members) {
         return Err(err);
     }
     if let Some(http) = raw.http_error() {
         return Err(http.into());
     }
-    if let Some(err) = crate::error::envelope_error(raw.api(), &value) {
+    if let Some(err) = crate::error::envelope_error(raw.api(), &members) {
         return Err(err);
     }
     Err(raw

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use integration_core::envelope;
 use integration_core::error::Code;
 use integration_core::transport::{RateLimit, Transport};
 use integration_core::{ClientSettings, ErrorKind, RawResponse, Retry, Secret};
@@ -14,9 +15,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::auth::{Credentials, Tokens};
-use crate::error::{
-    Error, Result, SYSTEM, envelope_code, envelope_error, oauth_error, oauth_message,
-};
+use crate::error::{Error, Result, SYSTEM, envelope_verdict, oauth_error, oauth_message};
 use crate::lenient;
 
 /// The real service. Despite its name it is OKKI's **production** host;
@@ -403,16 +402,20 @@ pub(crate) fn query_pairs(params: &Value) -> Result<Vec<(String, String)>> {
     Ok(pairs)
 }
 
-/// Decodes OKKI's `{code, message, now, data}` envelope into `data`.
+/// Decodes OKKI's `{code, message, now, data}` envelope into `data`. The
+/// body is read by [`envelope::json_object`]; OKKI's own is the order of the
+/// checks: HTTP 401 is a rejected token whatever the body, an HTTP 429 / 5xx
+/// is that status, then an OAuth error object, any other HTTP status, and
+/// last the envelope's code ([`envelope_verdict`]).
 pub(crate) fn decode_envelope(raw: &RawResponse) -> Result<Value> {
     let status = raw.status.as_u16();
-    let parsed: std::result::Result<Value, _> = serde_json::from_slice(&raw.body);
+    let body = envelope::json_object(raw);
     if status == 401 {
-        let body = parsed.as_ref().ok();
+        let body = body.as_ref().ok();
         return Err(Error::AuthExpired {
             api: raw.api().to_owned(),
             code: body
-                .and_then(|v| v.get("error"))
+                .and_then(|m| m.get("error"))
                 .and_then(Value::as_str)
                 .map(Code::from),
             message: body.map(oauth_message).unwrap_or_default(),
@@ -424,37 +427,16 @@ pub(crate) fn decode_envelope(raw: &RawResponse) -> Result<Value> {
             return Err(http.into());
         }
     }
-    let value = match parsed {
-        Ok(v) => v,
-        Err(e) => {
-            return Err(match raw.http_error() {
-                Some(http) => http.into(),
-                None => raw.decode_error(format!("invalid JSON ({e})")).into(),
-            });
-        }
-    };
-    if let Some(err) = oauth_error(raw, &value) {
+    // An undecodable body under a failed HTTP status is that status.
+    let mut members = body.map_err(|e| raw.http_error().unwrap_or(e))?;
+    if let Some(err) = oauth_error(raw, &members) {
         return Err(err);
     }
     if let Some(http) = raw.http_error() {
         return Err(http.into());
     }
-    match envelope_code(&value) {
-        Ok(Some(_)) => {}
-        Ok(None) => return Err(raw.decode_error("not an OKKI envelope (no code)").into()),
-        Err(e) => {
-            return Err(raw
-                .decode_error(format!("the envelope's code is not a number ({e})"))
-                .into());
-        }
-    }
-    if let Some(err) = envelope_error(raw.api(), &value) {
-        return Err(err);
-    }
-    let Value::Object(mut map) = value else {
-        return Err(raw.decode_error("not an OKKI envelope").into());
-    };
-    Ok(map.remove("data").unwrap_or(Value::Null))
+    envelope_verdict(raw, &members)?;
+    Ok(members.remove("data").unwrap_or(Value::Null))
 }
 
 #[cfg(test)]

@@ -23,7 +23,10 @@ use std::time::Duration;
 
 use integration_core::error::{Code, Meta};
 use integration_core::{ConnectorError, ErrorKind, RawResponse, Retry};
-use serde_json::Value;
+use serde_json::{Map, Value};
+
+/// An answer object's members ([`integration_core::envelope::json_object`]).
+pub(crate) type Members = Map<String, Value>;
 
 /// The system name used in errors and traces.
 pub const SYSTEM: &str = "okki";
@@ -241,11 +244,15 @@ fn is_permission_message(code: i64, message: &str) -> bool {
     lower.starts_with("no permission") || lower.contains("no privilege") || code == 403
 }
 
-fn message_of(value: &Value) -> String {
+/// OKKI's message: the first non-empty text among `error_description`,
+/// `message`, `msg` and `hint`, in an envelope and an OAuth error object
+/// alike (not the core [`Envelope`](integration_core::envelope::Envelope)'s
+/// message, which is the first *present* name, text or not).
+fn message_of(members: &Members) -> String {
     ["error_description", "message", "msg", "hint"]
         .iter()
         .find_map(|k| {
-            value
+            members
                 .get(*k)
                 .and_then(Value::as_str)
                 .filter(|s| !s.is_empty())
@@ -254,15 +261,15 @@ fn message_of(value: &Value) -> String {
         .to_owned()
 }
 
-/// An OAuth error object (`{"error":"…",…}` without a `code`), if `value` is one.
-pub(crate) fn oauth_error(raw: &RawResponse, value: &Value) -> Option<Error> {
-    let error = value.get("error")?.as_str()?.to_owned();
-    if value.get("code").is_some() && value.get("data").is_some() {
+/// An OAuth error object (`{"error":"…",…}` without a `code`), if `members` are one.
+pub(crate) fn oauth_error(raw: &RawResponse, members: &Members) -> Option<Error> {
+    let error = members.get("error")?.as_str()?.to_owned();
+    if members.contains_key("code") && members.contains_key("data") {
         return None;
     }
     let status = raw.status.as_u16();
     let api = raw.api().to_owned();
-    let message = oauth_message(value);
+    let message = oauth_message(members);
     if error == "access_denied" || status == 401 {
         return Some(Error::AuthExpired {
             api,
@@ -291,9 +298,9 @@ pub(crate) fn oauth_error(raw: &RawResponse, value: &Value) -> Option<Error> {
 
 /// An OAuth error's description, redacted, with its `hint` (which says
 /// why, e.g. "Token has been revoked") in parentheses.
-pub(crate) fn oauth_message(value: &Value) -> String {
-    let message = integration_core::secret::redact_text(&message_of(value));
-    let hint = value
+pub(crate) fn oauth_message(members: &Members) -> String {
+    let message = integration_core::secret::redact_text(&message_of(members));
+    let hint = members
         .get("hint")
         .and_then(Value::as_str)
         .map(integration_core::secret::redact_text)
@@ -307,19 +314,35 @@ pub(crate) fn oauth_message(value: &Value) -> String {
     }
 }
 
-/// The envelope's `code` (a number or numeric text): `None` when absent,
-/// an error when it cannot be read.
-pub(crate) fn envelope_code(value: &Value) -> std::result::Result<Option<i64>, serde_json::Error> {
-    value.get("code").map_or(Ok(None), crate::lenient::opt_i64)
+/// OKKI's success codes.
+const SUCCESS: [i64; 2] = [200, 0];
+
+/// The envelope's `code`, an integer sent as a number or numeric text and
+/// read leniently (`200`, `"200"`, `200.0`; a core `Code` would keep
+/// `200.0` as text): `None` when absent, an error when it cannot be read.
+fn envelope_code(members: &Members) -> std::result::Result<Option<i64>, serde_json::Error> {
+    members
+        .get("code")
+        .map_or(Ok(None), crate::lenient::opt_i64)
 }
 
-/// The error of an envelope whose `code` is neither 200 nor 0.
-pub(crate) fn envelope_error(api: &str, value: &Value) -> Option<Error> {
-    match envelope_code(value) {
-        Ok(Some(code)) if code != 200 && code != 0 => {
-            Some(Error::from_envelope(api, code, message_of(value)))
-        }
-        _ => None,
+/// The error of an envelope with a readable `code` other than 200 / 0.
+pub(crate) fn envelope_error(api: &str, members: &Members) -> Option<Error> {
+    let code = envelope_code(members).ok().flatten()?;
+    (!SUCCESS.contains(&code)).then(|| Error::from_envelope(api, code, message_of(members)))
+}
+
+/// A business answer's verdict: `Ok` for 200 / 0, the classified error for
+/// another code, a decode error when the code is absent or unreadable
+/// (never a success).
+pub(crate) fn envelope_verdict(raw: &RawResponse, members: &Members) -> Result<()> {
+    match envelope_code(members) {
+        Ok(Some(code)) if SUCCESS.contains(&code) => Ok(()),
+        Ok(Some(code)) => Err(Error::from_envelope(raw.api(), code, message_of(members))),
+        Ok(None) => Err(raw.decode_error("not an OKKI envelope (no code)").into()),
+        Err(e) => Err(raw
+            .decode_error(format!("the envelope's code is not a number ({e})"))
+            .into()),
     }
 }
 
