@@ -14,6 +14,9 @@
 //!   the guarantees in [`pipeline`].
 //! - [`state`]: where checkpoints, collections and dead letters live
 //!   ([`SqliteStore`], bundled; [`MemoryStore`]).
+//! - [`error`]: the [`Error`] model, the [`ErrorMeta`] every connector's
+//!   error gives (through [`ConnectorError`]), vendor [`error::Code`]s and
+//!   the one list of throttle words.
 //! - [`envelope`]: the skeleton every connector's answer decoder shares
 //!   (the body must be a JSON object; code and message by name); a
 //!   connector adds only its success code and its classification.
@@ -32,7 +35,9 @@
 //!   retry-after, a tracing span per call), the [`Error`] model, [`Secret`]s
 //!   that never reach logs, the token cache in [`auth`] and value [`types`]
 //!   (ids from strings or numbers, explicit time zones).
-//! - `testing` (feature): the kit each connector's fake server is built on.
+//! - `testing` (feature): the kit each connector's fake server is built on,
+//!   its `Fake` trait (start, point a client at it, inject faults, see what
+//!   it received) and one fast retry policy for tests.
 //!
 //! ```
 //! use std::sync::Arc;
