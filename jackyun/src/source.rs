@@ -11,6 +11,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
 use integration_core::types::{BeijingTime, Id};
 use integration_core::{Checkpoint, Cursor, Page, Source, SourceRecord};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::client::Client;
@@ -32,6 +33,72 @@ fn bad_cursor(what: &str, e: impl std::fmt::Display) -> integration_core::Error 
         integration_core::ErrorKind::InvalidRequest,
         format!("invalid cursor: {e}"),
     )
+}
+
+/// The modification-time window one run of an incremental source reads:
+/// from the checkpoint (less the overlap; none on a first run) to the time
+/// the read started, and the API's own position inside it (a max id, a
+/// scroll id). Rows are not ordered by time, so the checkpoint, the
+/// window's end, comes with the last page.
+#[derive(Debug, Serialize, Deserialize)]
+struct Window<P> {
+    #[serde(default)]
+    from: Option<String>,
+    end: String,
+    #[serde(default = "Option::default")]
+    position: Option<P>,
+}
+
+impl<P: Serialize + DeserializeOwned> Window<P> {
+    /// The window of this read, from the cursor or anew, with its bounds.
+    fn of(
+        api: &str,
+        checkpoint: Option<&Checkpoint>,
+        cursor: Option<Cursor>,
+        overlap: Duration,
+    ) -> Result<(Self, Option<BeijingTime>, BeijingTime), integration_core::Error> {
+        let window: Self = match cursor {
+            Some(c) => serde_json::from_value(c).map_err(|e| bad_cursor(api, e))?,
+            None => Self {
+                from: Checkpoint::since(checkpoint, overlap)
+                    .map(|t| BeijingTime::from_utc(t).to_string()),
+                end: BeijingTime::from_utc(now_second()).to_string(),
+                position: None,
+            },
+        };
+        let parse = |s: &str| BeijingTime::parse(s).ok_or_else(|| bad_cursor(api, s));
+        let end = parse(&window.end)?;
+        let from = window.from.as_deref().map(parse).transpose()?;
+        Ok((window, from, end))
+    }
+
+    /// The page of `records`: more to read from `next` in this window, or
+    /// the last page, checkpointed at the window's end.
+    fn page<T>(
+        self,
+        api: &str,
+        records: Vec<SourceRecord<T>>,
+        next: Option<P>,
+        end: BeijingTime,
+    ) -> Result<Page<T>, integration_core::Error> {
+        match next {
+            Some(position) => {
+                let next = Self {
+                    position: Some(position),
+                    ..self
+                };
+                Ok(Page {
+                    records,
+                    next: Some(serde_json::to_value(next).map_err(|e| bad_cursor(api, e))?),
+                    checkpoint: None,
+                })
+            }
+            None => Ok(Page::last(
+                records,
+                Some(Checkpoint::from_time(end.to_utc())),
+            )),
+        }
+    }
 }
 
 /// Sales orders (`oms.trade.fullinfoget`) modified since the checkpoint,
@@ -181,15 +248,6 @@ pub struct GoodsSource {
     page_size: u32,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct GoodsCursor {
-    #[serde(default)]
-    from: Option<String>,
-    end: String,
-    #[serde(default)]
-    max_sku_id: Option<Id>,
-}
-
 impl GoodsSource {
     /// A source reading with `client` (overlap 10 min, 200 rows per page);
     /// the first run reads every goods row.
@@ -222,24 +280,13 @@ impl Source for GoodsSource {
         cursor: Option<Cursor>,
     ) -> Result<Page<Goods>, integration_core::Error> {
         let api = crate::goods::METHOD_GOODS_LIST;
-        let cursor: GoodsCursor = match cursor {
-            Some(c) => serde_json::from_value(c).map_err(|e| bad_cursor(api, e))?,
-            None => GoodsCursor {
-                from: Checkpoint::since(checkpoint, self.overlap)
-                    .map(|t| BeijingTime::from_utc(t).to_string()),
-                end: BeijingTime::from_utc(now_second()).to_string(),
-                max_sku_id: None,
-            },
-        };
-        let parse = |s: &str| BeijingTime::parse(s).ok_or_else(|| bad_cursor(api, s));
-        let end = parse(&cursor.end)?;
-        let from = cursor.from.as_deref().map(parse).transpose()?;
+        let (window, from, end) = Window::<Id>::of(api, checkpoint, cursor, self.overlap)?;
         let query = GoodsQuery {
             page_size: self.page_size,
             start_date_modified_sku: from,
             end_date_modified_sku: from.map(|_| end),
             is_query_delete: true,
-            max_sku_id: cursor.max_sku_id.clone(),
+            max_sku_id: window.position.clone(),
             ..GoodsQuery::default()
         };
         let page = self.client.goods().list(&query).await?;
@@ -255,23 +302,12 @@ impl Source for GoodsSource {
                 }
             })
             .collect();
-        match page.next.and_then(|next| next.max_sku_id) {
-            Some(id) => {
-                let next = GoodsCursor {
-                    max_sku_id: Some(id),
-                    ..cursor
-                };
-                Ok(Page {
-                    records,
-                    next: Some(serde_json::to_value(next).map_err(|e| bad_cursor(api, e))?),
-                    checkpoint: None,
-                })
-            }
-            None => Ok(Page::last(
-                records,
-                Some(Checkpoint::from_time(end.to_utc())),
-            )),
-        }
+        window.page(
+            api,
+            records,
+            page.next.and_then(|next| next.max_sku_id),
+            end,
+        )
     }
 }
 
@@ -285,15 +321,6 @@ pub struct CustomerSource {
     client: Client,
     overlap: Duration,
     page_size: u32,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct CustomerCursor {
-    #[serde(default)]
-    from: Option<String>,
-    end: String,
-    #[serde(default)]
-    scroll_id: Option<String>,
 }
 
 impl CustomerSource {
@@ -328,23 +355,12 @@ impl Source for CustomerSource {
         cursor: Option<Cursor>,
     ) -> Result<Page<Customer>, integration_core::Error> {
         let api = crate::customer::METHOD_LIST_CUSTOMIZED;
-        let cursor: CustomerCursor = match cursor {
-            Some(c) => serde_json::from_value(c).map_err(|e| bad_cursor(api, e))?,
-            None => CustomerCursor {
-                from: Checkpoint::since(checkpoint, self.overlap)
-                    .map(|t| BeijingTime::from_utc(t).to_string()),
-                end: BeijingTime::from_utc(now_second()).to_string(),
-                scroll_id: None,
-            },
-        };
-        let parse = |s: &str| BeijingTime::parse(s).ok_or_else(|| bad_cursor(api, s));
-        let end = parse(&cursor.end)?;
-        let from = cursor.from.as_deref().map(parse).transpose()?;
+        let (window, from, end) = Window::<String>::of(api, checkpoint, cursor, self.overlap)?;
         let query = CustomerQuery {
             gmt_modified_begin: from,
             gmt_modified_end: from.map(|_| end),
             page_size: self.page_size,
-            scroll_id: cursor.scroll_id.clone(),
+            scroll_id: window.position.clone(),
             ..CustomerQuery::default()
         };
         let page = self.client.customers().query(&query).await?;
@@ -360,22 +376,6 @@ impl Source for CustomerSource {
                 }
             })
             .collect();
-        match page.next.and_then(|next| next.scroll_id) {
-            Some(scroll) => {
-                let next = CustomerCursor {
-                    scroll_id: Some(scroll),
-                    ..cursor
-                };
-                Ok(Page {
-                    records,
-                    next: Some(serde_json::to_value(next).map_err(|e| bad_cursor(api, e))?),
-                    checkpoint: None,
-                })
-            }
-            None => Ok(Page::last(
-                records,
-                Some(Checkpoint::from_time(end.to_utc())),
-            )),
-        }
+        window.page(api, records, page.next.and_then(|next| next.scroll_id), end)
     }
 }
