@@ -11,6 +11,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput};
 use integration_core::mapping::declarative::DeclarativeMapping;
+use integration_core::testing::sample::{CRM_CUSTOMER_TEMPLATE, crm_record};
 use integration_core::{MapContext, RawResponse, SourceRecord};
 use serde_json::{Map, Value, json};
 
@@ -210,43 +211,11 @@ fn decoding(c: &mut Criterion) {
     g.finish();
 }
 
-/// The 40-field CRM record of `integration-core/benches/core.rs`.
-fn record(i: u64) -> Value {
-    let mut m = Map::new();
-    m.insert("id".into(), json!(i));
-    m.insert("buyerNick".into(), json!(format!("买家{i}号")));
-    m.insert("buyerCid".into(), json!(format!("CID{i:08}")));
-    m.insert(
-        "amount".into(),
-        json!(format!("{}.{:02}", 100 + i % 9000, i % 100)),
-    );
-    m.insert("created".into(), json!(1_700_000_000_000u64 + i * 60_000));
-    m.insert("province".into(), json!("浙江省"));
-    m.insert("city".into(), json!("杭州市"));
-    m.insert(
-        "address".into(),
-        json!(format!("西湖区文三路{}号", i % 500)),
-    );
-    m.insert("phone".into(), json!(format!("138{:08}", i % 100_000_000)));
-    for f in 9..40 {
-        m.insert(format!("field_{f}"), json!(format!("值{f}-{i}")));
-    }
-    Value::Object(m)
-}
-
-const DECLARATIVE: &str = r#"{
-    "FName": "{{ buyerNick }}",
-    "FNumber": "{{ buyerCid }}",
-    "FCreateOrgId": {"FNumber": "100"},
-    "FUseOrgId": {"FNumber": "100"},
-    "FADDRESS": "{{ province }}{{ city }}{{ address }}",
-    "FTEL": "{{ phone }}"
-}"#;
-
+/// The 40-field CRM record of [`integration_core::testing::sample`].
 fn mapping(c: &mut Criterion) {
-    let one = SourceRecord::upsert("1", record(1));
+    let one = SourceRecord::upsert("1", crm_record(1));
     let ctx = MapContext::default();
-    let declarative = DeclarativeMapping::from_json_str(DECLARATIVE).unwrap();
+    let declarative = DeclarativeMapping::from_json_str(CRM_CUSTOMER_TEMPLATE).unwrap();
     let mut g = c.benchmark_group("map one 40-field record");
     g.throughput(Throughput::Elements(1));
     g.bench_function("declarative (6 target fields)", |b| {

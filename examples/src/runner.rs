@@ -177,6 +177,28 @@ impl<S: Send + Sync, T: Send + Sync> Hooks<S, T> for Progress {
     }
 }
 
+/// The `main` of a scheme binary: [`main_for`] with the scheme's `NAME`, its
+/// state file ([`open_state`]) and a progress bar, then the scheme's `setup`.
+///
+/// ```ignore
+/// examples::scheme_main!(examples::schemes::okki_to_yonbip);
+/// ```
+#[macro_export]
+macro_rules! scheme_main {
+    ($($scheme:ident)::+) => {
+        #[tokio::main]
+        async fn main() -> std::process::ExitCode {
+            use $crate::runner::{Progress, main_for, open_state};
+            use $($scheme)::+::{NAME, setup};
+            main_for(NAME, |settings, options| async move {
+                let state = open_state(&options, NAME)?;
+                setup(&settings, state, Progress::new(NAME)).await
+            })
+            .await
+        }
+    };
+}
+
 /// Parses the options, loads the settings, sets the scheme up with `setup`,
 /// runs it (once or `--watch`), prints the reports and returns the exit code.
 pub async fn main_for<J, F, Fut>(scheme: &str, setup: F) -> ExitCode

@@ -12,62 +12,17 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, Throughput};
 use integration_core::mapping::declarative::DeclarativeMapping;
 use integration_core::memory::{MemorySink, VecSource};
+use integration_core::testing::sample::{CRM_CUSTOMER_TEMPLATE, crm_customer, crm_record};
 use integration_core::{
-    MapContext, MapError, MemoryStore, Pipeline, Sink, SinkRecord, SourceRecord, StateStore,
+    MapContext, MemoryStore, Pipeline, Sink, SinkRecord, SourceRecord, StateStore,
 };
-use serde_json::{Map, Value, json};
-
-/// A realistic 40-field CRM record: names, addresses, phones, amounts, dates.
-fn record(i: u64) -> Value {
-    let mut m = Map::new();
-    m.insert("id".into(), json!(i));
-    m.insert("buyerNick".into(), json!(format!("买家{i}号")));
-    m.insert("buyerCid".into(), json!(format!("CID{i:08}")));
-    m.insert(
-        "amount".into(),
-        json!(format!("{}.{:02}", 100 + i % 9000, i % 100)),
-    );
-    m.insert("created".into(), json!(1_700_000_000_000u64 + i * 60_000));
-    m.insert("province".into(), json!("浙江省"));
-    m.insert("city".into(), json!("杭州市"));
-    m.insert(
-        "address".into(),
-        json!(format!("西湖区文三路{}号", i % 500)),
-    );
-    m.insert("phone".into(), json!(format!("138{:08}", i % 100_000_000)));
-    for f in 9..40 {
-        m.insert(format!("field_{f}"), json!(format!("值{f}-{i}")));
-    }
-    Value::Object(m)
-}
-
-fn typed_map(r: &SourceRecord<Value>, _: &MapContext) -> Result<Option<Value>, MapError> {
-    let d = &r.data;
-    Ok(Some(json!({
-        "FName": d["buyerNick"],
-        "FNumber": d["buyerCid"],
-        "FCreateOrgId": {"FNumber": "100"},
-        "FUseOrgId": {"FNumber": "100"},
-        "FADDRESS": format!("{}{}{}", d["province"].as_str().unwrap_or(""), d["city"].as_str().unwrap_or(""), d["address"].as_str().unwrap_or("")),
-        "FTEL": d["phone"],
-    })))
-}
-
-/// The same mapping as `typed_map`, as a document.
-const DECLARATIVE: &str = r#"{
-    "FName": "{{ buyerNick }}",
-    "FNumber": "{{ buyerCid }}",
-    "FCreateOrgId": {"FNumber": "100"},
-    "FUseOrgId": {"FNumber": "100"},
-    "FADDRESS": "{{ province }}{{ city }}{{ address }}",
-    "FTEL": "{{ phone }}"
-}"#;
+use serde_json::Value;
 
 const RECORDS: u64 = 20_000;
 
 fn source_records() -> Vec<SourceRecord<Value>> {
     (0..RECORDS)
-        .map(|i| SourceRecord::upsert(i.to_string(), record(i)))
+        .map(|i| SourceRecord::upsert(i.to_string(), crm_record(i)))
         .collect()
 }
 
@@ -77,7 +32,7 @@ async fn with_pipeline(records: Vec<SourceRecord<Value>>) -> usize {
     let state: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
     let p = Pipeline::builder("bench")
         .source(VecSource::new(records, 500))
-        .mapper(typed_map)
+        .mapper(crm_customer)
         .sink(sink.clone())
         .state(state)
         .build()
@@ -94,7 +49,7 @@ async fn by_hand(records: Vec<SourceRecord<Value>>) -> usize {
         let mapped: Vec<SinkRecord<Value>> = page
             .iter()
             .filter_map(|r| {
-                typed_map(r, &ctx).unwrap().map(|data| SinkRecord {
+                crm_customer(r, &ctx).unwrap().map(|data| SinkRecord {
                     key: r.key.clone(),
                     op: r.op,
                     data,
@@ -123,14 +78,14 @@ fn median_time(runtime: &tokio::runtime::Runtime, f: impl Fn() -> usize) -> Dura
 
 fn main() {
     let mut c = Criterion::default().configure_from_args();
-    let one = SourceRecord::upsert("1", record(1));
+    let one = SourceRecord::upsert("1", crm_record(1));
     let ctx = MapContext::default();
     let mut group = c.benchmark_group("mapping");
     group.throughput(Throughput::Elements(1));
     group.bench_function("typed, 40-field record", |b| {
-        b.iter(|| typed_map(black_box(&one), &ctx).unwrap())
+        b.iter(|| crm_customer(black_box(&one), &ctx).unwrap())
     });
-    let declarative = DeclarativeMapping::from_json_str(DECLARATIVE).unwrap();
+    let declarative = DeclarativeMapping::from_json_str(CRM_CUSTOMER_TEMPLATE).unwrap();
     group.bench_function("declarative, 40-field record", |b| {
         b.iter(|| declarative.map_value(black_box(&one.data), &ctx).unwrap())
     });

@@ -17,6 +17,9 @@ use wiremock::{Mock, MockServer};
 
 use crate::transport::RetryPolicy;
 
+pub mod conformance;
+pub mod sample;
+
 /// The retry policy every fake's `client_builder()` sets: the same four
 /// attempts as the default, with millisecond waits, so tests of throttling
 /// and faults run fast.
@@ -405,4 +408,49 @@ pub trait Fake: Sized + Send + Sync {
     fn faults(&self) -> &Faults;
     /// Every request received so far.
     async fn received(&self) -> Vec<Request>;
+}
+
+/// Gives a connector's fake, a struct with a `server: FakeServer<State>`
+/// field, the accessors every fake has, the same in all seven crates:
+/// `uri`, `address`, `state` (locked; do not hold it across an await),
+/// `faults`, `received`, `received_on`, and a `Debug` that shows its URI.
+#[macro_export]
+macro_rules! fake_server_accessors {
+    ($fake:ident, $state:ty) => {
+        impl std::fmt::Debug for $fake {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($fake))
+                    .field("uri", &self.server.uri())
+                    .finish()
+            }
+        }
+
+        /// What every connector's fake gives.
+        impl $fake {
+            /// The fake's base URL (`http://127.0.0.1:<port>`).
+            pub fn uri(&self) -> String {
+                self.server.uri()
+            }
+            /// The address it listens on.
+            pub fn address(&self) -> &std::net::SocketAddr {
+                self.server.address()
+            }
+            /// The state, locked (do not hold it across an await).
+            pub fn state(&self) -> std::sync::MutexGuard<'_, $state> {
+                self.server.state()
+            }
+            /// The fault injector.
+            pub fn faults(&self) -> &$crate::testing::Faults {
+                self.server.faults()
+            }
+            /// Every request received so far.
+            pub async fn received(&self) -> Vec<$crate::testing::Request> {
+                self.server.received().await
+            }
+            /// The requests whose path contains `path_contains`.
+            pub async fn received_on(&self, path_contains: &str) -> Vec<$crate::testing::Request> {
+                self.server.received_on(path_contains).await
+            }
+        }
+    };
 }

@@ -163,30 +163,48 @@ mod tests {
         ]
     }
 
+    /// `crm.customer.add` by app `12345678` at 2024-01-02 03:04:05 (the
+    /// vectors v1, v2, v3 and v5).
+    fn customer_add(biz: &str) -> Vec<(&str, &str)> {
+        base(
+            "crm.customer.add",
+            "12345678",
+            "v1.0",
+            "2024-01-02 03:04:05",
+            biz,
+        )
+    }
+
+    /// `erp.warehouse.get` by app `1` (vector v6).
+    fn warehouse_get() -> Vec<(&'static str, &'static str)> {
+        base(
+            "erp.warehouse.get",
+            "1",
+            "v1.0",
+            "2020-01-01 00:00:00",
+            "{}",
+        )
+    }
+
+    /// 2024-01-02 03:04:05 in Beijing.
+    fn beijing_0304() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2024-01-01T19:04:05Z")
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
     const V1_SECRET: &str = "TestSecret0123456789abcdefABCDEF";
     const V1_BIZ: &str = r#"{"customerCode":"C001","nickname":"Zhang San"}"#;
 
     #[test]
     fn vector_v1() {
-        let p = base(
-            "crm.customer.add",
-            "12345678",
-            "v1.0",
-            "2024-01-02 03:04:05",
-            V1_BIZ,
-        );
+        let p = customer_add(V1_BIZ);
         assert_eq!(sign(&p, V1_SECRET), "d790618b94938fecf1b9fe99ea80309c");
     }
 
     #[test]
     fn vector_v2_token_and_contextid_are_not_signed() {
-        let mut p = base(
-            "crm.customer.add",
-            "12345678",
-            "v1.0",
-            "2024-01-02 03:04:05",
-            V1_BIZ,
-        );
+        let mut p = customer_add(V1_BIZ);
         p.push(("token", "tok_abc"));
         p.push(("contextid", "ctx_1"));
         assert_eq!(sign(&p, V1_SECRET), "d790618b94938fecf1b9fe99ea80309c");
@@ -195,13 +213,7 @@ mod tests {
     #[test]
     fn vector_v3_case_of_bizcontent_does_not_matter() {
         let biz = r#"{"CUSTOMERCODE":"c001","NICKNAME":"zhang san"}"#;
-        let p = base(
-            "crm.customer.add",
-            "12345678",
-            "v1.0",
-            "2024-01-02 03:04:05",
-            biz,
-        );
+        let p = customer_add(biz);
         assert_eq!(sign(&p, V1_SECRET), "d790618b94938fecf1b9fe99ea80309c");
     }
 
@@ -242,37 +254,19 @@ mod tests {
     #[test]
     fn vector_v5_chinese_bizcontent() {
         let biz = r#"{"nickname":"张三","customerCode":"KH0001","phone":"13800000000"}"#;
-        let p = base(
-            "crm.customer.add",
-            "12345678",
-            "v1.0",
-            "2024-01-02 03:04:05",
-            biz,
-        );
+        let p = customer_add(biz);
         assert_eq!(sign(&p, "secret"), "22c1858ce82c845808ff3274feeb366a");
     }
 
     #[test]
     fn vector_v6() {
-        let p = base(
-            "erp.warehouse.get",
-            "1",
-            "v1.0",
-            "2020-01-01 00:00:00",
-            "{}",
-        );
+        let p = warehouse_get();
         assert_eq!(sign(&p, "s"), "7c8254a6e8589468eb737a29bfdb3892");
     }
 
     #[test]
     fn order_of_params_and_empty_values_do_not_matter() {
-        let mut p = base(
-            "erp.warehouse.get",
-            "1",
-            "v1.0",
-            "2020-01-01 00:00:00",
-            "{}",
-        );
+        let mut p = warehouse_get();
         p.reverse();
         p.push(("extra", ""));
         assert_eq!(sign(&p, "s"), "7c8254a6e8589468eb737a29bfdb3892");
@@ -293,19 +287,13 @@ mod tests {
 
     #[test]
     fn timestamps_are_beijing_time() {
-        let now = DateTime::parse_from_rfc3339("2024-01-01T19:04:05Z")
-            .unwrap()
-            .with_timezone(&Utc);
-        assert_eq!(timestamp(now), "2024-01-02 03:04:05");
+        assert_eq!(timestamp(beijing_0304()), "2024-01-02 03:04:05");
     }
 
     #[test]
     fn signed_form_matches_v1_and_keeps_token_out_of_the_sign() {
         let creds = Credentials::new("12345678", V1_SECRET).with_token("tok_abc");
-        let now = DateTime::parse_from_rfc3339("2024-01-01T19:04:05Z")
-            .unwrap()
-            .with_timezone(&Utc);
-        let form = signed_form(&creds, "crm.customer.add", "v1.0", V1_BIZ, now);
+        let form = signed_form(&creds, "crm.customer.add", "v1.0", V1_BIZ, beijing_0304());
         let get = |k: &str| form.iter().find(|(n, _)| *n == k).map(|(_, v)| v.as_str());
         assert_eq!(get("sign"), Some("d790618b94938fecf1b9fe99ea80309c"));
         assert_eq!(get("token"), Some("tok_abc"));

@@ -1,10 +1,13 @@
 //! The client: gateway calls with signing, retries and envelope decoding.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use chrono::Utc;
+use futures::Stream;
 use integration_core::envelope::Envelope;
 use integration_core::error::Code;
+use integration_core::paging::{self, Page};
 use integration_core::{ClientSettings, RateLimit, RawResponse, Transport, lenient};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -226,6 +229,28 @@ impl Client {
     }
 }
 
+/// A typed query as the business parameters of `method`.
+pub(crate) fn biz_of(method: &str, query: &impl Serialize) -> Result<Value> {
+    serde_json::to_value(query).map_err(|e| Error::invalid(method, e.to_string()))
+}
+
+/// Every page from `first` on, lazily, each read by `list` with a clone of
+/// `handle` (the `pages` of every list).
+pub(crate) fn pages<H, Q, T, Fut>(
+    handle: &H,
+    first: Q,
+    list: impl Fn(H, Q) -> Fut + Send + 'static,
+) -> impl Stream<Item = Result<Page<T, Q>>> + Send + 'static
+where
+    H: Clone + Send + Sync + 'static,
+    Q: Clone + Send + 'static,
+    T: Send + 'static,
+    Fut: Future<Output = Result<Page<T, Q>>> + Send + 'static,
+{
+    let handle = handle.clone();
+    paging::paginate(first, move |query| list(handle.clone(), query))
+}
+
 /// Decodes `data` into `T`; on mismatch a decode error naming the field
 /// (`[3].payment`) with an excerpt.
 pub(crate) fn decode_data<T: DeserializeOwned>(method: &str, data: Value) -> Result<T> {
@@ -363,7 +388,7 @@ mod tests {
             &raw(200, r#"{"code":0,"msg":"未知错误","result":{"data":null,"contextId":"22291"},"subCode":"0130020001"}"#),
         )
         .unwrap_err();
-        assert!(matches!(&e, Error::Api { .. }), "{e:?}");
+        assert!(matches!(&e, Error::Api(_)), "{e:?}");
         assert_eq!(
             (e.code(), e.message(), e.request_id()),
             (Some("0130020001"), "未知错误", Some("22291"))

@@ -10,7 +10,7 @@ use integration_core::types::{BeijingTime, Id};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::client::{Client, decode_data};
+use crate::client::{Client, biz_of, pages};
 use crate::de;
 use crate::error::{Error, Result};
 
@@ -302,14 +302,7 @@ pub(crate) fn clamp_page_size(size: u32) -> u32 {
 const ROW_NAMES: &[&str] = &["customers", "customerList", "list", "rows", "data"];
 
 fn customers_of(method: &str, data: &Value) -> Result<Vec<Customer>> {
-    let rows = de::rows_of(data, ROW_NAMES).ok_or_else(|| {
-        Error::decode(
-            method,
-            "result.data holds no customer list",
-            data.to_string().as_bytes(),
-        )
-    })?;
-    decode_data(method, rows)
+    de::list_rows(method, data, ROW_NAMES, "customer")
 }
 
 /// The customers: create, list (page-numbered), query (by ids, codes or
@@ -352,8 +345,7 @@ impl Customers {
             page_size: clamp_page_size(query.page_size),
             ..query.clone()
         };
-        let biz =
-            serde_json::to_value(&query).map_err(|e| Error::invalid(METHOD_LIST, e.to_string()))?;
+        let biz = biz_of(METHOD_LIST, &query)?;
         let data = self.client.call_raw(METHOD_LIST, biz).await?;
         let rows = customers_of(METHOD_LIST, &data)?;
         let next = (rows.len() >= query.page_size as usize).then(|| CustomerListQuery {
@@ -368,10 +360,8 @@ impl Customers {
         &self,
         query: CustomerListQuery,
     ) -> impl Stream<Item = Result<Page<Customer, CustomerListQuery>>> + Send + 'static {
-        let customers = self.clone();
-        paging::paginate(query, move |query| {
-            let customers = customers.clone();
-            async move { customers.list(&query).await }
+        pages(self, query, |customers, query| async move {
+            customers.list(&query).await
         })
     }
 
@@ -393,8 +383,7 @@ impl Customers {
             page_size: clamp_page_size(query.page_size),
             ..query.clone()
         };
-        let mut biz =
-            serde_json::to_value(&query).map_err(|e| Error::invalid(method, e.to_string()))?;
+        let mut biz = biz_of(method, &query)?;
         biz["scrollId"] = query.scroll_id.as_deref().unwrap_or("").into();
         let data = self.client.call_raw(method, biz).await?;
         let customers = customers_of(method, &data)?;
@@ -415,10 +404,8 @@ impl Customers {
         &self,
         query: CustomerQuery,
     ) -> impl Stream<Item = Result<Page<Customer, CustomerQuery>>> + Send + 'static {
-        let customers = self.clone();
-        paging::paginate(query, move |query| {
-            let customers = customers.clone();
-            async move { customers.query(&query).await }
+        pages(self, query, |customers, query| async move {
+            customers.query(&query).await
         })
     }
 

@@ -4,7 +4,7 @@
 
 use integration_core::lenient;
 use integration_core::types::{BeijingTime, UnixMillis};
-use serde::de::{self, Deserializer};
+use serde::de::{self, DeserializeOwned, Deserializer};
 use serde::{Deserialize, Serializer};
 use serde_json::Value;
 
@@ -50,6 +50,21 @@ pub(crate) fn rows_of(data: &Value, names: &[&str]) -> Option<Value> {
         }
         _ => None,
     }
+}
+
+/// The rows of a list answer (see [`rows_of`]) as `T`; a `data` without
+/// them is a decode error saying it holds no `what` list.
+pub(crate) fn list_rows<T: DeserializeOwned>(
+    method: &str,
+    data: &Value,
+    names: &[&str],
+    what: &str,
+) -> crate::error::Result<Vec<T>> {
+    let rows = rows_of(data, names).ok_or_else(|| {
+        let what = format!("result.data holds no {what} list");
+        crate::Error::decode(method, what, data.to_string().as_bytes())
+    })?;
+    crate::client::decode_data(method, rows)
 }
 
 /// What a cursor-paged list answers next to its rows: the `scrollId` and

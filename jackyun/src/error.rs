@@ -2,10 +2,9 @@
 //! `msg` and `contextId` kept), transport failures and undecodable answers.
 
 use std::fmt;
-use std::time::Duration;
 
-use integration_core::error::{Code, Meta};
-use integration_core::{ConnectorError, ErrorKind, Retry};
+use integration_core::ErrorKind;
+use integration_core::error::{Code, Failure};
 
 /// The system name used in errors, logs and spans.
 pub const SYSTEM: &str = "jackyun";
@@ -110,75 +109,36 @@ impl ApiErrorClass {
 /// Everything that can go wrong calling Jackyun.
 ///
 /// The variants are the same as in every connector of this workspace
-/// (`Api`, `Auth`, `Throttled`, `Config`, `Core`); Jackyun has no session or
-/// refreshable token, so there is no `AuthExpired`. The metadata (`code()`,
-/// `message()`, `kind()`, `request_id()`, ...) is [`ErrorMeta`](integration_core::ErrorMeta). Errors
-/// from the gateway's envelope keep its `contextId` (the request id, for
-/// support tickets) and say what they mean with [`Error::class`].
+/// (`Api`, `Auth`, `Throttled` with the gateway's [`Failure`], `Config`,
+/// `Core`); Jackyun has no session or refreshable token, so there is no
+/// `AuthExpired`. The metadata (`code()`, `message()`, `kind()`,
+/// `request_id()`, ...) is [`ErrorMeta`](integration_core::ErrorMeta).
+/// Errors from the gateway's envelope keep its `contextId` as the request id
+/// (for support tickets) and say what they mean with [`Error::class`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The gateway refused the call: a business error or a refused
     /// parameter ([`ApiErrorClass::Business`],
-    /// [`ApiErrorClass::InvalidParameter`]). Not retried.
-    #[error(
-        "jackyun {api}: API error [code {code}]: {}{}",
-        text(message),
-        context(context_id)
-    )]
-    Api {
-        /// The method called, e.g. `crm.customer.add`.
-        api: String,
-        /// The 10-digit `subCode`, or the top-level `code` when the answer
-        /// has no `subCode`.
-        code: Code,
-        /// The gateway's `msg`.
-        message: String,
-        /// `result.contextId`, the gateway's request id.
-        context_id: Option<String>,
-    },
+    /// [`ApiErrorClass::InvalidParameter`]). Not retried. The code is the
+    /// 10-digit `subCode` (the top-level `code` when the answer has none),
+    /// the message the gateway's `msg`, the request id `result.contextId`.
+    #[error("jackyun API error in {0}")]
+    Api(Failure),
     /// The app is not subscribed to the method, or its sign, appkey, ISV
     /// token or timestamp was rejected ([`Error::class`] says which). Not
     /// retried, except a timestamp rejection: every attempt is signed with
     /// a fresh timestamp, so only a wrong local clock makes it last. The
     /// ISV token is never refreshed (how it is obtained is not public), so
-    /// a rejected token is this variant too.
-    #[error(
-        "jackyun {api}: authentication failed{}: {}{}",
-        bracket(code),
-        text(message),
-        context(context_id)
-    )]
-    Auth {
-        /// The method called.
-        api: String,
-        /// The `subCode` (or the top-level `code` when there is none).
-        code: Option<Code>,
-        /// The gateway's `msg`.
-        message: String,
-        /// `result.contextId`, the gateway's request id.
-        context_id: Option<String>,
-    },
+    /// a rejected token is this variant too. Code, message and request id
+    /// as for `Api`.
+    #[error("jackyun authentication failed in {0}")]
+    Auth(Failure),
     /// Throttled or temporarily unavailable (`subCode` `0859999999` or a
-    /// throttling message). Retried with backoff.
-    #[error(
-        "jackyun {api}: throttled{}: {}{}",
-        bracket(code),
-        text(message),
-        context(context_id)
-    )]
-    Throttled {
-        /// The method called.
-        api: String,
-        /// The `subCode` (or the top-level `code` when there is none).
-        code: Option<Code>,
-        /// The gateway's `msg`.
-        message: String,
-        /// Jackyun sends no retry-after hint: always `None`.
-        retry_after: Option<Duration>,
-        /// `result.contextId`, the gateway's request id.
-        context_id: Option<String>,
-    },
+    /// throttling message). Retried with backoff; Jackyun sends no
+    /// retry-after hint.
+    #[error("jackyun throttled in {0}")]
+    Throttled(Failure),
     /// The client was configured wrongly or a request cannot be built (not
     /// sent); the message starts with the method when there is one.
     #[error("jackyun: invalid configuration or request: {0}")]
@@ -191,27 +151,6 @@ pub enum Error {
     Core(Box<integration_core::Error>),
 }
 
-fn text(message: &str) -> &str {
-    if message.is_empty() {
-        "(no message)"
-    } else {
-        message
-    }
-}
-
-fn bracket(code: &Option<Code>) -> String {
-    code.as_ref()
-        .map(|c| format!(" [code {c}]"))
-        .unwrap_or_default()
-}
-
-fn context(context_id: &Option<String>) -> String {
-    context_id
-        .as_ref()
-        .map(|id| format!(" (contextId {id})"))
-        .unwrap_or_default()
-}
-
 impl Error {
     /// The error of an envelope with `code != 200`, by its class.
     pub(crate) fn envelope(
@@ -222,32 +161,18 @@ impl Error {
         context_id: Option<String>,
     ) -> Self {
         let class = ApiErrorClass::classify(&sub_code, &msg);
-        let api = method.to_owned();
         let code = if sub_code.is_empty() {
             code
         } else {
             Code::from(sub_code)
         };
+        let failure = Failure::new(method, msg)
+            .with_code(code)
+            .with_request_id(context_id);
         match class.kind() {
-            ErrorKind::Auth => Self::Auth {
-                api,
-                code: Some(code),
-                message: msg,
-                context_id,
-            },
-            ErrorKind::RateLimited => Self::Throttled {
-                api,
-                code: Some(code),
-                message: msg,
-                retry_after: None,
-                context_id,
-            },
-            _ => Self::Api {
-                api,
-                code,
-                message: msg,
-                context_id,
-            },
+            ErrorKind::Auth => Self::Auth(failure),
+            ErrorKind::RateLimited => Self::Throttled(failure),
+            _ => Self::Api(failure),
         }
     }
 
@@ -272,102 +197,22 @@ impl Error {
     /// errors): its `subCode` and `msg` classified as when it was decoded.
     pub fn class(&self) -> Option<ApiErrorClass> {
         match self {
-            Self::Api { code, message, .. } => {
-                Some(ApiErrorClass::classify(code.as_str(), message))
-            }
-            Self::Auth { code, message, .. } | Self::Throttled { code, message, .. } => Some(
-                ApiErrorClass::classify(code.as_ref().map_or("", Code::as_str), message),
-            ),
+            Self::Api(f) | Self::Auth(f) | Self::Throttled(f) => Some(ApiErrorClass::classify(
+                f.code_str().unwrap_or(""),
+                &f.message,
+            )),
             Self::Config(_) | Self::Core(_) => None,
         }
     }
 }
 
-integration_core::error_meta_methods!(Error);
-
-impl ConnectorError for Error {
-    const SYSTEM: &'static str = SYSTEM;
-
-    fn meta(&self) -> Meta<'_> {
-        use ErrorKind::*;
-        match self {
-            Error::Api {
-                api,
-                code,
-                message,
-                context_id,
-            } => {
-                Meta::new(api, Business, Some(code), message).with_request_id(context_id.as_deref())
-            }
-            Error::Auth {
-                api,
-                code,
-                message,
-                context_id,
-            } => {
-                Meta::new(api, Auth, code.as_ref(), message).with_request_id(context_id.as_deref())
-            }
-            Error::Throttled {
-                api,
-                code,
-                message,
-                context_id,
-                ..
-            } => Meta::new(api, RateLimited, code.as_ref(), message)
-                .with_request_id(context_id.as_deref()),
-            Error::Config(message) => Meta::new("client", InvalidRequest, None, message),
-            Error::Core(e) => Meta::Core(e),
-        }
-    }
-}
-
-impl From<integration_core::Error> for Error {
-    fn from(e: integration_core::Error) -> Self {
-        Self::Core(Box::new(e))
-    }
-}
-
-impl Retry for Error {
-    fn is_retryable(&self) -> bool {
-        match self {
-            Self::Throttled { .. } => true,
-            Self::Auth { .. } => self.class() == Some(ApiErrorClass::TimestampRejected),
-            Self::Core(e) => e.is_retryable(),
-            Self::Api { .. } | Self::Config(_) => false,
-        }
-    }
-
-    fn retry_after(&self) -> Option<Duration> {
-        match self {
-            Self::Throttled { retry_after, .. } => *retry_after,
-            Self::Core(e) => e.retry_after(),
-            _ => None,
-        }
-    }
-}
-
-impl From<Error> for integration_core::Error {
-    fn from(e: Error) -> Self {
-        let Some(context_id) = e.request_id() else {
-            return match e {
-                Error::Core(e) => *e,
-                other => integration_core::Error::from_meta(&other),
-            };
-        };
-        // The core error has no request id: the contextId stays in its
-        // message, where reports and dead letters show it to support.
-        let core = integration_core::Error::new(
-            SYSTEM,
-            e.api(),
-            e.kind(),
-            format!("{} (contextId {context_id})", text(e.message())),
-        )
-        .with_retryable(e.is_retryable())
-        .with_retry_after(Retry::retry_after(&e));
-        match e.code() {
-            Some(code) => core.with_code(code),
-            None => core,
-        }
+integration_core::connector_error! {
+    Error(SYSTEM) { Api, Throttled }
+    match {
+        // Every attempt is signed anew: a stale timestamp is worth a retry.
+        e @ Error::Auth(f) => f
+            .meta(ErrorKind::Auth)
+            .retryable(e.class() == Some(ApiErrorClass::TimestampRejected)),
     }
 }
 
@@ -417,14 +262,14 @@ mod tests {
             "签名错误".into(),
             Some("1".into()),
         );
-        assert!(matches!(&e, Error::Auth { code: Some(c), .. } if *c == SUB_SIGN_ERROR));
+        assert!(matches!(&e, Error::Auth(_)) && e.code() == Some(SUB_SIGN_ERROR));
         assert_eq!(e.request_id(), Some("1"));
         let core: integration_core::Error = e.into();
         assert_eq!(core.code(), Some(SUB_SIGN_ERROR));
         assert_eq!(core.kind(), ErrorKind::Auth);
         assert_eq!(core.api_name(), "crm.customer.add");
         assert!(
-            core.to_string().contains("签名错误 (contextId 1)"),
+            core.to_string().contains("签名错误 (request id 1)"),
             "{core}"
         );
     }
@@ -458,7 +303,7 @@ mod tests {
         let e = Error::envelope("m", "0".into(), "".into(), "".into(), Some("9".into()));
         assert_eq!(
             e.to_string(),
-            "jackyun m: API error [code 0]: (no message) (contextId 9)"
+            "jackyun API error in m [code 0]: (no message) (request id 9)"
         );
     }
 

@@ -6,13 +6,14 @@ use integration_core::lenient;
 use integration_core::paging::{self, Page};
 use integration_core::types::{BeijingTime, Id, UnixMillis};
 use rust_decimal::Decimal;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::client::{Client, decode_data};
+use crate::client::{Client, biz_of, pages};
 use crate::customer::clamp_page_size;
 use crate::de;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Method name of the paged goods query.
 pub const METHOD_GOODS_LIST: &str = "erp.storage.goodslist";
@@ -213,27 +214,19 @@ impl GoodsList {
     /// `erp.storage.goodslist`: the page after `query.max_sku_id`. `next`
     /// continues after the last row's `skuId`; `None` after an empty page.
     pub async fn list(&self, query: &GoodsQuery) -> Result<Page<Goods, GoodsQuery>> {
-        let method = METHOD_GOODS_LIST;
         let query = GoodsQuery {
             page_size: clamp_page_size(query.page_size),
             ..query.clone()
         };
-        let mut biz =
-            serde_json::to_value(&query).map_err(|e| Error::invalid(method, e.to_string()))?;
-        biz["pageIndex"] = 0.into();
-        biz["maxSkuId"] = query
-            .max_sku_id
-            .as_ref()
-            .map_or_else(|| Value::from(0), id_value);
-        let data = self.client.call_raw(method, biz).await?;
-        let rows = de::rows_of(&data, &["goods"]).ok_or_else(|| {
-            Error::decode(
-                method,
-                "result.data holds no goods list",
-                data.to_string().as_bytes(),
-            )
-        })?;
-        let goods: Vec<Goods> = decode_data(method, rows)?;
+        let cursor = ("maxSkuId", query.max_sku_id.as_ref());
+        let goods: Vec<Goods> = rows_after(
+            &self.client,
+            METHOD_GOODS_LIST,
+            &query,
+            cursor,
+            ("goods", "goods"),
+        )
+        .await?;
         let next = goods.last().map(|g| GoodsQuery {
             max_sku_id: Some(g.sku_id.clone()),
             ..query
@@ -247,10 +240,8 @@ impl GoodsList {
         &self,
         query: GoodsQuery,
     ) -> impl Stream<Item = Result<Page<Goods, GoodsQuery>>> + Send + 'static {
-        let goods = self.clone();
-        paging::paginate(query, move |query| {
-            let goods = goods.clone();
-            async move { goods.list(&query).await }
+        pages(self, query, |goods, query| async move {
+            goods.list(&query).await
         })
     }
 
@@ -258,6 +249,23 @@ impl GoodsList {
     pub fn stream(&self, query: GoodsQuery) -> impl Stream<Item = Result<Goods>> + Send + 'static {
         paging::items(self.pages(query))
     }
+}
+
+/// One page of a list read after an id (`cursor`: `maxSkuId`,
+/// `maxQuantityId`, 0 for the first page) from page 0: the `rows` member
+/// of the answer, a decode error naming the `what` list when missing.
+pub(crate) async fn rows_after<T: DeserializeOwned>(
+    client: &Client,
+    method: &str,
+    query: &impl Serialize,
+    (cursor, after): (&str, Option<&Id>),
+    (rows, what): (&str, &str),
+) -> Result<Vec<T>> {
+    let mut biz = biz_of(method, query)?;
+    biz["pageIndex"] = 0.into();
+    biz[cursor] = after.map_or_else(|| Value::from(0), id_value);
+    let data = client.call_raw(method, biz).await?;
+    de::list_rows(method, &data, &[rows], what)
 }
 
 /// An id as a JSON number when it is one (the API's `Long`), else text.

@@ -22,7 +22,7 @@
 //! let all: Vec<Goods> = client.goods().stream(GoodsQuery::default()).try_collect().await?; // every row, lazily
 //! let one = client.customers().find_by_code("KH00001").await?; // one record
 //! match client.customers().create(&NewCustomer::new("KH00001", "重复的客户")).await {
-//!     Err(Error::Api { code, message, .. }) => println!("refused [{code}]: {message}"),
+//!     Err(Error::Api(f)) => println!("refused: {f}"), // with subCode and contextId
 //!     other => { other?; }
 //! }
 //! # assert_eq!((page.items.len(), all.len()), (12, 12));

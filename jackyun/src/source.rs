@@ -5,6 +5,7 @@
 // than clippy's `result_large_err` threshold; that is core's choice.
 #![allow(clippy::result_large_err)]
 
+use std::marker::PhantomData;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -236,26 +237,39 @@ impl Source for TradeSource {
     }
 }
 
-/// Goods rows (`erp.storage.goodslist`, one per SKU) whose SKU was modified
-/// since the checkpoint, following the `maxSkuId` cursor. Deleted rows are
-/// asked for and surface as [`integration_core::Op::Delete`]. Keys are
-/// `skuId`. The checkpoint is set on the last page (rows come in `skuId`
-/// order, not by time).
+/// A source of rows modified since the checkpoint, read in one window
+/// after the API's own cursor: [`GoodsSource`], [`CustomerSource`]. The
+/// checkpoint is set on the last page (rows are not ordered by time): the
+/// time the read started.
 #[derive(Debug, Clone)]
-pub struct GoodsSource {
+pub struct WindowSource<T> {
     client: Client,
     overlap: Duration,
     page_size: u32,
+    rows: PhantomData<fn() -> T>,
 }
 
-impl GoodsSource {
+/// Goods rows (`erp.storage.goodslist`, one per SKU) whose SKU was modified
+/// since the checkpoint, following the `maxSkuId` cursor; the first run
+/// reads every goods row. Deleted rows are asked for and surface as
+/// [`integration_core::Op::Delete`]. Keys are `skuId`.
+pub type GoodsSource = WindowSource<Goods>;
+
+/// Customers (`crm.customer.list.customized`) modified since the
+/// checkpoint, following the `scrollId` cursor; the first run reads every
+/// customer. Keys are `customerId`; a row with `isDelete = 1` surfaces as
+/// [`integration_core::Op::Delete`].
+pub type CustomerSource = WindowSource<Customer>;
+
+impl<T> WindowSource<T> {
     /// A source reading with `client` (overlap 10 min, 200 rows per page);
-    /// the first run reads every goods row.
+    /// the first run reads every row.
     pub fn new(client: Client) -> Self {
         Self {
             client,
             overlap: DEFAULT_OVERLAP,
             page_size: 200,
+            rows: PhantomData,
         }
     }
     /// Overlap subtracted from the checkpoint.
@@ -267,6 +281,16 @@ impl GoodsSource {
     pub fn page_size(mut self, size: u32) -> Self {
         self.page_size = size;
         self
+    }
+}
+
+/// A row as an upsert, or as a delete when the API flags it deleted
+/// (`isDelete = 1`).
+fn record<T>(key: String, is_delete: Option<i64>, row: T) -> SourceRecord<T> {
+    if is_delete == Some(1) {
+        SourceRecord::delete(key, row)
+    } else {
+        SourceRecord::upsert(key, row)
     }
 }
 
@@ -293,55 +317,10 @@ impl Source for GoodsSource {
         let records = page
             .items
             .into_iter()
-            .map(|g| {
-                let key = g.sku_id.to_string();
-                if g.is_delete == Some(1) {
-                    SourceRecord::delete(key, g)
-                } else {
-                    SourceRecord::upsert(key, g)
-                }
-            })
+            .map(|g| record(g.sku_id.to_string(), g.is_delete, g))
             .collect();
-        window.page(
-            api,
-            records,
-            page.next.and_then(|next| next.max_sku_id),
-            end,
-        )
-    }
-}
-
-/// Customers (`crm.customer.list.customized`) modified since the
-/// checkpoint, following the `scrollId` cursor; the first run reads every
-/// customer. Keys are `customerId`; a row with `isDelete = 1` surfaces as
-/// [`integration_core::Op::Delete`]. The checkpoint is set on the last page
-/// (rows are not ordered by time): the time the read started.
-#[derive(Debug, Clone)]
-pub struct CustomerSource {
-    client: Client,
-    overlap: Duration,
-    page_size: u32,
-}
-
-impl CustomerSource {
-    /// A source reading with `client` (overlap 10 min, 200 rows per page);
-    /// the first run reads every customer.
-    pub fn new(client: Client) -> Self {
-        Self {
-            client,
-            overlap: DEFAULT_OVERLAP,
-            page_size: 200,
-        }
-    }
-    /// Overlap subtracted from the checkpoint.
-    pub fn overlap(mut self, overlap: Duration) -> Self {
-        self.overlap = overlap;
-        self
-    }
-    /// Rows per page (clamped to 200).
-    pub fn page_size(mut self, size: u32) -> Self {
-        self.page_size = size;
-        self
+        let next = page.next.and_then(|next| next.max_sku_id);
+        window.page(api, records, next, end)
     }
 }
 
@@ -367,14 +346,7 @@ impl Source for CustomerSource {
         let records = page
             .items
             .into_iter()
-            .map(|c| {
-                let key = c.customer_id.to_string();
-                if c.is_delete == Some(1) {
-                    SourceRecord::delete(key, c)
-                } else {
-                    SourceRecord::upsert(key, c)
-                }
-            })
+            .map(|c| record(c.customer_id.to_string(), c.is_delete, c))
             .collect();
         window.page(api, records, page.next.and_then(|next| next.scroll_id), end)
     }

@@ -10,11 +10,11 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::client::{Client, decode_data};
+use crate::client::{Client, pages};
 use crate::customer::clamp_page_size;
 use crate::de;
-use crate::error::{Error, Result};
-use crate::goods::id_value;
+use crate::error::Result;
+use crate::goods::rows_after;
 
 /// Method name of the stock query.
 pub const METHOD_STOCK: &str = "erp.stockquantity.get";
@@ -187,27 +187,14 @@ impl Stock {
     /// `next` continues after the last row's `quantityId`; `None` after an
     /// empty page.
     pub async fn list(&self, query: &StockQuery) -> Result<Page<StockQuantity, StockQuery>> {
-        let method = METHOD_STOCK;
         let query = StockQuery {
             page_size: clamp_page_size(query.page_size),
             ..query.clone()
         };
-        let mut biz =
-            serde_json::to_value(&query).map_err(|e| Error::invalid(method, e.to_string()))?;
-        biz["pageIndex"] = 0.into();
-        biz["maxQuantityId"] = query
-            .max_quantity_id
-            .as_ref()
-            .map_or_else(|| Value::from(0), id_value);
-        let data = self.client.call_raw(method, biz).await?;
-        let rows = de::rows_of(&data, &["goodsStockQuantity"]).ok_or_else(|| {
-            Error::decode(
-                method,
-                "result.data holds no stock list",
-                data.to_string().as_bytes(),
-            )
-        })?;
-        let rows: Vec<StockQuantity> = decode_data(method, rows)?;
+        let cursor = ("maxQuantityId", query.max_quantity_id.as_ref());
+        let names = ("goodsStockQuantity", "stock");
+        let rows: Vec<StockQuantity> =
+            rows_after(&self.client, METHOD_STOCK, &query, cursor, names).await?;
         let next = rows.last().map(|r| StockQuery {
             max_quantity_id: Some(r.quantity_id.clone()),
             ..query
@@ -221,10 +208,8 @@ impl Stock {
         &self,
         query: StockQuery,
     ) -> impl Stream<Item = Result<Page<StockQuantity, StockQuery>>> + Send + 'static {
-        let stock = self.clone();
-        paging::paginate(query, move |query| {
-            let stock = stock.clone();
-            async move { stock.list(&query).await }
+        pages(self, query, |stock, query| async move {
+            stock.list(&query).await
         })
     }
 
@@ -249,14 +234,7 @@ impl Warehouses {
         };
         let biz = serde_json::json!({"pageIndex": query.page_index, "pageSize": query.page_size});
         let data = self.client.call_raw(method, biz).await?;
-        let rows = de::rows_of(&data, &["warehouseInfo"]).ok_or_else(|| {
-            Error::decode(
-                method,
-                "result.data holds no warehouse list",
-                data.to_string().as_bytes(),
-            )
-        })?;
-        let rows: Vec<Warehouse> = decode_data(method, rows)?;
+        let rows: Vec<Warehouse> = de::list_rows(method, &data, &["warehouseInfo"], "warehouse")?;
         let next = (rows.len() >= query.page_size as usize).then(|| WarehouseQuery {
             page_index: query.page_index + 1,
             ..query
@@ -269,10 +247,8 @@ impl Warehouses {
         &self,
         query: WarehouseQuery,
     ) -> impl Stream<Item = Result<Page<Warehouse, WarehouseQuery>>> + Send + 'static {
-        let warehouses = self.clone();
-        paging::paginate(query, move |query| {
-            let warehouses = warehouses.clone();
-            async move { warehouses.list(&query).await }
+        pages(self, query, |warehouses, query| async move {
+            warehouses.list(&query).await
         })
     }
 

@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::client::{Client, decode_data};
+use crate::client::{Client, pages};
 use crate::customer::clamp_page_size;
 use crate::de;
 use crate::error::{Error, Result};
@@ -402,14 +402,7 @@ impl Trades {
         let method = METHOD_TRADES;
         let biz = query.bizcontent()?;
         let data = self.client.call_raw(method, biz).await?;
-        let rows = de::rows_of(&data, &["trades", "Trades"]).ok_or_else(|| {
-            Error::decode(
-                method,
-                "result.data holds no trade list",
-                data.to_string().as_bytes(),
-            )
-        })?;
-        let trades: Vec<Trade> = decode_data(method, rows)?;
+        let trades: Vec<Trade> = de::list_rows(method, &data, &["trades", "Trades"], "trade")?;
         let meta = de::ScrollMeta::of(method, &data)?;
         let next = meta
             .scroll_id
@@ -430,10 +423,8 @@ impl Trades {
         &self,
         query: TradeQuery,
     ) -> impl Stream<Item = Result<Page<Trade, TradeQuery>>> + Send + 'static {
-        let trades = self.clone();
-        paging::paginate(query, move |query| {
-            let trades = trades.clone();
-            async move { trades.window_page(&query).await }
+        pages(self, query, |trades, query| async move {
+            trades.window_page(&query).await
         })
     }
 

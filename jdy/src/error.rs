@@ -1,10 +1,8 @@
 //! The crate's error type and the decoding of both API versions' envelopes.
 
-use std::time::Duration;
-
 use integration_core::envelope::Envelope;
-use integration_core::error::{Code, Meta};
-use integration_core::{ConnectorError, ErrorKind, RawResponse, Retry};
+use integration_core::error::{Code, Failure};
+use integration_core::{ErrorKind, RawResponse};
 use serde_json::Value;
 
 /// Error codes the fact sheet documents (or that the crate relies on).
@@ -23,68 +21,33 @@ pub mod codes {
 pub const SYSTEM: &str = "jdy";
 
 /// A failed jdy call. The variants are the same as in every connector of
-/// this workspace (`Api`, `Auth`, `AuthExpired`, `Throttled`, `Config`,
-/// `Core`); the metadata (`code()`, `message()`, `kind()`, ...) is
-/// [`ErrorMeta`](integration_core::ErrorMeta). jdy's answers also keep their HTTP status (often 519 on
-/// V1), which goes on into the core error.
+/// this workspace (`Api`, `Auth`, `AuthExpired`, `Throttled` with the
+/// vendor's [`Failure`], `Config`, `Core`); the metadata (`code()`,
+/// `message()`, `kind()`, ...) is [`ErrorMeta`](integration_core::ErrorMeta).
+/// jdy's answers also keep their HTTP status (often 519 on V1), which goes
+/// on into the core error.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// jdy refused the call or the record (a business error: validation,
-    /// not found, system error, ...), with its own code and message.
-    #[error("jdy {api}: API error [code {code}]: {message}")]
-    Api {
-        /// The API path called.
-        api: String,
-        /// jdy's `errcode` (V2, V1 token) or `code` (V1 business).
-        code: Code,
-        /// jdy's message (`description_cn`, `description` or `message`).
-        message: String,
-        /// The HTTP status of the answer.
-        http_status: Option<u16>,
-    },
+    /// not found, system error, ...): its `errcode` (V2, V1 token) or
+    /// `code` (V1 business) and its message (`description_cn`,
+    /// `description` or `message`).
+    #[error("jdy API error in {0}")]
+    Api(Failure),
     /// Credentials or permission refused (bad signature, secret or
     /// password, app key check failed, no authorisation); every failure of
     /// the token endpoints is one. No retry helps.
-    #[error("jdy {api}: authentication failed{}: {message}", code_text(code))]
-    Auth {
-        /// The API path called.
-        api: String,
-        /// jdy's code.
-        code: Option<Code>,
-        /// jdy's message.
-        message: String,
-        /// The HTTP status of the answer.
-        http_status: Option<u16>,
-    },
+    #[error("jdy authentication failed in {0}")]
+    Auth(Failure),
     /// The `app-token` or access token expired or is invalid; the client
     /// fetches a new one and repeats the call once before surfacing this.
-    #[error("jdy {api}: token or session expired{}: {message}", code_text(code))]
-    AuthExpired {
-        /// The API path called.
-        api: String,
-        /// jdy's code.
-        code: Option<Code>,
-        /// jdy's message.
-        message: String,
-        /// The HTTP status of the answer.
-        http_status: Option<u16>,
-    },
+    #[error("jdy token or session expired in {0}")]
+    AuthExpired(Failure),
     /// Too many requests (HTTP 429 or a message saying so); retried by the
-    /// transport.
-    #[error("jdy {api}: rate limited{}: {message}", code_text(code))]
-    Throttled {
-        /// The API path called.
-        api: String,
-        /// jdy's code.
-        code: Option<Code>,
-        /// jdy's message.
-        message: String,
-        /// jdy sends no retry-after hint in its answers: `None`.
-        retry_after: Option<Duration>,
-        /// The HTTP status of the answer.
-        http_status: Option<u16>,
-    },
+    /// transport. jdy sends no retry-after hint.
+    #[error("jdy rate limited in {0}")]
+    Throttled(Failure),
     /// Invalid configuration or arguments; nothing was sent.
     #[error("jdy: {0}")]
     Config(String),
@@ -94,51 +57,9 @@ pub enum Error {
     Core(Box<integration_core::Error>),
 }
 
-fn code_text(code: &Option<Code>) -> String {
-    code.as_ref()
-        .map(|c| format!(" [code {c}]"))
-        .unwrap_or_default()
-}
-
-integration_core::error_meta_methods!(Error);
-
-impl ConnectorError for Error {
-    const SYSTEM: &'static str = SYSTEM;
-
-    fn meta(&self) -> Meta<'_> {
-        use ErrorKind::*;
-        match self {
-            Error::Api {
-                api, code, message, ..
-            } => Meta::new(api, Business, Some(code), message),
-            Error::Auth {
-                api, code, message, ..
-            } => Meta::new(api, Auth, code.as_ref(), message),
-            Error::AuthExpired {
-                api, code, message, ..
-            } => Meta::new(api, AuthExpired, code.as_ref(), message),
-            Error::Throttled {
-                api, code, message, ..
-            } => Meta::new(api, RateLimited, code.as_ref(), message),
-            Error::Config(message) => Meta::new("client", InvalidRequest, None, message),
-            Error::Core(e) => Meta::Core(e),
-        }
-    }
-}
+integration_core::connector_error!(Error(SYSTEM) { Api, Auth, AuthExpired, Throttled });
 
 impl Error {
-    /// The HTTP status of the answer, when there was one.
-    pub fn http_status(&self) -> Option<u16> {
-        match self {
-            Error::Api { http_status, .. }
-            | Error::Auth { http_status, .. }
-            | Error::AuthExpired { http_status, .. }
-            | Error::Throttled { http_status, .. } => *http_status,
-            Error::Config(_) => None,
-            Error::Core(e) => e.http_status(),
-        }
-    }
-
     /// Whether this is jdy's "app key check failed" code (rotated app secret).
     pub fn is_app_key_check_failed(&self) -> bool {
         self.code()
@@ -153,35 +74,18 @@ impl Error {
         message: impl Into<String>,
         http_status: Option<u16>,
     ) -> Self {
-        let code = Code::from(code.to_string());
-        let message = message.into();
-        let api = api.to_owned();
-        match classify(code.as_str(), &message, http_status) {
-            ErrorKind::Auth => Error::Auth {
-                api,
-                code: Some(code),
-                message,
-                http_status,
-            },
-            ErrorKind::AuthExpired => Error::AuthExpired {
-                api,
-                code: Some(code),
-                message,
-                http_status,
-            },
-            ErrorKind::RateLimited => Error::Throttled {
-                api,
-                code: Some(code),
-                message,
-                retry_after: None,
-                http_status,
-            },
-            _ => Error::Api {
-                api,
-                code,
-                message,
-                http_status,
-            },
+        let failure = Failure::new(api, message)
+            .with_code(code.to_string())
+            .with_http_status(http_status);
+        match classify(
+            failure.code_str().unwrap_or(""),
+            &failure.message,
+            http_status,
+        ) {
+            ErrorKind::Auth => Error::Auth(failure),
+            ErrorKind::AuthExpired => Error::AuthExpired(failure),
+            ErrorKind::RateLimited => Error::Throttled(failure),
+            _ => Error::Api(failure),
         }
     }
 
@@ -189,28 +93,7 @@ impl Error {
     /// answers of the token endpoints, whose every failure is one).
     pub(crate) fn into_auth(self) -> Self {
         match self {
-            Error::Api {
-                api,
-                code,
-                message,
-                http_status,
-            } => Error::Auth {
-                api,
-                code: Some(code),
-                message,
-                http_status,
-            },
-            Error::AuthExpired {
-                api,
-                code,
-                message,
-                http_status,
-            } => Error::Auth {
-                api,
-                code,
-                message,
-                http_status,
-            },
+            Error::Api(f) | Error::AuthExpired(f) => Error::Auth(f),
             other => other,
         }
     }
@@ -253,49 +136,6 @@ pub fn classify(code: &str, message: &str, http_status: Option<u16>) -> ErrorKin
         return ErrorKind::Auth;
     }
     ErrorKind::Business
-}
-
-impl From<integration_core::Error> for Error {
-    fn from(e: integration_core::Error) -> Self {
-        Error::Core(Box::new(e))
-    }
-}
-
-impl Retry for Error {
-    fn is_retryable(&self) -> bool {
-        match self {
-            Error::Throttled { .. } => true,
-            Error::Core(e) => e.is_retryable(),
-            _ => false,
-        }
-    }
-
-    fn retry_after(&self) -> Option<Duration> {
-        match self {
-            Error::Core(e) => e.retry_after(),
-            Error::Throttled { retry_after, .. } => *retry_after,
-            _ => None,
-        }
-    }
-
-    fn is_auth_expired(&self) -> bool {
-        self.kind() == ErrorKind::AuthExpired
-    }
-}
-
-impl From<Error> for integration_core::Error {
-    fn from(e: Error) -> Self {
-        match e {
-            Error::Core(e) => *e,
-            other => {
-                let core = integration_core::Error::from_meta(&other);
-                match other.http_status() {
-                    Some(status) => core.with_http_status(status),
-                    None => core,
-                }
-            }
-        }
-    }
 }
 
 fn text(v: &Value) -> Option<String> {
@@ -398,6 +238,7 @@ pub(crate) fn decode_v1_envelope(raw: &RawResponse) -> Result<Value, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use integration_core::Retry;
     use reqwest::StatusCode;
     use reqwest::header::HeaderMap;
 

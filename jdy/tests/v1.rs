@@ -8,6 +8,13 @@ use jdy::query::{BillQuery, BillStatus, ListQuery};
 use jdy::testing::{self, FakeJdy};
 use jdy::{ApiVersion, V1Credentials};
 
+/// One page of a resource with the default query.
+macro_rules! first_page {
+    ($resource:expr) => {
+        $resource.list(&Default::default()).await
+    };
+}
+
 async fn seeded() -> FakeJdy {
     let fake = FakeJdy::start().await;
     fake.seed(30, 7);
@@ -122,17 +129,9 @@ async fn v1_filters_and_detail() {
         .await
         .unwrap();
     assert_eq!(bill.id, unaudited.items[0].id);
-    let sal = client
-        .sal_out_bounds()
-        .list(&BillQuery::default())
-        .await
-        .unwrap();
+    let sal = first_page!(client.sal_out_bounds()).unwrap();
     assert_eq!(sal.items.len(), 15);
-    let materials = client
-        .materials()
-        .list(&ListQuery::default())
-        .await
-        .unwrap();
+    let materials = first_page!(client.materials()).unwrap();
     assert_eq!(materials.items.len(), 12);
     let m = client
         .materials()
@@ -164,11 +163,7 @@ async fn wrong_password_is_an_auth_error() {
     )
     .group_name(testing::V1_GROUP_NAME);
     let client = fake.client_builder().credentials(creds).build().unwrap();
-    let err = client
-        .customers()
-        .list(&ListQuery::default())
-        .await
-        .unwrap_err();
+    let err = first_page!(client.customers()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Auth, "{err}");
     assert!(!format!("{err:?}").contains(testing::V1_CLIENT_SECRET));
 }
@@ -187,11 +182,7 @@ async fn several_groups_need_a_selection() {
         .credentials(creds.clone())
         .build()
         .unwrap();
-    let err = client
-        .customers()
-        .list(&ListQuery::default())
-        .await
-        .unwrap_err();
+    let err = first_page!(client.customers()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidRequest);
     assert!(err.message().contains(testing::V1_GROUP_NAME), "{err}");
     let client = fake
@@ -199,28 +190,16 @@ async fn several_groups_need_a_selection() {
         .credentials(creds.group_name(testing::V1_GROUP_NAME))
         .build()
         .unwrap();
-    client
-        .customers()
-        .list(&ListQuery::default())
-        .await
-        .unwrap();
+    first_page!(client.customers()).unwrap();
 }
 
 #[tokio::test]
 async fn expired_access_token_is_refreshed() {
     let fake = seeded().await;
     let client = fake.v1_client();
-    client
-        .suppliers()
-        .list(&ListQuery::default())
-        .await
-        .unwrap();
+    first_page!(client.suppliers()).unwrap();
     fake.expire_tokens();
-    let page = client
-        .suppliers()
-        .list(&ListQuery::default())
-        .await
-        .unwrap();
+    let page = first_page!(client.suppliers()).unwrap();
     assert_eq!(page.items.len(), 8);
     assert_eq!(fake.state().v1_token_calls, 2);
 }
@@ -229,25 +208,13 @@ async fn expired_access_token_is_refreshed() {
 async fn v1_faults() {
     let fake = seeded().await;
     let client = fake.v1_client();
-    client
-        .suppliers()
-        .list(&ListQuery::default())
-        .await
-        .unwrap();
+    first_page!(client.suppliers()).unwrap();
     fake.faults()
         .inject_on("supplier_list", Fault::Throttled, 1);
-    client
-        .suppliers()
-        .list(&ListQuery::default())
-        .await
-        .unwrap();
+    first_page!(client.suppliers()).unwrap();
     fake.faults()
         .inject_on("supplier_list", Fault::Truncated, 1);
-    let err = client
-        .suppliers()
-        .list(&ListQuery::default())
-        .await
-        .unwrap_err();
+    let err = first_page!(client.suppliers()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Decode);
     let err = client
         .call_raw("/jdy/basedata/unknown_list", serde_json::json!({}))
@@ -361,11 +328,7 @@ async fn v1_junk_expires_in_is_a_decode_error() {
     ] {
         fake.state().v1_expires_in = Some(junk.clone());
         let client = fake.v1_client();
-        let err = client
-            .suppliers()
-            .list(&ListQuery::default())
-            .await
-            .unwrap_err();
+        let err = first_page!(client.suppliers()).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Decode, "{junk}: {err}");
         let shown = format!("{err} {err:?}");
         assert!(shown.contains("expires_in"), "{shown}");

@@ -20,6 +20,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use hmac::{Hmac, Mac};
 use integration_core::Secret;
 use integration_core::auth::TokenCache;
+use integration_core::error::Failure;
 use serde_json::{Value, json};
 use sha2::Sha256;
 
@@ -517,14 +518,9 @@ impl Client {
                 .to_owned();
             // Not a MsgCode: the login's result type goes into the message.
             let result_type = result_type.map_or_else(|| "none".to_owned(), |t| t.to_string());
-            return Err(Error::Auth {
-                api: op.to_owned(),
-                code: None,
-                message: format!(
-                    "{} (LoginResultType {result_type})",
-                    integration_core::secret::redact_text(&message)
-                ),
-            });
+            let message = integration_core::secret::redact_text(&message);
+            let message = format!("{message} (LoginResultType {result_type})");
+            return Err(Error::Auth(Failure::new(op, message)));
         }
         let mut jar = self.cookies();
         if jar.session_id().is_none() {
@@ -533,11 +529,8 @@ impl Client {
             }
         }
         if jar.session_id().is_none() && jar.header() == "Theme=standard;" {
-            return Err(Error::Auth {
-                api: op.to_owned(),
-                code: None,
-                message: "login succeeded but the service set no session cookie".to_owned(),
-            });
+            let message = "login succeeded but the service set no session cookie";
+            return Err(Error::Auth(Failure::new(op, message)));
         }
         tracing::debug!(op, "logged in");
         Ok(((), None))

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use integration_core::envelope;
+use integration_core::error::Failure;
 use integration_core::{ClientSettings, RawResponse, Secret, Transport};
 use serde_json::{Value, json};
 
@@ -338,10 +339,9 @@ pub(crate) fn decode_body(api: &str, raw: &RawResponse) -> Result<Value> {
     let body: &[u8] = raw.body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&raw.body);
     let body = body.trim_ascii_start();
     if let Some(rest) = body.strip_prefix(b"response_error:") {
-        return Err(Error::ResponseError {
-            api: api.to_owned(),
-            message: integration_core::secret::excerpt(rest.trim_ascii(), 300),
-        });
+        let message = integration_core::secret::excerpt(rest.trim_ascii(), 300);
+        let failure = Failure::new(api, message).with_code("response_error");
+        return Err(Error::ResponseError(failure));
     }
     let value = match body.first() {
         Some(b'{') | None => Value::Object(envelope::json_object(raw)?),

@@ -3,13 +3,11 @@
 //! envelope (transport, HTTP status, undecodable bodies) is an
 //! [`integration_core::Error`].
 
-use std::time::Duration;
+use integration_core::ErrorKind;
+use integration_core::error::Failure;
+use serde_json::Value;
 
-use integration_core::error::Code;
-use integration_core::error::Meta;
-use integration_core::{ConnectorError, ErrorKind, Retry};
-
-use crate::operations::FieldError;
+use crate::operations::{FieldError, ResponseStatus};
 
 /// The system name used in errors and logs.
 pub const SYSTEM: &str = "kingdee-cloud";
@@ -109,84 +107,48 @@ pub fn classify(code: i64) -> MsgClass {
 }
 
 /// A failed K/3 Cloud call. The variants are the same as in every
-/// connector of this workspace (`Api`, `Auth`, `AuthExpired`, `Throttled`,
-/// `Config`, `Core`), plus [`Error::ResponseError`]; the metadata
-/// (`code()`, `message()`, `kind()`, ...) is [`ErrorMeta`](integration_core::ErrorMeta).
+/// connector of this workspace (`Api`, `Auth`, `AuthExpired`, `Throttled`
+/// with the vendor's [`Failure`], `Config`, `Core`), plus
+/// [`Error::ResponseError`]; the metadata (`code()`, `message()`, `kind()`,
+/// ...) is [`ErrorMeta`](integration_core::ErrorMeta). A [`Failure`]'s `api`
+/// is the operation (e.g. `Save`), its `code` the `MsgCode` ([`msg_code`]),
+/// whose meaning the messages name.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The service refused the call or a record (`ResponseStatus.IsSuccess =
     /// false`): validation (`MsgCode` 11), not operable, not found, a
-    /// network-control lock (13, retryable later), ...
-    #[error(
-        "kingdee-cloud {api}: API error [MsgCode {code}: {}]: {message}",
-        meaning(code)
-    )]
-    Api {
-        /// The operation, e.g. `Save`.
-        api: String,
-        /// `ResponseStatus.MsgCode` ([`msg_code`]).
-        code: Code,
-        /// `ResponseStatus.ErrorCode`.
-        error_code: Option<i64>,
-        /// The messages of `Errors`, joined.
-        message: String,
-        /// `ResponseStatus.Errors` as sent (field, message, `DIndex`).
-        errors: Vec<FieldError>,
-    },
+    /// network-control lock (13, retryable later), ... The message joins
+    /// the messages of `Errors`; the `ResponseStatus` follows as sent
+    /// (`ErrorCode`, `Errors` by field and `DIndex`, see
+    /// [`Error::field_errors`]). Both are boxed: a `Failure` and anything
+    /// more inline would make every `Result` of the crate too large.
+    #[error("kingdee-cloud API error ({}) in {}", msg_code::meaning(.1.msg_code), .0)]
+    Api(Box<Failure>, Box<ResponseStatus>),
 
     /// Login refused, signature rejected, permission or licence missing
-    /// (`LoginResultType` ≠ 1, `MsgCode` 2, 7 or 15, whose meaning opens
-    /// the message). No retry helps: a person must fix the credentials, the
-    /// user's rights or the licence.
-    #[error("kingdee-cloud {api}: authentication failed{}: {message}", code.as_ref().map(|c| format!(" [MsgCode {c}]")).unwrap_or_default())]
-    Auth {
-        /// The operation.
-        api: String,
-        /// The `MsgCode` or `LoginResultType`, when there was one.
-        code: Option<Code>,
-        /// Kingdee's message.
-        message: String,
-    },
+    /// (`LoginResultType` ≠ 1 with no code, or `MsgCode` 2, 7 or 15, whose
+    /// meaning opens the message). No retry helps: a person must fix the
+    /// credentials, the user's rights or the licence.
+    #[error("kingdee-cloud authentication failed in {0}")]
+    Auth(Failure),
 
     /// The session is lost (`MsgCode` 1); the client logs in again and
     /// repeats the call once before surfacing this.
-    #[error("kingdee-cloud {api}: session lost [MsgCode 1]: {message}")]
-    AuthExpired {
-        /// The operation.
-        api: String,
-        /// `MsgCode` 1.
-        code: Option<Code>,
-        /// Kingdee's message.
-        message: String,
-    },
+    #[error("kingdee-cloud session lost in {0}")]
+    AuthExpired(Failure),
 
     /// The site's call limit was reached (`MsgCode` 14); the transport
-    /// retries with backoff before surfacing this.
-    #[error(
-        "kingdee-cloud {api}: throttled [MsgCode 14: {}]: {message}",
-        msg_code::meaning(msg_code::CALL_LIMIT)
-    )]
-    Throttled {
-        /// The operation.
-        api: String,
-        /// `MsgCode` 14.
-        code: Option<Code>,
-        /// Kingdee's message.
-        message: String,
-        /// Kingdee sends no retry-after hint: always `None`.
-        retry_after: Option<Duration>,
-    },
+    /// retries with backoff before surfacing this. Kingdee sends no
+    /// retry-after hint.
+    #[error("kingdee-cloud throttled (调用限制, call limit) in {0}")]
+    Throttled(Failure),
 
-    /// An HTTP 200 body starting with `response_error:`; the message follows
-    /// the prefix.
-    #[error("kingdee-cloud {api}: response_error: {message}")]
-    ResponseError {
-        /// The operation.
-        api: String,
-        /// The text after the prefix (redacted, shortened).
-        message: String,
-    },
+    /// An HTTP 200 body starting with `response_error:`: the code is
+    /// `response_error`, the message the text after the prefix (redacted,
+    /// shortened).
+    #[error("kingdee-cloud response_error answer in {0}")]
+    ResponseError(Failure),
 
     /// The client was configured wrongly or a request cannot be built.
     #[error("kingdee-cloud: invalid configuration or request: {0}")]
@@ -197,38 +159,13 @@ pub enum Error {
     Core(Box<integration_core::Error>),
 }
 
-fn meaning(code: &Code) -> &'static str {
-    code.as_i64().map_or("unknown code", msg_code::meaning)
-}
-
-integration_core::error_meta_methods!(Error);
-
-impl ConnectorError for Error {
-    const SYSTEM: &'static str = SYSTEM;
-
-    fn meta(&self) -> Meta<'_> {
-        use ErrorKind::*;
-        match self {
-            Error::Api {
-                api, code, message, ..
-            } => Meta::new(api, Business, Some(code), message),
-            Error::Auth { api, code, message } => Meta::new(api, Auth, code.as_ref(), message),
-            Error::AuthExpired { api, code, message } => {
-                Meta::new(api, AuthExpired, code.as_ref(), message)
-            }
-            Error::Throttled {
-                api, code, message, ..
-            } => Meta::new(api, RateLimited, code.as_ref(), message),
-            Error::ResponseError { api, message } => Meta::Own {
-                api,
-                kind: Business,
-                code: Some("response_error"),
-                message,
-                request_id: None,
-            },
-            Error::Config(message) => Meta::new("client", InvalidRequest, None, message),
-            Error::Core(e) => Meta::Core(e),
-        }
+integration_core::connector_error! {
+    Error(SYSTEM) { Auth, AuthExpired, Throttled, ResponseError => Business }
+    match {
+        // A locked record (13) is free again once the other user is done.
+        Error::Api(f, status) => f
+            .meta(ErrorKind::Business)
+            .retryable(status.class() == MsgClass::Locked),
     }
 }
 
@@ -236,10 +173,9 @@ impl Error {
     /// The `MsgCode` when the service gave one ([`msg_code`]).
     pub fn msg_code(&self) -> Option<i64> {
         match self {
-            Error::Api { code, .. } => code.as_i64(),
-            Error::Auth { code, .. }
-            | Error::AuthExpired { code, .. }
-            | Error::Throttled { code, .. } => code.as_ref().and_then(Code::as_i64),
+            Error::Api(..) | Error::Auth(_) | Error::AuthExpired(_) | Error::Throttled(_) => {
+                self.code()?.parse().ok()
+            }
             _ => None,
         }
     }
@@ -247,7 +183,7 @@ impl Error {
     /// The per-record errors of a `ResponseStatus` failure.
     pub fn field_errors(&self) -> &[FieldError] {
         match self {
-            Error::Api { errors, .. } => errors,
+            Error::Api(_, status) => &status.errors,
             _ => &[],
         }
     }
@@ -257,10 +193,10 @@ impl Error {
         self.kind() == ErrorKind::AuthExpired
     }
 
-    pub(crate) fn decode(api: &str, what: impl std::fmt::Display, body: &[u8]) -> Self {
-        Error::Core(Box::new(integration_core::Error::decode(
-            SYSTEM, api, what, body,
-        )))
+    /// An answer of `api` that is not what `what` expected, quoting it.
+    pub(crate) fn decode(api: &str, what: impl std::fmt::Display, answer: &Value) -> Self {
+        let body = answer.to_string();
+        integration_core::Error::decode(SYSTEM, api, what, body.as_bytes()).into()
     }
 
     /// A request that cannot be built (`api: what`), or a bad setting
@@ -269,46 +205,6 @@ impl Error {
         match api {
             "client" => Error::Config(what.to_string()),
             _ => Error::Config(format!("{api}: {what}")),
-        }
-    }
-}
-
-impl From<integration_core::Error> for Error {
-    fn from(e: integration_core::Error) -> Self {
-        Error::Core(Box::new(e))
-    }
-}
-
-impl Retry for Error {
-    fn is_retryable(&self) -> bool {
-        match self {
-            Error::Core(e) => e.is_retryable(),
-            Error::Throttled { .. } => true,
-            Error::Api { code, .. } => code
-                .as_i64()
-                .is_some_and(|c| classify(c) == MsgClass::Locked),
-            _ => false,
-        }
-    }
-
-    fn retry_after(&self) -> Option<Duration> {
-        match self {
-            Error::Core(e) => Retry::retry_after(e.as_ref()),
-            Error::Throttled { retry_after, .. } => *retry_after,
-            _ => None,
-        }
-    }
-
-    fn is_auth_expired(&self) -> bool {
-        self.is_session_lost()
-    }
-}
-
-impl From<Error> for integration_core::Error {
-    fn from(e: Error) -> Self {
-        match e {
-            Error::Core(e) => *e,
-            other => integration_core::Error::from_meta(&other),
         }
     }
 }

@@ -26,7 +26,7 @@
 //! let all: Vec<(String, String)> = customers.stream(query).try_collect().await?; // every row, lazily
 //! let one: serde_json::Value = customers.get("C00001").await?; // one record
 //! match customers.get::<serde_json::Value>("C99999").await {
-//!     Err(Error::Api { code, message, .. }) => println!("refused [{code}]: {message}"),
+//!     Err(Error::Api(f, _)) => println!("refused [{}]: {}", f.code_str().unwrap_or("-"), f.message),
 //!     other => { other?; }
 //! }
 //! # assert_eq!((page.items.len(), all.len()), (3, 3));

@@ -2,6 +2,7 @@
 //! Submit, Audit, UnAudit, Delete, View, Allocate and ExcuteOperation, with
 //! the `ResponseStatus` envelope they answer with.
 
+use integration_core::error::Failure;
 use integration_core::lenient;
 use integration_core::types::Id;
 use serde::de::DeserializeOwned;
@@ -136,33 +137,18 @@ impl ResponseStatus {
 
     /// This failure as an [`Error`], classified by `MsgCode`.
     pub fn into_error(self, api: &str) -> Error {
-        let message = self.message();
-        let api = api.to_owned();
-        match self.class() {
-            MsgClass::SessionLost => Error::AuthExpired {
-                api,
-                code: Some(self.msg_code.into()),
-                message,
-            },
+        let class = self.class();
+        let message = match class {
             // What was denied goes into the message: it is what stops a run.
-            MsgClass::Denied => Error::Auth {
-                api,
-                code: Some(self.msg_code.into()),
-                message: format!("{}: {message}", msg_code::meaning(self.msg_code)),
-            },
-            MsgClass::Throttled => Error::Throttled {
-                api,
-                code: Some(self.msg_code.into()),
-                message,
-                retry_after: None,
-            },
-            MsgClass::Locked | MsgClass::Business => Error::Api {
-                api,
-                code: self.msg_code.into(),
-                error_code: self.error_code,
-                message,
-                errors: self.errors,
-            },
+            MsgClass::Denied => format!("{}: {}", msg_code::meaning(self.msg_code), self.message()),
+            _ => self.message(),
+        };
+        let failure = Failure::new(api, message).with_code(self.msg_code);
+        match class {
+            MsgClass::SessionLost => Error::AuthExpired(failure),
+            MsgClass::Denied => Error::Auth(failure),
+            MsgClass::Throttled => Error::Throttled(failure),
+            MsgClass::Locked | MsgClass::Business => Error::Api(Box::new(failure), Box::new(self)),
         }
     }
 }
@@ -459,16 +445,11 @@ fn with_model(api: &str, options: &SaveOptions, model: Value) -> Result<Value> {
 
 /// Decodes `Result` of an operation answer.
 pub(crate) fn decode_result(api: &str, value: &Value) -> Result<OperationResult> {
-    let result = value.get("Result").ok_or_else(|| {
-        Error::decode(api, "no Result in the answer", value.to_string().as_bytes())
-    })?;
-    lenient::decode(result.clone()).map_err(|e| {
-        Error::decode(
-            api,
-            format!("unexpected Result ({e})"),
-            value.to_string().as_bytes(),
-        )
-    })
+    let result = value
+        .get("Result")
+        .ok_or_else(|| Error::decode(api, "no Result in the answer", value))?;
+    lenient::decode(result.clone())
+        .map_err(|e| Error::decode(api, format!("unexpected Result ({e})"), value))
 }
 
 /// Ok unless `IsSuccess` is false with no success at all.
@@ -591,29 +572,19 @@ impl Client {
                 },
             )
             .await?;
-        let result = value.get("Result").ok_or_else(|| {
-            Error::decode(api, "no Result in the answer", value.to_string().as_bytes())
-        })?;
+        let result = value
+            .get("Result")
+            .ok_or_else(|| Error::decode(api, "no Result in the answer", &value))?;
         if let Some(status) = result.get("ResponseStatus").filter(|s| s.is_object()) {
-            let status: ResponseStatus = lenient::decode(status.clone()).map_err(|e| {
-                Error::decode(
-                    api,
-                    format!("bad ResponseStatus ({e})"),
-                    status.to_string().as_bytes(),
-                )
-            })?;
+            let status: ResponseStatus = lenient::decode(status.clone())
+                .map_err(|e| Error::decode(api, format!("bad ResponseStatus ({e})"), status))?;
             if !status.is_success {
                 return Err(status.into_error(api));
             }
         }
         let model = result.get("Result").cloned().unwrap_or(Value::Null);
-        lenient::decode(model.clone()).map_err(|e| {
-            Error::decode(
-                api,
-                format!("unexpected model ({e})"),
-                model.to_string().as_bytes(),
-            )
-        })
+        lenient::decode(model.clone())
+            .map_err(|e| Error::decode(api, format!("unexpected model ({e})"), &model))
     }
 
     async fn simple_operation<R: Serialize>(

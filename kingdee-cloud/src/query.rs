@@ -117,34 +117,6 @@ pub fn decode_row<T: DeserializeOwned>(
         .map_err(|e| format!("by position: {positional}; by field key: {e}"))
 }
 
-fn decode_rows(api: &str, value: Value) -> Result<Vec<Vec<Value>>> {
-    if let Some(status) = find_status(&value)
-        && let Ok(status) = serde_json::from_value::<ResponseStatus>(status.clone())
-    {
-        if !status.is_success {
-            return Err(status.into_error(api));
-        }
-        return Ok(Vec::new());
-    }
-    let Value::Array(rows) = value else {
-        return Err(Error::decode(
-            api,
-            "expected an array of rows",
-            value.to_string().as_bytes(),
-        ));
-    };
-    rows.into_iter()
-        .map(|row| match row {
-            Value::Array(values) => Ok(values),
-            other => Err(Error::decode(
-                api,
-                "a row is not an array",
-                other.to_string().as_bytes(),
-            )),
-        })
-        .collect()
-}
-
 /// The `Result` of QueryBusinessInfo: the form's metadata.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BusinessInfo {
@@ -187,16 +159,40 @@ pub(crate) fn page_size(limit: u32) -> u32 {
 }
 
 impl Client {
+    /// Sends `query` to ExecuteBillQuery or BillQuery (`api`), `Limit`
+    /// clamped to [`MAX_LIMIT`], and returns the rows: a failed
+    /// `ResponseStatus` is the error, a successful one means no rows.
+    async fn query_rows(&self, api: &str, query: &BillQuery) -> Result<Vec<Value>> {
+        let mut query = query.clone();
+        query.limit = query.limit.min(MAX_LIMIT);
+        let data = serde_json::to_value(&query).map_err(|e| Error::invalid(api, e.to_string()))?;
+        let value = self.form_call(api, Body::Data(data)).await?;
+        if let Some(status) = find_status(&value)
+            && let Ok(status) = serde_json::from_value::<ResponseStatus>(status.clone())
+        {
+            if !status.is_success {
+                return Err(status.into_error(api));
+            }
+            return Ok(Vec::new());
+        }
+        match value {
+            Value::Array(rows) => Ok(rows),
+            other => Err(Error::decode(api, "expected an array of rows", &other)),
+        }
+    }
+
     /// ExecuteBillQuery: one page of raw rows (values in `FieldKeys` order).
     /// `Limit` is clamped to [`MAX_LIMIT`]; `0` is sent as `0` (all rows,
     /// capped by the service).
     pub async fn execute_bill_query_rows(&self, query: &BillQuery) -> Result<Vec<Vec<Value>>> {
         let api = "ExecuteBillQuery";
-        let mut query = query.clone();
-        query.limit = query.limit.min(MAX_LIMIT);
-        let data = serde_json::to_value(&query).map_err(|e| Error::invalid(api, e.to_string()))?;
-        let value = self.form_call(api, Body::Data(data)).await?;
-        decode_rows(api, value)
+        let rows = self.query_rows(api, query).await?;
+        rows.into_iter()
+            .map(|row| match row {
+                Value::Array(values) => Ok(values),
+                other => Err(Error::decode(api, "a row is not an array", &other)),
+            })
+            .collect()
     }
 
     /// ExecuteBillQuery: one page, each row decoded into `T` by field-key
@@ -210,13 +206,10 @@ impl Client {
         rows.into_iter()
             .enumerate()
             .map(|(i, row)| {
-                let text = Value::Array(row.clone()).to_string();
+                let text = Value::Array(row.clone());
                 decode_row(&keys, row).map_err(|e| {
-                    Error::decode(
-                        "ExecuteBillQuery",
-                        format!("row {i} does not fit the target type ({e})"),
-                        text.as_bytes(),
-                    )
+                    let what = format!("row {i} does not fit the target type ({e})");
+                    Error::decode("ExecuteBillQuery", what, &text)
                 })
             })
             .collect()
@@ -226,32 +219,12 @@ impl Client {
     /// key, decoded into `T`.
     pub async fn bill_query<T: DeserializeOwned>(&self, query: &BillQuery) -> Result<Vec<T>> {
         let api = "BillQuery";
-        let mut query = query.clone();
-        query.limit = query.limit.min(MAX_LIMIT);
-        let data = serde_json::to_value(&query).map_err(|e| Error::invalid(api, e.to_string()))?;
-        let value = self.form_call(api, Body::Data(data)).await?;
-        if let Some(status) = find_status(&value)
-            && let Ok(status) = serde_json::from_value::<ResponseStatus>(status.clone())
-            && !status.is_success
-        {
-            return Err(status.into_error(api));
-        }
-        let Value::Array(rows) = value else {
-            return Err(Error::decode(
-                api,
-                "expected an array of rows",
-                value.to_string().as_bytes(),
-            ));
-        };
+        let rows = self.query_rows(api, query).await?;
         rows.into_iter()
             .map(|row| {
-                let text = row.to_string();
-                serde_json::from_value(row).map_err(|e| {
-                    Error::decode(
-                        api,
-                        format!("a row does not fit the target type ({e})"),
-                        text.as_bytes(),
-                    )
+                serde_json::from_value(row.clone()).map_err(|e| {
+                    let what = format!("a row does not fit the target type ({e})");
+                    Error::decode(api, what, &row)
                 })
             })
             .collect()
@@ -264,13 +237,8 @@ impl Client {
             .form_call(api, Body::Data(serde_json::json!({ "FormId": form_id })))
             .await?;
         let result = value.get("Result").cloned().unwrap_or(Value::Null);
-        let info: BusinessInfo = serde_json::from_value(result).map_err(|e| {
-            Error::decode(
-                api,
-                format!("unexpected Result ({e})"),
-                value.to_string().as_bytes(),
-            )
-        })?;
+        let info: BusinessInfo = serde_json::from_value(result)
+            .map_err(|e| Error::decode(api, format!("unexpected Result ({e})"), &value))?;
         if let Some(status) = &info.status
             && !status.is_success
         {
@@ -292,7 +260,7 @@ impl Client {
             Error::decode(
                 api,
                 format!("expected a list of data centres ({e})"),
-                value.to_string().as_bytes(),
+                &value,
             )
         })
     }

@@ -157,11 +157,8 @@ impl<T: DeserializeOwned + Serialize + Send + Sync + 'static> Source for FormSou
                 .get(&self.config.key_field)
                 .and_then(text_of)
                 .ok_or_else(|| {
-                    Error::decode(
-                        "ExecuteBillQuery",
-                        format!("a row has no {}", self.config.key_field),
-                        Value::Object(object.clone()).to_string().as_bytes(),
-                    )
+                    let what = format!("a row has no {}", self.config.key_field);
+                    Error::decode("ExecuteBillQuery", what, &Value::Object(object.clone()))
                 })?;
             if let Some(t) = object
                 .get(&self.config.modified_field)
@@ -170,13 +167,10 @@ impl<T: DeserializeOwned + Serialize + Send + Sync + 'static> Source for FormSou
             {
                 high.observe(t.to_utc());
             }
-            let text = Value::Object(object.clone()).to_string();
-            let data: T = serde_json::from_value(Value::Object(object)).map_err(|e| {
-                Error::decode(
-                    "ExecuteBillQuery",
-                    format!("a row does not fit the record type ({e})"),
-                    text.as_bytes(),
-                )
+            let row = Value::Object(object);
+            let data: T = serde_json::from_value(row.clone()).map_err(|e| {
+                let what = format!("a row does not fit the record type ({e})");
+                Error::decode("ExecuteBillQuery", what, &row)
             })?;
             records.push(SourceRecord::upsert(key, data));
         }

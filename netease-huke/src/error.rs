@@ -2,8 +2,7 @@
 
 use std::time::Duration;
 
-use integration_core::error::{Code, Meta};
-use integration_core::{ConnectorError, ErrorKind, Retry};
+use integration_core::error::Failure;
 
 /// The system name used in errors and tracing spans.
 pub const SYSTEM: &str = "netease-huke";
@@ -19,66 +18,33 @@ pub const CODE_AUTH: i64 = 401;
 pub const CODE_THROTTLED: i64 = 429;
 
 /// A failed Huke call. The variants are the same as in every connector of
-/// this workspace (`Api`, `Auth`, `AuthExpired`, `Throttled`, `Config`,
-/// `Core`); the metadata (`code()`, `message()`, `kind()`, ...) is
-/// [`ErrorMeta`](integration_core::ErrorMeta).
+/// this workspace (`Api`, `Auth`, `AuthExpired`, `Throttled` with the
+/// vendor's [`Failure`], `Config`, `Core`); the metadata (`code()`,
+/// `message()`, `kind()`, ...) is [`ErrorMeta`](integration_core::ErrorMeta).
 ///
-/// Business errors keep Huke's own `code` and `msg`; everything below the
-/// envelope (connection, timeout, HTTP status, undecodable body) is an
+/// Business errors keep Huke's own `code` and `msg` (its envelope carries
+/// no request id, and comes with HTTP 200); everything below the envelope
+/// (connection, timeout, HTTP status, undecodable body) is an
 /// [`integration_core::Error`] inside [`Error::Core`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// Huke answered with a business error (`code != 200`).
-    #[error("netease-huke {api}: API error [code {code}]: {message}")]
-    Api {
-        /// The API called, e.g. `trade/searchTrades`.
-        api: String,
-        /// Huke's `code`.
-        code: Code,
-        /// Huke's `msg`.
-        message: String,
-    },
-    /// The app key, secret or signature was rejected.
-    #[error(
-        "netease-huke {api}: authentication failed{}: {message}",
-        code_part(code)
-    )]
-    Auth {
-        /// The API called.
-        api: String,
-        /// Huke's `code` (always set: it comes from the envelope).
-        code: Option<Code>,
-        /// Huke's `msg`.
-        message: String,
-    },
+    /// Huke answered with a business error (`code != 200`): the API called
+    /// (e.g. `trade/searchTrades`), Huke's `code` and its `msg`.
+    #[error("netease-huke API error in {0}")]
+    Api(Failure),
+    /// The app key, secret or signature was rejected (Huke's `code` and `msg`).
+    #[error("netease-huke authentication failed in {0}")]
+    Auth(Failure),
     /// The signature timestamp (`ur-curtime`) was rejected as stale; a
     /// freshly signed request may pass. The client re-signs and retries once.
-    #[error(
-        "netease-huke {api}: signature timestamp rejected{}: {message}",
-        code_part(code)
-    )]
-    AuthExpired {
-        /// The API called.
-        api: String,
-        /// Huke's `code` (always set: it comes from the envelope).
-        code: Option<Code>,
-        /// Huke's `msg`.
-        message: String,
-    },
-    /// Huke asked us to slow down (in its envelope; an HTTP 429 is
-    /// [`Error::Core`] with [`ErrorKind::RateLimited`]).
-    #[error("netease-huke {api}: throttled{}: {message}", code_part(code))]
-    Throttled {
-        /// The API called.
-        api: String,
-        /// Huke's `code` (always set: it comes from the envelope).
-        code: Option<Code>,
-        /// Huke's `msg`.
-        message: String,
-        /// The wait the server asked for, when it said.
-        retry_after: Option<Duration>,
-    },
+    #[error("netease-huke signature timestamp rejected in {0}")]
+    AuthExpired(Failure),
+    /// Huke asked us to slow down in its envelope, with the wait it asked
+    /// for when it said (an HTTP 429 is [`Error::Core`] with
+    /// [`ErrorKind::RateLimited`]).
+    #[error("netease-huke throttled in {0}")]
+    Throttled(Failure),
     /// The client was configured wrongly or a request cannot be built.
     #[error("netease-huke: invalid configuration or request: {0}")]
     Config(String),
@@ -88,49 +54,12 @@ pub enum Error {
     Core(Box<integration_core::Error>),
 }
 
-/// ` [code N]`, or nothing when there is no code.
-fn code_part(code: &Option<Code>) -> String {
-    code.as_ref()
-        .map(|c| format!(" [code {c}]"))
-        .unwrap_or_default()
-}
-
-impl From<integration_core::Error> for Error {
-    fn from(e: integration_core::Error) -> Self {
-        Error::Core(Box::new(e))
-    }
-}
-
-integration_core::error_meta_methods!(Error);
-
-impl ConnectorError for Error {
-    const SYSTEM: &'static str = SYSTEM;
-
-    fn meta(&self) -> Meta<'_> {
-        use ErrorKind::*;
-        match self {
-            Error::Api {
-                api, code, message, ..
-            } => Meta::new(api, Business, Some(code), message),
-            Error::Auth {
-                api, code, message, ..
-            } => Meta::new(api, Auth, code.as_ref(), message),
-            Error::AuthExpired {
-                api, code, message, ..
-            } => Meta::new(api, AuthExpired, code.as_ref(), message),
-            Error::Throttled {
-                api, code, message, ..
-            } => Meta::new(api, RateLimited, code.as_ref(), message),
-            Error::Config(message) => Meta::new("client", InvalidRequest, None, message),
-            Error::Core(e) => Meta::Core(e),
-        }
-    }
-}
+integration_core::connector_error!(Error(SYSTEM) { Api, Auth, AuthExpired, Throttled });
 
 impl Error {
     /// Whether this is `customer/addCustomer`'s "already exists" answer.
     pub fn is_duplicate(&self) -> bool {
-        matches!(self, Error::Api { code, .. } if *code == CODE_DUPLICATE)
+        matches!(self, Error::Api(f) if f.code.as_ref().is_some_and(|c| *c == CODE_DUPLICATE))
     }
 
     /// A request that cannot be built (`api: what`), or a bad setting
@@ -151,7 +80,6 @@ impl Error {
         message: String,
         retry_after: Option<Duration>,
     ) -> Self {
-        let api = api.to_owned();
         let lower = message.to_lowercase();
         let mentions = |words: &[&str]| words.iter().any(|w| lower.contains(w));
         let throttled =
@@ -169,62 +97,15 @@ impl Error {
                 "unauthorized",
             ]);
         let stale_auth = (auth || matches!(code, 401 | 403)) && stale_time;
-        let code = Code::from(code);
+        let failure = Failure::new(api, message).with_code(code);
         if throttled {
-            Error::Throttled {
-                api,
-                code: Some(code),
-                message,
-                retry_after,
-            }
+            Error::Throttled(failure.with_retry_after(retry_after))
         } else if stale_auth {
-            Error::AuthExpired {
-                api,
-                code: Some(code),
-                message,
-            }
+            Error::AuthExpired(failure)
         } else if auth {
-            Error::Auth {
-                api,
-                code: Some(code),
-                message,
-            }
+            Error::Auth(failure)
         } else {
-            Error::Api { api, code, message }
-        }
-    }
-}
-
-impl Retry for Error {
-    fn is_retryable(&self) -> bool {
-        match self {
-            Error::Throttled { .. } => true,
-            Error::Api { .. }
-            | Error::Auth { .. }
-            | Error::AuthExpired { .. }
-            | Error::Config(_) => false,
-            Error::Core(e) => e.is_retryable(),
-        }
-    }
-
-    fn retry_after(&self) -> Option<Duration> {
-        match self {
-            Error::Throttled { retry_after, .. } => *retry_after,
-            Error::Core(e) => Retry::retry_after(e.as_ref()),
-            _ => None,
-        }
-    }
-
-    fn is_auth_expired(&self) -> bool {
-        matches!(self, Error::AuthExpired { .. })
-    }
-}
-
-impl From<Error> for integration_core::Error {
-    fn from(e: Error) -> Self {
-        match e {
-            Error::Core(e) => *e,
-            other => integration_core::Error::from_meta(&other),
+            Error::Api(failure)
         }
     }
 }
@@ -232,11 +113,12 @@ impl From<Error> for integration_core::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use integration_core::{ErrorKind, Retry};
 
     #[test]
     fn envelope_codes_are_classified() {
         let e = Error::from_envelope("x", 401, "checksum error".into(), None);
-        assert!(matches!(e, Error::Auth { .. }) && !e.is_retryable() && !e.is_auth_expired());
+        assert!(matches!(e, Error::Auth(_)) && !e.is_retryable() && !e.is_auth_expired());
         let e = Error::from_envelope("x", 401, "curtime expired".into(), None);
         assert!(e.is_auth_expired());
         let e = Error::from_envelope(

@@ -25,7 +25,7 @@
 //! let all: Vec<_> = trades.stream(query.clone()).try_collect().await?; // every trade, lazily
 //! let one = &page.items[0]; // no trade detail endpoint is known: a trade is read from its page
 //! match trades.list(&TradeQuery::new().time_range(TimeRange::new(99, from, to))).await {
-//!     Err(Error::Api { code, message, .. }) => println!("refused [{code}]: {message}"),
+//!     Err(Error::Api(f)) => println!("refused: {f}"), // its code and msg
 //!     other => { other?; }
 //! }
 //! # assert_eq!((page.items.len(), page.total, all.len()), (15, Some(40), 40));

@@ -1,14 +1,18 @@
 //! `trade/searchTrades` against the fake: paging, filters, faults.
 
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
+
 use std::collections::BTreeSet;
 
 use chrono::{Duration, TimeZone, Utc};
 use futures::{StreamExt, TryStreamExt};
 use integration_core::ErrorKind;
+use integration_core::paging::Page;
 use integration_core::testing::{Fault, body_json};
 use integration_core::types::UnixMillis;
 use netease_huke::testing::FakeHuke;
-use netease_huke::trade::{PagePlacement, TimeRange, TradeQuery, time_type};
+use netease_huke::trade::{PagePlacement, TimeRange, Trade, TradeQuery, time_type};
+use netease_huke::{Client, Error};
 use serde_json::json;
 
 fn all_time(tt: netease_huke::Scalar) -> TradeQuery {
@@ -18,6 +22,26 @@ fn all_time(tt: netease_huke::Scalar) -> TradeQuery {
         UnixMillis::from_utc(now - Duration::days(400)),
         UnixMillis::from_utc(now + Duration::days(1)),
     ))
+}
+
+/// The first page of every trade created in the last 400 days.
+async fn first_page(client: &Client) -> Result<Page<Trade, TradeQuery>, Error> {
+    client.trades().list(&all_time(time_type::CREATED)).await
+}
+
+/// A client of the fake that sends every request once.
+fn without_retries(fake: &FakeHuke) -> Client {
+    fake.client_builder()
+        .retry(integration_core::RetryPolicy::never())
+        .build()
+        .unwrap()
+}
+
+/// A success envelope around `data`.
+fn answer(data: serde_json::Value) -> Fault {
+    Fault::Respond(Box::new(integration_core::testing::json_response(
+        &json!({"code": 200, "msg": "success", "data": data}),
+    )))
 }
 
 #[tokio::test]
@@ -240,21 +264,13 @@ async fn throttling_then_success() {
     fake.seed_trades(3, 2);
     let client = fake.client_builder().build().unwrap();
     fake.faults().inject(Fault::Throttled, 2);
-    let page = client
-        .trades()
-        .list(&all_time(time_type::CREATED))
-        .await
-        .unwrap();
+    let page = first_page(&client).await.unwrap();
     assert_eq!(page.items.len(), 3);
     assert_eq!(fake.received_on("searchTrades").await.len(), 3);
 
     // Throttled beyond the retry budget: a typed, retryable error.
     fake.faults().inject(Fault::Throttled, 10);
-    let err = client
-        .trades()
-        .list(&all_time(time_type::CREATED))
-        .await
-        .unwrap_err();
+    let err = first_page(&client).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::RateLimited);
     assert!(err.is_retryable());
     assert_eq!(err.code(), Some("429"));
@@ -264,11 +280,7 @@ async fn throttling_then_success() {
 #[tokio::test]
 async fn hostile_answers_are_decode_errors_with_excerpts() {
     let fake = FakeHuke::start().await;
-    let client = fake
-        .client_builder()
-        .retry(integration_core::RetryPolicy::never())
-        .build()
-        .unwrap();
+    let client = without_retries(&fake);
     for fault in [
         Fault::Malformed,
         Fault::Truncated,
@@ -276,34 +288,18 @@ async fn hostile_answers_are_decode_errors_with_excerpts() {
         Fault::Empty,
     ] {
         fake.faults().inject(fault.clone(), 1);
-        let err = client
-            .trades()
-            .list(&all_time(time_type::CREATED))
-            .await
-            .unwrap_err();
+        let err = first_page(&client).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Decode, "{fault:?}: {err}");
         assert!(!err.is_retryable());
     }
     fake.faults().inject(Fault::Html, 1);
-    let err = client
-        .trades()
-        .list(&all_time(time_type::CREATED))
-        .await
-        .unwrap_err();
+    let err = first_page(&client).await.unwrap_err();
     assert!(err.to_string().contains("502 Bad Gateway"), "{err}");
 
     // An envelope whose data is not a trade list.
-    fake.faults().inject(
-        Fault::Respond(Box::new(integration_core::testing::json_response(
-            &json!({"code": 200, "msg": "success", "data": {"weird": true, "sign": "leak-me"}}),
-        ))),
-        1,
-    );
-    let err = client
-        .trades()
-        .list(&all_time(time_type::CREATED))
-        .await
-        .unwrap_err();
+    fake.faults()
+        .inject(answer(json!({"weird": true, "sign": "leak-me"})), 1);
+    let err = first_page(&client).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Decode);
     assert!(
         err.to_string().contains("no trade list") && !err.to_string().contains("leak-me"),
@@ -314,28 +310,15 @@ async fn hostile_answers_are_decode_errors_with_excerpts() {
     fake.seed_trades(2, 9);
     let retrying = fake.client_builder().build().unwrap();
     fake.faults().inject(Fault::ServerError(502), 1);
-    assert_eq!(
-        retrying
-            .trades()
-            .list(&all_time(time_type::CREATED))
-            .await
-            .unwrap()
-            .items
-            .len(),
-        2
-    );
+    assert_eq!(first_page(&retrying).await.unwrap().items.len(), 2);
 }
 
 #[tokio::test]
 async fn a_server_that_ignores_page_does_not_loop_forever() {
     let fake = FakeHuke::start().await;
     let client = fake.client_builder().build().unwrap();
-    let page =
-        json!({"code": 200, "msg": "success", "data": {"list": [{"tid": "A"}, {"tid": "B"}]}});
-    fake.faults().inject(
-        Fault::Respond(Box::new(integration_core::testing::json_response(&page))),
-        5,
-    );
+    let page = answer(json!({"list": [{"tid": "A"}, {"tid": "B"}]}));
+    fake.faults().inject(page, 5);
     let result: Result<Vec<_>, _> = client
         .trades()
         .stream(all_time(time_type::CREATED).page_size(2))
@@ -378,11 +361,7 @@ async fn a_slow_answer_is_a_timeout() {
         .unwrap();
     fake.faults()
         .inject(Fault::Delay(std::time::Duration::from_secs(2)), 1);
-    let err = client
-        .trades()
-        .list(&all_time(time_type::CREATED))
-        .await
-        .unwrap_err();
+    let err = first_page(&client).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
     assert!(err.is_retryable());
 }
@@ -392,28 +371,15 @@ async fn a_slow_answer_is_a_timeout() {
 #[tokio::test]
 async fn junk_in_a_list_row_is_a_decode_error_naming_the_field() {
     let fake = FakeHuke::start().await;
-    let client = fake
-        .client_builder()
-        .retry(integration_core::RetryPolicy::never())
-        .build()
-        .unwrap();
-    let respond = |data: serde_json::Value| {
-        Fault::Respond(Box::new(integration_core::testing::json_response(
-            &json!({"code": 200, "msg": "success", "data": data}),
-        )))
-    };
+    let client = without_retries(&fake);
     fake.faults().inject(
-        respond(json!({"total": 2, "list": [
+        answer(json!({"total": 2, "list": [
             {"tid": "A", "buyerCid": "c1"},
             {"tid": "B", "buyerCid": {"id": 1}},
         ]})),
         1,
     );
-    let err = client
-        .trades()
-        .list(&all_time(time_type::CREATED))
-        .await
-        .unwrap_err();
+    let err = first_page(&client).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Decode);
     assert!(
         err.to_string().contains("field `list[1].buyerCid`"),
@@ -421,12 +387,8 @@ async fn junk_in_a_list_row_is_a_decode_error_naming_the_field() {
     );
 
     fake.faults()
-        .inject(respond(json!({"total": "lots", "list": []})), 1);
-    let err = client
-        .trades()
-        .list(&all_time(time_type::CREATED))
-        .await
-        .unwrap_err();
+        .inject(answer(json!({"total": "lots", "list": []})), 1);
+    let err = first_page(&client).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Decode);
     assert!(err.to_string().contains("field `total`"), "{err}");
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use integration_core::envelope;
-use integration_core::error::Code;
+use integration_core::error::{Code, Failure};
 use integration_core::transport::{RateLimit, Transport};
 use integration_core::{ClientSettings, ErrorKind, RawResponse, Retry, Secret};
 use reqwest::Method;
@@ -273,11 +273,11 @@ impl Client {
             .transport
             .execute(
                 path,
-                |http: &reqwest::Client| build(http).map_err(Attempt::<READ>),
-                |raw| parse(raw).map_err(Attempt::<READ>),
+                |http: &reqwest::Client| build(http).map_err(Attempt::<READ>::from),
+                |raw| parse(raw).map_err(Attempt::<READ>::from),
             )
             .await
-            .map_err(|Attempt(e)| e)
+            .map_err(|Attempt(e)| *e)
     }
 
     /// Calls any endpoint with auth, retries and envelope decoding, and
@@ -316,12 +316,18 @@ fn decode_data<T: DeserializeOwned>(data: Value) -> std::result::Result<T, Strin
 /// decoded (truncated, not JSON, a proxy's HTML page): asking again is
 /// harmless. A write is retried only when the server refused it outright
 /// (throttled): after a 5xx, a timeout or an undecodable answer it may have
-/// been applied.
-struct Attempt<const READ: bool>(Error);
+/// been applied. Boxed: the error is too big to pass around by value.
+struct Attempt<const READ: bool>(Box<Error>);
+
+impl<const READ: bool> From<Error> for Attempt<READ> {
+    fn from(e: Error) -> Self {
+        Attempt(Box::new(e))
+    }
+}
 
 impl<const READ: bool> From<integration_core::Error> for Attempt<READ> {
     fn from(e: integration_core::Error) -> Self {
-        Attempt(Error::from(e))
+        Error::from(e).into()
     }
 }
 
@@ -412,15 +418,15 @@ pub(crate) fn decode_envelope(raw: &RawResponse) -> Result<Value> {
     let body = envelope::json_object(raw);
     if status == 401 {
         let body = body.as_ref().ok();
-        return Err(Error::AuthExpired {
-            api: raw.api().to_owned(),
-            code: body
-                .and_then(|m| m.get("error"))
-                .and_then(Value::as_str)
-                .map(Code::from),
-            message: body.map(oauth_message).unwrap_or_default(),
-            status,
-        });
+        return Err(Error::AuthExpired(
+            Failure::new(raw.api(), body.map(oauth_message).unwrap_or_default())
+                .with_opt_code(
+                    body.and_then(|m| m.get("error"))
+                        .and_then(Value::as_str)
+                        .map(Code::from),
+                )
+                .with_http_status(status),
+        ));
     }
     if status == 429 || status >= 500 {
         if let Some(http) = raw.http_error() {

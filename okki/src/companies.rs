@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 use crate::client::Client;
 use crate::error::Result;
 use crate::lenient;
-use crate::pagination::{self, TotalField};
+use crate::pagination::{self, list_query};
 
 /// Which pool of companies a list covers (`all`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -106,16 +106,6 @@ impl CompanyQuery {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets the page size.
-    pub fn page_size(mut self, size: u32) -> Self {
-        self.page_size = size;
-        self
-    }
-    /// Sets the page number (1-based).
-    pub fn page(mut self, page: u32) -> Self {
-        self.page = page.max(1);
-        self
-    }
     /// Lists deleted companies.
     pub fn removed(mut self, removed: bool) -> Self {
         self.removed = removed;
@@ -139,33 +129,26 @@ impl CompanyQuery {
         self
     }
 
-    pub(crate) fn to_query(&self) -> Vec<(String, String)> {
-        let mut q = vec![
-            ("start_index".to_owned(), self.page.max(1).to_string()),
-            (
-                "count".to_owned(),
-                pagination::clamp_page_size(self.page_size).to_string(),
-            ),
-            ("all".to_owned(), self.pool.param().to_owned()),
-        ];
+    /// The list's own parameters, sent after the page's.
+    fn params(&self, q: &mut Vec<(String, String)>) {
+        q.push(("all".to_owned(), self.pool.param().to_owned()));
         if self.removed {
             q.push(("removed".to_owned(), "1".to_owned()));
         }
         if let Some(group) = &self.group_id {
             q.push(("group_id".to_owned(), group.to_string()));
         }
-        if self.start_time.is_some() || self.end_time.is_some() {
-            q.push(("time_type".to_owned(), self.time_type.param().to_owned()));
-        }
-        if let Some(t) = &self.start_time {
-            q.push(("start_time".to_owned(), t.to_string()));
-        }
-        if let Some(t) = &self.end_time {
-            q.push(("end_time".to_owned(), t.to_string()));
-        }
-        q
+        let time_type = Some(self.time_type.param());
+        pagination::push_window(
+            q,
+            time_type,
+            self.start_time.as_ref(),
+            self.end_time.as_ref(),
+        );
     }
 }
+
+list_query!(CompanyQuery => CompanySummary, "/v1/company/list", TotalItem);
 
 /// A row of `GET /v1/company/list`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -614,19 +597,7 @@ impl Companies {
     /// following page, `None` after a short page or once `totalItem` is
     /// reached; `total` is `totalItem`.
     pub async fn list(&self, query: &CompanyQuery) -> Result<Page<CompanySummary, CompanyQuery>> {
-        let paging = (
-            query.page.max(1),
-            pagination::clamp_page_size(query.page_size),
-        );
-        pagination::list(
-            &self.client,
-            "/v1/company/list",
-            query.to_query(),
-            TotalField::TotalItem,
-            paging,
-            |page| query.clone().page(page),
-        )
-        .await
+        pagination::list(&self.client, query).await
     }
 
     /// Every page from the query's page on, fetched lazily.
@@ -634,11 +605,7 @@ impl Companies {
         &self,
         query: CompanyQuery,
     ) -> impl Stream<Item = Result<Page<CompanySummary, CompanyQuery>>> + Send + 'static {
-        let companies = self.clone();
-        paging::paginate(query, move |query| {
-            let companies = companies.clone();
-            async move { companies.list(&query).await }
-        })
+        pagination::pages(&self.client, query)
     }
 
     /// Every company row matching `query`, lazily, page by page.
@@ -694,6 +661,7 @@ impl Companies {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pagination::ListQuery;
 
     #[test]
     fn detail_decodes_the_doc_shapes() {

@@ -19,10 +19,8 @@
 //! * anything else (HTML from a proxy, a truncated body, a 5xx page) →
 //!   [`Error::Core`] with a decode / HTTP kind and a short redacted excerpt.
 
-use std::time::Duration;
-
-use integration_core::error::{Code, Meta};
-use integration_core::{ConnectorError, ErrorKind, RawResponse, Retry};
+use integration_core::error::{Failure, Meta};
+use integration_core::{ErrorKind, RawResponse};
 use serde_json::{Map, Value};
 
 /// An answer object's members ([`integration_core::envelope::json_object`]).
@@ -31,70 +29,37 @@ pub(crate) type Members = Map<String, Value>;
 /// The system name used in errors and traces.
 pub const SYSTEM: &str = "okki";
 
-/// Everything that can go wrong talking to OKKI.
+/// Everything that can go wrong talking to OKKI. OKKI's answers carry no
+/// request id; the HTTP status is kept for OAuth answers only (an envelope
+/// comes with HTTP 200).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// OKKI answered with its envelope and a `code` other than 200 / 0 (and
-    /// not a permission or throttle answer).
-    #[error("okki {api}: API error [code {code}]: {message}")]
-    Api {
-        /// The API path called, e.g. `/v1/company/info`.
-        api: String,
-        /// OKKI's `code` (not globally unique: 404 is also used for
-        /// permission problems).
-        code: Code,
-        /// OKKI's `message`, as sent.
-        message: String,
-    },
+    /// not a permission or throttle answer): the API path called (e.g.
+    /// `/v1/company/info`), OKKI's `code` (not globally unique: 404 is also
+    /// used for permission problems) and its `message`, as sent.
+    #[error("okki API error in {0}")]
+    Api(Failure),
     /// Credentials or permission refused: an OAuth error object
     /// (`{"error":"invalid_client",…}`, from the token endpoints or a
-    /// business call), or an envelope refusing a missing scope (`no
-    /// permission <scope> scopes`) or privilege (`No Privilege`, code 403).
-    /// Not retried.
-    #[error("okki {api}: authentication failed{}{}: {message}", code_part(code), status_part(*status))]
-    Auth {
-        /// The API path called.
-        api: String,
-        /// The OAuth `error` (e.g. `invalid_client`) or the envelope's
-        /// `code` (e.g. `403`).
-        code: Option<Code>,
-        /// `error_description` (or `message`), with the `hint` in
-        /// parentheses when the server gave one; or the envelope's
-        /// `message`.
-        message: String,
-        /// The HTTP status of an OAuth error answer (`None` for an
-        /// envelope, which comes with HTTP 200).
-        status: Option<u16>,
-    },
+    /// business call) with the OAuth `error` as code, `error_description`
+    /// (or `message`) and its `hint` in parentheses as message, and the
+    /// HTTP status; or an envelope refusing a missing scope (`no permission
+    /// <scope> scopes`) or privilege (`No Privilege`, code 403), with its
+    /// `code` and `message` and no HTTP status. Not retried.
+    #[error("okki authentication failed in {0}")]
+    Auth(Failure),
     /// The access token was rejected (HTTP 401 or `"error":"access_denied"`):
-    /// it expired or was revoked early. The client fetches a new token and
-    /// repeats the call once before surfacing this.
-    #[error("okki {api}: access token rejected (HTTP {status}): {message}")]
-    AuthExpired {
-        /// The API path called.
-        api: String,
-        /// The OAuth `error` of the body (e.g. `access_denied`), when it
-        /// had one.
-        code: Option<Code>,
-        /// The server's message.
-        message: String,
-        /// The HTTP status.
-        status: u16,
-    },
+    /// it expired or was revoked early; the code is the body's OAuth `error`
+    /// when it had one, the HTTP status is always there. The client fetches
+    /// a new token and repeats the call once before surfacing this.
+    #[error("okki access token rejected in {0}")]
+    AuthExpired(Failure),
     /// OKKI's envelope said `code` 429 (an HTTP 429 is [`Error::Core`] with
-    /// [`ErrorKind::RateLimited`]). Retried, for writes too.
-    #[error("okki {api}: throttled{}: {message}", code_part(code))]
-    Throttled {
-        /// The API path called.
-        api: String,
-        /// The envelope's `code` (429).
-        code: Option<Code>,
-        /// OKKI's `message`.
-        message: String,
-        /// OKKI's envelope gives no wait: always `None`.
-        retry_after: Option<Duration>,
-    },
+    /// [`ErrorKind::RateLimited`]); it gives no wait. Retried, for writes too.
+    #[error("okki throttled in {0}")]
+    Throttled(Failure),
     /// A webhook delivery failed verification or decryption. OKKI-specific:
     /// no call was made, the delivery OKKI pushed is refused (as an
     /// authentication failure, api `webhook`).
@@ -106,24 +71,6 @@ pub enum Error {
     /// A transport, HTTP status, decode or body-size failure.
     #[error(transparent)]
     Core(Box<integration_core::Error>),
-}
-
-/// ` [code X]`, or nothing.
-fn code_part(code: &Option<Code>) -> String {
-    code.as_ref()
-        .map(|c| format!(" [code {c}]"))
-        .unwrap_or_default()
-}
-
-/// ` (HTTP N)`, or nothing.
-fn status_part(status: Option<u16>) -> String {
-    status.map(|s| format!(" (HTTP {s})")).unwrap_or_default()
-}
-
-impl From<integration_core::Error> for Error {
-    fn from(e: integration_core::Error) -> Self {
-        Error::Core(Box::new(e))
-    }
 }
 
 /// The crate's result type.
@@ -139,30 +86,10 @@ const CREDENTIAL_ERRORS: &[&str] = &[
     "invalid_request",
 ];
 
-integration_core::error_meta_methods!(Error);
-
-impl ConnectorError for Error {
-    const SYSTEM: &'static str = SYSTEM;
-
-    fn meta(&self) -> Meta<'_> {
-        use ErrorKind::*;
-        match self {
-            Error::Api {
-                api, code, message, ..
-            } => Meta::new(api, Business, Some(code), message),
-            Error::Auth {
-                api, code, message, ..
-            } => Meta::new(api, Auth, code.as_ref(), message),
-            Error::AuthExpired {
-                api, code, message, ..
-            } => Meta::new(api, AuthExpired, code.as_ref(), message),
-            Error::Throttled {
-                api, code, message, ..
-            } => Meta::new(api, RateLimited, code.as_ref(), message),
-            Error::Webhook(message) => Meta::new("webhook", Auth, None, message),
-            Error::Config(message) => Meta::new("client", InvalidRequest, None, message),
-            Error::Core(e) => Meta::Core(e),
-        }
+integration_core::connector_error! {
+    Error(SYSTEM) { Api, Auth, AuthExpired, Throttled }
+    match {
+        Error::Webhook(message) => Meta::new("webhook", ErrorKind::Auth, None, message),
     }
 }
 
@@ -171,9 +98,9 @@ impl Error {
     /// deleted record), as opposed to the `404 No Privilege` that shares the
     /// code.
     pub fn is_not_found(&self) -> bool {
-        matches!(self, Error::Api { code, message, .. } if *code == 404
-            && message.trim().starts_with("Not Found Resource")
-            && !message.contains("权限"))
+        matches!(self, Error::Api(f) if f.code.as_ref().is_some_and(|c| *c == 404)
+            && f.message.trim().starts_with("Not Found Resource")
+            && !f.message.contains("权限"))
     }
 
     /// Whether the credentials were rejected for good (wrong client id or
@@ -182,21 +109,10 @@ impl Error {
         match self {
             // An envelope's code is a number: a refused scope or privilege.
             // An OAuth error is text: only some name the credentials.
-            Error::Auth {
+            Error::Auth(Failure {
                 code: Some(code), ..
-            } => code.as_i64().is_some() || CREDENTIAL_ERRORS.contains(&code.as_str()),
+            }) => code.as_i64().is_some() || CREDENTIAL_ERRORS.contains(&code.as_str()),
             _ => false,
-        }
-    }
-
-    /// The HTTP status of the answer, when the error carries one (an OAuth
-    /// error object, a rejected token, or a failure below the envelope).
-    pub fn http_status(&self) -> Option<u16> {
-        match self {
-            Error::Auth { status, .. } => *status,
-            Error::AuthExpired { status, .. } => Some(*status),
-            Error::Core(e) => e.http_status(),
-            _ => None,
         }
     }
 
@@ -212,27 +128,13 @@ impl Error {
     /// Classifies an envelope's non-success `code`: a missing scope or
     /// privilege, throttling, or a business refusal.
     pub(crate) fn from_envelope(api: &str, code: i64, message: String) -> Self {
-        let api = api.to_owned();
-        if is_permission_message(code, &message) {
-            Error::Auth {
-                api,
-                code: Some(code.into()),
-                message,
-                status: None,
-            }
+        let failure = Failure::new(api, message).with_code(code);
+        if is_permission_message(code, &failure.message) {
+            Error::Auth(failure)
         } else if code == 429 {
-            Error::Throttled {
-                api,
-                code: Some(code.into()),
-                message,
-                retry_after: None,
-            }
+            Error::Throttled(failure)
         } else {
-            Error::Api {
-                api,
-                code: code.into(),
-                message,
-            }
+            Error::Api(failure)
         }
     }
 }
@@ -268,31 +170,23 @@ pub(crate) fn oauth_error(raw: &RawResponse, members: &Members) -> Option<Error>
         return None;
     }
     let status = raw.status.as_u16();
-    let api = raw.api().to_owned();
     let message = oauth_message(members);
-    if error == "access_denied" || status == 401 {
-        return Some(Error::AuthExpired {
-            api,
-            code: Some(error.into()),
-            message,
-            status,
-        });
-    }
     if error == "server_error" || status >= 500 {
         // The server failed, not the credentials: retryable like a 5xx.
         return Some(
-            integration_core::Error::new(SYSTEM, api, ErrorKind::HttpStatus, message)
+            integration_core::Error::new(SYSTEM, raw.api(), ErrorKind::HttpStatus, message)
                 .with_code(error)
                 .with_http_status(status)
                 .with_retryable(true)
                 .into(),
         );
     }
-    Some(Error::Auth {
-        api,
-        code: Some(error.into()),
-        message,
-        status: Some(status),
+    let failure = Failure::new(raw.api(), message)
+        .with_code(error.as_str())
+        .with_http_status(status);
+    Some(match (error.as_str(), status) {
+        ("access_denied", _) | (_, 401) => Error::AuthExpired(failure),
+        _ => Error::Auth(failure),
     })
 }
 
@@ -346,74 +240,33 @@ pub(crate) fn envelope_verdict(raw: &RawResponse, members: &Members) -> Result<(
     }
 }
 
-impl Retry for Error {
-    fn is_retryable(&self) -> bool {
-        match self {
-            Error::Throttled { .. } => true,
-            Error::Api { .. }
-            | Error::Auth { .. }
-            | Error::AuthExpired { .. }
-            | Error::Webhook(_)
-            | Error::Config(_) => false,
-            Error::Core(e) => e.is_retryable(),
-        }
-    }
-
-    fn retry_after(&self) -> Option<Duration> {
-        match self {
-            Error::Throttled { retry_after, .. } => *retry_after,
-            Error::Core(e) => e.retry_after(),
-            _ => None,
-        }
-    }
-
-    fn is_auth_expired(&self) -> bool {
-        matches!(self, Error::AuthExpired { .. })
-    }
-}
-
-/// The core error, with the HTTP status of OAuth answers kept.
-impl From<Error> for integration_core::Error {
-    fn from(e: Error) -> Self {
-        match e {
-            Error::Core(e) => *e,
-            other => {
-                let core = integration_core::Error::from_meta(&other);
-                match other.http_status() {
-                    Some(status) => core.with_http_status(status),
-                    None => core,
-                }
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use integration_core::Retry;
 
     #[test]
     fn classification() {
         let nf = Error::from_envelope("/v1/company/info", 404, "Not Found Resource".into());
-        assert!(matches!(&nf, Error::Api { code, .. } if *code == 404));
+        assert!(matches!(&nf, Error::Api(_)) && nf.code() == Some("404"));
         assert!(nf.is_not_found());
         assert_eq!(nf.kind(), ErrorKind::Business);
         assert!(!nf.is_retryable());
         let priv_ = Error::from_envelope("x", 404, "No Privilege".into());
         assert!(!priv_.is_not_found());
-        assert!(matches!(&priv_, Error::Auth { code: Some(c), status: None, .. } if *c == 404));
+        assert!(matches!(&priv_, Error::Auth(f) if f.http_status.is_none()));
+        assert_eq!(priv_.code(), Some("404"));
         assert_eq!(priv_.kind(), ErrorKind::Auth);
         let scope = Error::from_envelope("x", 403, "no permission invoices scopes".into());
         assert!(scope.is_credentials() && !scope.is_retryable());
         let throttled = Error::from_envelope("x", 429, "Too Many Requests".into());
-        assert!(matches!(throttled, Error::Throttled { .. }) && throttled.is_retryable());
+        assert!(matches!(throttled, Error::Throttled(_)) && throttled.is_retryable());
         assert_eq!(throttled.kind(), ErrorKind::RateLimited);
-        let expired = Error::AuthExpired {
-            api: "x".into(),
-            code: Some("access_denied".into()),
-            message: "denied".into(),
-            status: 401,
-        };
+        let expired = Error::AuthExpired(
+            Failure::new("x", "denied")
+                .with_code("access_denied")
+                .with_http_status(401),
+        );
         assert!(expired.is_auth_expired());
         let core: integration_core::Error = expired.into();
         assert_eq!(core.kind(), ErrorKind::AuthExpired);

@@ -22,7 +22,7 @@
 //! let all: Vec<_> = companies.stream(CompanyQuery::new()).try_collect().await?; // every row, lazily
 //! let one = companies.get(&page.items[0].company_id).await?; // one company, with its contacts
 //! match companies.get(1).await {
-//!     Err(Error::Api { code, message, .. }) => println!("refused [{code}]: {message}"),
+//!     Err(Error::Api(f)) => println!("refused: {f}"), // its code and message
 //!     other => { other?; }
 //! }
 //! # assert_eq!((page.items.len(), page.total, all.len()), (10, Some(30), 30));

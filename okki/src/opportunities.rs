@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use crate::client::Client;
 use crate::error::Result;
 use crate::lenient;
-use crate::pagination::{self, TotalField};
+use crate::pagination::{self, list_query};
 
 /// Parameters of `GET /v1/opportunity/list`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,39 +43,20 @@ impl OpportunityQuery {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets the page size.
-    pub fn page_size(mut self, size: u32) -> Self {
-        self.page_size = size;
-        self
-    }
-    /// Sets the page number (1-based).
-    pub fn page(mut self, page: u32) -> Self {
-        self.page = page.max(1);
-        self
-    }
     /// Opportunities updated in `[start, end]`.
     pub fn updated_between(mut self, start: Option<BeijingTime>, end: Option<BeijingTime>) -> Self {
         self.start_time = start;
         self.end_time = end;
         self
     }
-    fn to_query(&self) -> Vec<(String, String)> {
-        let mut q = vec![
-            ("start_index".to_owned(), self.page.max(1).to_string()),
-            (
-                "count".to_owned(),
-                pagination::clamp_page_size(self.page_size).to_string(),
-            ),
-        ];
-        if let Some(t) = &self.start_time {
-            q.push(("start_time".to_owned(), t.to_string()));
-        }
-        if let Some(t) = &self.end_time {
-            q.push(("end_time".to_owned(), t.to_string()));
-        }
-        q
+
+    /// The list's own parameters (the window), sent after the page's.
+    fn params(&self, q: &mut Vec<(String, String)>) {
+        pagination::push_window(q, None, self.start_time.as_ref(), self.end_time.as_ref());
     }
 }
+
+list_query!(OpportunityQuery => Opportunity, "/v1/opportunity/list", TotalItem);
 
 /// An opportunity. Amounts arrive as strings or numbers; they are decimals.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -186,19 +167,7 @@ impl Opportunities {
         &self,
         query: &OpportunityQuery,
     ) -> Result<Page<Opportunity, OpportunityQuery>> {
-        let paging = (
-            query.page.max(1),
-            pagination::clamp_page_size(query.page_size),
-        );
-        pagination::list(
-            &self.client,
-            "/v1/opportunity/list",
-            query.to_query(),
-            TotalField::TotalItem,
-            paging,
-            |page| query.clone().page(page),
-        )
-        .await
+        pagination::list(&self.client, query).await
     }
 
     /// Every page from the query's page on, fetched lazily.
@@ -206,11 +175,7 @@ impl Opportunities {
         &self,
         query: OpportunityQuery,
     ) -> impl Stream<Item = Result<Page<Opportunity, OpportunityQuery>>> + Send + 'static {
-        let opportunities = self.clone();
-        paging::paginate(query, move |query| {
-            let opportunities = opportunities.clone();
-            async move { opportunities.list(&query).await }
-        })
+        pagination::pages(&self.client, query)
     }
 
     /// Every opportunity matching `query`, lazily, page by page.

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use crate::client::Client;
 use crate::error::Result;
 use crate::lenient;
-use crate::pagination::{self, TotalField};
+use crate::pagination::{self, list_query};
 
 /// Which time the order list's window filters on (`time_type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -77,16 +77,6 @@ impl OrderQuery {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets the page size.
-    pub fn page_size(mut self, size: u32) -> Self {
-        self.page_size = size;
-        self
-    }
-    /// Sets the page number (1-based).
-    pub fn page(mut self, page: u32) -> Self {
-        self.page = page.max(1);
-        self
-    }
     /// Orders whose `time_type` time is in `[start, end]`.
     pub fn between(
         mut self,
@@ -104,32 +94,26 @@ impl OrderQuery {
         self.removed = removed;
         self
     }
-    fn to_query(&self) -> Vec<(String, String)> {
-        let mut q = vec![
-            ("start_index".to_owned(), self.page.max(1).to_string()),
-            (
-                "count".to_owned(),
-                pagination::clamp_page_size(self.page_size).to_string(),
-            ),
-        ];
-        if self.start_time.is_some() || self.end_time.is_some() {
-            q.push(("time_type".to_owned(), self.time_type.param().to_owned()));
-        }
-        if let Some(t) = &self.start_time {
-            q.push(("start_time".to_owned(), t.to_string()));
-        }
-        if let Some(t) = &self.end_time {
-            q.push(("end_time".to_owned(), t.to_string()));
-        }
+
+    /// The list's own parameters, sent after the page's.
+    fn params(&self, q: &mut Vec<(String, String)>) {
+        let time_type = Some(self.time_type.param());
+        pagination::push_window(
+            q,
+            time_type,
+            self.start_time.as_ref(),
+            self.end_time.as_ref(),
+        );
         if self.removed {
             q.push(("removed".to_owned(), "1".to_owned()));
         }
         if let Some(s) = &self.status {
             q.push(("status".to_owned(), s.to_string()));
         }
-        q
     }
 }
+
+list_query!(OrderQuery => Order, "/v1/invoices/order/list", Count);
 
 /// A product line of an order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -263,19 +247,7 @@ impl Orders {
     /// is the following page, `None` after a short page or once the total
     /// (`data.count`) is reached.
     pub async fn list(&self, query: &OrderQuery) -> Result<Page<Order, OrderQuery>> {
-        let paging = (
-            query.page.max(1),
-            pagination::clamp_page_size(query.page_size),
-        );
-        pagination::list(
-            &self.client,
-            "/v1/invoices/order/list",
-            query.to_query(),
-            TotalField::Count,
-            paging,
-            |page| query.clone().page(page),
-        )
-        .await
+        pagination::list(&self.client, query).await
     }
 
     /// Every page from the query's page on, fetched lazily.
@@ -283,11 +255,7 @@ impl Orders {
         &self,
         query: OrderQuery,
     ) -> impl Stream<Item = Result<Page<Order, OrderQuery>>> + Send + 'static {
-        let orders = self.clone();
-        paging::paginate(query, move |query| {
-            let orders = orders.clone();
-            async move { orders.list(&query).await }
-        })
+        pagination::pages(&self.client, query)
     }
 
     /// Every order matching `query`, lazily, page by page.

@@ -5,8 +5,10 @@
 //! `count`). A list ends when a page comes back shorter than `count` (or
 //! empty), or when `page × count` reaches the total.
 
+use futures::Stream;
 use integration_core::lenient::DecodeError;
-use integration_core::paging::Page;
+use integration_core::paging::{self, Page};
+use integration_core::types::BeijingTime;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -36,24 +38,117 @@ fn has_more(read: usize, total: Option<u64>, page: u32, page_size: u32) -> bool 
     full && total.is_none_or(|total| u64::from(page) * u64::from(page_size) < total)
 }
 
-/// One page of the list at `path`: the 1-based `page` of `page_size`
-/// (already clamped, as sent in `params`); `next` is `at_page(page + 1)`
+/// A query of one of OKKI's paged lists: what every handle's `list`,
+/// `pages` and `stream` need to know of it, so they are written once
+/// ([`list`], [`pages`]).
+pub(crate) trait ListQuery: Clone + Send + Sync + 'static {
+    /// What a row decodes to.
+    type Item: DeserializeOwned + Send + 'static;
+    /// The list's path, e.g. `/v1/company/list`.
+    const PATH: &'static str;
+    /// Where the list reports its total.
+    const TOTAL: TotalField;
+    /// The 1-based page number and the page size, as set.
+    fn paging(&self) -> (u32, u32);
+    /// The same query at another page.
+    fn at_page(self, page: u32) -> Self;
+    /// The list's own parameters, pushed after `start_index` and `count`.
+    fn push_params(&self, q: &mut Vec<(String, String)>);
+
+    /// Every parameter of the request: the page (at least 1), the page
+    /// size (clamped), then the list's own.
+    fn to_query(&self) -> Vec<(String, String)> {
+        let (page, page_size) = self.paging();
+        let mut q = vec![
+            ("start_index".to_owned(), page.max(1).to_string()),
+            ("count".to_owned(), clamp_page_size(page_size).to_string()),
+        ];
+        self.push_params(&mut q);
+        q
+    }
+}
+
+/// Makes `$query`, a struct with `page` and `page_size` fields and an
+/// inherent `params` pushing the list's own parameters, the [`ListQuery`]
+/// of the list at `$path` whose rows are `$item` and whose total is in
+/// `$total`; and gives it the `page` and `page_size` setters of every query.
+macro_rules! list_query {
+    ($query:ident => $item:ty, $path:literal, $total:ident) => {
+        impl $query {
+            /// Sets the page size (clamped to 1..=100 when sent).
+            pub fn page_size(mut self, size: u32) -> Self {
+                self.page_size = size;
+                self
+            }
+            /// Sets the page number (1-based).
+            pub fn page(mut self, page: u32) -> Self {
+                self.page = page.max(1);
+                self
+            }
+        }
+
+        impl $crate::pagination::ListQuery for $query {
+            type Item = $item;
+            const PATH: &'static str = $path;
+            const TOTAL: $crate::pagination::TotalField = $crate::pagination::TotalField::$total;
+
+            fn paging(&self) -> (u32, u32) {
+                (self.page, self.page_size)
+            }
+            fn at_page(self, page: u32) -> Self {
+                self.page(page)
+            }
+            fn push_params(&self, q: &mut Vec<(String, String)>) {
+                self.params(q)
+            }
+        }
+    };
+}
+pub(crate) use list_query;
+
+/// Pushes a time window: `time_type` (when the list has one and either end
+/// is set), `start_time` and `end_time` (Beijing time, inclusive).
+pub(crate) fn push_window(
+    q: &mut Vec<(String, String)>,
+    time_type: Option<&str>,
+    start: Option<&BeijingTime>,
+    end: Option<&BeijingTime>,
+) {
+    if let Some(time_type) = time_type.filter(|_| start.is_some() || end.is_some()) {
+        q.push(("time_type".to_owned(), time_type.to_owned()));
+    }
+    for (key, time) in [("start_time", start), ("end_time", end)] {
+        if let Some(time) = time {
+            q.push((key.to_owned(), time.to_string()));
+        }
+    }
+}
+
+/// One page of `query`'s list; `next` is the query at the following page
 /// unless this page ends the list.
-pub(crate) async fn list<T: DeserializeOwned, Q>(
-    client: &Client,
-    path: &str,
-    params: Vec<(String, String)>,
-    total_field: TotalField,
-    (page, page_size): (u32, u32),
-    at_page: impl FnOnce(u32) -> Q,
-) -> Result<Page<T, Q>> {
+pub(crate) async fn list<Q: ListQuery>(client: &Client, query: &Q) -> Result<Page<Q::Item, Q>> {
+    let (page, page_size) = query.paging();
+    let (page, page_size) = (page.max(1), clamp_page_size(page_size));
     let (items, total) = client
-        .get_with(path, params, move |data| {
-            decode_list(data, total_field).map_err(|e| e.to_string())
+        .get_with(Q::PATH, query.to_query(), |data| {
+            decode_list(data, Q::TOTAL).map_err(|e| e.to_string())
         })
         .await?;
-    let next = has_more(items.len(), total, page, page_size).then(|| at_page(page + 1));
+    let next =
+        has_more(items.len(), total, page, page_size).then(|| query.clone().at_page(page + 1));
     Ok(Page::new(items, next).with_total(total))
+}
+
+/// Every page of `query`'s list from its page on, fetched lazily.
+pub(crate) fn pages<Q: ListQuery>(
+    client: &Client,
+    query: Q,
+) -> impl Stream<Item = Result<Page<Q::Item, Q>>> + Send + 'static {
+    let client = client.clone();
+    paging::paginate(query, move |query| {
+        let client = client.clone();
+        async move { list(&client, &query).await }
+    })
 }
 
 /// A total: a count from 0.

@@ -39,9 +39,8 @@ const MAX_RESTARTS: u32 = 3;
 #[derive(Debug, Clone)]
 pub struct CompanySource {
     client: Client,
-    pool: Pool,
-    group_id: Option<Id>,
-    page_size: u32,
+    /// The pool, group and page size every list call uses.
+    query: CompanyQuery,
     overlap: Duration,
     detail_concurrency: usize,
     include_deleted: bool,
@@ -73,9 +72,7 @@ impl CompanySource {
     pub fn new(client: Client) -> Self {
         Self {
             client,
-            pool: Pool::All,
-            group_id: None,
-            page_size: MAX_PAGE_SIZE,
+            query: CompanyQuery::new().page_size(MAX_PAGE_SIZE),
             overlap: Duration::from_secs(600),
             detail_concurrency: 4,
             include_deleted: true,
@@ -85,17 +82,19 @@ impl CompanySource {
     }
     /// Only one pool.
     pub fn pool(mut self, pool: Pool) -> Self {
-        self.pool = pool;
+        self.query = self.query.pool(pool);
         self
     }
     /// Only one customer group.
     pub fn group(mut self, group_id: impl Into<Id>) -> Self {
-        self.group_id = Some(group_id.into());
+        self.query = self.query.group(group_id);
         self
     }
     /// Rows per list page (clamped to 1..=100).
     pub fn page_size(mut self, size: u32) -> Self {
-        self.page_size = crate::pagination::clamp_page_size(size);
+        self.query = self
+            .query
+            .page_size(crate::pagination::clamp_page_size(size));
         self
     }
     /// How far before the checkpoint an incremental read starts (default
@@ -142,13 +141,12 @@ impl CompanySource {
         let bad = |what: &str| Error::invalid("CompanySource", format!("invalid cursor: {what}"));
         let start = BeijingTime::parse(&cursor.start).ok_or_else(|| bad("start"))?;
         let end = BeijingTime::parse(&cursor.end).ok_or_else(|| bad("end"))?;
-        let mut query = CompanyQuery::new()
+        let query = self
+            .query
+            .clone()
             .page(cursor.page)
-            .page_size(self.page_size)
-            .pool(self.pool)
             .removed(cursor.phase == Phase::Removed)
             .updated_between(Some(start), Some(end));
-        query.group_id = self.group_id.clone();
         let companies = self.client.companies();
         let page = companies.list(&query).await?;
 

@@ -3,13 +3,14 @@
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
 use futures::TryStreamExt;
+use integration_core::paging::Page;
 use integration_core::testing::Fault;
 use integration_core::types::{BeijingTime, Id};
 use integration_core::{ErrorKind, Retry};
 use okki::testing::{CLIENT_ID, CLIENT_SECRET, FakeOkki, PASSWORD};
 use okki::{
-    Client, CompanyInput, CompanyQuery, ContactInput, Credentials, OpportunityQuery, OrderQuery,
-    OrderRef, OrderTimeType, Pool, UserQuery, UserRef, UserState,
+    Client, CompanyInput, CompanyQuery, CompanySummary, ContactInput, Credentials,
+    OpportunityQuery, OrderQuery, OrderRef, OrderTimeType, Pool, UserQuery, UserRef, UserState,
 };
 use serde_json::json;
 
@@ -26,6 +27,40 @@ async fn fake(n: usize) -> (FakeOkki, Client) {
     fake.seed_demo(n);
     let client = fake.client_builder().build().unwrap();
     (fake, client)
+}
+
+/// A client of the fake with other credentials (and the default settings).
+fn client_as(fake: &FakeOkki, credentials: Credentials) -> Client {
+    Client::builder()
+        .base_url(fake.uri())
+        .credentials(credentials)
+        .build()
+        .unwrap()
+}
+
+/// The first page of companies, as a default query lists them.
+async fn first_page(client: &Client) -> okki::Result<Page<CompanySummary, CompanyQuery>> {
+    client.companies().list(&CompanyQuery::new()).await
+}
+
+/// The error of `call` while `path` answers `fault` to every attempt.
+async fn failing<T: std::fmt::Debug>(
+    fake: &FakeOkki,
+    path: &str,
+    fault: Fault,
+    call: impl std::future::Future<Output = okki::Result<T>>,
+) -> okki::Error {
+    fake.faults().inject_on(path, fault, 100);
+    let err = call.await.unwrap_err();
+    fake.faults().clear();
+    err
+}
+
+/// A well-formed success envelope around `data`.
+fn answer(data: serde_json::Value) -> Fault {
+    Fault::Respond(Box::new(integration_core::testing::json_response(
+        &json!({"code": 200, "message": "success", "data": data}),
+    )))
 }
 
 #[tokio::test]
@@ -148,13 +183,7 @@ async fn list_filters_removed_pool_group_and_window() {
 #[tokio::test]
 async fn detail_with_contacts_and_not_found() {
     let (fake, client) = fake(6).await;
-    let row = client
-        .companies()
-        .list(&CompanyQuery::new())
-        .await
-        .unwrap()
-        .items
-        .remove(0);
+    let row = first_page(&client).await.unwrap().items.remove(0);
     let company = client.companies().get(&row.company_id).await.unwrap();
     assert_eq!(company.name, row.name);
     assert!(company.name.as_deref().unwrap().ends_with("有限公司"));
@@ -233,13 +262,7 @@ async fn push_creates_and_edits_then_reads_see_it_and_remove() {
     let company = client.companies().get(&pushed.company_id).await.unwrap();
     assert_eq!(company.customers.len(), 2);
     assert_eq!(company.customers[0].post.as_deref(), Some("物流总监"));
-    let newest = client
-        .companies()
-        .list(&CompanyQuery::new())
-        .await
-        .unwrap()
-        .items
-        .remove(0);
+    let newest = first_page(&client).await.unwrap().items.remove(0);
     assert_eq!(
         newest.company_id, pushed.company_id,
         "edited company is now the newest update"
@@ -408,23 +431,12 @@ async fn call_raw_reuses_auth_and_envelope() {
 #[tokio::test]
 async fn wrong_credentials_and_missing_scope() {
     let fake = FakeOkki::start().await;
-    let wrong = Client::builder()
-        .base_url(fake.uri())
-        .credentials(Credentials::client_credentials(
-            CLIENT_ID,
-            "not-the-secret",
-            ["company"],
-        ))
-        .build()
-        .unwrap();
-    let err = wrong
-        .companies()
-        .list(&CompanyQuery::new())
-        .await
-        .unwrap_err();
+    let wrong = Credentials::client_credentials(CLIENT_ID, "not-the-secret", ["company"]);
+    let err = first_page(&client_as(&fake, wrong)).await.unwrap_err();
     assert!(err.is_credentials(), "{err}");
     assert!(
-        matches!(&err, okki::Error::Auth { code: Some(code), status: Some(400), .. } if *code == "invalid_client")
+        matches!(&err, okki::Error::Auth(f) if f.http_status == Some(400))
+            && err.code() == Some("invalid_client")
     );
     assert!(!format!("{err} {err:?}").contains("not-the-secret"));
     assert_eq!(
@@ -433,55 +445,38 @@ async fn wrong_credentials_and_missing_scope() {
         "no retry of a credential failure"
     );
 
-    let unknown_scope = Client::builder()
-        .base_url(fake.uri())
-        .credentials(Credentials::client_credentials(
-            CLIENT_ID,
-            CLIENT_SECRET,
-            ["company", "payroll"],
-        ))
-        .build()
-        .unwrap();
-    let err = unknown_scope.authenticate().await.unwrap_err();
+    let unknown_scope =
+        Credentials::client_credentials(CLIENT_ID, CLIENT_SECRET, ["company", "payroll"]);
+    let err = client_as(&fake, unknown_scope)
+        .authenticate()
+        .await
+        .unwrap_err();
     assert!(
-        matches!(&err, okki::Error::Auth { code: Some(code), .. } if *code == "invalid_scope"),
+        matches!(&err, okki::Error::Auth(_)) && err.code() == Some("invalid_scope"),
         "{err}"
     );
 
-    let only_users = Client::builder()
-        .base_url(fake.uri())
-        .credentials(Credentials::client_credentials(
-            CLIENT_ID,
-            CLIENT_SECRET,
-            ["user"],
-        ))
-        .build()
-        .unwrap();
-    let err = only_users
-        .companies()
-        .list(&CompanyQuery::new())
-        .await
-        .unwrap_err();
+    let only_users = Credentials::client_credentials(CLIENT_ID, CLIENT_SECRET, ["user"]);
+    let err = first_page(&client_as(&fake, only_users)).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Auth);
     assert!(
         err.to_string().contains("no permission company scopes"),
         "{err}"
     );
 
-    let bad_password = Client::builder()
-        .base_url(fake.uri())
-        .credentials(Credentials::password(
-            CLIENT_ID,
-            CLIENT_SECRET,
-            ["company"],
-            okki::testing::USERNAME,
-            "wrong",
-        ))
-        .build()
-        .unwrap();
-    let err = bad_password.authenticate().await.unwrap_err();
+    let bad_password = Credentials::password(
+        CLIENT_ID,
+        CLIENT_SECRET,
+        ["company"],
+        okki::testing::USERNAME,
+        "wrong",
+    );
+    let err = client_as(&fake, bad_password)
+        .authenticate()
+        .await
+        .unwrap_err();
     assert!(
-        matches!(&err, okki::Error::Auth { code: Some(code), .. } if *code == "invalid_grant"),
+        matches!(&err, okki::Error::Auth(_)) && err.code() == Some("invalid_grant"),
         "{err}"
     );
 
@@ -515,7 +510,7 @@ async fn wrong_credentials_and_missing_scope() {
 #[tokio::test]
 async fn expired_token_is_refreshed_once_and_shared_by_clones() {
     let (fake, client) = fake(3).await;
-    client.companies().list(&CompanyQuery::new()).await.unwrap();
+    first_page(&client).await.unwrap();
     fake.expire_tokens();
     let clone = client.clone();
     let q = CompanyQuery::new();
@@ -532,14 +527,10 @@ async fn expired_token_is_refreshed_once_and_shared_by_clones() {
     // A token the server keeps rejecting: one refresh, one retry, then the error.
     fake.faults()
         .inject_on("/v1/company/list", Fault::AuthExpired, 2);
-    let err = client
-        .companies()
-        .list(&CompanyQuery::new())
-        .await
-        .unwrap_err();
+    let err = first_page(&client).await.unwrap_err();
     assert!(err.is_auth_expired(), "{err}");
     assert_eq!(fake.state().tokens_issued, 3);
-    client.companies().list(&CompanyQuery::new()).await.unwrap();
+    first_page(&client).await.unwrap();
 }
 
 /// Random "token expired" faults spare the token endpoint when told to: a
@@ -551,11 +542,7 @@ async fn random_expiry_faults_can_spare_the_token_endpoint() {
     let client = fake.client_builder().build().unwrap();
     fake.faults().no_expiry_on(okki::auth::ACCESS_TOKEN_PATH);
     fake.faults().random(7, 1.0, vec![Fault::AuthExpired]);
-    let err = client
-        .companies()
-        .list(&CompanyQuery::new())
-        .await
-        .unwrap_err();
+    let err = first_page(&client).await.unwrap_err();
     assert!(err.is_auth_expired(), "{err}");
     let logins = fake.received_on(okki::auth::ACCESS_TOKEN_PATH).await.len();
     let lists = fake.received_on("/v1/company/list").await.len();
@@ -596,7 +583,7 @@ async fn throttled_then_success_and_server_errors() {
     client.authenticate().await.unwrap();
     fake.faults()
         .inject_on("/v1/company/list", Fault::Throttled, 2);
-    let page = client.companies().list(&CompanyQuery::new()).await.unwrap();
+    let page = first_page(&client).await.unwrap();
     assert_eq!(page.items.len(), 3);
     assert_eq!(fake.received_on("/v1/company/list").await.len(), 3);
 
@@ -609,15 +596,14 @@ async fn throttled_then_success_and_server_errors() {
         .unwrap();
 
     // Always throttled: the error is a rate-limit error after the attempts.
-    fake.faults()
-        .inject_on("/v1/company/list", Fault::Throttled, 10);
-    let err = client
-        .companies()
-        .list(&CompanyQuery::new())
-        .await
-        .unwrap_err();
+    let err = failing(
+        &fake,
+        "/v1/company/list",
+        Fault::Throttled,
+        first_page(&client),
+    )
+    .await;
     assert_eq!(err.kind(), ErrorKind::RateLimited);
-    fake.faults().clear();
 
     // A write is not replayed after a 5xx (it may have happened).
     fake.faults()
@@ -645,17 +631,16 @@ async fn hostile_bodies_are_decode_errors() {
         fake.faults()
             .inject_on("/v1/company/list", fault.clone(), 1);
         let before = fake.received_on("/v1/company/list").await.len();
-        client.companies().list(&CompanyQuery::new()).await.unwrap();
+        first_page(&client).await.unwrap();
         assert_eq!(fake.received_on("/v1/company/list").await.len(), before + 2);
         // ...and bad answers to every attempt give the decode error.
-        fake.faults()
-            .inject_on("/v1/company/list", fault.clone(), 100);
-        let err = client
-            .companies()
-            .list(&CompanyQuery::new())
-            .await
-            .unwrap_err();
-        fake.faults().clear();
+        let err = failing(
+            &fake,
+            "/v1/company/list",
+            fault.clone(),
+            first_page(&client),
+        )
+        .await;
         assert_eq!(err.kind(), ErrorKind::Decode, "{fault:?}: {err}");
         assert!(!err.is_retryable());
         assert!(err.to_string().len() < 600, "short excerpt: {err}");
@@ -667,19 +652,8 @@ async fn hostile_bodies_are_decode_errors() {
     assert_eq!(err.kind(), ErrorKind::Decode);
     assert_eq!(fake.received_on("/v1/company/push").await.len(), 1);
     // A well-formed envelope with an unexpected data shape (on every attempt).
-    fake.faults().inject_on(
-        "/v1/company/list",
-        Fault::Respond(Box::new(integration_core::testing::json_response(
-            &json!({"code": 200, "message": "success", "data": {"list": [{"company_id": {"x": 1}}]}}),
-        ))),
-        100,
-    );
-    let err = client
-        .companies()
-        .list(&CompanyQuery::new())
-        .await
-        .unwrap_err();
-    fake.faults().clear();
+    let junk = answer(json!({"list": [{"company_id": {"x": 1}}]}));
+    let err = failing(&fake, "/v1/company/list", junk, first_page(&client)).await;
     assert_eq!(err.kind(), ErrorKind::Decode);
     assert!(err.to_string().contains("list[0]"), "{err}");
     // Token endpoint sending HTML.
@@ -780,7 +754,7 @@ async fn an_api_error_gives_its_metadata() {
     let (_fake, client) = fake(1).await;
     let err = client.companies().get(1).await.unwrap_err();
     assert!(
-        matches!(&err, okki::Error::Api { code, .. } if *code == 404),
+        matches!(&err, okki::Error::Api(_)) && err.code() == Some("404"),
         "{err:?}"
     );
     let expected = (
@@ -823,46 +797,34 @@ async fn an_api_error_gives_its_metadata() {
 #[tokio::test]
 async fn junk_in_a_list_row_is_a_decode_error_naming_the_field() {
     let (fake, client) = fake(2).await;
-    let respond = |data: serde_json::Value| {
-        Fault::Respond(Box::new(integration_core::testing::json_response(
-            &json!({"code": 200, "message": "success", "data": data}),
-        )))
-    };
-    fake.faults().inject_on(
+    let rows = answer(json!({"list": [
+        {"opportunity_id": 1, "amount": "12.50"},
+        {"opportunity_id": 2, "amount": "lots"},
+    ], "totalItem": 2}));
+    let err = failing(
+        &fake,
         "/v1/opportunity/list",
-        respond(json!({"list": [
-            {"opportunity_id": 1, "amount": "12.50"},
-            {"opportunity_id": 2, "amount": "lots"},
-        ], "totalItem": 2})),
-        100,
-    );
-    let err = client
-        .opportunities()
-        .list(&OpportunityQuery::new())
-        .await
-        .unwrap_err();
-    fake.faults().clear();
+        rows,
+        client.opportunities().list(&OpportunityQuery::new()),
+    )
+    .await;
     assert_eq!(err.kind(), ErrorKind::Decode);
     assert!(err.to_string().contains("field `list[1].amount`"), "{err}");
 
-    fake.faults().inject_on(
+    let total = answer(json!({"list": [], "count": "several"}));
+    let err = failing(
+        &fake,
         "/v1/invoices/order/list",
-        respond(json!({"list": [], "count": "several"})),
-        100,
-    );
-    let err = client.orders().list(&OrderQuery::new()).await.unwrap_err();
-    fake.faults().clear();
+        total,
+        client.orders().list(&OrderQuery::new()),
+    )
+    .await;
     assert_eq!(err.kind(), ErrorKind::Decode);
     assert!(err.to_string().contains("field `count`"), "{err}");
 
     // A detail names its field too.
-    fake.faults().inject_on(
-        "/v1/company/info",
-        respond(json!({"company_id": 1, "star": "five"})),
-        100,
-    );
-    let err = client.companies().get(1).await.unwrap_err();
-    fake.faults().clear();
+    let star = answer(json!({"company_id": 1, "star": "five"}));
+    let err = failing(&fake, "/v1/company/info", star, client.companies().get(1)).await;
     assert!(err.to_string().contains("field `star`"), "{err}");
 }
 

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use integration_core::Secret;
 use integration_core::auth::TokenCache;
+use integration_core::error::Failure;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -145,11 +146,10 @@ impl Client {
                 return Ok(Secret::new(token));
             }
         }
-        Err(Error::Auth {
-            api: "user/generateToken".into(),
-            code: None,
-            message: "the API returned an empty personal token".into(),
-        })
+        Err(Error::Auth(Failure::new(
+            "user/generateToken",
+            "the API returned an empty personal token",
+        )))
     }
 }
 

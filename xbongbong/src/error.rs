@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use integration_core::error::{Code, Meta};
-use integration_core::{ConnectorError, ErrorKind, Retry};
+use integration_core::error::{Failure, Meta};
+use integration_core::{ErrorKind, Retry};
 
 use crate::validate::ValidationErrors;
 
@@ -70,51 +70,31 @@ impl ApiErrorKind {
 
 /// Everything that can go wrong calling xbongbong. The variants are the
 /// same as in every connector of this workspace (`Api`, `Auth`,
-/// `Throttled`, `Config`, `Core`; xbongbong tokens do not expire, so there
-/// is no `AuthExpired`), plus [`Error::Invalid`] and [`Error::Value`]; the
-/// metadata (`code()`, `message()`, `kind()`, ...) is [`ErrorMeta`](integration_core::ErrorMeta).
+/// `Throttled` with the API's [`Failure`], `Config`, `Core`; xbongbong
+/// tokens do not expire, so there is no `AuthExpired`), plus
+/// [`Error::Invalid`] and [`Error::Value`]; the metadata (`code()`,
+/// `message()`, `kind()`, ...) is [`ErrorMeta`](integration_core::ErrorMeta).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The API refused the call (`code != 1`, a business answer:
-    /// validation, duplicate, not found, ...); its code and message are kept.
-    #[error("xbongbong {api}: API error [code {code}]: {message}")]
-    Api {
-        /// The API called, e.g. `customer/list`.
-        api: String,
-        /// The API's code ([`codes`]).
-        code: Code,
-        /// The API's message (usually Chinese).
-        message: String,
-    },
+    /// validation, duplicate, not found, ...): the API called (e.g.
+    /// `customer/list`), its code ([`codes`]) and its message (usually
+    /// Chinese).
+    #[error("xbongbong API error in {0}")]
+    Api(Failure),
     /// Credentials rejected: bad signature, unknown or missing corpid, wrong
     /// kind of token ([`ApiErrorKind::Auth`]). With a personal token the
     /// client fetches it once more and repeats the call once before
     /// surfacing this (an admin may have reset it); with the company token
     /// it is final.
-    #[error("xbongbong {api}: authentication failed{}: {message}", code_text(code))]
-    Auth {
-        /// The API called.
-        api: String,
-        /// The API's code, when it sent one.
-        code: Option<Code>,
-        /// The API's message.
-        message: String,
-    },
+    #[error("xbongbong authentication failed in {0}")]
+    Auth(Failure),
     /// Too many requests or server busy ([`ApiErrorKind::Throttled`]);
-    /// retried by the transport.
-    #[error("xbongbong {api}: throttled{}: {message}", code_text(code))]
-    Throttled {
-        /// The API called.
-        api: String,
-        /// The API's code, when it sent one.
-        code: Option<Code>,
-        /// The API's message.
-        message: String,
-        /// How long to wait: the vendor sends no hint, so the documented
-        /// client-side 300 ms.
-        retry_after: Option<Duration>,
-    },
+    /// retried by the transport. The vendor sends no wait hint, so the
+    /// retry-after is the documented client-side 300 ms.
+    #[error("xbongbong throttled in {0}")]
+    Throttled(Failure),
     /// A record does not match its form; nothing was sent. Crate-specific:
     /// it lists every problem by field ([`ValidationErrors`]), which
     /// `Config`'s text cannot.
@@ -134,38 +114,20 @@ pub enum Error {
     Core(Box<integration_core::Error>),
 }
 
-fn code_text(code: &Option<Code>) -> String {
-    code.as_ref()
-        .map(|c| format!(" [code {c}]"))
-        .unwrap_or_default()
-}
-
 /// The documented client-side wait after a throttle answer.
 const THROTTLE_WAIT: Duration = Duration::from_millis(300);
 
 impl Error {
     /// The error for an answer with `code != 1`, by [`ApiErrorKind::classify`].
     pub(crate) fn from_answer(api: &str, code: i64, message: &str) -> Self {
-        let kind = ApiErrorKind::classify(code, message);
-        let api = api.to_owned();
-        let message = integration_core::secret::redact_text(message);
-        match kind {
-            ApiErrorKind::Auth => Error::Auth {
-                api,
-                code: Some(code.into()),
-                message,
-            },
-            ApiErrorKind::Throttled => Error::Throttled {
-                api,
-                code: Some(code.into()),
-                message,
-                retry_after: Some(THROTTLE_WAIT),
-            },
-            ApiErrorKind::Business => Error::Api {
-                api,
-                code: code.into(),
-                message,
-            },
+        let failure =
+            Failure::new(api, integration_core::secret::redact_text(message)).with_code(code);
+        match ApiErrorKind::classify(code, message) {
+            ApiErrorKind::Auth => Error::Auth(failure),
+            ApiErrorKind::Throttled => {
+                Error::Throttled(failure.with_retry_after(Some(THROTTLE_WAIT)))
+            }
+            ApiErrorKind::Business => Error::Api(failure),
         }
     }
 
@@ -174,91 +136,21 @@ impl Error {
     }
 }
 
-integration_core::error_meta_methods!(Error);
-
-impl ConnectorError for Error {
-    const SYSTEM: &'static str = SYSTEM;
-
-    fn meta(&self) -> Meta<'_> {
-        use ErrorKind::*;
-        match self {
-            Error::Api {
-                api, code, message, ..
-            } => Meta::new(api, Business, Some(code), message),
-            Error::Auth {
-                api, code, message, ..
-            } => Meta::new(api, Auth, code.as_ref(), message),
-            Error::Throttled {
-                api, code, message, ..
-            } => Meta::new(api, RateLimited, code.as_ref(), message),
-            Error::Invalid(_) => Meta::new(
-                "validate",
-                InvalidRequest,
-                None,
-                "the record does not match the form",
-            ),
-            Error::Value(v) => Meta::new("value", InvalidRequest, None, &v.reason),
-            Error::Config(message) => Meta::new("client", InvalidRequest, None, message),
-            Error::Core(e) => Meta::Core(e),
-        }
+integration_core::connector_error! {
+    Error(SYSTEM) { Api, Auth, Throttled }
+    match {
+        // The whole list of problems, not a summary.
+        Error::Invalid(v) => Meta::new("validate", ErrorKind::InvalidRequest, None, &v.text),
+        Error::Value(v) => Meta::new("value", ErrorKind::InvalidRequest, None, &v.text),
     }
-}
-
-impl From<integration_core::Error> for Error {
-    fn from(e: integration_core::Error) -> Self {
-        Error::Core(Box::new(e))
-    }
-}
-
-impl Retry for Error {
-    fn is_retryable(&self) -> bool {
-        match self {
-            Error::Throttled { .. } => true,
-            Error::Core(e) => e.is_retryable(),
-            _ => false,
-        }
-    }
-
-    fn retry_after(&self) -> Option<Duration> {
-        match self {
-            Error::Core(e) => e.retry_after(),
-            Error::Throttled { retry_after, .. } => *retry_after,
-            _ => None,
-        }
-    }
-
-    /// A signature rejection may mean the (personal) token was reset; the
-    /// client fetches a personal token once more and retries once. In
-    /// company-token mode nothing is refetched.
-    fn is_auth_expired(&self) -> bool {
-        match self {
-            Error::Auth { .. } => true,
-            Error::Core(e) => e.is_auth_expired(),
-            _ => false,
-        }
-    }
-}
-
-impl From<Error> for integration_core::Error {
-    fn from(e: Error) -> Self {
-        match e {
-            Error::Core(e) => *e,
-            // The whole list of problems, not the summary.
-            Error::Invalid(v) => integration_core::Error::new(
-                SYSTEM,
-                "validate",
-                ErrorKind::InvalidRequest,
-                v.to_string(),
-            ),
-            Error::Value(v) => integration_core::Error::new(
-                SYSTEM,
-                "value",
-                ErrorKind::InvalidRequest,
-                v.to_string(),
-            ),
-            other => integration_core::Error::from_meta(&other),
-        }
-    }
+    // A signature rejection may mean the (personal) token was reset; the
+    // client fetches a personal token once more and retries once. In
+    // company-token mode nothing is refetched.
+    login_may_fix = |e: &Error| match e {
+        Error::Auth(_) => true,
+        Error::Core(e) => e.is_auth_expired(),
+        _ => false,
+    };
 }
 
 /// `Result` with this crate's [`Error`].
@@ -285,7 +177,7 @@ mod tests {
             ApiErrorKind::Business
         );
         let e = Error::from_answer("customer/add", 100004, "busy");
-        assert!(matches!(&e, Error::Throttled { code: Some(c), .. } if *c == 100004));
+        assert!(matches!(&e, Error::Throttled(_)) && e.code() == Some("100004"));
         assert!(e.is_retryable());
         let core: integration_core::Error = e.into();
         assert_eq!(core.kind(), ErrorKind::RateLimited);
@@ -294,7 +186,7 @@ mod tests {
         assert_eq!(core.retry_after(), Some(THROTTLE_WAIT));
 
         let e = Error::from_answer("customer/add", 100003, "权限验证失败");
-        assert!(matches!(e, Error::Auth { .. }) && e.is_auth_expired() && !e.is_retryable());
+        assert!(matches!(e, Error::Auth(_)) && e.is_auth_expired() && !e.is_retryable());
         let e = Error::from_answer("customer/add", 201005, "客户名称已存在");
         assert_eq!(
             (e.code(), e.message(), e.kind()),

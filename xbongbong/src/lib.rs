@@ -31,12 +31,12 @@
 //! let all: Vec<Record> = customers.stream(query).try_collect().await?; // every record, lazily
 //! let one = customers.get(ids[0]).await?; // one record
 //! match customers.get(999_999).await {
-//!     Err(Error::Api { code, message, .. }) => println!("refused [{code}]: {message}"),
+//!     Err(Error::Api(f)) => println!("refused: {f}"), // with the API's code
 //!     other => { other?; }
 //! }
 //! # assert_eq!((page.items.len(), page.total, all.len()), (20, Some(30), 30));
 //! # assert_eq!(one.data_id, ids[0].into());
-//! # assert!(matches!(customers.get(999_999).await, Err(Error::Api { .. })));
+//! # assert!(matches!(customers.get(999_999).await, Err(Error::Api(_))));
 //! # Ok(()) }
 //! ```
 //!

@@ -7,6 +7,7 @@
 //! updateTime, data: {attr: value}}`.
 
 use futures::{Stream, TryStreamExt};
+use integration_core::error::Failure;
 use integration_core::lenient;
 use integration_core::paging::{self, Page};
 use integration_core::types::{Id, UnixSeconds};
@@ -643,14 +644,9 @@ impl Records {
         if !result.is_success() {
             // The answer said code 1 and listed the record in its memo: no
             // vendor code, so 0.
-            return Err(Error::Api {
-                api: self.api("del"),
-                code: 0.into(),
-                message: format!(
-                    "not deleted: {}",
-                    result.error_data_memo.clone().unwrap_or(Value::Null)
-                ),
-            });
+            let memo = result.error_data_memo.clone().unwrap_or(Value::Null);
+            let failure = Failure::new(self.api("del"), format!("not deleted: {memo}"));
+            return Err(Error::Api(failure.with_code(0_i64)));
         }
         Ok(result)
     }

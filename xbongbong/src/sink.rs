@@ -2,6 +2,7 @@
 //! the record's key is known, after checking the record against its form.
 
 use async_trait::async_trait;
+use integration_core::error::Failure;
 use integration_core::types::Id;
 use integration_core::{ErrorKind, Op, RecordError, Sink, SinkRecord, WriteOutcome};
 use serde::{Deserialize, Serialize};
@@ -108,14 +109,16 @@ impl RecordSink {
         match page.items.as_slice() {
             [] => Ok(None),
             [one] => Ok(Some(one.data_id.clone())),
-            _ => Err(Error::Api {
-                api: format!("{}/list", self.module.path()),
-                code: 0.into(),
-                message: format!(
-                    "{} records have {attr} = {value}; refusing to guess",
-                    page.items.len()
-                ),
-            }),
+            _ => Err(Error::Api(
+                Failure::new(
+                    format!("{}/list", self.module.path()),
+                    format!(
+                        "{} records have {attr} = {value}; refusing to guess",
+                        page.items.len()
+                    ),
+                )
+                .with_code(0_i64),
+            )),
         }
     }
 

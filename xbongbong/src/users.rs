@@ -2,9 +2,12 @@
 //! [`Users`] and [`Departments`] handles ([`Client::users`],
 //! [`Client::departments`]): `list` (one page), `pages`, `stream`.
 
+use std::marker::PhantomData;
+
 use futures::Stream;
 use integration_core::lenient;
 use integration_core::paging::{self, Page};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -145,77 +148,85 @@ pub struct Department {
     pub extra: Map<String, Value>,
 }
 
-/// The users of the company: [`Client::users`]. Cheap to clone.
+/// A paged list of the company's directory: [`Users`], [`Departments`].
+/// Cheap to clone.
 #[derive(Debug, Clone)]
-pub struct Users {
+pub struct Directory<Q, T> {
     client: Client,
+    api: &'static str,
+    /// Whether the answer's `totalPage` marks the last page (department
+    /// lists were never seen with totals).
+    total_page: bool,
+    /// The query's page and page size.
+    paging: fn(&mut Q) -> (&mut Option<u32>, &mut Option<u32>),
+    rows: PhantomData<fn() -> T>,
 }
 
-/// The departments of the company: [`Client::departments`]. Cheap to clone.
-#[derive(Debug, Clone)]
-pub struct Departments {
-    client: Client,
-}
+/// The users of the company (`user/list`): [`Client::users`].
+pub type Users = Directory<UserQuery, User>;
+
+/// The departments of the company (`department/list`):
+/// [`Client::departments`].
+pub type Departments = Directory<DepartmentQuery, Department>;
 
 impl Client {
     /// Users (`user/list`).
     pub fn users(&self) -> Users {
-        Users {
-            client: self.clone(),
-        }
+        Directory::new(self, "user/list", true, |q| (&mut q.page, &mut q.page_size))
     }
 
     /// Departments (`department/list`).
     pub fn departments(&self) -> Departments {
-        Departments {
-            client: self.clone(),
+        Directory::new(self, "department/list", false, |q| {
+            (&mut q.page, &mut q.page_size)
+        })
+    }
+}
+
+impl<Q, T> Directory<Q, T>
+where
+    Q: Serialize + Clone + Send + Sync + 'static,
+    T: DeserializeOwned + Clone + Send + 'static,
+{
+    fn new(
+        client: &Client,
+        api: &'static str,
+        total_page: bool,
+        paging: fn(&mut Q) -> (&mut Option<u32>, &mut Option<u32>),
+    ) -> Self {
+        Self {
+            client: client.clone(),
+            api,
+            total_page,
+            paging,
+            rows: PhantomData,
         }
     }
-}
 
-/// The page number and size a list query stands for (1 and
-/// [`DEFAULT_PAGE_SIZE`] when unset), with the size clamped as sent.
-fn page_of(page: &mut Option<u32>, page_size: &mut Option<u32>) -> (u32, u32) {
-    *page_size = page_size.map(|s| s.clamp(1, MAX_PAGE_SIZE));
-    (
-        page.unwrap_or(1).max(1),
-        page_size.unwrap_or(DEFAULT_PAGE_SIZE),
-    )
-}
-
-/// Sets the first page and the page size every page of a stream sends.
-fn first_page(page: &mut Option<u32>, page_size: &mut Option<u32>) {
-    *page = Some(page.unwrap_or(1).max(1));
-    *page_size = Some(
-        page_size
-            .unwrap_or(DEFAULT_PAGE_SIZE)
-            .clamp(1, MAX_PAGE_SIZE),
-    );
-}
-
-impl Users {
-    /// One page of `user/list`. `next` is the following page, `None` after
-    /// an empty page, the last page by `totalPage`, or (without it) a short
-    /// page; `total` is `totalCount`.
-    pub async fn list(&self, query: &UserQuery) -> Result<Page<User, UserQuery>> {
+    /// One page. `next` is the following page, `None` after an empty page,
+    /// the last page by `totalPage` (users), or (without it) a short page;
+    /// `total` is `totalCount` when sent.
+    pub async fn list(&self, query: &Q) -> Result<Page<T, Q>> {
         let mut q = query.clone();
-        let (page, size) = page_of(&mut q.page, &mut q.page_size);
-        let answer: ListAnswer<User> = self.client.call("user/list", &q).await?;
+        let (page, size) = (self.paging)(&mut q);
+        *size = size.map(|s| s.clamp(1, MAX_PAGE_SIZE));
+        let (page, size) = (page.unwrap_or(1).max(1), size.unwrap_or(DEFAULT_PAGE_SIZE));
+        let answer: ListAnswer<T> = self.client.call(self.api, &q).await?;
         let items = answer.list.unwrap_or_default();
-        let more = has_more(items.len(), page, size, answer.total_page, None);
-        let next = more.then(|| UserQuery {
-            page: Some(page + 1),
-            ..q
+        let total_page = answer.total_page.filter(|_| self.total_page);
+        let next = has_more(items.len(), page, size, total_page, None).then(|| {
+            *(self.paging)(&mut q).0 = Some(page + 1);
+            q
         });
         Ok(Page::new(items, next).with_total(answer.total_count))
     }
 
-    /// Every page from `query.page` on, fetched lazily.
-    pub fn pages(
-        &self,
-        mut query: UserQuery,
-    ) -> impl Stream<Item = Result<Page<User, UserQuery>>> + Send + 'static {
-        first_page(&mut query.page, &mut query.page_size);
+    /// Every page from `query.page` on, fetched lazily; every page sends
+    /// the same page size.
+    pub fn pages(&self, mut query: Q) -> impl Stream<Item = Result<Page<T, Q>>> + Send + 'static {
+        let (page, size) = (self.paging)(&mut query);
+        *page = Some(page.unwrap_or(1).max(1));
+        *size = Some(size.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE));
         let this = self.clone();
         pages_from(query, move |query| {
             let this = this.clone();
@@ -223,47 +234,8 @@ impl Users {
         })
     }
 
-    /// Every user, page by page (one page in memory).
-    pub fn stream(&self, query: UserQuery) -> impl Stream<Item = Result<User>> + Send + 'static {
-        paging::items(self.pages(query))
-    }
-}
-
-impl Departments {
-    /// One page of `department/list`. `next` is the following page, `None`
-    /// after a short or empty page (department lists were never seen with
-    /// totals); `total` is `totalCount` when sent.
-    pub async fn list(&self, query: &DepartmentQuery) -> Result<Page<Department, DepartmentQuery>> {
-        let mut q = query.clone();
-        let (page, size) = page_of(&mut q.page, &mut q.page_size);
-        let answer: ListAnswer<Department> = self.client.call("department/list", &q).await?;
-        let items = answer.list.unwrap_or_default();
-        let more = has_more(items.len(), page, size, None, None);
-        let next = more.then(|| DepartmentQuery {
-            page: Some(page + 1),
-            ..q
-        });
-        Ok(Page::new(items, next).with_total(answer.total_count))
-    }
-
-    /// Every page from `query.page` on, fetched lazily.
-    pub fn pages(
-        &self,
-        mut query: DepartmentQuery,
-    ) -> impl Stream<Item = Result<Page<Department, DepartmentQuery>>> + Send + 'static {
-        first_page(&mut query.page, &mut query.page_size);
-        let this = self.clone();
-        pages_from(query, move |query| {
-            let this = this.clone();
-            async move { this.list(&query).await }
-        })
-    }
-
-    /// Every department, page by page (one page in memory).
-    pub fn stream(
-        &self,
-        query: DepartmentQuery,
-    ) -> impl Stream<Item = Result<Department>> + Send + 'static {
+    /// Every row, page by page (one page in memory).
+    pub fn stream(&self, query: Q) -> impl Stream<Item = Result<T>> + Send + 'static {
         paging::items(self.pages(query))
     }
 }

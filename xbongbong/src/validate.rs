@@ -107,17 +107,22 @@ impl fmt::Display for Problem {
 pub struct ValidationErrors {
     /// The problems, in form order.
     pub problems: Vec<Problem>,
+    /// `N problem(s): a; b; …`, rendered once so the error's metadata can
+    /// lend the whole list.
+    pub(crate) text: String,
+}
+
+impl ValidationErrors {
+    fn new(problems: Vec<Problem>) -> Self {
+        let texts: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        let text = format!("{} problem(s): {}", problems.len(), texts.join("; "));
+        Self { problems, text }
+    }
 }
 
 impl fmt::Display for ValidationErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let texts: Vec<String> = self.problems.iter().map(ToString::to_string).collect();
-        write!(
-            f,
-            "{} problem(s): {}",
-            self.problems.len(),
-            texts.join("; ")
-        )
+        f.write_str(&self.text)
     }
 }
 
@@ -175,7 +180,7 @@ impl FormExplain {
         if problems.is_empty() {
             Ok(())
         } else {
-            Err(ValidationErrors { problems })
+            Err(ValidationErrors::new(problems))
         }
     }
 }

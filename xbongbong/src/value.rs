@@ -22,21 +22,22 @@ use crate::form::{Field, FieldType};
 
 /// A value that does not have the shape its field needs.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("field {attr}: {reason}")]
+#[error("{text}")]
 pub struct ValueError {
     /// The field's attr (or a path such as `array_4[1].num_3`).
     pub attr: String,
     /// What is wrong.
     pub reason: String,
+    /// `field {attr}: {reason}`, kept so the error's metadata can lend it.
+    pub(crate) text: String,
 }
 
 impl ValueError {
     /// A new value error.
     pub fn new(attr: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self {
-            attr: attr.into(),
-            reason: reason.into(),
-        }
+        let (attr, reason) = (attr.into(), reason.into());
+        let text = format!("field {attr}: {reason}");
+        Self { attr, reason, text }
     }
 }
 

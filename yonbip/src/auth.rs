@@ -17,6 +17,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use integration_core::auth::TokenCache;
+use integration_core::error::Failure;
 use integration_core::{Secret, lenient};
 use sha2::Sha256;
 
@@ -131,18 +132,17 @@ impl Client {
                 },
             )
             .await?;
-        let token: TokenData = lenient::decode(data).map_err(|e| Error::Auth {
-            api: api.to_owned(),
-            code: None,
-            message: format!("the token answer is not understood ({e})"),
+        let token: TokenData = lenient::decode(data).map_err(|e| {
+            Error::Auth(Failure::new(
+                api,
+                format!("the token answer is not understood ({e})"),
+            ))
         })?;
         let access_token = token
             .access_token
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| Error::Auth {
-                api: api.to_owned(),
-                code: None,
-                message: "the token answer has no access_token".into(),
+            .ok_or_else(|| {
+                Error::Auth(Failure::new(api, "the token answer has no access_token"))
             })?;
         let expire = token.expire.unwrap_or(assumed::DEFAULT_TOKEN_LIFETIME_SECS);
         Ok((access_token, Duration::from_secs(expire)))

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use integration_core::envelope::Envelope;
-use integration_core::error::{Code, Meta};
-use integration_core::{ConnectorError, ErrorKind, RawResponse, Retry, lenient};
+use integration_core::error::{Code, Failure};
+use integration_core::{ErrorKind, RawResponse, lenient};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -16,61 +16,33 @@ pub const SYSTEM: &str = "yonbip";
 /// A failed YonBIP call.
 ///
 /// The variants are the same as in every connector of this workspace
-/// (`Api`, `Auth`, `AuthExpired`, `Throttled`, `Config`, `Core`); the
-/// metadata (`code()`, `message()`, `kind()`, ...) is [`ErrorMeta`](integration_core::ErrorMeta). The
-/// API's own `code` and `message` are kept verbatim (YonBIP's envelope has
-/// no request id). Convert into [`integration_core::Error`] with
-/// `?`/`into()` for pipelines.
+/// (`Api`, `Auth`, `AuthExpired`, `Throttled` with the vendor's
+/// [`Failure`], `Config`, `Core`); the metadata (`code()`, `message()`,
+/// `kind()`, ...) is [`ErrorMeta`](integration_core::ErrorMeta). A
+/// [`Failure`]'s `api` is the path called, its `code` and `message` the
+/// envelope's, verbatim (YonBIP's envelope has no request id). Convert into
+/// [`integration_core::Error`] with `?`/`into()` for pipelines.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A business error: the API answered with a code other than success
-    /// (validation, duplicate code, missing record, ...). Not retried.
-    #[error("yonbip {api}: API error [code {code}]: {message}")]
-    Api {
-        /// The API called (its path).
-        api: String,
-        /// The API's code, e.g. `999`.
-        code: Code,
-        /// The API's message.
-        message: String,
-    },
+    /// (validation, duplicate code, missing record, ...), e.g. `999`. Not
+    /// retried.
+    #[error("yonbip API error in {0}")]
+    Api(Failure),
     /// The token endpoint refused the credentials (wrong app key or secret,
     /// bad signature, clock skew) or discovery failed for the tenant.
-    #[error("yonbip {api}: authentication failed{}: {message}", bracket(code))]
-    Auth {
-        /// The API called.
-        api: String,
-        /// The API's code, when it gave one.
-        code: Option<Code>,
-        /// The API's message.
-        message: String,
-    },
-    /// The access token is invalid or expired; the client fetches a new one
-    /// and repeats the call once before surfacing this.
-    #[error("yonbip {api}: access token expired{}: {message}", bracket(code))]
-    AuthExpired {
-        /// The API called.
-        api: String,
-        /// The API's code (`None` when the envelope's code was neither text
-        /// nor a number).
-        code: Option<Code>,
-        /// The API's message.
-        message: String,
-    },
-    /// Too many requests (HTTP 429 or a throttling message). Retried with
-    /// backoff, honouring `Retry-After`.
-    #[error("yonbip {api}: throttled{}: {message}", bracket(code))]
-    Throttled {
-        /// The API called.
-        api: String,
-        /// The API's code, when it gave one.
-        code: Option<Code>,
-        /// The API's message.
-        message: String,
-        /// How long the server asked us to wait.
-        retry_after: Option<Duration>,
-    },
+    #[error("yonbip authentication failed in {0}")]
+    Auth(Failure),
+    /// The access token is invalid or expired (no code when the envelope's
+    /// was neither text nor a number); the client fetches a new one and
+    /// repeats the call once before surfacing this.
+    #[error("yonbip access token expired in {0}")]
+    AuthExpired(Failure),
+    /// Too many requests (HTTP 429 or a throttling message), with the
+    /// server's `Retry-After`. Retried with backoff, honouring it.
+    #[error("yonbip throttled in {0}")]
+    Throttled(Failure),
     /// The client was configured wrongly or a request cannot be built.
     #[error("yonbip: invalid configuration or request: {0}")]
     Config(String),
@@ -80,77 +52,10 @@ pub enum Error {
     Core(Box<integration_core::Error>),
 }
 
-fn bracket(code: &Option<Code>) -> String {
-    code.as_ref()
-        .map(|c| format!(" [code {c}]"))
-        .unwrap_or_default()
-}
-
 /// The crate's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-integration_core::error_meta_methods!(Error);
-
-impl ConnectorError for Error {
-    const SYSTEM: &'static str = SYSTEM;
-
-    fn meta(&self) -> Meta<'_> {
-        use ErrorKind::*;
-        match self {
-            Error::Api {
-                api, code, message, ..
-            } => Meta::new(api, Business, Some(code), message),
-            Error::Auth {
-                api, code, message, ..
-            } => Meta::new(api, Auth, code.as_ref(), message),
-            Error::AuthExpired {
-                api, code, message, ..
-            } => Meta::new(api, AuthExpired, code.as_ref(), message),
-            Error::Throttled {
-                api, code, message, ..
-            } => Meta::new(api, RateLimited, code.as_ref(), message),
-            Error::Config(message) => Meta::new("client", InvalidRequest, None, message),
-            Error::Core(e) => Meta::Core(e),
-        }
-    }
-}
-
-impl From<integration_core::Error> for Error {
-    fn from(e: integration_core::Error) -> Self {
-        Error::Core(Box::new(e))
-    }
-}
-
-impl Retry for Error {
-    fn is_retryable(&self) -> bool {
-        match self {
-            Error::Throttled { .. } => true,
-            Error::Core(e) => e.is_retryable(),
-            _ => false,
-        }
-    }
-
-    fn retry_after(&self) -> Option<Duration> {
-        match self {
-            Error::Throttled { retry_after, .. } => *retry_after,
-            Error::Core(e) => e.retry_after(),
-            _ => None,
-        }
-    }
-
-    fn is_auth_expired(&self) -> bool {
-        matches!(self, Error::AuthExpired { .. })
-    }
-}
-
-impl From<Error> for integration_core::Error {
-    fn from(e: Error) -> Self {
-        match e {
-            Error::Core(core) => *core,
-            other => integration_core::Error::from_meta(&other),
-        }
-    }
-}
+integration_core::connector_error!(Error(SYSTEM) { Api, Auth, AuthExpired, Throttled });
 
 /// The envelope's code as text or a number (the core's reading), except
 /// that an empty text stays a code (it is not success, so a business error).
@@ -171,24 +76,19 @@ pub(crate) fn classify(
     message: String,
     retry_after: Option<Duration>,
 ) -> Error {
-    let api = api.to_owned();
     let code_is = |c: &str| code.as_ref().is_some_and(|code| *code == c);
     if code_is(assumed::TOKEN_EXPIRED_CODE)
         || code_is(assumed::ILLEGAL_TOKEN_CODE)
         || assumed::mentions_expired_token(&message)
     {
-        return Error::AuthExpired { api, code, message };
+        return Error::AuthExpired(Failure::new(api, message).with_opt_code(code));
     }
     if !code_is(assumed::BUSINESS_ERROR_CODE) && assumed::mentions_throttling(&message) {
-        return Error::Throttled {
-            api,
-            code,
-            message,
-            retry_after,
-        };
+        let failure = Failure::new(api, message).with_opt_code(code);
+        return Error::Throttled(failure.with_retry_after(retry_after));
     }
     match code {
-        Some(code) => Error::Api { api, code, message },
+        Some(code) => Error::Api(Failure::new(api, message).with_code(code)),
         None => Error::from(integration_core::Error::new(
             SYSTEM,
             api,
@@ -202,12 +102,7 @@ pub(crate) fn classify(
 /// authentication failures: the credentials or the tenant are wrong.
 pub(crate) fn as_auth_failure(e: Error) -> Error {
     match e {
-        Error::Api { api, code, message } => Error::Auth {
-            api,
-            code: Some(code),
-            message,
-        },
-        Error::AuthExpired { api, code, message } => Error::Auth { api, code, message },
+        Error::Api(f) | Error::AuthExpired(f) => Error::Auth(f),
         other => other,
     }
 }
@@ -238,19 +133,16 @@ pub(crate) fn decode_envelope(api: &str, raw: &RawResponse, success: &str) -> Re
             let error = classify(api, code, envelope.message.clone(), raw.retry_after());
             // Throttling and token expiry always count; other envelope codes
             // count on 4xx (a 5xx stays a retryable HTTP error).
-            if matches!(error, Error::Throttled { .. } | Error::AuthExpired { .. })
-                || (raw.status.is_client_error() && matches!(error, Error::Api { .. }))
+            if matches!(error, Error::Throttled(_) | Error::AuthExpired(_))
+                || (raw.status.is_client_error() && matches!(error, Error::Api(_)))
             {
                 return Err(error);
             }
         }
         if raw.status.as_u16() == 429 {
-            return Err(Error::Throttled {
-                api: api.to_owned(),
-                code: None,
-                message: integration_core::secret::excerpt(&raw.body, 200),
-                retry_after: raw.retry_after(),
-            });
+            let message = integration_core::secret::excerpt(&raw.body, 200);
+            let failure = Failure::new(api, message).with_retry_after(raw.retry_after());
+            return Err(Error::Throttled(failure));
         }
         if let Some(e) = raw.http_error() {
             return Err(Error::from(e));
@@ -274,6 +166,7 @@ pub(crate) fn decode_envelope(api: &str, raw: &RawResponse, success: &str) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
+    use integration_core::Retry;
     use reqwest::StatusCode;
     use reqwest::header::HeaderMap;
 
@@ -308,7 +201,7 @@ mod tests {
         )
         .unwrap_err();
         assert!(
-            matches!(&e, Error::Api { code, message, .. } if *code == "999" && message == "客户名称已存在")
+            matches!(&e, Error::Api(f) if f.code_str() == Some("999") && f.message == "客户名称已存在")
         );
         assert!(!e.is_retryable());
         let e = decode_business::<Value>(
@@ -391,7 +284,7 @@ mod tests {
             let body = format!(r#"{{"code":"999","message":"{message}"}}"#);
             let e = decode_business::<Value>("x", &raw(status, &body)).unwrap_err();
             assert!(
-                matches!(&e, Error::Api { code, .. } if *code == 999) && !e.is_retryable(),
+                matches!(&e, Error::Api(f) if f.code_str() == Some("999")) && !e.is_retryable(),
                 "{message}: {e:?}"
             );
         }
@@ -445,12 +338,8 @@ mod tests {
 
     #[test]
     fn converts_into_core_keeping_code() {
-        let core: integration_core::Error = Error::Api {
-            api: "merchant/save".into(),
-            code: "999".into(),
-            message: "客户名称已存在".into(),
-        }
-        .into();
+        let failure = Failure::new("merchant/save", "客户名称已存在").with_code("999");
+        let core: integration_core::Error = Error::Api(failure).into();
         assert_eq!(core.code(), Some("999"));
         assert_eq!(core.kind(), ErrorKind::Business);
     }

@@ -23,7 +23,7 @@
 //! let all: Vec<Merchant> = client.merchants().stream(MerchantQuery::new().page_size(10)).try_collect().await?; // every record, lazily
 //! let one = client.merchants().get(page.items[0].id.as_ref().expect("an id")).await?; // one record
 //! match client.merchants().get(&"42".into()).await {
-//!     Err(Error::Api { code, message, .. }) => println!("refused [{code}]: {message}"),
+//!     Err(Error::Api(f)) => println!("refused [{}]: {}", f.code_str().unwrap_or("-"), f.message),
 //!     other => { other?; }
 //! }
 //! # assert_eq!((page.items.len(), page.total, all.len()), (10, Some(25), 25));

@@ -9,8 +9,11 @@
 //! absent, also ends. The other members of the answer (`pageCount`, sums,
 //! `beginPageIndex`, ...) are in the answer of [`Client::call_raw`].
 
+use std::marker::PhantomData;
+
 use futures::Stream;
 use integration_core::paging::{self, Page};
+use integration_core::types::Id;
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -157,16 +160,72 @@ struct ListAnswer<T> {
     record_list: Option<Vec<T>>,
 }
 
-/// Fetches one page of the list API at `path`; `next` is the next page's
-/// query, `None` after the last page (as the API signals it).
-pub(crate) async fn page<T: DeserializeOwned>(
-    client: &Client,
-    path: &str,
-    query: &ListQuery,
-) -> Result<Page<T, ListQuery>> {
+/// A record type with a list API and a detail API (by `id`).
+pub trait Resource: DeserializeOwned + Send + 'static {
+    /// The path of the list API.
+    const LIST_PATH: &'static str;
+    /// The path of the detail API.
+    const DETAIL_PATH: &'static str;
+}
+
+/// The records of one [`Resource`]: list, pages, stream, get (the detail
+/// API). [`Merchants`](crate::Merchants), [`SalesOrders`](crate::SalesOrders)
+/// and [`Products`](crate::Products) are its names per resource. Cheap to
+/// clone.
+#[derive(Debug, Clone)]
+pub struct Resources<T> {
+    pub(crate) client: Client,
+    resource: PhantomData<fn() -> T>,
+}
+
+impl<T: Resource> Resources<T> {
+    pub(crate) fn new(client: Client) -> Self {
+        Self {
+            client,
+            resource: PhantomData,
+        }
+    }
+
+    /// One page of records; `next` is the next page's query, `None` after
+    /// the last page (as the API signals it), `total` the `recordCount`.
+    pub async fn list(&self, query: &ListQuery) -> Result<Page<T, ListQuery>> {
+        page(&self.client, query).await
+    }
+
+    /// Every page from `query`'s page on, fetched lazily.
+    pub fn pages(
+        &self,
+        query: ListQuery,
+    ) -> impl Stream<Item = Result<Page<T, ListQuery>>> + Send + 'static {
+        let client = self.client.clone();
+        paging::paginate(query, move |query| {
+            let client = client.clone();
+            async move { page(&client, &query).await }
+        })
+    }
+
+    /// Every record matching `query`, fetched page by page as the stream is
+    /// read (one page in memory at a time).
+    pub fn stream(&self, query: ListQuery) -> impl Stream<Item = Result<T>> + Send + 'static {
+        paging::items(self.pages(query))
+    }
+
+    /// The record with this id (the detail API).
+    pub async fn get(&self, id: &Id) -> Result<T> {
+        let query = [("id", id.to_string())];
+        self.client
+            .send(Method::GET, T::DETAIL_PATH, &query, None)
+            .await
+    }
+}
+
+/// Fetches one page of `T`'s list API.
+async fn page<T: Resource>(client: &Client, query: &ListQuery) -> Result<Page<T, ListQuery>> {
     let query = query.clamped();
     let body = serde_json::to_value(&query).map_err(|e| crate::Error::Config(e.to_string()))?;
-    let answer: ListAnswer<T> = client.send(Method::POST, path, &[], Some(&body)).await?;
+    let answer: ListAnswer<T> = client
+        .send(Method::POST, T::LIST_PATH, &[], Some(&body))
+        .await?;
     let records = answer.record_list.unwrap_or_default();
     let has_next = !records.is_empty() && {
         let index = answer.page_index.unwrap_or(u64::from(query.page_index));
@@ -181,25 +240,4 @@ pub(crate) async fn page<T: DeserializeOwned>(
         next
     });
     Ok(Page::new(records, next).with_total(answer.record_count))
-}
-
-/// All pages of the list API at `path`, fetched lazily from `query`'s page on.
-pub(crate) fn pages<T: DeserializeOwned + Send + 'static>(
-    client: Client,
-    path: &'static str,
-    query: ListQuery,
-) -> impl Stream<Item = Result<Page<T, ListQuery>>> + Send + 'static {
-    paging::paginate(query, move |query| {
-        let client = client.clone();
-        async move { page(&client, path, &query).await }
-    })
-}
-
-/// All records of the list API at `path`, one page in memory at a time.
-pub(crate) fn records<T: DeserializeOwned + Send + 'static>(
-    client: Client,
-    path: &'static str,
-    query: ListQuery,
-) -> impl Stream<Item = Result<T>> + Send + 'static {
-    paging::items(pages(client, path, query))
 }

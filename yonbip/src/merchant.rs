@@ -1,17 +1,14 @@
-//! Merchants (客户档案) ([`Client::merchants`]): save, create, update,
-//! list, get (the detail API), find by code.
+//! Merchants (客户档案) ([`Client::merchants`](crate::Client::merchants)):
+//! save, create, update, list, get (the detail API), find by code.
 
-use futures::Stream;
 use integration_core::lenient;
-use integration_core::paging::Page;
 use integration_core::types::{BeijingTime, Id};
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::Client;
 use crate::error::{Error, Result};
-use crate::list::{self, ListQuery};
+use crate::list::{ListQuery, Resource, Resources};
 use crate::types::MultiLang;
 
 /// Path of the merchant save API (High).
@@ -616,17 +613,15 @@ struct SaveBody<'a> {
 pub type MerchantQuery = ListQuery;
 
 /// The merchants: save, create, update, list, get, find by code. Get it
-/// from [`Client::merchants`]; cheap to clone.
-#[derive(Debug, Clone)]
-pub struct Merchants {
-    client: Client,
+/// from [`Client::merchants`](crate::Client::merchants).
+pub type Merchants = Resources<Merchant>;
+
+impl Resource for Merchant {
+    const LIST_PATH: &'static str = LIST_PATH;
+    const DETAIL_PATH: &'static str = DETAIL_PATH;
 }
 
 impl Merchants {
-    pub(crate) fn new(client: Client) -> Self {
-        Self { client }
-    }
-
     /// Saves a merchant as it is: `_status` must be set (`Insert`, or
     /// `Update` with `id`). Returns the saved merchant with its `id`.
     pub async fn save(&self, merchant: &Merchant) -> Result<Merchant> {
@@ -660,35 +655,6 @@ impl Merchants {
         let mut merchant = merchant.clone();
         merchant.status = Some(SaveStatus::Update);
         self.save(&merchant).await
-    }
-
-    /// One page of merchants; `next` is the next page's query, `total`
-    /// the `recordCount`.
-    pub async fn list(&self, query: &MerchantQuery) -> Result<Page<Merchant, MerchantQuery>> {
-        list::page(&self.client, LIST_PATH, query).await
-    }
-
-    /// Every page from `query`'s page on, fetched lazily.
-    pub fn pages(
-        &self,
-        query: MerchantQuery,
-    ) -> impl Stream<Item = Result<Page<Merchant, MerchantQuery>>> + Send + 'static {
-        list::pages(self.client.clone(), LIST_PATH, query)
-    }
-
-    /// Every merchant matching `query`, fetched page by page as the stream is read.
-    pub fn stream(
-        &self,
-        query: MerchantQuery,
-    ) -> impl Stream<Item = Result<Merchant>> + Send + 'static {
-        list::records(self.client.clone(), LIST_PATH, query)
-    }
-
-    /// The merchant with this id (the detail API).
-    pub async fn get(&self, id: &Id) -> Result<Merchant> {
-        self.client
-            .send(Method::GET, DETAIL_PATH, &[("id", id.to_string())], None)
-            .await
     }
 
     /// The merchant whose code is exactly `code`, if any (a list filtered by

@@ -1,16 +1,12 @@
-//! Products (物料) ([`Client::products`]): list and get (the detail API).
+//! Products (物料) ([`Client::products`](crate::Client::products)): list
+//! and get (the detail API).
 
-use futures::Stream;
 use integration_core::lenient;
-use integration_core::paging::Page;
 use integration_core::types::{BeijingTime, Id};
-use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::Client;
-use crate::error::Result;
-use crate::list::{self, ListQuery};
+use crate::list::{ListQuery, Resource, Resources};
 use crate::types::MultiLang;
 
 /// Path of the product list API (Medium).
@@ -87,44 +83,11 @@ pub struct Product {
 /// The query of a product list.
 pub type ProductQuery = ListQuery;
 
-/// The products: list, get. Get it from [`Client::products`]; cheap to
-/// clone.
-#[derive(Debug, Clone)]
-pub struct Products {
-    client: Client,
-}
+/// The products: list, get. Get it from
+/// [`Client::products`](crate::Client::products).
+pub type Products = Resources<Product>;
 
-impl Products {
-    pub(crate) fn new(client: Client) -> Self {
-        Self { client }
-    }
-
-    /// One page of products; `next` is the next page's query, `total`
-    /// the `recordCount`.
-    pub async fn list(&self, query: &ProductQuery) -> Result<Page<Product, ProductQuery>> {
-        list::page(&self.client, LIST_PATH, query).await
-    }
-
-    /// Every page from `query`'s page on, fetched lazily.
-    pub fn pages(
-        &self,
-        query: ProductQuery,
-    ) -> impl Stream<Item = Result<Page<Product, ProductQuery>>> + Send + 'static {
-        list::pages(self.client.clone(), LIST_PATH, query)
-    }
-
-    /// Every product matching `query`, fetched page by page.
-    pub fn stream(
-        &self,
-        query: ProductQuery,
-    ) -> impl Stream<Item = Result<Product>> + Send + 'static {
-        list::records(self.client.clone(), LIST_PATH, query)
-    }
-
-    /// The product with this id (the detail API).
-    pub async fn get(&self, id: &Id) -> Result<Product> {
-        self.client
-            .send(Method::GET, DETAIL_PATH, &[("id", id.to_string())], None)
-            .await
-    }
+impl Resource for Product {
+    const LIST_PATH: &'static str = LIST_PATH;
+    const DETAIL_PATH: &'static str = DETAIL_PATH;
 }

@@ -1,18 +1,14 @@
-//! Sales orders (销售订单) ([`Client::sales_orders`]): list and get (the
-//! detail API).
+//! Sales orders (销售订单)
+//! ([`Client::sales_orders`](crate::Client::sales_orders)): list and get
+//! (the detail API).
 
-use futures::Stream;
 use integration_core::lenient;
-use integration_core::paging::Page;
 use integration_core::types::{BeijingTime, Id};
-use reqwest::Method;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::Client;
-use crate::error::Result;
-use crate::list::{self, ListQuery};
+use crate::list::{ListQuery, Resource, Resources};
 
 /// Path of the sales order list API (Medium).
 pub const LIST_PATH: &str = "yonbip/sd/voucherorder/list";
@@ -121,44 +117,11 @@ pub struct SalesOrder {
 /// The query of a sales-order list.
 pub type SalesOrderQuery = ListQuery;
 
-/// The sales orders: list, get. Get it from [`Client::sales_orders`];
-/// cheap to clone.
-#[derive(Debug, Clone)]
-pub struct SalesOrders {
-    client: Client,
-}
+/// The sales orders: list, get. Get it from
+/// [`Client::sales_orders`](crate::Client::sales_orders).
+pub type SalesOrders = Resources<SalesOrder>;
 
-impl SalesOrders {
-    pub(crate) fn new(client: Client) -> Self {
-        Self { client }
-    }
-
-    /// One page of sales orders; `next` is the next page's query, `total`
-    /// the `recordCount`.
-    pub async fn list(&self, query: &SalesOrderQuery) -> Result<Page<SalesOrder, SalesOrderQuery>> {
-        list::page(&self.client, LIST_PATH, query).await
-    }
-
-    /// Every page from `query`'s page on, fetched lazily.
-    pub fn pages(
-        &self,
-        query: SalesOrderQuery,
-    ) -> impl Stream<Item = Result<Page<SalesOrder, SalesOrderQuery>>> + Send + 'static {
-        list::pages(self.client.clone(), LIST_PATH, query)
-    }
-
-    /// Every sales order matching `query`, fetched page by page.
-    pub fn stream(
-        &self,
-        query: SalesOrderQuery,
-    ) -> impl Stream<Item = Result<SalesOrder>> + Send + 'static {
-        list::records(self.client.clone(), LIST_PATH, query)
-    }
-
-    /// The sales order with this id (the detail API).
-    pub async fn get(&self, id: &Id) -> Result<SalesOrder> {
-        self.client
-            .send(Method::GET, DETAIL_PATH, &[("id", id.to_string())], None)
-            .await
-    }
+impl Resource for SalesOrder {
+    const LIST_PATH: &'static str = LIST_PATH;
+    const DETAIL_PATH: &'static str = DETAIL_PATH;
 }

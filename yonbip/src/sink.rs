@@ -57,7 +57,7 @@ impl MerchantSink {
                 Ok(saved) => Ok(saved),
                 // Lost a race with another writer of the same code (a business
                 // refusal such as YonBIP's 999 已存在): update it instead.
-                Err(insert_error @ Error::Api { .. }) => match merchants.find_by_code(code).await {
+                Err(insert_error @ Error::Api(_)) => match merchants.find_by_code(code).await {
                     Ok(Some(existing)) => {
                         let mut update = merchant.clone();
                         update.id = existing.id;

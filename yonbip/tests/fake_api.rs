@@ -16,6 +16,18 @@ async fn fake() -> (FakeYonBip, Client) {
     (fake, client)
 }
 
+/// The first page of merchants, which the test expects to fail.
+async fn list_err(client: &Client) -> Error {
+    let listed = client.merchants().list(&ListQuery::new()).await;
+    listed.expect_err("the list fails")
+}
+
+/// The paths the client fetched its tokens from.
+async fn token_paths(fake: &FakeYonBip) -> Vec<String> {
+    let requests = fake.server().received_on("getAccessToken").await;
+    requests.iter().map(|r| r.url.path().to_owned()).collect()
+}
+
 fn new_merchant(code: &str, name: &str) -> Merchant {
     let mut m = Merchant::new(code, name, testing::CREATE_ORG, testing::CUSTOMER_CLASS);
     m.contact_name = Some("张伟".into());
@@ -132,9 +144,9 @@ async fn update_by_status_and_business_errors_keep_code_and_message() {
         .await
         .unwrap_err();
     match &err {
-        Error::Api { code, message, .. } => {
-            assert_eq!(code, testing::CODE_INVALID);
-            assert!(message.contains("已存在"), "{message}");
+        Error::Api(f) => {
+            assert_eq!(f.code_str(), Some(testing::CODE_INVALID));
+            assert!(f.message.contains("已存在"), "{}", f.message);
         }
         other => panic!("expected a business error, got {other:?}"),
     }
@@ -166,13 +178,9 @@ async fn wrong_credentials_and_unknown_tenant_are_auth_errors() {
         .app_secret("not-the-secret")
         .build()
         .unwrap();
-    let err = client
-        .merchants()
-        .list(&ListQuery::new())
-        .await
-        .unwrap_err();
+    let err = list_err(&client).await;
     assert!(
-        matches!(&err, Error::Auth { code: Some(c), .. } if c == yonbip::assumed::BAD_SIGNATURE_CODE),
+        matches!(&err, Error::Auth(f) if f.code_str() == Some(yonbip::assumed::BAD_SIGNATURE_CODE)),
         "{err:?}"
     );
     assert_eq!(err.kind(), ErrorKind::Auth);
@@ -188,26 +196,14 @@ async fn wrong_credentials_and_unknown_tenant_are_auth_errors() {
         .app_key("someone-else")
         .build()
         .unwrap();
-    assert_eq!(
-        client
-            .merchants()
-            .list(&ListQuery::new())
-            .await
-            .unwrap_err()
-            .kind(),
-        ErrorKind::Auth
-    );
+    assert_eq!(list_err(&client).await.kind(), ErrorKind::Auth);
 
     let client = fake
         .client_builder()
         .tenant_id("no-such-tenant")
         .build()
         .unwrap();
-    let err = client
-        .merchants()
-        .list(&ListQuery::new())
-        .await
-        .unwrap_err();
+    let err = list_err(&client).await;
     assert_eq!(err.code(), Some(testing::CODE_UNKNOWN_TENANT));
     assert_eq!(err.kind(), ErrorKind::Auth);
 }
@@ -225,11 +221,7 @@ async fn expired_token_is_refreshed_once_and_the_call_repeated() {
     // Always expired: one refresh, one repeat, then the error.
     fake.faults()
         .inject_on("merchant/list", Fault::AuthExpired, 2);
-    let err = client
-        .merchants()
-        .list(&ListQuery::new())
-        .await
-        .unwrap_err();
+    let err = list_err(&client).await;
     assert!(err.is_auth_expired(), "{err:?}");
     assert_eq!(err.code(), Some(yonbip::assumed::TOKEN_EXPIRED_CODE));
     assert_eq!(fake.token_fetches(), 3);
@@ -285,13 +277,9 @@ async fn throttling_and_server_errors_are_retried_then_succeed() {
     // Throttled beyond the retry budget: a typed, retryable error.
     fake.faults()
         .inject_on("merchant/list", Fault::Throttled, 10);
-    let err = client
-        .merchants()
-        .list(&ListQuery::new())
-        .await
-        .unwrap_err();
+    let err = list_err(&client).await;
     assert!(
-        matches!(&err, Error::Throttled { message, .. } if message.contains("频繁")),
+        matches!(&err, Error::Throttled(f) if f.message.contains("频繁")),
         "{err:?}"
     );
     assert!(err.is_retryable());
@@ -309,11 +297,7 @@ async fn hostile_bodies_are_decode_errors() {
         Fault::Empty,
     ] {
         fake.faults().inject_on("merchant/list", fault.clone(), 1);
-        let err = client
-            .merchants()
-            .list(&ListQuery::new())
-            .await
-            .unwrap_err();
+        let err = list_err(&client).await;
         assert_eq!(err.kind(), ErrorKind::Decode, "{fault:?}: {err}");
         assert!(err.to_string().len() < 600, "short excerpt: {err}");
     }
@@ -323,11 +307,7 @@ async fn hostile_bodies_are_decode_errors() {
     );
     fake.faults()
         .inject_on("merchant/list", Fault::Respond(Box::new(odd)), 1);
-    let err = client
-        .merchants()
-        .list(&ListQuery::new())
-        .await
-        .unwrap_err();
+    let err = list_err(&client).await;
     assert_eq!(err.kind(), ErrorKind::Decode);
     assert!(
         !format!("{err:?}").contains("fake"),
@@ -534,11 +514,7 @@ async fn secrets_never_appear_in_debug_output() {
     assert!(!format!("{token:?} {client:?}").contains(token.expose()));
     fake.faults()
         .inject_on("merchant/list", Fault::AuthExpired, 2);
-    let err = client
-        .merchants()
-        .list(&ListQuery::new())
-        .await
-        .unwrap_err();
+    let err = list_err(&client).await;
     let shown = format!("{err:?} {err}");
     assert!(
         !shown.contains(token.expose()) && !shown.contains(testing::APP_SECRET),
@@ -766,7 +742,7 @@ async fn code_999_is_a_business_refusal_never_retried() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::Api { code, message, .. } if code == "999" && message.contains("已存在")),
+        matches!(&err, Error::Api(f) if f.code_str() == Some("999") && f.message.contains("已存在")),
         "{err:?}"
     );
     assert!(!err.is_retryable() && !err.is_auth_expired(), "{err:?}");
@@ -864,11 +840,7 @@ async fn the_fake_answers_forged_and_expired_tokens_with_yonbips_codes() {
     assert_eq!(fake.token_fetches(), 3);
     fake.faults()
         .inject_on("merchant/list", Fault::AuthExpired, 2);
-    let err = client
-        .merchants()
-        .list(&ListQuery::new())
-        .await
-        .unwrap_err();
+    let err = list_err(&client).await;
     assert!(err.is_auth_expired(), "{err:?}");
     assert_eq!(err.code(), Some("1090003500065"));
 }
@@ -895,15 +867,8 @@ async fn code_1090003500065_refreshes_the_token_whatever_the_message() {
 async fn the_token_is_fetched_from_the_base_v1_path() {
     let (fake, client) = fake().await;
     client.merchants().list(&ListQuery::new()).await.unwrap();
-    let paths: Vec<String> = fake
-        .server()
-        .received_on("getAccessToken")
-        .await
-        .iter()
-        .map(|r| r.url.path().to_owned())
-        .collect();
     assert_eq!(
-        paths,
+        token_paths(&fake).await,
         [format!(
             "{}/open-auth/selfAppAuth/base/v1/getAccessToken",
             testing::AUTH_PREFIX
@@ -960,15 +925,8 @@ async fn the_older_token_path_is_reachable_by_configuration() {
         .build()
         .unwrap();
     client.merchants().list(&ListQuery::new()).await.unwrap();
-    let paths: Vec<String> = fake
-        .server()
-        .received_on("getAccessToken")
-        .await
-        .iter()
-        .map(|r| r.url.path().to_owned())
-        .collect();
     assert_eq!(
-        paths,
+        token_paths(&fake).await,
         [format!(
             "{}/open-auth/selfAppAuth/getAccessToken",
             testing::AUTH_PREFIX
@@ -1082,7 +1040,7 @@ async fn error_meta_describes_an_api_error() {
             testing::CODE_NOT_FOUND
         )
     );
-    assert!(matches!(&err, Error::Api { code, .. } if *code == testing::CODE_NOT_FOUND));
+    assert!(matches!(&err, Error::Api(f) if f.code_str() == Some(testing::CODE_NOT_FOUND)));
     assert!(!err.message().is_empty());
     assert_eq!(
         err.request_id(),
@@ -1115,11 +1073,7 @@ async fn junk_in_a_row_is_a_decode_error_naming_the_field() {
     assert_eq!(page.items[1].pay_money, None);
 
     fake.state().merchants_mut()[0].insert("merchantOptions".into(), json!("maybe"));
-    let err = client
-        .merchants()
-        .list(&ListQuery::new())
-        .await
-        .unwrap_err();
+    let err = list_err(&client).await;
     assert!(
         err.to_string()
             .contains("field `recordList[0].merchantOptions`"),
@@ -1133,11 +1087,7 @@ async fn junk_in_a_row_is_a_decode_error_naming_the_field() {
     }));
     fake.faults()
         .inject_on("merchant/list", Fault::Respond(Box::new(odd)), 1);
-    let err = client
-        .merchants()
-        .list(&ListQuery::new())
-        .await
-        .unwrap_err();
+    let err = list_err(&client).await;
     assert!(err.to_string().contains("field `pageCount`"), "{err}");
 }
 

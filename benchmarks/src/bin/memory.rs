@@ -18,9 +18,8 @@ use std::sync::Arc;
 use benchmarks::{TempSqlite, arg, arg_text, command_line, measure, run_child};
 use integration_core::memory::{FnSink, FnSource};
 use integration_core::source::{Checkpoint, Cursor, Page};
-use integration_core::{
-    MapContext, MapError, MemoryStore, Pipeline, SinkRecord, SourceRecord, StateStore, WriteOutcome,
-};
+use integration_core::testing::sample::crm_customer;
+use integration_core::{MemoryStore, Pipeline, SinkRecord, SourceRecord, StateStore, WriteOutcome};
 use serde_json::{Value, json};
 
 const PAGE: u64 = 1_000;
@@ -74,17 +73,6 @@ fn record(i: u64) -> Value {
     })
 }
 
-fn map(r: &SourceRecord<Value>, _: &MapContext) -> Result<Option<Value>, MapError> {
-    let d = &r.data;
-    Ok(Some(json!({
-        "FName": d["buyerNick"],
-        "FNumber": d["buyerCid"],
-        "FCreateOrgId": {"FNumber": "100"},
-        "FUseOrgId": {"FNumber": "100"},
-        "FTEL": d["phone"],
-    })))
-}
-
 async fn run(store: &str, count: u64) -> u64 {
     let file = TempSqlite::new("memory");
     let state: Arc<dyn StateStore> = match store {
@@ -112,7 +100,7 @@ async fn run(store: &str, count: u64) -> u64 {
     });
     let pipeline = Pipeline::builder("memory")
         .source(source)
-        .mapper(map)
+        .mapper(crm_customer)
         .sink(sink)
         .state(state)
         .build()

@@ -9,20 +9,13 @@ use netease_huke::testing::FakeHuke;
 
 use crate::runner::SetupError;
 use crate::settings::Settings;
-use crate::systems::{fake_note, real_note, tuned};
+use crate::systems::{Connected, fake_note, real_note, tuned};
 
 /// Trades seeded into the fake, all inside the scheme's first window.
 pub const SEEDED_TRADES: usize = 300;
 
 /// A Huke client and, when running against it, the fake.
-pub struct Huke {
-    /// The client.
-    pub client: Client,
-    /// The fake, when the system has no settings.
-    pub fake: Option<FakeHuke>,
-    /// Where it runs.
-    pub note: String,
-}
+pub type Huke = Connected<Client, FakeHuke>;
 
 /// Builds the client from `HUKE_*` settings, or starts and seeds the fake.
 pub async fn connect(settings: &Settings) -> Result<Huke, SetupError> {
@@ -39,11 +32,7 @@ pub async fn connect(settings: &Settings) -> Result<Huke, SetupError> {
             &fake.base_url(),
             &format!("{SEEDED_TRADES} trades of the last 19 hours"),
         );
-        return Ok(Huke {
-            client,
-            fake: Some(fake),
-            note,
-        });
+        return Ok(Connected::on_fake(client, fake, note));
     };
     let mut builder = Client::builder()
         .app_key(s.required("app_key")?)
@@ -55,11 +44,10 @@ pub async fn connect(settings: &Settings) -> Result<Huke, SetupError> {
     if let Some(eid) = s.optional("eid") {
         builder = builder.eid(eid);
     }
-    Ok(Huke {
-        client: tuned(builder, settings, "huke")?
+    Ok(Connected::on_service(
+        tuned(builder, settings, "huke")?
             .build()
             .map_err(SetupError::other)?,
-        fake: None,
-        note: real_note("huke", &url),
-    })
+        real_note("huke", &url),
+    ))
 }

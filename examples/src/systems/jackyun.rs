@@ -17,17 +17,10 @@ use jackyun::{Client, Credentials};
 
 use crate::runner::SetupError;
 use crate::settings::Settings;
-use crate::systems::{fake_note, real_note, tuned};
+use crate::systems::{Connected, fake_note, real_note, tuned};
 
 /// A Jackyun client and, when running against it, the fake.
-pub struct Jackyun {
-    /// The client.
-    pub client: Client,
-    /// The fake, when the system has no settings.
-    pub fake: Option<FakeJackyun>,
-    /// Where it runs.
-    pub note: String,
-}
+pub type Jackyun = Connected<Client, FakeJackyun>;
 
 /// Builds the client from `JACKYUN_*` settings, or starts the fake.
 pub async fn connect(settings: &Settings) -> Result<Jackyun, SetupError> {
@@ -37,11 +30,7 @@ pub async fn connect(settings: &Settings) -> Result<Jackyun, SetupError> {
             .build()
             .map_err(SetupError::other)?;
         let note = fake_note("jackyun", &fake.uri(), "no customers yet; sign checks on");
-        return Ok(Jackyun {
-            client,
-            fake: Some(fake),
-            note,
-        });
+        return Ok(Connected::on_fake(client, fake, note));
     };
     let mut credentials = Credentials::new(s.required("appkey")?, s.secret("secret")?);
     if let Some(token) = s.optional("token") {
@@ -54,9 +43,5 @@ pub async fn connect(settings: &Settings) -> Result<Jackyun, SetupError> {
     let client = tuned(client, settings, "jackyun")?
         .build()
         .map_err(SetupError::other)?;
-    Ok(Jackyun {
-        client,
-        fake: None,
-        note: real_note("jackyun", &url),
-    })
+    Ok(Connected::on_service(client, real_note("jackyun", &url)))
 }

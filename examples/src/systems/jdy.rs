@@ -26,7 +26,7 @@ use serde_json::json;
 
 use crate::runner::SetupError;
 use crate::settings::{Settings, SettingsError};
-use crate::systems::{fake_note, real_note, tuned};
+use crate::systems::{Connected, fake_note, real_note, tuned};
 
 /// Purchase inbound bills seeded into the fake (all read by the first run).
 pub const SEEDED_BILLS: usize = 120;
@@ -47,14 +47,7 @@ const SUPPLIER_CONTACTS: &[(&str, &str, &str, &str, &str, &str)] = &[
 ];
 
 /// A jdy client and, when running against it, the fake.
-pub struct Jdy {
-    /// The client (V1 or V2, by its credentials).
-    pub client: Client,
-    /// The fake, when the system has no settings.
-    pub fake: Option<FakeJdy>,
-    /// Where it runs.
-    pub note: String,
-}
+pub type Jdy = Connected<Client, FakeJdy>;
 
 /// Builds the client from `JDY_*` settings, or starts and seeds the fake.
 pub async fn connect(settings: &Settings) -> Result<Jdy, SetupError> {
@@ -73,11 +66,7 @@ pub async fn connect(settings: &Settings) -> Result<Jdy, SetupError> {
                 "V1 API, {SEEDED_BILLS} purchase inbound bills of 8 suppliers, January–June 2026"
             ),
         );
-        return Ok(Jdy {
-            client,
-            fake: Some(fake),
-            note,
-        });
+        return Ok(Connected::on_fake(client, fake, note));
     };
     let url = s
         .optional_url("base_url")?
@@ -123,13 +112,12 @@ pub async fn connect(settings: &Settings) -> Result<Jdy, SetupError> {
         builder.credentials(credentials)
     };
     let version = if v1 { "V1" } else { "V2" };
-    Ok(Jdy {
-        client: tuned(builder, settings, "jdy")?
+    Ok(Connected::on_service(
+        tuned(builder, settings, "jdy")?
             .build()
             .map_err(SetupError::other)?,
-        fake: None,
-        note: real_note("jdy", &format!("{url} ({version} API)")),
-    })
+        real_note("jdy", &format!("{url} ({version} API)")),
+    ))
 }
 
 /// Gives every seeded bill its supplier's contact fields, named as in the

@@ -12,17 +12,10 @@ use kingdee_cloud::{AppCredentials, Client};
 
 use crate::runner::SetupError;
 use crate::settings::Settings;
-use crate::systems::{fake_note, real_note, tuned};
+use crate::systems::{Connected, fake_note, real_note, tuned};
 
 /// A K/3 Cloud client and, when running against it, the fake.
-pub struct Kingdee {
-    /// The client.
-    pub client: Client,
-    /// The fake, when the system has no settings.
-    pub fake: Option<FakeK3Cloud>,
-    /// Where it runs.
-    pub note: String,
-}
+pub type Kingdee = Connected<Client, FakeK3Cloud>;
 
 /// Builds the client from `KINGDEE_*` settings, or starts the fake.
 pub async fn connect(settings: &Settings) -> Result<Kingdee, SetupError> {
@@ -36,11 +29,7 @@ pub async fn connect(settings: &Settings) -> Result<Kingdee, SetupError> {
             &fake.server_url(),
             "empty; app-signature checks on",
         );
-        return Ok(Kingdee {
-            client,
-            fake: Some(fake),
-            note,
-        });
+        return Ok(Connected::on_fake(client, fake, note));
     };
     let server_url = s.url("server_url")?;
     let acct_id = s.required("acct_id")?;
@@ -68,11 +57,10 @@ pub async fn connect(settings: &Settings) -> Result<Kingdee, SetupError> {
             .into());
         }
     };
-    Ok(Kingdee {
-        client: tuned(builder, settings, "kingdee")?
+    Ok(Connected::on_service(
+        tuned(builder, settings, "kingdee")?
             .build()
             .map_err(SetupError::other)?,
-        fake: None,
-        note: real_note("kingdee", &server_url),
-    })
+        real_note("kingdee", &server_url),
+    ))
 }

@@ -22,7 +22,7 @@ use okki::{Client, Credentials};
 
 use crate::runner::SetupError;
 use crate::settings::{Settings, SettingsError};
-use crate::systems::{fake_note, real_note, tuned};
+use crate::systems::{Connected, fake_note, real_note, tuned};
 
 /// Companies seeded into the fake.
 pub const SEEDED_COMPANIES: usize = 60;
@@ -30,14 +30,7 @@ pub const SEEDED_COMPANIES: usize = 60;
 pub const DELETED_COMPANIES: usize = 3;
 
 /// An OKKI client and, when running against it, the fake.
-pub struct Okki {
-    /// The client.
-    pub client: Client,
-    /// The fake, when the system has no settings.
-    pub fake: Option<FakeOkki>,
-    /// Where it runs.
-    pub note: String,
-}
+pub type Okki = Connected<Client, FakeOkki>;
 
 /// Builds the client from `OKKI_*` settings, or starts and seeds the fake.
 pub async fn connect(settings: &Settings) -> Result<Okki, SetupError> {
@@ -55,11 +48,7 @@ pub async fn connect(settings: &Settings) -> Result<Okki, SetupError> {
                  {DELETED_COMPANIES} of them deleted"
             ),
         );
-        return Ok(Okki {
-            client,
-            fake: Some(fake),
-            note,
-        });
+        return Ok(Connected::on_fake(client, fake, note));
     };
     let client_id = s.required("client_id")?;
     let client_secret = s.secret("client_secret")?;
@@ -93,11 +82,7 @@ pub async fn connect(settings: &Settings) -> Result<Okki, SetupError> {
     let client = tuned(client, settings, "okki")?
         .build()
         .map_err(SetupError::other)?;
-    Ok(Okki {
-        client,
-        fake: None,
-        note: real_note("okki", &url),
-    })
+    Ok(Connected::on_service(client, real_note("okki", &url)))
 }
 
 /// Seeds the fake: companies over 2025, then deletes every 20th one with a

@@ -18,7 +18,7 @@ use xbongbong::testing::FakeXbongbong;
 
 use crate::runner::SetupError;
 use crate::settings::Settings;
-use crate::systems::{fake_note, real_note, tuned};
+use crate::systems::{Connected, fake_note, real_note, tuned};
 
 /// Customers seeded into the fake.
 pub const SEEDED_CUSTOMERS: usize = 40;
@@ -26,14 +26,7 @@ pub const SEEDED_CUSTOMERS: usize = 40;
 pub const SEEDED_CONTRACTS: usize = 120;
 
 /// A 销帮帮 client and, when running against it, the fake.
-pub struct Xbongbong {
-    /// The client.
-    pub client: Client,
-    /// The fake, when the system has no settings.
-    pub fake: Option<FakeXbongbong>,
-    /// Where it runs.
-    pub note: String,
-}
+pub type Xbongbong = Connected<Client, FakeXbongbong>;
 
 /// Builds the client from `XBONGBONG_*` settings, or starts and seeds the fake.
 pub async fn connect(settings: &Settings) -> Result<Xbongbong, SetupError> {
@@ -49,11 +42,7 @@ pub async fn connect(settings: &Settings) -> Result<Xbongbong, SetupError> {
             &fake.uri(),
             &format!("{SEEDED_CUSTOMERS} customers, {SEEDED_CONTRACTS} contracts"),
         );
-        return Ok(Xbongbong {
-            client,
-            fake: Some(fake),
-            note,
-        });
+        return Ok(Connected::on_fake(client, fake, note));
     };
     let corpid = s.required("corpid")?;
     let mut builder = Client::builder().corpid(corpid).token(s.secret("token")?);
@@ -64,11 +53,10 @@ pub async fn connect(settings: &Settings) -> Result<Xbongbong, SetupError> {
         .optional_url("base_url")?
         .unwrap_or_else(|| xbongbong::client::base_url_for_corpid(corpid).to_owned());
     builder = builder.base_url(&url);
-    Ok(Xbongbong {
-        client: tuned(builder, settings, "xbongbong")?
+    Ok(Connected::on_service(
+        tuned(builder, settings, "xbongbong")?
             .build()
             .map_err(SetupError::other)?,
-        fake: None,
-        note: real_note("xbongbong", &url),
-    })
+        real_note("xbongbong", &url),
+    ))
 }

@@ -23,17 +23,10 @@ use yonbip::testing::FakeYonBip;
 
 use crate::runner::SetupError;
 use crate::settings::{Settings, SettingsError};
-use crate::systems::{fake_note, real_note, tuned};
+use crate::systems::{Connected, fake_note, real_note, tuned};
 
 /// A YonBIP client and, when running against it, the fake.
-pub struct Yonbip {
-    /// The client.
-    pub client: Client,
-    /// The fake, when the system has no settings.
-    pub fake: Option<FakeYonBip>,
-    /// Where it runs.
-    pub note: String,
-}
+pub type Yonbip = Connected<Client, FakeYonBip>;
 
 /// Builds the client from `YONBIP_*` settings, or starts the fake.
 pub async fn connect(settings: &Settings) -> Result<Yonbip, SetupError> {
@@ -43,11 +36,7 @@ pub async fn connect(settings: &Settings) -> Result<Yonbip, SetupError> {
             .build()
             .map_err(SetupError::other)?;
         let note = fake_note("yonbip", &fake.uri(), "empty; token signatures checked");
-        return Ok(Yonbip {
-            client,
-            fake: Some(fake),
-            note,
-        });
+        return Ok(Connected::on_fake(client, fake, note));
     };
     let mut builder = Client::builder()
         .app_key(s.required("app_key")?)
@@ -69,13 +58,12 @@ pub async fn connect(settings: &Settings) -> Result<Yonbip, SetupError> {
             format!("tenant {tenant} via {discovery}")
         }
     };
-    Ok(Yonbip {
-        client: tuned(builder, settings, "yonbip")?
+    Ok(Connected::on_service(
+        tuned(builder, settings, "yonbip")?
             .build()
             .map_err(SetupError::other)?,
-        fake: None,
-        note: real_note("yonbip", &where_to),
-    })
+        real_note("yonbip", &where_to),
+    ))
 }
 
 fn missing(setting: String, because: &str) -> SetupError {

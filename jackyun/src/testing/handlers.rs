@@ -75,20 +75,17 @@ pub(super) fn handle(state: &mut FakeState, request: &Request) -> ResponseTempla
         }
     }
     let appkey = params["appkey"].clone();
-    let Some(app) = state.apps.get(&appkey).cloned() else {
+    let app = state
+        .apps
+        .get(&appkey)
+        .filter(|app| app.methods.contains(&method));
+    let Some(app) = app.cloned() else {
         return fail(
             state,
             SUB_NOT_SUBSCRIBED,
             &format!("appKey={appkey},method={method},未查询到应用或应用未订阅此API"),
         );
     };
-    if !app.methods.contains(&method) {
-        return fail(
-            state,
-            SUB_NOT_SUBSCRIBED,
-            &format!("appKey={appkey},method={method},未查询到应用或应用未订阅此API"),
-        );
-    }
     let pairs: Vec<(&str, &str)> = params
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -169,6 +166,58 @@ fn page(biz: &Map<String, Value>) -> (usize, usize) {
     (index, size)
 }
 
+/// Page `(index, size)` of `rows`.
+fn slice<'a>(
+    rows: impl IntoIterator<Item = &'a Value>,
+    (index, size): (usize, usize),
+) -> Vec<Value> {
+    rows.into_iter()
+        .skip(index * size)
+        .take(size)
+        .cloned()
+        .collect()
+}
+
+/// The page of the rows whose id member `id` is above the cursor `after`
+/// (`maxSkuId`, `maxQuantityId`), in id order.
+fn after_id<'a>(
+    rows: impl Iterator<Item = &'a Value>,
+    id: &str,
+    biz: &Map<String, Value>,
+    after: &str,
+) -> Vec<Value> {
+    let after = biz.get(after).map_or(0, id_num);
+    let mut rows: Vec<&Value> = rows.filter(|r| id_num(&r[id]) > after).collect();
+    rows.sort_by_key(|r| id_num(&r[id]));
+    slice(rows, page(biz))
+}
+
+/// A comma-separated parameter as its parts (none when absent).
+fn csv(biz: &Map<String, Value>, key: &str) -> Vec<String> {
+    text(biz, key)
+        .map(|s| s.split(',').map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+/// Whether the text `value` is one of `wanted`, or nothing is wanted.
+fn wanted(wanted: &[String], value: &Value) -> bool {
+    wanted.is_empty()
+        || value
+            .as_str()
+            .is_some_and(|v| wanted.iter().any(|w| w == v))
+}
+
+/// The time range sent in the parameters `start` and `end`.
+fn range(
+    biz: &Map<String, Value>,
+    start: &str,
+    end: &str,
+) -> Result<Bounds, (&'static str, String)> {
+    Ok((time_param(biz, start)?, time_param(biz, end)?))
+}
+
+type Bounds = (Option<BeijingTime>, Option<BeijingTime>);
+
 fn in_range(value: Option<&Value>, start: Option<BeijingTime>, end: Option<BeijingTime>) -> bool {
     if start.is_none() && end.is_none() {
         return true;
@@ -212,22 +261,14 @@ fn customer_add(state: &mut FakeState, biz: &Map<String, Value>) -> Answer {
 }
 
 fn customer_list(state: &mut FakeState, biz: &Map<String, Value>) -> Answer {
-    let (start, end) = (
-        time_param(biz, "gmtModifiedBegin")?,
-        time_param(biz, "gmtModifiedEnd")?,
-    );
+    let (start, end) = range(biz, "gmtModifiedBegin", "gmtModifiedEnd")?;
     let enable = biz.get("enable").and_then(as_i64);
-    let (index, size) = page(biz);
-    let rows: Vec<Value> = state
+    let rows = state
         .customers
         .iter()
         .filter(|c| in_range(c.get("gmtModified"), start, end))
-        .filter(|c| enable.is_none_or(|e| c.get("enable").and_then(as_i64) == Some(e)))
-        .skip(index * size)
-        .take(size)
-        .cloned()
-        .collect();
-    Ok(Value::Array(rows))
+        .filter(|c| enable.is_none_or(|e| c.get("enable").and_then(as_i64) == Some(e)));
+    Ok(Value::Array(slice(rows, page(biz))))
 }
 
 fn scroll_page(
@@ -280,10 +321,7 @@ fn scroll_page(
 }
 
 fn customer_customized(state: &mut FakeState, biz: &Map<String, Value>) -> Answer {
-    let (start, end) = (
-        time_param(biz, "gmtModifiedBegin")?,
-        time_param(biz, "gmtModifiedEnd")?,
-    );
+    let (start, end) = range(biz, "gmtModifiedBegin", "gmtModifiedEnd")?;
     let list = |key: &str| -> Vec<String> {
         biz.get(key)
             .and_then(Value::as_array)
@@ -315,18 +353,7 @@ fn customer_customized(state: &mut FakeState, biz: &Map<String, Value>) -> Answe
     };
     let rows: Vec<Value> = candidates
         .iter()
-        .filter(|c| {
-            ids.is_empty()
-                || c["customerId"]
-                    .as_str()
-                    .is_some_and(|id| ids.iter().any(|x| x == id))
-        })
-        .filter(|c| {
-            codes.is_empty()
-                || c["customerCode"]
-                    .as_str()
-                    .is_some_and(|cc| codes.iter().any(|x| x == cc))
-        })
+        .filter(|c| wanted(&ids, &c["customerId"]) && wanted(&codes, &c["customerCode"]))
         .filter(|c| in_range(c.get("gmtModified"), start, end))
         .cloned()
         .collect();
@@ -351,8 +378,6 @@ fn goods_list(state: &mut FakeState, biz: &Map<String, Value>) -> Answer {
     if !biz.contains_key("pageIndex") || !biz.contains_key("pageSize") {
         return Err(bad("pageIndex和pageSize必传"));
     }
-    let (index, size) = page(biz);
-    let max_sku = biz.get("maxSkuId").map_or(0, id_num);
     let ranges = [
         ("startDate", "endDate", "gmtCreate"),
         (
@@ -368,44 +393,19 @@ fn goods_list(state: &mut FakeState, biz: &Map<String, Value>) -> Answer {
     ];
     let mut bounds = Vec::new();
     for (s, e, field) in ranges {
-        bounds.push((time_param(biz, s)?, time_param(biz, e)?, field));
+        bounds.push((range(biz, s, e)?, field));
     }
-    let csv = |key: &str| -> Vec<String> {
-        text(biz, key)
-            .map(|s| s.split(',').map(str::to_owned).collect())
-            .unwrap_or_default()
-    };
-    let (goods_nos, barcodes) = (csv("goodsNos"), csv("skuBarcodes"));
+    let (goods_nos, barcodes) = (csv(biz, "goodsNos"), csv(biz, "skuBarcodes"));
     let with_deleted = text(biz, "isQueryDelete") == Some("1");
-    let mut rows: Vec<&Value> = state
+    let rows = state
         .goods
         .iter()
-        .filter(|g| id_num(&g["skuId"]) > max_sku)
         .filter(|g| with_deleted || g.get("isDelete").and_then(as_i64) != Some(1))
-        .filter(|g| bounds.iter().all(|(s, e, f)| in_range(g.get(*f), *s, *e)))
+        .filter(|g| bounds.iter().all(|((s, e), f)| in_range(g.get(*f), *s, *e)))
         .filter(|g| text(biz, "goodsNo").is_none_or(|n| g["goodsNo"] == n))
         .filter(|g| text(biz, "skuBarcode").is_none_or(|n| g["skuBarcode"] == n))
-        .filter(|g| {
-            goods_nos.is_empty()
-                || g["goodsNo"]
-                    .as_str()
-                    .is_some_and(|n| goods_nos.iter().any(|x| x == n))
-        })
-        .filter(|g| {
-            barcodes.is_empty()
-                || g["skuBarcode"]
-                    .as_str()
-                    .is_some_and(|n| barcodes.iter().any(|x| x == n))
-        })
-        .collect();
-    rows.sort_by_key(|g| id_num(&g["skuId"]));
-    let page: Vec<Value> = rows
-        .into_iter()
-        .skip(index * size)
-        .take(size)
-        .cloned()
-        .collect();
-    Ok(json!({"goods": page}))
+        .filter(|g| wanted(&goods_nos, &g["goodsNo"]) && wanted(&barcodes, &g["skuBarcode"]));
+    Ok(json!({"goods": after_id(rows, "skuId", biz, "maxSkuId")}))
 }
 
 const TRADE_RANGES: &[(&str, &str, &str)] = &[
@@ -462,7 +462,7 @@ fn trades(state: &mut FakeState, biz: &Map<String, Value>) -> Answer {
         .collect();
     let mut bounds = Vec::new();
     for (s, e, field) in TRADE_RANGES {
-        let (start, end) = (time_param(biz, s)?, time_param(biz, e)?);
+        let (start, end) = range(biz, s, e)?;
         if let (Some(a), Some(b)) = (start, end) {
             if b.0 - a.0 > chrono::Duration::days(7) {
                 return Err(bad("时间范围不能超过7天"));
@@ -474,9 +474,7 @@ fn trades(state: &mut FakeState, biz: &Map<String, Value>) -> Answer {
             bounds.push((start, end, *field));
         }
     }
-    let trade_nos: Vec<String> = text(biz, "tradeNo")
-        .map(|s| s.split(',').map(str::to_owned).collect())
-        .unwrap_or_default();
+    let trade_nos = csv(biz, "tradeNo");
     let trade_ids: Vec<i128> = biz
         .get("tradeIds")
         .and_then(Value::as_array)
@@ -498,12 +496,7 @@ fn trades(state: &mut FakeState, biz: &Map<String, Value>) -> Answer {
         .trades
         .iter()
         .filter(|t| bounds.iter().all(|(s, e, f)| in_range(t.get(*f), *s, *e)))
-        .filter(|t| {
-            trade_nos.is_empty()
-                || t["tradeNo"]
-                    .as_str()
-                    .is_some_and(|n| trade_nos.iter().any(|x| x == n))
-        })
+        .filter(|t| wanted(&trade_nos, &t["tradeNo"]))
         .filter(|t| trade_ids.is_empty() || trade_ids.contains(&id_num(&t["tradeId"])))
         .filter(|t| {
             statuses.is_empty()
@@ -517,38 +510,15 @@ fn trades(state: &mut FakeState, biz: &Map<String, Value>) -> Answer {
 }
 
 fn stock(state: &mut FakeState, biz: &Map<String, Value>) -> Answer {
-    let (index, size) = page(biz);
-    let max_id = biz.get("maxQuantityId").map_or(0, id_num);
-    let (start, end) = (
-        time_param(biz, "gmtModifiedStart")?,
-        time_param(biz, "gmtModifiedEnd")?,
-    );
-    let mut rows: Vec<&Value> = state
+    let (start, end) = range(biz, "gmtModifiedStart", "gmtModifiedEnd")?;
+    let rows = state
         .stock
         .iter()
-        .filter(|r| id_num(&r["quantityId"]) > max_id)
-        .filter(|r| {
-            (start.is_none() && end.is_none()) || in_range(r.get("gmtModified"), start, end)
-        })
-        .collect();
-    rows.sort_by_key(|r| id_num(&r["quantityId"]));
-    let page: Vec<Value> = rows
-        .into_iter()
-        .skip(index * size)
-        .take(size)
-        .cloned()
-        .collect();
+        .filter(|r| in_range(r.get("gmtModified"), start, end));
+    let page = after_id(rows, "quantityId", biz, "maxQuantityId");
     Ok(json!({"goodsStockQuantity": page}))
 }
 
 fn warehouses(state: &mut FakeState, biz: &Map<String, Value>) -> Answer {
-    let (index, size) = page(biz);
-    let page: Vec<Value> = state
-        .warehouses
-        .iter()
-        .skip(index * size)
-        .take(size)
-        .cloned()
-        .collect();
-    Ok(json!({"warehouseInfo": page}))
+    Ok(json!({"warehouseInfo": slice(&state.warehouses, page(biz))}))
 }

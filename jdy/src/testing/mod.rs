@@ -164,13 +164,14 @@ impl FakeJdy {
             .group_name(V1_GROUP_NAME)
     }
 
-    /// A client builder pointed at the fake, with fast retries and no rate
-    /// limit; add credentials.
+    /// A client builder pointed at the fake, with fast retries, no rate
+    /// limit and the V2 credentials (`.credentials(..)` replaces them).
     pub fn client_builder(&self) -> ClientBuilder {
         let mut builder = Client::builder()
             .base_url(self.uri())
             .timeout(Some(Duration::from_secs(10)))
-            .retry(fast_retry());
+            .retry(fast_retry())
+            .credentials(Self::v2_credentials());
         builder.settings_mut().rate_limit = None;
         builder
     }
@@ -291,7 +292,7 @@ impl Fake for FakeJdy {
         Self::v2_credentials().into()
     }
     fn client_builder(&self) -> ClientBuilder {
-        FakeJdy::client_builder(self).credentials(Self::v2_credentials())
+        FakeJdy::client_builder(self)
     }
     fn faults(&self) -> &Faults {
         self.server.faults()
