@@ -13,7 +13,7 @@ use criterion::{Criterion, Throughput};
 use integration_core::mapping::declarative::DeclarativeMapping;
 use integration_core::testing::sample::{CRM_CUSTOMER_TEMPLATE, crm_record};
 use integration_core::{MapContext, RawResponse, SourceRecord};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 /// A body of the size of one realistic request (a 100-model page query or
 /// a small save), about 2 KiB.

@@ -454,3 +454,46 @@ macro_rules! fake_server_accessors {
         }
     };
 }
+
+#[doc(hidden)]
+pub use async_trait::async_trait;
+
+/// Implements [`Fake`] for a connector's fake from its inherent `start`,
+/// `start_on`, `client_builder`, the named credentials and base-URL
+/// functions, and its `server` field: the same trait impl in all seven.
+#[macro_export]
+macro_rules! impl_fake {
+    ($fake:ident {
+        builder: $builder:ty,
+        credentials: $credentials:ty = $credentials_fn:ident(),
+        base_url: $base_url_fn:ident(),
+    }) => {
+        #[$crate::testing::async_trait]
+        impl $crate::testing::Fake for $fake {
+            type Builder = $builder;
+            type Credentials = $credentials;
+
+            async fn start() -> Self {
+                $fake::start().await
+            }
+            async fn start_on(addr: std::net::SocketAddr) -> std::io::Result<Self> {
+                $fake::start_on(addr).await
+            }
+            fn base_url(&self) -> String {
+                $fake::$base_url_fn(self)
+            }
+            fn credentials(&self) -> $credentials {
+                $fake::$credentials_fn()
+            }
+            fn client_builder(&self) -> $builder {
+                $fake::client_builder(self)
+            }
+            fn faults(&self) -> &$crate::testing::Faults {
+                self.server.faults()
+            }
+            async fn received(&self) -> Vec<$crate::testing::Request> {
+                self.server.received().await
+            }
+        }
+    };
+}

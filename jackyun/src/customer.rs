@@ -27,6 +27,7 @@ pub const MAX_PAGE_SIZE: u32 = 200;
 /// A new customer for `crm.customer.add` (客户新增). Every field of the
 /// method's field list; all are text on the wire. Fields not listed here
 /// (custom fields) go in `extra` and are sent unchanged.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NewCustomer {
@@ -35,89 +36,89 @@ pub struct NewCustomer {
     /// 客户名称: the customer name.
     pub nickname: String,
     /// 别名: alias.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub alias: Option<String>,
     /// 会员等级id: membership level id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub vip_level: Option<String>,
     /// 会员等级名称: membership level name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub vip_level_name: Option<String>,
     /// 联系人: contact person.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub contacts: Option<String>,
     /// 国家: country.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub country: Option<String>,
     /// 省份: province.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub state: Option<String>,
     /// 城市: city.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub city: Option<String>,
     /// 区: district.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub district: Option<String>,
     /// 镇: town.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub town: Option<String>,
     /// 基本信息地址-地址: address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub address: Option<String>,
     /// 基本信息地址-详细地址: detailed address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub detailed_address: Option<String>,
     /// 邮编: postcode.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub zip: Option<String>,
     /// 性别 (enum; official values unknown, sent as given).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub gender: Option<String>,
     /// 年龄: age.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub age: Option<String>,
     /// 生日: birthday (probably `yyyy-MM-dd`; sent as given).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub birthday: Option<String>,
     /// 生日日期类型 (enum, probably Gregorian/lunar; sent as given).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub calendar_type: Option<String>,
     /// 联系电话: phone.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub phone: Option<String>,
     /// Email.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub email: Option<String>,
     /// QQ number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub qq: Option<String>,
     /// 微信: WeChat id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub wei_xin: Option<String>,
     /// 开票税号: tax number for invoices.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub tax_number: Option<String>,
     /// 客户经理id: account manager id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub customer_manager: Option<String>,
     /// 客户经理名称: account manager name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub customer_manager_name: Option<String>,
     /// Referrer id (the scheme document labels it 客户经理名称, apparently a
     /// copy error).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub referee_id: Option<String>,
     /// 推荐人名称: referrer name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub referee: Option<String>,
     /// 特别提醒: special reminder.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub special_reminding: Option<String>,
     /// 客户类别id: customer category id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub customer_type: Option<String>,
     /// 客户类别名称: customer category name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub customer_type_name: Option<String>,
     /// Any other field, sent as is.
     #[serde(flatten)]
@@ -223,17 +224,15 @@ pub struct Customer {
 
 /// Filters of `crm.customer.list` and the page to read (`pageIndex`,
 /// 0-based).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerListQuery {
     /// Modified at or after (Beijing time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub gmt_modified_begin: Option<BeijingTime>,
     /// Modified at or before (Beijing time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub gmt_modified_end: Option<BeijingTime>,
     /// `1` for enabled customers only.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable: Option<i64>,
     /// The page, from 0.
     pub page_index: u32,

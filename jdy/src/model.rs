@@ -24,136 +24,78 @@ use serde_json::{Map, Value};
 pub type Extra = Map<String, Value>;
 
 /// A purchase inbound bill (采购入库单), header and material lines.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PurInbound {
     /// The bill's id.
     pub id: Id,
     /// Bill number (V1 `billno`).
-    #[serde(
-        default,
-        alias = "billno",
-        deserialize_with = "lenient::opt_text",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, alias = "billno", deserialize_with = "lenient::opt_text")]
     pub bill_no: Option<String>,
     /// Bill date (V1 `billdate`).
-    #[serde(
-        default,
-        alias = "billdate",
-        deserialize_with = "crate::de::opt_date",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, alias = "billdate", deserialize_with = "crate::de::opt_date")]
     pub bill_date: Option<NaiveDate>,
     /// `C` audited, `Z` not audited (V1 `billstatus`).
-    #[serde(
-        default,
-        alias = "billstatus",
-        deserialize_with = "lenient::opt_text",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, alias = "billstatus", deserialize_with = "lenient::opt_text")]
     pub bill_status: Option<String>,
     /// Business type (V1 `transtype`).
-    #[serde(
-        default,
-        alias = "transtype",
-        deserialize_with = "lenient::opt_text",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, alias = "transtype", deserialize_with = "lenient::opt_text")]
     pub trans_type: Option<String>,
     /// Created at, Beijing time (V1 `createtime`).
     #[serde(
         default,
         alias = "createtime",
-        deserialize_with = "crate::de::opt_time",
-        skip_serializing_if = "Option::is_none"
+        deserialize_with = "crate::de::opt_time"
     )]
     pub create_time: Option<BeijingTime>,
     /// Last modified at, Beijing time (V1 `modifytime`); the incremental key.
     #[serde(
         default,
         alias = "modifytime",
-        deserialize_with = "crate::de::opt_time",
-        skip_serializing_if = "Option::is_none"
+        deserialize_with = "crate::de::opt_time"
     )]
     pub modify_time: Option<BeijingTime>,
     /// Audited at, Beijing time (V1 `audittime`).
-    #[serde(
-        default,
-        alias = "audittime",
-        deserialize_with = "crate::de::opt_time",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, alias = "audittime", deserialize_with = "crate::de::opt_time")]
     pub audit_time: Option<BeijingTime>,
     /// Supplier id (V1 `supplierid_id`).
-    #[serde(
-        default,
-        alias = "supplierid_id",
-        deserialize_with = "lenient::opt_id",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, alias = "supplierid_id", deserialize_with = "lenient::opt_id")]
     pub supplier_id: Option<Id>,
     /// Supplier name (V1 `supplierid_name`).
     #[serde(
         default,
         alias = "supplierid_name",
-        deserialize_with = "lenient::opt_text",
-        skip_serializing_if = "Option::is_none"
+        deserialize_with = "lenient::opt_text"
     )]
     pub supplier_name: Option<String>,
     /// Supplier number (V1 `supplierid_number`).
     #[serde(
         default,
         alias = "supplierid_number",
-        deserialize_with = "lenient::opt_text",
-        skip_serializing_if = "Option::is_none"
+        deserialize_with = "lenient::opt_text"
     )]
     pub supplier_number: Option<String>,
     /// Department id (V1 `deptid_id`).
-    #[serde(
-        default,
-        alias = "deptid_id",
-        deserialize_with = "lenient::opt_id",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, alias = "deptid_id", deserialize_with = "lenient::opt_id")]
     pub dept_id: Option<Id>,
     /// Department name (V1 `deptid_name`).
-    #[serde(
-        default,
-        alias = "deptid_name",
-        deserialize_with = "lenient::opt_text",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, alias = "deptid_name", deserialize_with = "lenient::opt_text")]
     pub dept_name: Option<String>,
     /// Employee (salesman) id (V1 `empid_id`).
-    #[serde(
-        default,
-        alias = "empid_id",
-        deserialize_with = "lenient::opt_id",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, alias = "empid_id", deserialize_with = "lenient::opt_id")]
     pub emp_id: Option<Id>,
     /// Employee name (V1 `empid_name`).
-    #[serde(
-        default,
-        alias = "empid_name",
-        deserialize_with = "lenient::opt_text",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, alias = "empid_name", deserialize_with = "lenient::opt_text")]
     pub emp_name: Option<String>,
     /// Bill total (本单成交, V1 `totalamount`).
     #[serde(
         default,
         alias = "totalamount",
-        deserialize_with = "lenient::opt_decimal",
-        skip_serializing_if = "Option::is_none"
+        deserialize_with = "lenient::opt_decimal"
     )]
     pub total_amount: Option<Decimal>,
     /// Remark.
-    #[serde(
-        default,
-        deserialize_with = "lenient::opt_text",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_text")]
     pub remark: Option<String>,
     /// Material lines (商品分录). Empty when the list did not carry them.
     #[serde(default, deserialize_with = "lenient::list")]
@@ -164,88 +106,60 @@ pub struct PurInbound {
 }
 
 /// A sales outbound bill (销售出库单), header and material lines.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SalOutBound {
     /// The bill's id.
     pub id: Id,
     /// Bill number (V1 `billno`).
-    #[serde(
-        default,
-        alias = "billno",
-        deserialize_with = "lenient::opt_text",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, alias = "billno", deserialize_with = "lenient::opt_text")]
     pub bill_no: Option<String>,
     /// Bill date (V1 `billdate`).
-    #[serde(
-        default,
-        alias = "billdate",
-        deserialize_with = "crate::de::opt_date",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, alias = "billdate", deserialize_with = "crate::de::opt_date")]
     pub bill_date: Option<NaiveDate>,
     /// `C` audited, `Z` not audited (V1 `billstatus`).
-    #[serde(
-        default,
-        alias = "billstatus",
-        deserialize_with = "lenient::opt_text",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, alias = "billstatus", deserialize_with = "lenient::opt_text")]
     pub bill_status: Option<String>,
     /// Created at, Beijing time (V1 `createtime`).
     #[serde(
         default,
         alias = "createtime",
-        deserialize_with = "crate::de::opt_time",
-        skip_serializing_if = "Option::is_none"
+        deserialize_with = "crate::de::opt_time"
     )]
     pub create_time: Option<BeijingTime>,
     /// Last modified at, Beijing time (V1 `modifytime`).
     #[serde(
         default,
         alias = "modifytime",
-        deserialize_with = "crate::de::opt_time",
-        skip_serializing_if = "Option::is_none"
+        deserialize_with = "crate::de::opt_time"
     )]
     pub modify_time: Option<BeijingTime>,
     /// Customer id (V1 `customerid_id`).
-    #[serde(
-        default,
-        alias = "customerid_id",
-        deserialize_with = "lenient::opt_id",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, alias = "customerid_id", deserialize_with = "lenient::opt_id")]
     pub customer_id: Option<Id>,
     /// Customer name (V1 `customerid_name`).
     #[serde(
         default,
         alias = "customerid_name",
-        deserialize_with = "lenient::opt_text",
-        skip_serializing_if = "Option::is_none"
+        deserialize_with = "lenient::opt_text"
     )]
     pub customer_name: Option<String>,
     /// Customer number (V1 `customerid_number`).
     #[serde(
         default,
         alias = "customerid_number",
-        deserialize_with = "lenient::opt_text",
-        skip_serializing_if = "Option::is_none"
+        deserialize_with = "lenient::opt_text"
     )]
     pub customer_number: Option<String>,
     /// Bill total (V1 `totalamount`).
     #[serde(
         default,
         alias = "totalamount",
-        deserialize_with = "lenient::opt_decimal",
-        skip_serializing_if = "Option::is_none"
+        deserialize_with = "lenient::opt_decimal"
     )]
     pub total_amount: Option<Decimal>,
     /// Remark.
-    #[serde(
-        default,
-        deserialize_with = "lenient::opt_text",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_text")]
     pub remark: Option<String>,
     /// Material lines.
     #[serde(default, deserialize_with = "lenient::list")]
@@ -256,135 +170,75 @@ pub struct SalOutBound {
 }
 
 /// One material line (商品分录) of a bill.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct BillEntry {
     /// Line id.
-    #[serde(
-        default,
-        deserialize_with = "lenient::opt_id",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_id")]
     pub id: Option<Id>,
     /// Line number.
-    #[serde(
-        default,
-        deserialize_with = "lenient::opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub seq: Option<i64>,
     /// Material id (V1 `materialid_id`).
-    #[serde(
-        default,
-        alias = "materialid_id",
-        deserialize_with = "lenient::opt_id",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, alias = "materialid_id", deserialize_with = "lenient::opt_id")]
     pub material_id: Option<Id>,
     /// Material name (V1 `materialid_name`).
     #[serde(
         default,
         alias = "materialid_name",
-        deserialize_with = "lenient::opt_text",
-        skip_serializing_if = "Option::is_none"
+        deserialize_with = "lenient::opt_text"
     )]
     pub material_name: Option<String>,
     /// Material number (V1 `materialid_number`).
     #[serde(
         default,
         alias = "materialid_number",
-        deserialize_with = "lenient::opt_text",
-        skip_serializing_if = "Option::is_none"
+        deserialize_with = "lenient::opt_text"
     )]
     pub material_number: Option<String>,
     /// Material model / specification (V1 `materialid_model`).
     #[serde(
         default,
         alias = "materialid_model",
-        deserialize_with = "lenient::opt_text",
-        skip_serializing_if = "Option::is_none"
+        deserialize_with = "lenient::opt_text"
     )]
     pub material_model: Option<String>,
     /// Warehouse id (V1 `stockid_id`).
-    #[serde(
-        default,
-        alias = "stockid_id",
-        deserialize_with = "lenient::opt_id",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, alias = "stockid_id", deserialize_with = "lenient::opt_id")]
     pub stock_id: Option<Id>,
     /// Warehouse name (V1 `stockid_name`).
     #[serde(
         default,
         alias = "stockid_name",
-        deserialize_with = "lenient::opt_text",
-        skip_serializing_if = "Option::is_none"
+        deserialize_with = "lenient::opt_text"
     )]
     pub stock_name: Option<String>,
     /// Unit id.
-    #[serde(
-        default,
-        deserialize_with = "lenient::opt_id",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_id")]
     pub unit_id: Option<Id>,
     /// Unit name.
-    #[serde(
-        default,
-        deserialize_with = "lenient::opt_text",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_text")]
     pub unit_name: Option<String>,
     /// Quantity.
-    #[serde(
-        default,
-        deserialize_with = "lenient::opt_decimal",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
     pub qty: Option<Decimal>,
     /// Quantity in the base unit (V1 `baseqty`).
-    #[serde(
-        default,
-        alias = "baseqty",
-        deserialize_with = "lenient::opt_decimal",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, alias = "baseqty", deserialize_with = "lenient::opt_decimal")]
     pub base_qty: Option<Decimal>,
     /// Unit price.
-    #[serde(
-        default,
-        deserialize_with = "lenient::opt_decimal",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
     pub price: Option<Decimal>,
     /// Line amount, when the API sends one.
-    #[serde(
-        default,
-        deserialize_with = "lenient::opt_decimal",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
     pub amount: Option<Decimal>,
     /// VAT rate in percent (增值税率).
-    #[serde(
-        default,
-        deserialize_with = "lenient::opt_decimal",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
     pub cess: Option<Decimal>,
     /// Batch number (V1 `batchno`).
-    #[serde(
-        default,
-        alias = "batchno",
-        deserialize_with = "lenient::opt_text",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, alias = "batchno", deserialize_with = "lenient::opt_text")]
     pub batch_no: Option<String>,
     /// Line remark (V1 `comment`).
-    #[serde(
-        default,
-        alias = "comment",
-        deserialize_with = "lenient::opt_text",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, alias = "comment", deserialize_with = "lenient::opt_text")]
     pub remark: Option<String>,
     /// Every other field, as received.
     #[serde(flatten)]

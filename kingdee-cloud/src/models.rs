@@ -22,15 +22,11 @@ pub trait FormModel: Serialize + DeserializeOwned + Send + Sync + 'static {
 
 /// A reference to base data by number, e.g. `{"FNumber": "100"}` for an
 /// organisation.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BaseDataRef {
     /// The referenced record's number.
-    #[serde(
-        rename = "FNumber",
-        alias = "FNUMBER",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "FNumber", alias = "FNUMBER", default)]
     pub number: Option<String>,
     /// Other keys (`FNAME`, `FStaffNumber`, ...).
     #[serde(flatten)]
@@ -106,92 +102,56 @@ pub mod decimal_number {
 }
 
 /// A customer (`BD_Customer`, 客户).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Customer {
     /// Internal id (`FCUSTID`); absent or 0 creates, an existing id updates.
-    #[serde(
-        rename = "FCUSTID",
-        default,
-        with = "id_number",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "FCUSTID", default, with = "id_number")]
     pub id: Option<Id>,
     /// Customer number (客户编码), the business key.
-    #[serde(rename = "FNumber", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "FNumber", default)]
     pub number: Option<String>,
     /// Name (客户名称).
-    #[serde(rename = "FName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "FName", default)]
     pub name: Option<String>,
     /// Short name (简称).
-    #[serde(
-        rename = "FShortName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "FShortName", default)]
     pub short_name: Option<String>,
     /// Creating organisation (创建组织).
-    #[serde(
-        rename = "FCreateOrgId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "FCreateOrgId", default)]
     pub create_org: Option<BaseDataRef>,
     /// Using organisation (使用组织).
-    #[serde(rename = "FUseOrgId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "FUseOrgId", default)]
     pub use_org: Option<BaseDataRef>,
     /// Country (国家).
-    #[serde(rename = "FCOUNTRY", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "FCOUNTRY", default)]
     pub country: Option<BaseDataRef>,
     /// Province (省份).
-    #[serde(
-        rename = "FPROVINCIAL",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "FPROVINCIAL", default)]
     pub province: Option<BaseDataRef>,
     /// Address (通讯地址).
-    #[serde(rename = "FADDRESS", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "FADDRESS", default)]
     pub address: Option<String>,
     /// Telephone (联系电话).
-    #[serde(rename = "FTEL", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "FTEL", default)]
     pub tel: Option<String>,
     /// Tax registration number (纳税登记号).
-    #[serde(
-        rename = "FTAXREGISTERCODE",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "FTAXREGISTERCODE", default)]
     pub tax_register_code: Option<String>,
     /// Customer type (客户类别).
-    #[serde(
-        rename = "FCustTypeId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "FCustTypeId", default)]
     pub cust_type: Option<BaseDataRef>,
     /// Customer group (客户分组).
-    #[serde(rename = "FGroup", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "FGroup", default)]
     pub group: Option<BaseDataRef>,
     /// Trading currency (结算币别).
-    #[serde(
-        rename = "FTRADINGCURRID",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "FTRADINGCURRID", default)]
     pub trading_currency: Option<BaseDataRef>,
     /// Settlement type (结算方式).
-    #[serde(
-        rename = "FSETTLETYPEID",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "FSETTLETYPEID", default)]
     pub settle_type: Option<BaseDataRef>,
     /// Description (描述).
-    #[serde(
-        rename = "FDescription",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "FDescription", default)]
     pub description: Option<String>,
     /// Custom fields (`F_ABC_xxx`) and every other field.
     #[serde(flatten)]
@@ -205,55 +165,35 @@ impl FormModel for Customer {
 }
 
 /// A sales order (`SAL_SaleOrder`, 销售订单).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SaleOrder {
     /// Internal id (`FID`); absent or 0 creates.
-    #[serde(
-        rename = "FID",
-        default,
-        with = "id_number",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "FID", default, with = "id_number")]
     pub id: Option<Id>,
     /// Bill number (单据编号), the business key.
-    #[serde(rename = "FBillNo", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "FBillNo", default)]
     pub bill_no: Option<String>,
     /// Bill type (单据类型), e.g. `XSDD01_SYS`.
-    #[serde(
-        rename = "FBillTypeID",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "FBillTypeID", default)]
     pub bill_type: Option<BaseDataRef>,
     /// Order date (日期), Beijing time.
-    #[serde(rename = "FDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "FDate", default)]
     pub date: Option<BeijingTime>,
     /// Sales organisation (销售组织).
-    #[serde(
-        rename = "FSaleOrgId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "FSaleOrgId", default)]
     pub sale_org: Option<BaseDataRef>,
     /// Customer (客户).
-    #[serde(rename = "FCustId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "FCustId", default)]
     pub customer: Option<BaseDataRef>,
     /// Salesperson (销售员).
-    #[serde(rename = "FSalerId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "FSalerId", default)]
     pub saler: Option<BaseDataRef>,
     /// Sales department (销售部门).
-    #[serde(
-        rename = "FSaleDeptId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "FSaleDeptId", default)]
     pub sale_dept: Option<BaseDataRef>,
     /// Finance sub-entity (财务信息).
-    #[serde(
-        rename = "FSaleOrderFinance",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "FSaleOrderFinance", default)]
     pub finance: Option<SaleOrderFinance>,
     /// Order lines (订单明细).
     #[serde(
@@ -274,29 +214,17 @@ impl FormModel for SaleOrder {
 }
 
 /// The finance sub-entity of a sales order.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SaleOrderFinance {
     /// Settlement currency (结算币别), e.g. `PRE001`.
-    #[serde(
-        rename = "FSettleCurrId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "FSettleCurrId", default)]
     pub settle_currency: Option<BaseDataRef>,
     /// Exchange rate (汇率).
-    #[serde(
-        rename = "FExchangeRate",
-        default,
-        with = "decimal_number",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "FExchangeRate", default, with = "decimal_number")]
     pub exchange_rate: Option<Decimal>,
     /// Prices include tax (是否含税).
-    #[serde(
-        rename = "FIsIncludedTax",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "FIsIncludedTax", default)]
     pub is_included_tax: Option<bool>,
     /// Other fields.
     #[serde(flatten)]
@@ -304,64 +232,32 @@ pub struct SaleOrderFinance {
 }
 
 /// One line of a sales order (`FSaleOrderEntry`).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SaleOrderEntry {
     /// Entry id (`FEntryID`); absent creates a line.
-    #[serde(
-        rename = "FEntryID",
-        default,
-        with = "id_number",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "FEntryID", default, with = "id_number")]
     pub entry_id: Option<Id>,
     /// Material (物料编码).
-    #[serde(
-        rename = "FMaterialId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "FMaterialId", default)]
     pub material: Option<BaseDataRef>,
     /// Sales unit (销售单位), e.g. `Pcs`.
-    #[serde(rename = "FUnitID", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "FUnitID", default)]
     pub unit: Option<BaseDataRef>,
     /// Quantity (销售数量).
-    #[serde(
-        rename = "FQty",
-        default,
-        with = "decimal_number",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "FQty", default, with = "decimal_number")]
     pub qty: Option<Decimal>,
     /// Unit price without tax (单价).
-    #[serde(
-        rename = "FPrice",
-        default,
-        with = "decimal_number",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "FPrice", default, with = "decimal_number")]
     pub price: Option<Decimal>,
     /// Unit price with tax (含税单价).
-    #[serde(
-        rename = "FTaxPrice",
-        default,
-        with = "decimal_number",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "FTaxPrice", default, with = "decimal_number")]
     pub tax_price: Option<Decimal>,
     /// Tax rate in percent (税率%), e.g. `13`.
-    #[serde(
-        rename = "FEntryTaxRate",
-        default,
-        with = "decimal_number",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "FEntryTaxRate", default, with = "decimal_number")]
     pub tax_rate: Option<Decimal>,
     /// Delivery date (要货日期), Beijing time.
-    #[serde(
-        rename = "FDeliveryDate",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "FDeliveryDate", default)]
     pub delivery_date: Option<BeijingTime>,
     /// Other fields.
     #[serde(flatten)]

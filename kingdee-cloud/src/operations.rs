@@ -233,6 +233,7 @@ impl OperationResult {
 
 /// Options of Save, BatchSave and Draft (the `data` object besides `Model`).
 /// Unset options are not sent, so the service's defaults apply.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SaveOptions {
     /// Fields to update on an existing model (others keep their values).
@@ -250,46 +251,37 @@ pub struct SaveOptions {
     )]
     pub need_return_fields: Vec<String>,
     /// Delete entry rows not sent (service default true).
-    #[serde(rename = "IsDeleteEntry", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "IsDeleteEntry")]
     pub is_delete_entry: Option<bool>,
     /// Sub-system id.
-    #[serde(rename = "SubSystemId", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "SubSystemId")]
     pub sub_system_id: Option<String>,
     /// Check that referenced base data exists and is usable.
-    #[serde(
-        rename = "IsVerifyBaseDataField",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "IsVerifyBaseDataField")]
     pub is_verify_base_data_field: Option<bool>,
     /// Fill entries in batch.
-    #[serde(rename = "IsEntryBatchFill", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "IsEntryBatchFill")]
     pub is_entry_batch_fill: Option<bool>,
     /// Run validation.
-    #[serde(rename = "ValidateFlag", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "ValidateFlag")]
     pub validate_flag: Option<bool>,
     /// Resolve base-data references by number (`{"FNumber": ..}`).
-    #[serde(rename = "NumberSearch", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "NumberSearch")]
     pub number_search: Option<bool>,
     /// Adjust field values automatically.
-    #[serde(rename = "IsAutoAdjustField", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "IsAutoAdjustField")]
     pub is_auto_adjust_field: Option<bool>,
     /// Interaction flags.
-    #[serde(rename = "InterationFlags", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "InterationFlags")]
     pub interation_flags: Option<String>,
     /// Ignore interaction flags.
-    #[serde(
-        rename = "IgnoreInterationFlag",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "IgnoreInterationFlag")]
     pub ignore_interation_flag: Option<String>,
     /// Submit and audit after saving.
-    #[serde(
-        rename = "IsAutoSubmitAndAudit",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "IsAutoSubmitAndAudit")]
     pub is_auto_submit_and_audit: Option<bool>,
     /// Server-side parallelism of a BatchSave.
-    #[serde(rename = "BatchCount", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "BatchCount")]
     pub batch_count: Option<u32>,
     /// Other options, sent as given.
     #[serde(flatten)]
@@ -339,6 +331,7 @@ impl SaveOptions {
 }
 
 /// `data` of Submit, Audit, UnAudit, Delete and ExcuteOperation.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OperateRequest {
     /// Creating organisation id (`0` = any).
@@ -351,7 +344,7 @@ pub struct OperateRequest {
     #[serde(rename = "Ids", default, skip_serializing_if = "String::is_empty")]
     pub ids: String,
     /// Interaction flags.
-    #[serde(rename = "InterationFlags", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "InterationFlags")]
     pub interation_flags: Option<String>,
     /// Other arguments, sent as given.
     #[serde(flatten)]

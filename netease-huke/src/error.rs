@@ -42,7 +42,7 @@ pub enum Error {
     AuthExpired(Failure),
     /// Huke asked us to slow down in its envelope, with the wait it asked
     /// for when it said (an HTTP 429 is [`Error::Core`] with
-    /// [`ErrorKind::RateLimited`]).
+    /// [`ErrorKind::RateLimited`](integration_core::ErrorKind::RateLimited)).
     #[error("netease-huke throttled in {0}")]
     Throttled(Failure),
     /// The client was configured wrongly or a request cannot be built.

@@ -443,13 +443,14 @@ impl Source for TradeSource {
 
 /// A buyer derived from trades: the record a customer master (K/3 Cloud
 /// `BD_Customer`: `FName={{buyerNick}}`, `FNumber={{buyerCid}}`) is built from.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Buyer {
     /// `buyerCid`: the stable key.
     pub buyer_cid: Id,
     /// `buyerNick` of the first trade of this buyer in the run.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub buyer_nick: Option<String>,
     /// The key of that trade.
     pub trade_id: String,

@@ -105,6 +105,7 @@ pub mod time_type {
 
 /// One `timeRanges` entry: which time to filter on and the range in unix
 /// **milliseconds**.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TimeRange {
@@ -116,10 +117,10 @@ pub struct TimeRange {
     pub end_time: UnixMillis,
     /// Page number inside the range, when paging is sent here (see
     /// [`PagePlacement`]). Normally filled in by the client.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub page: Option<u32>,
     /// Page size inside the range; see `page`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub page_size: Option<u32>,
 }
 
@@ -164,11 +165,12 @@ pub enum PagePlacement {
 ///     .page_size(50);
 /// assert_eq!(req.page, None); // filled in per page by the client
 /// ```
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TradeQuery {
     /// `source` (订单来源), e.g. `2`. Omitted when `None`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub source: Option<Scalar>,
     /// `dealerList` (成单员工 ids). Omitted when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -177,10 +179,10 @@ pub struct TradeQuery {
     #[serde(default)]
     pub time_ranges: Vec<TimeRange>,
     /// Page number, 1-based (top level; see [`PagePlacement`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub page: Option<u32>,
     /// Page size (top level; see [`PagePlacement`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub page_size: Option<u32>,
     /// Any other parameter, sent as given.
     #[serde(flatten)]
@@ -266,17 +268,18 @@ impl TradeQuery {
 /// `buyerNick` and `buyerCid` are the only field names known from public
 /// material; `tid` is the assumed trade id. Everything else is kept in
 /// [`Trade::extra`] and survives a round trip.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Trade {
     /// Trade id (ASSUMED name `tid`; see [`Trade::trade_id`] for fallbacks).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub tid: Option<Id>,
     /// Buyer nickname (`buyerNick`), e.g. a WeChat nickname.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub buyer_nick: Option<String>,
     /// Buyer customer id (`buyerCid`), a string or a number on the wire.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub buyer_cid: Option<Id>,
     /// Every other field, verbatim.
     #[serde(flatten)]

@@ -215,26 +215,3 @@ async fn the_shared_settings_reach_the_request() {
     assert!(matches!(err, netease_huke::Error::Config(_)), "{err:?}");
     assert_eq!(err.kind(), ErrorKind::InvalidRequest, "{err}");
 }
-
-/// The fake is driven as every connector's fake is, through the shared
-/// trait: a sandbox or a generic test needs nothing crate-specific.
-#[tokio::test]
-async fn the_fake_is_driven_through_the_shared_fake_trait() {
-    use integration_core::testing::Fake;
-
-    async fn customer_fields<F: Fake<Builder = netease_huke::ClientBuilder>>() -> usize {
-        let fake = F::start().await;
-        let client = fake.client_builder().build().unwrap();
-        fake.faults().inject(Fault::Throttled, 1);
-        client.customers().fields().await.unwrap();
-        fake.received().await.len()
-    }
-    assert_eq!(
-        customer_fields::<FakeHuke>().await,
-        2,
-        "throttled, then answered"
-    );
-    let fake = <FakeHuke as Fake>::start().await;
-    assert_eq!(Fake::base_url(&fake), fake.base_url());
-    assert_eq!(Fake::credentials(&fake).app_key(), APP_KEY);
-}

@@ -10,7 +10,7 @@ use integration_core::ErrorKind;
 use integration_core::paging::Page;
 use integration_core::testing::{Fault, body_json};
 use integration_core::types::UnixMillis;
-use netease_huke::testing::FakeHuke;
+use netease_huke::testing::{APP_KEY, FakeHuke};
 use netease_huke::trade::{PagePlacement, TimeRange, Trade, TradeQuery, time_type};
 use netease_huke::{Client, Error};
 use serde_json::json;
@@ -277,26 +277,12 @@ async fn throttling_then_success() {
     fake.faults().clear();
 }
 
+/// An envelope whose data is not a trade list (hostile bodies are in the
+/// shared conformance checks).
 #[tokio::test]
-async fn hostile_answers_are_decode_errors_with_excerpts() {
+async fn an_answer_without_a_trade_list_is_a_decode_error() {
     let fake = FakeHuke::start().await;
     let client = without_retries(&fake);
-    for fault in [
-        Fault::Malformed,
-        Fault::Truncated,
-        Fault::Html,
-        Fault::Empty,
-    ] {
-        fake.faults().inject(fault.clone(), 1);
-        let err = first_page(&client).await.unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Decode, "{fault:?}: {err}");
-        assert!(!err.is_retryable());
-    }
-    fake.faults().inject(Fault::Html, 1);
-    let err = first_page(&client).await.unwrap_err();
-    assert!(err.to_string().contains("502 Bad Gateway"), "{err}");
-
-    // An envelope whose data is not a trade list.
     fake.faults()
         .inject(answer(json!({"weird": true, "sign": "leak-me"})), 1);
     let err = first_page(&client).await.unwrap_err();
@@ -306,11 +292,24 @@ async fn hostile_answers_are_decode_errors_with_excerpts() {
         "{err}"
     );
 
-    // A gateway 5xx once, then success (with the default retrying client).
+    // A gateway 502 once, then success (with the default retrying client).
     fake.seed_trades(2, 9);
     let retrying = fake.client_builder().build().unwrap();
     fake.faults().inject(Fault::ServerError(502), 1);
     assert_eq!(first_page(&retrying).await.unwrap().items.len(), 2);
+}
+
+/// The checks every connector's client passes, through the shared fake
+/// trait only: retried throttling and gateway errors, hostile bodies.
+#[tokio::test]
+async fn the_client_passes_the_shared_conformance_checks() {
+    use integration_core::testing::{Fake, conformance};
+
+    let fake = <FakeHuke as Fake>::start().await;
+    let client = Fake::client_builder(&fake).build().unwrap();
+    conformance::check_read(&fake, || first_page(&client)).await;
+    assert_eq!(Fake::base_url(&fake), fake.base_url());
+    assert_eq!(Fake::credentials(&fake).app_key(), APP_KEY);
 }
 
 #[tokio::test]

@@ -441,31 +441,24 @@ impl From<&Id> for CompanyRef {
 }
 
 /// A contact to create (no `customer_id`), edit or remove.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ContactInput {
     /// Set to edit an existing contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_id: Option<Id>,
     /// Name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// E-mail.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Phone.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tel: Option<String>,
     /// Position.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub post: Option<String>,
     /// 1 male, 2 female.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub gender: Option<i64>,
     /// 1 for the main contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub main_customer_flag: Option<i64>,
     /// 1 to remove this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub remove: Option<i64>,
     /// Other documented or custom keys (`wechat`, `whatsapp`, …).
     #[serde(flatten)]
@@ -473,36 +466,28 @@ pub struct ContactInput {
 }
 
 /// The body of `POST /v1/company/pushCompanyAndCustomers`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CompanyInput {
     /// Set to edit; absent to create.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub company_id: Option<Id>,
     /// Name (required).
     pub name: String,
     /// Short name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub short_name: Option<String>,
     /// Customer number.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub serial_id: Option<String>,
     /// Country (ISO-2).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
     /// Province.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub province: Option<String>,
     /// City.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub city: Option<String>,
     /// Address.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
     /// Remark.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
     /// Operator / follower.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id: Option<Id>,
     /// Contacts (required by OKKI; may be empty).
     pub customers: Vec<ContactInput>,

@@ -75,16 +75,14 @@ async fn list_pages_across_three_pages_and_stream_all() {
         (first.items.len(), first.total, first.has_next()),
         (10, Some(25), true)
     );
-    let pages: Vec<_> = client
+    let sizes: Vec<usize> = client
         .companies()
         .pages(CompanyQuery::new().page_size(10))
+        .map_ok(|p| p.items.len())
         .try_collect()
         .await
         .unwrap();
-    assert_eq!(
-        pages.iter().map(|p| p.items.len()).collect::<Vec<_>>(),
-        vec![10, 10, 5]
-    );
+    assert_eq!(sizes, [10, 10, 5], "page sizes");
     let all: Vec<_> = client
         .companies()
         .stream(CompanyQuery::new().page_size(10))

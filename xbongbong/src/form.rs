@@ -247,16 +247,15 @@ fn on(flag: Option<Flag>) -> bool {
 }
 
 /// The query of [`Forms::list`] (`form/list`).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FormQuery {
     /// System or custom forms (required by the API).
     pub saas_mark: SaasMark,
     /// Only forms of this business type.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub business_type: Option<BusinessType>,
     /// Fuzzy name filter.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 
@@ -282,6 +281,7 @@ impl FormQuery {
 
 /// One form of `form/list`. Ids are read from numbers or text and written
 /// back as numbers.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FormSummary {
@@ -289,24 +289,16 @@ pub struct FormSummary {
     #[serde(deserialize_with = "crate::value::integer")]
     pub form_id: i64,
     /// Application id.
-    #[serde(
-        default,
-        deserialize_with = "lenient::opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub app_id: Option<i64>,
     /// Menu id.
-    #[serde(
-        default,
-        deserialize_with = "lenient::opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub menu_id: Option<i64>,
     /// Business type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub business_type: Option<BusinessType>,
     /// Whether records go through an approval process.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub is_process_form: Option<Value>,
     /// Display name.
     #[serde(default)]
@@ -327,17 +319,18 @@ struct FormListAnswer {
 }
 
 /// `form/get` request.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FormGetRequest {
     /// The form.
     pub form_id: i64,
     /// Sub business type (e.g. 101 / 105 for customers), when needed.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sub_business_type: Option<i64>,
 }
 
 /// An option of a select field.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FieldOption {
@@ -345,19 +338,19 @@ pub struct FieldOption {
     pub text: String,
     /// The option's value (a UUID for custom options, small numbers for
     /// system ones). Not what a write sends.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub value: Option<Value>,
     /// Default checked.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub checked: Option<bool>,
     /// "Other" option that accepts free text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub is_other: Option<Flag>,
     /// Display colour.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub color: Option<String>,
     /// Fields that become active with this option.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub field_map: Option<Value>,
     /// Everything else (`noDel`, `noEdit`, …), kept.
     #[serde(flatten)]
@@ -381,21 +374,14 @@ impl FieldOption {
 }
 
 /// `numericalLimits`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NumericalLimits {
     /// Lowest allowed value.
-    #[serde(
-        default,
-        with = "crate::value::opt_decimal_number",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, with = "crate::value::opt_decimal_number")]
     pub min: Option<Decimal>,
     /// Highest allowed value.
-    #[serde(
-        default,
-        with = "crate::value::opt_decimal_number",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, with = "crate::value::opt_decimal_number")]
     pub max: Option<Decimal>,
     /// Everything else, kept.
     #[serde(flatten)]
@@ -403,26 +389,27 @@ pub struct NumericalLimits {
 }
 
 /// `serialNumber`: how serial numbers are generated.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SerialNumberRule {
     /// Text before the number, e.g. `SO.`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub prefix: Option<String>,
     /// Text after the number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub postfix: Option<String>,
     /// Date part format (`all`, …).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub date_format: Option<String>,
     /// Digits of the running number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub number_digit: Option<i64>,
     /// When the running number restarts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub reset_cycle: Option<i64>,
     /// First running number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub start_num: Option<i64>,
     /// Everything else, kept.
     #[serde(flatten)]
@@ -430,6 +417,7 @@ pub struct SerialNumberRule {
 }
 
 /// One field of a form explanation.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Field {
@@ -441,52 +429,52 @@ pub struct Field {
     /// The field type.
     pub field_type: FieldType,
     /// Must be filled (0/1).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub required: Option<Flag>,
     /// Duplicates not allowed (0/1).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub no_repeat: Option<Flag>,
     /// Display mode.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub show_type: Option<i64>,
     /// Combination type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub combo_type: Option<i64>,
     /// Date format, e.g. `yyyy-MM-dd` or `yyyy-MM-dd HH:mm`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub date_type: Option<String>,
     /// Options of select fields.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub items: Option<Vec<FieldOption>>,
     /// Multi-value flag.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub multiple: Option<Flag>,
     /// Only integers allowed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub integer_only: Option<Flag>,
     /// Decimal places.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub accuracy: Option<u32>,
     /// Money field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub amount_flag: Option<Flag>,
     /// Whether [`Field::numerical_limits`] is enforced.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub numerical_limits_flag: Option<Flag>,
     /// Range limits.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub numerical_limits: Option<NumericalLimits>,
     /// Serial-number rule.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub serial_number: Option<SerialNumberRule>,
     /// Text validation pattern type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub pattern_type: Option<i64>,
     /// Text validation rule.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub verify_rule: Option<String>,
     /// Sub-fields of a sub-form (`subFieldList`; `subForm` accepted too).
-    #[serde(default, alias = "subForm", skip_serializing_if = "Option::is_none")]
+    #[serde(default, alias = "subForm")]
     pub sub_field_list: Option<Vec<Field>>,
     /// Everything else, kept.
     #[serde(flatten)]

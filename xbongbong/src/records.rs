@@ -174,6 +174,7 @@ impl From<Symbol> for String {
 }
 
 /// A list condition; conditions are combined with AND.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Condition {
@@ -184,7 +185,7 @@ pub struct Condition {
     /// The values; always an array, even for `equal`.
     pub value: Vec<Value>,
     /// A sub-form column, e.g. `text_2` of `subForm_1` (phone numbers).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub sub_attr: Option<String>,
 }
 
@@ -240,30 +241,25 @@ impl Condition {
 
 /// A list request of any module. Unset options are left out of the body
 /// (sending defaults changes results on some lists).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ListQuery {
     /// The form; required for customer, contract, opportunity, lead and
     /// custom-form lists, optional elsewhere (default form).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub form_id: Option<i64>,
     /// Conditions (AND).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
     /// 1-based page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub page: Option<u32>,
     /// Page size (clamped to [`MAX_PAGE_SIZE`]).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub page_size: Option<u32>,
     /// Customers/leads: 0 not in the public pool, 1 public pool.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_public: Option<u8>,
     /// 0 normal list, 1 recycle bin.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub del: Option<u8>,
     /// "1" includes records in approval (sent as text).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub view_approval: Option<String>,
     /// Any other member, sent as is.
     #[serde(flatten)]
@@ -311,31 +307,20 @@ pub type PaymentReceiptQuery = ListQuery;
 pub type FollowUpQuery = ListQuery;
 
 /// A stored record.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Record {
     /// The record id.
     pub data_id: Id,
     /// Its form.
-    #[serde(
-        default,
-        deserialize_with = "lenient::opt_id",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_id")]
     pub form_id: Option<Id>,
     /// Created (unix seconds).
-    #[serde(
-        default,
-        deserialize_with = "lenient::opt_unix_seconds",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_unix_seconds")]
     pub add_time: Option<UnixSeconds>,
     /// Last changed (unix seconds).
-    #[serde(
-        default,
-        deserialize_with = "lenient::opt_unix_seconds",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_unix_seconds")]
     pub update_time: Option<UnixSeconds>,
     /// The field values by attr (read with [`crate::value::DataExt`] or
     /// [`FormExplain::read`]).
@@ -400,6 +385,7 @@ where
 }
 
 /// The answer of add/edit.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WriteResult {
@@ -408,15 +394,14 @@ pub struct WriteResult {
         default,
         alias = "formDataId",
         alias = "id",
-        deserialize_with = "lenient::opt_id",
-        skip_serializing_if = "Option::is_none"
+        deserialize_with = "lenient::opt_id"
     )]
     pub data_id: Option<Id>,
     /// A per-record code, when sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub code: Option<Value>,
     /// A per-record message, when sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub msg: Option<String>,
     /// Everything else, kept.
     #[serde(flatten)]
@@ -424,11 +409,12 @@ pub struct WriteResult {
 }
 
 /// The answer of delete.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeleteResult {
     /// Records that could not be deleted, with why; empty on success.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub error_data_memo: Option<Value>,
     /// Everything else, kept.
     #[serde(flatten)]

@@ -17,11 +17,12 @@ use crate::validate::ValidationOptions;
 
 /// A record to write: its field values (flat encoding) and, when known, the
 /// xbongbong `dataId` to edit.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RecordWrite {
     /// Edit this record instead of looking it up / adding.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub data_id: Option<Id>,
     /// The values by attr.
     pub data: Map<String, Value>,

@@ -16,29 +16,23 @@ use crate::error::Result;
 use crate::records::{DEFAULT_PAGE_SIZE, ListAnswer, MAX_PAGE_SIZE, has_more, pages_from};
 
 /// The query of a user list (`user/list`).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserQuery {
     /// 1-based page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub page: Option<u32>,
     /// Page size (clamped to 100).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub page_size: Option<u32>,
     /// Fuzzy name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name_like: Option<String>,
     /// Exact name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Only these userIds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id_in: Option<Vec<String>>,
     /// Only this department.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub department_id: Option<i64>,
     /// 1 includes staff who have left.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub del_ignore: Option<u8>,
     /// Any other member.
     #[serde(flatten)]
@@ -46,6 +40,7 @@ pub struct UserQuery {
 }
 
 /// A department reference of a user.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserDepartment {
@@ -56,7 +51,7 @@ pub struct UserDepartment {
     #[serde(default)]
     pub name: String,
     /// Leads the department.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub is_leader: Option<Value>,
     /// Everything else, kept.
     #[serde(flatten)]
@@ -64,6 +59,7 @@ pub struct UserDepartment {
 }
 
 /// A user.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct User {
@@ -73,16 +69,16 @@ pub struct User {
     #[serde(default)]
     pub name: String,
     /// Avatar URL.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub avatar: Option<String>,
     /// Position.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub position: Option<String>,
     /// Job number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub jobnumber: Option<String>,
     /// Status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub status: Option<Value>,
     /// Departments.
     #[serde(default)]
@@ -96,20 +92,17 @@ pub struct User {
 }
 
 /// The query of a department list (`department/list`).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DepartmentQuery {
     /// 1-based page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub page: Option<u32>,
     /// Page size (clamped to 100).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub page_size: Option<u32>,
     /// Fuzzy name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name_like: Option<String>,
     /// Only these ids.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub department_id_in: Option<Vec<i64>>,
     /// Any other member.
     #[serde(flatten)]
@@ -117,6 +110,7 @@ pub struct DepartmentQuery {
 }
 
 /// A department. Department 1 is the root; its name is the company name.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Department {
@@ -127,21 +121,13 @@ pub struct Department {
     #[serde(default)]
     pub name: String,
     /// Parent id.
-    #[serde(
-        default,
-        deserialize_with = "lenient::opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub parent_id: Option<i64>,
     /// Path of ids, e.g. `|1|3|`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub dep_id_router: Option<String>,
     /// Sort order.
-    #[serde(
-        default,
-        deserialize_with = "lenient::opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub sort: Option<i64>,
     /// Everything else, kept.
     #[serde(flatten)]

@@ -147,12 +147,13 @@ impl XbbDate {
 
 /// A chosen option: its text (what a write sends) and, when read rich, its
 /// value and colour.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SelectValue {
     /// The option text.
     pub text: String,
     /// The option value, when the API sent it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub value: Option<String>,
     /// Everything else (`color`, `checked`, …), kept.
     #[serde(flatten)]
@@ -172,12 +173,13 @@ impl SelectValue {
 
 /// A user: its userId (a string; DingTalk ids look numeric but are text)
 /// and, when read rich, its name.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserRef {
     /// The userId.
     pub id: String,
     /// The name, when sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub name: Option<String>,
     /// Everything else (`avatar`, `property`, …), kept.
     #[serde(flatten)]
@@ -196,12 +198,13 @@ impl UserRef {
 }
 
 /// A linked business record: its dataId and, when read rich, its name.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinkRef {
     /// The linked record's dataId.
     pub id: Id,
     /// Its display name, when sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub name: Option<String>,
     /// Everything else, kept.
     #[serde(flatten)]
@@ -218,22 +221,23 @@ pub struct GeoPoint {
 }
 
 /// An address (`address_*`).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Address {
     /// 省.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub province: Option<String>,
     /// 市.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub city: Option<String>,
     /// 区.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub district: Option<String>,
     /// Street address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub address: Option<String>,
     /// Coordinates.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub location: Option<GeoPoint>,
     /// Everything else, kept.
     #[serde(flatten)]
@@ -282,23 +286,24 @@ impl Phone {
 }
 
 /// An attachment (`file_*`).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Attachment {
     /// File name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub filename: Option<String>,
     /// The file's URL.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub attach_index: Option<String>,
     /// Extension.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub ext: Option<String>,
     /// Size in bytes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub size: Option<i64>,
     /// Upload id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub uid: Option<String>,
     /// Everything else, kept.
     #[serde(flatten)]

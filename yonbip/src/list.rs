@@ -24,6 +24,7 @@ use crate::assumed;
 use crate::error::Result;
 
 /// One filter condition of a list's `simpleVOs`, e.g. `pubts >= "2024-01-01 00:00:00"`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Condition {
     /// The field, e.g. `pubts` or `code`.
@@ -33,7 +34,7 @@ pub struct Condition {
     /// The (first) value.
     pub value1: Value,
     /// The second value of `between`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub value2: Option<Value>,
 }
 
@@ -53,6 +54,7 @@ impl Condition {
 /// serves every list ([`MerchantQuery`](crate::MerchantQuery),
 /// [`SalesOrderQuery`](crate::SalesOrderQuery),
 /// [`ProductQuery`](crate::ProductQuery) are its names per resource).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListQuery {
     /// The page, counted from 1.
@@ -62,10 +64,10 @@ pub struct ListQuery {
     #[serde(rename = "pageSize")]
     pub page_size: u32,
     /// Filter by code (客户编码 / 单据编号).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub code: Option<String>,
     /// Filter by name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub name: Option<String>,
     /// Extra conditions (`simpleVOs`).
     #[serde(rename = "simpleVOs", default, skip_serializing_if = "Vec::is_empty")]

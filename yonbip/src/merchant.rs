@@ -33,33 +33,28 @@ pub enum SaveStatus {
 /// A merchant (客户档案) with every field of the save API typed; anything
 /// else (custom `defines`, tenant extensions, nested sub-tables such as
 /// addresses or contacts) stays in [`Merchant::extra`] and round-trips.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Merchant {
     /// 客户ID (assigned by YonBIP; required with `_status = Update`).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "id", default)]
     pub id: Option<Id>,
     /// 客户编码, the merchant code (unique per tenant).
-    #[serde(
-        rename = "code",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_text"
-    )]
+    #[serde(rename = "code", default, deserialize_with = "lenient::opt_text")]
     pub code: Option<String>,
     /// 客户名称, multilingual (`{"zh_CN": …}`).
-    #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "name", default)]
     pub name: Option<MultiLang>,
     /// 操作标识: `Insert` or `Update` (only on save).
-    #[serde(rename = "_status", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "_status", default)]
     pub status: Option<SaveStatus>,
     /// 管理组织id (management org).
-    #[serde(rename = "createOrg", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "createOrg", default)]
     pub create_org: Option<Id>,
     /// 管理组织名称.
     #[serde(
         rename = "createOrg_name",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_text"
     )]
     pub create_org_name: Option<String>,
@@ -67,18 +62,16 @@ pub struct Merchant {
     #[serde(
         rename = "createOrg_code",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_text"
     )]
     pub create_org_code: Option<String>,
     /// 使用组织id (org that uses the record).
-    #[serde(rename = "belongOrg", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "belongOrg", default)]
     pub belong_org: Option<Id>,
     /// 使用组织名称.
     #[serde(
         rename = "belongOrg_Name",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_text"
     )]
     pub belong_org_name: Option<String>,
@@ -86,26 +79,19 @@ pub struct Merchant {
     #[serde(
         rename = "transType_Code",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_text"
     )]
     pub trans_type_code: Option<String>,
     /// 外部编码 (marked deprecated).
-    #[serde(
-        rename = "erpCode",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_text"
-    )]
+    #[serde(rename = "erpCode", default, deserialize_with = "lenient::opt_text")]
     pub erp_code: Option<String>,
     /// 国家id.
-    #[serde(rename = "country", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "country", default)]
     pub country: Option<Id>,
     /// 国家名称.
     #[serde(
         rename = "country_name",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_text"
     )]
     pub country_name: Option<String>,
@@ -113,145 +99,106 @@ pub struct Merchant {
     #[serde(
         rename = "country_code",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_text"
     )]
     pub country_code: Option<String>,
     /// 时区id.
-    #[serde(rename = "timeZone", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "timeZone", default)]
     pub time_zone: Option<Id>,
     /// 时区名称.
     #[serde(
         rename = "timeZone_Name",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_text"
     )]
     pub time_zone_name: Option<String>,
     /// 语言id.
-    #[serde(rename = "language", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "language", default)]
     pub language: Option<Id>,
     /// 语言名称.
     #[serde(
         rename = "language_Name",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_text"
     )]
     pub language_name: Option<String>,
     /// 开票客户id.
-    #[serde(
-        rename = "invoicingCustomers",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "invoicingCustomers", default)]
     pub invoicing_customers: Option<Id>,
     /// 开票客户名称.
     #[serde(
         rename = "invoicingCustomers_Name",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_text"
     )]
     pub invoicing_customers_name: Option<String>,
     /// 上级客户id.
-    #[serde(
-        rename = "parentCustomer",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "parentCustomer", default)]
     pub parent_customer: Option<Id>,
     /// 上级客户名称.
     #[serde(
         rename = "parentCustomer_Name",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_text"
     )]
     pub parent_customer_name: Option<String>,
     /// 对应供应商id.
-    #[serde(rename = "suppliers", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "suppliers", default)]
     pub suppliers: Option<Id>,
     /// 对应供应商名称.
     #[serde(
         rename = "suppliers_Name",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_text"
     )]
     pub suppliers_name: Option<String>,
     /// 渠道客户分类id.
-    #[serde(
-        rename = "channCustomerClass",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "channCustomerClass", default)]
     pub chann_customer_class: Option<Id>,
     /// 渠道客户分类名称.
     #[serde(
         rename = "channCustomerClass_Name",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_text"
     )]
     pub chann_customer_class_name: Option<String>,
     /// 渠道客户级别id (marked deprecated).
-    #[serde(
-        rename = "channCustomerLevel",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "channCustomerLevel", default)]
     pub chann_customer_level: Option<Id>,
     /// 渠道客户级别名称.
     #[serde(
         rename = "channCustomerLevel_Name",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_text"
     )]
     pub chann_customer_level_name: Option<String>,
     /// 渠道客户区域id (marked deprecated).
-    #[serde(
-        rename = "channCustomerArea",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "channCustomerArea", default)]
     pub chann_customer_area: Option<Id>,
     /// 渠道客户区域名称.
     #[serde(
         rename = "channCustomerArea_Name",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_text"
     )]
     pub chann_customer_area_name: Option<String>,
     /// 渠道客户行业id (marked deprecated).
-    #[serde(
-        rename = "channCustomerIndustry",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "channCustomerIndustry", default)]
     pub chann_customer_industry: Option<Id>,
     /// 渠道客户行业名称.
     #[serde(
         rename = "channCustomerIndustry_Name",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_text"
     )]
     pub chann_customer_industry_name: Option<String>,
     /// 内部组织id.
-    #[serde(
-        rename = "internalOrgId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "internalOrgId", default)]
     pub internal_org_id: Option<Id>,
     /// 内部组织名称.
     #[serde(
         rename = "internalOrgId_Name",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_text"
     )]
     pub internal_org_id_name: Option<String>,
@@ -259,22 +206,16 @@ pub struct Merchant {
     #[serde(
         rename = "taxPayingCategories",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_text"
     )]
     pub tax_paying_categories: Option<String>,
     /// 客户分类id.
-    #[serde(
-        rename = "customerClass",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "customerClass", default)]
     pub customer_class: Option<Id>,
     /// 客户分类名称.
     #[serde(
         rename = "customerClass_Name",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_text"
     )]
     pub customer_class_name: Option<String>,
@@ -282,22 +223,16 @@ pub struct Merchant {
     #[serde(
         rename = "customerClass_code",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_text"
     )]
     pub customer_class_code: Option<String>,
     /// 客户行业id.
-    #[serde(
-        rename = "customerIndustry",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "customerIndustry", default)]
     pub customer_industry: Option<Id>,
     /// 客户行业名称.
     #[serde(
         rename = "customerIndustry_Name",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_text"
     )]
     pub customer_industry_name: Option<String>,
@@ -305,7 +240,6 @@ pub struct Merchant {
     #[serde(
         rename = "customerIndustry_code",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_text"
     )]
     pub customer_industry_code: Option<String>,
@@ -315,7 +249,6 @@ pub struct Merchant {
     #[serde(
         rename = "merchantOptions",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_bool"
     )]
     pub merchant_options: Option<bool>,
@@ -323,7 +256,6 @@ pub struct Merchant {
     #[serde(
         rename = "enterpriseNature",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_text"
     )]
     pub enterprise_nature: Option<String>,
@@ -331,63 +263,35 @@ pub struct Merchant {
     #[serde(
         rename = "enterpriseName",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_text"
     )]
     pub enterprise_name: Option<String>,
     /// 法人代表.
-    #[serde(
-        rename = "leaderName",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_text"
-    )]
+    #[serde(rename = "leaderName", default, deserialize_with = "lenient::opt_text")]
     pub leader_name: Option<String>,
     /// 法人代表身份证号.
     #[serde(
         rename = "leaderNameIdNo",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_text"
     )]
     pub leader_name_id_no: Option<String>,
     /// 姓名 (marked deprecated).
-    #[serde(
-        rename = "personName",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_text"
-    )]
+    #[serde(rename = "personName", default, deserialize_with = "lenient::opt_text")]
     pub person_name: Option<String>,
     /// 身份证号 (marked deprecated).
-    #[serde(
-        rename = "idNo",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_text"
-    )]
+    #[serde(rename = "idNo", default, deserialize_with = "lenient::opt_text")]
     pub id_no: Option<String>,
     /// 组织名称 (marked deprecated).
-    #[serde(
-        rename = "orgName",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_text"
-    )]
+    #[serde(rename = "orgName", default, deserialize_with = "lenient::opt_text")]
     pub org_name: Option<String>,
     /// 统一社会信用代码.
-    #[serde(
-        rename = "creditCode",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_text"
-    )]
+    #[serde(rename = "creditCode", default, deserialize_with = "lenient::opt_text")]
     pub credit_code: Option<String>,
     /// 负责人.
     #[serde(
         rename = "personCharge",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_text"
     )]
     pub person_charge: Option<String>,
@@ -395,110 +299,61 @@ pub struct Merchant {
     #[serde(
         rename = "personChargeIdNo",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_text"
     )]
     pub person_charge_id_no: Option<String>,
     /// 法人证件正面照.
-    #[serde(
-        rename = "frontIdNo",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_text"
-    )]
+    #[serde(rename = "frontIdNo", default, deserialize_with = "lenient::opt_text")]
     pub front_id_no: Option<String>,
     /// 法人证件背面照.
-    #[serde(
-        rename = "backIdNo",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_text"
-    )]
+    #[serde(rename = "backIdNo", default, deserialize_with = "lenient::opt_text")]
     pub back_id_no: Option<String>,
     /// 营业执照.
     #[serde(
         rename = "businessLicense",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_text"
     )]
     pub business_license: Option<String>,
     /// 组织相关证件.
-    #[serde(
-        rename = "orgIdNo",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_text"
-    )]
+    #[serde(rename = "orgIdNo", default, deserialize_with = "lenient::opt_text")]
     pub org_id_no: Option<String>,
     /// 经营许可证号.
     #[serde(
         rename = "businessLicenseNo",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_text"
     )]
     pub business_license_no: Option<String>,
     /// 注册地区.
-    #[serde(
-        rename = "regionCode",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_text"
-    )]
+    #[serde(rename = "regionCode", default, deserialize_with = "lenient::opt_text")]
     pub region_code: Option<String>,
     /// 邮编.
-    #[serde(
-        rename = "postCode",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_text"
-    )]
+    #[serde(rename = "postCode", default, deserialize_with = "lenient::opt_text")]
     pub post_code: Option<String>,
     /// 联系人.
     #[serde(
         rename = "contactName",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_text"
     )]
     pub contact_name: Option<String>,
     /// 联系电话.
-    #[serde(
-        rename = "contactTel",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_text"
-    )]
+    #[serde(rename = "contactTel", default, deserialize_with = "lenient::opt_text")]
     pub contact_tel: Option<String>,
     /// 邮箱.
-    #[serde(
-        rename = "email",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_text"
-    )]
+    #[serde(rename = "email", default, deserialize_with = "lenient::opt_text")]
     pub email: Option<String>,
     /// 成立时间 (date text as the tenant sends it).
-    #[serde(
-        rename = "buildTime",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_text"
-    )]
+    #[serde(rename = "buildTime", default, deserialize_with = "lenient::opt_text")]
     pub build_time: Option<String>,
     /// 企业性质id.
-    #[serde(
-        rename = "enterNature",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "enterNature", default)]
     pub enter_nature: Option<Id>,
     /// 企业性质名称.
     #[serde(
         rename = "enterNature_Name",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_text"
     )]
     pub enter_nature_name: Option<String>,
@@ -506,47 +361,25 @@ pub struct Merchant {
     #[serde(
         rename = "currencyCode",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_text"
     )]
     pub currency_code: Option<String>,
     /// 经营模式.
-    #[serde(
-        rename = "scopeModel",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_text"
-    )]
+    #[serde(rename = "scopeModel", default, deserialize_with = "lenient::opt_text")]
     pub scope_model: Option<String>,
     /// 网址.
-    #[serde(
-        rename = "website",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_text"
-    )]
+    #[serde(rename = "website", default, deserialize_with = "lenient::opt_text")]
     pub website: Option<String>,
     /// 微信公众号.
-    #[serde(
-        rename = "wid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_text"
-    )]
+    #[serde(rename = "wid", default, deserialize_with = "lenient::opt_text")]
     pub wid: Option<String>,
     /// 核实状态 (the API's spelling).
-    #[serde(
-        rename = "verfyMark",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_text"
-    )]
+    #[serde(rename = "verfyMark", default, deserialize_with = "lenient::opt_text")]
     pub verfy_mark: Option<String>,
     /// 附件分组id.
     #[serde(
         rename = "attachmentGroupId",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_text"
     )]
     pub attachment_group_id: Option<String>,
@@ -554,7 +387,6 @@ pub struct Merchant {
     #[serde(
         rename = "attachmentGroupId_Name",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_text"
     )]
     pub attachment_group_id_name: Option<String>,
@@ -562,7 +394,6 @@ pub struct Merchant {
     #[serde(
         rename = "attachmentGroupItemId_Name",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_text"
     )]
     pub attachment_group_item_id_name: Option<String>,
@@ -570,7 +401,6 @@ pub struct Merchant {
     #[serde(
         rename = "pubts",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_beijing_time"
     )]
     pub pubts: Option<BeijingTime>,

@@ -16,64 +16,46 @@ pub const DETAIL_PATH: &str = "yonbip/digitalModel/product/detail";
 
 /// A product (物料). Common fields typed (Low confidence for their names);
 /// everything else in [`Product::extra`].
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Product {
     /// The product id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub id: Option<Id>,
     /// 物料编码.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_text"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_text")]
     pub code: Option<String>,
     /// 物料名称, multilingual.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub name: Option<MultiLang>,
     /// 规格型号.
     #[serde(
         rename = "modelDescription",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_text"
     )]
     pub model_description: Option<String>,
     /// 主计量单位id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub unit: Option<Id>,
     /// 主计量单位名称.
-    #[serde(
-        rename = "unit_Name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_text"
-    )]
+    #[serde(rename = "unit_Name", default, deserialize_with = "lenient::opt_text")]
     pub unit_name: Option<String>,
     /// 物料分类id.
-    #[serde(
-        rename = "manageClass",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "manageClass", default)]
     pub manage_class: Option<Id>,
     /// 物料分类名称.
     #[serde(
         rename = "manageClass_Name",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_text"
     )]
     pub manage_class_name: Option<String>,
     /// 管理组织id.
-    #[serde(rename = "orgId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "orgId", default)]
     pub org_id: Option<Id>,
     /// Last modification time (Beijing time).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_beijing_time"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_beijing_time")]
     pub pubts: Option<BeijingTime>,
     /// Every other member (prices, SKUs, custom fields), kept as sent.
     #[serde(flatten)]

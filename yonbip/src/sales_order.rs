@@ -18,63 +18,45 @@ pub const DETAIL_PATH: &str = "yonbip/sd/voucherorder/detail";
 /// A sales order. The fields typed here are the common header fields
 /// (Low confidence for their names); lines and everything else stay in
 /// [`SalesOrder::extra`].
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SalesOrder {
     /// The order id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub id: Option<Id>,
     /// 单据编号.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_text"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_text")]
     pub code: Option<String>,
     /// 单据日期 (Beijing time).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_beijing_time"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_beijing_time")]
     pub vouchdate: Option<BeijingTime>,
     /// 客户id (the merchant).
-    #[serde(rename = "agentId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "agentId", default)]
     pub agent_id: Option<Id>,
     /// 客户名称.
     #[serde(
         rename = "agentId_name",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_text"
     )]
     pub agent_id_name: Option<String>,
     /// 销售组织id.
-    #[serde(
-        rename = "salesOrgId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "salesOrgId", default)]
     pub sales_org_id: Option<Id>,
     /// 销售组织名称.
     #[serde(
         rename = "salesOrgId_name",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_text"
     )]
     pub sales_org_id_name: Option<String>,
     /// 交易类型id.
-    #[serde(
-        rename = "transactionTypeId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "transactionTypeId", default)]
     pub transaction_type_id: Option<Id>,
     /// 订单状态 (e.g. `CONFIRMORDER`, `DELIVERGOODS`).
     #[serde(
         rename = "nextStatusName",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_text"
     )]
     pub next_status_name: Option<String>,
@@ -82,7 +64,6 @@ pub struct SalesOrder {
     #[serde(
         rename = "currency_code",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_text"
     )]
     pub currency_code: Option<String>,
@@ -90,7 +71,6 @@ pub struct SalesOrder {
     #[serde(
         rename = "payMoney",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_decimal"
     )]
     pub pay_money: Option<Decimal>,
@@ -98,16 +78,11 @@ pub struct SalesOrder {
     #[serde(
         rename = "realMoney",
         default,
-        skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_decimal"
     )]
     pub real_money: Option<Decimal>,
     /// Last modification time (Beijing time).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_beijing_time"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_beijing_time")]
     pub pubts: Option<BeijingTime>,
     /// Every other member, kept as sent.
     #[serde(flatten)]

@@ -286,22 +286,11 @@ async fn throttling_and_server_errors_are_retried_then_succeed() {
     fake.faults().clear();
 }
 
+/// A success envelope whose data is not a page (hostile bodies are in the
+/// shared conformance checks).
 #[tokio::test]
-async fn hostile_bodies_are_decode_errors() {
+async fn a_success_envelope_without_a_page_is_a_decode_error() {
     let (fake, client) = fake().await;
-    client.merchants().list(&ListQuery::new()).await.unwrap();
-    for fault in [
-        Fault::Malformed,
-        Fault::Truncated,
-        Fault::Html,
-        Fault::Empty,
-    ] {
-        fake.faults().inject_on("merchant/list", fault.clone(), 1);
-        let err = list_err(&client).await;
-        assert_eq!(err.kind(), ErrorKind::Decode, "{fault:?}: {err}");
-        assert!(err.to_string().len() < 600, "short excerpt: {err}");
-    }
-    // A success envelope whose data is not a page.
     let odd = ResponseTemplate::new(200).set_body_json(
         json!({"code": "200", "message": "操作成功", "data": {"recordList": "oops"}}),
     );
@@ -1109,28 +1098,17 @@ async fn a_junk_token_lifetime_is_an_error() {
     assert_eq!(lifetime, Duration::from_secs(7200));
 }
 
-/// The fake is driven as every connector's fake is, through the shared
-/// trait: a sandbox or a generic test needs nothing crate-specific.
+/// The checks every connector's client passes, through the shared fake
+/// trait only: retried throttling and gateway errors, hostile bodies.
 #[tokio::test]
-async fn the_fake_is_driven_through_the_shared_fake_trait() {
-    use integration_core::testing::Fake;
+async fn the_client_passes_the_shared_conformance_checks() {
+    use integration_core::testing::{Fake, conformance};
 
-    async fn list_merchants<F: Fake<Builder = yonbip::ClientBuilder>>() -> usize {
-        let fake = F::start().await;
-        let client = fake.client_builder().build().unwrap();
-        // The first call discovers the gateway and fetches a token: count the second.
-        client.merchants().list(&ListQuery::new()).await.unwrap();
-        let before = fake.received().await.len();
-        fake.faults().inject(Fault::Throttled, 1);
-        client.merchants().list(&ListQuery::new()).await.unwrap();
-        fake.received().await.len() - before
-    }
-    assert_eq!(
-        list_merchants::<FakeYonBip>().await,
-        2,
-        "throttled, then answered"
-    );
     let fake = <FakeYonBip as Fake>::start().await;
+    let client = Fake::client_builder(&fake).build().unwrap();
+    // The first call discovers the gateway and fetches a token.
+    let first_page = || async { client.merchants().list(&ListQuery::new()).await };
+    conformance::check_read(&fake, first_page).await;
     assert_eq!(Fake::base_url(&fake), fake.uri());
     assert_eq!(
         Fake::credentials(&fake),

@@ -13,13 +13,11 @@ mod seed;
 mod state;
 
 use std::net::SocketAddr;
-use std::sync::MutexGuard;
 
 use chrono::{DateTime, Utc};
 use integration_core::ClientConfig;
 use integration_core::testing::{
-    Fake, FakeServer, FaultStyle, Faults, Request, ResponseTemplate, fast_retry, json_response,
-    matchers,
+    FakeServer, FaultStyle, Request, ResponseTemplate, fast_retry, json_response, matchers,
 };
 
 use crate::auth::{self, Credentials};
@@ -81,13 +79,7 @@ pub struct FakeJackyun {
     server: FakeServer<FakeState>,
 }
 
-impl std::fmt::Debug for FakeJackyun {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FakeJackyun")
-            .field("uri", &self.server.uri())
-            .finish()
-    }
-}
+integration_core::fake_server_accessors!(FakeJackyun, FakeState);
 
 impl FakeJackyun {
     /// Starts an empty fake on a free loopback port.
@@ -110,16 +102,6 @@ impl FakeJackyun {
             )
             .await;
         Self { server }
-    }
-
-    /// The base URL to give [`ClientBuilder::base_url`].
-    pub fn uri(&self) -> String {
-        self.server.uri()
-    }
-
-    /// The address the fake listens on.
-    pub fn address(&self) -> &SocketAddr {
-        self.server.address()
     }
 
     /// The credentials the fake accepts.
@@ -147,21 +129,6 @@ impl FakeJackyun {
         }
     }
 
-    /// The fake's state, locked.
-    pub fn state(&self) -> MutexGuard<'_, FakeState> {
-        self.server.state()
-    }
-
-    /// The fault injector.
-    pub fn faults(&self) -> &Faults {
-        self.server.faults()
-    }
-
-    /// Every request received so far.
-    pub async fn received(&self) -> Vec<Request> {
-        self.server.received().await
-    }
-
     /// Seeds realistic data: `customers` customers, `goods` SKUs (with stock
     /// in three warehouses) and `trades` sales orders, modified over the four
     /// months before `until`. Deterministic for a given `until`.
@@ -171,34 +138,12 @@ impl FakeJackyun {
     }
 }
 
-/// The fake as every connector's fake is driven ([`Fake`]).
-#[async_trait::async_trait]
-impl Fake for FakeJackyun {
-    type Builder = ClientBuilder;
-    type Credentials = Credentials;
-
-    async fn start() -> Self {
-        FakeJackyun::start().await
-    }
-    async fn start_on(addr: SocketAddr) -> std::io::Result<Self> {
-        FakeJackyun::start_on(addr).await
-    }
-    fn base_url(&self) -> String {
-        self.uri()
-    }
-    fn credentials(&self) -> Credentials {
-        Self::credentials()
-    }
-    fn client_builder(&self) -> ClientBuilder {
-        FakeJackyun::client_builder(self)
-    }
-    fn faults(&self) -> &Faults {
-        self.server.faults()
-    }
-    async fn received(&self) -> Vec<Request> {
-        FakeJackyun::received(self).await
-    }
-}
+// The fake as every connector's fake is driven ([`Fake`]).
+integration_core::impl_fake!(FakeJackyun {
+    builder: ClientBuilder,
+    credentials: Credentials = credentials(),
+    base_url: uri(),
+});
 
 /// `now` as the fake's clock sees it, as a gateway timestamp (for tests
 /// that build requests by hand).

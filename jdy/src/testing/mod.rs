@@ -31,14 +31,11 @@ mod seed;
 mod state;
 
 use std::net::SocketAddr;
-use std::sync::MutexGuard;
 use std::time::Duration;
 
 use chrono::Utc;
 use integration_core::ClientConfig;
-use integration_core::testing::{
-    Fake, FakeServer, FaultStyle, Faults, Request, ResponseTemplate, fast_retry, matchers,
-};
+use integration_core::testing::{FakeServer, FaultStyle, ResponseTemplate, fast_retry, matchers};
 use serde_json::{Value, json};
 
 use crate::client::{Client, ClientBuilder, Credentials, V1Credentials, V2Credentials};
@@ -116,13 +113,7 @@ pub struct FakeJdy {
     server: FakeServer<FakeState>,
 }
 
-impl std::fmt::Debug for FakeJdy {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FakeJdy")
-            .field("uri", &self.server.uri())
-            .finish()
-    }
-}
+integration_core::fake_server_accessors!(FakeJdy, FakeState);
 
 impl FakeJdy {
     /// Starts an empty fake on a free loopback port.
@@ -142,19 +133,14 @@ impl FakeJdy {
         Self { server }
     }
 
-    /// The base URL to give [`ClientBuilder::base_url`].
-    pub fn uri(&self) -> String {
-        self.server.uri()
-    }
-
-    /// The address the fake listens on.
-    pub fn address(&self) -> &SocketAddr {
-        self.server.address()
-    }
-
     /// The V2 credentials the fake accepts.
     pub fn v2_credentials() -> V2Credentials {
         V2Credentials::new(CLIENT_ID, CLIENT_SECRET, OUTER_INSTANCE_ID).account_id(ACCOUNT_ID)
+    }
+
+    /// The credentials of the fake's clients: its V2 ones.
+    pub fn credentials() -> Credentials {
+        Self::v2_credentials().into()
     }
 
     /// The V1 credentials the fake accepts (with the account group chosen).
@@ -198,21 +184,6 @@ impl FakeJdy {
             Ok(client) => client,
             Err(e) => panic!("the fake's V1 client must build: {e}"),
         }
-    }
-
-    /// The state, locked (do not hold it across an await).
-    pub fn state(&self) -> MutexGuard<'_, FakeState> {
-        self.server.state()
-    }
-
-    /// The fault injector.
-    pub fn faults(&self) -> &Faults {
-        self.server.faults()
-    }
-
-    /// Requests received so far whose path contains `path_contains`.
-    pub async fn received_on(&self, path_contains: &str) -> Vec<Request> {
-        self.server.received_on(path_contains).await
     }
 
     /// Rotates the V2 app secret (as jdy does about daily): tokens asked
@@ -270,34 +241,12 @@ impl FakeJdy {
     }
 }
 
-/// The fake as every connector's fake is driven ([`Fake`]), speaking V2 (the
-/// current API). Unlike [`FakeJdy::client_builder`], which leaves the version
-/// to the test, this builder carries the V2 credentials: the trait's builder
-/// comes with the fake's credentials.
-#[async_trait::async_trait]
-impl Fake for FakeJdy {
-    type Builder = ClientBuilder;
-    type Credentials = Credentials;
-
-    async fn start() -> Self {
-        FakeJdy::start().await
-    }
-    async fn start_on(addr: SocketAddr) -> std::io::Result<Self> {
-        FakeJdy::start_on(addr).await
-    }
-    fn base_url(&self) -> String {
-        self.uri()
-    }
-    fn credentials(&self) -> Credentials {
-        Self::v2_credentials().into()
-    }
-    fn client_builder(&self) -> ClientBuilder {
-        FakeJdy::client_builder(self)
-    }
-    fn faults(&self) -> &Faults {
-        self.server.faults()
-    }
-    async fn received(&self) -> Vec<Request> {
-        self.server.received().await
-    }
-}
+// The fake as every connector's fake is driven ([`Fake`]), speaking V2 (the
+// current API). Unlike [`FakeJdy::client_builder`], which leaves the version
+// to the test, this builder carries the V2 credentials: the trait's builder
+// comes with the fake's credentials.
+integration_core::impl_fake!(FakeJdy {
+    builder: ClientBuilder,
+    credentials: Credentials = credentials(),
+    base_url: uri(),
+});

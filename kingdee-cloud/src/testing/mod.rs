@@ -34,11 +34,8 @@ mod seed;
 mod state;
 
 use std::net::SocketAddr;
-use std::sync::MutexGuard;
 
-use integration_core::testing::{
-    Fake, FakeServer, FaultStyle, Faults, Request, ResponseTemplate, fast_retry, matchers,
-};
+use integration_core::testing::{FakeServer, FaultStyle, ResponseTemplate, fast_retry, matchers};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde_json::{Map, Value};
@@ -89,13 +86,7 @@ pub struct FakeK3Cloud {
     server: FakeServer<FakeState>,
 }
 
-impl std::fmt::Debug for FakeK3Cloud {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FakeK3Cloud")
-            .field("uri", &self.server.uri())
-            .finish()
-    }
-}
+integration_core::fake_server_accessors!(FakeK3Cloud, FakeState);
 
 impl FakeK3Cloud {
     /// Starts a fake on a free loopback port.
@@ -121,11 +112,6 @@ impl FakeK3Cloud {
     /// `http://127.0.0.1:41234/k3cloud`.
     pub fn server_url(&self) -> String {
         format!("{}{VIRTUAL_DIR}", self.server.uri())
-    }
-
-    /// The address the fake listens on.
-    pub fn address(&self) -> &SocketAddr {
-        self.server.address()
     }
 
     /// The app-signature credentials the fake accepts.
@@ -156,11 +142,6 @@ impl FakeK3Cloud {
             .server_url(self.server_url())
             .app_secret_login(ACCT_ID, USER_NAME, APP_ID, APP_SECRET)
             .retry(fast_retry())
-    }
-
-    /// The fault injector.
-    pub fn faults(&self) -> &Faults {
-        self.server.faults()
     }
 
     /// From now on rejects each saved model with `probability` (seeded,
@@ -199,21 +180,6 @@ impl FakeK3Cloud {
         self.state().licence_expired = expired;
     }
 
-    /// The state, locked.
-    pub fn state(&self) -> MutexGuard<'_, FakeState> {
-        self.server.state()
-    }
-
-    /// Every request received so far.
-    pub async fn received(&self) -> Vec<Request> {
-        self.server.received().await
-    }
-
-    /// Requests whose path contains `needle` (e.g. `BatchSave`).
-    pub async fn received_on(&self, needle: &str) -> Vec<Request> {
-        self.server.received_on(needle).await
-    }
-
     /// Forgets every session: the next call answers "session lost".
     pub fn expire_sessions(&self) {
         self.state().sessions.clear();
@@ -229,31 +195,9 @@ impl FakeK3Cloud {
     }
 }
 
-/// The fake as every connector's fake is driven ([`Fake`]).
-#[async_trait::async_trait]
-impl Fake for FakeK3Cloud {
-    type Builder = ClientBuilder;
-    type Credentials = AppCredentials;
-
-    async fn start() -> Self {
-        FakeK3Cloud::start().await
-    }
-    async fn start_on(addr: SocketAddr) -> std::io::Result<Self> {
-        FakeK3Cloud::start_on(addr).await
-    }
-    fn base_url(&self) -> String {
-        self.server_url()
-    }
-    fn credentials(&self) -> AppCredentials {
-        Self::app_credentials()
-    }
-    fn client_builder(&self) -> ClientBuilder {
-        FakeK3Cloud::client_builder(self)
-    }
-    fn faults(&self) -> &Faults {
-        self.server.faults()
-    }
-    async fn received(&self) -> Vec<Request> {
-        self.server.received().await
-    }
-}
+// The fake as every connector's fake is driven ([`Fake`]).
+integration_core::impl_fake!(FakeK3Cloud {
+    builder: ClientBuilder,
+    credentials: AppCredentials = app_credentials(),
+    base_url: server_url(),
+});

@@ -25,9 +25,8 @@ mod seed;
 mod state;
 
 use std::net::SocketAddr;
-use std::sync::MutexGuard;
 
-use integration_core::testing::{Fake, FakeServer, Request, ResponseTemplate, fast_retry};
+use integration_core::testing::{FakeServer, ResponseTemplate, fast_retry};
 pub use integration_core::testing::{Fault, FaultStyle, Faults};
 use integration_core::{ClientConfig, Secret};
 use serde_json::Value;
@@ -63,13 +62,7 @@ pub struct FakeHuke {
     server: FakeServer<HukeState>,
 }
 
-impl std::fmt::Debug for FakeHuke {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FakeHuke")
-            .field("base_url", &self.base_url())
-            .finish()
-    }
-}
+integration_core::fake_server_accessors!(FakeHuke, HukeState);
 
 impl FakeHuke {
     /// Starts an empty fake on a free loopback port.
@@ -121,21 +114,6 @@ impl FakeHuke {
         &self.server
     }
 
-    /// The fake's state, locked.
-    pub fn state(&self) -> MutexGuard<'_, HukeState> {
-        self.server.state()
-    }
-
-    /// The fault injector.
-    pub fn faults(&self) -> &Faults {
-        self.server.faults()
-    }
-
-    /// Requests received on paths containing `path_contains`.
-    pub async fn received_on(&self, path_contains: &str) -> Vec<Request> {
-        self.server.received_on(path_contains).await
-    }
-
     /// Stores one trade as given.
     pub fn insert_trade(&self, trade: &Trade) {
         if let Ok(Value::Object(map)) = serde_json::to_value(trade) {
@@ -144,32 +122,10 @@ impl FakeHuke {
     }
 }
 
-/// The fake as every connector's fake is driven ([`Fake`]). The base URL is
-/// the API root, `/openapi` included ([`FakeHuke::base_url`]).
-#[async_trait::async_trait]
-impl Fake for FakeHuke {
-    type Builder = ClientBuilder;
-    type Credentials = Credentials;
-
-    async fn start() -> Self {
-        FakeHuke::start().await
-    }
-    async fn start_on(addr: SocketAddr) -> std::io::Result<Self> {
-        FakeHuke::start_on(addr).await
-    }
-    fn base_url(&self) -> String {
-        FakeHuke::base_url(self)
-    }
-    fn credentials(&self) -> Credentials {
-        Self::credentials()
-    }
-    fn client_builder(&self) -> ClientBuilder {
-        FakeHuke::client_builder(self)
-    }
-    fn faults(&self) -> &Faults {
-        self.server.faults()
-    }
-    async fn received(&self) -> Vec<Request> {
-        self.server.received().await
-    }
-}
+// The fake as every connector's fake is driven ([`Fake`]). The base URL is
+// the API root, `/openapi` included ([`FakeHuke::base_url`]).
+integration_core::impl_fake!(FakeHuke {
+    builder: ClientBuilder,
+    credentials: Credentials = credentials(),
+    base_url: base_url(),
+});

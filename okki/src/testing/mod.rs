@@ -33,9 +33,7 @@ mod state;
 use std::net::SocketAddr;
 
 use integration_core::ClientConfig;
-use integration_core::testing::{
-    Fake, FakeServer, FaultStyle, Faults, Request, ResponseTemplate, fast_retry,
-};
+use integration_core::testing::{FakeServer, FaultStyle, ResponseTemplate, fast_retry};
 use serde_json::json;
 
 use crate::auth::Credentials;
@@ -81,13 +79,7 @@ pub struct FakeOkki {
     server: FakeServer<OkkiState>,
 }
 
-impl std::fmt::Debug for FakeOkki {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FakeOkki")
-            .field("uri", &self.server.uri())
-            .finish()
-    }
-}
+integration_core::fake_server_accessors!(FakeOkki, OkkiState);
 
 impl FakeOkki {
     /// Starts an empty fake on a free loopback port.
@@ -110,16 +102,6 @@ impl FakeOkki {
 
     async fn mount(&self) {
         handlers::mount(&self.server).await;
-    }
-
-    /// The base URL, e.g. `http://127.0.0.1:41234`.
-    pub fn uri(&self) -> String {
-        self.server.uri()
-    }
-
-    /// The address the fake listens on.
-    pub fn address(&self) -> &SocketAddr {
-        self.server.address()
     }
 
     /// The `client_credentials` the fake accepts, with every typed scope.
@@ -153,53 +135,16 @@ impl FakeOkki {
         builder
     }
 
-    /// The state, locked.
-    pub fn state(&self) -> std::sync::MutexGuard<'_, OkkiState> {
-        self.server.state()
-    }
-
-    /// The fault injector.
-    pub fn faults(&self) -> &Faults {
-        self.server.faults()
-    }
-
-    /// Requests received whose path contains `path_contains`.
-    pub async fn received_on(&self, path_contains: &str) -> Vec<Request> {
-        self.server.received_on(path_contains).await
-    }
-
     /// Makes every issued token expired: the next call gets HTTP 401.
     pub fn expire_tokens(&self) {
         self.state().expire_tokens();
     }
 }
 
-/// The fake as every connector's fake is driven ([`Fake`]), with the
-/// `client_credentials` grant ([`FakeOkki::credentials`]).
-#[async_trait::async_trait]
-impl Fake for FakeOkki {
-    type Builder = ClientBuilder;
-    type Credentials = Credentials;
-
-    async fn start() -> Self {
-        FakeOkki::start().await
-    }
-    async fn start_on(addr: SocketAddr) -> std::io::Result<Self> {
-        FakeOkki::start_on(addr).await
-    }
-    fn base_url(&self) -> String {
-        self.uri()
-    }
-    fn credentials(&self) -> Credentials {
-        Self::credentials()
-    }
-    fn client_builder(&self) -> ClientBuilder {
-        FakeOkki::client_builder(self)
-    }
-    fn faults(&self) -> &Faults {
-        self.server.faults()
-    }
-    async fn received(&self) -> Vec<Request> {
-        self.server.received().await
-    }
-}
+// The fake as every connector's fake is driven ([`Fake`]), with the
+// `client_credentials` grant ([`FakeOkki::credentials`]).
+integration_core::impl_fake!(FakeOkki {
+    builder: ClientBuilder,
+    credentials: Credentials = credentials(),
+    base_url: uri(),
+});

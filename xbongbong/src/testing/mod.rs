@@ -21,9 +21,7 @@ mod state;
 use std::net::SocketAddr;
 
 use integration_core::ClientConfig;
-use integration_core::testing::{
-    Fake, FakeServer, FaultStyle, Faults, Request, ResponseTemplate, fast_retry,
-};
+use integration_core::testing::{FakeServer, FaultStyle, ResponseTemplate, fast_retry};
 use serde_json::{Map, Value};
 
 use crate::client::{Client, ClientBuilder};
@@ -86,13 +84,7 @@ pub struct FakeXbongbong {
     server: FakeServer<FakeState>,
 }
 
-impl std::fmt::Debug for FakeXbongbong {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FakeXbongbong")
-            .field("uri", &self.server.uri())
-            .finish()
-    }
-}
+integration_core::fake_server_accessors!(FakeXbongbong, FakeState);
 
 impl FakeXbongbong {
     /// Starts a fake on a free loopback port.
@@ -121,16 +113,6 @@ impl FakeXbongbong {
         }
     }
 
-    /// The base URL.
-    pub fn uri(&self) -> String {
-        self.server.uri()
-    }
-
-    /// The address.
-    pub fn address(&self) -> &SocketAddr {
-        self.server.address()
-    }
-
     /// A client builder pointed at the fake with its credentials, no rate
     /// limits and fast retries (for tests).
     pub fn client_builder(&self) -> ClientBuilder {
@@ -150,26 +132,6 @@ impl FakeXbongbong {
             Ok(c) => c,
             Err(e) => panic!("the fake's client settings are valid: {e}"),
         }
-    }
-
-    /// The state, locked.
-    pub fn state(&self) -> std::sync::MutexGuard<'_, FakeState> {
-        self.server.state()
-    }
-
-    /// The fault injector.
-    pub fn faults(&self) -> &Faults {
-        self.server.faults()
-    }
-
-    /// Every request received.
-    pub async fn received(&self) -> Vec<Request> {
-        self.server.received().await
-    }
-
-    /// Requests whose path contains `path`.
-    pub async fn received_on(&self, path: &str) -> Vec<Request> {
-        self.server.received_on(path).await
     }
 
     /// Issues a new personal token for `user_id` (as an admin's reset does);
@@ -216,33 +178,11 @@ impl FakeXbongbong {
     }
 }
 
-/// The fake as every connector's fake is driven ([`Fake`]). xbongbong has
-/// no credentials type of its own (the builder takes `corpid` and `token`),
-/// so this is the fake's [`Credentials`].
-#[async_trait::async_trait]
-impl Fake for FakeXbongbong {
-    type Builder = ClientBuilder;
-    type Credentials = Credentials;
-
-    async fn start() -> Self {
-        FakeXbongbong::start().await
-    }
-    async fn start_on(addr: SocketAddr) -> std::io::Result<Self> {
-        FakeXbongbong::start_on(addr).await
-    }
-    fn base_url(&self) -> String {
-        self.uri()
-    }
-    fn credentials(&self) -> Credentials {
-        Self::credentials()
-    }
-    fn client_builder(&self) -> ClientBuilder {
-        FakeXbongbong::client_builder(self)
-    }
-    fn faults(&self) -> &Faults {
-        self.server.faults()
-    }
-    async fn received(&self) -> Vec<Request> {
-        self.server.received().await
-    }
-}
+// The fake as every connector's fake is driven ([`Fake`]). xbongbong has
+// no credentials type of its own (the builder takes `corpid` and `token`),
+// so this is the fake's [`Credentials`].
+integration_core::impl_fake!(FakeXbongbong {
+    builder: ClientBuilder,
+    credentials: Credentials = credentials(),
+    base_url: uri(),
+});

@@ -26,11 +26,8 @@ mod seed;
 mod state;
 
 use std::net::SocketAddr;
-use std::sync::MutexGuard;
 
-use integration_core::testing::{
-    Fake, FakeServer, FaultStyle, Faults, Request, ResponseTemplate, fast_retry,
-};
+use integration_core::testing::{FakeServer, FaultStyle, ResponseTemplate, fast_retry};
 use serde_json::json;
 
 use crate::assumed;
@@ -80,13 +77,7 @@ pub struct FakeYonBip {
     server: FakeServer<FakeState>,
 }
 
-impl std::fmt::Debug for FakeYonBip {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FakeYonBip")
-            .field("uri", &self.server.uri())
-            .finish_non_exhaustive()
-    }
-}
+integration_core::fake_server_accessors!(FakeYonBip, FakeState);
 
 impl FakeYonBip {
     /// Starts the fake on a free loopback port.
@@ -104,11 +95,6 @@ impl FakeYonBip {
     /// The app key and app secret the fake accepts.
     pub fn credentials() -> (&'static str, &'static str) {
         (APP_KEY, APP_SECRET)
-    }
-
-    /// The base URI, e.g. `http://127.0.0.1:41234` (the discovery host).
-    pub fn uri(&self) -> String {
-        self.server.uri()
     }
 
     /// The gateway base URL (`{uri}/iuap-api-gateway`).
@@ -137,16 +123,6 @@ impl FakeYonBip {
         &self.server
     }
 
-    /// The state, locked.
-    pub fn state(&self) -> MutexGuard<'_, FakeState> {
-        self.server.state()
-    }
-
-    /// The fault injector.
-    pub fn faults(&self) -> &Faults {
-        self.server.faults()
-    }
-
     /// Makes every issued token expire, so the next call with one is answered
     /// with the token-expired code `1090003500065`.
     pub fn expire_tokens(&self) {
@@ -165,35 +141,13 @@ impl FakeYonBip {
     }
 }
 
-/// The fake as every connector's fake is driven ([`Fake`]). The base URL is
-/// the discovery host, as the client then finds the gateway and token URLs
-/// there. YonBIP has no credentials type (the builder takes `app_key` and
-/// `app_secret`), so this is the `(app_key, app_secret)` pair; the tenant is
-/// [`TENANT_ID`].
-#[async_trait::async_trait]
-impl Fake for FakeYonBip {
-    type Builder = ClientBuilder;
-    type Credentials = (&'static str, &'static str);
-
-    async fn start() -> Self {
-        FakeYonBip::start().await
-    }
-    async fn start_on(addr: SocketAddr) -> std::io::Result<Self> {
-        FakeYonBip::start_on(addr).await
-    }
-    fn base_url(&self) -> String {
-        self.uri()
-    }
-    fn credentials(&self) -> (&'static str, &'static str) {
-        Self::credentials()
-    }
-    fn client_builder(&self) -> ClientBuilder {
-        FakeYonBip::client_builder(self)
-    }
-    fn faults(&self) -> &Faults {
-        self.server.faults()
-    }
-    async fn received(&self) -> Vec<Request> {
-        self.server.received().await
-    }
-}
+// The fake as every connector's fake is driven ([`Fake`]). The base URL is
+// the discovery host, as the client then finds the gateway and token URLs
+// there. YonBIP has no credentials type (the builder takes `app_key` and
+// `app_secret`), so this is the `(app_key, app_secret)` pair; the tenant is
+// [`TENANT_ID`].
+integration_core::impl_fake!(FakeYonBip {
+    builder: ClientBuilder,
+    credentials: (&'static str, &'static str) = credentials(),
+    base_url: uri(),
+});
