@@ -179,10 +179,8 @@ impl<S: Send + Sync, T: Send + Sync> Hooks<S, T> for Progress {
 
 /// The `main` of a scheme binary: [`main_for`] with the scheme's `NAME`, its
 /// state file ([`open_state`]) and a progress bar, then the scheme's `setup`.
-///
-/// ```ignore
-/// examples::scheme_main!(examples::schemes::okki_to_yonbip);
-/// ```
+/// A binary is its doc comment and one line, e.g.
+/// `examples::scheme_main!(examples::schemes::okki_to_yonbip);`.
 #[macro_export]
 macro_rules! scheme_main {
     ($($scheme:ident)::+) => {

@@ -91,6 +91,19 @@ pub fn decode_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError>
     })
 }
 
+/// How a JSON value is named in an error ("expected a list, found a
+/// string").
+pub fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 /// A scalar as text: strings as sent (trimmed), numbers and booleans
 /// printed; `None` when absent.
 fn scalar<E: de::Error>(value: Value, expected: &str) -> Result<Option<String>, E> {

@@ -454,7 +454,7 @@ impl Client {
                     "no_authorization",
                     format!(
                         "push_app_authorize returned no authorisation (data: {})",
-                        kind_of(&other)
+                        integration_core::lenient::json_kind(&other)
                     ),
                     None,
                 )
@@ -753,17 +753,6 @@ fn v1_token_lifetime(data: &Value, fallback: Duration) -> Result<Duration, Error
 /// half of it, at most a minute, so a slow call never carries a dead one.
 fn trusted_for(lifetime: Duration) -> Duration {
     lifetime - (lifetime / 2).min(Duration::from_secs(60))
-}
-
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "text",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 #[cfg(test)]

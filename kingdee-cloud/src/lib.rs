@@ -153,6 +153,9 @@
 //!   that many rows were read.
 //! - **Query error shape**: an array holding an object with
 //!   `Result.ResponseStatus`, either `[{…}]` or `[[{…}]]`; both are decoded.
+//!   A `ResponseStatus` with `IsSuccess` true instead of rows is read as no
+//!   rows (an empty page), for ExecuteBillQuery and BillQuery alike; any
+//!   other non-array answer is a decode error.
 //! - **Session login bodies** (Medium): `ValidateUser` with `acctID`,
 //!   `username`, `password`, `lcid`; `LoginByAppSecret` with `acctid`,
 //!   `username`, `appid`, `appsecret`, `lcid`; success is

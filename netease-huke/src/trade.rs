@@ -313,7 +313,10 @@ impl Trade {
         let Value::Object(mut extra) = row else {
             return Err(DecodeError {
                 path: String::new(),
-                message: format!("expected a trade object, found {}", unexpected(&row)),
+                message: format!(
+                    "expected a trade object, found {}",
+                    integration_core::lenient::json_kind(&row)
+                ),
             });
         };
         let mut take = |name: &str| extra.remove(name).unwrap_or(Value::Null);
@@ -389,18 +392,6 @@ fn known<T>(
             message: format!("{e} ({shown})"),
         }
     })
-}
-
-/// How a JSON value is named in an error.
-fn unexpected(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// Members of `data` tried, in order, for the trade list.

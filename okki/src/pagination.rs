@@ -176,7 +176,10 @@ pub(crate) fn decode_list<T: DeserializeOwned>(
         other => {
             return Err(DecodeError {
                 path: String::new(),
-                message: format!("expected a list object, found {}", kind_of(&other)),
+                message: format!(
+                    "expected a list object, found {}",
+                    integration_core::lenient::json_kind(&other)
+                ),
             });
         }
     };
@@ -204,17 +207,6 @@ pub(crate) fn decode_list<T: DeserializeOwned>(
         }
     };
     Ok((items, total))
-}
-
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 #[cfg(test)]

@@ -350,15 +350,43 @@ impl ErrorMeta for Error {
 /// standard variant that a condition makes retryable. `login_may_fix`
 /// overrides [`ConnectorError::login_may_fix`].
 ///
-/// ```ignore
-/// integration_core::connector_error!(Error(SYSTEM) { Api, Auth, AuthExpired, Throttled });
+/// ```
+/// use integration_core::error::{Failure, Meta};
+/// use integration_core::{ErrorKind, ErrorMeta};
+///
+/// #[derive(Debug, thiserror::Error)]
+/// enum Error {
+///     #[error("acme API error in {0}")]
+///     Api(Failure),
+///     #[error("acme authentication failed in {0}")]
+///     Auth(Failure),
+///     #[error("acme throttled in {0}")]
+///     Throttled(Failure),
+///     #[error("acme refused in {0}")]
+///     Refused(Failure),
+///     #[error("acme webhook: {0}")]
+///     Webhook(String),
+///     #[error("acme: {0}")]
+///     Config(String),
+///     #[error(transparent)]
+///     Core(Box<integration_core::Error>),
+/// }
+///
 /// integration_core::connector_error! {
-///     Error(SYSTEM) { Api, Auth, Throttled, Refused => Business }
+///     Error("acme") { Api, Auth, Throttled, Refused => Business }
 ///     match {
 ///         Error::Webhook(m) => Meta::new("webhook", ErrorKind::Auth, None, m),
 ///     }
 ///     login_may_fix = |e: &Error| matches!(e, Error::Auth(_));
 /// }
+///
+/// let e = Error::Throttled(Failure::new("list", "slow down").with_code(429));
+/// assert_eq!((e.kind(), e.code(), e.is_retryable()), (ErrorKind::RateLimited, Some("429"), true));
+/// assert_eq!(e.to_string(), "acme throttled in list [code 429]: slow down");
+/// let auth = Error::Auth(Failure::new("token", "bad secret"));
+/// assert!(integration_core::Retry::is_auth_expired(&auth));
+/// let core = integration_core::Error::from(Error::Refused(Failure::new("save", "no")));
+/// assert_eq!((core.system(), ErrorMeta::kind(&core)), ("acme", ErrorKind::Business));
 /// ```
 #[macro_export]
 macro_rules! connector_error {
