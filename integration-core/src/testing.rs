@@ -411,12 +411,26 @@ pub trait Fake: Sized + Send + Sync {
 }
 
 /// Gives a connector's fake, a struct with a `server: FakeServer<State>`
-/// field, the accessors every fake has, the same in all seven crates:
-/// `uri`, `address`, `state` (locked; do not hold it across an await),
-/// `faults`, `received`, `received_on`, and a `Debug` that shows its URI.
+/// field, the constructors and accessors every fake has, the same in all
+/// seven crates: `start`, `start_on`, `uri`, `address`, `state` (locked; do
+/// not hold it across an await), `faults`, `received`, `received_on`, and a
+/// `Debug` that shows its URI.
+///
+/// `start:` names the initial state and the [`FaultStyle`]; `routes:` names
+/// an `async fn(&FakeServer<State>)` that installs the fake's routes. The
+/// private `Self::from_server(server)` installs them on a started server and
+/// wraps it (for a crate's own constructors, e.g. one taking a state).
+///
+/// ```text
+/// integration_core::fake_server_accessors!(
+///     FakeJackyun, FakeState,
+///     start: FakeState::default(), JackyunFaults,
+///     routes: mount_routes,
+/// );
+/// ```
 #[macro_export]
 macro_rules! fake_server_accessors {
-    ($fake:ident, $state:ty) => {
+    ($fake:ident, $state:ty, start: $init:expr, $style:expr, routes: $routes:expr $(,)?) => {
         impl std::fmt::Debug for $fake {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.debug_struct(stringify!($fake))
@@ -427,6 +441,20 @@ macro_rules! fake_server_accessors {
 
         /// What every connector's fake gives.
         impl $fake {
+            /// Starts an empty fake on a free loopback port.
+            pub async fn start() -> Self {
+                Self::from_server($crate::testing::FakeServer::start($init, $style).await).await
+            }
+            /// Starts an empty fake on `addr` (for a sandbox on a fixed port).
+            pub async fn start_on(addr: std::net::SocketAddr) -> std::io::Result<Self> {
+                let server = $crate::testing::FakeServer::start_on(addr, $init, $style).await?;
+                Ok(Self::from_server(server).await)
+            }
+            /// Installs the routes on `server` and wraps it.
+            async fn from_server(server: $crate::testing::FakeServer<$state>) -> Self {
+                $routes(&server).await;
+                Self { server }
+            }
             /// The fake's base URL (`http://127.0.0.1:<port>`).
             pub fn uri(&self) -> String {
                 self.server.uri()

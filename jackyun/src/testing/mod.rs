@@ -12,8 +12,6 @@ mod handlers;
 mod seed;
 mod state;
 
-use std::net::SocketAddr;
-
 use chrono::{DateTime, Utc};
 use integration_core::ClientConfig;
 use integration_core::testing::{
@@ -79,31 +77,19 @@ pub struct FakeJackyun {
     server: FakeServer<FakeState>,
 }
 
-integration_core::fake_server_accessors!(FakeJackyun, FakeState);
+integration_core::fake_server_accessors!(FakeJackyun, FakeState,
+    start: FakeState::default(), JackyunFaults, routes: mount_routes);
+
+async fn mount_routes(server: &FakeServer<FakeState>) {
+    server
+        .route(
+            matchers::path(crate::client::GATEWAY_PATH),
+            |state: &mut FakeState, request: &Request| handle(state, request),
+        )
+        .await;
+}
 
 impl FakeJackyun {
-    /// Starts an empty fake on a free loopback port.
-    pub async fn start() -> Self {
-        let server = FakeServer::start(FakeState::default(), JackyunFaults).await;
-        Self::mount(server).await
-    }
-
-    /// Starts an empty fake on `addr` (for a sandbox on a fixed port).
-    pub async fn start_on(addr: SocketAddr) -> std::io::Result<Self> {
-        let server = FakeServer::start_on(addr, FakeState::default(), JackyunFaults).await?;
-        Ok(Self::mount(server).await)
-    }
-
-    async fn mount(server: FakeServer<FakeState>) -> Self {
-        server
-            .route(
-                matchers::path(crate::client::GATEWAY_PATH),
-                |state: &mut FakeState, request: &Request| handle(state, request),
-            )
-            .await;
-        Self { server }
-    }
-
     /// The credentials the fake accepts.
     pub fn credentials() -> Credentials {
         Credentials::new(APPKEY, SECRET)

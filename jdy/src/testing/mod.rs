@@ -30,7 +30,6 @@ mod handlers;
 mod seed;
 mod state;
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -113,26 +112,14 @@ pub struct FakeJdy {
     server: FakeServer<FakeState>,
 }
 
-integration_core::fake_server_accessors!(FakeJdy, FakeState);
+integration_core::fake_server_accessors!(FakeJdy, FakeState,
+    start: initial_state(), JdyFaultStyle, routes: mount_routes);
+
+async fn mount_routes(server: &FakeServer<FakeState>) {
+    server.route(matchers::any(), handle).await;
+}
 
 impl FakeJdy {
-    /// Starts an empty fake on a free loopback port.
-    pub async fn start() -> Self {
-        let server = FakeServer::start(initial_state(), JdyFaultStyle).await;
-        Self::mount(server).await
-    }
-
-    /// Starts an empty fake on `addr` (for a sandbox on a fixed port).
-    pub async fn start_on(addr: SocketAddr) -> std::io::Result<Self> {
-        let server = FakeServer::start_on(addr, initial_state(), JdyFaultStyle).await?;
-        Ok(Self::mount(server).await)
-    }
-
-    async fn mount(server: FakeServer<FakeState>) -> Self {
-        server.route(matchers::any(), handle).await;
-        Self { server }
-    }
-
     /// The V2 credentials the fake accepts.
     pub fn v2_credentials() -> V2Credentials {
         V2Credentials::new(CLIENT_ID, CLIENT_SECRET, OUTER_INSTANCE_ID).account_id(ACCOUNT_ID)

@@ -33,8 +33,6 @@ mod handlers;
 mod seed;
 mod state;
 
-use std::net::SocketAddr;
-
 use integration_core::testing::{FakeServer, FaultStyle, ResponseTemplate, fast_retry, matchers};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -86,28 +84,16 @@ pub struct FakeK3Cloud {
     server: FakeServer<FakeState>,
 }
 
-integration_core::fake_server_accessors!(FakeK3Cloud, FakeState);
+integration_core::fake_server_accessors!(FakeK3Cloud, FakeState,
+    start: FakeState::default(), K3FaultStyle, routes: mount_routes);
+
+async fn mount_routes(server: &FakeServer<FakeState>) {
+    server
+        .route(matchers::path_regex(r"\.common\.kdsvc$"), handle)
+        .await;
+}
 
 impl FakeK3Cloud {
-    /// Starts a fake on a free loopback port.
-    pub async fn start() -> Self {
-        let server = FakeServer::start(FakeState::default(), K3FaultStyle).await;
-        Self::mount(server).await
-    }
-
-    /// Starts a fake on `addr` (for a sandbox on a fixed port).
-    pub async fn start_on(addr: SocketAddr) -> std::io::Result<Self> {
-        let server = FakeServer::start_on(addr, FakeState::default(), K3FaultStyle).await?;
-        Ok(Self::mount(server).await)
-    }
-
-    async fn mount(server: FakeServer<FakeState>) -> Self {
-        server
-            .route(matchers::path_regex(r"\.common\.kdsvc$"), handle)
-            .await;
-        Self { server }
-    }
-
     /// The site URL to give [`ClientBuilder::server_url`], e.g.
     /// `http://127.0.0.1:41234/k3cloud`.
     pub fn server_url(&self) -> String {

@@ -24,8 +24,6 @@ mod handlers;
 mod seed;
 mod state;
 
-use std::net::SocketAddr;
-
 use integration_core::testing::{FakeServer, ResponseTemplate, fast_retry};
 pub use integration_core::testing::{Fault, FaultStyle, Faults};
 use integration_core::{ClientConfig, Secret};
@@ -62,30 +60,13 @@ pub struct FakeHuke {
     server: FakeServer<HukeState>,
 }
 
-integration_core::fake_server_accessors!(FakeHuke, HukeState);
+integration_core::fake_server_accessors!(FakeHuke, HukeState,
+    start: HukeState::default(), HukeFaultStyle, routes: handlers::mount);
 
 impl FakeHuke {
-    /// Starts an empty fake on a free loopback port.
-    pub async fn start() -> Self {
-        Self::start_with(HukeState::default()).await
-    }
-
     /// Starts a fake with the given state on a free loopback port.
     pub async fn start_with(state: HukeState) -> Self {
-        Self::mount(FakeServer::start(state, HukeFaultStyle).await).await
-    }
-
-    /// Starts an empty fake on `addr` (for a sandbox on a fixed port).
-    pub async fn start_on(addr: SocketAddr) -> std::io::Result<Self> {
-        Ok(
-            Self::mount(FakeServer::start_on(addr, HukeState::default(), HukeFaultStyle).await?)
-                .await,
-        )
-    }
-
-    async fn mount(server: FakeServer<HukeState>) -> Self {
-        handlers::mount(&server).await;
-        Self { server }
+        Self::from_server(FakeServer::start(state, HukeFaultStyle).await).await
     }
 
     /// The credentials the fake accepts ([`APP_KEY`], [`APP_SECRET`]).

@@ -30,8 +30,6 @@ mod handlers;
 mod seed;
 mod state;
 
-use std::net::SocketAddr;
-
 use integration_core::ClientConfig;
 use integration_core::testing::{FakeServer, FaultStyle, ResponseTemplate, fast_retry};
 use serde_json::json;
@@ -79,31 +77,10 @@ pub struct FakeOkki {
     server: FakeServer<OkkiState>,
 }
 
-integration_core::fake_server_accessors!(FakeOkki, OkkiState);
+integration_core::fake_server_accessors!(FakeOkki, OkkiState,
+    start: OkkiState::new(), OkkiFaultStyle, routes: handlers::mount);
 
 impl FakeOkki {
-    /// Starts an empty fake on a free loopback port.
-    pub async fn start() -> Self {
-        let fake = Self {
-            server: FakeServer::start(OkkiState::new(), OkkiFaultStyle).await,
-        };
-        fake.mount().await;
-        fake
-    }
-
-    /// Starts an empty fake on a given address (for a sandbox).
-    pub async fn start_on(addr: SocketAddr) -> std::io::Result<Self> {
-        let fake = Self {
-            server: FakeServer::start_on(addr, OkkiState::new(), OkkiFaultStyle).await?,
-        };
-        fake.mount().await;
-        Ok(fake)
-    }
-
-    async fn mount(&self) {
-        handlers::mount(&self.server).await;
-    }
-
     /// The `client_credentials` the fake accepts, with every typed scope.
     pub fn credentials() -> Credentials {
         Credentials::client_credentials(

@@ -18,8 +18,6 @@ mod handlers;
 mod seed;
 mod state;
 
-use std::net::SocketAddr;
-
 use integration_core::ClientConfig;
 use integration_core::testing::{FakeServer, FaultStyle, ResponseTemplate, fast_retry};
 use serde_json::{Map, Value};
@@ -84,26 +82,14 @@ pub struct FakeXbongbong {
     server: FakeServer<FakeState>,
 }
 
-integration_core::fake_server_accessors!(FakeXbongbong, FakeState);
+integration_core::fake_server_accessors!(FakeXbongbong, FakeState,
+    start: FakeState::default(), Style, routes: mount_routes);
+
+async fn mount_routes(server: &FakeServer<FakeState>) {
+    server.route(ApiPath, handle).await;
+}
 
 impl FakeXbongbong {
-    /// Starts a fake on a free loopback port.
-    pub async fn start() -> Self {
-        let server = FakeServer::start(FakeState::default(), Style).await;
-        Self::mount(server).await
-    }
-
-    /// Starts a fake on a given address (for a sandbox).
-    pub async fn start_on(addr: SocketAddr) -> std::io::Result<Self> {
-        let server = FakeServer::start_on(addr, FakeState::default(), Style).await?;
-        Ok(Self::mount(server).await)
-    }
-
-    async fn mount(server: FakeServer<FakeState>) -> Self {
-        server.route(ApiPath, handle).await;
-        Self { server }
-    }
-
     /// The credentials the fake accepts.
     pub fn credentials() -> Credentials {
         Credentials {

@@ -25,8 +25,6 @@ mod handlers;
 mod seed;
 mod state;
 
-use std::net::SocketAddr;
-
 use integration_core::testing::{FakeServer, FaultStyle, ResponseTemplate, fast_retry};
 use serde_json::json;
 
@@ -77,21 +75,17 @@ pub struct FakeYonBip {
     server: FakeServer<FakeState>,
 }
 
-integration_core::fake_server_accessors!(FakeYonBip, FakeState);
+integration_core::fake_server_accessors!(FakeYonBip, FakeState,
+    start: FakeState::default(), YonBipFaults, routes: mount_routes);
+
+/// Records the server's URI in the state (discovery answers with it) and
+/// installs the routes.
+async fn mount_routes(server: &FakeServer<FakeState>) {
+    server.state().base_uri = server.uri();
+    handlers::mount(server).await;
+}
 
 impl FakeYonBip {
-    /// Starts the fake on a free loopback port.
-    pub async fn start() -> Self {
-        let server = FakeServer::start(FakeState::default(), YonBipFaults).await;
-        Self::mount(server).await
-    }
-
-    /// Starts the fake on a given address (for a sandbox on fixed ports).
-    pub async fn start_on(addr: SocketAddr) -> std::io::Result<Self> {
-        let server = FakeServer::start_on(addr, FakeState::default(), YonBipFaults).await?;
-        Ok(Self::mount(server).await)
-    }
-
     /// The app key and app secret the fake accepts.
     pub fn credentials() -> (&'static str, &'static str) {
         (APP_KEY, APP_SECRET)
@@ -132,12 +126,6 @@ impl FakeYonBip {
     /// How many tokens the fake issued.
     pub fn token_fetches(&self) -> u32 {
         self.state().token_fetches
-    }
-
-    async fn mount(server: FakeServer<FakeState>) -> Self {
-        server.state().base_uri = server.uri();
-        handlers::mount(&server).await;
-        Self { server }
     }
 }
 
