@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use clap::Parser;
 use integration_core::pipeline::{Hooks, RunError};
-use integration_core::{DeadLetter, RunReport, SqliteStore, StateStore};
+use integration_core::state::RunOutcome;
+use integration_core::types::beijing;
+use integration_core::{DeadLetter, RunReport, Schedule, SqliteStore, StateStore};
 
 use crate::settings::{Settings, SettingsError};
 
@@ -27,8 +29,15 @@ pub struct Options {
     #[arg(long)]
     pub state: Option<PathBuf>,
     /// Run again every this many seconds until interrupted.
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", conflicts_with = "cron")]
     pub watch: Option<u64>,
+    /// Run at the times of a cron expression in Beijing time (`"30 2 * * *"`
+    /// is 02:30 daily) until interrupted.
+    #[arg(long, value_name = "EXPRESSION")]
+    pub cron: Option<String>,
+    /// Print the last this many runs of each pipeline and exit.
+    #[arg(long, value_name = "RUNS")]
+    pub history: Option<usize>,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -68,7 +77,7 @@ pub trait Job: Send + Sync {
     async fn replay(&self) -> Result<Vec<RunReport>, RunError>;
     /// When both sides are fakes: checks that every source record arrived
     /// (by key) or was dead-lettered. `Ok` carries a one-line summary.
-    fn verify(&self) -> Result<String, String> {
+    async fn verify(&self) -> Result<String, String> {
         Ok("not verifiable against real systems".into())
     }
     /// When the target is a fake: how many records it holds (the demo
@@ -76,6 +85,10 @@ pub trait Job: Send + Sync {
     fn target_records(&self) -> Option<usize> {
         None
     }
+    /// The scheme's pipelines, in the order they run.
+    fn pipelines(&self) -> Vec<&str>;
+    /// Where the pipelines keep their state and history.
+    fn state(&self) -> &dyn StateStore;
 }
 
 /// Opens the state store: `--state`, or `<scheme>.state.sqlite` here.
@@ -215,29 +228,71 @@ where
         Ok(job) => job,
         Err(e) => return bad_settings(scheme, &e),
     };
+    if let Some(runs) = options.history {
+        return print_history(&job, runs).await;
+    }
     for note in job.notes() {
         eprintln!("{scheme}: {note}");
     }
-    let Some(interval) = options.watch.map(Duration::from_secs) else {
-        return run_once(&job, &options).await;
+    let schedule = match (&options.watch, &options.cron) {
+        (Some(seconds), _) => Schedule::every(Duration::from_secs(*seconds)),
+        (None, Some(expression)) => match Schedule::cron(expression, beijing()) {
+            Ok(schedule) => schedule,
+            Err(e) => return bad_settings(scheme, &SetupError::other(e)),
+        },
+        (None, None) => return run_once(&job, &options).await,
     };
+    // The runs of a scheme never overlap: the ticker waits for the next
+    // slot only after a run ends.
+    let mut ticker = schedule.ticker();
     let mut shutdown = std::pin::pin!(tokio::signal::ctrl_c());
     loop {
-        let code = run_once(&job, &options).await;
-        if code != ExitCode::SUCCESS {
-            eprintln!(
-                "{scheme}: this run failed; trying again in {} s",
-                interval.as_secs()
-            );
-        }
         tokio::select! {
-            () = tokio::time::sleep(interval) => {}
+            more = ticker.tick() => if !more { return ExitCode::SUCCESS },
             _ = &mut shutdown => {
                 eprintln!("{scheme}: interrupted; the next run continues from the last checkpoint");
                 return ExitCode::SUCCESS;
             }
         }
+        if run_once(&job, &options).await != ExitCode::SUCCESS {
+            eprintln!("{scheme}: this run failed; trying again at the next slot");
+        }
     }
+}
+
+/// Prints the last `runs` runs of each of the job's pipelines, newest first.
+async fn print_history(job: &dyn Job, runs: usize) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    for pipeline in job.pipelines() {
+        let records = match job.state().runs(pipeline, 0, runs).await {
+            Ok(records) => records,
+            Err(e) => {
+                eprintln!("{}: {e}", job.name());
+                return ExitCode::from(1);
+            }
+        };
+        let _ = writeln!(out, "pipeline {pipeline}: last {} runs", records.len());
+        for run in records {
+            let r = &run.report;
+            let outcome = match &run.outcome {
+                RunOutcome::Stopped { cause } => format!("stopped: {cause}"),
+                other => format!("{other:?}").to_lowercase(),
+            };
+            let _ = writeln!(
+                out,
+                "  {}  {:<6} {:>8.1} s  read {:>6}  written {:>6}  dead {:>4}  {outcome}",
+                r.started_at
+                    .with_timezone(&beijing())
+                    .format("%Y-%m-%d %H:%M:%S"),
+                format!("{:?}", run.kind).to_lowercase(),
+                r.duration_ms as f64 / 1000.0,
+                r.read,
+                r.written,
+                r.dead_lettered,
+            );
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 fn bad_settings(scheme: &str, e: &SetupError) -> ExitCode {

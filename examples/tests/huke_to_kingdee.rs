@@ -34,7 +34,7 @@ async fn against_the_fakes_every_buyer_becomes_one_customer_and_a_rerun_adds_non
     );
     assert!(first[1].written > 0 && first[1].unaccounted() == 0);
     assert_eq!(first[1].dead_lettered, 0, "{:?}", first[1].first_errors);
-    job.verify().unwrap();
+    job.verify().await.unwrap();
     let customers = job.target_records().unwrap();
     assert_eq!(customers as u64, first[1].written);
 
@@ -45,7 +45,7 @@ async fn against_the_fakes_every_buyer_becomes_one_customer_and_a_rerun_adds_non
         Some(customers),
         "a rerun duplicates nothing"
     );
-    job.verify().unwrap();
+    job.verify().await.unwrap();
 }
 
 #[tokio::test]

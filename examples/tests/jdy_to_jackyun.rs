@@ -65,7 +65,7 @@ async fn every_supplier_becomes_one_customer_and_a_second_run_adds_nothing() {
     assert_eq!(report.unaccounted(), 0, "{report}");
     // 120 bills, but one record per supplier.
     assert_eq!((report.read, report.written), (8, 8), "{report}");
-    let summary = job.verify().unwrap();
+    let summary = job.verify().await.unwrap();
     assert!(
         summary.starts_with("120 bills of 8 suppliers → 8 Jackyun customers"),
         "{summary}"
@@ -76,7 +76,7 @@ async fn every_supplier_becomes_one_customer_and_a_second_run_adds_nothing() {
     let again = job.run().await.unwrap();
     assert_eq!(again[0].dead_lettered, 0, "{}", again[0]);
     assert!(again[0].read < report.read, "{}", again[0]);
-    assert_eq!(job.verify().unwrap(), summary);
+    assert_eq!(job.verify().await.unwrap(), summary);
 }
 
 #[tokio::test]
@@ -104,7 +104,10 @@ async fn settings_point_both_systems_at_loopback_v1() {
         .await
         .unwrap();
     assert!(job.notes()[0].contains("V1 API"), "{:?}", job.notes());
-    assert_eq!(job.verify().unwrap(), "not verifiable against real systems");
+    assert_eq!(
+        job.verify().await.unwrap(),
+        "not verifiable against real systems"
+    );
 
     let report = job.run().await.unwrap().remove(0);
     assert_eq!(report.dead_lettered, 0, "{report}");

@@ -56,7 +56,7 @@ async fn writes_every_live_company_once_and_reports_the_deleted_ones() {
     assert_eq!(deletes.len(), DELETED_COMPANIES, "{report}");
     assert!(deletes[0].message.contains("left as is"), "{report}");
     assert!(report.first_errors.is_empty(), "{report}");
-    let summary = job.verify().unwrap();
+    let summary = job.verify().await.unwrap();
     assert!(summary.starts_with(&format!(
         "{live} live OKKI companies → {live} YonBIP merchants"
     )));
@@ -65,7 +65,7 @@ async fn writes_every_live_company_once_and_reports_the_deleted_ones() {
     let again = job.run().await.unwrap().pop().unwrap();
     assert_eq!((again.read, again.written, again.skipped), (0, 0, 0));
     assert!(again.first_errors.is_empty() && again.first_skips.is_empty());
-    job.verify().unwrap();
+    job.verify().await.unwrap();
 }
 
 #[tokio::test]
@@ -91,7 +91,10 @@ async fn sends_what_the_save_api_expects() {
     assert!(job.notes()[0].contains(&okki_url), "{:?}", job.notes());
     let report = job.run().await.unwrap().pop().unwrap();
     assert_eq!((report.written, report.dead_lettered), (5, 0), "{report}");
-    assert_eq!(job.verify().unwrap(), "not verifiable against real systems");
+    assert_eq!(
+        job.verify().await.unwrap(),
+        "not verifiable against real systems"
+    );
 
     // OKKI: list then detail, with the token the fake issued.
     assert!(!fake_okki.received_on("/v1/company/list").await.is_empty());

@@ -162,11 +162,11 @@ async fn run_and_render(job: &dyn Job, state: &dyn StateStore, pipelines: &[&str
         }
     }
     for p in pipelines {
-        for l in state.dead_letters(p).unwrap() {
+        for l in state.dead_letters(p).await.unwrap() {
             out.push(&format!("{l:?}"));
         }
     }
-    out.push(&format!("{:?}", job.verify()));
+    out.push(&format!("{:?}", job.verify().await));
 }
 
 fn assert_clean(label: &str, out: &str, secrets: &[String]) {

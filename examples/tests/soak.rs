@@ -201,17 +201,20 @@ async fn finish(
     started: Instant,
 ) {
     clean(label, job).await;
-    let dead = dead_letters(state, pipelines);
-    let summary = job.verify().unwrap_or_else(|e| panic!("{label}: {e}"));
+    let dead = dead_letters(state, pipelines).await;
+    let summary = job
+        .verify()
+        .await
+        .unwrap_or_else(|e| panic!("{label}: {e}"));
     tally.seconds = started.elapsed().as_secs_f64();
     report(label, records as u64, &tally, &summary, &dead);
 }
 
 /// Every dead letter names its reason; returns their count by pipeline.
-fn dead_letters(state: &dyn StateStore, pipelines: &[&str]) -> BTreeMap<String, usize> {
+async fn dead_letters(state: &dyn StateStore, pipelines: &[&str]) -> BTreeMap<String, usize> {
     let mut counts = BTreeMap::new();
     for p in pipelines {
-        let letters = state.dead_letters(p).unwrap();
+        let letters = state.dead_letters(p).await.unwrap();
         for l in &letters {
             assert!(!l.error.trim().is_empty(), "{p}: {} has no reason", l.key);
             println!("  dead letter {p}/{}: {} ({})", l.key, l.error, l.stage);

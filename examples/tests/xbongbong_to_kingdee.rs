@@ -12,9 +12,8 @@ use examples::schemes::xbongbong_to_kingdee::{
     CONTRACTS, CUSTOMERS, map_contract, map_customer, setup,
 };
 use examples::settings::Settings;
-use integration_core::mapping::{CollectionEntry, EntryStatus};
-use integration_core::state::StoreLookup;
-use integration_core::{MapContext, MemoryStore, SourceRecord, SqliteStore, StateStore};
+use integration_core::mapping::CollectionEntry;
+use integration_core::{MapContext, SourceRecord, SqliteStore, StateStore};
 use kingdee_cloud::testing::FakeK3Cloud;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
@@ -71,7 +70,7 @@ async fn every_record_arrives_once_and_a_rerun_duplicates_nothing() {
     assert_eq!(first[0].written as usize, customers, "{}", first[0]);
     assert_eq!(first[1].written as usize, contracts, "{}", first[1]);
     assert_eq!(first[0].dead_lettered + first[1].dead_lettered, 0);
-    let summary = job.verify().unwrap();
+    let summary = job.verify().await.unwrap();
     assert!(summary.contains("0 dead-lettered"), "{summary}");
 
     // Every order references a customer that is in K/3 Cloud.
@@ -98,7 +97,7 @@ async fn every_record_arrives_once_and_a_rerun_duplicates_nothing() {
         numbers(&k3.records("SAL_SaleOrder"), "FBillNo"),
     );
     assert_eq!(before, after);
-    assert_eq!(job.verify().unwrap(), summary);
+    assert_eq!(job.verify().await.unwrap(), summary);
 }
 
 #[tokio::test]
@@ -144,7 +143,7 @@ async fn records_failing_the_form_check_are_dead_lettered_by_display_name() {
     assert_eq!(reports[1].dead_lettered, 2, "{}", reports[1]);
     assert_eq!(reports[1].skipped, 1, "{}", reports[1]);
 
-    let letters = state.dead_letters(CONTRACTS).unwrap();
+    let letters = state.dead_letters(CONTRACTS).await.unwrap();
     let error = |key: i64| {
         letters
             .iter()
@@ -172,7 +171,7 @@ async fn records_failing_the_form_check_are_dead_lettered_by_display_name() {
         assert!(!orders.contains(&serial.to_owned()), "{serial} was written");
     }
     // Dead letters and skipped terminations are accounted for.
-    job.verify().unwrap();
+    job.verify().await.unwrap();
 }
 
 #[tokio::test]
@@ -219,7 +218,10 @@ async fn settings_point_the_clients_at_servers_on_loopback() {
     assert_eq!(k3.records("BD_Customer").len(), 6);
     assert_eq!(k3.records("SAL_SaleOrder").len(), 9);
     assert!(!k3.received_on("BatchSave").await.is_empty());
-    assert_eq!(job.verify().unwrap(), "not verifiable against real systems");
+    assert_eq!(
+        job.verify().await.unwrap(),
+        "not verifiable against real systems"
+    );
 }
 
 #[tokio::test]
@@ -265,18 +267,12 @@ fn the_typed_mapping_needs_no_server() {
         serde_json::from_str::<Value>(CONTRACT_FORM_GET_JSON).unwrap()["result"].clone(),
     )
     .unwrap();
-    let state = MemoryStore::new();
-    state
-        .put_entries(vec![CollectionEntry {
-            collection: CUSTOMERS.into(),
-            key: "25430001".into(),
-            status: EntryStatus::Written,
-            target_id: Some("100001".into()),
-            data: json!({"dataId": 25430001, "data": {"serialNo": "KH.0001", "text_1": "杭州云帆科技有限公司"}}).into(),
-            updated_at: Utc::now(),
-        }])
-        .unwrap();
-    let ctx = MapContext::new(Utc::now()).with_lookup(Arc::new(StoreLookup(Arc::new(state))));
+    let ctx = MapContext::new(Utc::now()).with_entries([CollectionEntry::new(
+        CUSTOMERS,
+        "25430001",
+        json!({"dataId": 25430001, "data": {"serialNo": "KH.0001", "text_1": "杭州云帆科技有限公司"}}),
+    )
+    .with_target_id("100001")]);
     let record = |data: Map<String, Value>| {
         SourceRecord::upsert(
             "25431234",

@@ -12,8 +12,9 @@
 //!   (QEasy's data table, usable for lookups), record-level retries, dead
 //!   letters and replay, hooks, and a [`RunReport`]. Nothing is lost: see
 //!   the guarantees in [`pipeline`].
-//! - [`state`]: where checkpoints, collections and dead letters live
-//!   ([`SqliteStore`], bundled; [`MemoryStore`]).
+//! - [`state`]: where checkpoints, collections, dead letters and the
+//!   history of runs live, behind the async [`StateStore`] ([`SqliteStore`],
+//!   bundled, off the runtime threads; [`MemoryStore`]).
 //! - [`error`]: the [`Error`] model, the [`ErrorMeta`] every connector's
 //!   error gives (through [`ConnectorError`]), vendor [`error::Code`]s and
 //!   the one list of throttle words.
@@ -42,21 +43,18 @@
 //! ```
 //! use std::sync::Arc;
 //! use integration_core::memory::{MemorySink, VecSource};
-//! use integration_core::{MapContext, MapError, MemoryStore, Pipeline, SourceRecord};
+//! use integration_core::{MemoryStore, Pipeline, SourceRecord};
 //!
 //! #[derive(Clone, serde::Serialize, serde::Deserialize)]
 //! struct Buyer { cid: String, nick: String }
-//!
-//! fn to_customer(r: &SourceRecord<Buyer>, _: &MapContext) -> Result<Option<serde_json::Value>, MapError> {
-//!     Ok(Some(serde_json::json!({ "FNumber": r.data.cid, "FName": r.data.nick })))
-//! }
 //!
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! let buyers = vec![SourceRecord::upsert("c1", Buyer { cid: "c1".into(), nick: "张三".into() })];
 //! let sink = MemorySink::new(100);
 //! let pipeline = Pipeline::builder("buyers")
 //!     .source(VecSource::new(buyers, 50))
-//!     .mapper(to_customer)
+//!     // The closure's argument types come from the source and the sink.
+//!     .map(|r, _ctx| Ok(Some(serde_json::json!({ "FNumber": r.data.cid, "FName": r.data.nick }))))
 //!     .sink(sink.clone())
 //!     .state(Arc::new(MemoryStore::new()))
 //!     .build()?;
@@ -88,11 +86,11 @@ pub mod types;
 
 pub use error::{ConnectorError, Error, ErrorKind, ErrorMeta, Retry};
 pub use mapping::{MapContext, MapError, Mapper};
-pub use pipeline::{Hooks, Pipeline, RunError};
+pub use pipeline::{Hooks, Pipeline, RunError, Schedule};
 pub use report::RunReport;
 pub use secret::Secret;
 pub use settings::{ClientConfig, ClientSettings};
-pub use sink::{RecordError, Sink, SinkRecord, WriteOutcome};
-pub use source::{Checkpoint, Cursor, HighWater, Op, Page, Source, SourceRecord};
-pub use state::{DeadLetter, MemoryStore, SqliteStore, StateStore};
+pub use sink::{Change, RecordError, Sink, SinkRecord, WriteOutcome};
+pub use source::{Checkpoint, HighWater, Op, Page, Source, SourceRecord};
+pub use state::{CollectionEntry, DeadLetter, MemoryStore, RunRecord, SqliteStore, StateStore};
 pub use transport::{RateLimit, RawResponse, RetryPolicy, Transport};

@@ -10,8 +10,8 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::mapping::{MapContext, MapError};
-use crate::sink::{RecordError, Sink, SinkRecord, WriteOutcome};
-use crate::source::{Checkpoint, Cursor, Op, Page, Source, SourceRecord};
+use crate::sink::{Change, RecordError, Sink, SinkRecord, WriteOutcome};
+use crate::source::{Checkpoint, Op, Page, Source, SourceRecord};
 
 /// A source over records in memory, read in pages.
 ///
@@ -42,17 +42,17 @@ impl<T> VecSource<T> {
 #[async_trait]
 impl<T: Clone + Serialize + Send + Sync + 'static> Source for VecSource<T> {
     type Item = T;
+    /// The index of the next record.
+    type Cursor = usize;
 
     async fn read(
         &self,
         checkpoint: Option<&Checkpoint>,
-        cursor: Option<Cursor>,
-    ) -> Result<Page<T>, Error> {
+        cursor: Option<usize>,
+    ) -> Result<Page<T, usize>, Error> {
         let start = cursor
-            .as_ref()
-            .and_then(serde_json::Value::as_u64)
-            .or_else(|| checkpoint.and_then(|c| c.0.as_u64()))
-            .unwrap_or(0) as usize;
+            .or_else(|| checkpoint.and_then(|c| c.0.as_u64()).map(|n| n as usize))
+            .unwrap_or(0);
         let records = lock(&self.records);
         let end = (start + self.page_size).min(records.len());
         let page: Vec<_> = records
@@ -61,39 +61,53 @@ impl<T: Clone + Serialize + Send + Sync + 'static> Source for VecSource<T> {
             .unwrap_or_default();
         Ok(Page {
             records: page,
-            next: (end < records.len()).then(|| serde_json::json!(end)),
+            next: (end < records.len()).then_some(end),
             checkpoint: Some(Checkpoint(serde_json::json!(end.max(start)))),
         })
     }
 }
 
 /// A source whose pages come from a closure
-/// `Fn(Option<Checkpoint>, Option<Cursor>) -> Future<Result<Page<T>>>`.
-pub struct FnSource<F> {
+/// `Fn(Option<Checkpoint>, Option<C>) -> Future<Result<Page<T, C>>>`, for
+/// any cursor type `C`.
+pub struct FnSource<F, C = ()> {
     read: F,
+    _cursor: std::marker::PhantomData<fn(C)>,
 }
 
 impl<F> FnSource<F> {
-    /// Wraps the closure.
+    /// Wraps a closure that reads single-page answers (no cursor).
     pub fn new(read: F) -> Self {
-        Self { read }
+        Self::with_cursor(read)
+    }
+}
+
+impl<F, C> FnSource<F, C> {
+    /// Wraps a closure whose pages lead to the next with a cursor `C`.
+    pub fn with_cursor(read: F) -> Self {
+        Self {
+            read,
+            _cursor: std::marker::PhantomData,
+        }
     }
 }
 
 #[async_trait]
-impl<T, F, Fut> Source for FnSource<F>
+impl<T, C, F, Fut> Source for FnSource<F, C>
 where
     T: Serialize + Send + Sync + 'static,
-    F: Fn(Option<Checkpoint>, Option<Cursor>) -> Fut + Send + Sync,
-    Fut: Future<Output = Result<Page<T>, Error>> + Send,
+    C: Clone + std::fmt::Debug + Send + Sync + 'static,
+    F: Fn(Option<Checkpoint>, Option<C>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Page<T, C>, Error>> + Send,
 {
     type Item = T;
+    type Cursor = C;
 
     async fn read(
         &self,
         checkpoint: Option<&Checkpoint>,
-        cursor: Option<Cursor>,
-    ) -> Result<Page<T>, Error> {
+        cursor: Option<C>,
+    ) -> Result<Page<T, C>, Error> {
         (self.read)(checkpoint.cloned(), cursor).await
     }
 }
@@ -201,16 +215,21 @@ impl<T: Clone + Serialize + Send + Sync + 'static> Sink for MemorySink<T> {
                 outcomes.push(WriteOutcome::Failed(error));
                 continue;
             }
-            match record.op {
-                Op::Upsert => {
-                    inner.stored.insert(record.key.clone(), record.data.clone());
-                }
+            let change = match record.op {
+                Op::Upsert => match inner.stored.insert(record.key.clone(), record.data.clone()) {
+                    Some(_) => Change::Updated,
+                    None => Change::Created,
+                },
                 Op::Delete => {
                     inner.stored.remove(&record.key);
+                    Change::Unknown
                 }
-            }
+            };
             *inner.writes.entry(record.key.clone()).or_insert(0) += 1;
-            outcomes.push(WriteOutcome::written(format!("T{}", record.key)));
+            outcomes.push(WriteOutcome::written_as(
+                change,
+                Some(format!("T{}", record.key)),
+            ));
         }
         Ok(outcomes)
     }
@@ -239,7 +258,7 @@ impl<T, F> FnSink<T, F> {
 impl<T, F, Fut> Sink for FnSink<T, F>
 where
     T: Clone + Serialize + Send + Sync + 'static,
-    F: Fn(Vec<SinkRecord<T>>) -> Fut + Send + Sync,
+    F: Fn(Vec<SinkRecord<T>>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Vec<WriteOutcome>, Error>> + Send,
 {
     type Item = T;
@@ -290,7 +309,7 @@ impl<T: Clone + Serialize + Send + Sync + 'static> Sink for CollectSink<T> {
     async fn write(&self, batch: &[SinkRecord<T>]) -> Result<Vec<WriteOutcome>, Error> {
         Ok(batch
             .iter()
-            .map(|_| WriteOutcome::Written { target_id: None })
+            .map(|_| WriteOutcome::written_as(Change::Unknown, None))
             .collect())
     }
 }

@@ -3,18 +3,20 @@
 use std::fmt;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use crate::state::Stage;
 
 /// At most this many errors are kept in a report.
 pub const MAX_ERROR_SAMPLES: usize = 10;
 
 /// One failed record, as shown in a report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorSample {
     /// The source record's key.
     pub key: String,
-    /// `"map"` or `"write"`.
-    pub stage: String,
+    /// Where it failed.
+    pub stage: Stage,
     /// The error.
     pub message: String,
 }
@@ -23,7 +25,7 @@ pub struct ErrorSample {
 ///
 /// Every record read ends up written, skipped or dead-lettered:
 /// [`RunReport::unaccounted`] is zero after a completed run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunReport {
     /// The pipeline's name.
     pub pipeline: String,
@@ -41,6 +43,12 @@ pub struct RunReport {
     pub skipped: u64,
     /// Records written to the sink.
     pub written: u64,
+    /// Of those, records the sink said it created.
+    #[serde(default)]
+    pub created: u64,
+    /// Of those, records the sink said it updated.
+    #[serde(default)]
+    pub updated: u64,
     /// Failed attempts to map or write a record (retried ones included).
     pub failed: u64,
     /// Records sent again after a retryable failure.
@@ -69,6 +77,8 @@ impl RunReport {
             mapped: 0,
             skipped: 0,
             written: 0,
+            created: 0,
+            updated: 0,
             failed: 0,
             retried: 0,
             dead_lettered: 0,
@@ -83,17 +93,17 @@ impl RunReport {
         if self.first_skips.len() < MAX_ERROR_SAMPLES {
             self.first_skips.push(ErrorSample {
                 key: key.to_owned(),
-                stage: "write".to_owned(),
+                stage: Stage::Write,
                 message: reason.to_owned(),
             });
         }
     }
 
-    pub(crate) fn sample_error(&mut self, key: &str, stage: &str, message: &str) {
+    pub(crate) fn sample_error(&mut self, key: &str, stage: Stage, message: &str) {
         if self.first_errors.len() < MAX_ERROR_SAMPLES {
             self.first_errors.push(ErrorSample {
                 key: key.to_owned(),
-                stage: stage.to_owned(),
+                stage,
                 message: message.to_owned(),
             });
         }
@@ -133,7 +143,7 @@ impl fmt::Display for RunReport {
             self.pipeline,
             self.started_at.to_rfc3339()
         )?;
-        let rows: [(&str, String); 12] = [
+        let mut rows: Vec<(&str, String)> = vec![
             (
                 "duration",
                 format!("{:.3} s", self.duration_ms as f64 / 1000.0),
@@ -155,6 +165,10 @@ impl fmt::Display for RunReport {
                     .map_or_else(|| "-".to_owned(), |c| shorten(&c.to_string(), 40)),
             ),
         ];
+        if self.created + self.updated > 0 {
+            rows.insert(7, ("  created", self.created.to_string()));
+            rows.insert(8, ("  updated", self.updated.to_string()));
+        }
         for (name, value) in rows {
             writeln!(f, "  {name:<16} {value:>20}")?;
         }

@@ -72,6 +72,20 @@ impl std::fmt::Display for RecordError {
     }
 }
 
+/// Whether a write created the record in the target or updated it, when
+/// the sink knows (an upsert that looked the record up first does).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    /// The sink cannot tell.
+    #[default]
+    Unknown,
+    /// The record is new in the target.
+    Created,
+    /// The record existed and was changed.
+    Updated,
+}
+
 /// What happened to one record of a batch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "outcome")]
@@ -80,6 +94,9 @@ pub enum WriteOutcome {
     Written {
         /// The target system's id or number.
         target_id: Option<String>,
+        /// Created or updated, when the sink knows.
+        #[serde(default)]
+        change: Change,
     },
     /// Deliberately not written (e.g. a delete the target does not support).
     Skipped {
@@ -91,17 +108,27 @@ pub enum WriteOutcome {
 }
 
 impl WriteOutcome {
-    /// Written with this target id.
+    /// Written with this target id (created or updated: unknown).
     pub fn written(target_id: impl Into<String>) -> Self {
-        Self::Written {
-            target_id: Some(target_id.into()),
-        }
+        Self::written_as(Change::Unknown, Some(target_id.into()))
+    }
+    /// Created in the target with this id.
+    pub fn created(target_id: impl Into<String>) -> Self {
+        Self::written_as(Change::Created, Some(target_id.into()))
+    }
+    /// An existing record of the target, with this id, updated.
+    pub fn updated(target_id: impl Into<String>) -> Self {
+        Self::written_as(Change::Updated, Some(target_id.into()))
+    }
+    /// Written, with the change it made and the target id if known.
+    pub fn written_as(change: Change, target_id: Option<String>) -> Self {
+        Self::Written { target_id, change }
     }
 }
 
 /// A system records are written to, in batches.
 #[async_trait]
-pub trait Sink: Send + Sync {
+pub trait Sink: Send + Sync + 'static {
     /// The record type.
     type Item: Serialize + Send + Sync + 'static;
 

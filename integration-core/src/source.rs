@@ -52,10 +52,6 @@ impl<T> SourceRecord<T> {
     }
 }
 
-/// Where the next page starts: opaque to the pipeline, meaningful to the
-/// source (a page number, a `StartRow`, a `scrollId`, a `maxSkuId`, ...).
-pub type Cursor = serde_json::Value;
-
 /// How far a source has been read, persisted between runs so the next run
 /// reads only what changed. Opaque to the pipeline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -86,20 +82,22 @@ impl Checkpoint {
     }
 }
 
-/// One page of records.
+/// One page of records, and where the next one starts: a cursor of the
+/// source's own type (a page number, a `StartRow`, a `scrollId`, a
+/// window), opaque to the pipeline and never stored.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Page<T> {
+pub struct Page<T, C = ()> {
     /// The records, in source order.
     pub records: Vec<SourceRecord<T>>,
     /// Where the next page starts; `None` when this was the last page.
-    pub next: Option<Cursor>,
+    pub next: Option<C>,
     /// The checkpoint that holds once this page and every page before it are
     /// processed (`None` if the source cannot tell yet, e.g. an unordered
     /// listing that knows its high-water mark only at the end).
     pub checkpoint: Option<Checkpoint>,
 }
 
-impl<T> Page<T> {
+impl<T, C> Page<T, C> {
     /// The last page: these records and nothing after.
     pub fn last(records: Vec<SourceRecord<T>>, checkpoint: Option<Checkpoint>) -> Self {
         Self {
@@ -116,9 +114,13 @@ impl<T> Page<T> {
 /// completed run and the cursor of the page to read, so a run can be
 /// resumed and a source shared.
 #[async_trait]
-pub trait Source: Send + Sync {
+pub trait Source: Send + Sync + 'static {
     /// The record type.
     type Item: Serialize + Send + Sync + 'static;
+    /// Where the next page starts, in the source's own terms. It lives only
+    /// within one run (a run resumes from its [`Checkpoint`]), so it needs
+    /// no serialisation.
+    type Cursor: Clone + std::fmt::Debug + Send + Sync + 'static;
 
     /// Reads the page at `cursor` (`None` for the first page) of the records
     /// changed since `checkpoint` (`None` for a full read). The source
@@ -126,8 +128,8 @@ pub trait Source: Send + Sync {
     async fn read(
         &self,
         checkpoint: Option<&Checkpoint>,
-        cursor: Option<Cursor>,
-    ) -> Result<Page<Self::Item>, Error>;
+        cursor: Option<Self::Cursor>,
+    ) -> Result<Page<Self::Item, Self::Cursor>, Error>;
 }
 
 /// Keeps the highest modification time seen while reading pages whose

@@ -19,6 +19,7 @@ use crate::transport::RetryPolicy;
 
 pub mod conformance;
 pub mod sample;
+pub mod store;
 
 /// The retry policy every fake's `client_builder()` sets: the same four
 /// attempts as the default, with millisecond waits, so tests of throttling

@@ -552,6 +552,27 @@ fn a_target_that_does_not_fit_is_a_map_error() {
         "{err}"
     );
     assert!(err.message.contains("invalid type"), "{err}");
+    assert_eq!(err.field.as_deref(), Some("qty"), "{err}");
+}
+
+#[test]
+fn a_typed_records_none_field_is_missing_not_null() {
+    #[derive(Serialize)]
+    struct Buyer {
+        name: String,
+        phone: Option<String>,
+    }
+    let mapping = DeclarativeMapping::from_json_str(r#"{"tel": "{{ phone }}"}"#).unwrap();
+    let record = SourceRecord::upsert(
+        "b1",
+        Buyer {
+            name: "张三".into(),
+            phone: None,
+        },
+    );
+    let err = Mapper::<Buyer, Value>::map(&mapping, &record, &ctx()).unwrap_err();
+    assert!(err.message.contains("undefined"), "{err}");
+    assert_eq!(err.field.as_deref(), Some("tel"));
 }
 
 // ---------------------------------------------------------------------------

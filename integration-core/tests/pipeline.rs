@@ -13,9 +13,10 @@ use integration_core::memory::{
     CollectSink, FnSink, FnSource, MemorySink, VecSource, collect_only,
 };
 use integration_core::pipeline::{Hooks, RunErrorCause};
+use integration_core::state::{Changes, Stage, StateError};
 use integration_core::{
-    Error, ErrorKind, MemoryStore, Page, Pipeline, RecordError, RetryPolicy, SinkRecord,
-    SourceRecord, SqliteStore, StateStore, WriteOutcome,
+    Change, CollectionEntry, Error, ErrorKind, MemoryStore, Page, Pipeline, RecordError,
+    RetryPolicy, RunRecord, SinkRecord, SourceRecord, SqliteStore, StateStore, WriteOutcome,
 };
 use serde::{Deserialize, Serialize};
 
@@ -100,6 +101,7 @@ async fn writes_everything_once_and_a_second_run_reads_nothing_new() {
         (250, 250, 250, 0)
     );
     assert_eq!((report.pages, report.unaccounted()), (9, 0));
+    assert_eq!((report.created, report.updated), (250, 0), "the sink said");
     assert_eq!(sink.stored().len(), 250);
     assert!(
         sink.writes()
@@ -108,8 +110,8 @@ async fn writes_everything_once_and_a_second_run_reads_nothing_new() {
             .all(|(_, n)| *n == 1)
     );
     assert!(sink.batches().iter().all(|b| *b <= 20));
-    assert_eq!(state.count_entries("customers").unwrap(), 250);
-    let entry = state.entry("customers", "7").unwrap().unwrap();
+    assert_eq!(state.count_entries("customers").await.unwrap(), 250);
+    let entry = state.entry("customers", "7").await.unwrap().unwrap();
     assert_eq!(
         (entry.target_id.as_deref(), entry.data["name"].as_str()),
         (Some("T7"), Some("客户7"))
@@ -120,6 +122,8 @@ async fn writes_everything_once_and_a_second_run_reads_nothing_new() {
     source.push(customers(251).pop().unwrap());
     let third = p.run().await.unwrap();
     assert_eq!((third.read, third.written), (1, 1));
+    let replayed = p.replay_dead_letters().await.unwrap();
+    assert_eq!(replayed.read, 0, "nothing was dead-lettered");
 
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["written"], 250);
@@ -153,7 +157,7 @@ async fn permanent_failures_go_to_dead_letters_and_replay_clears_them() {
         (report.written, report.dead_lettered, report.unaccounted()),
         (247, 3, 0)
     );
-    let letters = state.dead_letters("dl").unwrap();
+    let letters = state.dead_letters("dl").await.unwrap();
     let mut keys: Vec<_> = letters.iter().map(|l| l.key.as_str()).collect();
     keys.sort();
     assert_eq!(keys, ["101", "13", "222"]);
@@ -182,6 +186,7 @@ async fn permanent_failures_go_to_dead_letters_and_replay_clears_them() {
     assert!(
         state
             .dead_letters("dl")
+            .await
             .unwrap()
             .iter()
             .all(|l| l.attempts == 2)
@@ -193,7 +198,7 @@ async fn permanent_failures_go_to_dead_letters_and_replay_clears_them() {
         (replay.read, replay.written, replay.dead_lettered),
         (3, 3, 0)
     );
-    assert!(state.dead_letters("dl").unwrap().is_empty());
+    assert!(state.dead_letters("dl").await.unwrap().is_empty());
     assert_eq!(sink.stored().len(), 250);
 }
 
@@ -248,7 +253,7 @@ async fn a_record_that_keeps_failing_retryably_is_dead_lettered_after_the_last_a
         (report.written, report.dead_lettered, report.retried),
         (4, 1, 2)
     );
-    assert_eq!(state.dead_letters("stubborn").unwrap()[0].attempts, 3);
+    assert_eq!(state.dead_letters("stubborn").await.unwrap()[0].attempts, 3);
 }
 
 #[tokio::test]
@@ -274,9 +279,9 @@ async fn an_auth_failure_stops_the_run_without_moving_the_checkpoint() {
         matches!(e.cause, RunErrorCause::Write(ref inner) if inner.kind() == ErrorKind::Auth),
         "{e}"
     );
-    assert_eq!(state.checkpoint("auth").unwrap(), None);
+    assert_eq!(state.checkpoint("auth").await.unwrap(), None);
     assert!(
-        state.dead_letters("auth").unwrap().is_empty(),
+        state.dead_letters("auth").await.unwrap().is_empty(),
         "an auth failure is not the records' fault"
     );
 }
@@ -409,6 +414,7 @@ async fn crash_at_any_point_then_rerun_loses_nothing() {
             let state: Arc<dyn StateStore> = Arc::new(SqliteStore::open(&path).unwrap());
             let checkpoint = state
                 .checkpoint("crashy")
+                .await
                 .unwrap()
                 .map_or(0, |c| c.0.as_u64().unwrap());
             let stored = target.stored();
@@ -437,7 +443,7 @@ async fn crash_at_any_point_then_rerun_loses_nothing() {
                 "crash after {crash_after} batches (panic: {panic})"
             );
             assert_eq!(
-                state.checkpoint("crashy").unwrap().unwrap().0,
+                state.checkpoint("crashy").await.unwrap().unwrap().0,
                 serde_json::json!(120)
             );
         }
@@ -463,7 +469,7 @@ async fn a_slow_sink_keeps_records_in_flight_bounded() {
             counter.fetch_add(batch.len() as u64, Ordering::SeqCst);
             Ok(batch
                 .iter()
-                .map(|_| WriteOutcome::Written { target_id: None })
+                .map(|_| WriteOutcome::written_as(Change::Unknown, None))
                 .collect())
         }
     });
@@ -510,7 +516,7 @@ async fn a_slow_write_does_not_hold_up_the_others() {
             let pause = if n == 0 { 60_000 } else { 10 };
             tokio::time::sleep(Duration::from_millis(pause)).await;
             log.lock().unwrap().push(n);
-            Ok(vec![WriteOutcome::Written { target_id: None }])
+            Ok(vec![WriteOutcome::written_as(Change::Unknown, None)])
         }
     });
     let records: Vec<SourceRecord<u64>> = (0..2 * PAGE as u64)
@@ -537,79 +543,53 @@ async fn a_slow_write_does_not_hold_up_the_others() {
         "only {head} records passed the slow write"
     );
     assert_eq!(
-        state.checkpoint("slow-head").unwrap().unwrap().0,
+        state.checkpoint("slow-head").await.unwrap().unwrap().0,
         serde_json::json!(200)
     );
 }
 
-/// A store that keeps only checkpoints: collections of a million records
-/// are not what the back-pressure test measures.
+/// A store that keeps nothing: collections of a million records are not
+/// what the back-pressure test measures.
 struct NullStore;
+#[integration_core::testing::async_trait]
 impl StateStore for NullStore {
-    fn checkpoint(
+    async fn checkpoint(
         &self,
         _: &str,
-    ) -> Result<Option<integration_core::Checkpoint>, integration_core::state::StateError> {
+    ) -> Result<Option<integration_core::Checkpoint>, StateError> {
         Ok(None)
     }
-    fn set_checkpoint(
-        &self,
-        _: &str,
-        _: &integration_core::Checkpoint,
-    ) -> Result<(), integration_core::state::StateError> {
+    async fn apply(&self, _: Changes) -> Result<(), StateError> {
         Ok(())
     }
-    fn put_entries(
-        &self,
-        _: Vec<integration_core::mapping::CollectionEntry>,
-    ) -> Result<(), integration_core::state::StateError> {
-        Ok(())
-    }
-    fn entry(
-        &self,
-        _: &str,
-        _: &str,
-    ) -> Result<
-        Option<integration_core::mapping::CollectionEntry>,
-        integration_core::state::StateError,
-    > {
+    async fn entry(&self, _: &str, _: &str) -> Result<Option<CollectionEntry>, StateError> {
         Ok(None)
     }
-    fn find_by_field(
+    async fn find_by_field(
         &self,
         _: &str,
         _: &str,
         _: &serde_json::Value,
-    ) -> Result<
-        Option<integration_core::mapping::CollectionEntry>,
-        integration_core::state::StateError,
-    > {
+    ) -> Result<Option<CollectionEntry>, StateError> {
         Ok(None)
     }
-    fn count_entries(&self, _: &str) -> Result<u64, integration_core::state::StateError> {
+    async fn count_entries(&self, _: &str) -> Result<u64, StateError> {
         Ok(0)
     }
-    fn put_dead_letters(
-        &self,
-        _: &[integration_core::DeadLetter],
-    ) -> Result<(), integration_core::state::StateError> {
-        Ok(())
-    }
-    fn dead_letters(
-        &self,
-        _: &str,
-    ) -> Result<Vec<integration_core::DeadLetter>, integration_core::state::StateError> {
+    async fn dead_letters(&self, _: &str) -> Result<Vec<integration_core::DeadLetter>, StateError> {
         Ok(Vec::new())
     }
-    fn count_dead_letters(&self, _: &str) -> Result<u64, integration_core::state::StateError> {
+    async fn count_dead_letters(&self, _: &str) -> Result<u64, StateError> {
         Ok(0)
     }
-    fn remove_dead_letters(
-        &self,
-        _: &str,
-        _: &[String],
-    ) -> Result<(), integration_core::state::StateError> {
+    async fn put_run(&self, _: &RunRecord) -> Result<(), StateError> {
         Ok(())
+    }
+    async fn runs(&self, _: &str, _: usize, _: usize) -> Result<Vec<RunRecord>, StateError> {
+        Ok(Vec::new())
+    }
+    async fn end_unfinished_runs(&self, _: &str) -> Result<u64, StateError> {
+        Ok(0)
     }
 }
 
@@ -698,7 +678,7 @@ async fn the_mapper_gets_the_records_json_that_the_collection_keeps() {
     let report = p.run().await.unwrap();
     assert_eq!(report.written, 3, "{report:?}");
     assert_eq!(sink.stored()["2"].number, "cid-2");
-    let entry = state.entry("json", "2").unwrap().unwrap();
+    let entry = state.entry("json", "2").await.unwrap().unwrap();
     assert_eq!(
         *entry.data,
         serde_json::to_value(&customers(3)[2].data).unwrap()
@@ -717,9 +697,10 @@ async fn a_collection_only_pipeline_keeps_every_record_for_lookups() {
         .unwrap();
     let report = p.run().await.unwrap();
     assert_eq!((report.read, report.written), (3, 3), "{report:?}");
-    assert_eq!(state.count_entries("kept").unwrap(), 3);
+    assert_eq!(state.count_entries("kept").await.unwrap(), 3);
     let found = state
         .find_by_field("kept", "cid", &serde_json::json!("cid-1"))
+        .await
         .unwrap()
         .unwrap();
     assert_eq!(found.key, "1");
@@ -731,7 +712,7 @@ struct Recorder(Mutex<Vec<String>>);
 
 #[async_trait::async_trait]
 impl Hooks<Customer, Target> for Arc<Recorder> {
-    async fn before_read(&self, _: Option<&integration_core::Cursor>) {
+    async fn before_read(&self, _: u64) {
         self.0.lock().unwrap().push("before_read".into());
     }
     fn after_map(&self, _: &SourceRecord<Customer>, mapped: &mut Target) {
@@ -768,8 +749,8 @@ async fn hooks_see_every_stage_and_mapping_errors_are_dead_lettered() {
     let events = recorder.0.lock().unwrap().clone();
     assert_eq!(events, ["before_read", "dead 1", "ok 0", "ok 2"]);
     assert_eq!(sink.stored()["0"].name, "客户0（已同步）");
-    let letter = &state.dead_letters("hooked").unwrap()[0];
-    assert_eq!(letter.stage, "map");
+    let letter = &state.dead_letters("hooked").await.unwrap()[0];
+    assert_eq!(letter.stage, Stage::Map);
     assert!(letter.error.contains("FName"), "{}", letter.error);
 }
 
@@ -846,13 +827,13 @@ async fn two_pipelines_share_one_sqlite_file_concurrently() {
     let store = SqliteStore::open(&path).unwrap();
     assert_eq!(
         (
-            store.count_entries("a").unwrap(),
-            store.count_entries("b").unwrap()
+            store.count_entries("a").await.unwrap(),
+            store.count_entries("b").await.unwrap()
         ),
         (300, 300)
     );
     assert_eq!(
-        store.checkpoint("a").unwrap().unwrap().0,
+        store.checkpoint("a").await.unwrap().unwrap().0,
         serde_json::json!(300)
     );
     std::fs::remove_dir_all(&dir).ok();
@@ -877,7 +858,7 @@ async fn watch_runs_on_an_interval_until_shut_down() {
         std::future::pending::<()>().await;
     };
     tokio::select! {
-        () = p.watch(Duration::from_secs(1), shutdown, |r| runs.push(r.unwrap().written)) => {}
+        () = p.run_every(Duration::from_secs(1), shutdown, |r| runs.push(r.unwrap().written)) => {}
         () = adder => {}
     }
     // Runs at 0 s, 1 s and 2 s; the record added at 1.5 s is written by the third.

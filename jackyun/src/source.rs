@@ -11,9 +11,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
 use integration_core::types::{BeijingTime, Id};
-use integration_core::{Checkpoint, Cursor, Page, Source, SourceRecord};
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use integration_core::{Checkpoint, Page, Source, SourceRecord};
 
 use crate::client::Client;
 use crate::customer::{Customer, CustomerQuery};
@@ -27,77 +25,42 @@ fn now_second() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(0)
 }
 
-fn bad_cursor(what: &str, e: impl std::fmt::Display) -> integration_core::Error {
-    integration_core::Error::new(
-        crate::error::SYSTEM,
-        what,
-        integration_core::ErrorKind::InvalidRequest,
-        format!("invalid cursor: {e}"),
-    )
-}
-
-/// The modification-time window one run of an incremental source reads:
-/// from the checkpoint (less the overlap; none on a first run) to the time
-/// the read started, and the API's own position inside it (a max id, a
-/// scroll id). Rows are not ordered by time, so the checkpoint, the
-/// window's end, comes with the last page.
-#[derive(Debug, Serialize, Deserialize)]
-struct Window<P> {
-    #[serde(default)]
-    from: Option<String>,
-    end: String,
-    #[serde(default = "Option::default")]
+/// The cursor of [`GoodsSource`] and [`CustomerSource`]: the
+/// modification-time window one run reads, from the checkpoint (less the
+/// overlap; none on a first run) to the time the read started, and the
+/// API's own position inside it (a max id, a scroll id). Rows are not
+/// ordered by time, so the checkpoint, the window's end, comes with the
+/// last page.
+#[derive(Debug, Clone)]
+pub struct Window<P> {
+    from: Option<BeijingTime>,
+    end: BeijingTime,
     position: Option<P>,
 }
 
-impl<P: Serialize + DeserializeOwned> Window<P> {
-    /// The window of this read, from the cursor or anew, with its bounds.
-    fn of(
-        api: &str,
-        checkpoint: Option<&Checkpoint>,
-        cursor: Option<Cursor>,
-        overlap: Duration,
-    ) -> Result<(Self, Option<BeijingTime>, BeijingTime), integration_core::Error> {
-        let window: Self = match cursor {
-            Some(c) => serde_json::from_value(c).map_err(|e| bad_cursor(api, e))?,
-            None => Self {
-                from: Checkpoint::since(checkpoint, overlap)
-                    .map(|t| BeijingTime::from_utc(t).to_string()),
-                end: BeijingTime::from_utc(now_second()).to_string(),
-                position: None,
-            },
-        };
-        let parse = |s: &str| BeijingTime::parse(s).ok_or_else(|| bad_cursor(api, s));
-        let end = parse(&window.end)?;
-        let from = window.from.as_deref().map(parse).transpose()?;
-        Ok((window, from, end))
+impl<P> Window<P> {
+    /// The window of this read: the cursor's, or a new one.
+    fn of(checkpoint: Option<&Checkpoint>, cursor: Option<Self>, overlap: Duration) -> Self {
+        cursor.unwrap_or_else(|| Self {
+            from: Checkpoint::since(checkpoint, overlap).map(BeijingTime::from_utc),
+            end: BeijingTime::from_utc(now_second()),
+            position: None,
+        })
     }
 
     /// The page of `records`: more to read from `next` in this window, or
     /// the last page, checkpointed at the window's end.
-    fn page<T>(
-        self,
-        api: &str,
-        records: Vec<SourceRecord<T>>,
-        next: Option<P>,
-        end: BeijingTime,
-    ) -> Result<Page<T>, integration_core::Error> {
+    fn page<T>(self, records: Vec<SourceRecord<T>>, next: Option<P>) -> Page<T, Self> {
         match next {
-            Some(position) => {
-                let next = Self {
+            Some(position) => Page {
+                records,
+                next: Some(Self {
                     position: Some(position),
                     ..self
-                };
-                Ok(Page {
-                    records,
-                    next: Some(serde_json::to_value(next).map_err(|e| bad_cursor(api, e))?),
-                    checkpoint: None,
-                })
-            }
-            None => Ok(Page::last(
-                records,
-                Some(Checkpoint::from_time(end.to_utc())),
-            )),
+                }),
+                checkpoint: None,
+            },
+            None => Page::last(records, Some(Checkpoint::from_time(self.end.to_utc()))),
         }
     }
 }
@@ -114,11 +77,12 @@ pub struct TradeSource {
     page_size: u32,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct TradeCursor {
-    from: String,
-    end: String,
-    #[serde(default)]
+/// The cursor of [`TradeSource`]: the rest of the time range one run
+/// reads, and the `scrollId` inside its current 7-day window.
+#[derive(Debug, Clone)]
+pub struct TradeCursor {
+    from: BeijingTime,
+    end: BeijingTime,
     scroll_id: Option<String>,
 }
 
@@ -159,28 +123,24 @@ impl TradeSource {
 #[async_trait]
 impl Source for TradeSource {
     type Item = Trade;
+    type Cursor = TradeCursor;
 
     async fn read(
         &self,
         checkpoint: Option<&Checkpoint>,
-        cursor: Option<Cursor>,
-    ) -> Result<Page<Trade>, integration_core::Error> {
-        let api = crate::trade::METHOD_TRADES;
-        let cursor: TradeCursor = match cursor {
-            Some(c) => serde_json::from_value(c).map_err(|e| bad_cursor(api, e))?,
-            None => {
-                let end = now_second();
-                let start =
-                    Checkpoint::since(checkpoint, self.overlap).unwrap_or(end - self.first_start);
-                TradeCursor {
-                    from: BeijingTime::from_utc(start).to_string(),
-                    end: BeijingTime::from_utc(end).to_string(),
-                    scroll_id: None,
-                }
+        cursor: Option<TradeCursor>,
+    ) -> Result<Page<Trade, TradeCursor>, integration_core::Error> {
+        let cursor = cursor.unwrap_or_else(|| {
+            let end = now_second();
+            let since = Checkpoint::since(checkpoint, self.overlap);
+            let start = since.unwrap_or(end - self.first_start).trunc_subsecs(0);
+            TradeCursor {
+                from: BeijingTime::from_utc(start),
+                end: BeijingTime::from_utc(end),
+                scroll_id: None,
             }
-        };
-        let parse = |s: &str| BeijingTime::parse(s).ok_or_else(|| bad_cursor(api, s));
-        let (from, end) = (parse(&cursor.from)?, parse(&cursor.end)?);
+        });
+        let (from, end) = (cursor.from, cursor.end);
         let window_end = BeijingTime((from.0 + MAX_WINDOW).min(end.0));
         let query = TradeQuery {
             fields: self.fields.clone(),
@@ -190,7 +150,7 @@ impl Source for TradeSource {
                 end: window_end,
             }),
             page_size: self.page_size,
-            scroll_id: cursor.scroll_id.clone(),
+            scroll_id: cursor.scroll_id,
             ..TradeQuery::default()
         };
         let page = self.client.trades().list(&query).await?;
@@ -210,25 +170,22 @@ impl Source for TradeSource {
         let (next, checkpoint) = match page.next.and_then(|next| next.scroll_id) {
             Some(scroll) => (
                 Some(TradeCursor {
-                    from: cursor.from.clone(),
-                    end: cursor.end.clone(),
+                    from,
+                    end,
                     scroll_id: Some(scroll),
                 }),
                 None,
             ),
             None => {
                 let done = Some(Checkpoint::from_time(window_end.to_utc()));
-                let next = (window_end < end).then(|| TradeCursor {
-                    from: window_end.to_string(),
-                    end: cursor.end.clone(),
+                let next = (window_end < end).then_some(TradeCursor {
+                    from: window_end,
+                    end,
                     scroll_id: None,
                 });
                 (next, done)
             }
         };
-        let next = next
-            .map(|c| serde_json::to_value(c).map_err(|e| bad_cursor(api, e)))
-            .transpose()?;
         Ok(Page {
             records,
             next,
@@ -297,18 +254,18 @@ fn record<T>(key: String, is_delete: Option<i64>, row: T) -> SourceRecord<T> {
 #[async_trait]
 impl Source for GoodsSource {
     type Item = Goods;
+    type Cursor = Window<Id>;
 
     async fn read(
         &self,
         checkpoint: Option<&Checkpoint>,
-        cursor: Option<Cursor>,
-    ) -> Result<Page<Goods>, integration_core::Error> {
-        let api = crate::goods::METHOD_GOODS_LIST;
-        let (window, from, end) = Window::<Id>::of(api, checkpoint, cursor, self.overlap)?;
+        cursor: Option<Window<Id>>,
+    ) -> Result<Page<Goods, Window<Id>>, integration_core::Error> {
+        let window = Window::of(checkpoint, cursor, self.overlap);
         let query = GoodsQuery {
             page_size: self.page_size,
-            start_date_modified_sku: from,
-            end_date_modified_sku: from.map(|_| end),
+            start_date_modified_sku: window.from,
+            end_date_modified_sku: window.from.map(|_| window.end),
             is_query_delete: true,
             max_sku_id: window.position.clone(),
             ..GoodsQuery::default()
@@ -319,25 +276,24 @@ impl Source for GoodsSource {
             .into_iter()
             .map(|g| record(g.sku_id.to_string(), g.is_delete, g))
             .collect();
-        let next = page.next.and_then(|next| next.max_sku_id);
-        window.page(api, records, next, end)
+        Ok(window.page(records, page.next.and_then(|next| next.max_sku_id)))
     }
 }
 
 #[async_trait]
 impl Source for CustomerSource {
     type Item = Customer;
+    type Cursor = Window<String>;
 
     async fn read(
         &self,
         checkpoint: Option<&Checkpoint>,
-        cursor: Option<Cursor>,
-    ) -> Result<Page<Customer>, integration_core::Error> {
-        let api = crate::customer::METHOD_LIST_CUSTOMIZED;
-        let (window, from, end) = Window::<String>::of(api, checkpoint, cursor, self.overlap)?;
+        cursor: Option<Window<String>>,
+    ) -> Result<Page<Customer, Window<String>>, integration_core::Error> {
+        let window = Window::of(checkpoint, cursor, self.overlap);
         let query = CustomerQuery {
-            gmt_modified_begin: from,
-            gmt_modified_end: from.map(|_| end),
+            gmt_modified_begin: window.from,
+            gmt_modified_end: window.from.map(|_| window.end),
             page_size: self.page_size,
             scroll_id: window.position.clone(),
             ..CustomerQuery::default()
@@ -348,6 +304,6 @@ impl Source for CustomerSource {
             .into_iter()
             .map(|c| record(c.customer_id.to_string(), c.is_delete, c))
             .collect();
-        window.page(api, records, page.next.and_then(|next| next.scroll_id), end)
+        Ok(window.page(records, page.next.and_then(|next| next.scroll_id)))
     }
 }

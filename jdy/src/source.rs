@@ -6,8 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
 use integration_core::types::UnixMillis;
-use integration_core::{Checkpoint, Cursor, HighWater, Page, Source, SourceRecord};
-use serde::{Deserialize, Serialize};
+use integration_core::{Checkpoint, HighWater, Page, Source, SourceRecord};
 
 use crate::client::Client;
 use crate::error::Error;
@@ -47,12 +46,13 @@ pub struct PurInboundSource {
     details: DetailMode,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct SourceCursor {
+/// The cursor of [`PurInboundSource`]: the next page, the window's fixed
+/// end, and the highest `modify_time` seen so far.
+#[derive(Debug, Clone)]
+pub struct PurInboundCursor {
     page: u32,
-    until: i64,
-    #[serde(default)]
-    high_water: Option<Checkpoint>,
+    until: UnixMillis,
+    high_water: HighWater,
 }
 
 impl PurInboundSource {
@@ -120,36 +120,27 @@ impl PurInboundSource {
 #[async_trait]
 impl Source for PurInboundSource {
     type Item = PurInbound;
+    type Cursor = PurInboundCursor;
 
     async fn read(
         &self,
         checkpoint: Option<&Checkpoint>,
-        cursor: Option<Cursor>,
-    ) -> Result<Page<PurInbound>, integration_core::Error> {
-        let cursor: SourceCursor = match cursor {
-            Some(value) => serde_json::from_value(value).map_err(|e| {
-                integration_core::Error::new(
-                    "jdy",
-                    "pur_inbound",
-                    integration_core::ErrorKind::InvalidRequest,
-                    format!("not a cursor of this source: {e}"),
-                )
-            })?,
-            None => SourceCursor {
-                page: 1,
-                until: chrono::Utc::now().timestamp_millis(),
-                high_water: None,
-            },
-        };
+        cursor: Option<PurInboundCursor>,
+    ) -> Result<Page<PurInbound, PurInboundCursor>, integration_core::Error> {
+        let cursor = cursor.unwrap_or_else(|| PurInboundCursor {
+            page: 1,
+            until: UnixMillis(chrono::Utc::now().timestamp_millis()),
+            high_water: HighWater::new(checkpoint),
+        });
         let mut query = self.query.with_page(cursor.page);
         query.modify_time_from =
             Checkpoint::since(checkpoint, self.overlap).map(UnixMillis::from_utc);
-        query.modify_time_to = Some(UnixMillis(cursor.until));
+        query.modify_time_to = Some(cursor.until);
         let page = self.client.pur_inbounds().list(&query).await?;
         let more = page.has_next();
         let rows = self.complete(page.items).await?;
 
-        let mut high_water = HighWater::new(cursor.high_water.as_ref().or(checkpoint));
+        let mut high_water = cursor.high_water;
         for row in &rows {
             if let Some(t) = row.modify_time {
                 high_water.observe(t.to_utc());
@@ -160,22 +151,13 @@ impl Source for PurInboundSource {
             .map(|row| SourceRecord::upsert(row.id.to_string(), row))
             .collect();
         if more {
-            let next = SourceCursor {
-                page: cursor.page + 1,
-                until: cursor.until,
-                high_water: high_water.checkpoint(),
-            };
-            let next = serde_json::to_value(next).map_err(|e| {
-                integration_core::Error::new(
-                    "jdy",
-                    "pur_inbound",
-                    integration_core::ErrorKind::InvalidRequest,
-                    e.to_string(),
-                )
-            })?;
             Ok(Page {
                 records,
-                next: Some(next),
+                next: Some(PurInboundCursor {
+                    page: cursor.page + 1,
+                    until: cursor.until,
+                    high_water,
+                }),
                 checkpoint: None,
             })
         } else {

@@ -131,7 +131,10 @@ async fn customer_sink_partial_failure_and_idempotent_upsert() {
     assert_eq!(outcomes.len(), 3);
     assert!(matches!(
         &outcomes[0],
-        WriteOutcome::Written { target_id: Some(_) }
+        WriteOutcome::Written {
+            target_id: Some(_),
+            ..
+        }
     ));
     match &outcomes[1] {
         WriteOutcome::Failed(e) => {

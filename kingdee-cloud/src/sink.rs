@@ -27,12 +27,12 @@
 //! holds the lock; 14, the call limit). A whole batch refused for the
 //! session, permission or licence (1, 2, 7) is an error of the call.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::marker::PhantomData;
 
 use async_trait::async_trait;
 use futures::TryStreamExt;
-use integration_core::{Op, RecordError, Sink, SinkRecord, WriteOutcome};
+use integration_core::{Change, Op, RecordError, Sink, SinkRecord, WriteOutcome};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -232,12 +232,13 @@ impl<T> FormSink<T> {
             .collect();
         let existing = self.lookup(&numbers).await?;
         let mut batch = Vec::with_capacity(positions.len());
-        let mut created = Vec::new();
+        let (mut created, mut updated) = (Vec::new(), HashSet::new());
         for (k, &i) in positions.iter().enumerate() {
             let mut model = models[i].take().unwrap_or_default();
             match self.number_of(&model).and_then(|n| existing.get(&n)) {
                 Some(id) => {
                     model.insert(self.config.id_field.clone(), id.clone());
+                    updated.insert(k);
                 }
                 None => created.push(k),
             }
@@ -260,6 +261,7 @@ impl<T> FormSink<T> {
                     let mut model = model.clone();
                     model.insert(self.config.id_field.clone(), id.clone());
                     at.push(k);
+                    updated.insert(k);
                     again.push(Value::Object(model));
                 }
             }
@@ -270,8 +272,20 @@ impl<T> FormSink<T> {
                 }
             }
         }
-        for (&i, (outcome, _)) in positions.iter().zip(results) {
-            outcomes[i] = Some(outcome);
+        // With the look-up on, a model saved with its id updated a record;
+        // one saved without created it.
+        for (k, (&i, (outcome, _))) in positions.iter().zip(results).enumerate() {
+            outcomes[i] = Some(match outcome {
+                WriteOutcome::Written { target_id, .. } if self.config.upsert => {
+                    let change = if updated.contains(&k) {
+                        Change::Updated
+                    } else {
+                        Change::Created
+                    };
+                    WriteOutcome::written_as(change, target_id)
+                }
+                other => other,
+            });
         }
         Ok(())
     }
@@ -308,7 +322,7 @@ impl<T> FormSink<T> {
                         s.id.map(|id| id.to_string())
                             .filter(|id| !id.is_empty())
                             .or(s.number);
-                    (WriteOutcome::Written { target_id }, false)
+                    (WriteOutcome::written_as(Change::Unknown, target_id), false)
                 }
                 ModelOutcome::Failed(errors) => {
                     let taken = errors.iter().any(|e| self.number_taken(e));

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use integration_core::types::BeijingTime;
-use integration_core::{Checkpoint, Cursor, HighWater, Page, Source, SourceRecord};
+use integration_core::{Checkpoint, HighWater, Page, Source, SourceRecord};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -138,13 +138,15 @@ fn text_of(value: &Value) -> Option<String> {
 #[async_trait]
 impl<T: DeserializeOwned + Serialize + Send + Sync + 'static> Source for FormSource<T> {
     type Item = T;
+    /// The `StartRow` of the page.
+    type Cursor = u64;
 
     async fn read(
         &self,
         checkpoint: Option<&Checkpoint>,
-        cursor: Option<Cursor>,
-    ) -> Result<Page<T>, integration_core::Error> {
-        let start = cursor.as_ref().and_then(Value::as_u64).unwrap_or(0);
+        cursor: Option<u64>,
+    ) -> Result<Page<T, u64>, integration_core::Error> {
+        let start = cursor.unwrap_or(0);
         let query = self.query(checkpoint, start);
         let keys = self.config.keys();
         let rows = self.client.execute_bill_query_rows(&query).await?;
@@ -174,7 +176,7 @@ impl<T: DeserializeOwned + Serialize + Send + Sync + 'static> Source for FormSou
             })?;
             records.push(SourceRecord::upsert(key, data));
         }
-        let next = (count >= u64::from(query.limit)).then(|| Value::from(start + count));
+        let next = (count >= u64::from(query.limit)).then_some(start + count);
         Ok(Page {
             records,
             next,

@@ -90,6 +90,7 @@ async fn batch_of_250_with_3_invalid_writes_247_and_reports_kingdee_messages() {
     // Written outcomes carry the internal id.
     let WriteOutcome::Written {
         target_id: Some(id),
+        ..
     } = &outcomes[0]
     else {
         panic!()
@@ -404,7 +405,7 @@ async fn through_a_pipeline_247_are_written_and_3_dead_lettered_across_a_lost_se
         (report.written, report.dead_lettered, report.unaccounted()),
         (247, 3, 0)
     );
-    let letters = state.dead_letters("huke-to-kingdee").unwrap();
+    let letters = state.dead_letters("huke-to-kingdee").await.unwrap();
     // Refused as a real site refuses them: MsgCode 11, validation failed.
     assert!(
         letters.iter().all(|l| l.code.as_deref() == Some("11")),
@@ -517,7 +518,7 @@ async fn through_a_pipeline_a_released_lock_costs_no_record() {
         (report.written, report.retried, report.dead_lettered),
         (10, 1, 0)
     );
-    assert!(state.dead_letters("locked").unwrap().is_empty());
+    assert!(state.dead_letters("locked").await.unwrap().is_empty());
     assert_eq!(fake.records("BD_Customer").len(), 10);
 }
 
@@ -560,6 +561,6 @@ async fn a_licence_error_stops_the_run_and_says_why() {
         "{err}"
     );
     assert_eq!(err.report.dead_lettered, 0);
-    assert!(state.dead_letters("k3-customers").unwrap().is_empty());
-    assert!(state.checkpoint("k3-customers").unwrap().is_none());
+    assert!(state.dead_letters("k3-customers").await.unwrap().is_empty());
+    assert!(state.checkpoint("k3-customers").await.unwrap().is_none());
 }

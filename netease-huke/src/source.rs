@@ -26,7 +26,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use integration_core::types::{Id, UnixMillis};
-use integration_core::{Checkpoint, Cursor, ErrorKind, Page, Source, SourceRecord};
+use integration_core::{Checkpoint, Page, Source, SourceRecord};
 use serde::{Deserialize, Serialize};
 
 use crate::client::Client;
@@ -145,7 +145,7 @@ impl TradeSource {
 
     fn first_cursor(&self, checkpoint: Option<&Checkpoint>) -> Result<Option<TradeCursor>, Error> {
         let run_end = (self.clock)().timestamp_millis();
-        let (start, done_until, recent) = match checkpoint {
+        let (start, done_until, mut recent) = match checkpoint {
             Some(cp) => {
                 let cp = TradeCheckpoint::parse(cp)?;
                 (cp.until - millis(self.overlap), Some(cp.until), cp.recent)
@@ -155,13 +155,14 @@ impl TradeSource {
         if start >= run_end {
             return Ok(None);
         }
+        recent.retain(|w| w.end >= start);
         Ok(Some(TradeCursor {
             run_end,
             start,
             end: run_end.min(start + millis(self.window)),
             page: 1,
             done_until,
-            recent: prune(recent, start),
+            recent,
         }))
     }
 }
@@ -171,66 +172,35 @@ fn millis(d: Duration) -> i64 {
 }
 
 /// The ids read in one window (`end` = the window's inclusive end, ms).
-///
-/// The ids are one newline-separated text: cursors and checkpoints go
-/// through JSON on every page, and a window's thousands of ids as one
-/// string cost one allocation where a list cost one per id (this was a
-/// quarter of a Huke sync's CPU). An id containing a newline never matches,
-/// so such a trade is given out again (an upsert absorbs it).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct WindowIds {
     end: i64,
-    #[serde(deserialize_with = "id_text")]
-    ids: String,
+    #[serde(deserialize_with = "id_set")]
+    ids: HashSet<String>,
 }
 
-/// The ids of a newline-separated text.
-fn ids_in(text: &str) -> impl Iterator<Item = &str> {
-    text.split('\n').filter(|id| !id.is_empty())
-}
-
-/// Which of `wanted` (a page's few keys) occur in the newline-separated
-/// `text` (a window's thousands): one pass over the text, where building a
-/// set of the whole window for every page cost a tenth of a sync's CPU.
-fn found_in<'k>(text: &str, wanted: &HashSet<&'k str>) -> HashSet<&'k str> {
-    ids_in(text)
-        .filter_map(|id| wanted.get(id).copied())
-        .collect()
-}
-
-/// Appends ids to a newline-separated text.
-fn append_ids<'a>(text: &mut String, ids: impl IntoIterator<Item = &'a str>) {
-    for id in ids {
-        if !text.is_empty() {
-            text.push('\n');
-        }
-        text.push_str(id);
-    }
-}
-
-/// Ids as one newline-separated text, or (as checkpoints stored them
-/// before) a list of strings.
-fn id_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+/// Ids as a list, or as the newline-separated text earlier versions stored
+/// in checkpoints.
+fn id_set<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<HashSet<String>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Ids {
+        List(HashSet<String>),
         Text(String),
-        List(Vec<String>),
     }
     Ok(match Ids::deserialize(deserializer)? {
-        Ids::Text(text) => text,
-        Ids::List(list) => list.join("\n"),
+        Ids::List(ids) => ids,
+        Ids::Text(text) => text
+            .split('\n')
+            .filter(|id| !id.is_empty())
+            .map(str::to_owned)
+            .collect(),
     })
 }
 
-/// Keeps the windows that can still contain rows at or after `from`.
-fn prune(mut recent: Vec<WindowIds>, from: i64) -> Vec<WindowIds> {
-    recent.retain(|w| w.end >= from);
-    recent
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct TradeCursor {
+/// Where the next page of a [`TradeSource`] starts.
+#[derive(Debug, Clone)]
+pub struct TradeCursor {
     /// Where this run stops (its start time), unix ms.
     run_end: i64,
     /// The current window, unix ms, both ends inclusive.
@@ -248,7 +218,7 @@ struct TradeCursor {
 
 /// The persisted checkpoint: everything up to `until` (unix ms) was read;
 /// `recent` holds the ids read within the overlap before it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct TradeCheckpoint {
     until: i64,
     #[serde(default)]
@@ -273,10 +243,13 @@ impl TradeCheckpoint {
             Error::invalid_request(SEARCH_TRADES, format!("not a trade checkpoint: {e}"))
         })
     }
+}
 
-    fn into_checkpoint(self) -> Checkpoint {
-        Checkpoint(serde_json::to_value(self).unwrap_or_default())
-    }
+/// The checkpoint "read up to `until`", with the windows of `recent` that
+/// its `overlap` (ms) meets.
+fn checkpoint_at(until: i64, overlap: i64, recent: &[WindowIds]) -> Checkpoint {
+    let recent: Vec<&WindowIds> = recent.iter().filter(|w| w.end >= until - overlap).collect();
+    Checkpoint(serde_json::json!({ "until": until, "recent": recent }))
 }
 
 /// Where a [`TradeSource`] checkpoint says reading is complete, as UTC.
@@ -289,24 +262,16 @@ pub fn checkpoint_until(cp: &Checkpoint) -> Option<DateTime<Utc>> {
 #[async_trait]
 impl Source for TradeSource {
     type Item = Trade;
+    type Cursor = TradeCursor;
 
     async fn read(
         &self,
         checkpoint: Option<&Checkpoint>,
-        cursor: Option<Cursor>,
-    ) -> Result<Page<Trade>, integration_core::Error> {
+        cursor: Option<TradeCursor>,
+    ) -> Result<Page<Trade, TradeCursor>, integration_core::Error> {
         let cursor = match cursor {
-            Some(value) => Some(serde_json::from_value::<TradeCursor>(value).map_err(|e| {
-                integration_core::Error::new(
-                    SYSTEM,
-                    SEARCH_TRADES,
-                    ErrorKind::InvalidRequest,
-                    format!("not a trade cursor: {e}"),
-                )
-            })?),
-            None => self
-                .first_cursor(checkpoint)
-                .map_err(integration_core::Error::from)?,
+            Some(cursor) => Some(cursor),
+            None => self.first_cursor(checkpoint)?,
         };
         let Some(mut cursor) = cursor else {
             return Ok(Page::last(Vec::new(), checkpoint.cloned()));
@@ -346,38 +311,23 @@ impl Source for TradeSource {
 
         // The current window's ids are always the last entry, created on its
         // first page (an older window may end at the same instant).
-        if cursor.page == 1 || cursor.recent.is_empty() {
+        if cursor.page == 1 {
             cursor.recent.push(WindowIds {
                 end: cursor.end,
-                ids: String::new(),
+                ids: HashSet::new(),
             });
         }
-        let keys: Vec<String> = page.items.iter().map(Trade::key).collect();
         let mut records = Vec::with_capacity(page.items.len());
-        let mut fresh: Vec<String> = Vec::new();
         let mut repeated_in_window = 0usize;
-        {
-            let wanted: HashSet<&str> = keys.iter().map(String::as_str).collect();
-            let (current, earlier) = cursor
-                .recent
-                .split_last()
-                .map_or((None, &[][..]), |(c, e)| (Some(c), e));
-            let in_current = current.map_or_else(HashSet::new, |w| found_in(&w.ids, &wanted));
-            let mut in_earlier = HashSet::new();
-            for window in earlier {
-                in_earlier.extend(found_in(&window.ids, &wanted));
-            }
-            let mut fresh_keys: HashSet<&str> = HashSet::new();
-            for (key, trade) in keys.iter().zip(page.items) {
-                let in_window = in_current.contains(key.as_str());
-                if in_window {
+        if let Some((current, earlier)) = cursor.recent.split_last_mut() {
+            for trade in page.items {
+                let key = trade.key();
+                if current.ids.contains(&key) {
                     repeated_in_window += 1;
+                } else if !earlier.iter().any(|w| w.ids.contains(&key)) {
+                    current.ids.insert(key.clone());
+                    records.push(SourceRecord::upsert(key, trade));
                 }
-                if in_window || in_earlier.contains(key.as_str()) || !fresh_keys.insert(key) {
-                    continue;
-                }
-                fresh.push(key.clone());
-                records.push(SourceRecord::upsert(key.clone(), trade));
             }
         }
         if cursor.page > 1 && full && repeated_in_window == page_size as usize {
@@ -392,51 +342,36 @@ impl Source for TradeSource {
                 b"",
             ));
         }
-        if let Some(current) = cursor.recent.last_mut() {
-            append_ids(&mut current.ids, fresh.iter().map(String::as_str));
-        }
 
+        let overlap = millis(self.overlap);
         if has_more {
-            let checkpoint = cursor.done_until.map(|until| {
-                TradeCheckpoint {
-                    until,
-                    recent: prune(cursor.recent.clone(), until - millis(self.overlap)),
-                }
-                .into_checkpoint()
-            });
+            let checkpoint = cursor
+                .done_until
+                .map(|until| checkpoint_at(until, overlap, &cursor.recent));
             cursor.page += 1;
-            let next = serde_json::to_value(&cursor).ok();
             return Ok(Page {
                 records,
-                next,
+                next: Some(cursor),
                 checkpoint,
             });
         }
 
         // The window is complete.
         let until = cursor.end;
-        let checkpoint = TradeCheckpoint {
-            until,
-            recent: prune(cursor.recent.clone(), until - millis(self.overlap)),
-        }
-        .into_checkpoint();
+        let checkpoint = Some(checkpoint_at(until, overlap, &cursor.recent));
         if until >= cursor.run_end {
-            return Ok(Page::last(records, Some(checkpoint)));
+            return Ok(Page::last(records, checkpoint));
         }
-        let start = until;
-        let next = TradeCursor {
-            run_end: cursor.run_end,
-            start,
-            end: cursor.run_end.min(start + millis(self.window)),
-            page: 1,
-            done_until: Some(until),
-            // Keep what the overlap of this run's later checkpoints needs.
-            recent: prune(cursor.recent, start - millis(self.overlap)),
-        };
+        cursor.start = until;
+        cursor.end = cursor.run_end.min(until + millis(self.window));
+        cursor.page = 1;
+        cursor.done_until = Some(until);
+        // Keep what the overlap of this run's later checkpoints needs.
+        cursor.recent.retain(|w| w.end >= until - overlap);
         Ok(Page {
             records,
-            next: serde_json::to_value(&next).ok(),
-            checkpoint: Some(checkpoint),
+            next: Some(cursor),
+            checkpoint,
         })
     }
 }
@@ -477,90 +412,61 @@ impl BuyerSource {
     }
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct BuyerCursor {
-    trades: Cursor,
-    /// The buyers given out in the current window, newline-separated (see
-    /// [`WindowIds`] for why one text).
-    #[serde(deserialize_with = "id_text")]
-    seen: String,
+/// Where the next page of a [`BuyerSource`] starts: the trade source's
+/// cursor and the buyers given out in its current window.
+#[derive(Debug, Clone)]
+pub struct BuyerCursor {
+    trades: TradeCursor,
+    seen: HashSet<String>,
 }
 
 #[async_trait]
 impl Source for BuyerSource {
     type Item = Buyer;
+    type Cursor = BuyerCursor;
 
     async fn read(
         &self,
         checkpoint: Option<&Checkpoint>,
-        cursor: Option<Cursor>,
-    ) -> Result<Page<Buyer>, integration_core::Error> {
-        let (inner, mut seen) = match cursor {
-            Some(value) => {
-                let c: BuyerCursor = serde_json::from_value(value).map_err(|e| {
-                    integration_core::Error::new(
-                        SYSTEM,
-                        SEARCH_TRADES,
-                        ErrorKind::InvalidRequest,
-                        format!("not a buyer cursor: {e}"),
-                    )
-                })?;
-                (Some(c.trades), c.seen)
-            }
-            None => (None, String::new()),
+        cursor: Option<BuyerCursor>,
+    ) -> Result<Page<Buyer, BuyerCursor>, integration_core::Error> {
+        let (trades, mut seen) = match cursor {
+            Some(c) => (Some(c.trades), c.seen),
+            None => (None, HashSet::new()),
         };
-        let page = self.trades.read(checkpoint, inner).await?;
-        let cids: Vec<Option<Id>> = page
-            .records
-            .iter()
-            .map(|r| {
-                r.data
-                    .buyer_cid
-                    .clone()
-                    .filter(|c| !c.as_str().trim().is_empty())
-            })
-            .collect();
-        let keys: Vec<Option<String>> =
-            cids.iter().map(|c| c.as_ref().map(Id::to_string)).collect();
+        let page = self.trades.read(checkpoint, trades).await?;
         let mut records = Vec::new();
-        let mut added: Vec<String> = Vec::new();
-        {
-            let wanted: HashSet<&str> = keys.iter().flatten().map(String::as_str).collect();
-            let earlier = found_in(&seen, &wanted);
-            let mut fresh: HashSet<&str> = HashSet::new();
-            for ((record, cid), key) in page.records.into_iter().zip(cids).zip(&keys) {
-                let trade = record.data;
-                let (Some(cid), Some(key)) = (cid, key) else {
-                    tracing::warn!(trade = %record.key, "trade without buyerCid; no buyer record");
-                    continue;
-                };
-                if earlier.contains(key.as_str()) || !fresh.insert(key) {
-                    continue;
-                }
-                added.push(key.clone());
-                records.push(SourceRecord::upsert(
-                    key.clone(),
-                    Buyer {
-                        buyer_cid: cid,
-                        buyer_nick: trade.buyer_nick.clone(),
-                        trade_id: record.key,
-                        trade,
-                    },
-                ));
+        for record in page.records {
+            let trade = record.data;
+            let Some(cid) = trade
+                .buyer_cid
+                .clone()
+                .filter(|c| !c.as_str().trim().is_empty())
+            else {
+                tracing::warn!(trade = %record.key, "trade without buyerCid; no buyer record");
+                continue;
+            };
+            let key = cid.to_string();
+            if !seen.insert(key.clone()) {
+                continue;
             }
+            records.push(SourceRecord::upsert(
+                key,
+                Buyer {
+                    buyer_cid: cid,
+                    buyer_nick: trade.buyer_nick.clone(),
+                    trade_id: record.key,
+                    trade,
+                },
+            ));
         }
-        let next = match page.next {
-            Some(trades) => {
-                // A new window of trades starts at its page 1.
-                if trades.get("page").and_then(serde_json::Value::as_u64) == Some(1) {
-                    seen.clear();
-                } else {
-                    append_ids(&mut seen, added.iter().map(String::as_str));
-                }
-                serde_json::to_value(BuyerCursor { trades, seen }).ok()
+        let next = page.next.map(|trades| {
+            // A new window of trades starts at its page 1.
+            if trades.page == 1 {
+                seen.clear();
             }
-            None => None,
-        };
+            BuyerCursor { trades, seen }
+        });
         Ok(Page {
             records,
             next,
@@ -572,23 +478,24 @@ impl Source for BuyerSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
-    fn window_ids_are_one_text_and_older_lists_still_read() {
-        let old: TradeCheckpoint = serde_json::from_value(serde_json::json!({
-            "until": 5, "recent": [{"end": 5, "ids": ["T1", "T2"]}]
-        }))
-        .unwrap();
-        assert_eq!(ids_in(&old.recent[0].ids).collect::<Vec<_>>(), ["T1", "T2"]);
-        let json = serde_json::to_value(old.clone()).unwrap();
-        assert_eq!(json["recent"][0]["ids"], "T1\nT2");
-        let again: TradeCheckpoint = serde_json::from_value(json).unwrap();
-        assert_eq!(again.recent, old.recent);
+    fn checkpoints_store_id_lists_and_still_read_the_older_text() {
+        for ids in [json!("T1\nT2"), json!(["T1", "T2"])] {
+            let stored =
+                json!({"until": 5, "recent": [{"end": 1, "ids": []}, {"end": 5, "ids": ids}]});
+            let cp = TradeCheckpoint::parse(&Checkpoint(stored)).unwrap();
+            let expected: HashSet<String> = ["T1".to_owned(), "T2".to_owned()].into();
+            assert_eq!(cp.recent[1].ids, expected);
 
-        let mut text = String::new();
-        append_ids(&mut text, ["a", "b"]);
-        append_ids(&mut text, ["c"]);
-        assert_eq!(ids_in(&text).collect::<Vec<_>>(), ["a", "b", "c"]);
-        assert_eq!(ids_in("").count(), 0);
+            let written = checkpoint_at(cp.until, 2, &cp.recent);
+            assert_eq!(written.0["recent"].as_array().map(Vec::len), Some(1));
+            let ids: HashSet<String> =
+                serde_json::from_value(written.0["recent"][0]["ids"].clone()).unwrap();
+            assert_eq!(ids, expected, "written as a list");
+        }
+        let empty: WindowIds = serde_json::from_value(json!({"end": 0, "ids": ""})).unwrap();
+        assert!(empty.ids.is_empty());
     }
 }

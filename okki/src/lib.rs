@@ -153,5 +153,5 @@ pub use companies::{
 pub use error::{Error, Result};
 pub use opportunities::{Opportunities, Opportunity, OpportunityQuery, OpportunityRef};
 pub use orders::{Order, OrderLine, OrderQuery, OrderRef, OrderTimeType, Orders};
-pub use source::CompanySource;
+pub use source::{CompanyCursor, CompanySource};
 pub use users::{User, UserQuery, UserRef, UserState, Users};

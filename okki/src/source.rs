@@ -24,8 +24,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures::StreamExt;
 use integration_core::types::{BeijingTime, Id};
-use integration_core::{Checkpoint, Cursor, Op, Page, Source, SourceRecord};
-use serde::{Deserialize, Serialize};
+use integration_core::{Checkpoint, Op, Page, Source, SourceRecord};
 
 use crate::client::{Client, MAX_PAGE_SIZE};
 use crate::companies::{Company, CompanyQuery, Pool};
@@ -47,22 +46,21 @@ pub struct CompanySource {
     full_read_since: BeijingTime,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     Live,
     Removed,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct SourceCursor {
+/// Where a [`CompanySource`] read goes on: the phase, its page, and the
+/// run's fixed window.
+#[derive(Debug, Clone, Copy)]
+pub struct CompanyCursor {
     phase: Phase,
     page: u32,
-    start: String,
-    end: String,
-    #[serde(default)]
+    start: BeijingTime,
+    end: BeijingTime,
     total: Option<u64>,
-    #[serde(default)]
     restarts: u32,
 }
 
@@ -119,7 +117,7 @@ impl CompanySource {
         self
     }
 
-    fn first_cursor(&self, checkpoint: Option<&Checkpoint>) -> SourceCursor {
+    fn first_cursor(&self, checkpoint: Option<&Checkpoint>) -> CompanyCursor {
         let now = chrono::Utc::now();
         let end = BeijingTime::from_utc(
             now - chrono::Duration::nanoseconds(i64::from(now.timestamp_subsec_nanos())),
@@ -127,41 +125,40 @@ impl CompanySource {
         let start = Checkpoint::since(checkpoint, self.overlap)
             .map(BeijingTime::from_utc)
             .unwrap_or(self.full_read_since);
-        SourceCursor {
+        CompanyCursor {
             phase: Phase::Live,
             page: 1,
-            start: start.to_string(),
-            end: end.to_string(),
+            start,
+            end,
             total: None,
             restarts: 0,
         }
     }
 
-    async fn read_page(&self, cursor: SourceCursor) -> Result<Page<Company>, Error> {
-        let bad = |what: &str| Error::invalid("CompanySource", format!("invalid cursor: {what}"));
-        let start = BeijingTime::parse(&cursor.start).ok_or_else(|| bad("start"))?;
-        let end = BeijingTime::parse(&cursor.end).ok_or_else(|| bad("end"))?;
+    async fn read_page(
+        &self,
+        cursor: CompanyCursor,
+    ) -> Result<Page<Company, CompanyCursor>, Error> {
         let query = self
             .query
             .clone()
             .page(cursor.page)
             .removed(cursor.phase == Phase::Removed)
-            .updated_between(Some(start), Some(end));
+            .updated_between(Some(cursor.start), Some(cursor.end));
         let companies = self.client.companies();
         let page = companies.list(&query).await?;
 
         if let (Some(before), Some(now)) = (cursor.total, page.total) {
             if now < before && cursor.restarts < MAX_RESTARTS {
                 tracing::warn!(before, now, phase = ?cursor.phase, "company list shrank while paging; restarting the phase");
-                let next = SourceCursor {
-                    page: 1,
-                    total: None,
-                    restarts: cursor.restarts + 1,
-                    ..cursor
-                };
                 return Ok(Page {
                     records: Vec::new(),
-                    next: Some(to_cursor(&next)?),
+                    next: Some(CompanyCursor {
+                        page: 1,
+                        total: None,
+                        restarts: cursor.restarts + 1,
+                        ..cursor
+                    }),
                     checkpoint: None,
                 });
             }
@@ -204,55 +201,44 @@ impl CompanySource {
         };
 
         let next = if has_more {
-            Some(SourceCursor {
+            Some(CompanyCursor {
                 page: cursor.page + 1,
                 total: total.or(cursor.total),
-                ..cursor.clone()
+                ..cursor
             })
         } else if cursor.phase == Phase::Live && self.include_deleted {
-            Some(SourceCursor {
+            Some(CompanyCursor {
                 phase: Phase::Removed,
                 page: 1,
                 total: None,
                 restarts: 0,
-                ..cursor.clone()
+                ..cursor
             })
         } else {
             None
         };
-        let checkpoint = next.is_none().then(|| Checkpoint::from_time(end.to_utc()));
+        let checkpoint = next
+            .is_none()
+            .then(|| Checkpoint::from_time(cursor.end.to_utc()));
         Ok(Page {
             records,
-            next: next.as_ref().map(to_cursor).transpose()?,
+            next,
             checkpoint,
         })
     }
 }
 
-fn to_cursor(cursor: &SourceCursor) -> Result<Cursor, Error> {
-    serde_json::to_value(cursor).map_err(|e| Error::invalid("CompanySource", e))
-}
-
 #[async_trait]
 impl Source for CompanySource {
     type Item = Company;
+    type Cursor = CompanyCursor;
 
     async fn read(
         &self,
         checkpoint: Option<&Checkpoint>,
-        cursor: Option<Cursor>,
-    ) -> Result<Page<Company>, integration_core::Error> {
-        let cursor = match cursor {
-            None => self.first_cursor(checkpoint),
-            Some(value) => serde_json::from_value(value).map_err(|e| {
-                integration_core::Error::new(
-                    crate::error::SYSTEM,
-                    "CompanySource",
-                    integration_core::ErrorKind::InvalidRequest,
-                    format!("not a CompanySource cursor: {e}"),
-                )
-            })?,
-        };
+        cursor: Option<CompanyCursor>,
+    ) -> Result<Page<Company, CompanyCursor>, integration_core::Error> {
+        let cursor = cursor.unwrap_or_else(|| self.first_cursor(checkpoint));
         Ok(self.read_page(cursor).await?)
     }
 }

@@ -8,17 +8,17 @@ use std::time::Duration;
 use integration_core::testing::Fault;
 use integration_core::{Checkpoint, Op, Page, Source};
 use okki::testing::FakeOkki;
-use okki::{Company, CompanySource};
+use okki::{Company, CompanyCursor, CompanySource};
 
 async fn read_all(
     source: &CompanySource,
     checkpoint: Option<&Checkpoint>,
-) -> (Vec<Page<Company>>, Option<Checkpoint>) {
+) -> (Vec<Page<Company, CompanyCursor>>, Option<Checkpoint>) {
     let mut pages = Vec::new();
     let mut cursor = None;
     loop {
         let page = source.read(checkpoint, cursor).await.unwrap();
-        cursor = page.next.clone();
+        cursor = page.next;
         let done = cursor.is_none();
         pages.push(page);
         if done {
@@ -171,7 +171,7 @@ async fn shrinking_list_restarts_the_phase() {
     // A company on the first page is deleted: later rows shift forward.
     let gone: i64 = first.records[0].key.parse().unwrap();
     fake.state().delete_company(gone);
-    let second = source.read(None, first.next.clone()).await.unwrap();
+    let second = source.read(None, first.next).await.unwrap();
     assert!(
         second.records.is_empty(),
         "restart signalled by an empty page"

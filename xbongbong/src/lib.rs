@@ -234,5 +234,5 @@ pub use records::{
     OpportunityQuery, PaymentReceiptQuery, ProductQuery, Record, Records,
 };
 pub use sink::{RecordSink, RecordWrite};
-pub use source::{Incremental, RecordSource};
+pub use source::{Incremental, RecordCursor, RecordSource};
 pub use users::{Department, DepartmentQuery, Departments, User, UserQuery, Users};

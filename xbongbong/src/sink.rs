@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use integration_core::error::Failure;
 use integration_core::types::Id;
-use integration_core::{ErrorKind, Op, RecordError, Sink, SinkRecord, WriteOutcome};
+use integration_core::{Change, ErrorKind, Op, RecordError, Sink, SinkRecord, WriteOutcome};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tokio::sync::OnceCell;
@@ -129,9 +129,7 @@ impl RecordSink {
             return Ok(match &record.data.data_id {
                 Some(id) => {
                     records.delete(id.clone()).await?;
-                    WriteOutcome::Written {
-                        target_id: Some(id.to_string()),
-                    }
+                    WriteOutcome::written(id.to_string())
                 }
                 None => WriteOutcome::Skipped {
                     reason: "delete without a dataId".into(),
@@ -161,7 +159,7 @@ impl RecordSink {
             None => records.create(Some(self.form_id), data).await?,
         };
         let id = result.data_id.or(existing).map(|i| i.to_string());
-        Ok(WriteOutcome::Written { target_id: id })
+        Ok(WriteOutcome::written_as(Change::Unknown, id))
     }
 }
 

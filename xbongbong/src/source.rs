@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use integration_core::{Checkpoint, Cursor, HighWater, Page, Source, SourceRecord};
+use integration_core::{Checkpoint, HighWater, Page, Source, SourceRecord};
 use serde_json::json;
 
 use crate::client::Client;
@@ -82,32 +82,29 @@ impl RecordSource {
     }
 }
 
+/// Where a [`RecordSource`] read goes on: the next page, and the highest
+/// `updateTime` seen so far (the checkpoint once the last page is read).
+#[derive(Debug, Clone, Copy)]
+pub struct RecordCursor {
+    page: u32,
+    high: HighWater,
+}
+
 #[async_trait]
 impl Source for RecordSource {
     type Item = Record;
+    type Cursor = RecordCursor;
 
     async fn read(
         &self,
         checkpoint: Option<&Checkpoint>,
-        cursor: Option<Cursor>,
-    ) -> Result<Page<Record>, integration_core::Error> {
+        cursor: Option<RecordCursor>,
+    ) -> Result<Page<Record, RecordCursor>, integration_core::Error> {
         let since = Checkpoint::since(checkpoint, self.overlap).map(|t| t.timestamp());
-        let page = cursor
-            .as_ref()
-            .and_then(|c| c.get("page"))
-            .and_then(|p| p.as_u64())
-            .unwrap_or(1)
-            .max(1) as u32;
-        let mut high = HighWater::new(checkpoint);
-        if let Some(seen) = cursor
-            .as_ref()
-            .and_then(|c| c.get("high"))
-            .and_then(|h| h.as_i64())
-        {
-            if let Some(t) = chrono::DateTime::from_timestamp(seen, 0) {
-                high.observe(t);
-            }
-        }
+        let RecordCursor { page, mut high } = cursor.unwrap_or(RecordCursor {
+            page: 1,
+            high: HighWater::new(checkpoint),
+        });
         let mut query = ListQuery::form(self.form_id)
             .page(page)
             .page_size(self.page_size);
@@ -139,13 +136,12 @@ impl Source for RecordSource {
             records.push(SourceRecord::upsert(record.data_id.to_string(), record));
         }
         if more {
-            let seen = high
-                .checkpoint()
-                .and_then(|c| c.as_time())
-                .map(|t| t.timestamp());
             Ok(Page {
                 records,
-                next: Some(json!({"page": page + 1, "high": seen})),
+                next: Some(RecordCursor {
+                    page: page + 1,
+                    high,
+                }),
                 checkpoint: None,
             })
         } else {

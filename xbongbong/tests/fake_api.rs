@@ -682,7 +682,10 @@ async fn sink_adds_upserts_and_reports_each_record() {
     assert_eq!(outcomes.len(), 3);
     assert!(matches!(
         &outcomes[0],
-        WriteOutcome::Written { target_id: Some(_) }
+        WriteOutcome::Written {
+            target_id: Some(_),
+            ..
+        }
     ));
     let WriteOutcome::Failed(failure) = &outcomes[1] else {
         panic!("{outcomes:?}")
@@ -700,7 +703,7 @@ async fn sink_adds_upserts_and_reports_each_record() {
     let mut changed = new_customer("苏州恒信电子有限公司");
     changed.insert("text_2".into(), json!("VIP客户"));
     let outcomes = sink.write(&[record("erp-1", changed)]).await.unwrap();
-    let WriteOutcome::Written { target_id } = &outcomes[0] else {
+    let WriteOutcome::Written { target_id, .. } = &outcomes[0] else {
         panic!()
     };
     assert_eq!(fake.records("customer").len(), 2);

@@ -1,7 +1,7 @@
 //! [`MerchantSink`]: writes merchants idempotently by merchant code.
 
 use async_trait::async_trait;
-use integration_core::{ErrorKind, Op, RecordError, Sink, SinkRecord, WriteOutcome};
+use integration_core::{Change, ErrorKind, Op, RecordError, Sink, SinkRecord, WriteOutcome};
 
 use crate::error::Error;
 use crate::merchant::Merchant;
@@ -36,6 +36,11 @@ impl MerchantSink {
 
     /// Inserts or updates one merchant by its code; returns the saved merchant.
     pub async fn upsert(&self, merchant: &Merchant) -> Result<Merchant, Error> {
+        self.upsert_as(merchant).await.map(|(saved, _)| saved)
+    }
+
+    /// [`Self::upsert`], saying whether it created or updated the merchant.
+    async fn upsert_as(&self, merchant: &Merchant) -> Result<(Merchant, Change), Error> {
         let merchants = self.client.merchants();
         let code = merchant
             .code
@@ -47,21 +52,22 @@ impl MerchantSink {
                     "the merchant has no code, so it cannot be written idempotently".into(),
                 )
             })?;
+        let updated = |saved: Merchant| (saved, Change::Updated);
         match merchants.find_by_code(code).await? {
             Some(existing) => {
                 let mut update = merchant.clone();
                 update.id = existing.id;
-                merchants.update(&update).await
+                merchants.update(&update).await.map(updated)
             }
             None => match merchants.create(merchant).await {
-                Ok(saved) => Ok(saved),
+                Ok(saved) => Ok((saved, Change::Created)),
                 // Lost a race with another writer of the same code (a business
                 // refusal such as YonBIP's 999 已存在): update it instead.
                 Err(insert_error @ Error::Api(_)) => match merchants.find_by_code(code).await {
                     Ok(Some(existing)) => {
                         let mut update = merchant.clone();
                         update.id = existing.id;
-                        merchants.update(&update).await
+                        merchants.update(&update).await.map(updated)
                     }
                     _ => Err(insert_error),
                 },
@@ -94,10 +100,11 @@ impl Sink for MerchantSink {
                 });
                 continue;
             }
-            match self.upsert(&record.data).await {
-                Ok(saved) => outcomes.push(WriteOutcome::Written {
-                    target_id: saved.id.map(|id| id.to_string()).or(saved.code),
-                }),
+            match self.upsert_as(&record.data).await {
+                Ok((saved, change)) => outcomes.push(WriteOutcome::written_as(
+                    change,
+                    saved.id.map(|id| id.to_string()).or(saved.code),
+                )),
                 Err(e) if e.kind() == ErrorKind::Auth => return Err(e.into()),
                 Err(Error::Config(message)) => {
                     outcomes.push(WriteOutcome::Failed(RecordError::permanent(message)))

@@ -3,16 +3,14 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use integration_core::types::BeijingTime;
-use integration_core::{Checkpoint, Cursor, HighWater, Page, Source, SourceRecord};
-use serde_json::json;
+use integration_core::{Checkpoint, HighWater, Page, Source, SourceRecord};
 
+use crate::Client;
 use crate::assumed;
 use crate::list::Condition;
 use crate::merchant::Merchant;
 use crate::merchant::MerchantQuery;
-use crate::{Client, Error};
 
 /// Reads merchants page by page, only those modified since the last
 /// checkpoint (minus an overlap, default 10 minutes), filtering with
@@ -60,43 +58,32 @@ impl MerchantSource {
     }
 }
 
-fn cursor_state(cursor: Option<&Cursor>) -> Result<(u32, Option<DateTime<Utc>>), Error> {
-    let Some(cursor) = cursor else {
-        return Ok((1, None));
-    };
-    let page = cursor
-        .get("page")
-        .and_then(serde_json::Value::as_u64)
-        .and_then(|p| u32::try_from(p).ok())
-        .filter(|p| *p >= 1)
-        .ok_or_else(|| Error::Config(format!("not a merchant source cursor: {cursor}")))?;
-    // A high-water mark that cannot be read is an error, not "none yet".
-    let high = match cursor.get("high") {
-        None | Some(serde_json::Value::Null) => None,
-        Some(high) => Some(
-            high.as_str()
-                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-                .map(|t| t.with_timezone(&Utc))
-                .ok_or_else(|| Error::Config(format!("not a merchant source cursor: {cursor}")))?,
-        ),
-    };
-    Ok((page, high))
+/// Where the next [`MerchantSource`] page starts: its number, and the
+/// highest `pubts` seen on the pages before it.
+#[derive(Debug, Clone)]
+pub struct MerchantCursor {
+    page: u32,
+    high: HighWater,
 }
 
 #[async_trait]
 impl Source for MerchantSource {
     type Item = Merchant;
+    type Cursor = MerchantCursor;
 
     async fn read(
         &self,
         checkpoint: Option<&Checkpoint>,
-        cursor: Option<Cursor>,
-    ) -> Result<Page<Merchant>, integration_core::Error> {
-        let (page_index, high) = cursor_state(cursor.as_ref())?;
+        cursor: Option<MerchantCursor>,
+    ) -> Result<Page<Merchant, MerchantCursor>, integration_core::Error> {
+        let MerchantCursor { page, mut high } = cursor.unwrap_or(MerchantCursor {
+            page: 1,
+            high: HighWater::new(checkpoint),
+        });
         let mut query = self
             .query
             .clone()
-            .page_index(page_index)
+            .page_index(page)
             .page_size(self.page_size);
         if let Some(since) = Checkpoint::since(checkpoint, self.overlap) {
             query = query.condition(Condition::new(
@@ -105,16 +92,12 @@ impl Source for MerchantSource {
                 BeijingTime::from_utc(since).to_string(),
             ));
         }
-        let page = self.client.merchants().list(&query).await?;
-        let has_next = page.next.is_some();
-        let mut high_water = HighWater::new(checkpoint);
-        if let Some(high) = high {
-            high_water.observe(high);
-        }
-        let mut records = Vec::with_capacity(page.items.len());
-        for merchant in page.items {
+        let list = self.client.merchants().list(&query).await?;
+        let has_next = list.next.is_some();
+        let mut records = Vec::with_capacity(list.items.len());
+        for merchant in list.items {
             if let Some(pubts) = merchant.pubts {
-                high_water.observe(pubts.to_utc());
+                high.observe(pubts.to_utc());
             }
             let key = merchant
                 .id
@@ -124,14 +107,12 @@ impl Source for MerchantSource {
                 .unwrap_or_default();
             records.push(SourceRecord::upsert(key, merchant));
         }
-        let next = has_next.then(|| {
-            json!({
-                "page": page_index + 1,
-                "high": high_water.checkpoint().and_then(|c| c.as_time()).map(|t| t.to_rfc3339()),
-            })
+        let next = has_next.then_some(MerchantCursor {
+            page: page + 1,
+            high,
         });
         let checkpoint = if next.is_none() {
-            high_water.checkpoint()
+            high.checkpoint()
         } else {
             None
         };
@@ -140,28 +121,5 @@ impl Source for MerchantSource {
             next,
             checkpoint,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_bad_ones_are_rejected() {
-        assert_eq!(cursor_state(None).unwrap(), (1, None));
-        let (page, high) = cursor_state(Some(
-            &json!({"page": 3, "high": "2024-03-05T02:20:30+00:00"}),
-        ))
-        .unwrap();
-        assert_eq!(page, 3);
-        assert_eq!(high.unwrap().to_rfc3339(), "2024-03-05T02:20:30+00:00");
-        assert!(cursor_state(Some(&json!({"page": 0}))).is_err());
-        assert_eq!(
-            cursor_state(Some(&json!({"page": 2, "high": null}))).unwrap(),
-            (2, None)
-        );
-        assert!(cursor_state(Some(&json!({"page": 2, "high": "yesterday"}))).is_err());
-        assert!(cursor_state(Some(&json!("next"))).is_err());
     }
 }

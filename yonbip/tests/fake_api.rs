@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
 use integration_core::testing::{Fault, ResponseTemplate, body_json};
-use integration_core::{Checkpoint, ErrorKind, Op, Sink, SinkRecord, Source, WriteOutcome};
+use integration_core::{Change, Checkpoint, ErrorKind, Op, Sink, SinkRecord, Source, WriteOutcome};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use yonbip::testing::{self, FakeYonBip};
@@ -558,11 +558,14 @@ async fn sink_upserts_by_code_with_partial_failure() {
     assert_eq!(outcomes.len(), 5);
     assert!(matches!(
         &outcomes[0],
-        WriteOutcome::Written { target_id: Some(_) }
+        WriteOutcome::Written {
+            target_id: Some(_),
+            change: Change::Created
+        }
     ));
     assert_eq!(
         outcomes[1],
-        WriteOutcome::written(existing["id"].as_str().unwrap()),
+        WriteOutcome::updated(existing["id"].as_str().unwrap()),
         "existing code is updated"
     );
     match &outcomes[2] {
@@ -580,7 +583,14 @@ async fn sink_upserts_by_code_with_partial_failure() {
 
     // A rerun duplicates nothing.
     let again = sink.write(&batch[..2]).await.unwrap();
-    assert_eq!(again[0], outcomes[0]);
+    let WriteOutcome::Written { target_id, .. } = &outcomes[0] else {
+        panic!("{outcomes:?}")
+    };
+    assert_eq!(
+        again[0],
+        WriteOutcome::written_as(Change::Updated, target_id.clone()),
+        "the second time it is an update"
+    );
     assert_eq!(fake.state().merchants().len(), 3);
 
     // Rejected credentials fail the whole batch.
@@ -785,7 +795,7 @@ async fn sink_turns_a_999_duplicate_refusal_into_an_update() {
     let outcomes = MerchantSink::new(client).write(&[record]).await.unwrap();
     assert_eq!(
         outcomes,
-        [WriteOutcome::written(existing["id"].as_str().unwrap())]
+        [WriteOutcome::updated(existing["id"].as_str().unwrap())]
     );
     let saves = fake.server().received_on("merchant/save").await;
     let statuses: Vec<Value> = saves[before..]

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use benchmarks::{TempSqlite, arg, arg_text, command_line, measure, run_child};
 use integration_core::memory::{FnSink, FnSource};
-use integration_core::source::{Checkpoint, Cursor, Page};
+use integration_core::source::{Checkpoint, Page};
 use integration_core::testing::sample::crm_customer;
 use integration_core::{MemoryStore, Pipeline, SinkRecord, SourceRecord, StateStore, WriteOutcome};
 use serde_json::{Value, json};
@@ -79,15 +79,15 @@ async fn run(store: &str, count: u64) -> u64 {
         "sqlite" => Arc::new(file.open()),
         _ => Arc::new(MemoryStore::new()),
     };
-    let source = FnSource::new(
-        move |_: Option<Checkpoint>, cursor: Option<Cursor>| async move {
-            let from = cursor.and_then(|c| c.as_u64()).unwrap_or(0);
+    let source = FnSource::with_cursor(
+        move |_: Option<Checkpoint>, cursor: Option<u64>| async move {
+            let from = cursor.unwrap_or(0);
             let to = (from + PAGE).min(count);
             Ok(Page {
                 records: (from..to)
                     .map(|i| SourceRecord::upsert(i.to_string(), record(i)))
                     .collect(),
-                next: (to < count).then(|| json!(to)),
+                next: (to < count).then_some(to),
                 checkpoint: Some(Checkpoint(json!(to))),
             })
         },

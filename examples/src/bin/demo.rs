@@ -106,7 +106,7 @@ async fn demo() -> Result<bool, SetupError> {
         let lost: u64 = first.iter().chain(&second).map(|r| r.unaccounted()).sum();
         let written: u64 = first.iter().map(|r| r.written).sum();
         let dead: u64 = first.iter().chain(&second).map(|r| r.dead_lettered).sum();
-        let verified = job.verify();
+        let verified = job.verify().await;
         let unchanged = after_first == after_second;
         println!(
             "second run: read {}, written {} (upserts of the overlap), target records {} → {}",

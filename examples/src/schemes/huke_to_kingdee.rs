@@ -99,6 +99,14 @@ impl Job for HukeToKingdee {
         &self.notes
     }
 
+    fn pipelines(&self) -> Vec<&str> {
+        vec![self.trades.name(), self.customers.name()]
+    }
+
+    fn state(&self) -> &dyn StateStore {
+        self.customers.state().as_ref()
+    }
+
     async fn run(&self) -> Result<Vec<RunReport>, RunError> {
         Ok(vec![self.trades.run().await?, self.customers.run().await?])
     }
@@ -117,7 +125,7 @@ impl Job for HukeToKingdee {
             .map(|k3| k3.records("BD_Customer").len())
     }
 
-    fn verify(&self) -> Result<String, String> {
+    async fn verify(&self) -> Result<String, String> {
         let (Some(huke), Some(k3)) = (&self.huke.fake, &self.kingdee.fake) else {
             return Ok("not verifiable against real systems".into());
         };
@@ -139,6 +147,7 @@ impl Job for HukeToKingdee {
             .customers
             .state()
             .dead_letters(NAME)
+            .await
             .map_err(|e| e.to_string())?;
         let missing: Vec<&String> = buyers
             .iter()

@@ -29,9 +29,7 @@ use ::jdy::source::{DetailMode, PurInboundSource};
 use async_trait::async_trait;
 use integration_core::mapping::declarative::DeclarativeMapping;
 use integration_core::pipeline::RunError;
-use integration_core::{
-    Checkpoint, Cursor, Page, Pipeline, RunReport, Source, SourceRecord, StateStore,
-};
+use integration_core::{Checkpoint, Page, Pipeline, RunReport, Source, SourceRecord, StateStore};
 
 use crate::runner::{Job, Progress, SetupError};
 use crate::settings::{Settings, SettingsError};
@@ -67,12 +65,13 @@ impl SupplierSource {
 #[async_trait]
 impl Source for SupplierSource {
     type Item = PurInbound;
+    type Cursor = <PurInboundSource as Source>::Cursor;
 
     async fn read(
         &self,
         checkpoint: Option<&Checkpoint>,
-        cursor: Option<Cursor>,
-    ) -> Result<Page<PurInbound>, integration_core::Error> {
+        cursor: Option<Self::Cursor>,
+    ) -> Result<Page<PurInbound, Self::Cursor>, integration_core::Error> {
         let first_page = cursor.is_none();
         let page = self.bills.read(checkpoint, cursor).await?;
         let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
@@ -165,6 +164,14 @@ impl Job for JdyToJackyun {
         &self.notes
     }
 
+    fn pipelines(&self) -> Vec<&str> {
+        vec![self.customers.name()]
+    }
+
+    fn state(&self) -> &dyn StateStore {
+        self.customers.state().as_ref()
+    }
+
     async fn run(&self) -> Result<Vec<RunReport>, RunError> {
         Ok(vec![self.customers.run().await?])
     }
@@ -180,7 +187,7 @@ impl Job for JdyToJackyun {
             .map(|j| j.state().customers().len())
     }
 
-    fn verify(&self) -> Result<String, String> {
+    async fn verify(&self) -> Result<String, String> {
         let (Some(jdy), Some(jackyun)) = (&self.jdy.fake, &self.jackyun.fake) else {
             return Ok("not verifiable against real systems".into());
         };
@@ -206,6 +213,7 @@ impl Job for JdyToJackyun {
             .customers
             .state()
             .dead_letters(NAME)
+            .await
             .map_err(|e| e.to_string())?;
         let missing: Vec<&String> = suppliers
             .iter()

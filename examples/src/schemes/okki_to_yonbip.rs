@@ -280,6 +280,14 @@ impl Job for OkkiToYonbip {
         &self.notes
     }
 
+    fn pipelines(&self) -> Vec<&str> {
+        vec![self.pipeline.name()]
+    }
+
+    fn state(&self) -> &dyn StateStore {
+        self.pipeline.state().as_ref()
+    }
+
     async fn run(&self) -> Result<Vec<RunReport>, RunError> {
         Ok(vec![self.pipeline.run().await?])
     }
@@ -295,7 +303,7 @@ impl Job for OkkiToYonbip {
             .map(|y| y.state().merchants().len())
     }
 
-    fn verify(&self) -> Result<String, String> {
+    async fn verify(&self) -> Result<String, String> {
         let (Some(okki), Some(yonbip)) = (&self.okki.fake, &self.yonbip.fake) else {
             return Ok("not verifiable against real systems".into());
         };
@@ -324,6 +332,7 @@ impl Job for OkkiToYonbip {
             .pipeline
             .state()
             .dead_letters(NAME)
+            .await
             .map_err(|e| e.to_string())?
             .into_iter()
             .map(|d| d.key)

@@ -396,6 +396,14 @@ impl Job for XbongbongToKingdee {
         &self.notes
     }
 
+    fn pipelines(&self) -> Vec<&str> {
+        vec![self.customers.name(), self.contracts.name()]
+    }
+
+    fn state(&self) -> &dyn StateStore {
+        self.customers.state().as_ref()
+    }
+
     async fn run(&self) -> Result<Vec<RunReport>, RunError> {
         Ok(vec![
             self.customers.run().await?,
@@ -415,7 +423,7 @@ impl Job for XbongbongToKingdee {
         Some(k3.records("BD_Customer").len() + k3.records("SAL_SaleOrder").len())
     }
 
-    fn verify(&self) -> Result<String, String> {
+    async fn verify(&self) -> Result<String, String> {
         let (Some(xbb), Some(k3)) = (&self.xbongbong.fake, &self.kingdee.fake) else {
             return Ok("not verifiable against real systems".into());
         };
@@ -429,7 +437,8 @@ impl Job for XbongbongToKingdee {
                 .collect(),
             k3.records("BD_Customer"),
             "FNumber",
-        )?;
+        )
+        .await?;
         let contracts = compare(
             self.contracts.state().as_ref(),
             CONTRACTS,
@@ -440,7 +449,8 @@ impl Job for XbongbongToKingdee {
                 .collect(),
             k3.records("SAL_SaleOrder"),
             "FBillNo",
-        )?;
+        )
+        .await?;
         Ok(format!(
             "customers: {customers}; contracts → sales orders: {contracts}"
         ))
@@ -456,7 +466,7 @@ fn text(data: &Map<String, Value>, attr: &str) -> String {
 
 /// Every source record (dataId, number) is in K/3 Cloud exactly once, by
 /// number, or dead-lettered; nothing else is in K/3 Cloud.
-fn compare(
+async fn compare(
     state: &dyn StateStore,
     pipeline: &str,
     source: Vec<(String, String)>,
@@ -474,6 +484,7 @@ fn compare(
     }
     let dead: BTreeSet<String> = state
         .dead_letters(pipeline)
+        .await
         .map_err(|e| e.to_string())?
         .into_iter()
         .map(|d| d.key)

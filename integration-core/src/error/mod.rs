@@ -4,9 +4,12 @@
 //! [`ErrorMeta`] it answers and the [`connector_error!`](crate::connector_error)
 //! macro that implements it.
 
+mod code;
 mod connector;
+mod macros;
 
-pub use connector::{Code, ConnectorError, ErrorMeta, Failure, Meta};
+pub use code::Code;
+pub use connector::{ConnectorError, ErrorMeta, Failure, Meta};
 
 use std::fmt;
 use std::time::Duration;

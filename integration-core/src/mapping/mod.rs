@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::source::SourceRecord;
+pub use crate::state::{CollectionEntry, EntryStatus};
 
 /// A mapping failed for one record.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
@@ -41,58 +42,6 @@ impl MapError {
     }
 }
 
-/// Whether a record of a collection was written, failed or skipped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EntryStatus {
-    /// Written to the target.
-    Written,
-    /// Skipped by the mapping or the sink.
-    Skipped,
-    /// Sent to the dead letters.
-    Failed,
-}
-
-impl EntryStatus {
-    /// The status as stored text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EntryStatus::Written => "written",
-            EntryStatus::Skipped => "skipped",
-            EntryStatus::Failed => "failed",
-        }
-    }
-
-    /// Parses stored text.
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "written" => Some(EntryStatus::Written),
-            "skipped" => Some(EntryStatus::Skipped),
-            "failed" => Some(EntryStatus::Failed),
-            _ => None,
-        }
-    }
-}
-
-/// One processed record of a pipeline's collection (QEasy's data table):
-/// the source key, what happened, the target id and the source data.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CollectionEntry {
-    /// The collection (usually the pipeline's name).
-    pub collection: String,
-    /// The source record's key.
-    pub key: String,
-    /// What happened to it.
-    pub status: EntryStatus,
-    /// The target's id for it, when written.
-    pub target_id: Option<String>,
-    /// The source record's data; shared, so that a lookup (one per mapped
-    /// record, in a collection of any size) does not copy a whole record.
-    pub data: Arc<Value>,
-    /// When it was last processed.
-    pub updated_at: DateTime<Utc>,
-}
-
 /// How a lookup finds an entry: by source key, or by the value of a field
 /// of the source data (the `_findCollection ... where cid=` case).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -116,6 +65,43 @@ pub trait Lookup: Send + Sync {
         collection: &str,
         filter: LookupFilter<'_>,
     ) -> Result<Option<CollectionEntry>, MapError>;
+}
+
+impl std::fmt::Display for LookupFilter<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LookupFilter::Key(key) => write!(f, "key = {key:?}"),
+            LookupFilter::Field { field, value } => write!(f, "{field} = {value}"),
+        }
+    }
+}
+
+/// Entries held in memory: the lookup of a mapping test
+/// ([`MapContext::with_entries`]).
+#[derive(Debug, Clone, Default)]
+pub struct EntriesLookup(Vec<CollectionEntry>);
+
+impl Lookup for EntriesLookup {
+    fn lookup(
+        &self,
+        collection: &str,
+        filter: LookupFilter<'_>,
+    ) -> Result<Option<CollectionEntry>, MapError> {
+        let text = crate::state::match_text;
+        let matches = |e: &&CollectionEntry| match filter {
+            LookupFilter::Key(key) => e.key == key,
+            LookupFilter::Field { field, value } => {
+                text(value).is_some() && e.data.get(field).and_then(text) == text(value)
+            }
+        };
+        Ok(self
+            .0
+            .iter()
+            .filter(|e| e.collection == collection)
+            .filter(matches)
+            .max_by_key(|e| e.updated_at)
+            .cloned())
+    }
 }
 
 /// A lookup that finds nothing (for mappings that use none).
@@ -168,6 +154,13 @@ impl MapContext {
         self
     }
 
+    /// Lookups find these entries (and nothing else): for testing a mapping
+    /// that looks up collections, e.g.
+    /// `MapContext::default().with_entries([CollectionEntry::new("buyers", "c1", json!({"cid": "c1"})).with_target_id("CUST-1")])`.
+    pub fn with_entries(self, entries: impl IntoIterator<Item = CollectionEntry>) -> Self {
+        self.with_lookup(Arc::new(EntriesLookup(entries.into_iter().collect())))
+    }
+
     /// Sets where lookups go (usually the pipeline's state store).
     pub fn with_lookup(mut self, lookup: Arc<dyn Lookup>) -> Self {
         self.lookup = lookup;
@@ -189,14 +182,41 @@ impl MapContext {
         &self.constants
     }
 
-    /// Finds an entry of a collection.
+    /// Finds an entry of a collection; a failure names the collection and
+    /// the filter.
     pub fn lookup(
         &self,
         collection: &str,
         filter: LookupFilter<'_>,
     ) -> Result<Option<CollectionEntry>, MapError> {
-        self.lookup.lookup(collection, filter)
+        self.lookup.lookup(collection, filter).map_err(|mut e| {
+            e.message = format!(
+                "lookup in `{collection}` where {filter} failed: {}",
+                e.message
+            );
+            e
+        })
     }
+}
+
+/// The JSON form of a source record that mappings and collections see:
+/// absent values are absent, so a typed record's `None` fields are left
+/// out rather than `null`, and a template reading one fails as undefined
+/// instead of rendering `null`.
+pub fn record_json<T: Serialize>(data: &T) -> Result<Value, serde_json::Error> {
+    fn drop_nulls(value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                map.retain(|_, v| !v.is_null());
+                map.values_mut().for_each(drop_nulls);
+            }
+            Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+            _ => {}
+        }
+    }
+    let mut value = serde_json::to_value(data)?;
+    drop_nulls(&mut value);
+    Ok(value)
 }
 
 /// Maps a source record to a target record; `Ok(None)` skips it.

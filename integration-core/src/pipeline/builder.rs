@@ -1,0 +1,142 @@
+//! Building a [`Pipeline`]: name, source, mapping, sink and state are
+//! required; the rest has defaults.
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use super::hooks::{Hooks, NoHooks};
+use super::{Pipeline, Stages};
+use crate::error::{Error, ErrorKind};
+use crate::mapping::{MapContext, MapError, Mapper};
+use crate::sink::Sink;
+use crate::source::{Source, SourceRecord};
+use crate::state::StateStore;
+use crate::transport::RetryPolicy;
+
+/// Builds a [`Pipeline`]. Name, source, mapper, sink and state are required.
+pub struct PipelineBuilder<S: Source, K: Sink> {
+    name: String,
+    source: Option<S>,
+    mapper: Option<Arc<dyn Mapper<S::Item, K::Item>>>,
+    sink: Option<K>,
+    state: Option<Arc<dyn StateStore>>,
+    batch_size: Option<usize>,
+    concurrency: usize,
+    retry: RetryPolicy,
+    hooks: Arc<dyn Hooks<S::Item, K::Item>>,
+    constants: Map<String, Value>,
+}
+
+impl<S: Source, K: Sink> Pipeline<S, K> {
+    /// Starts building a pipeline called `name`; the name is also its
+    /// checkpoint key, collection, dead-letter box and run history.
+    pub fn builder(name: impl Into<String>) -> PipelineBuilder<S, K> {
+        PipelineBuilder {
+            name: name.into(),
+            source: None,
+            mapper: None,
+            sink: None,
+            state: None,
+            batch_size: None,
+            concurrency: 4,
+            retry: RetryPolicy::default(),
+            hooks: Arc::new(NoHooks),
+            constants: Map::new(),
+        }
+    }
+}
+
+impl<S: Source, K: Sink> PipelineBuilder<S, K> {
+    /// Where records come from.
+    pub fn source(mut self, source: S) -> Self {
+        self.source = Some(source);
+        self
+    }
+    /// How a source record becomes a target record: a
+    /// [`crate::mapping::declarative::DeclarativeMapping`], a named
+    /// function, or any [`Mapper`]. For a closure use [`Self::map`], which
+    /// infers its argument types.
+    pub fn mapper(mut self, mapper: impl Mapper<S::Item, K::Item> + 'static) -> Self {
+        self.mapper = Some(Arc::new(mapper));
+        self
+    }
+    /// Maps with a closure whose types come from the source and the sink:
+    /// `.map(|r, _ctx| Ok(Some(Target { name: r.data.name.clone() })))`.
+    pub fn map<F>(self, map: F) -> Self
+    where
+        F: Fn(&SourceRecord<S::Item>, &MapContext) -> Result<Option<K::Item>, MapError>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.mapper(map)
+    }
+    /// Where records go.
+    pub fn sink(mut self, sink: K) -> Self {
+        self.sink = Some(sink);
+        self
+    }
+    /// Where checkpoints, collections, dead letters and run history are kept.
+    pub fn state(mut self, state: Arc<dyn StateStore>) -> Self {
+        self.state = Some(state);
+        self
+    }
+    /// Records per write (default and maximum: the sink's own maximum).
+    pub fn batch_size(mut self, size: usize) -> Self {
+        self.batch_size = Some(size.max(1));
+        self
+    }
+    /// Batches written at the same time (default 4).
+    pub fn concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency.max(1);
+        self
+    }
+    /// How records that failed retryably are retried (default
+    /// [`RetryPolicy::default`]).
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+    /// Stage callbacks.
+    pub fn hooks(mut self, hooks: impl Hooks<S::Item, K::Item> + 'static) -> Self {
+        self.hooks = Arc::new(hooks);
+        self
+    }
+    /// Constants visible to the mapping.
+    pub fn constants(mut self, constants: Map<String, Value>) -> Self {
+        self.constants = constants;
+        self
+    }
+
+    /// Builds the pipeline, or names the missing part.
+    pub fn build(self) -> Result<Pipeline<S, K>, Error> {
+        let missing = |what: &str| {
+            Error::new(
+                "pipeline",
+                &self.name,
+                ErrorKind::InvalidRequest,
+                format!("the pipeline has no {what}"),
+            )
+        };
+        let source = self.source.ok_or_else(|| missing("source"))?;
+        let mapper = self.mapper.clone().ok_or_else(|| missing("mapper"))?;
+        let sink = self.sink.ok_or_else(|| missing("sink"))?;
+        let state = self.state.clone().ok_or_else(|| missing("state store"))?;
+        let max = sink.max_batch_size().max(1);
+        Ok(Pipeline {
+            stages: Arc::new(Stages {
+                name: self.name,
+                source,
+                mapper,
+                sink,
+                state,
+                batch_size: self.batch_size.unwrap_or(max).min(max),
+                concurrency: self.concurrency,
+                retry: self.retry,
+                hooks: self.hooks,
+                constants: self.constants,
+            }),
+        })
+    }
+}

@@ -1,0 +1,266 @@
+//! Source → map → sink, with checkpoints, collections, retries, dead
+//! letters, hooks and a history of runs.
+//!
+//! # The stages, one module each
+//!
+//! | stage | module | what it does |
+//! |---|---|---|
+//! | build | `builder` | [`PipelineBuilder`]: source, mapping, sink, state, batch size, concurrency, retries, hooks |
+//! | read | `read` | one page from the source at a cursor, read again when undecodable or retryable |
+//! | map | `map` | a page's records → batches, skipped and failed records, on the blocking pool (lookups wait there) |
+//! | write | `write` | one batch to the sink; retryable failures again, alone |
+//! | settle | `settle` | in source order: the report, then per page one atomic store change and the hooks |
+//! | flow | `flow` | the one scheduler of runs and replays: writes out of order, settles in order, back-pressure |
+//! | replay | `replay` | the dead letters through map → write → settle again |
+//! | schedule | `schedule` | runs on an interval or a cron expression, with jitter, never overlapping |
+//!
+//! Every run and replay leaves a [`crate::state::RunRecord`] in
+//! the store ([`Pipeline::history`]); one that never finished is marked
+//! killed when the pipeline next starts.
+//!
+//! # Guarantees
+//! - **Nothing lost, at least once.** A page's checkpoint is stored only
+//!   after every record of that page and of every page before it was
+//!   written, skipped or dead-lettered (and recorded in the collection). A
+//!   run stopped at any point (dropped, panicked, killed) and run again
+//!   re-reads from the last stored checkpoint; sinks that upsert by key make
+//!   the rerun duplicate-free.
+//! - **Bounded memory and back-pressure.** Reading, mapping and writing
+//!   overlap, but the source is asked for the next page only when the last
+//!   one is handed to the writers and fewer than `concurrency` written
+//!   batches wait for an earlier one to settle: at most two pages plus
+//!   `2 × concurrency × batch_size` records are in flight, so a slow sink
+//!   slows the source. Batches are written out of order (a slow write does
+//!   not hold up the others) and settled in order.
+//! - **Retries and dead letters.** A record that failed retryably is sent
+//!   again alone (the rest of its batch is not written twice), with backoff,
+//!   up to the retry policy's attempts; a permanent failure, or one that
+//!   stays after the last attempt, goes to the dead letters with the source
+//!   record, the mapped payload, the error and the attempt count. A whole
+//!   batch failing retryably until the last attempt, or with an auth error,
+//!   stops the run without moving the checkpoint. A page whose answer
+//!   could not be decoded, or whose read failed retryably or with an
+//!   expired token, is read again under the same policy.
+
+mod builder;
+mod flow;
+mod hooks;
+mod map;
+mod read;
+mod replay;
+mod schedule;
+mod settle;
+mod write;
+
+pub use builder::PipelineBuilder;
+pub use hooks::{Hooks, NoHooks};
+pub use schedule::{Schedule, Ticker};
+
+use std::future::Future;
+use std::sync::Arc;
+
+use chrono::Utc;
+use serde_json::{Map, Value};
+
+use crate::error::Error;
+use crate::mapping::Mapper;
+use crate::report::RunReport;
+use crate::sink::Sink;
+use crate::source::Source;
+use crate::state::{RunKind, RunOutcome, RunRecord, StateError, StateStore};
+use crate::transport::RetryPolicy;
+
+use settle::{Boundary, Settlement, Settler};
+use write::Batch;
+
+/// Why a run stopped before reading everything.
+#[derive(Debug, thiserror::Error)]
+pub enum RunErrorCause {
+    /// The source failed (after the transport's retries, and for an
+    /// undecodable answer the pipeline's own).
+    #[error("reading failed: {0}")]
+    Read(#[source] Error),
+    /// A whole batch failed in a way that retrying later may fix (the
+    /// target is down, throttling did not stop) or that needs a person
+    /// (credentials rejected); nothing was dead-lettered for it.
+    #[error("writing failed: {0}")]
+    Write(#[source] Error),
+    /// The state store failed.
+    #[error("{0}")]
+    State(#[from] StateError),
+}
+
+/// A run stopped early. The checkpoint is where the last completed page
+/// left it; running again continues from there.
+#[derive(Debug, thiserror::Error)]
+#[error("pipeline `{}` stopped: {cause}", report.pipeline)]
+pub struct RunError {
+    /// Why it stopped.
+    #[source]
+    pub cause: RunErrorCause,
+    /// What the run did before it stopped.
+    pub report: Box<RunReport>,
+}
+
+/// A sync job: source → mapping → sink, with its state.
+pub struct Pipeline<S: Source, K: Sink> {
+    stages: Arc<Stages<S, K>>,
+}
+
+/// What every stage reads: the parts the builder put together.
+struct Stages<S: Source, K: Sink> {
+    name: String,
+    source: S,
+    mapper: Arc<dyn Mapper<S::Item, K::Item>>,
+    sink: K,
+    state: Arc<dyn StateStore>,
+    batch_size: usize,
+    concurrency: usize,
+    retry: RetryPolicy,
+    hooks: Arc<dyn Hooks<S::Item, K::Item>>,
+    constants: Map<String, Value>,
+}
+
+/// One unit of work, in source order.
+enum Unit<T> {
+    /// Records settled without writing (skipped or failed mapping).
+    Settled(Settlement),
+    /// A batch to write.
+    Batch(Batch<T>),
+    /// The end of a page or a replay chunk.
+    End(Boundary),
+}
+
+impl<S: Source, K: Sink> std::fmt::Debug for Pipeline<S, K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("name", &self.stages.name)
+            .field("batch_size", &self.stages.batch_size)
+            .field("concurrency", &self.stages.concurrency)
+            .field("retry", &self.stages.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Source, K: Sink> Pipeline<S, K> {
+    /// The pipeline's name.
+    pub fn name(&self) -> &str {
+        &self.stages.name
+    }
+
+    /// The state store.
+    pub fn state(&self) -> &Arc<dyn StateStore> {
+        &self.stages.state
+    }
+
+    /// Reads everything changed since the last checkpoint, maps and writes
+    /// it, and stores the new checkpoint page by page.
+    pub async fn run(&self) -> Result<RunReport, RunError> {
+        let (mut run, begun) = self.stages.begin(RunKind::Run).await;
+        let result = match begun {
+            Ok(()) => self.stages.run(&mut run.settler).await,
+            Err(e) => Err(e.into()),
+        };
+        self.stages.finish(run, result).await
+    }
+
+    /// Runs until `shutdown` completes; `None` if it was cut short. Cutting
+    /// a run short is safe: the next run continues from the last checkpoint
+    /// (and finds this one in the history as killed).
+    pub async fn run_until(
+        &self,
+        shutdown: impl Future<Output = ()>,
+    ) -> Option<Result<RunReport, RunError>> {
+        tokio::select! {
+            result = self.run() => Some(result),
+            () = shutdown => None,
+        }
+    }
+
+    /// The runs and replays of this pipeline, newest first: `limit` of
+    /// them after skipping `offset`.
+    pub async fn history(&self, offset: usize, limit: usize) -> Result<Vec<RunRecord>, StateError> {
+        self.stages
+            .state
+            .runs(&self.stages.name, offset, limit)
+            .await
+    }
+}
+
+/// A run or replay under way: its report so far and its record.
+struct Started {
+    settler: Settler,
+    record: RunRecord,
+    clock: tokio::time::Instant,
+}
+
+impl<S: Source, K: Sink> Stages<S, K> {
+    /// Starts a run or replay: marks the runs of this pipeline that never
+    /// finished as killed and stores this one's record.
+    async fn begin(&self, kind: RunKind) -> (Started, Result<(), StateError>) {
+        let settler = Settler::new(RunReport::new(&self.name, Utc::now()));
+        let record = RunRecord::start(kind, settler.report.clone());
+        let begun = async {
+            let killed = self.state.end_unfinished_runs(&self.name).await?;
+            if killed > 0 {
+                tracing::warn!(pipeline = %self.name, killed, "earlier runs never finished");
+            }
+            self.state.put_run(&record).await
+        }
+        .await;
+        let clock = tokio::time::Instant::now();
+        (
+            Started {
+                settler,
+                record,
+                clock,
+            },
+            begun,
+        )
+    }
+
+    /// Ends a run or replay: its report, and its record in the history.
+    async fn finish(
+        &self,
+        run: Started,
+        result: Result<(), RunErrorCause>,
+    ) -> Result<RunReport, RunError> {
+        let Started {
+            settler,
+            mut record,
+            clock,
+        } = run;
+        let mut report = settler.report;
+        report.duration_ms = clock.elapsed().as_millis() as u64;
+        record.outcome = match &result {
+            Ok(()) => RunOutcome::Completed,
+            Err(cause) => RunOutcome::Stopped {
+                cause: cause.to_string(),
+            },
+        };
+        record.ended_at = Some(Utc::now());
+        record.report = report.clone();
+        let stored = self.state.put_run(&record).await;
+        let kind = record.kind;
+        match (result, stored) {
+            (Ok(()), Ok(())) => {
+                tracing::info!(pipeline = %self.name, ?kind, read = report.read, written = report.written, dead = report.dead_lettered, "run completed");
+                Ok(report)
+            }
+            (Ok(()), Err(e)) => Err(RunError {
+                cause: e.into(),
+                report: Box::new(report),
+            }),
+            (Err(cause), stored) => {
+                if let Err(e) = stored {
+                    tracing::warn!(pipeline = %self.name, error = %e, "the run's record was not stored");
+                }
+                tracing::warn!(pipeline = %self.name, ?kind, error = %cause, "run stopped");
+                Err(RunError {
+                    cause,
+                    report: Box::new(report),
+                })
+            }
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! Replay: the dead letters through map → write → settle again, after the
+//! data or the mapping was fixed.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+
+use super::flow::Fed;
+use super::settle::{Boundary, Settlement, Settler};
+use super::{Pipeline, RunErrorCause, Stages, Unit};
+use crate::report::RunReport;
+use crate::sink::Sink;
+use crate::source::{Source, SourceRecord};
+use crate::state::{DeadLetter, RunKind};
+
+use super::RunError;
+
+impl<S: Source, K: Sink> Pipeline<S, K>
+where
+    S::Item: DeserializeOwned,
+{
+    /// Maps and writes the dead letters again (after the data or the
+    /// mapping was fixed). Records written now leave the dead letters;
+    /// those failing again stay with their attempt count raised. The
+    /// checkpoint is not touched.
+    pub async fn replay_dead_letters(&self) -> Result<RunReport, RunError> {
+        let (mut run, begun) = self.stages.begin(RunKind::Replay).await;
+        let result = match begun {
+            Ok(()) => self.stages.replay(&mut run.settler).await,
+            Err(e) => Err(e.into()),
+        };
+        self.stages.finish(run, result).await
+    }
+}
+
+impl<S: Source, K: Sink> Stages<S, K> {
+    /// A replay: chunks of `batch_size × concurrency` letters, through the
+    /// one scheduler.
+    pub(super) async fn replay(self: &Arc<Self>, settler: &mut Settler) -> Result<(), RunErrorCause>
+    where
+        S::Item: DeserializeOwned,
+    {
+        let letters = self.state.dead_letters(&self.name).await?;
+        settler.has_dead_letters = !letters.is_empty();
+        settler.count_earlier_attempts(
+            letters
+                .iter()
+                .map(|l| (l.key.clone(), l.attempts))
+                .collect(),
+        );
+        let chunk = self.batch_size.max(1) * self.concurrency;
+        let mut chunks: VecDeque<Vec<DeadLetter>> = VecDeque::new();
+        let mut letters = letters.into_iter().peekable();
+        while letters.peek().is_some() {
+            chunks.push_back(letters.by_ref().take(chunk).collect());
+        }
+        let Some(first) = chunks.pop_front() else {
+            return Ok(());
+        };
+        let ctx = &self.context();
+        let mut rest = chunks;
+        self.drive(settler, first, |letters: Vec<DeadLetter>| {
+            let next = rest.pop_front();
+            async move {
+                let read = letters.len() as u64;
+                let (records, unreadable) = self.decode(letters);
+                let mut units = vec![Unit::Settled(unreadable)];
+                units.extend(self.map_page(records, Boundary::Replay, ctx).await);
+                Ok(Fed { units, read, next })
+            }
+        })
+        .await
+    }
+
+    /// The letters' source records, and the letters whose stored record no
+    /// longer decodes, settled as failed to map.
+    fn decode(&self, letters: Vec<DeadLetter>) -> (Vec<SourceRecord<S::Item>>, Settlement)
+    where
+        S::Item: DeserializeOwned,
+    {
+        let mut records = Vec::with_capacity(letters.len());
+        let mut unreadable = Settlement::default();
+        for letter in letters {
+            match serde_json::from_value::<S::Item>(letter.source.clone()) {
+                Ok(data) => records.push(SourceRecord {
+                    key: letter.key,
+                    op: letter.op,
+                    data,
+                }),
+                Err(e) => {
+                    unreadable.read += 1;
+                    let error = format!("the stored source record no longer decodes: {e}");
+                    self.map_failed(&mut unreadable, letter.key, letter.op, letter.source, error);
+                }
+            }
+        }
+        (records, unreadable)
+    }
+}

@@ -1,0 +1,374 @@
+//! Where pipelines keep what must survive a restart: checkpoints, the
+//! collections of processed records, dead letters and the history of runs.
+//!
+//! [`StateStore`] is async so that a network database can implement it and
+//! so that no store call blocks a runtime thread: [`SqliteStore`] runs its
+//! SQL on tokio's blocking pool, [`MemoryStore`] answers at once. Every
+//! implementation runs the same conformance suite
+//! (`integration_core::testing::store::check_store`, feature `testing`).
+
+mod memory;
+mod sqlite;
+
+pub use memory::MemoryStore;
+pub use sqlite::SqliteStore;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::report::RunReport;
+use crate::source::{Checkpoint, Op};
+
+/// A state store failed (I/O, a corrupt row).
+#[derive(Debug, thiserror::Error)]
+#[error("state store: {message}")]
+pub struct StateError {
+    message: String,
+    #[source]
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl StateError {
+    /// A failure described by `message`.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A failure caused by `source`.
+    pub fn caused_by(
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            message: message.into(),
+            source: Some(Box::new(source)),
+        }
+    }
+}
+
+impl From<serde_json::Error> for StateError {
+    fn from(e: serde_json::Error) -> Self {
+        Self::caused_by(format!("corrupt stored JSON: {e}"), e)
+    }
+}
+
+/// Whether a record of a collection was written, failed or skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryStatus {
+    /// Written to the target.
+    Written,
+    /// Skipped by the mapping or the sink.
+    Skipped,
+    /// Sent to the dead letters.
+    Failed,
+}
+
+impl EntryStatus {
+    /// The status as stored text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryStatus::Written => "written",
+            EntryStatus::Skipped => "skipped",
+            EntryStatus::Failed => "failed",
+        }
+    }
+
+    /// Parses stored text.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "written" => Some(EntryStatus::Written),
+            "skipped" => Some(EntryStatus::Skipped),
+            "failed" => Some(EntryStatus::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// One processed record of a pipeline's collection (QEasy's data table):
+/// the source key, what happened, the target id and the source data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CollectionEntry {
+    /// The collection (usually the pipeline's name).
+    pub collection: String,
+    /// The source record's key.
+    pub key: String,
+    /// What happened to it.
+    pub status: EntryStatus,
+    /// The target's id for it, when written.
+    pub target_id: Option<String>,
+    /// The source record's data; shared, so that a lookup (one per mapped
+    /// record, in a collection of any size) does not copy a whole record.
+    pub data: Arc<Value>,
+    /// When it was last processed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl CollectionEntry {
+    /// A written entry with no target id, processed now: the usual start
+    /// for seeding a collection in a test.
+    pub fn new(collection: impl Into<String>, key: impl Into<String>, data: Value) -> Self {
+        Self {
+            collection: collection.into(),
+            key: key.into(),
+            status: EntryStatus::Written,
+            target_id: None,
+            data: Arc::new(data),
+            updated_at: Utc::now(),
+        }
+    }
+
+    /// Sets the target id.
+    pub fn with_target_id(mut self, target_id: impl Into<String>) -> Self {
+        self.target_id = Some(target_id.into());
+        self
+    }
+}
+
+/// Where a record failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// Mapping it (or reading back a stored source record for a replay).
+    Map,
+    /// Writing it to the sink.
+    Write,
+}
+
+impl Stage {
+    /// `"map"` or `"write"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Map => "map",
+            Stage::Write => "write",
+        }
+    }
+}
+
+impl std::fmt::Display for Stage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A record that could not be mapped or written, kept with everything
+/// needed to understand and replay it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeadLetter {
+    /// The pipeline that failed it.
+    pub pipeline: String,
+    /// The source record's key.
+    pub key: String,
+    /// Whether the source record was a change or a deletion.
+    #[serde(default)]
+    pub op: Op,
+    /// The source record as read.
+    pub source: Value,
+    /// The mapped payload, when mapping succeeded.
+    pub payload: Option<Value>,
+    /// Where it failed.
+    pub stage: Stage,
+    /// The target's or the mapping's error code, when there was one.
+    pub code: Option<String>,
+    /// The error message.
+    pub error: String,
+    /// How many attempts were made, replays included.
+    pub attempts: u32,
+    /// When it last failed.
+    pub failed_at: DateTime<Utc>,
+}
+
+/// What a run or a replay of one pipeline is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunKind {
+    /// A run from the checkpoint ([`crate::Pipeline::run`]).
+    Run,
+    /// A replay of the dead letters ([`crate::Pipeline::replay_dead_letters`]).
+    Replay,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "outcome")]
+pub enum RunOutcome {
+    /// Still going (or killed, until the next start finds it).
+    Running,
+    /// Read everything; every record written, skipped or dead-lettered.
+    Completed,
+    /// Stopped early with an error; the checkpoint is where it left it.
+    Stopped {
+        /// The error.
+        cause: String,
+    },
+    /// Never finished: the process died or the run was cut short. Found as
+    /// such when the pipeline next starts.
+    Killed,
+}
+
+/// The history of one run: its id, kind, outcome, end and report (counts,
+/// first errors, start time).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// Unique across processes: start time, process id and a counter.
+    pub id: String,
+    /// Run or replay.
+    pub kind: RunKind,
+    /// How it ended.
+    #[serde(flatten)]
+    pub outcome: RunOutcome,
+    /// When it ended (`None` while running or when killed).
+    pub ended_at: Option<DateTime<Utc>>,
+    /// What it did; `report.pipeline` and `report.started_at` say which
+    /// pipeline and when.
+    pub report: RunReport,
+}
+
+impl RunRecord {
+    /// A run of `report.pipeline` starting now.
+    pub fn start(kind: RunKind, report: RunReport) -> Self {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let id = format!(
+            "{}-{}-{}",
+            report.started_at.format("%Y%m%dT%H%M%S%.6fZ"),
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        Self {
+            id,
+            kind,
+            outcome: RunOutcome::Running,
+            ended_at: None,
+            report,
+        }
+    }
+
+    /// The pipeline it belongs to.
+    pub fn pipeline(&self) -> &str {
+        &self.report.pipeline
+    }
+}
+
+/// What one settled stretch of a pipeline changes, applied atomically: a
+/// crash leaves all of it or none.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Changes {
+    /// The pipeline (its checkpoint and dead letters).
+    pub pipeline: String,
+    /// Entries to insert or replace, by collection and key.
+    pub entries: Vec<CollectionEntry>,
+    /// Keys whose dead letters go (written now), removed before
+    /// `dead_letters` are put.
+    pub resolved: Vec<String>,
+    /// Dead letters to insert or replace, by key.
+    pub dead_letters: Vec<DeadLetter>,
+    /// The new checkpoint, stored last.
+    pub checkpoint: Option<Checkpoint>,
+}
+
+impl Changes {
+    /// No changes yet for `pipeline`.
+    pub fn new(pipeline: impl Into<String>) -> Self {
+        Self {
+            pipeline: pipeline.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Whether there is nothing to apply.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+            && self.resolved.is_empty()
+            && self.dead_letters.is_empty()
+            && self.checkpoint.is_none()
+    }
+}
+
+/// Persistent state of pipelines.
+#[async_trait]
+pub trait StateStore: Send + Sync {
+    /// The checkpoint of the last completed page of `pipeline`.
+    async fn checkpoint(&self, pipeline: &str) -> Result<Option<Checkpoint>, StateError>;
+    /// Applies `changes` in one transaction.
+    async fn apply(&self, changes: Changes) -> Result<(), StateError>;
+    /// The entry of `collection` for this key.
+    async fn entry(
+        &self,
+        collection: &str,
+        key: &str,
+    ) -> Result<Option<CollectionEntry>, StateError>;
+    /// The most recently updated entry of `collection` whose source data has
+    /// `field` equal to `value` (strings and numbers compare as text).
+    async fn find_by_field(
+        &self,
+        collection: &str,
+        field: &str,
+        value: &Value,
+    ) -> Result<Option<CollectionEntry>, StateError>;
+    /// How many entries `collection` has.
+    async fn count_entries(&self, collection: &str) -> Result<u64, StateError>;
+    /// The dead letters of `pipeline`, oldest first.
+    async fn dead_letters(&self, pipeline: &str) -> Result<Vec<DeadLetter>, StateError>;
+    /// How many dead letters `pipeline` has.
+    async fn count_dead_letters(&self, pipeline: &str) -> Result<u64, StateError>;
+    /// Inserts or replaces a run's record (by id).
+    async fn put_run(&self, run: &RunRecord) -> Result<(), StateError>;
+    /// The runs of `pipeline`, newest first: `limit` of them after skipping
+    /// `offset`.
+    async fn runs(
+        &self,
+        pipeline: &str,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<RunRecord>, StateError>;
+    /// Marks the runs of `pipeline` still [`RunOutcome::Running`] as
+    /// [`RunOutcome::Killed`] (called when a run starts: one process runs a
+    /// pipeline at a time) and says how many there were.
+    async fn end_unfinished_runs(&self, pipeline: &str) -> Result<u64, StateError>;
+
+    /// Stores the checkpoint of `pipeline`.
+    async fn set_checkpoint(
+        &self,
+        pipeline: &str,
+        checkpoint: &Checkpoint,
+    ) -> Result<(), StateError> {
+        let mut changes = Changes::new(pipeline);
+        changes.checkpoint = Some(checkpoint.clone());
+        self.apply(changes).await
+    }
+    /// Inserts or replaces entries (by collection and key), atomically.
+    async fn put_entries(&self, entries: Vec<CollectionEntry>) -> Result<(), StateError> {
+        self.apply(Changes {
+            entries,
+            ..Changes::default()
+        })
+        .await
+    }
+}
+
+/// Whether a field name can be written into SQL as is (an identifier).
+fn is_plain_field(field: &str) -> bool {
+    let mut chars = field.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Text form of a scalar for field matching: `"42"` and `42` match.
+pub(crate) fn match_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}

@@ -1,0 +1,463 @@
+//! State in an embedded SQLite file.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::Value;
+
+use super::{
+    Changes, CollectionEntry, DeadLetter, EntryStatus, RunOutcome, RunRecord, StateError,
+    StateStore, is_plain_field, match_text,
+};
+use crate::source::Checkpoint;
+
+impl From<rusqlite::Error> for StateError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::caused_by(e.to_string(), e)
+    }
+}
+
+/// State in an embedded SQLite file (bundled: nothing to install).
+///
+/// Every call runs on tokio's blocking pool, so a slow disk or a lock held
+/// by another process (WAL, busy timeout of 10 s) never stalls the runtime.
+/// Several pipelines of one process, or a second store opened on the same
+/// file, share it. Each call is one transaction.
+#[derive(Clone)]
+pub struct SqliteStore {
+    db: Arc<Mutex<Db>>,
+}
+
+struct Db {
+    conn: Connection,
+    /// Fields that have an expression index for lookups.
+    indexed_fields: HashSet<String>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS checkpoints (
+    pipeline   TEXT PRIMARY KEY,
+    checkpoint TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS entries (
+    collection TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    target_id  TEXT,
+    data       TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (collection, key)
+);
+CREATE TABLE IF NOT EXISTS dead_letters (
+    pipeline  TEXT NOT NULL,
+    key       TEXT NOT NULL,
+    letter    TEXT NOT NULL,
+    failed_at TEXT NOT NULL,
+    PRIMARY KEY (pipeline, key)
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id         TEXT PRIMARY KEY,
+    pipeline   TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    running    INTEGER NOT NULL,
+    record     TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS runs_by_pipeline ON runs (pipeline, started_at);
+";
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store at `path`. Opening is quick
+    /// local work done before any pipeline runs, so it is synchronous.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StateError> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        Self::init(conn)
+    }
+
+    /// A store in memory (same SQL, nothing on disk).
+    pub fn in_memory() -> Result<Self, StateError> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(conn: Connection) -> Result<Self, StateError> {
+        conn.execute_batch(SCHEMA)?;
+        Ok(Self {
+            db: Arc::new(Mutex::new(Db {
+                conn,
+                indexed_fields: HashSet::new(),
+            })),
+        })
+    }
+
+    /// Runs `work` on the connection, on the blocking pool.
+    async fn with_db<R: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Db) -> Result<R, StateError> + Send + 'static,
+    ) -> Result<R, StateError> {
+        let db = Arc::clone(&self.db);
+        tokio::task::spawn_blocking(move || work(&mut db.lock().unwrap_or_else(|p| p.into_inner())))
+            .await
+            .map_err(|e| StateError::caused_by("a state store call panicked", e))?
+    }
+}
+
+/// Times are stored as fixed-width UTC text so that text order is time order.
+fn stored_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+const ENTRY_COLUMNS: &str = "key, status, target_id, data, updated_at";
+
+fn entry_from_row(
+    collection: &str,
+    row: &rusqlite::Row<'_>,
+) -> Result<CollectionEntry, StateError> {
+    let key: String = row.get(0)?;
+    let status: String = row.get(1)?;
+    let data: String = row.get(3)?;
+    let updated_at: String = row.get(4)?;
+    Ok(CollectionEntry {
+        collection: collection.to_owned(),
+        status: EntryStatus::parse(&status)
+            .ok_or_else(|| StateError::new(format!("unknown status {status:?} for key {key}")))?,
+        key,
+        target_id: row.get(2)?,
+        data: Arc::new(serde_json::from_str(&data)?),
+        updated_at: DateTime::parse_from_rfc3339(&updated_at)
+            .map_err(|e| StateError::new(format!("corrupt time {updated_at:?}: {e}")))?
+            .with_timezone(&Utc),
+    })
+}
+
+/// The first entry a query finds.
+fn first_entry(
+    conn: &Connection,
+    sql: &str,
+    collection: &str,
+    params: impl rusqlite::Params,
+) -> Result<Option<CollectionEntry>, StateError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(params)?;
+    rows.next()?
+        .map(|row| entry_from_row(collection, row))
+        .transpose()
+}
+
+fn find_by_field(
+    db: &mut Db,
+    collection: &str,
+    field: &str,
+    wanted: String,
+) -> Result<Option<CollectionEntry>, StateError> {
+    if !is_plain_field(field) {
+        // A name that cannot go into an index expression: scan.
+        return first_entry(
+            &db.conn,
+            &format!(
+                "SELECT {ENTRY_COLUMNS} FROM entries
+                 WHERE collection = ?1 AND EXISTS (
+                     SELECT 1 FROM json_each(entries.data) AS f
+                     WHERE f.key = ?2 AND CAST(f.value AS TEXT) = ?3)
+                 ORDER BY updated_at DESC LIMIT 1"
+            ),
+            collection,
+            params![collection, field, wanted],
+        );
+    }
+    // An expression index per looked-up field keeps a lookup from scanning
+    // the collection (a lookup per record would be quadratic).
+    let expression = format!("json_extract(data, '$.{field}')");
+    if !db.indexed_fields.contains(field) {
+        db.conn.execute_batch(&format!(
+            "CREATE INDEX IF NOT EXISTS entries_by_{field} ON entries (collection, {expression})"
+        ))?;
+        db.indexed_fields.insert(field.to_owned());
+    }
+    // The stored value may be text or a number: match either form.
+    let as_number: rusqlite::types::Value = match (wanted.parse::<i64>(), wanted.parse::<f64>()) {
+        (Ok(i), _) => rusqlite::types::Value::Integer(i),
+        (_, Ok(f)) if f.is_finite() => rusqlite::types::Value::Real(f),
+        _ => rusqlite::types::Value::Text(wanted.clone()),
+    };
+    first_entry(
+        &db.conn,
+        &format!(
+            "SELECT {ENTRY_COLUMNS} FROM entries
+             WHERE collection = ?1 AND {expression} IN (?2, ?3)
+             ORDER BY updated_at DESC LIMIT 1"
+        ),
+        collection,
+        params![collection, wanted, as_number],
+    )
+}
+
+fn apply(conn: &mut Connection, changes: &Changes) -> Result<(), StateError> {
+    let tx = conn.transaction()?;
+    if !changes.entries.is_empty() {
+        let mut stmt = tx.prepare_cached(
+            "INSERT OR REPLACE INTO entries (collection, key, status, target_id, data, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for e in &changes.entries {
+            stmt.execute(params![
+                e.collection,
+                e.key,
+                e.status.as_str(),
+                e.target_id,
+                serde_json::to_string(&e.data)?,
+                stored_time(e.updated_at),
+            ])?;
+        }
+    }
+    if !changes.resolved.is_empty() {
+        let mut stmt =
+            tx.prepare_cached("DELETE FROM dead_letters WHERE pipeline = ?1 AND key = ?2")?;
+        for key in &changes.resolved {
+            stmt.execute(params![changes.pipeline, key])?;
+        }
+    }
+    if !changes.dead_letters.is_empty() {
+        let mut stmt = tx.prepare_cached(
+            "INSERT OR REPLACE INTO dead_letters (pipeline, key, letter, failed_at) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for l in &changes.dead_letters {
+            stmt.execute(params![
+                l.pipeline,
+                l.key,
+                serde_json::to_string(l)?,
+                stored_time(l.failed_at)
+            ])?;
+        }
+    }
+    if let Some(checkpoint) = &changes.checkpoint {
+        tx.execute(
+            "INSERT INTO checkpoints (pipeline, checkpoint, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (pipeline) DO UPDATE SET checkpoint = excluded.checkpoint, updated_at = excluded.updated_at",
+            params![changes.pipeline, serde_json::to_string(checkpoint)?, stored_time(Utc::now())],
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+fn put_run(conn: &Connection, run: &RunRecord) -> Result<(), StateError> {
+    conn.execute(
+        "INSERT OR REPLACE INTO runs (id, pipeline, started_at, running, record) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            run.id,
+            run.pipeline(),
+            stored_time(run.report.started_at),
+            run.outcome == RunOutcome::Running,
+            serde_json::to_string(run)?
+        ],
+    )?;
+    Ok(())
+}
+
+fn count(conn: &Connection, sql: &str, key: &str) -> Result<u64, StateError> {
+    let n: i64 = conn.query_row(sql, [key], |r| r.get(0))?;
+    Ok(n as u64)
+}
+
+#[async_trait]
+impl StateStore for SqliteStore {
+    async fn checkpoint(&self, pipeline: &str) -> Result<Option<Checkpoint>, StateError> {
+        let pipeline = pipeline.to_owned();
+        self.with_db(move |db| {
+            let text: Option<String> = db
+                .conn
+                .query_row(
+                    "SELECT checkpoint FROM checkpoints WHERE pipeline = ?1",
+                    [pipeline],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
+        })
+        .await
+    }
+
+    async fn apply(&self, changes: Changes) -> Result<(), StateError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        self.with_db(move |db| apply(&mut db.conn, &changes)).await
+    }
+
+    async fn entry(
+        &self,
+        collection: &str,
+        key: &str,
+    ) -> Result<Option<CollectionEntry>, StateError> {
+        let (collection, key) = (collection.to_owned(), key.to_owned());
+        self.with_db(move |db| {
+            first_entry(
+                &db.conn,
+                &format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE collection = ?1 AND key = ?2"),
+                &collection,
+                params![collection, key],
+            )
+        })
+        .await
+    }
+
+    async fn find_by_field(
+        &self,
+        collection: &str,
+        field: &str,
+        value: &Value,
+    ) -> Result<Option<CollectionEntry>, StateError> {
+        let Some(wanted) = match_text(value) else {
+            return Ok(None);
+        };
+        let (collection, field) = (collection.to_owned(), field.to_owned());
+        self.with_db(move |db| find_by_field(db, &collection, &field, wanted))
+            .await
+    }
+
+    async fn count_entries(&self, collection: &str) -> Result<u64, StateError> {
+        let collection = collection.to_owned();
+        self.with_db(move |db| {
+            count(
+                &db.conn,
+                "SELECT COUNT(*) FROM entries WHERE collection = ?1",
+                &collection,
+            )
+        })
+        .await
+    }
+
+    async fn dead_letters(&self, pipeline: &str) -> Result<Vec<DeadLetter>, StateError> {
+        let pipeline = pipeline.to_owned();
+        self.with_db(move |db| {
+            let mut stmt = db.conn.prepare_cached(
+                "SELECT letter FROM dead_letters WHERE pipeline = ?1 ORDER BY failed_at, key",
+            )?;
+            let texts = stmt
+                .query_map([pipeline], |r| r.get::<_, String>(0))?
+                .collect::<Result<Vec<_>, _>>()?;
+            texts.iter().map(|t| Ok(serde_json::from_str(t)?)).collect()
+        })
+        .await
+    }
+
+    async fn count_dead_letters(&self, pipeline: &str) -> Result<u64, StateError> {
+        let pipeline = pipeline.to_owned();
+        self.with_db(move |db| {
+            count(
+                &db.conn,
+                "SELECT COUNT(*) FROM dead_letters WHERE pipeline = ?1",
+                &pipeline,
+            )
+        })
+        .await
+    }
+
+    async fn put_run(&self, run: &RunRecord) -> Result<(), StateError> {
+        let run = run.clone();
+        self.with_db(move |db| put_run(&db.conn, &run)).await
+    }
+
+    async fn runs(
+        &self,
+        pipeline: &str,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<RunRecord>, StateError> {
+        let pipeline = pipeline.to_owned();
+        self.with_db(move |db| {
+            let mut stmt = db.conn.prepare_cached(
+                "SELECT record FROM runs WHERE pipeline = ?1
+                 ORDER BY started_at DESC, id DESC LIMIT ?2 OFFSET ?3",
+            )?;
+            let texts = stmt
+                .query_map(
+                    params![
+                        pipeline,
+                        i64::try_from(limit).unwrap_or(i64::MAX),
+                        offset as i64
+                    ],
+                    |r| r.get::<_, String>(0),
+                )?
+                .collect::<Result<Vec<_>, _>>()?;
+            texts.iter().map(|t| Ok(serde_json::from_str(t)?)).collect()
+        })
+        .await
+    }
+
+    async fn end_unfinished_runs(&self, pipeline: &str) -> Result<u64, StateError> {
+        let pipeline = pipeline.to_owned();
+        self.with_db(move |db| {
+            let tx = db.conn.transaction()?;
+            let texts = {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT record FROM runs WHERE pipeline = ?1 AND running = 1",
+                )?;
+                stmt.query_map([&pipeline], |r| r.get::<_, String>(0))?
+                    .collect::<Result<Vec<_>, _>>()?
+            };
+            for text in &texts {
+                let mut run: RunRecord = serde_json::from_str(text)?;
+                run.outcome = RunOutcome::Killed;
+                put_run(&tx, &run)?;
+            }
+            tx.commit()?;
+            Ok(texts.len() as u64)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[tokio::test]
+    async fn lookups_by_field_use_an_index() {
+        let store = SqliteStore::in_memory().unwrap();
+        store
+            .put_entries(vec![CollectionEntry::new(
+                "buyers",
+                "1",
+                json!({"cid": "c-1"}),
+            )])
+            .await
+            .unwrap();
+        let found = store
+            .find_by_field("buyers", "cid", &json!("c-1"))
+            .await
+            .unwrap();
+        assert_eq!(found.unwrap().key, "1");
+        let db = store.db.lock().unwrap();
+        let mut stmt = db
+            .conn
+            .prepare(
+                "EXPLAIN QUERY PLAN SELECT key FROM entries
+                 WHERE collection = 'buyers' AND json_extract(data, '$.cid') IN ('c-1', 'c-1')",
+            )
+            .unwrap();
+        let plan: Vec<String> = stmt
+            .query_map([], |r| r.get::<_, String>(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert!(
+            plan.iter().any(|p| p.contains("entries_by_cid")),
+            "{plan:?}"
+        );
+    }
+}
