@@ -167,12 +167,12 @@ async fn a_slow_store_does_not_stall_other_tasks_even_through_a_mappings_lookups
     );
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn a_locked_sqlite_file_does_not_stall_other_tasks() {
-    let dir = temp_dir("locked");
+/// Another process holds the file's write lock for 200 ms while the store
+/// stores a checkpoint: a timer task keeps ticking.
+async fn locked_sqlite_file_does_not_stall(name: &str) {
+    let dir = temp_dir(name);
     let path = dir.join("state.sqlite");
     let store = SqliteStore::open(&path).unwrap();
-    // Another process holds the write lock for 200 ms.
     let other = rusqlite::Connection::open(&path).unwrap();
     other.execute_batch("BEGIN EXCLUSIVE").unwrap();
     let release = std::thread::spawn(move || {
@@ -190,6 +190,16 @@ async fn a_locked_sqlite_file_does_not_stall_other_tasks() {
     assert!(elapsed >= Duration::from_millis(150), "{elapsed:?}");
     assert!(ticks >= 15, "the timer ticked {ticks} times in {elapsed:?}");
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_locked_sqlite_file_does_not_stall_a_current_thread_runtime() {
+    locked_sqlite_file_does_not_stall("locked-current").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn a_locked_sqlite_file_does_not_stall_a_multi_thread_runtime() {
+    locked_sqlite_file_does_not_stall("locked-multi").await;
 }
 
 #[tokio::test]

@@ -175,27 +175,68 @@ fn millis(d: Duration) -> i64 {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct WindowIds {
     end: i64,
-    #[serde(deserialize_with = "id_set")]
-    ids: HashSet<String>,
+    ids: Ids,
 }
 
-/// Ids as a list, or as the newline-separated text earlier versions stored
-/// in checkpoints.
-fn id_set<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<HashSet<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Ids {
-        List(HashSet<String>),
-        Text(String),
+/// Ids given out, one shared set per page: the pipeline keeps a copy of
+/// each cursor to read a page again, and copying a window's thousands of
+/// ids for every page was a quarter of a Huke sync's CPU; this copies one
+/// pointer per page. Stored in checkpoints as one newline-separated text
+/// (an id containing a newline never matches, so such a trade is given out
+/// again, which an upsert absorbs); a list of ids is read too.
+#[derive(Debug, Clone, Default)]
+struct Ids(Vec<Arc<HashSet<String>>>);
+
+impl Ids {
+    fn contains(&self, id: &str) -> bool {
+        self.0.iter().any(|page| page.contains(id))
     }
-    Ok(match Ids::deserialize(deserializer)? {
-        Ids::List(ids) => ids,
-        Ids::Text(text) => text
-            .split('\n')
-            .filter(|id| !id.is_empty())
-            .map(str::to_owned)
-            .collect(),
-    })
+
+    /// Adds the ids of one page.
+    fn add(&mut self, page: HashSet<String>) {
+        if !page.is_empty() {
+            self.0.push(Arc::new(page));
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &String> {
+        self.0.iter().flat_map(|page| page.iter())
+    }
+}
+
+impl Serialize for Ids {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut text = String::new();
+        for id in self.iter() {
+            if !text.is_empty() {
+                text.push('\n');
+            }
+            text.push_str(id);
+        }
+        serializer.serialize_str(&text)
+    }
+}
+
+impl<'de> Deserialize<'de> for Ids {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Stored {
+            Text(String),
+            List(HashSet<String>),
+        }
+        let ids = match Stored::deserialize(deserializer)? {
+            Stored::List(ids) => ids,
+            Stored::Text(text) => text
+                .split('\n')
+                .filter(|id| !id.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        };
+        let mut all = Ids::default();
+        all.add(ids);
+        Ok(all)
+    }
 }
 
 /// Where the next page of a [`TradeSource`] starts.
@@ -314,21 +355,23 @@ impl Source for TradeSource {
         if cursor.page == 1 {
             cursor.recent.push(WindowIds {
                 end: cursor.end,
-                ids: HashSet::new(),
+                ids: Ids::default(),
             });
         }
         let mut records = Vec::with_capacity(page.items.len());
         let mut repeated_in_window = 0usize;
         if let Some((current, earlier)) = cursor.recent.split_last_mut() {
+            let mut new = HashSet::with_capacity(page.items.len());
             for trade in page.items {
                 let key = trade.key();
-                if current.ids.contains(&key) {
+                if new.contains(&key) || current.ids.contains(&key) {
                     repeated_in_window += 1;
                 } else if !earlier.iter().any(|w| w.ids.contains(&key)) {
-                    current.ids.insert(key.clone());
+                    new.insert(key.clone());
                     records.push(SourceRecord::upsert(key, trade));
                 }
             }
+            current.ids.add(new);
         }
         if cursor.page > 1 && full && repeated_in_window == page_size as usize {
             let what = format!(
@@ -417,7 +460,7 @@ impl BuyerSource {
 #[derive(Debug, Clone)]
 pub struct BuyerCursor {
     trades: TradeCursor,
-    seen: HashSet<String>,
+    seen: Ids,
 }
 
 #[async_trait]
@@ -432,10 +475,11 @@ impl Source for BuyerSource {
     ) -> Result<Page<Buyer, BuyerCursor>, integration_core::Error> {
         let (trades, mut seen) = match cursor {
             Some(c) => (Some(c.trades), c.seen),
-            None => (None, HashSet::new()),
+            None => (None, Ids::default()),
         };
         let page = self.trades.read(checkpoint, trades).await?;
         let mut records = Vec::new();
+        let mut new = HashSet::new();
         for record in page.records {
             let trade = record.data;
             let Some(cid) = trade
@@ -447,7 +491,7 @@ impl Source for BuyerSource {
                 continue;
             };
             let key = cid.to_string();
-            if !seen.insert(key.clone()) {
+            if seen.contains(&key) || !new.insert(key.clone()) {
                 continue;
             }
             records.push(SourceRecord::upsert(
@@ -460,10 +504,11 @@ impl Source for BuyerSource {
                 },
             ));
         }
+        seen.add(new);
         let next = page.next.map(|trades| {
             // A new window of trades starts at its page 1.
             if trades.page == 1 {
-                seen.clear();
+                seen = Ids::default();
             }
             BuyerCursor { trades, seen }
         });
@@ -481,21 +526,31 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn checkpoints_store_id_lists_and_still_read_the_older_text() {
+    fn checkpoints_store_ids_as_text_and_still_read_lists() {
         for ids in [json!("T1\nT2"), json!(["T1", "T2"])] {
             let stored =
                 json!({"until": 5, "recent": [{"end": 1, "ids": []}, {"end": 5, "ids": ids}]});
             let cp = TradeCheckpoint::parse(&Checkpoint(stored)).unwrap();
-            let expected: HashSet<String> = ["T1".to_owned(), "T2".to_owned()].into();
-            assert_eq!(cp.recent[1].ids, expected);
+            let read: HashSet<&str> = cp.recent[1].ids.iter().map(String::as_str).collect();
+            assert_eq!(read, ["T1", "T2"].into());
 
             let written = checkpoint_at(cp.until, 2, &cp.recent);
             assert_eq!(written.0["recent"].as_array().map(Vec::len), Some(1));
-            let ids: HashSet<String> =
-                serde_json::from_value(written.0["recent"][0]["ids"].clone()).unwrap();
-            assert_eq!(ids, expected, "written as a list");
+            let text = written.0["recent"][0]["ids"].as_str().unwrap();
+            let mut ids: Vec<&str> = text.split('\n').collect();
+            ids.sort_unstable();
+            assert_eq!(ids, ["T1", "T2"], "written as one text");
         }
         let empty: WindowIds = serde_json::from_value(json!({"end": 0, "ids": ""})).unwrap();
-        assert!(empty.ids.is_empty());
+        assert_eq!(empty.ids.iter().count(), 0);
+        let mut ids = Ids::default();
+        ids.add(["a".to_owned()].into());
+        ids.add(["b".to_owned()].into());
+        let copy = ids.clone();
+        assert!(copy.contains("a") && copy.contains("b") && !copy.contains("c"));
+        assert!(
+            Arc::ptr_eq(&ids.0[0], &copy.0[0]),
+            "a copy shares the pages"
+        );
     }
 }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::source::SourceRecord;
-pub use crate::state::{CollectionEntry, EntryStatus};
+pub use crate::state::{CollectionEntry, EntryStatus, LookupFilter};
 
 /// A mapping failed for one record.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
@@ -42,21 +42,6 @@ impl MapError {
     }
 }
 
-/// How a lookup finds an entry: by source key, or by the value of a field
-/// of the source data (the `_findCollection ... where cid=` case).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum LookupFilter<'a> {
-    /// The entry whose source key is this.
-    Key(&'a str),
-    /// The most recently updated entry whose `data[field]` equals `value`.
-    Field {
-        /// A top-level field of the source data.
-        field: &'a str,
-        /// The value to match (strings and numbers of equal text match).
-        value: &'a Value,
-    },
-}
-
 /// Read access to collections, for mappings.
 pub trait Lookup: Send + Sync {
     /// Finds one entry of `collection`.
@@ -65,15 +50,6 @@ pub trait Lookup: Send + Sync {
         collection: &str,
         filter: LookupFilter<'_>,
     ) -> Result<Option<CollectionEntry>, MapError>;
-}
-
-impl std::fmt::Display for LookupFilter<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            LookupFilter::Key(key) => write!(f, "key = {key:?}"),
-            LookupFilter::Field { field, value } => write!(f, "{field} = {value}"),
-        }
-    }
 }
 
 /// Entries held in memory: the lookup of a mapping test

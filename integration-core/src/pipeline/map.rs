@@ -1,9 +1,11 @@
 //! Stage 2, map: a page's records become batches to write, records settled
 //! without writing (skipped, or failed to map), and the page's end.
 //!
-//! Mapping runs on tokio's blocking pool, one page per task: it is CPU work,
-//! and a mapping's lookups wait there for the (async) state store, so no
-//! store, however slow, holds up the runtime threads.
+//! Mapping runs on tokio's blocking pool, one page per task: a mapping's
+//! lookups are answered there by the store directly (SQLite reads) or
+//! awaited (a network store), so no store, however slow, holds up the
+//! runtime threads. With a store that never waits (memory) a page is
+//! mapped where it was read.
 
 use std::sync::Arc;
 
@@ -19,8 +21,8 @@ use crate::sink::{Sink, SinkRecord};
 use crate::source::{Op, Source, SourceRecord};
 use crate::state::{CollectionEntry, DeadLetter, EntryStatus, Stage, StateStore};
 
-/// Lookups from a mapping into the state store, waited for on the
-/// blocking thread that maps.
+/// Lookups from a mapping into the state store: answered on the mapping's
+/// thread when the store can, else awaited there (a blocking-pool thread).
 struct StoreLookup {
     store: Arc<dyn StateStore>,
     runtime: Handle,
@@ -32,14 +34,17 @@ impl Lookup for StoreLookup {
         collection: &str,
         filter: LookupFilter<'_>,
     ) -> Result<Option<CollectionEntry>, MapError> {
-        let found = self.runtime.block_on(async {
-            match filter {
-                LookupFilter::Key(key) => self.store.entry(collection, key).await,
-                LookupFilter::Field { field, value } => {
-                    self.store.find_by_field(collection, field, value).await
+        let found = match self.store.lookup_blocking(collection, filter) {
+            Some(found) => found,
+            None => self.runtime.block_on(async {
+                match filter {
+                    LookupFilter::Key(key) => self.store.entry(collection, key).await,
+                    LookupFilter::Field { field, value } => {
+                        self.store.find_by_field(collection, field, value).await
+                    }
                 }
-            }
-        });
+            }),
+        };
         found.map_err(|e| MapError::new(e.to_string()))
     }
 }
@@ -56,13 +61,23 @@ impl<S: Source, K: Sink> Stages<S, K> {
             }))
     }
 
-    /// Maps `records` on the blocking pool into units ending with `end`.
+    /// Maps `records` into units ending with `end`: on the blocking pool,
+    /// unless the store never waits.
     pub(super) async fn map_page(
         self: &Arc<Self>,
         records: Vec<SourceRecord<S::Item>>,
         end: Boundary,
         ctx: &MapContext,
     ) -> Vec<Unit<K::Item>> {
+        if self.state.never_waits() {
+            return self.plan(records, end, ctx);
+        }
+        // On a multi-thread runtime the page is mapped where it is, after
+        // handing this worker's other tasks to another (records and their
+        // allocations stay on one thread); elsewhere on the blocking pool.
+        if Handle::current().runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
+            return tokio::task::block_in_place(|| self.plan(records, end, ctx));
+        }
         let (stages, ctx) = (Arc::clone(self), ctx.clone());
         match tokio::task::spawn_blocking(move || stages.plan(records, end, &ctx)).await {
             Ok(units) => units,

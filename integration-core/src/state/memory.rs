@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use super::{
-    Changes, CollectionEntry, DeadLetter, RunOutcome, RunRecord, StateError, StateStore, match_text,
+    Changes, CollectionEntry, DeadLetter, LookupFilter, RunOutcome, RunRecord, StateError,
+    StateStore, match_text,
 };
 use crate::source::Checkpoint;
 
@@ -108,6 +109,28 @@ impl MemoryStore {
 
 #[async_trait]
 impl StateStore for MemoryStore {
+    fn lookup_blocking(
+        &self,
+        collection: &str,
+        filter: LookupFilter<'_>,
+    ) -> Option<Result<Option<CollectionEntry>, StateError>> {
+        let mut inner = self.inner();
+        Some(Ok(match filter {
+            LookupFilter::Key(key) => inner
+                .entries
+                .get(collection)
+                .and_then(|c| c.get(key))
+                .cloned(),
+            LookupFilter::Field { field, value } => {
+                match_text(value).and_then(|wanted| inner.find_by_field(collection, field, &wanted))
+            }
+        }))
+    }
+
+    fn never_waits(&self) -> bool {
+        true
+    }
+
     async fn checkpoint(&self, pipeline: &str) -> Result<Option<Checkpoint>, StateError> {
         Ok(self.inner().checkpoints.get(pipeline).cloned())
     }

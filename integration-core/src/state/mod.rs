@@ -132,6 +132,30 @@ impl CollectionEntry {
     }
 }
 
+/// How a lookup finds an entry: by source key, or by the value of a field
+/// of the source data (the `_findCollection ... where cid=` case).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LookupFilter<'a> {
+    /// The entry whose source key is this.
+    Key(&'a str),
+    /// The most recently updated entry whose `data[field]` equals `value`.
+    Field {
+        /// A top-level field of the source data.
+        field: &'a str,
+        /// The value to match (strings and numbers of equal text match).
+        value: &'a Value,
+    },
+}
+
+impl std::fmt::Display for LookupFilter<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LookupFilter::Key(key) => write!(f, "key = {key:?}"),
+            LookupFilter::Field { field, value } => write!(f, "{field} = {value}"),
+        }
+    }
+}
+
 /// Where a record failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -333,6 +357,27 @@ pub trait StateStore: Send + Sync {
     /// [`RunOutcome::Killed`] (called when a run starts: one process runs a
     /// pipeline at a time) and says how many there were.
     async fn end_unfinished_runs(&self, pipeline: &str) -> Result<u64, StateError>;
+
+    /// A mapping's lookup answered on the calling thread, by a store that
+    /// can (memory; SQLite, whose reads are local). The pipeline calls it
+    /// from the blocking pool, where mappings run, or for a store that
+    /// [never waits](Self::never_waits) from the runtime. `None`, the
+    /// default, means the lookup is awaited through [`Self::entry`] and
+    /// [`Self::find_by_field`] instead.
+    fn lookup_blocking(
+        &self,
+        collection: &str,
+        filter: LookupFilter<'_>,
+    ) -> Option<Result<Option<CollectionEntry>, StateError>> {
+        let _ = (collection, filter);
+        None
+    }
+    /// Whether every call answers at once, holding no lock for long (the
+    /// memory store): mappings then run on the runtime threads, saving a
+    /// thread hop per page.
+    fn never_waits(&self) -> bool {
+        false
+    }
 
     /// Stores the checkpoint of `pipeline`.
     async fn set_checkpoint(

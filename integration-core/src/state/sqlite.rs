@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -10,8 +10,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
 use super::{
-    Changes, CollectionEntry, DeadLetter, EntryStatus, RunOutcome, RunRecord, StateError,
-    StateStore, is_plain_field, match_text,
+    Changes, CollectionEntry, DeadLetter, EntryStatus, LookupFilter, RunOutcome, RunRecord,
+    StateError, StateStore, is_plain_field, match_text,
 };
 use crate::source::Checkpoint;
 
@@ -23,14 +23,23 @@ impl From<rusqlite::Error> for StateError {
 
 /// State in an embedded SQLite file (bundled: nothing to install).
 ///
-/// Every call runs on tokio's blocking pool, so a slow disk or a lock held
-/// by another process (WAL, busy timeout of 10 s) never stalls the runtime.
+/// No call stalls the runtime, whatever the disk or a lock held by another
+/// process (WAL, busy timeout of 10 s) does: on a multi-thread runtime a
+/// call runs where it is, after the worker hands its other tasks on
+/// (`block_in_place`: no thread hop, SQLite's memory stays with the
+/// runtime's threads); elsewhere on the store's own thread, started on
+/// first need. A mapping's lookups, already off the runtime, read directly.
 /// Several pipelines of one process, or a second store opened on the same
 /// file, share it. Each call is one transaction.
 #[derive(Clone)]
 pub struct SqliteStore {
     db: Arc<Mutex<Db>>,
+    /// The store's thread, for runtimes where a call cannot run in place.
+    worker: Arc<OnceLock<Mutex<mpsc::Sender<Job>>>>,
 }
+
+/// A call for the store's thread.
+type Job = Box<dyn FnOnce() + Send>;
 
 struct Db {
     conn: Connection,
@@ -99,18 +108,56 @@ impl SqliteStore {
                 conn,
                 indexed_fields: HashSet::new(),
             })),
+            worker: Arc::default(),
         })
     }
 
-    /// Runs `work` on the connection, on the blocking pool.
+    fn lock(&self) -> std::sync::MutexGuard<'_, Db> {
+        self.db.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `work` on the connection: in place on a multi-thread runtime,
+    /// else on the store's thread.
     async fn with_db<R: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Db) -> Result<R, StateError> + Send + 'static,
     ) -> Result<R, StateError> {
+        let flavor = tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor());
+        if matches!(flavor, Ok(tokio::runtime::RuntimeFlavor::MultiThread)) {
+            return tokio::task::block_in_place(|| work(&mut self.lock()));
+        }
+        let (done, answer) = tokio::sync::oneshot::channel();
         let db = Arc::clone(&self.db);
-        tokio::task::spawn_blocking(move || work(&mut db.lock().unwrap_or_else(|p| p.into_inner())))
+        let job = move || {
+            let result = work(&mut db.lock().unwrap_or_else(|p| p.into_inner()));
+            let _ = done.send(result);
+        };
+        self.worker()?
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .send(Box::new(job))
+            .map_err(|_| StateError::new("the state store's thread has stopped"))?;
+        answer
             .await
-            .map_err(|e| StateError::caused_by("a state store call panicked", e))?
+            .map_err(|_| StateError::new("a state store call panicked"))?
+    }
+
+    /// The store's thread, started on first use; it ends when the last
+    /// clone of the store is dropped, and a call that panics fails alone.
+    fn worker(&self) -> Result<&Mutex<mpsc::Sender<Job>>, StateError> {
+        if let Some(worker) = self.worker.get() {
+            return Ok(worker);
+        }
+        let (worker, jobs) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("sqlite-store".into())
+            .spawn(move || {
+                while let Ok(job) = jobs.recv() {
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                }
+            })
+            .map_err(|e| StateError::caused_by("cannot start the state store's thread", e))?;
+        Ok(self.worker.get_or_init(|| Mutex::new(worker)))
     }
 }
 
@@ -272,8 +319,32 @@ fn count(conn: &Connection, sql: &str, key: &str) -> Result<u64, StateError> {
     Ok(n as u64)
 }
 
+fn entry(db: &Db, collection: &str, key: &str) -> Result<Option<CollectionEntry>, StateError> {
+    first_entry(
+        &db.conn,
+        &format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE collection = ?1 AND key = ?2"),
+        collection,
+        params![collection, key],
+    )
+}
+
 #[async_trait]
 impl StateStore for SqliteStore {
+    fn lookup_blocking(
+        &self,
+        collection: &str,
+        filter: LookupFilter<'_>,
+    ) -> Option<Result<Option<CollectionEntry>, StateError>> {
+        let mut db = self.lock();
+        Some(match filter {
+            LookupFilter::Key(key) => entry(&db, collection, key),
+            LookupFilter::Field { field, value } => match match_text(value) {
+                Some(wanted) => find_by_field(&mut db, collection, field, wanted),
+                None => Ok(None),
+            },
+        })
+    }
+
     async fn checkpoint(&self, pipeline: &str) -> Result<Option<Checkpoint>, StateError> {
         let pipeline = pipeline.to_owned();
         self.with_db(move |db| {
@@ -303,15 +374,7 @@ impl StateStore for SqliteStore {
         key: &str,
     ) -> Result<Option<CollectionEntry>, StateError> {
         let (collection, key) = (collection.to_owned(), key.to_owned());
-        self.with_db(move |db| {
-            first_entry(
-                &db.conn,
-                &format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE collection = ?1 AND key = ?2"),
-                &collection,
-                params![collection, key],
-            )
-        })
-        .await
+        self.with_db(move |db| entry(db, &collection, &key)).await
     }
 
     async fn find_by_field(
@@ -442,7 +505,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(found.unwrap().key, "1");
-        let db = store.db.lock().unwrap();
+        let db = store.lock();
         let mut stmt = db
             .conn
             .prepare(

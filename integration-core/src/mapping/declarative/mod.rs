@@ -25,7 +25,9 @@
 //! missing variable, instead of silently producing an empty value. Use the
 //! `default` filter (`{{ remark | default("") }}`) or the `is defined` test
 //! where a field may be absent. A sole expression whose value is `none`
-//! (JSON `null`, e.g. a field that is present but null) yields `null`.
+//! (JSON `null`, e.g. a field that is present but null) yields `null`. A
+//! typed record (mapped through [`Mapper::map`] or in a pipeline) leaves
+//! its `None` fields out, so they are missing, not `null`.
 //! Strictness also covers truthiness (`{{ "A" if vip else "B" }}` fails when
 //! `vip` is missing) and attributes of a missing object: where `receiver`
 //! itself may be absent write `{{ (receiver | default({})).city | default("") }}`
@@ -340,17 +342,22 @@ where
         ctx: &MapContext,
     ) -> Result<Option<T>, MapError> {
         let target = self.map_shared(Some(&record.key), Arc::clone(json), ctx)?;
-        serde_path_to_error::deserialize(target)
-            .map(Some)
-            .map_err(|e| {
-                let field = e.path().to_string();
-                MapError::new(format!(
-                    "the mapped record `{}` does not fit the target type `{}`: {}",
-                    record.key,
-                    std::any::type_name::<T>(),
-                    e.into_inner()
-                ))
-                .for_field(field)
-            })
+        serde_json::from_value(target).map(Some).map_err(|e| {
+            // Rare: render again to find the field that does not fit.
+            let field = self
+                .map_shared(Some(&record.key), Arc::clone(json), ctx)
+                .ok()
+                .and_then(|target| serde_path_to_error::deserialize::<_, T>(target).err())
+                .map(|e| e.path().to_string());
+            let error = MapError::new(format!(
+                "the mapped record `{}` does not fit the target type `{}`: {e}",
+                record.key,
+                std::any::type_name::<T>(),
+            ));
+            match field {
+                Some(field) => error.for_field(field),
+                None => error,
+            }
+        })
     }
 }
