@@ -15,7 +15,7 @@ pub trait Hooks<S: Send + Sync, T: Send + Sync>: Send + Sync {
     /// After a page was read, with its records.
     async fn after_read(&self, _records: &[SourceRecord<S>]) {}
     /// After a record was mapped; may adjust the mapped record. Runs where
-    /// mapping runs: on the blocking pool.
+    /// mapping runs, off the async context (do not block on a runtime).
     fn after_map(&self, _record: &SourceRecord<S>, _mapped: &mut T) {}
     /// Before a batch is written.
     async fn before_write(&self, _batch: &[SinkRecord<T>]) {}
