@@ -9,7 +9,7 @@
 //! | read | `read` | one page from the source at a cursor, read again when undecodable or retryable |
 //! | map | `map` | a page's records → batches, skipped and failed records, on the blocking pool (lookups wait there) |
 //! | write | `write` | one batch to the sink; retryable failures again, alone |
-//! | settle | `settle` | in source order: the report, then per page one atomic store change and the hooks |
+//! | settle | `settle` | in source order: the report, the store (a unit's records atomically, then the page's checkpoint) and the hooks |
 //! | flow | `flow` | the one scheduler of runs and replays: writes out of order, settles in order, back-pressure |
 //! | replay | `replay` | the dead letters through map → write → settle again |
 //! | schedule | `schedule` | runs on an interval or a cron expression, with jitter, never overlapping |

@@ -1,6 +1,7 @@
 //! Stage 4, settle: in source order, what the writes did reaches the
-//! report, and at each page's end the store (entries, dead letters and the
-//! checkpoint in one atomic [`Changes`]) and then the hooks.
+//! report, the store (each unit's entries and dead letters in one atomic
+//! [`Changes`], a page's checkpoint once all its units are stored) and
+//! then the hooks.
 
 use std::collections::HashMap;
 
@@ -98,8 +99,9 @@ impl Settler {
         self.report.peak_in_flight = self.report.peak_in_flight.max(in_flight);
     }
 
-    /// Takes in a unit's result, in source order; at a boundary, applies
-    /// what is pending.
+    /// Takes in a unit's result, in source order, and stores it: a unit's
+    /// entries and dead letters in one change, a page's checkpoint at its
+    /// end.
     pub(super) async fn settle<S: Source, K: Sink>(
         &mut self,
         settled: Settled,
@@ -142,7 +144,9 @@ impl Settler {
         self.events.extend(s.successes.into_iter().map(Ok));
         self.events.extend(s.dead.iter().cloned().map(Err));
         self.pending.dead_letters.append(&mut s.dead);
-        Ok(())
+        // Stored now, not at the page's end: a page's records then leave
+        // memory batch by batch; the checkpoint still comes after them all.
+        self.flush(stages).await
     }
 
     /// Applies the pending changes in one transaction, then tells the hooks.
