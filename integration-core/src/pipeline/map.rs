@@ -1,11 +1,12 @@
 //! Stage 2, map: a page's records become batches to write, records settled
 //! without writing (skipped, or failed to map), and the page's end.
 //!
-//! Mapping runs on tokio's blocking pool, one page per task: a mapping's
-//! lookups are answered there by the store directly (SQLite reads) or
-//! awaited (a network store), so no store, however slow, holds up the
-//! runtime threads. With a store that never waits (memory) a page is
-//! mapped where it was read.
+//! A page is mapped outside the async context: in place after handing the
+//! worker's other tasks on (multi-thread runtime), or on the blocking pool
+//! (current-thread runtime). A mapping's lookups are answered there by the
+//! store directly (SQLite reads) or awaited (a network store), so no store,
+//! however slow, holds up the runtime. With a store that never waits
+//! (memory) a page is mapped as it is.
 
 use std::sync::Arc;
 
@@ -22,7 +23,8 @@ use crate::source::{Op, Source, SourceRecord};
 use crate::state::{CollectionEntry, DeadLetter, EntryStatus, Stage, StateStore};
 
 /// Lookups from a mapping into the state store: answered on the mapping's
-/// thread when the store can, else awaited there (a blocking-pool thread).
+/// thread when the store can, else awaited there (outside the async
+/// context, so blocking on the runtime's handle is allowed).
 struct StoreLookup {
     store: Arc<dyn StateStore>,
     runtime: Handle,
@@ -61,8 +63,8 @@ impl<S: Source, K: Sink> Stages<S, K> {
             }))
     }
 
-    /// Maps `records` into units ending with `end`: on the blocking pool,
-    /// unless the store never waits.
+    /// Maps `records` into units ending with `end`, outside the async
+    /// context unless the store never waits.
     pub(super) async fn map_page(
         self: &Arc<Self>,
         records: Vec<SourceRecord<S::Item>>,

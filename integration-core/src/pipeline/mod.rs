@@ -7,7 +7,7 @@
 //! |---|---|---|
 //! | build | `builder` | [`PipelineBuilder`]: source, mapping, sink, state, batch size, concurrency, retries, hooks |
 //! | read | `read` | one page from the source at a cursor, read again when undecodable or retryable |
-//! | map | `map` | a page's records → batches, skipped and failed records, on the blocking pool (lookups wait there) |
+//! | map | `map` | a page's records → batches, skipped and failed records, outside the async context (lookups wait there) |
 //! | write | `write` | one batch to the sink; retryable failures again, alone |
 //! | settle | `settle` | in source order: the report, the store (a unit's records atomically, then the page's checkpoint) and the hooks |
 //! | flow | `flow` | the one scheduler of runs and replays: writes out of order, settles in order, back-pressure |

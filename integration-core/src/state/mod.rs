@@ -3,7 +3,8 @@
 //!
 //! [`StateStore`] is async so that a network database can implement it and
 //! so that no store call blocks a runtime thread: [`SqliteStore`] runs its
-//! SQL on tokio's blocking pool, [`MemoryStore`] answers at once. Every
+//! SQL in place after handing the worker's other tasks on (or on its own
+//! thread on a current-thread runtime), [`MemoryStore`] answers at once. Every
 //! implementation runs the same conformance suite
 //! (`integration_core::testing::store::check_store`, feature `testing`).
 
@@ -360,8 +361,8 @@ pub trait StateStore: Send + Sync {
 
     /// A mapping's lookup answered on the calling thread, by a store that
     /// can (memory; SQLite, whose reads are local). The pipeline calls it
-    /// from the blocking pool, where mappings run, or for a store that
-    /// [never waits](Self::never_waits) from the runtime. `None`, the
+    /// where mappings run, outside the async context (or, for a store that
+    /// [never waits](Self::never_waits), on the runtime). `None`, the
     /// default, means the lookup is awaited through [`Self::entry`] and
     /// [`Self::find_by_field`] instead.
     fn lookup_blocking(
@@ -373,8 +374,7 @@ pub trait StateStore: Send + Sync {
         None
     }
     /// Whether every call answers at once, holding no lock for long (the
-    /// memory store): mappings then run on the runtime threads, saving a
-    /// thread hop per page.
+    /// memory store): mappings then run on the runtime as they are.
     fn never_waits(&self) -> bool {
         false
     }
