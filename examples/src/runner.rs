@@ -271,7 +271,11 @@ async fn print_history(job: &dyn Job, runs: usize) -> ExitCode {
                 return ExitCode::from(1);
             }
         };
-        let _ = writeln!(out, "pipeline {pipeline}: last {} runs", records.len());
+        let _ = writeln!(
+            out,
+            "pipeline {pipeline}: {} runs, newest first",
+            records.len()
+        );
         for run in records {
             let r = &run.report;
             let outcome = match &run.outcome {
