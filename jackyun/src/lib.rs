@@ -191,6 +191,6 @@ pub use customer::{
 pub use error::{ApiErrorClass, Error, Result};
 pub use goods::{Goods, GoodsList, GoodsQuery};
 pub use sink::{CustomerSink, OnExisting};
-pub use source::{CustomerSource, GoodsSource, TradeSource};
+pub use source::{CustomerSource, GoodsSource, TradeCursor, TradeSource, WindowCursor};
 pub use stock::{Stock, StockQuantity, StockQuery, Warehouse, WarehouseQuery, Warehouses};
 pub use trade::{Trade, TradeGoods, TradeQuery, Trades};

@@ -32,13 +32,13 @@ fn now_second() -> DateTime<Utc> {
 /// ordered by time, so the checkpoint, the window's end, comes with the
 /// last page.
 #[derive(Debug, Clone)]
-pub struct Window<P> {
+pub struct WindowCursor<P> {
     from: Option<BeijingTime>,
     end: BeijingTime,
     position: Option<P>,
 }
 
-impl<P> Window<P> {
+impl<P> WindowCursor<P> {
     /// The window of this read: the cursor's, or a new one.
     fn of(checkpoint: Option<&Checkpoint>, cursor: Option<Self>, overlap: Duration) -> Self {
         cursor.unwrap_or_else(|| Self {
@@ -254,14 +254,14 @@ fn record<T>(key: String, is_delete: Option<i64>, row: T) -> SourceRecord<T> {
 #[async_trait]
 impl Source for GoodsSource {
     type Item = Goods;
-    type Cursor = Window<Id>;
+    type Cursor = WindowCursor<Id>;
 
     async fn read(
         &self,
         checkpoint: Option<&Checkpoint>,
-        cursor: Option<Window<Id>>,
-    ) -> Result<Page<Goods, Window<Id>>, integration_core::Error> {
-        let window = Window::of(checkpoint, cursor, self.overlap);
+        cursor: Option<WindowCursor<Id>>,
+    ) -> Result<Page<Goods, WindowCursor<Id>>, integration_core::Error> {
+        let window = WindowCursor::of(checkpoint, cursor, self.overlap);
         let query = GoodsQuery {
             page_size: self.page_size,
             start_date_modified_sku: window.from,
@@ -283,14 +283,14 @@ impl Source for GoodsSource {
 #[async_trait]
 impl Source for CustomerSource {
     type Item = Customer;
-    type Cursor = Window<String>;
+    type Cursor = WindowCursor<String>;
 
     async fn read(
         &self,
         checkpoint: Option<&Checkpoint>,
-        cursor: Option<Window<String>>,
-    ) -> Result<Page<Customer, Window<String>>, integration_core::Error> {
-        let window = Window::of(checkpoint, cursor, self.overlap);
+        cursor: Option<WindowCursor<String>>,
+    ) -> Result<Page<Customer, WindowCursor<String>>, integration_core::Error> {
+        let window = WindowCursor::of(checkpoint, cursor, self.overlap);
         let query = CustomerQuery {
             gmt_modified_begin: window.from,
             gmt_modified_end: window.from.map(|_| window.end),

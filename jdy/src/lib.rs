@@ -170,4 +170,4 @@ pub use query::{
 };
 pub use resources::{Endpoints, Resource};
 pub use sink::{CustomerSink, MaterialSink, SaveSink, SupplierSink};
-pub use source::{DetailMode, PurInboundSource};
+pub use source::{DetailMode, PurInboundCursor, PurInboundSource};

@@ -127,5 +127,5 @@ pub use auth::{Credentials, SignedHeaders, sign_request};
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL};
 pub use customer::{AddCustomerOutcome, AddCustomerRequest, Customers};
 pub use error::Error;
-pub use source::{Buyer, BuyerSource, TradeSource};
+pub use source::{Buyer, BuyerCursor, BuyerSource, TradeCursor, TradeSource};
 pub use trade::{Scalar, TimeRange, Trade, TradeQuery, Trades};

@@ -202,5 +202,5 @@ pub use merchant::{Merchant, MerchantQuery, Merchants, SaveStatus};
 pub use product::{Product, ProductQuery, Products};
 pub use sales_order::{SalesOrder, SalesOrderQuery, SalesOrders};
 pub use sink::MerchantSink;
-pub use source::MerchantSource;
+pub use source::{MerchantCursor, MerchantSource};
 pub use types::MultiLang;
