@@ -15,6 +15,10 @@
 //! - [`state`]: where checkpoints, collections, dead letters and the
 //!   history of runs live, behind the async [`StateStore`] ([`SqliteStore`],
 //!   bundled, off the runtime threads; [`MemoryStore`]).
+//! - [`worker`]: N processes on one shared store running each pipeline
+//!   once per slot between them ([`Worker`]): leases with fencing tokens,
+//!   takeover of a dead worker's pipelines, one rate budget, graceful
+//!   shutdown.
 //! - [`error`]: the [`Error`] model, the [`ErrorMeta`] every connector's
 //!   error gives (through [`ConnectorError`]), vendor [`error::Code`]s and
 //!   the one list of throttle words.
@@ -36,6 +40,9 @@
 //!   retry-after, a tracing span per call), the [`Error`] model, [`Secret`]s
 //!   that never reach logs, the token cache in [`auth`] and value [`types`]
 //!   (ids from strings or numbers, explicit time zones).
+//! - `postgres` (feature): `PostgresStore`, state in a PostgreSQL
+//!   database shared by workers on several machines (versioned
+//!   migrations, the server's clock for leases and budgets; no TLS yet).
 //! - `testing` (feature): the kit each connector's fake server is built on,
 //!   its `Fake` trait (start, point a client at it, inject faults, see what
 //!   it received) and one fast retry policy for tests.
@@ -83,14 +90,18 @@ pub mod state;
 pub mod testing;
 pub mod transport;
 pub mod types;
+pub mod worker;
 
 pub use error::{ConnectorError, Error, ErrorKind, ErrorMeta, Retry};
 pub use mapping::{MapContext, MapError, Mapper};
-pub use pipeline::{Hooks, Pipeline, RunError, Schedule};
+pub use pipeline::{Hooks, Pipeline, RunError, RunOptions, Schedule, StopSignal};
 pub use report::RunReport;
 pub use secret::Secret;
 pub use settings::{ClientConfig, ClientSettings};
 pub use sink::{Change, RecordError, Sink, SinkRecord, WriteOutcome};
 pub use source::{Checkpoint, HighWater, Op, Page, Source, SourceRecord};
+#[cfg(feature = "postgres")]
+pub use state::PostgresStore;
 pub use state::{CollectionEntry, DeadLetter, MemoryStore, RunRecord, SqliteStore, StateStore};
-pub use transport::{RateLimit, RawResponse, RetryPolicy, Transport};
+pub use transport::{RateLimit, RateShare, RawResponse, RetryPolicy, Transport};
+pub use worker::{Runnable, Sequence, Worker};

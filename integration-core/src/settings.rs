@@ -28,7 +28,7 @@
 use std::time::Duration;
 
 use crate::error::{Error, ErrorKind};
-use crate::transport::{DEFAULT_MAX_BODY_BYTES, RateLimit, RetryPolicy, Transport};
+use crate::transport::{DEFAULT_MAX_BODY_BYTES, RateLimit, RateShare, RetryPolicy, Transport};
 
 /// Settings shared by every connector's client builder.
 ///
@@ -47,6 +47,9 @@ pub struct ClientSettings {
     pub connect_timeout: Duration,
     /// Client-side rate limit shared by every clone of the client.
     pub rate_limit: Option<RateLimit>,
+    /// This process's part of `rate_limit` when several processes share
+    /// it (see [`crate::Worker::share_rate`]).
+    pub rate_share: Option<RateShare>,
     /// When and how often a retryable failure is tried again.
     pub retry: RetryPolicy,
     /// The `User-Agent` header; `None` means `<system>-rs/<version>`.
@@ -68,6 +71,10 @@ impl std::fmt::Debug for ClientSettings {
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("rate_limit", &self.rate_limit)
+            .field(
+                "rate_share",
+                &self.rate_share.as_ref().map(RateShare::members),
+            )
             .field("retry", &self.retry)
             .field("user_agent", &self.user_agent)
             .field("max_body_bytes", &self.max_body_bytes)
@@ -83,6 +90,7 @@ impl Default for ClientSettings {
             timeout: Some(Duration::from_secs(60)),
             connect_timeout: Duration::from_secs(10),
             rate_limit: None,
+            rate_share: None,
             retry: RetryPolicy::default(),
             user_agent: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
@@ -129,6 +137,7 @@ impl ClientSettings {
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
             .rate_limit(self.rate_limit)
+            .rate_share(self.rate_share.clone())
             .retry(self.retry.clone())
             .max_body_bytes(self.max_body_bytes);
         if let Some(agent) = &self.user_agent {
@@ -174,7 +183,7 @@ pub trait ClientConfig {
 
 /// Gives a builder with a `settings: ClientSettings` field the shared
 /// setters (`base_url`, `timeout`, `connect_timeout`, `rate_limit`,
-/// `retry`, `user_agent`, `max_body_bytes`, `http_client`, `with_settings`) and
+/// `rate_share`, `retry`, `user_agent`, `max_body_bytes`, `http_client`, `with_settings`) and
 /// implements [`ClientConfig`] for it.
 #[macro_export]
 macro_rules! client_settings {
@@ -214,6 +223,13 @@ macro_rules! client_settings {
                 limit: impl Into<Option<$crate::transport::RateLimit>>,
             ) -> Self {
                 self.settings.rate_limit = limit.into();
+                self
+            }
+            /// Sends at this process's part of the rate limit, when several
+            /// processes share one app key (see
+            /// [`Worker::share_rate`](integration_core::Worker::share_rate)).
+            pub fn rate_share(mut self, share: $crate::transport::RateShare) -> Self {
+                self.settings.rate_share = Some(share);
                 self
             }
             /// Retry policy for retryable failures (default

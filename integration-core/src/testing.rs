@@ -18,6 +18,8 @@ use wiremock::{Mock, MockServer};
 use crate::transport::RetryPolicy;
 
 pub mod conformance;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod sample;
 pub mod store;
 

@@ -53,6 +53,44 @@ impl RateLimit {
     }
 }
 
+/// One process's part of a [`RateLimit`] that several processes share: the
+/// vendors count calls per app key, not per process, so N workers each
+/// send at `1/N` of the rate (and burst). A [`crate::Worker`] keeps the
+/// member count up to date from its state store
+/// ([`crate::Worker::share_rate`]); clones share the count.
+#[derive(Debug, Clone)]
+pub struct RateShare {
+    members: Arc<std::sync::atomic::AtomicU32>,
+}
+
+impl Default for RateShare {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl RateShare {
+    /// A share of a limit used by this process alone (one member).
+    pub fn new() -> Self {
+        Self {
+            members: Arc::new(std::sync::atomic::AtomicU32::new(1)),
+        }
+    }
+
+    /// How many processes share the limit now, this one included.
+    pub fn members(&self) -> u32 {
+        self.members
+            .load(std::sync::atomic::Ordering::Relaxed)
+            .max(1)
+    }
+
+    /// Sets how many processes share the limit (zero counts as one).
+    pub fn set_members(&self, members: u32) {
+        self.members
+            .store(members.max(1), std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// When and how often a failed call is tried again.
 ///
 /// Only failures whose error says it is retryable ([`Retry::is_retryable`])
@@ -243,6 +281,7 @@ pub struct TransportBuilder {
     connect_timeout: Duration,
     timeout: Option<Duration>,
     rate_limit: Option<RateLimit>,
+    rate_share: Option<RateShare>,
     retry: RetryPolicy,
     max_body_bytes: usize,
     user_agent: String,
@@ -268,6 +307,13 @@ impl TransportBuilder {
     /// Rate limit shared by every clone (default: none).
     pub fn rate_limit(mut self, limit: Option<RateLimit>) -> Self {
         self.rate_limit = limit;
+        self
+    }
+
+    /// Shares the rate limit with other processes: this one sends at its
+    /// part of it (default: the whole limit).
+    pub fn rate_share(mut self, share: Option<RateShare>) -> Self {
+        self.rate_share = share;
         self
     }
 
@@ -326,7 +372,9 @@ impl TransportBuilder {
             inner: Arc::new(Inner {
                 system: self.system,
                 http,
-                limiter: self.rate_limit.map(Limiter::new),
+                limiter: self
+                    .rate_limit
+                    .map(|limit| Limiter::new(limit, self.rate_share)),
                 retry: self.retry,
                 max_body_bytes: self.max_body_bytes,
             }),
@@ -343,6 +391,7 @@ impl Transport {
             connect_timeout: Duration::from_secs(10),
             timeout: Some(Duration::from_secs(60)),
             rate_limit: None,
+            rate_share: None,
             retry: RetryPolicy::default(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             user_agent: format!("{system}-rs/{}", env!("CARGO_PKG_VERSION")),
@@ -519,36 +568,41 @@ fn reqwest_error(system: &'static str, api: &str, e: reqwest::Error) -> Error {
 /// long run then reaches only about 93% of the configured rate. Reserving
 /// keeps the schedule, and serves waiters in arrival order. A caller that
 /// is cancelled while it waits leaves its slot unused.
+///
+/// With a [`RateShare`] of N members, the interval is N times longer and
+/// the burst an N-th (at least one), read afresh for each request.
 struct Limiter {
     limit: RateLimit,
+    share: Option<RateShare>,
     /// Time between two requests at the average rate.
     interval: Duration,
-    /// How far ahead of the average schedule a burst may go.
-    tolerance: Duration,
     /// When the next request is due on the average schedule.
     next_due: Mutex<Option<Instant>>,
 }
 
 impl Limiter {
-    fn new(limit: RateLimit) -> Self {
-        let interval = Duration::from_secs(1) / limit.per_second.get();
+    fn new(limit: RateLimit, share: Option<RateShare>) -> Self {
         Self {
             limit,
-            interval,
-            tolerance: interval * (limit.burst.get() - 1),
+            share,
+            interval: Duration::from_secs(1) / limit.per_second.get(),
             next_due: Mutex::new(None),
         }
     }
 
     /// The time at which the caller may send; reserves it.
     fn reserve(&self, now: Instant) -> Instant {
+        let members = self.share.as_ref().map_or(1, RateShare::members);
+        let interval = self.interval * members;
+        let burst = self.limit.burst.get().div_ceil(members).max(1);
+        let tolerance = interval * (burst - 1);
         let mut next_due = self
             .next_due
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let due = next_due.map_or(now, |due| due.max(now));
-        *next_due = Some(due + self.interval);
-        due.checked_sub(self.tolerance).unwrap_or(now).max(now)
+        *next_due = Some(due + interval);
+        due.checked_sub(tolerance).unwrap_or(now).max(now)
     }
 
     async fn until_ready(&self) {

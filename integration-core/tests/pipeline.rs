@@ -13,7 +13,7 @@ use integration_core::memory::{
     CollectSink, FnSink, FnSource, MemorySink, VecSource, collect_only,
 };
 use integration_core::pipeline::{Hooks, RunErrorCause};
-use integration_core::state::{Changes, Stage, StateError};
+use integration_core::state::{Changes, Lease, Stage, StateError};
 use integration_core::{
     Change, CollectionEntry, Error, ErrorKind, MemoryStore, Page, Pipeline, RecordError,
     RetryPolicy, RunRecord, SinkRecord, SourceRecord, SqliteStore, StateStore, WriteOutcome,
@@ -477,7 +477,7 @@ async fn a_slow_sink_keeps_records_in_flight_bounded() {
         .source(VecSource::new(records, PAGE))
         .mapper(|r: &SourceRecord<u64>, _: &MapContext| Ok(Some(r.data)))
         .sink(slow)
-        .state(Arc::new(NullStore))
+        .state(Arc::new(NullStore(MemoryStore::new())))
         .concurrency(CONCURRENCY)
         .build()
         .unwrap();
@@ -549,8 +549,8 @@ async fn a_slow_write_does_not_hold_up_the_others() {
 }
 
 /// A store that keeps nothing: collections of a million records are not
-/// what the back-pressure test measures.
-struct NullStore;
+/// what the back-pressure test measures. (Leases are kept, in memory.)
+struct NullStore(MemoryStore);
 #[integration_core::testing::async_trait]
 impl StateStore for NullStore {
     async fn checkpoint(
@@ -590,6 +590,33 @@ impl StateStore for NullStore {
     }
     async fn end_unfinished_runs(&self, _: &str) -> Result<u64, StateError> {
         Ok(0)
+    }
+    async fn acquire_lease(
+        &self,
+        n: &str,
+        h: &str,
+        ttl: Duration,
+    ) -> Result<Option<Lease>, StateError> {
+        self.0.acquire_lease(n, h, ttl).await
+    }
+    async fn renew_lease(&self, l: &Lease, ttl: Duration) -> Result<Lease, StateError> {
+        self.0.renew_lease(l, ttl).await
+    }
+    async fn release_lease(
+        &self,
+        l: &Lease,
+        done: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<(), StateError> {
+        self.0.release_lease(l, done).await
+    }
+    async fn leases(&self) -> Result<Vec<Lease>, StateError> {
+        self.0.leases().await
+    }
+    async fn join_budget(&self, b: &str, m: &str, ttl: Duration) -> Result<u32, StateError> {
+        self.0.join_budget(b, m, ttl).await
+    }
+    async fn leave_budget(&self, b: &str, m: &str) -> Result<(), StateError> {
+        self.0.leave_budget(b, m).await
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use integration_core::mapping::{LookupFilter, MapContext, MapError};
 use integration_core::memory::{MemorySink, VecSource};
-use integration_core::state::{Changes, RunKind, RunOutcome, StateError};
+use integration_core::state::{Changes, Lease, RunKind, RunOutcome, StateError};
 use integration_core::testing::store::check_store;
 use integration_core::{
     Checkpoint, CollectionEntry, DeadLetter, MemoryStore, Pipeline, RunRecord, SourceRecord,
@@ -99,6 +99,33 @@ impl StateStore for SlowStore {
     }
     async fn end_unfinished_runs(&self, p: &str) -> Result<u64, StateError> {
         self.0.end_unfinished_runs(p).await
+    }
+    async fn acquire_lease(
+        &self,
+        n: &str,
+        h: &str,
+        ttl: Duration,
+    ) -> Result<Option<Lease>, StateError> {
+        self.0.acquire_lease(n, h, ttl).await
+    }
+    async fn renew_lease(&self, l: &Lease, ttl: Duration) -> Result<Lease, StateError> {
+        self.0.renew_lease(l, ttl).await
+    }
+    async fn release_lease(
+        &self,
+        l: &Lease,
+        done: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<(), StateError> {
+        self.0.release_lease(l, done).await
+    }
+    async fn leases(&self) -> Result<Vec<Lease>, StateError> {
+        self.0.leases().await
+    }
+    async fn join_budget(&self, b: &str, m: &str, ttl: Duration) -> Result<u32, StateError> {
+        self.0.join_budget(b, m, ttl).await
+    }
+    async fn leave_budget(&self, b: &str, m: &str) -> Result<(), StateError> {
+        self.0.leave_budget(b, m).await
     }
 }
 

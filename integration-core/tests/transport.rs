@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use integration_core::testing::{FakeServer, Fault, FaultStyle, ResponseTemplate, matchers};
-use integration_core::transport::{RateLimit, RawResponse, RetryPolicy, Transport};
+use integration_core::transport::{RateLimit, RateShare, RawResponse, RetryPolicy, Transport};
 use integration_core::{Error, ErrorKind};
 
 /// An API whose envelope is `{"code": 0, "data": ...}`; code 429 means throttled.
@@ -257,6 +257,37 @@ async fn the_limiter_never_exceeds_the_rate_and_is_shared_by_clones() {
     assert!(
         span >= Duration::from_millis(3600) && span <= Duration::from_millis(3800),
         "{span:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_shared_limit_sends_at_this_processs_part_and_follows_the_member_count() {
+    let server = fake().await;
+    let share = RateShare::new();
+    share.set_members(3);
+    let t = Transport::builder("test")
+        .timeout(None)
+        .rate_limit(Some(RateLimit::new(30, 6)))
+        .rate_share(Some(share.clone()))
+        .build()
+        .unwrap();
+    // A third of 30/s with a third of the burst: 10/s, bursts of 2 (the
+    // 21st request is due at 2 s, less one interval of burst).
+    let sent = send_at_once(&t, &server, 21).await;
+    let span = sent[20].duration_since(sent[0]);
+    assert!(
+        span >= Duration::from_millis(1_900) && span <= Duration::from_millis(2_000),
+        "21 requests at 10/s after a burst of 2 took {span:?}"
+    );
+    // A member left: the next ones go at half the rate.
+    share.set_members(2);
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let sent = send_at_once(&t, &server, 31).await;
+    let span = sent[30].duration_since(sent[0]);
+    // Due at 30 × 66.7 ms, less two intervals of burst.
+    assert!(
+        span >= Duration::from_millis(1_850) && span <= Duration::from_millis(1_880),
+        "31 requests at 15/s after a burst of 3 took {span:?}"
     );
 }
 

@@ -184,8 +184,17 @@ struct WindowIds {
 /// pointer per page. Stored in checkpoints as one newline-separated text
 /// (an id containing a newline never matches, so such a trade is given out
 /// again, which an upsert absorbs); a list of ids is read too.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 struct Ids(Vec<Arc<HashSet<String>>>);
+
+/// A count, not the ids: a cursor is logged with every re-read page, and a
+/// window may hold thousands.
+impl std::fmt::Debug for Ids {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let count: usize = self.0.iter().map(|ids| ids.len()).sum();
+        write!(f, "Ids({count} ids)")
+    }
+}
 
 impl Ids {
     fn contains(&self, id: &str) -> bool {

@@ -1,6 +1,7 @@
 //! The one scheduler of runs and replays: units are written out of order,
 //! at most `concurrency` at a time, and settled in order; the next page is
-//! fetched only when the writers have room (back-pressure).
+//! fetched only when the writers have room (back-pressure), and not at all
+//! once the run was asked to stop.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
@@ -47,6 +48,8 @@ impl<S: Source, K: Sink> Stages<S, K> {
         let mut next = Some(first);
         let mut fetching = Box::pin(OptionFuture::from(None::<Fut>));
         let mut fetch_active = false;
+        // Asked to stop: what was fetched is written and settled, no more.
+        let mut stopped = false;
         loop {
             while writing.len() < self.concurrency {
                 let Some(unit) = queue.pop_front() else { break };
@@ -56,14 +59,22 @@ impl<S: Source, K: Sink> Stages<S, K> {
             }
             if queue.is_empty() && !fetch_active && done.len() < self.concurrency {
                 if let Some(state) = next.take() {
-                    fetching.set(Some(fetch(state)).into());
-                    fetch_active = true;
+                    if settler.stop_requested() {
+                        stopped = true;
+                    } else {
+                        fetching.set(Some(fetch(state)).into());
+                        fetch_active = true;
+                    }
                 }
             }
             // Every result was settled: the earliest unsettled unit is
             // always still running.
             if writing.is_empty() && !fetch_active {
-                return Ok(());
+                return if stopped {
+                    Err(RunErrorCause::ShutDown)
+                } else {
+                    Ok(())
+                };
             }
             tokio::select! {
                 Some((seq, result)) = writing.next(), if !writing.is_empty() => {

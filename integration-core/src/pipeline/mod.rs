@@ -67,7 +67,7 @@ use crate::mapping::Mapper;
 use crate::report::RunReport;
 use crate::sink::Sink;
 use crate::source::Source;
-use crate::state::{RunKind, RunOutcome, RunRecord, StateError, StateStore};
+use crate::state::{Lease, RunKind, RunOutcome, RunRecord, StateError, StateStore};
 use crate::transport::RetryPolicy;
 
 use settle::{Boundary, Settlement, Settler};
@@ -85,9 +85,66 @@ pub enum RunErrorCause {
     /// (credentials rejected); nothing was dead-lettered for it.
     #[error("writing failed: {0}")]
     Write(#[source] Error),
-    /// The state store failed.
+    /// The state store failed, or refused a write because another worker
+    /// took the lease over ([`StateError::is_fenced`]).
     #[error("{0}")]
     State(#[from] StateError),
+    /// Asked to stop ([`StopSignal`]): the pages already read were written
+    /// and settled, their checkpoint stored; the rest is for the next run.
+    #[error("stopped on request after the pages in flight settled")]
+    ShutDown,
+}
+
+/// How a run or replay is made: as the holder of a lease, whose fence every
+/// write then carries (once another worker has taken the lease over, the
+/// store refuses them and the run stops without moving the checkpoint; the
+/// run's record names the holder), and until a [`StopSignal`].
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    lease: Option<Lease>,
+    stop: Option<StopSignal>,
+}
+
+impl RunOptions {
+    /// A plain run: no lease, until done.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Runs as the holder of `lease`.
+    pub fn lease(mut self, lease: Lease) -> Self {
+        self.lease = Some(lease);
+        self
+    }
+
+    /// Reads no more pages once `stop` is given: what was read is written
+    /// and settled, and the run ends with [`RunErrorCause::ShutDown`].
+    pub fn stop_on(mut self, stop: StopSignal) -> Self {
+        self.stop = Some(stop);
+        self
+    }
+}
+
+/// Asks runs to stop once the pages they already read have settled: a
+/// graceful shutdown. Clones share the signal.
+#[derive(Debug, Clone, Default)]
+pub struct StopSignal(Arc<std::sync::atomic::AtomicBool>);
+
+impl StopSignal {
+    /// A signal not yet given.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Gives the signal.
+    pub fn stop(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether it was given.
+    pub fn is_stopped(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 /// A run stopped early. The checkpoint is where the last completed page
@@ -156,7 +213,13 @@ impl<S: Source, K: Sink> Pipeline<S, K> {
     /// Reads everything changed since the last checkpoint, maps and writes
     /// it, and stores the new checkpoint page by page.
     pub async fn run(&self) -> Result<RunReport, RunError> {
-        let (mut run, begun) = self.stages.begin(RunKind::Run).await;
+        self.run_with(&RunOptions::default()).await
+    }
+
+    /// [`run`](Self::run) under a lease and until asked to stop (see
+    /// [`RunOptions`]); what a [`crate::Worker`] calls.
+    pub async fn run_with(&self, options: &RunOptions) -> Result<RunReport, RunError> {
+        let (mut run, begun) = self.stages.begin(RunKind::Run, options).await;
         let result = match begun {
             Ok(()) => self.stages.run(&mut run.settler).await,
             Err(e) => Err(e.into()),
@@ -197,9 +260,18 @@ struct Started {
 impl<S: Source, K: Sink> Stages<S, K> {
     /// Starts a run or replay: marks the runs of this pipeline that never
     /// finished as killed and stores this one's record.
-    async fn begin(&self, kind: RunKind) -> (Started, Result<(), StateError>) {
-        let settler = Settler::new(RunReport::new(&self.name, Utc::now()));
-        let record = RunRecord::start(kind, settler.report.clone());
+    async fn begin(
+        &self,
+        kind: RunKind,
+        options: &RunOptions,
+    ) -> (Started, Result<(), StateError>) {
+        let settler = Settler::new(
+            RunReport::new(&self.name, Utc::now()),
+            options.lease.as_ref().map(Lease::fence),
+            options.stop.clone(),
+        );
+        let mut record = RunRecord::start(kind, settler.report.clone());
+        record.worker = options.lease.as_ref().map(|l| l.holder.clone());
         let begun = async {
             let killed = self.state.end_unfinished_runs(&self.name).await?;
             if killed > 0 {

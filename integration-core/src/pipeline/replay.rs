@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 
 use super::flow::Fed;
 use super::settle::{Boundary, Settlement, Settler};
-use super::{Pipeline, RunErrorCause, Stages, Unit};
+use super::{Pipeline, RunErrorCause, RunOptions, Stages, Unit};
 use crate::report::RunReport;
 use crate::sink::Sink;
 use crate::source::{Source, SourceRecord};
@@ -25,7 +25,16 @@ where
     /// those failing again stay with their attempt count raised. The
     /// checkpoint is not touched.
     pub async fn replay_dead_letters(&self) -> Result<RunReport, RunError> {
-        let (mut run, begun) = self.stages.begin(RunKind::Replay).await;
+        self.replay_dead_letters_with(&RunOptions::default()).await
+    }
+
+    /// [`replay_dead_letters`](Self::replay_dead_letters) under a lease and
+    /// until asked to stop, as [`Pipeline::run_with`].
+    pub async fn replay_dead_letters_with(
+        &self,
+        options: &RunOptions,
+    ) -> Result<RunReport, RunError> {
+        let (mut run, begun) = self.stages.begin(RunKind::Replay, options).await;
         let result = match begun {
             Ok(()) => self.stages.replay(&mut run.settler).await,
             Err(e) => Err(e.into()),

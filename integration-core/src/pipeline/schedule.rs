@@ -84,6 +84,43 @@ impl Schedule {
         }
     }
 
+    /// The slots every process agrees on, for workers sharing a store: an
+    /// interval's slots are its multiples since the Unix epoch, a cron
+    /// expression's its times. The first slot at or before `now` for an
+    /// interval (so a worker runs at once), the next one after `now` for a
+    /// cron expression, else `None`.
+    pub fn shared_slot(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        match &self.when {
+            When::Every(interval) => {
+                let step = i64::try_from(interval.as_micros()).unwrap_or(i64::MAX);
+                let micros = now.timestamp_micros();
+                DateTime::from_timestamp_micros(micros - micros.rem_euclid(step))
+            }
+            When::Cron(..) => self.next_after(now),
+        }
+    }
+
+    /// The shared slot that follows `slot`, skipping those already past
+    /// `now` (a run that outlasted them).
+    pub fn next_shared_slot(
+        &self,
+        slot: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
+        let after = slot.max(now);
+        match &self.when {
+            When::Every(_) => self
+                .shared_slot(after)
+                .and_then(|current| self.next_after(current)),
+            When::Cron(..) => self.next_after(after),
+        }
+    }
+
+    /// The random delay added to a slot.
+    pub(crate) fn jitter_now(&self) -> Duration {
+        self.jitter()
+    }
+
     /// Waits for this schedule's slots one after another: for a loop that
     /// runs something other than one pipeline (a scheme's several) on it.
     pub fn ticker(&self) -> Ticker {
@@ -206,6 +243,31 @@ mod tests {
         assert_eq!(
             every.next_after(after),
             Some(after + chrono::Duration::seconds(60))
+        );
+    }
+
+    #[test]
+    fn shared_slots_are_the_same_for_every_process() {
+        let every = Schedule::every(Duration::from_secs(60));
+        let now = Utc.with_ymd_and_hms(2026, 3, 1, 8, 30, 42).unwrap();
+        let slot = every.shared_slot(now).unwrap();
+        assert_eq!(slot, Utc.with_ymd_and_hms(2026, 3, 1, 8, 30, 0).unwrap());
+        let later = every.shared_slot(now + chrono::Duration::seconds(10));
+        assert_eq!(later, Some(slot), "another process, same slot");
+        assert_eq!(
+            every.next_shared_slot(slot, now),
+            Some(Utc.with_ymd_and_hms(2026, 3, 1, 8, 31, 0).unwrap())
+        );
+        // A run that outlasted two slots goes on at the next one ahead.
+        let late = now + chrono::Duration::seconds(150);
+        assert_eq!(
+            every.next_shared_slot(slot, late),
+            Some(Utc.with_ymd_and_hms(2026, 3, 1, 8, 34, 0).unwrap())
+        );
+        let daily = Schedule::cron("30 2 * * *", crate::types::beijing()).unwrap();
+        assert_eq!(
+            daily.shared_slot(now),
+            Some(Utc.with_ymd_and_hms(2026, 3, 1, 18, 30, 0).unwrap())
         );
     }
 

@@ -8,7 +8,9 @@ use std::collections::HashMap;
 use crate::report::RunReport;
 use crate::sink::{Change, Sink};
 use crate::source::{Checkpoint, Source};
-use crate::state::{Changes, CollectionEntry, DeadLetter};
+use crate::state::{Changes, CollectionEntry, DeadLetter, Fence};
+
+use super::StopSignal;
 
 use super::{RunErrorCause, Stages};
 
@@ -61,6 +63,7 @@ pub(super) enum Settled {
 /// Keeps a run's report and its pending changes, and applies them.
 pub(super) struct Settler {
     pub(super) report: RunReport,
+    stop: Option<StopSignal>,
     pending: Changes,
     /// For the hooks, in order: a record written (key, target id) or
     /// dead-lettered.
@@ -75,9 +78,15 @@ pub(super) struct Settler {
 }
 
 impl Settler {
-    pub(super) fn new(report: RunReport) -> Self {
+    /// A settler for a run whose writes carry `fence` (under a lease) and
+    /// that reads no more once `stop` is given.
+    pub(super) fn new(report: RunReport, fence: Option<Fence>, stop: Option<StopSignal>) -> Self {
         Self {
-            pending: Changes::new(report.pipeline.clone()),
+            stop,
+            pending: Changes {
+                fence,
+                ..Changes::new(report.pipeline.clone())
+            },
             report,
             events: Vec::new(),
             has_dead_letters: true,
@@ -149,6 +158,11 @@ impl Settler {
         self.flush(stages).await
     }
 
+    /// Whether the run was asked to stop reading.
+    pub(super) fn stop_requested(&self) -> bool {
+        self.stop.as_ref().is_some_and(StopSignal::is_stopped)
+    }
+
     /// Applies the pending changes in one transaction, then tells the hooks.
     async fn flush<S: Source, K: Sink>(
         &mut self,
@@ -161,7 +175,10 @@ impl Settler {
             let written = self.events.iter().filter_map(|e| e.as_ref().ok());
             self.pending.resolved = written.map(|(key, _)| key.clone()).collect();
         }
-        let changes = Changes::new(self.report.pipeline.clone());
+        let changes = Changes {
+            fence: self.pending.fence.clone(),
+            ..Changes::new(self.report.pipeline.clone())
+        };
         stages
             .state
             .apply(std::mem::replace(&mut self.pending, changes))

@@ -1,13 +1,16 @@
 //! State in memory: for tests and one-off runs.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
+use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use super::lease::{self, LeaseRow};
 use super::{
-    Changes, CollectionEntry, DeadLetter, LookupFilter, RunOutcome, RunRecord, StateError,
+    Changes, CollectionEntry, DeadLetter, Lease, LookupFilter, RunOutcome, RunRecord, StateError,
     StateStore, match_text,
 };
 use crate::source::Checkpoint;
@@ -29,6 +32,9 @@ struct Inner {
     /// Built on the first lookup of a (collection, field), then kept up to
     /// date by every put: field text → keys, so a lookup does not scan.
     field_index: HashMap<(String, String), HashMap<String, BTreeSet<String>>>,
+    leases: BTreeMap<String, LeaseRow>,
+    /// Per budget, member → expiry.
+    budgets: HashMap<String, HashMap<String, DateTime<Utc>>>,
 }
 
 impl Inner {
@@ -137,6 +143,11 @@ impl StateStore for MemoryStore {
 
     async fn apply(&self, changes: Changes) -> Result<(), StateError> {
         let mut inner = self.inner();
+        if let Some(fence) = &changes.fence {
+            if !lease::admits(inner.leases.get(&fence.name), fence) {
+                return Err(lease::fenced_error(fence));
+            }
+        }
         for e in changes.entries {
             inner.put_entry(e);
         }
@@ -247,5 +258,73 @@ impl StateStore for MemoryStore {
             }
         }
         Ok(ended)
+    }
+
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> Result<Option<Lease>, StateError> {
+        let mut inner = self.inner();
+        let Some(row) = lease::grant(inner.leases.get(name), holder, Utc::now(), ttl) else {
+            return Ok(None);
+        };
+        let granted = row.lease(name);
+        inner.leases.insert(name.to_owned(), row);
+        Ok(granted)
+    }
+
+    async fn renew_lease(&self, held: &Lease, ttl: Duration) -> Result<Lease, StateError> {
+        let mut inner = self.inner();
+        let row = lease::renewal(inner.leases.get(&held.name), held, Utc::now(), ttl)
+            .ok_or_else(|| lease::fenced_error(&held.fence()))?;
+        let renewed = row.lease(&held.name);
+        inner.leases.insert(held.name.clone(), row);
+        renewed.ok_or_else(|| lease::fenced_error(&held.fence()))
+    }
+
+    async fn release_lease(
+        &self,
+        held: &Lease,
+        done_through: Option<DateTime<Utc>>,
+    ) -> Result<(), StateError> {
+        let mut inner = self.inner();
+        if let Some(row) =
+            lease::release(inner.leases.get(&held.name), held, done_through, Utc::now())
+        {
+            inner.leases.insert(held.name.clone(), row);
+        }
+        Ok(())
+    }
+
+    async fn leases(&self) -> Result<Vec<Lease>, StateError> {
+        let inner = self.inner();
+        Ok(inner
+            .leases
+            .iter()
+            .filter_map(|(name, row)| row.lease(name))
+            .collect())
+    }
+
+    async fn join_budget(
+        &self,
+        budget: &str,
+        member: &str,
+        ttl: Duration,
+    ) -> Result<u32, StateError> {
+        let now = Utc::now();
+        let mut inner = self.inner();
+        let members = inner.budgets.entry(budget.to_owned()).or_default();
+        members.retain(|_, expires_at| *expires_at > now);
+        members.insert(member.to_owned(), lease::expiry(now, ttl));
+        Ok(members.len() as u32)
+    }
+
+    async fn leave_budget(&self, budget: &str, member: &str) -> Result<(), StateError> {
+        if let Some(members) = self.inner().budgets.get_mut(budget) {
+            members.remove(member);
+        }
+        Ok(())
     }
 }

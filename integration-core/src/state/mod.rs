@@ -8,13 +8,20 @@
 //! implementation runs the same conformance suite
 //! (`integration_core::testing::store::check_store`, feature `testing`).
 
+mod lease;
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod sqlite;
 
+pub use lease::{Fence, Lease};
 pub use memory::MemoryStore;
+#[cfg(feature = "postgres")]
+pub use postgres::{PostgresStore, PostgresStoreBuilder};
 pub use sqlite::SqliteStore;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -29,6 +36,7 @@ use crate::source::{Checkpoint, Op};
 #[error("state store: {message}")]
 pub struct StateError {
     message: String,
+    fenced: bool,
     #[source]
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
@@ -38,8 +46,24 @@ impl StateError {
     pub fn new(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
+            fenced: false,
             source: None,
         }
+    }
+
+    /// A write refused because its [`Fence`] no longer holds: another
+    /// worker took the lease over, or it was released.
+    pub fn fenced(message: impl Into<String>) -> Self {
+        Self {
+            fenced: true,
+            ..Self::new(message)
+        }
+    }
+
+    /// Whether this is a refused write under a stale lease: the run must
+    /// stop, since another worker now runs the pipeline.
+    pub fn is_fenced(&self) -> bool {
+        self.fenced
     }
 
     /// A failure caused by `source`.
@@ -49,6 +73,7 @@ impl StateError {
     ) -> Self {
         Self {
             message: message.into(),
+            fenced: false,
             source: Some(Box::new(source)),
         }
     }
@@ -251,6 +276,9 @@ pub struct RunRecord {
     pub outcome: RunOutcome,
     /// When it ended (`None` while running or when killed).
     pub ended_at: Option<DateTime<Utc>>,
+    /// The worker that ran it under a lease ([`crate::Worker`]), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker: Option<String>,
     /// What it did; `report.pipeline` and `report.started_at` say which
     /// pipeline and when.
     pub report: RunReport,
@@ -272,6 +300,7 @@ impl RunRecord {
             kind,
             outcome: RunOutcome::Running,
             ended_at: None,
+            worker: None,
             report,
         }
     }
@@ -297,6 +326,9 @@ pub struct Changes {
     pub dead_letters: Vec<DeadLetter>,
     /// The new checkpoint, stored last.
     pub checkpoint: Option<Checkpoint>,
+    /// The lease the run holds: when set, nothing is applied unless it is
+    /// still current ([`StateError::is_fenced`] otherwise).
+    pub fence: Option<Fence>,
 }
 
 impl Changes {
@@ -355,9 +387,48 @@ pub trait StateStore: Send + Sync {
         limit: usize,
     ) -> Result<Vec<RunRecord>, StateError>;
     /// Marks the runs of `pipeline` still [`RunOutcome::Running`] as
-    /// [`RunOutcome::Killed`] (called when a run starts: one process runs a
-    /// pipeline at a time) and says how many there were.
+    /// [`RunOutcome::Killed`] and says how many there were. Called when a
+    /// run starts, by the one process that runs the pipeline: the only one,
+    /// or the holder of its lease (a running run of another holder then
+    /// belongs to a worker whose lease lapsed).
     async fn end_unfinished_runs(&self, pipeline: &str) -> Result<u64, StateError>;
+
+    /// Takes the lease on `name` for `holder` until `ttl` from now: granted
+    /// when free, released or expired (with a token larger than any before),
+    /// extended with the same token when `holder` has it already, `None`
+    /// while another holder's lease stands. Network stores use their own
+    /// clock, so that workers' clocks need not agree.
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> Result<Option<Lease>, StateError>;
+    /// Extends `lease` to `ttl` from now; a [fenced](StateError::is_fenced)
+    /// error when it was taken over or released.
+    async fn renew_lease(&self, lease: &Lease, ttl: Duration) -> Result<Lease, StateError>;
+    /// Gives `lease` up, recording `done_through` (the scheduled time whose
+    /// run completed, if any). Nothing happens when it is no longer held.
+    async fn release_lease(
+        &self,
+        lease: &Lease,
+        done_through: Option<DateTime<Utc>>,
+    ) -> Result<(), StateError>;
+    /// The leases held now (expired ones included, until taken or released),
+    /// by name.
+    async fn leases(&self) -> Result<Vec<Lease>, StateError>;
+
+    /// Counts `member` among those sharing `budget` (a rate limit, by
+    /// system and credential) for `ttl` from now, forgets members whose time
+    /// ran out, and says how many share it now, `member` included.
+    async fn join_budget(
+        &self,
+        budget: &str,
+        member: &str,
+        ttl: Duration,
+    ) -> Result<u32, StateError>;
+    /// Stops counting `member` among those sharing `budget`.
+    async fn leave_budget(&self, budget: &str, member: &str) -> Result<(), StateError>;
 
     /// A mapping's lookup answered on the calling thread, by a store that
     /// can (memory; SQLite, whose reads are local). The pipeline calls it

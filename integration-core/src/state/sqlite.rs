@@ -3,14 +3,16 @@
 use std::collections::HashSet;
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde_json::Value;
 
+use super::lease::{self, Fence, LeaseRow};
 use super::{
-    Changes, CollectionEntry, DeadLetter, EntryStatus, LookupFilter, RunOutcome, RunRecord,
+    Changes, CollectionEntry, DeadLetter, EntryStatus, Lease, LookupFilter, RunOutcome, RunRecord,
     StateError, StateStore, is_plain_field, match_text,
 };
 use crate::source::Checkpoint;
@@ -83,6 +85,19 @@ CREATE TABLE IF NOT EXISTS runs (
     record     TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS runs_by_pipeline ON runs (pipeline, started_at);
+CREATE TABLE IF NOT EXISTS leases (
+    name         TEXT PRIMARY KEY,
+    holder       TEXT,
+    token        INTEGER NOT NULL,
+    expires_at   TEXT NOT NULL,
+    done_through TEXT
+);
+CREATE TABLE IF NOT EXISTS budget_members (
+    budget     TEXT NOT NULL,
+    member     TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    PRIMARY KEY (budget, member)
+);
 ";
 
 impl SqliteStore {
@@ -183,9 +198,7 @@ fn entry_from_row(
         key,
         target_id: row.get(2)?,
         data: Arc::new(serde_json::from_str(&data)?),
-        updated_at: DateTime::parse_from_rfc3339(&updated_at)
-            .map_err(|e| StateError::new(format!("corrupt time {updated_at:?}: {e}")))?
-            .with_timezone(&Utc),
+        updated_at: parse_time(&updated_at)?,
     })
 }
 
@@ -251,8 +264,83 @@ fn find_by_field(
     )
 }
 
+fn parse_time(text: &str) -> Result<DateTime<Utc>, StateError> {
+    Ok(DateTime::parse_from_rfc3339(text)
+        .map_err(|e| StateError::new(format!("corrupt time {text:?}: {e}")))?
+        .with_timezone(&Utc))
+}
+
+fn lease_row(conn: &Connection, name: &str) -> Result<Option<LeaseRow>, StateError> {
+    let row = conn
+        .query_row(
+            "SELECT holder, token, expires_at, done_through FROM leases WHERE name = ?1",
+            [name],
+            |r| {
+                Ok((
+                    r.get::<_, Option<String>>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                ))
+            },
+        )
+        .optional()?;
+    row.map(|(holder, token, expires_at, done_through)| {
+        Ok(LeaseRow {
+            holder,
+            token: token as u64,
+            expires_at: parse_time(&expires_at)?,
+            done_through: done_through.as_deref().map(parse_time).transpose()?,
+        })
+    })
+    .transpose()
+}
+
+fn put_lease_row(conn: &Connection, name: &str, row: &LeaseRow) -> Result<(), StateError> {
+    conn.execute(
+        "INSERT OR REPLACE INTO leases (name, holder, token, expires_at, done_through)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            name,
+            row.holder,
+            row.token as i64,
+            stored_time(row.expires_at),
+            row.done_through.map(stored_time)
+        ],
+    )?;
+    Ok(())
+}
+
+/// Reads a lease row, lets `change` decide, writes its answer: one
+/// transaction that takes the write lock first, so that processes sharing
+/// the file decide one after another.
+fn change_lease(
+    conn: &mut Connection,
+    name: &str,
+    change: impl FnOnce(Option<&LeaseRow>) -> Option<LeaseRow>,
+) -> Result<Option<LeaseRow>, StateError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let changed = change(lease_row(&tx, name)?.as_ref());
+    if let Some(row) = &changed {
+        put_lease_row(&tx, name, row)?;
+    }
+    tx.commit()?;
+    Ok(changed)
+}
+
+fn check_fence(conn: &Connection, fence: &Fence) -> Result<(), StateError> {
+    if lease::admits(lease_row(conn, &fence.name)?.as_ref(), fence) {
+        Ok(())
+    } else {
+        Err(lease::fenced_error(fence))
+    }
+}
+
 fn apply(conn: &mut Connection, changes: &Changes) -> Result<(), StateError> {
-    let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    if let Some(fence) = &changes.fence {
+        check_fence(&tx, fence)?;
+    }
     if !changes.entries.is_empty() {
         let mut stmt = tx.prepare_cached(
             "INSERT OR REPLACE INTO entries (collection, key, status, target_id, data, updated_at)
@@ -479,6 +567,112 @@ impl StateStore for SqliteStore {
             }
             tx.commit()?;
             Ok(texts.len() as u64)
+        })
+        .await
+    }
+
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> Result<Option<Lease>, StateError> {
+        let (name, holder) = (name.to_owned(), holder.to_owned());
+        self.with_db(move |db| {
+            let row = change_lease(&mut db.conn, &name, |row| {
+                lease::grant(row, &holder, Utc::now(), ttl)
+            })?;
+            Ok(row.and_then(|r| r.lease(&name)))
+        })
+        .await
+    }
+
+    async fn renew_lease(&self, held: &Lease, ttl: Duration) -> Result<Lease, StateError> {
+        let held = held.clone();
+        self.with_db(move |db| {
+            change_lease(&mut db.conn, &held.name, |row| {
+                lease::renewal(row, &held, Utc::now(), ttl)
+            })?
+            .and_then(|r| r.lease(&held.name))
+            .ok_or_else(|| lease::fenced_error(&held.fence()))
+        })
+        .await
+    }
+
+    async fn release_lease(
+        &self,
+        held: &Lease,
+        done_through: Option<DateTime<Utc>>,
+    ) -> Result<(), StateError> {
+        let held = held.clone();
+        self.with_db(move |db| {
+            change_lease(&mut db.conn, &held.name, |row| {
+                lease::release(row, &held, done_through, Utc::now())
+            })
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn leases(&self) -> Result<Vec<Lease>, StateError> {
+        self.with_db(|db| {
+            let names = {
+                let mut stmt = db.conn.prepare_cached(
+                    "SELECT name FROM leases WHERE holder IS NOT NULL ORDER BY name",
+                )?;
+                stmt.query_map([], |r| r.get::<_, String>(0))?
+                    .collect::<Result<Vec<_>, _>>()?
+            };
+            let mut leases = Vec::with_capacity(names.len());
+            for name in names {
+                if let Some(lease) = lease_row(&db.conn, &name)?.and_then(|r| r.lease(&name)) {
+                    leases.push(lease);
+                }
+            }
+            Ok(leases)
+        })
+        .await
+    }
+
+    async fn join_budget(
+        &self,
+        budget: &str,
+        member: &str,
+        ttl: Duration,
+    ) -> Result<u32, StateError> {
+        let (budget, member) = (budget.to_owned(), member.to_owned());
+        self.with_db(move |db| {
+            let now = Utc::now();
+            let tx = db
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute(
+                "DELETE FROM budget_members WHERE budget = ?1 AND expires_at <= ?2",
+                params![budget, stored_time(now)],
+            )?;
+            tx.execute(
+                "INSERT OR REPLACE INTO budget_members (budget, member, expires_at) VALUES (?1, ?2, ?3)",
+                params![budget, member, stored_time(lease::expiry(now, ttl))],
+            )?;
+            let n = count(
+                &tx,
+                "SELECT COUNT(*) FROM budget_members WHERE budget = ?1",
+                &budget,
+            )?;
+            tx.commit()?;
+            Ok(n as u32)
+        })
+        .await
+    }
+
+    async fn leave_budget(&self, budget: &str, member: &str) -> Result<(), StateError> {
+        let (budget, member) = (budget.to_owned(), member.to_owned());
+        self.with_db(move |db| {
+            db.conn.execute(
+                "DELETE FROM budget_members WHERE budget = ?1 AND member = ?2",
+                params![budget, member],
+            )?;
+            Ok(())
         })
         .await
     }

@@ -22,6 +22,11 @@ use crate::state::{
     StateStore,
 };
 
+/// A lease's time to live in the checks that never let one expire.
+const LONG: std::time::Duration = std::time::Duration::from_secs(600);
+/// A lease's time to live in the checks that wait for it to expire.
+const SHORT: std::time::Duration = std::time::Duration::from_millis(300);
+
 /// Runs every check against `store`, which must be empty; panics naming
 /// the first that fails.
 pub async fn check_store(store: Arc<dyn StateStore>) {
@@ -30,7 +35,11 @@ pub async fn check_store(store: Arc<dyn StateStore>) {
     dead_letters(&*store).await;
     run_history(&*store).await;
     changes_apply_atomically(Arc::clone(&store)).await;
-    concurrent_access(store).await;
+    concurrent_access(Arc::clone(&store)).await;
+    leases(&*store).await;
+    leases_expire_and_fence_a_zombie(&*store).await;
+    one_winner_among_racing_workers(Arc::clone(&store)).await;
+    rate_budgets(&*store).await;
 }
 
 fn at(minute: i64) -> DateTime<Utc> {
@@ -353,4 +362,184 @@ async fn concurrent_access(store: Arc<dyn StateStore>) {
             Some(Checkpoint(json!(24)))
         );
     }
+}
+
+fn checkpoint_under(pipeline: &str, value: i64, fence: crate::state::Fence) -> Changes {
+    Changes {
+        checkpoint: Some(Checkpoint(json!({ "t": value }))),
+        entries: vec![entry(pipeline, &format!("k{value}"), json!({}), 0)],
+        fence: Some(fence),
+        ..Changes::new(pipeline)
+    }
+}
+
+async fn leases(store: &dyn StateStore) {
+    let a = store
+        .acquire_lease("lease-p", "worker-a", LONG)
+        .await
+        .unwrap();
+    let a = a.expect("a free lease is granted");
+    assert_eq!(
+        (a.name.as_str(), a.holder.as_str()),
+        ("lease-p", "worker-a")
+    );
+    assert!(a.expires_at > Utc::now(), "granted until ttl from now");
+    assert_eq!(
+        store
+            .acquire_lease("lease-p", "worker-b", LONG)
+            .await
+            .unwrap(),
+        None,
+        "a held lease is refused to another holder"
+    );
+    let again = store
+        .acquire_lease("lease-p", "worker-a", LONG)
+        .await
+        .unwrap();
+    assert_eq!(
+        again.map(|l| l.token),
+        Some(a.token),
+        "the holder keeps its token"
+    );
+    let renewed = store.renew_lease(&a, LONG).await.unwrap();
+    assert_eq!(renewed.token, a.token);
+    assert_eq!(store.leases().await.unwrap(), vec![renewed.clone()]);
+
+    store
+        .apply(checkpoint_under("lease-p", 1, a.fence()))
+        .await
+        .expect("the holder's fenced write is applied");
+    store.release_lease(&a, Some(at(5))).await.unwrap();
+    assert!(store.leases().await.unwrap().is_empty(), "released");
+    let refused = store
+        .apply(checkpoint_under("lease-p", 2, a.fence()))
+        .await
+        .expect_err("a write under a released lease is refused");
+    assert!(refused.is_fenced(), "{refused}");
+    assert_eq!(
+        store.checkpoint("lease-p").await.unwrap(),
+        Some(Checkpoint(json!({"t": 1}))),
+        "a refused write changes nothing"
+    );
+    assert_eq!(store.count_entries("lease-p").await.unwrap(), 1);
+
+    let b = store
+        .acquire_lease("lease-p", "worker-b", LONG)
+        .await
+        .unwrap();
+    let b = b.expect("a released lease is granted");
+    assert!(b.token > a.token, "a new grant gets a larger token");
+    assert_eq!(b.done_through, Some(at(5)), "the completed tick is kept");
+    assert!(store.renew_lease(&a, LONG).await.unwrap_err().is_fenced());
+    store.release_lease(&a, Some(at(9))).await.unwrap();
+    assert_eq!(
+        store.leases().await.unwrap(),
+        vec![b.clone()],
+        "a stale release changes nothing"
+    );
+    store.release_lease(&b, None).await.unwrap();
+    let c = store
+        .acquire_lease("lease-p", "worker-a", LONG)
+        .await
+        .unwrap();
+    assert_eq!(
+        c.map(|c| c.done_through),
+        Some(Some(at(5))),
+        "done_through only moves forward"
+    );
+}
+
+async fn leases_expire_and_fence_a_zombie(store: &dyn StateStore) {
+    let zombie = store
+        .acquire_lease("lease-q", "zombie", SHORT)
+        .await
+        .unwrap();
+    let zombie = zombie.expect("granted");
+    store
+        .apply(checkpoint_under("lease-q", 1, zombie.fence()))
+        .await
+        .unwrap();
+    tokio::time::sleep(SHORT * 2).await;
+    // Expired, but nobody took it: the holder's writes still hold.
+    store
+        .apply(checkpoint_under("lease-q", 2, zombie.fence()))
+        .await
+        .expect("an expired lease nobody took still admits its holder");
+    let heir = store.acquire_lease("lease-q", "heir", LONG).await.unwrap();
+    let heir = heir.expect("an expired lease is taken over");
+    assert!(heir.token > zombie.token);
+    let refused = store
+        .apply(checkpoint_under("lease-q", 3, zombie.fence()))
+        .await
+        .expect_err("the zombie's write after the takeover is refused");
+    assert!(refused.is_fenced(), "{refused}");
+    assert!(
+        store
+            .renew_lease(&zombie, LONG)
+            .await
+            .unwrap_err()
+            .is_fenced()
+    );
+    store
+        .apply(checkpoint_under("lease-q", 4, heir.fence()))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.checkpoint("lease-q").await.unwrap(),
+        Some(Checkpoint(json!({"t": 4})))
+    );
+}
+
+async fn one_winner_among_racing_workers(store: Arc<dyn StateStore>) {
+    let racers = (0..8).map(|i| {
+        let store = Arc::clone(&store);
+        tokio::spawn(async move {
+            store
+                .acquire_lease("lease-race", &format!("racer-{i}"), LONG)
+                .await
+                .unwrap()
+        })
+    });
+    let granted = futures::future::join_all(racers)
+        .await
+        .into_iter()
+        .filter(|r| matches!(r, Ok(Some(_))))
+        .count();
+    assert_eq!(granted, 1, "exactly one racer gets the lease");
+}
+
+async fn rate_budgets(store: &dyn StateStore) {
+    assert_eq!(
+        store.join_budget("kingdee:app", "w1", LONG).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        store.join_budget("kingdee:app", "w2", LONG).await.unwrap(),
+        2
+    );
+    assert_eq!(
+        store.join_budget("kingdee:app", "w1", LONG).await.unwrap(),
+        2,
+        "rejoining counts once"
+    );
+    assert_eq!(
+        store.join_budget("okki:app", "w1", LONG).await.unwrap(),
+        1,
+        "budgets are apart"
+    );
+    store.leave_budget("kingdee:app", "w1").await.unwrap();
+    assert_eq!(
+        store.join_budget("kingdee:app", "w2", LONG).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        store.join_budget("kingdee:app", "w3", SHORT).await.unwrap(),
+        2
+    );
+    tokio::time::sleep(SHORT * 2).await;
+    assert_eq!(
+        store.join_budget("kingdee:app", "w2", LONG).await.unwrap(),
+        1,
+        "a member whose time ran out is forgotten"
+    );
 }
