@@ -12,9 +12,10 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use clap::Parser;
 use integration_core::pipeline::{Hooks, RunError};
-use integration_core::state::RunOutcome;
+use integration_core::state::{PostgresStore, RunOutcome};
 use integration_core::types::beijing;
-use integration_core::{DeadLetter, RunReport, Schedule, SqliteStore, StateStore};
+use integration_core::worker::{Runnable, SlotOutcome, Worker};
+use integration_core::{DeadLetter, RunOptions, RunReport, Schedule, SqliteStore, StateStore};
 
 use crate::settings::{Settings, SettingsError};
 
@@ -25,9 +26,25 @@ pub struct Options {
     /// variables `<SYSTEM>_<SETTING>` override it.
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// The SQLite state file (checkpoints, collections, dead letters).
+    /// Where checkpoints, collections, dead letters and run history live:
+    /// a SQLite file, or a PostgreSQL URL (`postgres://user@host/db`; the
+    /// password is best given in `PGPASSWORD`-free form by a `.pgpass` or
+    /// in the URL from a secret store) that several workers share.
+    #[arg(long, value_name = "FILE_OR_URL")]
+    pub state: Option<String>,
+    /// The PostgreSQL schema of the state (several deployments can share a
+    /// server); default `public`.
+    #[arg(long, value_name = "NAME")]
+    pub state_schema: Option<String>,
+    /// Run as one of several identical workers sharing `--state`: each run
+    /// of the scheme (at the slots of `--watch` or `--cron`) happens on one
+    /// of them, under a lease; SIGTERM or Ctrl-C stops gracefully.
     #[arg(long)]
-    pub state: Option<PathBuf>,
+    pub worker: bool,
+    /// With `--worker`: how long a worker's lease lasts unless renewed,
+    /// i.e. how soon a dead worker's scheme is taken over.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub lease_ttl: u64,
     /// Run again every this many seconds until interrupted.
     #[arg(long, value_name = "SECONDS", conflicts_with = "cron")]
     pub watch: Option<u64>,
@@ -71,10 +88,19 @@ pub trait Job: Send + Sync {
     fn name(&self) -> &str;
     /// Lines saying where each system is (real URL or built-in fake).
     fn notes(&self) -> &[String];
-    /// Runs every pipeline of the scheme once; the last report is the scheme's.
-    async fn run(&self) -> Result<Vec<RunReport>, RunError>;
+    /// Runs every pipeline of the scheme once, in order, with `options` (a
+    /// worker's lease and stop signal); the last report is the scheme's.
+    async fn run_with(&self, options: &RunOptions) -> Result<Vec<RunReport>, RunError>;
+    /// Replays the dead letters of every pipeline with `options`.
+    async fn replay_with(&self, options: &RunOptions) -> Result<Vec<RunReport>, RunError>;
+    /// Runs every pipeline of the scheme once.
+    async fn run(&self) -> Result<Vec<RunReport>, RunError> {
+        self.run_with(&RunOptions::new()).await
+    }
     /// Replays the dead letters of every pipeline.
-    async fn replay(&self) -> Result<Vec<RunReport>, RunError>;
+    async fn replay(&self) -> Result<Vec<RunReport>, RunError> {
+        self.replay_with(&RunOptions::new()).await
+    }
     /// When both sides are fakes: checks that every source record arrived
     /// (by key) or was dead-lettered. `Ok` carries a one-line summary.
     async fn verify(&self) -> Result<String, String> {
@@ -88,15 +114,32 @@ pub trait Job: Send + Sync {
     /// The scheme's pipelines, in the order they run.
     fn pipelines(&self) -> Vec<&str>;
     /// Where the pipelines keep their state and history.
-    fn state(&self) -> &dyn StateStore;
+    fn state(&self) -> &Arc<dyn StateStore>;
 }
 
-/// Opens the state store: `--state`, or `<scheme>.state.sqlite` here.
-pub fn open_state(options: &Options, scheme: &str) -> Result<Arc<dyn StateStore>, SetupError> {
-    let path = options
+/// Opens the state store: `--state` (a SQLite file or a PostgreSQL URL),
+/// or `<scheme>.state.sqlite` here.
+pub async fn open_state(
+    options: &Options,
+    scheme: &str,
+) -> Result<Arc<dyn StateStore>, SetupError> {
+    let state = options
         .state
         .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("{scheme}.state.sqlite")));
+        .unwrap_or_else(|| format!("{scheme}.state.sqlite"));
+    if state.starts_with("postgres://") || state.starts_with("postgresql://") {
+        let mut builder = PostgresStore::builder(&state);
+        if let Some(schema) = &options.state_schema {
+            builder = builder.schema(schema);
+        }
+        // The URL may hold a password: the error names the schema only.
+        return builder
+            .connect()
+            .await
+            .map(|s| Arc::new(s) as Arc<dyn StateStore>)
+            .map_err(|e| SetupError::Other(format!("cannot open the PostgreSQL state: {e}")));
+    }
+    let path = PathBuf::from(state);
     SqliteStore::open(&path)
         .map(|s| Arc::new(s) as Arc<dyn StateStore>)
         .map_err(|e| {
@@ -202,7 +245,7 @@ macro_rules! scheme_main {
             use $crate::runner::{Progress, main_for, open_state};
             use $($scheme)::+::{NAME, setup};
             main_for(NAME, |settings, options| async move {
-                let state = open_state(&options, NAME)?;
+                let state = open_state(&options, NAME).await?;
                 setup(&settings, state, Progress::new(NAME)).await
             })
             .await
@@ -214,7 +257,7 @@ macro_rules! scheme_main {
 /// runs it (once or `--watch`), prints the reports and returns the exit code.
 pub async fn main_for<J, F, Fut>(scheme: &str, setup: F) -> ExitCode
 where
-    J: Job,
+    J: Job + 'static,
     F: FnOnce(Settings, Options) -> Fut,
     Fut: std::future::Future<Output = Result<J, SetupError>>,
 {
@@ -240,8 +283,15 @@ where
             Ok(schedule) => schedule,
             Err(e) => return bad_settings(scheme, &SetupError::other(e)),
         },
+        (None, None) if options.worker => {
+            let e = SettingsError::new("--worker", "needs a schedule: --watch or --cron");
+            return bad_settings(scheme, &e.into());
+        }
         (None, None) => return run_once(&job, &options).await,
     };
+    if options.worker {
+        return run_worker(job, &options, schedule).await;
+    }
     // The runs of a scheme never overlap: the ticker waits for the next
     // slot only after a run ends.
     let mut ticker = schedule.ticker();
@@ -258,6 +308,80 @@ where
             eprintln!("{scheme}: this run failed; trying again at the next slot");
         }
     }
+}
+
+/// Completes on SIGTERM (what Kubernetes and systemd send) or Ctrl-C.
+async fn terminated() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// A scheme as a worker runs it: all its pipelines, in order, under one
+/// lease named after the scheme.
+struct SchemeRunnable<J>(Arc<J>);
+
+#[async_trait]
+impl<J: Job> Runnable for SchemeRunnable<J> {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+
+    async fn run(&self, options: &RunOptions) -> Result<Vec<RunReport>, RunError> {
+        self.0.run_with(options).await
+    }
+}
+
+/// `--worker`: runs the scheme at each slot it wins the lease for, until
+/// SIGTERM; one line per slot on stdout.
+async fn run_worker<J: Job + 'static>(job: J, options: &Options, schedule: Schedule) -> ExitCode {
+    let job = Arc::new(job);
+    let json = options.json;
+    let worker = Worker::new(Arc::clone(job.state()))
+        .lease_ttl(Duration::from_secs(options.lease_ttl.max(1)))
+        .runnable(Arc::new(SchemeRunnable(Arc::clone(&job))), schedule);
+    let id = worker.id().to_owned();
+    eprintln!("{}: worker {id} started", job.name());
+    let worker = {
+        let id = id.clone();
+        worker.on_slot(move |name, slot, outcome| {
+            let slot = slot.with_timezone(&beijing()).format("%H:%M:%S");
+            match outcome {
+                SlotOutcome::Ran(Ok(reports)) => {
+                    println!("worker {id}: {name} {slot}: completed");
+                    print_reports(reports, json);
+                }
+                SlotOutcome::Ran(Err(e)) => {
+                    println!("worker {id}: {name} {slot}: stopped: {e}");
+                }
+                SlotOutcome::Busy => println!("worker {id}: {name} {slot}: running elsewhere"),
+                SlotOutcome::AlreadyDone => println!("worker {id}: {name} {slot}: done elsewhere"),
+                SlotOutcome::StoreFailed(e) => {
+                    println!("worker {id}: {name} {slot}: state store failed: {e}");
+                }
+            }
+        })
+    };
+    let summary = worker.run_until(terminated()).await;
+    println!(
+        "worker {id}: stopped: {} completed, {} failed, {} fenced out, {} running elsewhere, {} done elsewhere, {} takeovers",
+        summary.completed,
+        summary.failed,
+        summary.fenced,
+        summary.busy,
+        summary.already_done,
+        summary.takeovers
+    );
+    ExitCode::SUCCESS
 }
 
 /// Prints the last `runs` runs of each of the job's pipelines, newest first.

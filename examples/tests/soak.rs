@@ -25,75 +25,26 @@ use chrono::Utc;
 use examples::runner::{Job, Progress};
 use examples::schemes::{huke_to_kingdee, jdy_to_jackyun, okki_to_yonbip, xbongbong_to_kingdee};
 use examples::settings::Settings;
-use integration_core::testing::{Fault, Faults};
+use integration_core::testing::Faults;
 use integration_core::{MemoryStore, StateStore};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
-/// The share of calls that get a fault.
-const PROBABILITY: f64 = 0.15;
-/// The share of records the target rejects: K/3 Cloud models inside a
-/// successful batch answer, Jackyun customers and YonBIP merchants (one per
-/// call).
-const REJECTED: f64 = 0.02;
+mod common;
+use common::*;
+
 /// How long a run that is not killed on purpose may take (a faulty
 /// 10,000-record run takes up to about four minutes, while the other
 /// schemes share the two cores).
 const STALLED: Duration = Duration::from_secs(600);
 /// Faulty runs before the soak gives up on one completing.
 const MAX_ROUNDS: u32 = 400;
-/// The clients' request timeout in the soak (`<SYSTEM>_TIMEOUT_SECS`)...
-const TIMEOUT_SECS: f64 = 1.0;
-/// ...and a delay beyond it.
-const BEYOND_TIMEOUT: Duration = Duration::from_millis(1_300);
 
 /// Records per scheme when `SOAK_RECORDS` is not set: small, so that
 /// `cargo test --workspace` stays quick; CI runs the full soak with
 /// `SOAK_RECORDS=10000`.
 const DEFAULT_RECORDS: u64 = 1_000;
-
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(default)
-}
-
-/// The endpoints that issue tokens and sessions: they answer with one or
-/// with rejected credentials, never "expired", so no expiry is injected
-/// there (an "expired" login answer would read as wrong credentials and
-/// stop the run).
-const TOKEN_PATHS: [&str; 5] = [
-    okki::auth::ACCESS_TOKEN_PATH,
-    okki::auth::REFRESH_TOKEN_PATH,
-    yonbip::auth::TOKEN_PATH,
-    jdy::client::V1_ACCESS_TOKEN,
-    kingdee_cloud::client::AUTH_SERVICE,
-];
-
-/// The faults injected at random into a fake; `expiry` adds expired
-/// tokens and sessions, for systems that have them (xbongbong and Jackyun
-/// sign every call with a fixed secret: for them an auth answer means
-/// wrong credentials, which stops a run, not a transient fault).
-fn choices(expiry: bool) -> Vec<Fault> {
-    let mut faults = vec![
-        Fault::Throttled,
-        Fault::ServerError(500),
-        Fault::ServerError(502),
-        Fault::ServerError(503),
-        Fault::Delay(Duration::from_millis(150)),
-        Fault::Delay(BEYOND_TIMEOUT),
-        Fault::Malformed,
-        Fault::Truncated,
-        Fault::Html,
-        Fault::Empty,
-    ];
-    if expiry {
-        faults.push(Fault::AuthExpired);
-    }
-    faults
-}
 
 /// What happened during a soak of one scheme.
 #[derive(Debug, Default)]
@@ -113,16 +64,7 @@ struct Tally {
 /// killed after a random time.
 async fn faulty(label: &str, job: &dyn Job, faults: &[(&Faults, bool)], rng: &mut StdRng) -> Tally {
     let mut tally = Tally::default();
-    for (i, (f, expiry)) in faults.iter().enumerate() {
-        for path in TOKEN_PATHS {
-            f.no_expiry_on(path);
-        }
-        f.random(
-            rng.random::<u64>() ^ i as u64,
-            PROBABILITY,
-            choices(*expiry),
-        );
-    }
+    inject(faults, rng);
     for round in 0..MAX_ROUNDS {
         let kill_after = rng
             .random_bool(0.5)

@@ -20,7 +20,7 @@ use async_trait::async_trait;
 use integration_core::mapping::declarative::DeclarativeMapping;
 use integration_core::memory::{CollectSink, collect_only};
 use integration_core::pipeline::RunError;
-use integration_core::{Pipeline, RunReport, StateStore};
+use integration_core::{Pipeline, RunOptions, RunReport, StateStore};
 use kingdee_cloud::SaveOptions;
 use kingdee_cloud::sink::JsonFormSink;
 use netease_huke::{BuyerSource, TradeSource};
@@ -103,18 +103,21 @@ impl Job for HukeToKingdee {
         vec![self.trades.name(), self.customers.name()]
     }
 
-    fn state(&self) -> &dyn StateStore {
-        self.customers.state().as_ref()
+    fn state(&self) -> &Arc<dyn StateStore> {
+        self.customers.state()
     }
 
-    async fn run(&self) -> Result<Vec<RunReport>, RunError> {
-        Ok(vec![self.trades.run().await?, self.customers.run().await?])
-    }
-
-    async fn replay(&self) -> Result<Vec<RunReport>, RunError> {
+    async fn run_with(&self, options: &RunOptions) -> Result<Vec<RunReport>, RunError> {
         Ok(vec![
-            self.trades.replay_dead_letters().await?,
-            self.customers.replay_dead_letters().await?,
+            self.trades.run_with(options).await?,
+            self.customers.run_with(options).await?,
+        ])
+    }
+
+    async fn replay_with(&self, options: &RunOptions) -> Result<Vec<RunReport>, RunError> {
+        Ok(vec![
+            self.trades.replay_dead_letters_with(options).await?,
+            self.customers.replay_dead_letters_with(options).await?,
         ])
     }
 

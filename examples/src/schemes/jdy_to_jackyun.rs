@@ -29,7 +29,9 @@ use ::jdy::source::{DetailMode, PurInboundSource};
 use async_trait::async_trait;
 use integration_core::mapping::declarative::DeclarativeMapping;
 use integration_core::pipeline::RunError;
-use integration_core::{Checkpoint, Page, Pipeline, RunReport, Source, SourceRecord, StateStore};
+use integration_core::{
+    Checkpoint, Page, Pipeline, RunOptions, RunReport, Source, SourceRecord, StateStore,
+};
 
 use crate::runner::{Job, Progress, SetupError};
 use crate::settings::{Settings, SettingsError};
@@ -168,16 +170,18 @@ impl Job for JdyToJackyun {
         vec![self.customers.name()]
     }
 
-    fn state(&self) -> &dyn StateStore {
-        self.customers.state().as_ref()
+    fn state(&self) -> &Arc<dyn StateStore> {
+        self.customers.state()
     }
 
-    async fn run(&self) -> Result<Vec<RunReport>, RunError> {
-        Ok(vec![self.customers.run().await?])
+    async fn run_with(&self, options: &RunOptions) -> Result<Vec<RunReport>, RunError> {
+        Ok(vec![self.customers.run_with(options).await?])
     }
 
-    async fn replay(&self) -> Result<Vec<RunReport>, RunError> {
-        Ok(vec![self.customers.replay_dead_letters().await?])
+    async fn replay_with(&self, options: &RunOptions) -> Result<Vec<RunReport>, RunError> {
+        Ok(vec![
+            self.customers.replay_dead_letters_with(options).await?,
+        ])
     }
 
     fn target_records(&self) -> Option<usize> {

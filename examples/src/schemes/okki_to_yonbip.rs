@@ -37,7 +37,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use integration_core::pipeline::RunError;
-use integration_core::{MapContext, MapError, Op, Pipeline, RunReport, SourceRecord, StateStore};
+use integration_core::{
+    MapContext, MapError, Op, Pipeline, RunOptions, RunReport, SourceRecord, StateStore,
+};
 use okki::{Company, CompanySource};
 use serde_json::Value;
 use yonbip::types::EN_US;
@@ -284,16 +286,16 @@ impl Job for OkkiToYonbip {
         vec![self.pipeline.name()]
     }
 
-    fn state(&self) -> &dyn StateStore {
-        self.pipeline.state().as_ref()
+    fn state(&self) -> &Arc<dyn StateStore> {
+        self.pipeline.state()
     }
 
-    async fn run(&self) -> Result<Vec<RunReport>, RunError> {
-        Ok(vec![self.pipeline.run().await?])
+    async fn run_with(&self, options: &RunOptions) -> Result<Vec<RunReport>, RunError> {
+        Ok(vec![self.pipeline.run_with(options).await?])
     }
 
-    async fn replay(&self) -> Result<Vec<RunReport>, RunError> {
-        Ok(vec![self.pipeline.replay_dead_letters().await?])
+    async fn replay_with(&self, options: &RunOptions) -> Result<Vec<RunReport>, RunError> {
+        Ok(vec![self.pipeline.replay_dead_letters_with(options).await?])
     }
 
     fn target_records(&self) -> Option<usize> {

@@ -31,7 +31,9 @@ use async_trait::async_trait;
 use integration_core::mapping::{EntryStatus, LookupFilter};
 use integration_core::pipeline::RunError;
 use integration_core::types::BeijingTime;
-use integration_core::{MapContext, MapError, Pipeline, RunReport, SourceRecord, StateStore};
+use integration_core::{
+    MapContext, MapError, Pipeline, RunOptions, RunReport, SourceRecord, StateStore,
+};
 use kingdee_cloud::sink::{CustomerSink, SaleOrderSink};
 use kingdee_cloud::{
     BaseDataRef, Customer, SaleOrder, SaleOrderEntry, SaleOrderFinance, SaveOptions,
@@ -400,21 +402,21 @@ impl Job for XbongbongToKingdee {
         vec![self.customers.name(), self.contracts.name()]
     }
 
-    fn state(&self) -> &dyn StateStore {
-        self.customers.state().as_ref()
+    fn state(&self) -> &Arc<dyn StateStore> {
+        self.customers.state()
     }
 
-    async fn run(&self) -> Result<Vec<RunReport>, RunError> {
+    async fn run_with(&self, options: &RunOptions) -> Result<Vec<RunReport>, RunError> {
         Ok(vec![
-            self.customers.run().await?,
-            self.contracts.run().await?,
+            self.customers.run_with(options).await?,
+            self.contracts.run_with(options).await?,
         ])
     }
 
-    async fn replay(&self) -> Result<Vec<RunReport>, RunError> {
+    async fn replay_with(&self, options: &RunOptions) -> Result<Vec<RunReport>, RunError> {
         Ok(vec![
-            self.customers.replay_dead_letters().await?,
-            self.contracts.replay_dead_letters().await?,
+            self.customers.replay_dead_letters_with(options).await?,
+            self.contracts.replay_dead_letters_with(options).await?,
         ])
     }
 
