@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use integration_core::memory::{FnSink, MemorySink, VecSource};
 use integration_core::pipeline::RunErrorCause;
 use integration_core::state::RunOutcome;
+use integration_core::testing::postgres::TestPostgres;
 use integration_core::worker::SlotOutcome;
 use integration_core::{
     Checkpoint, MemoryStore, Pipeline, RunOptions, Schedule, SinkRecord, SourceRecord, SqliteStore,
@@ -86,6 +87,8 @@ async fn three_workers_run_every_slot_once(store: Arc<dyn StateStore>) {
     let slots_of = |p: &str| ran.keys().filter(|(name, _)| name == p).count();
     assert!(slots_of("orders") >= 5, "{ran:?}");
     assert_eq!(slots_of("orders"), slots_of("buyers"));
+    let runners: std::collections::BTreeSet<&String> = ran.values().flatten().collect();
+    assert!(runners.len() >= 2, "the slots were spread: {ran:?}");
     let completed: u64 = summaries.iter().map(|s| s.completed).sum();
     let skipped: u64 = summaries.iter().map(|s| s.busy + s.already_done).sum();
     assert_eq!(completed as usize, ran.len());
@@ -116,6 +119,17 @@ async fn three_workers_on_one_sqlite_file_run_every_slot_once() {
     let store = SqliteStore::open(dir.join("state.sqlite")).unwrap();
     three_workers_run_every_slot_once(Arc::new(store)).await;
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_workers_on_one_postgres_schema_run_every_slot_once() {
+    let Some(pg) = TestPostgres::for_test("three_workers_on_one_postgres_schema_run_every_slot_once")
+        .await
+    else {
+        return;
+    };
+    let store = pg.builder().connect().await.unwrap();
+    three_workers_run_every_slot_once(Arc::new(store)).await;
 }
 
 /// A sink that hangs forever once `hang` is set: a worker that died (or

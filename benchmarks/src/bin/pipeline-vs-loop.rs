@@ -2,12 +2,15 @@
 //! two fakes on loopback: the project's pipelines (the scheme exactly as in
 //! `examples`: a trade collection, then the distinct buyers mapped by the
 //! declarative mapping and upserted by `FNumber` with BatchSave), with its
-//! state in a `MemoryStore` and in a `SqliteStore` file (as the scheme
-//! binaries keep it), against the simplest correct hand-written loop with
-//! `reqwest` and `serde_json`.
+//! state in a `MemoryStore`, in a `SqliteStore` file (as the scheme
+//! binaries keep it) and, when PostgreSQL's server binaries are on the
+//! machine (or `DATABASE_URL` names a server), in a `PostgresStore` (as
+//! several workers share it), against the simplest correct hand-written
+//! loop with `reqwest` and `serde_json`.
 //!
 //! The fakes run in this (parent) process; each variant runs in a child
-//! process of this binary, so its CPU time and peak memory are its own.
+//! process of this binary, so its CPU time and peak memory are its own (the
+//! PostgreSQL server's are not counted, as the fakes' are not).
 //!
 //! Run: `cargo run --release -p benchmarks --bin pipeline-vs-loop -- --records 100000`
 
@@ -27,7 +30,8 @@ use benchmarks::{
 };
 use integration_core::mapping::declarative::DeclarativeMapping;
 use integration_core::memory::{CollectSink, collect_only};
-use integration_core::{MemoryStore, Pipeline, StateStore};
+use integration_core::testing::postgres::TestPostgres;
+use integration_core::{MemoryStore, Pipeline, PostgresStore, StateStore};
 use kingdee_cloud::SaveOptions;
 use kingdee_cloud::sink::JsonFormSink;
 use kingdee_cloud::testing::FakeK3Cloud;
@@ -41,7 +45,7 @@ const WINDOW_SECS: i64 = 72_000;
 fn main() {
     let args = command_line(
         "usage: pipeline-vs-loop [--records N]   (default 100000)",
-        &["--records", "--child", "--huke", "--k3"],
+        &["--records", "--child", "--huke", "--k3", "--pg-url", "--pg-schema"],
     );
     match arg_text(&args, "--child").as_deref() {
         Some(variant) => child(variant, &args),
@@ -75,10 +79,19 @@ fn parent(args: &[String]) {
         "Huke → K/3 Cloud, {records} trades of {} distinct buyers, fakes on loopback",
         buyers.len()
     );
+    let postgres = rt.block_on(TestPostgres::start()).unwrap_or_else(|e| {
+        eprintln!("cannot start PostgreSQL: {e}");
+        std::process::exit(1);
+    });
+    let mut variants = vec!["pipeline", "pipeline-sqlite", "hand-written"];
+    match &postgres {
+        Some(_) => variants.insert(2, "pipeline-postgres"),
+        None => println!("  (no PostgreSQL server binaries: the pipeline-postgres variant is left out)"),
+    }
     let mut results = Vec::new();
-    for variant in ["pipeline", "pipeline-sqlite", "hand-written"] {
+    for variant in variants {
         k3.state().forms.remove("BD_Customer");
-        let child_args = vec![
+        let mut child_args = vec![
             "--child".to_owned(),
             variant.to_owned(),
             "--huke".to_owned(),
@@ -86,6 +99,11 @@ fn parent(args: &[String]) {
             "--k3".to_owned(),
             k3.server_url(),
         ];
+        if let Some(pg) = &postgres {
+            let schema = pg.new_schema();
+            child_args.extend(["--pg-url".to_owned(), pg.url().to_owned()]);
+            child_args.extend(["--pg-schema".to_owned(), schema]);
+        }
         let m = match run_child(&child_args) {
             Ok(m) => m,
             Err(e) => {
@@ -114,8 +132,9 @@ fn parent(args: &[String]) {
         );
         results.push(m);
     }
-    let h = results[2];
-    for (variant, p) in [("pipeline", results[0]), ("pipeline-sqlite", results[1])] {
+    let h = results[results.len() - 1];
+    let stores = ["pipeline", "pipeline-sqlite", "pipeline-postgres"];
+    for (variant, p) in stores.iter().zip(&results[..results.len() - 1]) {
         println!(
             "  ratios ({variant} / hand-written): time {:.2}, CPU per record {:.2}, peak memory {:.2}",
             p.seconds / h.seconds,
@@ -137,6 +156,13 @@ fn child(variant: &str, args: &[String]) {
         "pipeline-sqlite" => {
             let file = TempSqlite::new("pipeline-vs-loop");
             let state = Arc::new(file.open());
+            measure(|| rt.block_on(with_pipeline(&huke_url, &k3_url, state)))
+        }
+        "pipeline-postgres" => {
+            let url = arg_text(args, "--pg-url").expect("--pg-url");
+            let schema = arg_text(args, "--pg-schema").expect("--pg-schema");
+            let store = rt.block_on(PostgresStore::builder(&url).schema(schema).connect());
+            let state = Arc::new(store.unwrap());
             measure(|| rt.block_on(with_pipeline(&huke_url, &k3_url, state)))
         }
         _ => measure(|| rt.block_on(by_hand(&huke_url, &k3_url))),

@@ -191,7 +191,8 @@ fn epoch_ms() -> u64 {
 }
 
 /// One of the `--processes` clients: joins the budget, sends from
-/// `start_ms` to `end_ms` (wall clock), prints `sent N lost M`.
+/// `start_ms` until `end_ms` (wall clock), prints `sent N lost M done T`
+/// (T: when its last answer came, in epoch milliseconds).
 fn child(args: &[String]) {
     let uri: String = arg(args, "--child", String::new());
     let state: String = arg(args, "--state", String::new());
@@ -200,6 +201,7 @@ fn child(args: &[String]) {
     let member: u64 = arg(args, "--member", 0);
     let start_ms: u64 = arg(args, "--start-ms", 0);
     let end_ms: u64 = arg(args, "--end-ms", 0);
+    let shared = arg(args, "--shared", 1) == 1;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -207,24 +209,31 @@ fn child(args: &[String]) {
     rt.block_on(async {
         let store = open_store(&state).await;
         let share = RateShare::new();
+        let budgets = if shared {
+            vec![("kingdee:app".into(), share.clone())]
+        } else {
+            Vec::new()
+        };
         let budgets = RateBudgets::join(
             store,
             format!("bench-{member}-{}", std::process::id()),
-            vec![("kingdee:app".into(), share.clone())],
+            budgets,
             Duration::from_millis(500),
         )
         .await;
-        let client = client(&uri, rate, burst, Some(share.clone()));
+        let client = client(&uri, rate, burst, Some(share));
         tokio::time::sleep(Duration::from_millis(start_ms.saturating_sub(epoch_ms()))).await;
         let (sent, lost) = send(&client, member * 100_000_000, |_| epoch_ms() < end_ms).await;
-        println!("sent {sent} lost {lost} members {}", share.members());
+        println!("sent {sent} lost {lost} done {}", epoch_ms());
         budgets.leave().await;
     });
 }
 
-/// `--processes N`: N clients sharing the rate through the store.
+/// `--processes N`: N clients sharing the rate through the store, or each
+/// with the whole limit (`shared` false: what happens without a budget).
 fn processes(
     rt: &tokio::runtime::Runtime,
+    shared: bool,
     n: u64,
     rate: u32,
     burst: u32,
@@ -249,6 +258,7 @@ fn processes(
                 .args(["--child", &fake.uri(), "--state", &state])
                 .args(["--rate", &rate.to_string(), "--burst", &burst.to_string()])
                 .args(["--member", &member.to_string()])
+                .args(["--shared", if shared { "1" } else { "0" }])
                 .args([
                     "--start-ms",
                     &start_ms.to_string(),
@@ -263,7 +273,7 @@ fn processes(
     // The fake's bucket starts full when the clients start.
     std::thread::sleep(Duration::from_millis(start_ms.saturating_sub(epoch_ms())));
     fake.state().last = Instant::now();
-    let (mut sent, mut lost) = (0, 0);
+    let (mut sent, mut lost, mut done_ms) = (0, 0, start_ms);
     for child in children {
         let output = child.wait_with_output().unwrap();
         let text = String::from_utf8_lossy(&output.stdout);
@@ -277,11 +287,19 @@ fn processes(
         );
         sent += numbers[0];
         lost += numbers[1];
+        done_ms = done_ms.max(numbers[2]);
     }
-    let achieved = sent as f64 / seconds as f64;
+    // From the common start to the last answer.
+    let seconds = (done_ms - start_ms) as f64 / 1000.0;
+    let achieved = sent as f64 / seconds;
     let state = fake.state();
     println!(
-        "  {n} processes, one budget ({store_kind}): {seconds:>3} s, {achieved:>6.2} req/s = {:>5.1}% of N, {:>5} throttled answers, {lost} lost, {}/{sent} records saved exactly once",
+        "  {n} processes, {}: {seconds:>5.1} s, {achieved:>6.2} req/s = {:>5.1}% of N, {:>5} throttled answers, {lost} lost, {}/{sent} records saved exactly once",
+        if shared {
+            format!("one budget ({store_kind})")
+        } else {
+            "each its own limit".to_owned()
+        },
         achieved * 100.0 / f64::from(rate),
         state.throttled,
         state.saved.values().filter(|&&n| n == 1).count(),
@@ -303,6 +321,7 @@ fn main() {
             "--member",
             "--start-ms",
             "--end-ms",
+            "--shared",
         ],
     );
     if args.iter().any(|a| a == "--child") {
@@ -339,6 +358,8 @@ fn main() {
     }
     let n: u64 = arg(&args, "--processes", 0);
     if n > 0 {
-        processes(&rt, n, rate, burst, seconds, arg_text(&args, "--state"));
+        for shared in [true, false] {
+            processes(&rt, shared, n, rate, burst, seconds, arg_text(&args, "--state"));
+        }
     }
 }
