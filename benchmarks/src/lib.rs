@@ -17,19 +17,49 @@ const TICKS_PER_SECOND: f64 = 100.0;
 /// User + system CPU time of this process so far (all threads), as
 /// `getrusage(RUSAGE_SELF)` reports it, read from `/proc/self/stat`.
 pub fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name (which is in parentheses and may hold
-    // spaces): state is field 3, utime 14, stime 15.
+    let fields = stat_fields("/proc/self/stat");
+    // utime 14, stime 15.
+    Duration::from_secs_f64((field(&fields, 14) + field(&fields, 15)) as f64 / TICKS_PER_SECOND)
+}
+
+/// The fields of a `/proc/<pid>/stat` file from field 3 on (after the
+/// command name, which is in parentheses and may hold spaces).
+fn stat_fields(path: &str) -> Vec<String> {
+    let stat = std::fs::read_to_string(path).unwrap_or_default();
     let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    // `rest` starts at field 3, so field n is at index n - 3.
-    Duration::from_secs_f64((ticks(11) + ticks(12)) as f64 / TICKS_PER_SECOND)
+    rest.split_whitespace().map(str::to_owned).collect()
+}
+
+/// Field `n` (numbered as in `proc(5)`) of [`stat_fields`], as a number.
+fn field(fields: &[String], n: usize) -> u64 {
+    fields
+        .get(n - 3)
+        .and_then(|f| f.parse::<u64>().ok())
+        .unwrap_or(0)
+}
+
+/// CPU time used so far by process `pid` and its children: its own, that
+/// of its children that ended (`cutime + cstime`) and that of those still
+/// running — for a server (PostgreSQL's postmaster and its backends)
+/// whose cost a benchmark counts beside its client's.
+pub fn process_tree_cpu_time(pid: u32) -> Duration {
+    let own = stat_fields(&format!("/proc/{pid}/stat"));
+    let mut ticks: u64 = [14, 15, 16, 17].iter().map(|&n| field(&own, n)).sum();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let name = entry.file_name();
+        let Some(child) = name.to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        let fields = stat_fields(&format!("/proc/{child}/stat"));
+        // ppid is field 4.
+        if field(&fields, 4) == u64::from(pid) {
+            ticks += [14, 15, 16, 17]
+                .iter()
+                .map(|&n| field(&fields, n))
+                .sum::<u64>();
+        }
+    }
+    Duration::from_secs_f64(ticks as f64 / TICKS_PER_SECOND)
 }
 
 /// Peak resident set of this process (`VmHWM`), in KiB.

@@ -123,8 +123,8 @@ async fn three_workers_on_one_sqlite_file_run_every_slot_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_workers_on_one_postgres_schema_run_every_slot_once() {
-    let Some(pg) = TestPostgres::for_test("three_workers_on_one_postgres_schema_run_every_slot_once")
-        .await
+    let Some(pg) =
+        TestPostgres::for_test("three_workers_on_one_postgres_schema_run_every_slot_once").await
     else {
         return;
     };

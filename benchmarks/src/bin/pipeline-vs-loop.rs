@@ -26,7 +26,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use benchmarks::{
-    HUKE_TO_KINGDEE_MAPPING, Measured, TempSqlite, arg, arg_text, command_line, measure, run_child,
+    HUKE_TO_KINGDEE_MAPPING, Measured, TempSqlite, arg, arg_text, command_line, measure,
+    process_tree_cpu_time, run_child,
 };
 use integration_core::mapping::declarative::DeclarativeMapping;
 use integration_core::memory::{CollectSink, collect_only};
@@ -45,7 +46,14 @@ const WINDOW_SECS: i64 = 72_000;
 fn main() {
     let args = command_line(
         "usage: pipeline-vs-loop [--records N]   (default 100000)",
-        &["--records", "--child", "--huke", "--k3", "--pg-url", "--pg-schema"],
+        &[
+            "--records",
+            "--child",
+            "--huke",
+            "--k3",
+            "--pg-url",
+            "--pg-schema",
+        ],
     );
     match arg_text(&args, "--child").as_deref() {
         Some(variant) => child(variant, &args),
@@ -86,7 +94,9 @@ fn parent(args: &[String]) {
     let mut variants = vec!["pipeline", "pipeline-sqlite", "hand-written"];
     match &postgres {
         Some(_) => variants.insert(2, "pipeline-postgres"),
-        None => println!("  (no PostgreSQL server binaries: the pipeline-postgres variant is left out)"),
+        None => {
+            println!("  (no PostgreSQL server binaries: the pipeline-postgres variant is left out)")
+        }
     }
     let mut results = Vec::new();
     for variant in variants {
@@ -104,12 +114,25 @@ fn parent(args: &[String]) {
             child_args.extend(["--pg-url".to_owned(), pg.url().to_owned()]);
             child_args.extend(["--pg-schema".to_owned(), schema]);
         }
+        let server_pid = postgres.as_ref().and_then(TestPostgres::server_pid);
+        let server_before = server_pid.map(process_tree_cpu_time);
         let m = match run_child(&child_args) {
             Ok(m) => m,
             Err(e) => {
                 eprintln!("{variant}: {e}");
                 std::process::exit(1);
             }
+        };
+        // The server's CPU during the run, beside the client's.
+        let server = match (variant, server_pid, server_before) {
+            ("pipeline-postgres", Some(pid), Some(before)) => {
+                let used = process_tree_cpu_time(pid).saturating_sub(before);
+                format!(
+                    "  (+ {:.1} µs CPU/trade in the PostgreSQL server)",
+                    used.as_secs_f64() * 1e6 / records as f64
+                )
+            }
+            _ => String::new(),
         };
         let customers = k3.records("BD_Customer");
         let numbers: HashSet<String> = customers
@@ -118,7 +141,7 @@ fn parent(args: &[String]) {
             .collect();
         let correct = numbers == buyers;
         println!(
-            "  {variant:<15} {:>9.0} trades/s  {:>8.1} s  {:>7.1} µs CPU/trade  peak {:>7.1} MiB  → {} customers{}",
+            "  {variant:<17} {:>9.0} trades/s  {:>8.1} s  {:>7.1} µs CPU/trade  peak {:>7.1} MiB  → {} customers{}{server}",
             m.rate(),
             m.seconds,
             m.cpu_us_per_record(),

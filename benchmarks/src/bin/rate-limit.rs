@@ -359,7 +359,15 @@ fn main() {
     let n: u64 = arg(&args, "--processes", 0);
     if n > 0 {
         for shared in [true, false] {
-            processes(&rt, shared, n, rate, burst, seconds, arg_text(&args, "--state"));
+            processes(
+                &rt,
+                shared,
+                n,
+                rate,
+                burst,
+                seconds,
+                arg_text(&args, "--state"),
+            );
         }
     }
 }

@@ -41,6 +41,12 @@
 //!   stops the run without moving the checkpoint. A page whose answer
 //!   could not be decoded, or whose read failed retryably or with an
 //!   expired token, is read again under the same policy.
+//! - **One writer per lease.** A run made under a lease
+//!   ([`RunOptions::lease`], what [`crate::Worker`] does) carries its
+//!   fencing token on every store write; after another worker took the
+//!   lease over, the store refuses them and the run stops without moving
+//!   the checkpoint. A [`StopSignal`] ends a run gracefully: no more pages
+//!   are read, the ones read are written and settled.
 
 mod builder;
 mod flow;

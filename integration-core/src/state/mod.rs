@@ -7,6 +7,14 @@
 //! thread on a current-thread runtime), [`MemoryStore`] answers at once. Every
 //! implementation runs the same conformance suite
 //! (`integration_core::testing::store::check_store`, feature `testing`).
+//! `PostgresStore` (feature `postgres`) keeps the state in a PostgreSQL
+//! schema shared by workers on several machines, using the server's clock
+//! for leases and budgets.
+//!
+//! Every store also holds **leases** ([`Lease`]: which worker runs a
+//! pipeline now, with a fencing token) and refuses a write whose
+//! [`Fence`] no longer holds, and counts the members of shared rate
+//! budgets; see [`crate::worker`].
 
 mod lease;
 mod memory;

@@ -132,6 +132,12 @@ impl TestPostgres {
         ))
     }
 
+    /// The server's process id, when this started the server (its
+    /// backends are its children): for benchmarks counting its CPU time.
+    pub fn server_pid(&self) -> Option<u32> {
+        self.cluster.as_ref()?.server.as_ref().map(Child::id)
+    }
+
     /// This instance's schema, used by no other test.
     pub fn schema(&self) -> &str {
         &self.schema
