@@ -1,0 +1,118 @@
+//! Reads beyond a single statement: field lookups, counts, JSON rows, leases.
+
+use tokio_postgres::types::ToSql;
+
+use super::PostgresStore;
+use super::rows::{ENTRY_COLUMNS, Failure, entry_from_row, lookup_text, stored_token};
+use super::schema::LOOKUP_DATA;
+use crate::state::lease::LeaseRow;
+use crate::state::{CollectionEntry, Lease, is_plain_field, match_text};
+
+/// How many candidates of a field lookup are read at a time.
+const LOOKUP_PAGE: i64 = 8;
+
+impl PostgresStore {
+    pub(super) async fn find_field(
+        &self,
+        collection: &str,
+        field: &str,
+        wanted: &str,
+    ) -> Result<Option<CollectionEntry>, Failure> {
+        let client = self.client().await?;
+        let wanted_text = lookup_text(wanted);
+        let lookup_field = lookup_text(field);
+        let sql = if is_plain_field(field) {
+            // A literal field name, so that the expression index applies.
+            self.ensure_field_index(&client, field).await?;
+            format!(
+                "SELECT {ENTRY_COLUMNS} FROM {{s}}.entries
+                 WHERE collection = $1 AND ({LOOKUP_DATA} ->> '{field}') = $2
+                 ORDER BY updated_at DESC, key DESC LIMIT $3 OFFSET $4"
+            )
+        } else {
+            // A name that cannot go into an index expression: scan.
+            format!(
+                "SELECT {ENTRY_COLUMNS} FROM {{s}}.entries
+                 WHERE collection = $1 AND ({LOOKUP_DATA} ->> $5::text) = $2
+                 ORDER BY updated_at DESC, key DESC LIMIT $3 OFFSET $4"
+            )
+        };
+        let stmt = client.prepare_cached(&self.sql(&sql)).await?;
+        let mut offset: i64 = 0;
+        loop {
+            let rows = if is_plain_field(field) {
+                client
+                    .query(&stmt, &[&collection, &wanted_text, &LOOKUP_PAGE, &offset])
+                    .await?
+            } else {
+                client
+                    .query(
+                        &stmt,
+                        &[
+                            &collection,
+                            &wanted_text,
+                            &LOOKUP_PAGE,
+                            &offset,
+                            &lookup_field,
+                        ],
+                    )
+                    .await?
+            };
+            for row in &rows {
+                let entry = entry_from_row(collection, row)?;
+                // The SQL match is by text with `\u0000` read as U+FFFD;
+                // the answer is the exact match of every store.
+                if entry.data.get(field).and_then(match_text).as_deref() == Some(wanted) {
+                    return Ok(Some(entry));
+                }
+            }
+            if (rows.len() as i64) < LOOKUP_PAGE {
+                return Ok(None);
+            }
+            offset += LOOKUP_PAGE;
+        }
+    }
+
+    pub(super) async fn count(&self, sql: &str, key: &str) -> Result<u64, Failure> {
+        let client = self.client().await?;
+        let stmt = client.prepare_cached(&self.sql(sql)).await?;
+        let n: i64 = client.query_one(&stmt, &[&key]).await?.try_get(0)?;
+        u64::try_from(n).map_err(|_| Failure::Corrupt(format!("negative count {n}")))
+    }
+
+    /// The JSON texts in the first column of a query's rows, parsed.
+    pub(super) async fn json_rows<T: serde::de::DeserializeOwned>(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<T>, Failure> {
+        let client = self.client().await?;
+        let stmt = client.prepare_cached(&self.sql(sql)).await?;
+        let rows = client.query(&stmt, params).await?;
+        rows.iter()
+            .map(|row| Ok(serde_json::from_str(row.try_get::<_, &str>(0)?)?))
+            .collect()
+    }
+
+    pub(super) async fn read_leases(&self) -> Result<Vec<Lease>, Failure> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached(&self.sql(
+                "SELECT name, holder, token, expires_at, done_through FROM {s}.leases
+                 WHERE holder IS NOT NULL ORDER BY name",
+            ))
+            .await?;
+        let mut leases = Vec::new();
+        for row in client.query(&stmt, &[]).await? {
+            let name: String = row.try_get(0)?;
+            let current = LeaseRow {
+                holder: row.try_get(1)?,
+                token: stored_token(row.try_get(2)?)?,
+                expires_at: row.try_get(3)?,
+                done_through: row.try_get(4)?,
+            };
+            leases.extend(current.lease(&name));
+        }
+        Ok(leases)
+    }
+}
