@@ -20,7 +20,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use examples::runner::{Job, Progress};
 use examples::schemes::huke_to_kingdee::{self, HukeToKingdee};
 use examples::settings::Settings;
@@ -44,7 +44,7 @@ const KILLS: u32 = 6;
 const FAULTY_PHASE: Duration = Duration::from_secs(24);
 /// ...in this many batches of trades.
 const ARRIVALS: usize = 48;
-/// How long the workers may take to finish once the faults are gone.
+/// How long a run may take to complete (under faults, or after them).
 const FINISH_WITHIN: Duration = Duration::from_secs(600);
 
 /// Where the workers keep their state.
@@ -214,6 +214,32 @@ fn temp_dir(label: &str) -> PathBuf {
     dir
 }
 
+/// Waits until a run of the scheme's last pipeline that started after
+/// `after` has completed.
+async fn completed_after(
+    label: &str,
+    state: &dyn StateStore,
+    after: DateTime<Utc>,
+    pool: &Workers,
+) {
+    let deadline = Instant::now() + FINISH_WITHIN;
+    loop {
+        let latest = state.runs(huke_to_kingdee::NAME, 0, 20).await.unwrap();
+        if latest
+            .iter()
+            .any(|r| r.outcome == RunOutcome::Completed && r.report.started_at > after)
+        {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{label}: no run completed {FINISH_WITHIN:?} after {after}\n{}",
+            pool.log_tails()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
 /// The soak on `store` with `workers` worker processes at a time.
 async fn soak(label: &str, store: Store, workers: usize, dir: &Path) {
     let seed = env_number("SOAK_SEED", Utc::now().timestamp_millis() as u64);
@@ -291,31 +317,17 @@ async fn soak(label: &str, store: Store, workers: usize, dir: &Path) {
         kills += 1;
     }
     assert_eq!(arrived, records);
+    // The faults stay until a run that started after the last arrival has
+    // completed under them: every trade went through faulty calls.
+    completed_after(label, &*state, Utc::now(), &pool).await;
     let faults = huke.faults().injected() + k3.faults().injected();
+    let calls = huke.received_on("").await.len() + k3.received().await.len();
     huke.faults().clear();
     k3.faults().clear();
     let rejected = k3.rejected_models();
     k3.reject_models(0, 0.0);
-
-    // Without faults the workers catch up: wait for a run of the scheme's
-    // last pipeline that started after the faults ended and completed.
-    let cleared_at = Utc::now();
-    let deadline = Instant::now() + FINISH_WITHIN;
-    loop {
-        let latest = state.runs(huke_to_kingdee::NAME, 0, 20).await.unwrap();
-        if latest
-            .iter()
-            .any(|r| r.outcome == RunOutcome::Completed && r.report.started_at > cleared_at)
-        {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{label}: no clean run {FINISH_WITHIN:?} after the faults\n{}",
-            pool.log_tails()
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    // Without faults the workers catch up.
+    completed_after(label, &*state, Utc::now(), &pool).await;
     pool.stop();
     // What an operator does next: replay the dead letters (records whose
     // write failed under the faults, some of them saved all the same).
@@ -365,7 +377,7 @@ async fn soak(label: &str, store: Store, workers: usize, dir: &Path) {
     assert!(takeovers >= 1, "{label}: no lease was taken over");
     assert!(holders.len() >= 2, "{label}: runs by {holders:?}");
     println!(
-        "KILL-SOAK {label} seed {seed}: {records} trades, {workers} worker process(es) at a time, {} started; {kills} SIGKILLs; {} runs ({completed} completed, {killed} killed); {takeovers} lease takeovers; {faults} faults injected, {rejected} models rejected; {summary}; lost 0, duplicated 0; {:.1} s",
+        "KILL-SOAK {label} seed {seed}: {records} trades, {workers} worker process(es) at a time, {} started; {kills} SIGKILLs; {} runs ({completed} completed, {killed} killed); {takeovers} lease takeovers; {faults} faults injected into {calls} calls, {rejected} models rejected; {summary}; lost 0, duplicated 0; {:.1} s",
         pool.started,
         runs.len(),
         started.elapsed().as_secs_f64()
