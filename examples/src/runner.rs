@@ -27,9 +27,8 @@ pub struct Options {
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// Where checkpoints, collections, dead letters and run history live:
-    /// a SQLite file, or a PostgreSQL URL (`postgres://user@host/db`; the
-    /// password is best given in `PGPASSWORD`-free form by a `.pgpass` or
-    /// in the URL from a secret store) that several workers share.
+    /// a SQLite file, or a PostgreSQL URL (`postgres://user:password@host/db`,
+    /// never printed) that several workers share.
     #[arg(long, value_name = "FILE_OR_URL")]
     pub state: Option<String>,
     /// The PostgreSQL schema of the state (several deployments can share a
