@@ -401,17 +401,7 @@ async fn huke_to_kingdee_soak(records: usize, seed: u64) {
         scheme_started,
     )
     .await;
-    let numbers: Vec<String> = k3
-        .records("BD_Customer")
-        .iter()
-        .map(|c| c["FNumber"].as_str().unwrap_or_default().to_owned())
-        .collect();
-    let distinct: BTreeSet<&String> = numbers.iter().collect();
-    assert_eq!(
-        distinct.len(),
-        numbers.len(),
-        "a customer is in K/3 Cloud twice"
-    );
+    customer_numbers(k3, "huke-to-kingdee");
 }
 
 /// The four schemes at the same time (each on its own fakes, with its own

@@ -337,17 +337,7 @@ async fn soak(label: &str, store: Store, workers: usize, dir: &Path) {
         .await
         .unwrap_or_else(|e| panic!("{label}: {e}"));
 
-    let numbers: Vec<String> = k3
-        .records("BD_Customer")
-        .iter()
-        .map(|c| c["FNumber"].as_str().unwrap_or_default().to_owned())
-        .collect();
-    let distinct: BTreeSet<&String> = numbers.iter().collect();
-    assert_eq!(
-        distinct.len(),
-        numbers.len(),
-        "{label}: a customer is in K/3 Cloud twice"
-    );
+    let numbers = customer_numbers(k3, label);
     let dead = state.dead_letters(huke_to_kingdee::NAME).await.unwrap();
     assert!(
         dead.iter().all(|d| !d.error.is_empty()),

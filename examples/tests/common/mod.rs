@@ -81,3 +81,20 @@ pub fn inject(faults: &[(&Faults, bool)], rng: &mut StdRng) {
         );
     }
 }
+
+/// The `FNumber`s of K/3 Cloud's customers, asserting that none is there
+/// twice (a record written twice under a fault or a kill).
+pub fn customer_numbers(k3: &kingdee_cloud::testing::FakeK3Cloud, label: &str) -> Vec<String> {
+    let numbers: Vec<String> = k3
+        .records("BD_Customer")
+        .iter()
+        .map(|c| c["FNumber"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    let distinct: std::collections::BTreeSet<&String> = numbers.iter().collect();
+    assert_eq!(
+        distinct.len(),
+        numbers.len(),
+        "{label}: a customer is in K/3 Cloud twice"
+    );
+    numbers
+}
