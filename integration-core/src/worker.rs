@@ -408,7 +408,7 @@ impl Shared {
                 sleep_until_wall(slot).await;
                 let running = self.running.load(Ordering::Relaxed) as u32;
                 let spread = random_wait(self.spread * (running + 1));
-                tokio::time::sleep(schedule.jitter_now() + spread).await;
+                tokio::time::sleep(schedule.jitter() + spread).await;
             };
             tokio::select! {
                 () = wait => {}

@@ -353,3 +353,59 @@ async fn workers_sharing_a_rate_budget_divide_it_and_rebalance_when_one_leaves()
         1
     );
 }
+
+#[tokio::test]
+async fn a_sequence_runs_its_pipelines_in_order_under_one_lease_and_stops_at_a_failure() {
+    use integration_core::worker::{Runnable, Sequence};
+    let store: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
+    let sink = MemorySink::new(10);
+    let first = pipeline(
+        "first",
+        VecSource::new(records(3), 10),
+        sink.clone(),
+        &store,
+    );
+    let second = pipeline(
+        "second",
+        VecSource::new(records(2), 10),
+        sink.clone(),
+        &store,
+    );
+    let lease = store
+        .acquire_lease("both", "w", Duration::from_secs(60))
+        .await
+        .unwrap()
+        .unwrap();
+    let both = Sequence::new("both").then(first).then(second);
+    assert_eq!(both.name(), "both");
+    let reports = both
+        .run(&RunOptions::new().lease(lease.clone()))
+        .await
+        .unwrap();
+    let names: Vec<&str> = reports.iter().map(|r| r.pipeline.as_str()).collect();
+    assert_eq!(names, ["first", "second"]);
+    let history = store.runs("second", 0, 1).await.unwrap();
+    assert_eq!(
+        history[0].worker.as_deref(),
+        Some("w"),
+        "run under the lease"
+    );
+
+    // Once the lease is gone, the first step is fenced out and the second
+    // does not run.
+    store.release_lease(&lease, None).await.unwrap();
+    let third = pipeline(
+        "third",
+        VecSource::new(records(1), 10),
+        sink.clone(),
+        &store,
+    );
+    let fourth = pipeline("fourth", VecSource::new(records(1), 10), sink, &store);
+    let stale = Sequence::new("both").then(third).then(fourth);
+    let e = stale
+        .run(&RunOptions::new().lease(lease))
+        .await
+        .unwrap_err();
+    assert_eq!(e.report.pipeline, "third");
+    assert!(store.runs("fourth", 0, 1).await.unwrap().is_empty());
+}

@@ -116,11 +116,6 @@ impl Schedule {
         }
     }
 
-    /// The random delay added to a slot.
-    pub(crate) fn jitter_now(&self) -> Duration {
-        self.jitter()
-    }
-
     /// Waits for this schedule's slots one after another: for a loop that
     /// runs something other than one pipeline (a scheme's several) on it.
     pub fn ticker(&self) -> Ticker {
@@ -138,7 +133,8 @@ impl Schedule {
         Some(tokio::time::Instant::now() + (at - now).to_std().unwrap_or_default())
     }
 
-    fn jitter(&self) -> Duration {
+    /// The random delay added to a slot.
+    pub(crate) fn jitter(&self) -> Duration {
         if self.jitter.is_zero() {
             return Duration::ZERO;
         }
