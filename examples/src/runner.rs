@@ -3,6 +3,7 @@
 //! codes (0 done, 1 a run failed or lost records, 2 bad settings).
 
 use std::io::{IsTerminal, Write};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -11,11 +12,15 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use clap::Parser;
+use integration_core::console::{Console, RunningConsole};
 use integration_core::pipeline::{Hooks, RunError};
 use integration_core::state::{PostgresStore, RunOutcome};
 use integration_core::types::beijing;
 use integration_core::worker::{Runnable, SlotOutcome, Worker};
-use integration_core::{DeadLetter, RunOptions, RunReport, Schedule, SqliteStore, StateStore};
+use integration_core::{
+    Control, DeadLetter, Pipeline, RunOptions, RunReport, Schedule, Source, SqliteStore, StateStore,
+};
+use serde::de::DeserializeOwned;
 
 use crate::settings::{Settings, SettingsError};
 
@@ -60,6 +65,11 @@ pub struct Options {
     /// Replay the dead letters instead of reading new records.
     #[arg(long)]
     pub replay: bool,
+    /// Serve the operations console (and `/metrics`) on this address while
+    /// running or watching, e.g. `127.0.0.1:8080`. Any address but loopback
+    /// needs an access token in the environment variable `CONSOLE_TOKEN`.
+    #[arg(long, value_name = "ADDR")]
+    pub console: Option<SocketAddr>,
 }
 
 /// A scheme could not be set up.
@@ -110,10 +120,41 @@ pub trait Job: Send + Sync {
     fn target_records(&self) -> Option<usize> {
         None
     }
-    /// The scheme's pipelines, in the order they run.
-    fn pipelines(&self) -> Vec<&str>;
+    /// The scheme's pipelines, in the order they run: what the console
+    /// shows and may replay or reset.
+    fn pipelines(&self) -> Vec<Arc<dyn Control>>;
     /// Where the pipelines keep their state and history.
     fn state(&self) -> &Arc<dyn StateStore>;
+}
+
+/// A pipeline as the console's handle on it (a clone: they share
+/// everything).
+pub fn control<S, K>(pipeline: &Pipeline<S, K>) -> Arc<dyn Control>
+where
+    S: Source + 'static,
+    S::Item: DeserializeOwned,
+    K: integration_core::Sink + 'static,
+{
+    Arc::new(pipeline.clone())
+}
+
+/// The environment variable holding the console's access token (not an
+/// option, so that it never shows in a process list).
+pub const CONSOLE_TOKEN: &str = "CONSOLE_TOKEN";
+
+/// Serves the console over `job`'s state with its pipelines, on `addr`,
+/// with the token of [`CONSOLE_TOKEN`] if set.
+pub async fn serve_console(job: &dyn Job, addr: SocketAddr) -> Result<RunningConsole, SetupError> {
+    let mut console = Console::builder(Arc::clone(job.state())).title(job.name());
+    for pipeline in job.pipelines() {
+        console = console.control(pipeline);
+    }
+    if let Ok(token) = std::env::var(CONSOLE_TOKEN) {
+        console = console.access_token(token);
+    }
+    let running = console.spawn(addr).await.map_err(SetupError::other)?;
+    eprintln!("{}: console at {}", job.name(), running.url());
+    Ok(running)
 }
 
 /// Opens the state store: `--state` (a SQLite file or a PostgreSQL URL),
@@ -276,6 +317,14 @@ where
     for note in job.notes() {
         eprintln!("{scheme}: {note}");
     }
+    // Served for as long as the binary runs.
+    let _console = match options.console {
+        Some(addr) => match serve_console(&job, addr).await {
+            Ok(console) => Some(console),
+            Err(e) => return bad_settings(scheme, &e),
+        },
+        None => None,
+    };
     let schedule = match (&options.watch, &options.cron) {
         (Some(seconds), _) => Schedule::every(Duration::from_secs(*seconds)),
         (None, Some(expression)) => match Schedule::cron(expression, beijing()) {
@@ -387,6 +436,7 @@ async fn run_worker<J: Job + 'static>(job: J, options: &Options, schedule: Sched
 async fn print_history(job: &dyn Job, runs: usize) -> ExitCode {
     let mut out = std::io::stdout().lock();
     for pipeline in job.pipelines() {
+        let pipeline = pipeline.name();
         let records = match job.state().runs(pipeline, 0, runs).await {
             Ok(records) => records,
             Err(e) => {

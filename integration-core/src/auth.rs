@@ -27,6 +27,7 @@ pub struct Cached<T> {
 pub struct TokenCache<T> {
     slot: Arc<Mutex<Slot<T>>>,
     refresh_margin: Duration,
+    system: &'static str,
 }
 
 struct Slot<T> {
@@ -39,6 +40,7 @@ impl<T> Clone for TokenCache<T> {
         Self {
             slot: Arc::clone(&self.slot),
             refresh_margin: self.refresh_margin,
+            system: self.system,
         }
     }
 }
@@ -47,6 +49,7 @@ impl<T> std::fmt::Debug for TokenCache<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never shows the credential itself.
         f.debug_struct("TokenCache")
+            .field("system", &self.system)
             .field("refresh_margin", &self.refresh_margin)
             .finish_non_exhaustive()
     }
@@ -67,7 +70,15 @@ impl<T: Clone> TokenCache<T> {
                 generation: 0,
             })),
             refresh_margin,
+            system: "unknown",
         }
+    }
+
+    /// Names the system whose credential this is, for the token refresh
+    /// metric ([`crate::telemetry`]).
+    pub fn for_system(mut self, system: &'static str) -> Self {
+        self.system = system;
+        self
     }
 
     /// The cached credential, fetching it first when missing or about to
@@ -89,6 +100,7 @@ impl<T: Clone> TokenCache<T> {
             }
         }
         let (value, valid_for) = fetch().await?;
+        crate::telemetry::token_refreshed(self.system);
         slot.generation += 1;
         slot.value = Some((value.clone(), valid_for.map(|d| Instant::now() + d)));
         Ok(Cached {

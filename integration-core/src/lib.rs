@@ -73,6 +73,8 @@
 //! ```
 
 pub mod auth;
+#[cfg(feature = "console")]
+pub mod console;
 pub mod envelope;
 pub mod error;
 pub mod lenient;
@@ -86,6 +88,7 @@ pub mod settings;
 pub mod sink;
 pub mod source;
 pub mod state;
+pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod transport;
@@ -94,7 +97,7 @@ pub mod worker;
 
 pub use error::{ConnectorError, Error, ErrorKind, ErrorMeta, Retry};
 pub use mapping::{MapContext, MapError, Mapper};
-pub use pipeline::{Hooks, Pipeline, RunError, RunOptions, Schedule, StopSignal};
+pub use pipeline::{Control, Hooks, Pipeline, RunError, RunOptions, Schedule, StopSignal};
 pub use report::RunReport;
 pub use secret::Secret;
 pub use settings::{ClientConfig, ClientSettings};
@@ -102,6 +105,8 @@ pub use sink::{Change, RecordError, Sink, SinkRecord, WriteOutcome};
 pub use source::{Checkpoint, HighWater, Op, Page, Source, SourceRecord};
 #[cfg(feature = "postgres")]
 pub use state::PostgresStore;
-pub use state::{CollectionEntry, DeadLetter, MemoryStore, RunRecord, SqliteStore, StateStore};
+pub use state::{
+    CollectionEntry, DeadLetter, EntryQuery, MemoryStore, RunRecord, SqliteStore, StateStore,
+};
 pub use transport::{RateLimit, RateShare, RawResponse, RetryPolicy, Transport};
 pub use worker::{Runnable, Sequence, Worker};

@@ -192,6 +192,31 @@ pub fn redact_text(text: &str) -> String {
     out
 }
 
+/// A JSON value with the values of secret members replaced by `***` (at
+/// any depth) and its strings passed through [`redact_text`]: what a page
+/// or a log may show of a stored record or payload.
+pub fn redact_value(value: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Object(members) => Value::Object(
+            members
+                .iter()
+                .map(|(name, v)| {
+                    let v = if is_secret_name(name) && !v.is_null() {
+                        Value::String(REDACTED.to_owned())
+                    } else {
+                        redact_value(v)
+                    };
+                    (name.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(redact_value).collect()),
+        Value::String(text) => Value::String(redact_text(text)),
+        other => other.clone(),
+    }
+}
+
 fn is_name_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.'
 }
@@ -227,6 +252,23 @@ mod tests {
         assert_eq!(format!("{s:?}"), "Secret(***)");
         assert_eq!(format!("{s}"), "***");
         assert_eq!(s.expose(), "hunter2");
+    }
+
+    #[test]
+    fn values_lose_their_secret_members_at_any_depth() {
+        let record = serde_json::json!({
+            "FName": "张三",
+            "appSecret": "s3cr3t",
+            "nested": [{"access_token": 42, "note": "url?sign=abc&x=1"}],
+            "password": null,
+        });
+        let shown = redact_value(&record);
+        assert_eq!(shown["FName"], "张三");
+        assert_eq!(shown["appSecret"], REDACTED);
+        assert_eq!(shown["nested"][0]["access_token"], REDACTED);
+        assert_eq!(shown["nested"][0]["note"], "url?sign=***&x=1");
+        assert!(shown["password"].is_null());
+        assert!(!shown.to_string().contains("s3cr3t"));
     }
 
     #[test]

@@ -16,6 +16,7 @@ use tracing::Instrument;
 
 use crate::error::{Error, ErrorKind, Retry};
 use crate::secret::redact_url;
+use crate::telemetry;
 
 /// The HTTP client a [`Transport`] sends through.
 pub type HttpClient = reqwest::Client;
@@ -454,6 +455,8 @@ impl Transport {
                     },
                     Err(e) => return Err(e),
                 };
+                let failure = result.as_ref().err().map(Retry::failure_kind);
+                telemetry::api_attempt(inner.system, api, started.elapsed(), failure);
                 let error = match result {
                     Ok(value) => return Ok(value),
                     Err(error) => error,
@@ -462,6 +465,7 @@ impl Transport {
                     tracing::debug!(attempt, error = %error, "call failed");
                     return Err(error);
                 }
+                telemetry::api_retry(inner.system, api);
                 let backoff_wait = backoff.next().unwrap_or(inner.retry.max_backoff);
                 let hinted = error.retry_after().map(|d| d.min(inner.retry.max_retry_after));
                 let wait = hinted.map_or(backoff_wait, |h| h.max(backoff_wait));

@@ -591,6 +591,24 @@ impl StateStore for NullStore {
     async fn end_unfinished_runs(&self, _: &str) -> Result<u64, StateError> {
         Ok(0)
     }
+    async fn pipelines(&self) -> Result<Vec<String>, StateError> {
+        self.0.pipelines().await
+    }
+    async fn collections(&self) -> Result<Vec<String>, StateError> {
+        self.0.collections().await
+    }
+    async fn search_entries(
+        &self,
+        c: &str,
+        q: &integration_core::EntryQuery,
+        o: usize,
+        l: usize,
+    ) -> Result<Vec<CollectionEntry>, StateError> {
+        self.0.search_entries(c, q, o, l).await
+    }
+    async fn reset_checkpoint(&self, p: &str) -> Result<bool, StateError> {
+        self.0.reset_checkpoint(p).await
+    }
     async fn acquire_lease(
         &self,
         n: &str,

@@ -12,7 +12,7 @@ use integration_core::state::{Changes, RunOutcome};
 use integration_core::testing::postgres::TestPostgres;
 use integration_core::testing::store::check_store;
 use integration_core::{
-    Checkpoint, CollectionEntry, Pipeline, PostgresStore, SourceRecord, StateStore,
+    Checkpoint, CollectionEntry, EntryQuery, Pipeline, PostgresStore, SourceRecord, StateStore,
 };
 use serde_json::json;
 
@@ -279,6 +279,44 @@ async fn lookups_use_an_index_and_survive_nul_characters() {
         .await
         .unwrap();
     assert_eq!(key(json!("\u{0}")).await.as_deref(), Some("later"));
+    // Searches match as exactly, and page past the candidates they drop.
+    let search = |query: EntryQuery, offset: usize| {
+        let store = &store;
+        async move {
+            store
+                .search_entries("c", &query, offset, 10)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|e| e.key)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        search(EntryQuery::new().field("cid", "a\u{0}b"), 0).await,
+        ["nul"]
+    );
+    assert!(
+        search(EntryQuery::new().field("cid", "a\u{fffd}b"), 0)
+            .await
+            .is_empty(),
+        "no false match"
+    );
+    assert_eq!(
+        search(EntryQuery::new().field("cid", "a\\u0000b"), 0).await,
+        ["escape"]
+    );
+    assert!(
+        search(EntryQuery::new().key_contains("n\u{0}"), 0)
+            .await
+            .is_empty(),
+        "no key holds a NUL"
+    );
+    assert_eq!(
+        search(EntryQuery::new().key_contains("a"), 1).await,
+        ["escape", "plain"],
+        "newest first, then by key"
+    );
 
     let client = raw(&pg).await;
     client

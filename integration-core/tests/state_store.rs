@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use integration_core::mapping::{LookupFilter, MapContext, MapError};
 use integration_core::memory::{MemorySink, VecSource};
-use integration_core::state::{Changes, Lease, RunKind, RunOutcome, StateError};
+use integration_core::state::{Changes, EntryQuery, Lease, RunKind, RunOutcome, StateError};
 use integration_core::testing::store::check_store;
 use integration_core::{
     Checkpoint, CollectionEntry, DeadLetter, MemoryStore, Pipeline, RunRecord, SourceRecord,
@@ -99,6 +99,24 @@ impl StateStore for SlowStore {
     }
     async fn end_unfinished_runs(&self, p: &str) -> Result<u64, StateError> {
         self.0.end_unfinished_runs(p).await
+    }
+    async fn pipelines(&self) -> Result<Vec<String>, StateError> {
+        self.0.pipelines().await
+    }
+    async fn collections(&self) -> Result<Vec<String>, StateError> {
+        self.0.collections().await
+    }
+    async fn search_entries(
+        &self,
+        c: &str,
+        q: &EntryQuery,
+        o: usize,
+        l: usize,
+    ) -> Result<Vec<CollectionEntry>, StateError> {
+        self.0.search_entries(c, q, o, l).await
+    }
+    async fn reset_checkpoint(&self, p: &str) -> Result<bool, StateError> {
+        self.0.reset_checkpoint(p).await
     }
     async fn acquire_lease(
         &self,

@@ -384,13 +384,14 @@ impl Auth {
                 creds,
                 // The lifetime comes with each token; `trusted_for` applies
                 // the early refresh.
-                tokens: TokenCache::new(Duration::ZERO),
+                tokens: TokenCache::new(Duration::ZERO).for_system(crate::error::SYSTEM),
                 ttl: v1_ttl,
             },
             Credentials::V2(creds) => Auth::V2 {
                 creds,
                 authorization: Box::new(Mutex::new(None)),
-                tokens: TokenCache::new(Duration::from_secs(3600).min(v2_ttl / 2)),
+                tokens: TokenCache::new(Duration::from_secs(3600).min(v2_ttl / 2))
+                    .for_system(crate::error::SYSTEM),
                 ttl: v2_ttl,
             },
         }

@@ -438,7 +438,7 @@ impl Session {
     /// kept until the service says it is lost.
     pub(crate) fn new() -> Self {
         Self {
-            cache: TokenCache::new(Duration::ZERO),
+            cache: TokenCache::new(Duration::ZERO).for_system(crate::error::SYSTEM),
             cookies: Mutex::new(CookieJar::default()),
         }
     }

@@ -254,7 +254,7 @@ impl Tokens {
     /// No token yet; a token is renewed `refresh_margin` before it expires.
     pub(crate) fn new(refresh_margin: Duration) -> Self {
         Self {
-            cache: TokenCache::new(refresh_margin),
+            cache: TokenCache::new(refresh_margin).for_system(crate::error::SYSTEM),
             refresh_token: Mutex::new(None),
         }
     }

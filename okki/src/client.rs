@@ -351,6 +351,9 @@ impl<const READ: bool> Retry for Attempt<READ> {
     fn is_auth_expired(&self) -> bool {
         self.0.is_auth_expired()
     }
+    fn failure_kind(&self) -> Option<ErrorKind> {
+        Some(self.0.kind())
+    }
 }
 
 fn split_api(api: &str) -> Result<(Method, &str)> {

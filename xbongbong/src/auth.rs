@@ -84,7 +84,7 @@ impl Tokens {
     /// until a call is rejected as unauthorised.
     pub(crate) fn new() -> Self {
         Self {
-            personal: TokenCache::new(Duration::from_secs(0)),
+            personal: TokenCache::new(Duration::from_secs(0)).for_system(crate::error::SYSTEM),
         }
     }
 }

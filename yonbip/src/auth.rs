@@ -95,7 +95,7 @@ impl Tokens {
     /// announced expiry.
     pub(crate) fn new(refresh_margin: Duration) -> Self {
         Self {
-            cache: TokenCache::new(refresh_margin),
+            cache: TokenCache::new(refresh_margin).for_system(crate::error::SYSTEM),
         }
     }
 }

@@ -2,13 +2,19 @@
 //! first run writes every record, the second (incremental) adds nothing.
 //! Prints the reports and a one-line summary; exits 1 if any scheme lost a
 //! record, failed, or duplicated one.
+//!
+//! `demo --console [ADDR]` also serves the operations console (default
+//! `127.0.0.1:8080`) over the four schemes' state while they run, and keeps
+//! it and the fakes up afterwards until Ctrl-C, to click around in.
 
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use examples::runner::{Job, Progress, SetupError, init_tracing, print_reports};
 use examples::schemes::{huke_to_kingdee, jdy_to_jackyun, okki_to_yonbip, xbongbong_to_kingdee};
 use examples::settings::Settings;
+use integration_core::console::Console;
 use integration_core::{SqliteStore, StateStore};
 
 #[tokio::main]
@@ -24,14 +30,31 @@ async fn main() -> ExitCode {
     }
 }
 
-/// A fresh state file per scheme in a new temporary folder.
-fn state(dir: &std::path::Path, scheme: &str) -> Result<Arc<dyn StateStore>, SetupError> {
-    let store =
-        SqliteStore::open(dir.join(format!("{scheme}.sqlite"))).map_err(SetupError::other)?;
-    Ok(Arc::new(store))
+/// The share of customers K/3 Cloud's fake refuses with `--console`.
+const REFUSED_SHARE: f64 = 0.05;
+
+/// Where `--console` listens unless an address follows it.
+const CONSOLE_ADDR: &str = "127.0.0.1:8080";
+
+/// `--console [ADDR]`: the console's address, if asked for.
+fn console_addr() -> Result<Option<SocketAddr>, SetupError> {
+    let mut args = std::env::args().skip(1);
+    let Some(flag) = args.next() else {
+        return Ok(None);
+    };
+    if flag != "--console" {
+        return Err(SetupError::Other(format!(
+            "unknown argument {flag:?}; the demo takes only --console [ADDR]"
+        )));
+    }
+    let addr = args.next().unwrap_or_else(|| CONSOLE_ADDR.to_owned());
+    addr.parse()
+        .map(Some)
+        .map_err(|e| SetupError::Other(format!("--console {addr:?}: {e}")))
 }
 
 async fn demo() -> Result<bool, SetupError> {
+    let console_addr = console_addr()?;
     let dir = std::env::temp_dir().join(format!(
         "connectors-demo-{}-{}",
         std::process::id(),
@@ -39,42 +62,59 @@ async fn demo() -> Result<bool, SetupError> {
     ));
     std::fs::create_dir_all(&dir)
         .map_err(|e| SetupError::Other(format!("cannot create {}: {e}", dir.display())))?;
+    // One state file for the four schemes (their pipeline names differ),
+    // so that one console shows them all.
+    let store: Arc<dyn StateStore> =
+        Arc::new(SqliteStore::open(dir.join("demo.sqlite")).map_err(SetupError::other)?);
     let settings = Settings::empty();
     let progress = Progress::new;
-    let jobs: Vec<Box<dyn Job>> = vec![
-        Box::new(
-            xbongbong_to_kingdee::setup(
-                &settings,
-                state(&dir, xbongbong_to_kingdee::NAME)?,
-                progress(xbongbong_to_kingdee::NAME),
-            )
-            .await?,
-        ),
-        Box::new(
-            jdy_to_jackyun::setup(
-                &settings,
-                state(&dir, jdy_to_jackyun::NAME)?,
-                progress(jdy_to_jackyun::NAME),
-            )
-            .await?,
-        ),
-        Box::new(
-            okki_to_yonbip::setup(
-                &settings,
-                state(&dir, okki_to_yonbip::NAME)?,
-                progress(okki_to_yonbip::NAME),
-            )
-            .await?,
-        ),
-        Box::new(
-            huke_to_kingdee::setup(
-                &settings,
-                state(&dir, huke_to_kingdee::NAME)?,
-                progress(huke_to_kingdee::NAME),
-            )
-            .await?,
-        ),
-    ];
+    let xbongbong = xbongbong_to_kingdee::setup(
+        &settings,
+        Arc::clone(&store),
+        progress(xbongbong_to_kingdee::NAME),
+    )
+    .await?;
+    let jdy = jdy_to_jackyun::setup(
+        &settings,
+        Arc::clone(&store),
+        progress(jdy_to_jackyun::NAME),
+    )
+    .await?;
+    let okki = okki_to_yonbip::setup(
+        &settings,
+        Arc::clone(&store),
+        progress(okki_to_yonbip::NAME),
+    )
+    .await?;
+    let huke = huke_to_kingdee::setup(
+        &settings,
+        Arc::clone(&store),
+        progress(huke_to_kingdee::NAME),
+    )
+    .await?;
+    // With the console, K/3 Cloud's fake refuses a few customers of the
+    // last scheme, so that there are dead letters to look at and replay.
+    let refusing = console_addr.and(huke.kingdee.fake.as_ref());
+    if let Some(k3) = refusing {
+        k3.reject_models(2026, REFUSED_SHARE);
+    }
+    let jobs: [&dyn Job; 4] = [&xbongbong, &jdy, &okki, &huke];
+
+    let console = match console_addr {
+        Some(addr) => {
+            let mut console = Console::builder(Arc::clone(&store)).title("connectors demo");
+            for pipeline in jobs.iter().flat_map(|job| job.pipelines()) {
+                console = console.control(pipeline);
+            }
+            let running = console.spawn(addr).await.map_err(SetupError::other)?;
+            println!(
+                "console at {} (the runs show there as they go)",
+                running.url()
+            );
+            Some(running)
+        }
+        None => None,
+    };
 
     let mut all_good = true;
     let mut summary = Vec::new();
@@ -131,7 +171,6 @@ async fn demo() -> Result<bool, SetupError> {
         ));
         println!();
     }
-    std::fs::remove_dir_all(&dir).ok();
     println!(
         "demo: {} — {}",
         if all_good {
@@ -141,5 +180,27 @@ async fn demo() -> Result<bool, SetupError> {
         },
         summary.join("; ")
     );
+    if let Some(k3) = refusing {
+        k3.reject_models(0, 0.0);
+        println!(
+            "{}: K/3 Cloud's fake refused {} customers on purpose; it accepts them now: \
+             open the dead letters of {} in the console and click Replay",
+            huke_to_kingdee::NAME,
+            store
+                .count_dead_letters(huke_to_kingdee::NAME)
+                .await
+                .unwrap_or(0),
+            huke_to_kingdee::NAME,
+        );
+    }
+    if let Some(console) = console {
+        println!(
+            "console at {}: the fakes and the console stay up until Ctrl-C",
+            console.url()
+        );
+        let _ = tokio::signal::ctrl_c().await;
+        console.shut_down().await;
+    }
+    std::fs::remove_dir_all(&dir).ok();
     Ok(all_good)
 }

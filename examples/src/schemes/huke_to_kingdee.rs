@@ -25,10 +25,11 @@ use kingdee_cloud::SaveOptions;
 use kingdee_cloud::sink::JsonFormSink;
 use netease_huke::{BuyerSource, TradeSource};
 
-use crate::runner::{Job, Progress, SetupError};
+use crate::runner::{Job, Progress, SetupError, control};
 use crate::settings::Settings;
 use crate::systems::huke::{self, Huke};
 use crate::systems::kingdee::{self, Kingdee};
+use integration_core::Control;
 
 /// The scheme's name: binary, pipeline and collection.
 pub const NAME: &str = "huke-to-kingdee";
@@ -99,8 +100,8 @@ impl Job for HukeToKingdee {
         &self.notes
     }
 
-    fn pipelines(&self) -> Vec<&str> {
-        vec![self.trades.name(), self.customers.name()]
+    fn pipelines(&self) -> Vec<Arc<dyn Control>> {
+        vec![control(&self.trades), control(&self.customers)]
     }
 
     fn state(&self) -> &Arc<dyn StateStore> {

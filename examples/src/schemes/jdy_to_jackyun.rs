@@ -33,10 +33,11 @@ use integration_core::{
     Checkpoint, Page, Pipeline, RunOptions, RunReport, Source, SourceRecord, StateStore,
 };
 
-use crate::runner::{Job, Progress, SetupError};
+use crate::runner::{Job, Progress, SetupError, control};
 use crate::settings::{Settings, SettingsError};
 use crate::systems::jackyun::{self, Jackyun};
 use crate::systems::jdy::{self, Jdy};
+use integration_core::Control;
 
 /// The scheme's name: binary and pipeline.
 pub const NAME: &str = "jdy-to-jackyun";
@@ -166,8 +167,8 @@ impl Job for JdyToJackyun {
         &self.notes
     }
 
-    fn pipelines(&self) -> Vec<&str> {
-        vec![self.customers.name()]
+    fn pipelines(&self) -> Vec<Arc<dyn Control>> {
+        vec![control(&self.customers)]
     }
 
     fn state(&self) -> &Arc<dyn StateStore> {

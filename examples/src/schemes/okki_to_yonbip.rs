@@ -45,10 +45,11 @@ use serde_json::Value;
 use yonbip::types::EN_US;
 use yonbip::{Merchant, MerchantSink, MultiLang};
 
-use crate::runner::{Job, Progress, SetupError};
+use crate::runner::{Job, Progress, SetupError, control};
 use crate::settings::{Settings, SettingsError};
 use crate::systems::okki::Okki;
 use crate::systems::yonbip::Yonbip;
+use integration_core::Control;
 
 /// The scheme's name: binary, pipeline and collection.
 pub const NAME: &str = "okki-to-yonbip";
@@ -282,8 +283,8 @@ impl Job for OkkiToYonbip {
         &self.notes
     }
 
-    fn pipelines(&self) -> Vec<&str> {
-        vec![self.pipeline.name()]
+    fn pipelines(&self) -> Vec<Arc<dyn Control>> {
+        vec![control(&self.pipeline)]
     }
 
     fn state(&self) -> &Arc<dyn StateStore> {

@@ -41,10 +41,11 @@ use kingdee_cloud::{
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
-use crate::runner::{Job, Progress, SetupError};
+use crate::runner::{Job, Progress, SetupError, control};
 use crate::settings::Settings;
 use crate::systems::kingdee::{self, Kingdee};
 use crate::systems::xbongbong::Xbongbong;
+use integration_core::Control;
 
 /// The scheme's name (binary and state file).
 pub const NAME: &str = "xbongbong-to-kingdee";
@@ -398,8 +399,8 @@ impl Job for XbongbongToKingdee {
         &self.notes
     }
 
-    fn pipelines(&self) -> Vec<&str> {
-        vec![self.customers.name(), self.contracts.name()]
+    fn pipelines(&self) -> Vec<Arc<dyn Control>> {
+        vec![control(&self.customers), control(&self.contracts)]
     }
 
     fn state(&self) -> &Arc<dyn StateStore> {

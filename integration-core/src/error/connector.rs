@@ -249,6 +249,12 @@ impl<T: ConnectorError> Retry for T {
     fn is_auth_expired(&self) -> bool {
         self.login_may_fix()
     }
+    fn failure_kind(&self) -> Option<ErrorKind> {
+        Some(match self.meta() {
+            Meta::Own { kind, .. } => kind,
+            Meta::Core(e) => e.kind(),
+        })
+    }
 }
 
 impl<T: ConnectorError> ErrorMeta for T {

@@ -259,6 +259,11 @@ pub trait Retry {
     fn is_auth_expired(&self) -> bool {
         false
     }
+    /// What kind of failure this is, when known: the outcome label of the
+    /// request metrics ([`crate::telemetry`]).
+    fn failure_kind(&self) -> Option<ErrorKind> {
+        None
+    }
 }
 
 impl Retry for Error {
@@ -270,6 +275,9 @@ impl Retry for Error {
     }
     fn is_auth_expired(&self) -> bool {
         self.0.kind == ErrorKind::AuthExpired
+    }
+    fn failure_kind(&self) -> Option<ErrorKind> {
+        Some(self.0.kind)
     }
 }
 

@@ -136,6 +136,7 @@ impl<S: Source, K: Sink> PipelineBuilder<S, K> {
                 retry: self.retry,
                 hooks: self.hooks,
                 constants: self.constants,
+                busy: tokio::sync::Mutex::new(()),
             }),
         })
     }

@@ -60,6 +60,7 @@ mod write;
 
 pub use builder::PipelineBuilder;
 pub use hooks::{Hooks, NoHooks};
+pub use replay::Control;
 pub use schedule::{Schedule, Ticker};
 
 use std::future::Future;
@@ -109,6 +110,8 @@ pub enum RunErrorCause {
 pub struct RunOptions {
     lease: Option<Lease>,
     stop: Option<StopSignal>,
+    only: Option<std::collections::HashSet<String>>,
+    operator: Option<String>,
 }
 
 impl RunOptions {
@@ -127,6 +130,20 @@ impl RunOptions {
     /// and settled, and the run ends with [`RunErrorCause::ShutDown`].
     pub fn stop_on(mut self, stop: StopSignal) -> Self {
         self.stop = Some(stop);
+        self
+    }
+
+    /// A replay of only the dead letters with these keys (the others stay
+    /// as they are); a run ignores it.
+    pub fn only(mut self, keys: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.only = Some(keys.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Records in the run's history that an operator asked for it (e.g.
+    /// `console (127.0.0.1)`).
+    pub fn operator(mut self, operator: impl Into<String>) -> Self {
+        self.operator = Some(operator.into());
         self
     }
 }
@@ -166,8 +183,19 @@ pub struct RunError {
 }
 
 /// A sync job: source → mapping → sink, with its state.
+///
+/// Clones share everything (cheap: one `Arc`). One run or replay of a
+/// pipeline goes at a time in a process: a second call waits for the first.
 pub struct Pipeline<S: Source, K: Sink> {
     stages: Arc<Stages<S, K>>,
+}
+
+impl<S: Source, K: Sink> Clone for Pipeline<S, K> {
+    fn clone(&self) -> Self {
+        Self {
+            stages: Arc::clone(&self.stages),
+        }
+    }
 }
 
 /// What every stage reads: the parts the builder put together.
@@ -182,6 +210,9 @@ struct Stages<S: Source, K: Sink> {
     retry: RetryPolicy,
     hooks: Arc<dyn Hooks<S::Item, K::Item>>,
     constants: Map<String, Value>,
+    /// Held by the run or replay under way (and by a checkpoint reset), so
+    /// that they never interleave their writes.
+    busy: tokio::sync::Mutex<()>,
 }
 
 /// One unit of work, in source order.
@@ -225,6 +256,7 @@ impl<S: Source, K: Sink> Pipeline<S, K> {
     /// [`run`](Self::run) under a lease and until asked to stop (see
     /// [`RunOptions`]); what a [`crate::Worker`] calls.
     pub async fn run_with(&self, options: &RunOptions) -> Result<RunReport, RunError> {
+        let _busy = self.stages.busy.lock().await;
         let (mut run, begun) = self.stages.begin(RunKind::Run, options).await;
         let result = match begun {
             Ok(()) => self.stages.run(&mut run.settler).await,
@@ -244,6 +276,27 @@ impl<S: Source, K: Sink> Pipeline<S, K> {
             result = self.run() => Some(result),
             () = shutdown => None,
         }
+    }
+
+    /// Forgets the checkpoint, so that the next run reads everything again
+    /// (collections and dead letters stay; upserting sinks absorb the
+    /// records written once more). Waits for a run under way to end, and
+    /// records the reset in the history, naming `operator`. Says whether
+    /// there was a checkpoint.
+    pub async fn reset_checkpoint(&self, operator: &str) -> Result<bool, StateError> {
+        let _busy = self.stages.busy.lock().await;
+        let state = &self.stages.state;
+        let had = state.reset_checkpoint(&self.stages.name).await?;
+        let mut record = RunRecord::start(
+            RunKind::Reset,
+            RunReport::new(&self.stages.name, Utc::now()),
+        );
+        record.operator = Some(operator.to_owned());
+        record.outcome = RunOutcome::Completed;
+        record.ended_at = Some(Utc::now());
+        state.put_run(&record).await?;
+        tracing::info!(pipeline = %self.stages.name, operator, had, "checkpoint reset");
+        Ok(had)
     }
 
     /// The runs and replays of this pipeline, newest first: `limit` of
@@ -278,6 +331,7 @@ impl<S: Source, K: Sink> Stages<S, K> {
         );
         let mut record = RunRecord::start(kind, settler.report.clone());
         record.worker = options.lease.as_ref().map(|l| l.holder.clone());
+        record.operator.clone_from(&options.operator);
         let begun = async {
             let killed = self.state.end_unfinished_runs(&self.name).await?;
             if killed > 0 {
@@ -320,6 +374,7 @@ impl<S: Source, K: Sink> Stages<S, K> {
         record.report = report.clone();
         let stored = self.state.put_run(&record).await;
         let kind = record.kind;
+        crate::telemetry::run_ended(&report, kind, result.is_ok() && stored.is_ok());
         match (result, stored) {
             (Ok(()), Ok(())) => {
                 tracing::info!(pipeline = %self.name, ?kind, read = report.read, written = report.written, dead = report.dead_lettered, "run completed");

@@ -12,7 +12,7 @@ use super::{Pipeline, RunErrorCause, RunOptions, Stages, Unit};
 use crate::report::RunReport;
 use crate::sink::Sink;
 use crate::source::{Source, SourceRecord};
-use crate::state::{DeadLetter, RunKind};
+use crate::state::{DeadLetter, RunKind, StateError};
 
 use super::RunError;
 
@@ -34,23 +34,61 @@ where
         &self,
         options: &RunOptions,
     ) -> Result<RunReport, RunError> {
+        let _busy = self.stages.busy.lock().await;
         let (mut run, begun) = self.stages.begin(RunKind::Replay, options).await;
         let result = match begun {
-            Ok(()) => self.stages.replay(&mut run.settler).await,
+            Ok(()) => self.stages.replay(&mut run.settler, options).await,
             Err(e) => Err(e.into()),
         };
         self.stages.finish(run, result).await
     }
 }
 
+/// What an operator may do to a pipeline from outside the code that runs
+/// it: the console's handle on one ([`Pipeline`] implements it).
+#[async_trait::async_trait]
+pub trait Control: Send + Sync {
+    /// The pipeline's name.
+    fn name(&self) -> &str;
+    /// Replays its dead letters (all, or [`RunOptions::only`] some).
+    async fn replay(&self, options: &RunOptions) -> Result<RunReport, RunError>;
+    /// Forgets its checkpoint ([`Pipeline::reset_checkpoint`]).
+    async fn reset_checkpoint(&self, operator: &str) -> Result<bool, StateError>;
+}
+
+#[async_trait::async_trait]
+impl<S: Source, K: Sink> Control for Pipeline<S, K>
+where
+    S::Item: DeserializeOwned,
+{
+    fn name(&self) -> &str {
+        Pipeline::name(self)
+    }
+
+    async fn replay(&self, options: &RunOptions) -> Result<RunReport, RunError> {
+        self.replay_dead_letters_with(options).await
+    }
+
+    async fn reset_checkpoint(&self, operator: &str) -> Result<bool, StateError> {
+        Pipeline::reset_checkpoint(self, operator).await
+    }
+}
+
 impl<S: Source, K: Sink> Stages<S, K> {
     /// A replay: chunks of `batch_size × concurrency` letters, through the
     /// one scheduler.
-    pub(super) async fn replay(self: &Arc<Self>, settler: &mut Settler) -> Result<(), RunErrorCause>
+    pub(super) async fn replay(
+        self: &Arc<Self>,
+        settler: &mut Settler,
+        options: &RunOptions,
+    ) -> Result<(), RunErrorCause>
     where
         S::Item: DeserializeOwned,
     {
-        let letters = self.state.dead_letters(&self.name).await?;
+        let mut letters = self.state.dead_letters(&self.name).await?;
+        if let Some(only) = &options.only {
+            letters.retain(|l| only.contains(&l.key));
+        }
         settler.has_dead_letters = !letters.is_empty();
         settler.count_earlier_attempts(
             letters

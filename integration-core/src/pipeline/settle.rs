@@ -138,6 +138,16 @@ impl Settler {
             self.report.sample_skip(key, reason);
             tracing::debug!(pipeline = %self.report.pipeline, %key, %reason, "skipped by the sink");
         }
+        crate::telemetry::records_settled(
+            &self.report.pipeline,
+            s.read,
+            s.mapped,
+            s.written,
+            s.skipped,
+            s.failed,
+            s.dead.len() as u64,
+            s.retried,
+        );
         let r = &mut self.report;
         r.read += s.read;
         r.mapped += s.mapped;

@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use super::lease::{self, LeaseRow};
 use super::{
-    Changes, CollectionEntry, DeadLetter, Lease, LookupFilter, RunOutcome, RunRecord, StateError,
-    StateStore, match_text,
+    Changes, CollectionEntry, DeadLetter, EntryQuery, Lease, LookupFilter, RunOutcome, RunRecord,
+    StateError, StateStore, match_text,
 };
 use crate::source::Checkpoint;
 
@@ -258,6 +258,73 @@ impl StateStore for MemoryStore {
             }
         }
         Ok(ended)
+    }
+
+    async fn pipelines(&self) -> Result<Vec<String>, StateError> {
+        let inner = self.inner();
+        // A pipeline whose dead letters were all resolved keeps an empty
+        // list here, and is no more known for it than in the SQL stores.
+        let names: BTreeSet<&String> = inner
+            .checkpoints
+            .keys()
+            .chain(
+                inner
+                    .runs
+                    .iter()
+                    .filter(|(_, r)| !r.is_empty())
+                    .map(|(p, _)| p),
+            )
+            .chain(
+                inner
+                    .dead
+                    .iter()
+                    .filter(|(_, l)| !l.is_empty())
+                    .map(|(p, _)| p),
+            )
+            .collect();
+        Ok(names.into_iter().cloned().collect())
+    }
+
+    async fn collections(&self) -> Result<Vec<String>, StateError> {
+        let inner = self.inner();
+        let mut names: Vec<String> = inner
+            .entries
+            .iter()
+            .filter(|(_, entries)| !entries.is_empty())
+            .map(|(name, _)| name.clone())
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    async fn search_entries(
+        &self,
+        collection: &str,
+        query: &EntryQuery,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<CollectionEntry>, StateError> {
+        let inner = self.inner();
+        let Some(entries) = inner.entries.get(collection) else {
+            return Ok(Vec::new());
+        };
+        let mut found: Vec<&CollectionEntry> =
+            entries.values().filter(|e| query.matches(e)).collect();
+        found.sort_by(|a, b| {
+            b.updated_at
+                .cmp(&a.updated_at)
+                .then_with(|| a.key.cmp(&b.key))
+        });
+        Ok(found
+            .into_iter()
+            .skip(offset)
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    async fn reset_checkpoint(&self, pipeline: &str) -> Result<bool, StateError> {
+        Ok(self.inner().checkpoints.remove(pipeline).is_some())
     }
 
     async fn acquire_lease(

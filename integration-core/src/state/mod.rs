@@ -190,6 +190,70 @@ impl std::fmt::Display for LookupFilter<'_> {
     }
 }
 
+/// What a search of a collection matches (QEasy's 数据管理, the console's
+/// data view); every part that is set must hold, and an empty query matches
+/// every entry.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EntryQuery {
+    /// Entries whose key contains this text (case-sensitive substring;
+    /// `%` and `_` are plain characters).
+    pub key_contains: Option<String>,
+    /// Entries whose source data has this top-level field equal to this
+    /// value (strings and numbers compare as text, exactly as
+    /// [`StateStore::find_by_field`]; a value that is not a scalar matches
+    /// nothing).
+    pub field: Option<(String, Value)>,
+    /// Entries with this status.
+    pub status: Option<EntryStatus>,
+}
+
+impl EntryQuery {
+    /// A query that matches every entry, to narrow with the other methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Only entries whose key contains `text`.
+    pub fn key_contains(mut self, text: impl Into<String>) -> Self {
+        self.key_contains = Some(text.into());
+        self
+    }
+
+    /// Only entries whose `data[field]` equals `value` (as text).
+    pub fn field(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.field = Some((field.into(), value.into()));
+        self
+    }
+
+    /// Only entries with this status.
+    pub fn status(mut self, status: EntryStatus) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// Whether `entry` matches, comparing field values as text: the memory
+    /// store's search, and the last word where a store's SQL only narrows
+    /// the candidates (PostgreSQL's reads a NUL as U+FFFD).
+    pub fn matches(&self, entry: &CollectionEntry) -> bool {
+        if let Some(text) = &self.key_contains {
+            if !entry.key.contains(text.as_str()) {
+                return false;
+            }
+        }
+        if let Some(status) = self.status {
+            if entry.status != status {
+                return false;
+            }
+        }
+        match &self.field {
+            Some((field, value)) => match_text(value).is_some_and(|wanted| {
+                entry.data.get(field).and_then(match_text).as_deref() == Some(wanted.as_str())
+            }),
+            None => true,
+        }
+    }
+}
+
 /// Where a record failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -251,6 +315,8 @@ pub enum RunKind {
     Run,
     /// A replay of the dead letters ([`crate::Pipeline::replay_dead_letters`]).
     Replay,
+    /// An operator reset the checkpoint (from the console).
+    Reset,
 }
 
 /// How a run ended.
@@ -287,6 +353,10 @@ pub struct RunRecord {
     /// The worker that ran it under a lease ([`crate::Worker`]), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub worker: Option<String>,
+    /// Who asked for it, when an operator did (e.g. `console (127.0.0.1)`);
+    /// `None` for scheduled and programmatic runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<String>,
     /// What it did; `report.pipeline` and `report.started_at` say which
     /// pipeline and when.
     pub report: RunReport,
@@ -309,6 +379,7 @@ impl RunRecord {
             outcome: RunOutcome::Running,
             ended_at: None,
             worker: None,
+            operator: None,
             report,
         }
     }
@@ -400,6 +471,29 @@ pub trait StateStore: Send + Sync {
     /// or the holder of its lease (a running run of another holder then
     /// belongs to a worker whose lease lapsed).
     async fn end_unfinished_runs(&self, pipeline: &str) -> Result<u64, StateError>;
+
+    /// The names of the pipelines the store knows (with a checkpoint, a run
+    /// or a dead letter), sorted (by bytes) and distinct: what an operator
+    /// picks from.
+    async fn pipelines(&self) -> Result<Vec<String>, StateError>;
+    /// The names of the collections that have entries, sorted (by bytes).
+    async fn collections(&self) -> Result<Vec<String>, StateError>;
+    /// The entries of `collection` that match `query`, most recently
+    /// updated first (then by key): `limit` of them after skipping
+    /// `offset`, a page of an operator's search.
+    async fn search_entries(
+        &self,
+        collection: &str,
+        query: &EntryQuery,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<CollectionEntry>, StateError>;
+    /// Forgets the checkpoint of `pipeline`, so that its next run reads
+    /// from the start; says whether there was one. Collections, dead
+    /// letters and history stay. A run in progress stores its own
+    /// checkpoint again at its next page: reset between runs, or while
+    /// holding the pipeline's lease.
+    async fn reset_checkpoint(&self, pipeline: &str) -> Result<bool, StateError>;
 
     /// Takes the lease on `name` for `holder` until `ttl` from now: granted
     /// when free, released or expired (with a token larger than any before),

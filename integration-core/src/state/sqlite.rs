@@ -7,13 +7,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde_json::Value;
 
 use super::lease::{self, Fence, LeaseRow};
 use super::{
-    Changes, CollectionEntry, DeadLetter, EntryStatus, Lease, LookupFilter, RunOutcome, RunRecord,
-    StateError, StateStore, is_plain_field, match_text,
+    Changes, CollectionEntry, DeadLetter, EntryQuery, EntryStatus, Lease, LookupFilter, RunOutcome,
+    RunRecord, StateError, StateStore, is_plain_field, match_text,
 };
 use crate::source::Checkpoint;
 
@@ -216,29 +217,24 @@ fn first_entry(
         .transpose()
 }
 
-fn find_by_field(
+/// The condition on `entries` that its `data[field]` equals `wanted` as
+/// text, with its parameters (for `?` placeholders): the one rule of
+/// lookups and searches. A plain field gets an expression index on first
+/// use, so that a lookup (one per mapped record) does not scan.
+fn field_condition(
     db: &mut Db,
-    collection: &str,
     field: &str,
     wanted: String,
-) -> Result<Option<CollectionEntry>, StateError> {
+) -> Result<(String, Vec<SqlValue>), StateError> {
     if !is_plain_field(field) {
         // A name that cannot go into an index expression: scan.
-        return first_entry(
-            &db.conn,
-            &format!(
-                "SELECT {ENTRY_COLUMNS} FROM entries
-                 WHERE collection = ?1 AND EXISTS (
-                     SELECT 1 FROM json_each(entries.data) AS f
-                     WHERE f.key = ?2 AND CAST(f.value AS TEXT) = ?3)
-                 ORDER BY updated_at DESC LIMIT 1"
-            ),
-            collection,
-            params![collection, field, wanted],
-        );
+        return Ok((
+            "EXISTS (SELECT 1 FROM json_each(entries.data) AS f
+                     WHERE f.key = ? AND CAST(f.value AS TEXT) = ?)"
+                .to_owned(),
+            vec![SqlValue::Text(field.to_owned()), SqlValue::Text(wanted)],
+        ));
     }
-    // An expression index per looked-up field keeps a lookup from scanning
-    // the collection (a lookup per record would be quadratic).
     let expression = format!("json_extract(data, '$.{field}')");
     if !db.indexed_fields.contains(field) {
         db.conn.execute_batch(&format!(
@@ -247,21 +243,83 @@ fn find_by_field(
         db.indexed_fields.insert(field.to_owned());
     }
     // The stored value may be text or a number: match either form.
-    let as_number: rusqlite::types::Value = match (wanted.parse::<i64>(), wanted.parse::<f64>()) {
-        (Ok(i), _) => rusqlite::types::Value::Integer(i),
-        (_, Ok(f)) if f.is_finite() => rusqlite::types::Value::Real(f),
-        _ => rusqlite::types::Value::Text(wanted.clone()),
+    let as_number = match (wanted.parse::<i64>(), wanted.parse::<f64>()) {
+        (Ok(i), _) => SqlValue::Integer(i),
+        (_, Ok(f)) if f.is_finite() => SqlValue::Real(f),
+        _ => SqlValue::Text(wanted.clone()),
     };
+    Ok((
+        format!("{expression} IN (?, ?)"),
+        vec![SqlValue::Text(wanted), as_number],
+    ))
+}
+
+fn find_by_field(
+    db: &mut Db,
+    collection: &str,
+    field: &str,
+    wanted: String,
+) -> Result<Option<CollectionEntry>, StateError> {
+    let (condition, values) = field_condition(db, field, wanted)?;
+    let params = std::iter::once(SqlValue::Text(collection.to_owned())).chain(values);
     first_entry(
         &db.conn,
         &format!(
             "SELECT {ENTRY_COLUMNS} FROM entries
-             WHERE collection = ?1 AND {expression} IN (?2, ?3)
+             WHERE collection = ? AND {condition}
              ORDER BY updated_at DESC LIMIT 1"
         ),
         collection,
-        params![collection, wanted, as_number],
+        rusqlite::params_from_iter(params),
     )
+}
+
+fn search_entries(
+    db: &mut Db,
+    collection: &str,
+    query: &EntryQuery,
+    offset: usize,
+    limit: usize,
+) -> Result<Vec<CollectionEntry>, StateError> {
+    let mut sql = format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE collection = ?");
+    let mut params = vec![SqlValue::Text(collection.to_owned())];
+    if let Some(text) = &query.key_contains {
+        // Not LIKE: `%` and `_` in the text are plain characters.
+        sql.push_str(" AND instr(key, ?) > 0");
+        params.push(SqlValue::Text(text.clone()));
+    }
+    if let Some(status) = query.status {
+        sql.push_str(" AND status = ?");
+        params.push(SqlValue::Text(status.as_str().to_owned()));
+    }
+    if let Some((field, value)) = &query.field {
+        let Some(wanted) = match_text(value) else {
+            return Ok(Vec::new());
+        };
+        let (condition, values) = field_condition(db, field, wanted)?;
+        sql.push_str(" AND ");
+        sql.push_str(&condition);
+        params.extend(values);
+    }
+    sql.push_str(" ORDER BY updated_at DESC, key ASC LIMIT ? OFFSET ?");
+    params.push(SqlValue::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+    params.push(SqlValue::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
+    let mut stmt = db.conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
+    let mut found = Vec::new();
+    while let Some(row) = rows.next()? {
+        found.push(entry_from_row(collection, row)?);
+    }
+    Ok(found)
+}
+
+/// The names in the first column of a query's rows.
+fn names(conn: &Connection, sql: &str) -> Result<Vec<String>, StateError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let names = stmt
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(names)
 }
 
 fn parse_time(text: &str) -> Result<DateTime<Utc>, StateError> {
@@ -567,6 +625,52 @@ impl StateStore for SqliteStore {
             }
             tx.commit()?;
             Ok(texts.len() as u64)
+        })
+        .await
+    }
+
+    async fn pipelines(&self) -> Result<Vec<String>, StateError> {
+        self.with_db(|db| {
+            names(
+                &db.conn,
+                "SELECT pipeline FROM checkpoints
+                 UNION SELECT pipeline FROM runs
+                 UNION SELECT pipeline FROM dead_letters
+                 ORDER BY pipeline",
+            )
+        })
+        .await
+    }
+
+    async fn collections(&self) -> Result<Vec<String>, StateError> {
+        self.with_db(|db| {
+            names(
+                &db.conn,
+                "SELECT DISTINCT collection FROM entries ORDER BY collection",
+            )
+        })
+        .await
+    }
+
+    async fn search_entries(
+        &self,
+        collection: &str,
+        query: &EntryQuery,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<CollectionEntry>, StateError> {
+        let (collection, query) = (collection.to_owned(), query.clone());
+        self.with_db(move |db| search_entries(db, &collection, &query, offset, limit))
+            .await
+    }
+
+    async fn reset_checkpoint(&self, pipeline: &str) -> Result<bool, StateError> {
+        let pipeline = pipeline.to_owned();
+        self.with_db(move |db| {
+            let removed = db
+                .conn
+                .execute("DELETE FROM checkpoints WHERE pipeline = ?1", [pipeline])?;
+            Ok(removed > 0)
         })
         .await
     }

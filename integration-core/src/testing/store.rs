@@ -18,8 +18,8 @@ use serde_json::{Value, json};
 use crate::report::RunReport;
 use crate::source::{Checkpoint, Op};
 use crate::state::{
-    Changes, CollectionEntry, DeadLetter, EntryStatus, RunKind, RunOutcome, RunRecord, Stage,
-    StateStore,
+    Changes, CollectionEntry, DeadLetter, EntryQuery, EntryStatus, RunKind, RunOutcome, RunRecord,
+    Stage, StateStore,
 };
 
 /// A lease's time to live in the checks that never let one expire.
@@ -40,6 +40,11 @@ pub async fn check_store(store: Arc<dyn StateStore>) {
     leases_expire_and_fence_a_zombie(&*store).await;
     one_winner_among_racing_workers(Arc::clone(&store)).await;
     rate_budgets(&*store).await;
+    console_collections(&*store).await;
+    console_search(&*store).await;
+    console_pipelines(&*store).await;
+    console_reset_checkpoint(&*store).await;
+    console_run_history(&*store).await;
 }
 
 fn at(minute: i64) -> DateTime<Utc> {
@@ -541,5 +546,370 @@ async fn rate_budgets(store: &dyn StateStore) {
         store.join_budget("kingdee:app", "w2", LONG).await.unwrap(),
         1,
         "a member whose time ran out is forgotten"
+    );
+}
+
+/// The console's names: the ones of these checks begin with `console-`,
+/// so that they are told apart from those of the checks before.
+fn ours<'a>(names: &'a [String], prefix: &str) -> Vec<&'a str> {
+    names
+        .iter()
+        .map(String::as_str)
+        .filter(|n| n.starts_with(prefix))
+        .collect()
+}
+
+fn assert_sorted_and_distinct(names: &[String], what: &str) {
+    assert!(
+        names.windows(2).all(|w| w[0] < w[1]),
+        "{what} are sorted by bytes, each once: {names:?}"
+    );
+}
+
+async fn console_collections(store: &dyn StateStore) {
+    store
+        .put_entries(vec![
+            entry("console-c-people", "1", json!({}), 1),
+            entry("console-c-people", "2", json!({}), 1),
+            entry("console-c-alpha", "1", json!({}), 1),
+            entry("console-c-Zeta", "1", json!({}), 1),
+        ])
+        .await
+        .unwrap();
+    let collections = store.collections().await.unwrap();
+    assert_sorted_and_distinct(&collections, "collections");
+    assert_eq!(
+        ours(&collections, "console-c-"),
+        ["console-c-Zeta", "console-c-alpha", "console-c-people"],
+        "byte order, whatever the database's collation"
+    );
+    assert!(
+        collections.iter().any(|c| c == "buyers"),
+        "the earlier checks' collections too: {collections:?}"
+    );
+}
+
+/// An entry of the searched collection, with its status.
+fn person(key: &str, data: Value, minute: i64, status: EntryStatus) -> CollectionEntry {
+    CollectionEntry {
+        status,
+        ..entry("console-people", key, data, minute)
+    }
+}
+
+async fn console_search(store: &dyn StateStore) {
+    use EntryStatus::{Failed, Skipped, Written};
+    // Most recently updated first, then by key: this order.
+    let people = [
+        person("100%_off", json!({"cid": 42}), 12, Written),
+        person("p-2", json!({"cid": "42", "city": "上海"}), 12, Failed),
+        person("p-3", json!({"cid": "43"}), 11, Skipped),
+        person("p-1", json!({"cid": 42, "name": "张三"}), 10, Written),
+        person("100xyoff", json!({"cid": 7}), 9, Written),
+        person("P-4", json!({"cid": 42}), 8, Written),
+        person(
+            "张三-5",
+            json!({"cid": 42.5, "full name": "李四"}),
+            7,
+            Written,
+        ),
+    ];
+    // Put in another order, so that no store answers in insertion order.
+    let mut shuffled = people.to_vec();
+    shuffled.reverse();
+    shuffled.swap(0, 3);
+    store.put_entries(shuffled).await.unwrap();
+    store
+        .put_entries(vec![entry(
+            "console-people-2",
+            "p-9",
+            json!({"cid": 42}),
+            99,
+        )])
+        .await
+        .unwrap();
+
+    let search = |query: EntryQuery, offset: usize, limit: usize| async move {
+        store
+            .search_entries("console-people", &query, offset, limit)
+            .await
+            .unwrap()
+    };
+    let keys = |query: EntryQuery| async move {
+        search(query, 0, 100)
+            .await
+            .into_iter()
+            .map(|e| e.key)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        search(EntryQuery::new(), 0, 100).await,
+        people,
+        "an empty query finds every entry, newest first, then by key, whole"
+    );
+    assert_eq!(
+        keys(EntryQuery::new().key_contains("")).await.len(),
+        people.len(),
+        "every key contains the empty text"
+    );
+
+    // By key.
+    assert_eq!(
+        keys(EntryQuery::new().key_contains("p-")).await,
+        ["p-2", "p-3", "p-1"],
+        "a substring, case-sensitive"
+    );
+    assert_eq!(
+        keys(EntryQuery::new().key_contains("0%_o")).await,
+        ["100%_off"],
+        "% and _ are plain characters"
+    );
+    assert_eq!(
+        keys(EntryQuery::new().key_contains("_")).await,
+        ["100%_off"]
+    );
+    assert_eq!(
+        keys(EntryQuery::new().key_contains("张三")).await,
+        ["张三-5"],
+        "Chinese keys"
+    );
+    assert!(
+        keys(EntryQuery::new().key_contains("nobody"))
+            .await
+            .is_empty()
+    );
+
+    // By field: strings and numbers compare as text.
+    let forty_two = ["100%_off", "p-2", "p-1", "P-4"];
+    assert_eq!(
+        keys(EntryQuery::new().field("cid", 42)).await,
+        forty_two,
+        "a number finds numbers and text"
+    );
+    assert_eq!(
+        keys(EntryQuery::new().field("cid", "42")).await,
+        forty_two,
+        "text finds numbers and text"
+    );
+    assert_eq!(
+        keys(EntryQuery::new().field("cid", "42.5")).await,
+        ["张三-5"]
+    );
+    assert_eq!(keys(EntryQuery::new().field("name", "张三")).await, ["p-1"]);
+    assert_eq!(
+        keys(EntryQuery::new().field("full name", "李四")).await,
+        ["张三-5"],
+        "any field name"
+    );
+    assert!(
+        keys(EntryQuery::new().field("cid", Value::Null))
+            .await
+            .is_empty(),
+        "null matches nothing"
+    );
+    assert!(
+        keys(EntryQuery::new().field("nothing", 42))
+            .await
+            .is_empty()
+    );
+
+    // By status.
+    assert_eq!(keys(EntryQuery::new().status(Failed)).await, ["p-2"]);
+    assert_eq!(keys(EntryQuery::new().status(Skipped)).await, ["p-3"]);
+    assert_eq!(keys(EntryQuery::new().status(Written)).await.len(), 5);
+
+    // Combined: every set part must hold.
+    assert_eq!(
+        keys(
+            EntryQuery::new()
+                .key_contains("p-")
+                .field("cid", "42")
+                .status(Written)
+        )
+        .await,
+        ["p-1"]
+    );
+    assert_eq!(
+        keys(EntryQuery::new().key_contains("p-").status(Skipped)).await,
+        ["p-3"]
+    );
+    assert_eq!(
+        keys(EntryQuery::new().field("cid", 42).status(Failed)).await,
+        ["p-2"]
+    );
+    assert_eq!(
+        keys(EntryQuery::new().key_contains("off").field("cid", 7)).await,
+        ["100xyoff"]
+    );
+
+    // Pages.
+    assert_eq!(search(EntryQuery::new(), 2, 2).await, people[2..4]);
+    assert_eq!(search(EntryQuery::new(), 6, 10).await, people[6..]);
+    assert_eq!(search(EntryQuery::new(), 7, 10).await, [], "past the end");
+    assert_eq!(search(EntryQuery::new(), 0, 0).await, [], "no room");
+    let page = |offset, limit| async move {
+        search(EntryQuery::new().field("cid", 42), offset, limit)
+            .await
+            .into_iter()
+            .map(|e| e.key)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(page(1, 2).await, ["p-2", "p-1"], "a page of a field search");
+    assert_eq!(page(3, 5).await, ["P-4"]);
+    assert!(page(4, 5).await.is_empty());
+
+    assert_eq!(
+        store
+            .search_entries("console-nobody", &EntryQuery::new(), 0, 10)
+            .await
+            .unwrap(),
+        [],
+        "an unknown collection"
+    );
+    // A changed entry moves (to the front: it is the newest now).
+    store
+        .put_entries(vec![person(
+            "P-4",
+            json!({"cid": "44", "name": "张三"}),
+            13,
+            Failed,
+        )])
+        .await
+        .unwrap();
+    assert_eq!(
+        keys(EntryQuery::new().field("cid", 42)).await,
+        forty_two[..3]
+    );
+    assert_eq!(
+        keys(EntryQuery::new().field("name", "张三")).await,
+        ["P-4", "p-1"]
+    );
+    assert_eq!(keys(EntryQuery::new().status(Failed)).await, ["P-4", "p-2"]);
+}
+
+async fn console_pipelines(store: &dyn StateStore) {
+    store
+        .set_checkpoint("console-p-cp", &Checkpoint(json!({"t": "张三"})))
+        .await
+        .unwrap();
+    store.put_run(&run("console-p-run", 1)).await.unwrap();
+    let mut letters = Changes::new("console-p-dl");
+    letters.dead_letters = vec![letter("console-p-dl", "k", 1, 1)];
+    store.apply(letters).await.unwrap();
+    // One pipeline with all three, and entries of its collection.
+    let mut all = Changes::new("console-p-all");
+    all.checkpoint = Some(Checkpoint(json!(7)));
+    all.dead_letters = vec![letter("console-p-all", "k", 1, 1)];
+    all.entries = vec![entry("console-p-all", "1", json!({"name": "张三"}), 1)];
+    store.apply(all).await.unwrap();
+    store.put_run(&run("console-p-all", 2)).await.unwrap();
+    store.put_run(&run("console-p-all", 3)).await.unwrap();
+    // A collection alone, and dead letters all resolved, make no pipeline.
+    store
+        .put_entries(vec![entry("console-p-entries", "1", json!({}), 1)])
+        .await
+        .unwrap();
+    let mut gone = Changes::new("console-p-gone");
+    gone.dead_letters = vec![letter("console-p-gone", "k", 1, 1)];
+    store.apply(gone).await.unwrap();
+    let mut resolved = Changes::new("console-p-gone");
+    resolved.resolved = vec!["k".into()];
+    store.apply(resolved).await.unwrap();
+
+    let pipelines = store.pipelines().await.unwrap();
+    assert_sorted_and_distinct(&pipelines, "pipelines");
+    assert_eq!(
+        ours(&pipelines, "console-p-"),
+        [
+            "console-p-all",
+            "console-p-cp",
+            "console-p-dl",
+            "console-p-run"
+        ],
+        "from checkpoints, runs and dead letters, each once"
+    );
+    for earlier in ["cp", "dl", "runs"] {
+        assert!(
+            pipelines.iter().any(|p| p == earlier),
+            "{earlier} (from the earlier checks) in {pipelines:?}"
+        );
+    }
+}
+
+async fn console_reset_checkpoint(store: &dyn StateStore) {
+    assert!(
+        store.reset_checkpoint("console-p-all").await.unwrap(),
+        "there was a checkpoint"
+    );
+    assert_eq!(store.checkpoint("console-p-all").await.unwrap(), None);
+    assert!(
+        !store.reset_checkpoint("console-p-all").await.unwrap(),
+        "there is none now"
+    );
+    assert!(!store.reset_checkpoint("console-p-nobody").await.unwrap());
+    assert_eq!(
+        store.count_dead_letters("console-p-all").await.unwrap(),
+        1,
+        "dead letters stay"
+    );
+    assert_eq!(
+        store.runs("console-p-all", 0, 10).await.unwrap().len(),
+        2,
+        "the history stays"
+    );
+    assert_eq!(
+        store.count_entries("console-p-all").await.unwrap(),
+        1,
+        "the collection stays"
+    );
+    assert_eq!(
+        store.checkpoint("console-p-cp").await.unwrap(),
+        Some(Checkpoint(json!({"t": "张三"}))),
+        "other pipelines keep theirs"
+    );
+    assert!(store.reset_checkpoint("console-p-cp").await.unwrap());
+    let pipelines = store.pipelines().await.unwrap();
+    assert_eq!(
+        ours(&pipelines, "console-p-"),
+        ["console-p-all", "console-p-dl", "console-p-run"],
+        "a pipeline known by its checkpoint alone is gone with it"
+    );
+    // The next run starts from the beginning, and may checkpoint again.
+    store
+        .set_checkpoint("console-p-all", &Checkpoint(json!(1)))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.checkpoint("console-p-all").await.unwrap(),
+        Some(Checkpoint(json!(1)))
+    );
+}
+
+async fn console_run_history(store: &dyn StateStore) {
+    let scheduled = store.runs("console-p-run", 0, 10).await.unwrap();
+    assert_eq!(scheduled.len(), 1, "the run of the pipelines' check");
+    let mut reset = RunRecord::start(RunKind::Reset, RunReport::new("console-p-run", at(20)));
+    reset.operator = Some("console (127.0.0.1) 张三".into());
+    reset.outcome = RunOutcome::Completed;
+    reset.ended_at = Some(at(20));
+    store.put_run(&reset).await.unwrap();
+    let history = store.runs("console-p-run", 0, 10).await.unwrap();
+    assert_eq!(
+        history,
+        [reset.clone(), scheduled[0].clone()],
+        "a reset and its operator survive whole"
+    );
+    assert_eq!(history[1].operator, None, "a scheduled run has none");
+    let stored = serde_json::to_value(&history[0]).unwrap();
+    assert_eq!(
+        (&stored["kind"], &stored["operator"]),
+        (&json!("reset"), &json!("console (127.0.0.1) 张三"))
+    );
+    assert!(
+        serde_json::to_value(&history[1])
+            .unwrap()
+            .get("operator")
+            .is_none(),
+        "no operator, no field"
     );
 }

@@ -21,7 +21,8 @@ use self::rows::{ENTRY_COLUMNS, Failure, entry_from_row, in_op, invalid_url};
 use self::schema::valid_schema;
 use super::lease;
 use super::{
-    Changes, CollectionEntry, DeadLetter, Lease, RunRecord, StateError, StateStore, match_text,
+    Changes, CollectionEntry, DeadLetter, EntryQuery, Lease, RunRecord, StateError, StateStore,
+    match_text,
 };
 use crate::source::Checkpoint;
 
@@ -289,6 +290,52 @@ impl StateStore for PostgresStore {
         self.kill_unfinished(pipeline)
             .await
             .map_err(in_op("ending unfinished runs"))
+    }
+
+    async fn pipelines(&self) -> Result<Vec<String>, StateError> {
+        // Sorted by bytes (collation "C"), as the other stores sort,
+        // whatever the database's collation.
+        self.names(
+            "SELECT pipeline FROM (
+                 SELECT pipeline FROM {s}.checkpoints
+                 UNION SELECT pipeline FROM {s}.runs
+                 UNION SELECT pipeline FROM {s}.dead_letters
+             ) AS known ORDER BY pipeline COLLATE \"C\"",
+        )
+        .await
+        .map_err(in_op("listing pipelines"))
+    }
+
+    async fn collections(&self) -> Result<Vec<String>, StateError> {
+        self.names(
+            "SELECT collection FROM {s}.entries GROUP BY collection
+             ORDER BY collection COLLATE \"C\"",
+        )
+        .await
+        .map_err(in_op("listing collections"))
+    }
+
+    async fn search_entries(
+        &self,
+        collection: &str,
+        query: &EntryQuery,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<CollectionEntry>, StateError> {
+        self.search(collection, query, offset, limit)
+            .await
+            .map_err(in_op("searching entries"))
+    }
+
+    async fn reset_checkpoint(&self, pipeline: &str) -> Result<bool, StateError> {
+        let reset = async {
+            let client = self.client().await?;
+            let stmt = client
+                .prepare_cached(&self.sql("DELETE FROM {s}.checkpoints WHERE pipeline = $1"))
+                .await?;
+            Ok(client.execute(&stmt, &[&pipeline]).await? > 0)
+        };
+        reset.await.map_err(in_op("resetting a checkpoint"))
     }
 
     async fn acquire_lease(
