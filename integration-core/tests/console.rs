@@ -304,6 +304,23 @@ async fn a_token_guards_every_page_and_every_change() {
         .await
         .expect("an answer");
     assert_eq!(cross_site.status(), StatusCode::FORBIDDEN);
+    // `Origin: null` (a browser's privacy setting) passes only as a
+    // same-origin form.
+    for (fetch_site, expected) in [
+        ("same-origin", StatusCode::BAD_REQUEST),
+        ("cross-site", StatusCode::FORBIDDEN),
+    ] {
+        let null_origin = http
+            .post(&replay)
+            .header("cookie", &session)
+            .header("origin", "null")
+            .header("sec-fetch-site", fetch_site)
+            .form(&[("csrf", csrf.as_str())])
+            .send()
+            .await
+            .expect("an answer");
+        assert_eq!(null_origin.status(), expected, "{fetch_site}");
+    }
     let by_get = http
         .get(format!("{replay}?action=all&csrf={csrf}"))
         .header("cookie", &session)
@@ -451,5 +468,88 @@ async fn metrics_follow_prometheus_conventions() {
         "integration_run_duration_seconds_bucket{pipeline=\"crm-customers\",kind=\"run\",outcome=\"completed\",le=\"0.005\"}",
     ] {
         assert!(body.contains(line), "{line} missing from\n{body}");
+    }
+}
+
+/// The API metrics: every attempt by outcome, throttled answers, retries,
+/// latency, token fetches, for one system and API.
+#[tokio::test]
+async fn api_calls_are_counted_by_system_api_and_outcome() {
+    use integration_core::auth::TokenCache;
+    use integration_core::testing::{FakeServer, Fault, FaultStyle, ResponseTemplate, matchers};
+    use integration_core::transport::{RawResponse, RetryPolicy, Transport};
+    use integration_core::{Error, ErrorKind};
+    use std::time::Duration;
+
+    struct Style;
+    impl FaultStyle for Style {
+        fn throttled(&self) -> ResponseTemplate {
+            ResponseTemplate::new(429)
+        }
+        fn auth_expired(&self) -> ResponseTemplate {
+            ResponseTemplate::new(401)
+        }
+    }
+    let setup = setup().await;
+    let console = console(&setup, None).await;
+    let server = FakeServer::start((), Style).await;
+    server
+        .route(matchers::path("/orders"), |_, _| {
+            ResponseTemplate::new(200).set_body_json(json!({"ok": true}))
+        })
+        .await;
+    server.faults().inject(Fault::Throttled, 2);
+    let transport = Transport::builder("metrics-test")
+        .retry(RetryPolicy {
+            max_attempts: 5,
+            initial_backoff: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(2),
+            jitter: false,
+            max_retry_after: Duration::from_millis(2),
+        })
+        .build()
+        .expect("a transport");
+    let url = format!("{}/orders", server.uri());
+    let parse = |raw: RawResponse| -> Result<Value, Error> {
+        if raw.status.as_u16() == 429 {
+            return Err(Error::new(
+                "metrics-test",
+                raw.api(),
+                ErrorKind::RateLimited,
+                "slow down",
+            )
+            .with_retryable(true));
+        }
+        raw.json()
+    };
+    let answer = transport
+        .execute("order.list", |http| Ok(http.get(&url)), parse)
+        .await
+        .expect("the third attempt succeeds");
+    assert_eq!(answer["ok"], true);
+    let tokens: TokenCache<String> = TokenCache::new(Duration::ZERO).for_system("metrics-test");
+    tokens
+        .get(|| async { Ok::<_, Error>(("t".to_owned(), None)) })
+        .await
+        .expect("a token");
+
+    let body = text(
+        client()
+            .get(format!("{}metrics", console.url()))
+            .send()
+            .await
+            .expect("an answer"),
+    )
+    .await;
+    let labels = r#"system="metrics-test",api="order.list""#;
+    for line in [
+        format!(r#"integration_api_requests_total{{{labels},outcome="ok"}} 1"#),
+        format!(r#"integration_api_requests_total{{{labels},outcome="rate_limited"}} 2"#),
+        format!("integration_api_throttled_total{{{labels}}} 2"),
+        format!("integration_api_retries_total{{{labels}}} 2"),
+        format!("integration_api_request_duration_seconds_count{{{labels}}} 3"),
+        r#"integration_token_refreshes_total{system="metrics-test"} 1"#.to_owned(),
+    ] {
+        assert!(body.contains(&line), "{line} missing from\n{body}");
     }
 }

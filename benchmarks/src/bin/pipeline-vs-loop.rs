@@ -6,7 +6,9 @@
 //! binaries keep it) and, when PostgreSQL's server binaries are on the
 //! machine (or `DATABASE_URL` names a server), in a `PostgresStore` (as
 //! several workers share it), against the simplest correct hand-written
-//! loop with `reqwest` and `serde_json`.
+//! loop with `reqwest` and `serde_json`. `pipeline-sqlite-console` is
+//! `pipeline-sqlite` with the operations console and `/metrics` served and
+//! scraped every second during the run.
 //!
 //! The fakes run in this (parent) process; each variant runs in a child
 //! process of this binary, so its CPU time and peak memory are its own (the
@@ -29,6 +31,7 @@ use benchmarks::{
     HUKE_TO_KINGDEE_MAPPING, Measured, TempSqlite, arg, arg_text, command_line, measure,
     process_tree_cpu_time, run_child,
 };
+use integration_core::console::{Console, RunningConsole};
 use integration_core::mapping::declarative::DeclarativeMapping;
 use integration_core::memory::{CollectSink, collect_only};
 use integration_core::testing::postgres::TestPostgres;
@@ -91,9 +94,14 @@ fn parent(args: &[String]) {
         eprintln!("cannot start PostgreSQL: {e}");
         std::process::exit(1);
     });
-    let mut variants = vec!["pipeline", "pipeline-sqlite", "hand-written"];
+    let mut variants = vec![
+        "pipeline",
+        "pipeline-sqlite",
+        "pipeline-sqlite-console",
+        "hand-written",
+    ];
     match &postgres {
-        Some(_) => variants.insert(2, "pipeline-postgres"),
+        Some(_) => variants.insert(3, "pipeline-postgres"),
         None => {
             println!("  (no PostgreSQL server binaries: the pipeline-postgres variant is left out)")
         }
@@ -156,7 +164,19 @@ fn parent(args: &[String]) {
         results.push(m);
     }
     let h = results[results.len() - 1];
-    let stores = ["pipeline", "pipeline-sqlite", "pipeline-postgres"];
+    let (off, on) = (results[1], results[2]);
+    println!(
+        "  console and metrics served (pipeline-sqlite-console / pipeline-sqlite): throughput {:.3}, CPU per record {:.3}, peak memory {:.3}",
+        on.rate() / off.rate(),
+        on.cpu_seconds / off.cpu_seconds.max(1e-9),
+        on.peak_kib as f64 / off.peak_kib.max(1) as f64
+    );
+    let stores = [
+        "pipeline",
+        "pipeline-sqlite",
+        "pipeline-sqlite-console",
+        "pipeline-postgres",
+    ];
     for (variant, p) in stores.iter().zip(&results[..results.len() - 1]) {
         println!(
             "  ratios ({variant} / hand-written): time {:.2}, CPU per record {:.2}, peak memory {:.2}",
@@ -181,6 +201,16 @@ fn child(variant: &str, args: &[String]) {
             let state = Arc::new(file.open());
             measure(|| rt.block_on(with_pipeline(&huke_url, &k3_url, state)))
         }
+        "pipeline-sqlite-console" => {
+            let file = TempSqlite::new("pipeline-vs-loop-console");
+            let state: Arc<dyn StateStore> = Arc::new(file.open());
+            measure(|| {
+                rt.block_on(async {
+                    let _console = watched_console(Arc::clone(&state)).await;
+                    with_pipeline(&huke_url, &k3_url, state).await
+                })
+            })
+        }
         "pipeline-postgres" => {
             let url = arg_text(args, "--pg-url").expect("--pg-url");
             let schema = arg_text(args, "--pg-schema").expect("--pg-schema");
@@ -191,6 +221,35 @@ fn child(variant: &str, args: &[String]) {
         _ => measure(|| rt.block_on(by_hand(&huke_url, &k3_url))),
     };
     println!("{}", m.to_line());
+}
+
+/// The console with metrics over `state`, and an operator's browser and a
+/// Prometheus scraping it every second (15 times more often than
+/// Prometheus's default): what serving them costs the run.
+async fn watched_console(state: Arc<dyn StateStore>) -> RunningConsole {
+    let console = Console::builder(state)
+        .spawn("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let base = console.url();
+    tokio::spawn(async move {
+        let http = reqwest::Client::new();
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            for page in [
+                "metrics",
+                "",
+                "pipelines/huke-to-kingdee",
+                "collections/huke-trades",
+            ] {
+                let answer = http.get(format!("{base}{page}")).send().await.unwrap();
+                assert!(answer.status().is_success(), "{page}");
+                answer.bytes().await.unwrap();
+            }
+        }
+    });
+    console
 }
 
 /// The scheme, built as `examples::schemes::huke_to_kingdee` builds it,

@@ -330,7 +330,7 @@ async fn run(State(shared): Ctx, Path((name, id)): Path<(String, String)>) -> Pa
             dt { "Run" } dd.key { (r.id) }
             dt { "Started" } dd { (html::time(rep.started_at, zone)) }
             dt { "Ended" } dd { @match r.ended_at { Some(t) => { (html::time(t, zone)) }, None => { span.muted { "—" } } } }
-            dt { "Duration" } dd { (html::duration(rep.duration_ms)) " · " (format!("{:.1}", rep.throughput())) " records/s" }
+            dt { "Duration" } dd { (html::duration(rep.duration_ms)) @if rep.duration_ms > 0 { " · " (format!("{:.1}", rep.throughput())) " records/s" } }
             @if let Some(w) = &r.worker { dt { "Worker" } dd.key { (w) } }
             @if let Some(o) = &r.operator { dt { "Operator" } dd { (o) } }
             dt { "Pages" } dd { (html::count(rep.pages)) }

@@ -94,8 +94,15 @@ impl Access {
         {
             return Some("the request came from another site");
         }
-        if let (Some(origin), Some(host)) = (headers.get(header::ORIGIN), headers.get(header::HOST))
-        {
+        let same_site = headers
+            .get("sec-fetch-site")
+            .is_some_and(|v| v == "same-origin");
+        // A browser may send `Origin: null` for its own form (a privacy
+        // setting); Sec-Fetch-Site then says where the form was.
+        let origin = headers
+            .get(header::ORIGIN)
+            .filter(|o| !(same_site && o.as_bytes() == b"null"));
+        if let (Some(origin), Some(host)) = (origin, headers.get(header::HOST)) {
             let origin = origin.to_str().unwrap_or_default();
             let host = host.to_str().unwrap_or_default();
             let bare = origin
@@ -172,7 +179,7 @@ pub(crate) async fn guard(
              form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::REFERRER_POLICY, "no-referrer"),
+        (header::REFERRER_POLICY, "same-origin"),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::CACHE_CONTROL, "no-store"),
     ] {
