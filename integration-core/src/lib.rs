@@ -43,6 +43,11 @@
 //! - `postgres` (feature): `PostgresStore`, state in a PostgreSQL
 //!   database shared by workers on several machines (versioned
 //!   migrations, the server's clock for leases and budgets; no TLS yet).
+//! - [`telemetry`]: the metrics every pipeline and API call records
+//!   through the `metrics` facade (nothing without a recorder).
+//! - `console` (feature): the operations console, web pages over any
+//!   [`StateStore`] (runs, reports, dead letters with replay, collections,
+//!   checkpoint reset) and Prometheus `/metrics`; see `CONSOLE.md`.
 //! - `testing` (feature): the kit each connector's fake server is built on,
 //!   its `Fake` trait (start, point a client at it, inject faults, see what
 //!   it received) and one fast retry policy for tests.

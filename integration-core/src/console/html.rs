@@ -135,22 +135,79 @@ pub(crate) fn count(n: u64) -> String {
 }
 
 /// JSON folded under a summary, pretty-printed when opened; secrets
-/// redacted.
+/// redacted. A value larger than [`MAX_JSON_BYTES`] (a checkpoint can hold
+/// a window's ids) shows its beginning.
 pub(crate) fn json(label: &str, value: &Value) -> Markup {
-    let shown = redact_value(value);
-    let size = match &shown {
+    let size = match value {
         Value::Object(m) => format!("{} fields", m.len()),
         Value::Array(a) => format!("{} items", a.len()),
         Value::Null => "empty".to_owned(),
         _ => "value".to_owned(),
     };
-    let pretty = serde_json::to_string_pretty(&shown).unwrap_or_else(|_| shown.to_string());
+    let (pretty, cut) = match bounded(value, true, MAX_JSON_BYTES) {
+        (_, false) => {
+            let shown = redact_value(value);
+            let pretty = serde_json::to_string_pretty(&shown).unwrap_or_else(|_| shown.to_string());
+            (pretty, false)
+        }
+        (beginning, true) => (redact_text(&beginning), true),
+    };
     html! {
         details.json {
             summary { (label) " " span.muted { "(" (size) ")" } }
             pre { code { (pretty) } }
+            @if cut {
+                p.muted { "… cut at 64 KiB; the store keeps the whole value" }
+            }
         }
     }
+}
+
+/// The most of one JSON value a page shows.
+const MAX_JSON_BYTES: usize = 64 * 1024;
+
+/// The JSON text of `value`, at most `max` bytes of it (cut on a character
+/// boundary), and whether it was cut: serialising stops there, so a
+/// megabyte value costs no more than its beginning.
+fn bounded(value: &Value, pretty: bool, max: usize) -> (String, bool) {
+    struct Upto {
+        bytes: Vec<u8>,
+        max: usize,
+    }
+    impl std::io::Write for Upto {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let room = self.max - self.bytes.len();
+            if buf.len() > room {
+                self.bytes.extend_from_slice(&buf[..room]);
+                return Err(std::io::Error::other("long enough"));
+            }
+            self.bytes.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut out = Upto {
+        bytes: Vec::new(),
+        max,
+    };
+    let written = if pretty {
+        serde_json::to_writer_pretty(&mut out, value)
+    } else {
+        serde_json::to_writer(&mut out, value)
+    };
+    let cut = written.is_err();
+    let text = match String::from_utf8(out.bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let mut bytes = e.into_bytes();
+            bytes.truncate(valid);
+            String::from_utf8(bytes).unwrap_or_default()
+        }
+    };
+    (text, cut)
 }
 
 /// A stored error text, secrets redacted.
@@ -158,15 +215,18 @@ pub(crate) fn error_text(text: &str) -> String {
     redact_text(text)
 }
 
-/// A short one-line form of a value (a checkpoint in a table cell).
+/// A short one-line form of a value (a checkpoint in a table cell),
+/// secrets redacted.
 pub(crate) fn short(value: &Value, max: usize) -> String {
-    let text = redact_value(value).to_string();
-    if text.chars().count() <= max {
+    let (beginning, cut) = bounded(value, false, max * 4 + 64);
+    let mut text = redact_text(&beginning);
+    if !cut && text.chars().count() <= max {
         return text;
     }
-    let mut cut: String = text.chars().take(max).collect();
-    cut.push('…');
-    cut
+    let end = text.char_indices().nth(max).map_or(text.len(), |(i, _)| i);
+    text.truncate(end);
+    text.push('…');
+    text
 }
 
 /// Previous / next links for page `page` (from 1) of a list.
@@ -196,4 +256,33 @@ pub(crate) fn csrf_field(token: &str) -> Markup {
 /// An empty-state line.
 pub(crate) fn empty(text: &str) -> Markup {
     html! { p.empty { (text) } }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_large_value_shows_its_redacted_beginning_only() {
+        let ids: Vec<String> = (0..200_000).map(|i| format!("编号{i}")).collect();
+        let value = serde_json::json!({"sign": "abc123", "ids": ids});
+        let markup = json("checkpoint", &value).into_string();
+        // Quotes are escaped as `&quot;`: the markup is under twice the cut.
+        assert!(markup.len() < 2 * MAX_JSON_BYTES, "{}", markup.len());
+        assert!(markup.contains("cut at 64 KiB"));
+        assert!(markup.contains("编号1"));
+        assert!(!markup.contains("abc123"), "the secret is redacted");
+        let line = short(&value, 20);
+        assert_eq!(line.chars().count(), 21, "{line}");
+        assert!(line.ends_with('…') && !line.contains("abc123"), "{line}");
+    }
+
+    #[test]
+    fn a_cut_never_splits_a_character() {
+        let (text, cut) = bounded(&serde_json::json!("上海华东贸易有限公司"), false, 8);
+        assert!(cut);
+        assert_eq!(text, "\"上海");
+        let (whole, cut) = bounded(&serde_json::json!({"a": 1}), false, 100);
+        assert_eq!((whole.as_str(), cut), (r#"{"a":1}"#, false));
+    }
 }

@@ -62,6 +62,9 @@ use crate::state::StateStore;
 
 pub use metrics::install_recorder;
 
+/// How often the metrics recorder folds histogram samples into buckets.
+const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The console could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ConsoleError {
@@ -182,6 +185,24 @@ impl ConsoleBuilder {
             title: self.title,
             metrics,
         });
+        if let (Some(_), Ok(runtime)) = (&shared.metrics, tokio::runtime::Handle::try_current()) {
+            // Histogram samples wait in the recorder until upkeep folds
+            // them into buckets: without scrapes they would pile up. Ends
+            // with the console.
+            let console = Arc::downgrade(&shared);
+            runtime.spawn(async move {
+                let mut tick = tokio::time::interval(UPKEEP_EVERY);
+                loop {
+                    tick.tick().await;
+                    let Some(shared) = console.upgrade() else {
+                        return;
+                    };
+                    if let Some(handle) = &shared.metrics {
+                        handle.run_upkeep();
+                    }
+                }
+            });
+        }
         pages::routes(shared)
     }
 

@@ -95,7 +95,13 @@ async fn js() -> impl IntoResponse {
 
 /// The last run or replay (not a reset) of a pipeline.
 async fn last_run(shared: &Shared, name: &str) -> Result<Option<RunRecord>, StateError> {
-    let recent = shared.store.runs(name, 0, 10).await?;
+    // One record first: each holds its report's checkpoint, which can be
+    // large.
+    let newest = shared.store.runs(name, 0, 1).await?;
+    if newest.first().is_none_or(|r| r.kind != RunKind::Reset) {
+        return Ok(newest.into_iter().next());
+    }
+    let recent = shared.store.runs(name, 1, 10).await?;
     Ok(recent.into_iter().find(|r| r.kind != RunKind::Reset))
 }
 
@@ -143,24 +149,27 @@ async fn overview(State(shared): Ctx) -> PageResult {
             } @else {
                 table {
                     thead { tr {
-                        th { "Pipeline" } th { "Last run" } th { "Started" } th.num { "Duration" }
+                        th { "Pipeline" } th { "Last run, started" } th.num { "Duration" }
                         th.num { "Read" } th.num { "Written" } th.num { "Failed" } th.num { "Dead-lettered" }
-                        th.num { "Dead letters now" } th.hide-narrow { "Checkpoint" } th.hide-narrow { "Lease holder" }
+                        th.num { "Dead letters now" } th.hide-narrow { "Checkpoint" }
+                        @if !leases.is_empty() { th.hide-narrow { "Lease holder" } }
                     } }
                     tbody {
                         @for (name, last, checkpoint, dead, lease) in &rows {
                             tr {
-                                td { a href={ "/pipelines/" (html::segment(name)) } { (name) } }
+                                td.name { a href={ "/pipelines/" (html::segment(name)) } { (name) } }
                                 @if let Some(r) = last {
-                                    td { a href={ "/pipelines/" (html::segment(name)) "/runs/" (html::segment(&r.id)) } { (html::outcome(r)) } " " span.muted { (html::kind(r.kind)) } }
-                                    td { (html::time(r.report.started_at, zone)) }
+                                    td {
+                                        a href={ "/pipelines/" (html::segment(name)) "/runs/" (html::segment(&r.id)) } { (html::outcome(r)) } " " span.muted { (html::kind(r.kind)) }
+                                        br; (html::time(r.report.started_at, zone))
+                                    }
                                     td.num { (html::duration(r.report.duration_ms)) }
                                     td.num { (html::count(r.report.read)) }
                                     td.num { (html::count(r.report.written)) }
                                     td.num { (html::count(r.report.failed)) }
                                     td.num { (html::count(r.report.dead_lettered)) }
                                 } @else {
-                                    td colspan="7" { span.muted { "never ran" } }
+                                    td colspan="6" { span.muted { "never ran" } }
                                 }
                                 td.num {
                                     @if *dead > 0 {
@@ -168,10 +177,12 @@ async fn overview(State(shared): Ctx) -> PageResult {
                                     } @else { span.muted { "0" } }
                                 }
                                 td.hide-narrow.mono {
-                                    @match checkpoint { Some(c) => { (html::short(&c.0, 48)) }, None => { span.muted { "none" } } }
+                                    @match checkpoint { Some(c) => { (html::short(&c.0, 40)) }, None => { span.muted { "none" } } }
                                 }
-                                td.hide-narrow {
-                                    @match lease { Some(l) => { (l.holder) br; span.muted { "until " (html::time(l.expires_at, zone)) } }, None => { span.muted { "—" } } }
+                                @if !leases.is_empty() {
+                                    td.hide-narrow {
+                                        @match lease { Some(l) => { (l.holder) br; span.muted { "until " (html::time(l.expires_at, zone)) } }, None => { span.muted { "—" } } }
+                                    }
                                 }
                             }
                         }

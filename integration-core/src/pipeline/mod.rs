@@ -47,6 +47,9 @@
 //!   lease over, the store refuses them and the run stops without moving
 //!   the checkpoint. A [`StopSignal`] ends a run gracefully: no more pages
 //!   are read, the ones read are written and settled.
+//! - **One at a time.** Runs, replays and checkpoint resets of one pipeline
+//!   (and its clones) never overlap in a process: a second waits for the
+//!   first. An operator acts on a pipeline through [`Control`].
 
 mod builder;
 mod flow;
