@@ -13,10 +13,11 @@ use integration_core::memory::{
     CollectSink, FnSink, FnSource, MemorySink, VecSource, collect_only,
 };
 use integration_core::pipeline::{Hooks, RunErrorCause};
-use integration_core::state::{Changes, Lease, Stage, StateError};
+use integration_core::state::{Changes, Lease, RunOutcome, Stage, StateError};
 use integration_core::{
     Change, CollectionEntry, Error, ErrorKind, MemoryStore, Page, Pipeline, RecordError,
-    RetryPolicy, RunRecord, SinkRecord, SourceRecord, SqliteStore, StateStore, WriteOutcome,
+    RetryPolicy, RunOptions, RunRecord, SinkRecord, SourceRecord, SqliteStore, StateStore,
+    WriteOutcome,
 };
 use serde::{Deserialize, Serialize};
 
@@ -200,6 +201,68 @@ async fn permanent_failures_go_to_dead_letters_and_replay_clears_them() {
     );
     assert!(state.dead_letters("dl").await.unwrap().is_empty());
     assert_eq!(sink.stored().len(), 250);
+}
+
+#[tokio::test]
+async fn a_replay_of_some_keys_leaves_the_other_letters_alone() {
+    let fixed = Arc::new(AtomicBool::new(false));
+    let rule_fixed = fixed.clone();
+    let sink = MemorySink::new(50).failing_when(move |r: &SinkRecord<Target>, _| {
+        (!rule_fixed.load(Ordering::SeqCst) && ["3", "7"].contains(&r.key.as_str()))
+            .then(|| RecordError::permanent("编码重复"))
+    });
+    let state: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
+    let p = pipeline(
+        "some",
+        VecSource::new(customers(10), 5),
+        sink.clone(),
+        state.clone(),
+    );
+    assert_eq!(p.run().await.unwrap().dead_lettered, 2);
+    fixed.store(true, Ordering::SeqCst);
+    let options = RunOptions::new()
+        .only(["7"])
+        .operator("console (127.0.0.1)");
+    let replay = p.replay_dead_letters_with(&options).await.unwrap();
+    assert_eq!((replay.read, replay.written), (1, 1));
+    let left = state.dead_letters("some").await.unwrap();
+    assert_eq!(
+        left.iter()
+            .map(|l| (l.key.as_str(), l.attempts))
+            .collect::<Vec<_>>(),
+        [("3", 1)],
+        "the other letter is untouched"
+    );
+    assert!(sink.stored().contains_key("7") && !sink.stored().contains_key("3"));
+    let history = p.history(0, 1).await.unwrap();
+    assert_eq!(history[0].operator.as_deref(), Some("console (127.0.0.1)"));
+}
+
+#[tokio::test]
+async fn runs_of_one_pipeline_and_its_clones_never_overlap() {
+    let state: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
+    let source = VecSource::new(customers(200), 10);
+    let p = pipeline("once", source, MemorySink::new(5), state.clone());
+    let clone = p.clone();
+    let (a, b, reset) = tokio::join!(p.run(), clone.run(), p.reset_checkpoint("an operator"));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    reset.unwrap();
+    let mut history = p.history(0, 10).await.unwrap();
+    assert_eq!(history.len(), 3);
+    assert!(history.iter().all(|r| r.outcome == RunOutcome::Completed));
+    history.sort_by_key(|r| r.report.started_at);
+    for pair in history.windows(2) {
+        let ended = pair[0].ended_at.unwrap();
+        assert!(
+            ended <= pair[1].report.started_at,
+            "{:?} started before {:?} ended",
+            pair[1].kind,
+            pair[0].kind
+        );
+    }
+    // One of them read everything; the other read after it (nothing new, or
+    // everything again after the reset).
+    assert!(a.read == 200 || b.read == 200, "{} {}", a.read, b.read);
 }
 
 #[tokio::test]

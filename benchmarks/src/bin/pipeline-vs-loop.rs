@@ -49,7 +49,7 @@ const WINDOW_SECS: i64 = 72_000;
 
 fn main() {
     let args = command_line(
-        "usage: pipeline-vs-loop [--records N]   (default 100000)",
+        "usage: pipeline-vs-loop [--records N] [--only VARIANT,…]   (default 100000, every variant)",
         &[
             "--records",
             "--child",
@@ -57,6 +57,7 @@ fn main() {
             "--k3",
             "--pg-url",
             "--pg-schema",
+            "--only",
         ],
     );
     match arg_text(&args, "--child").as_deref() {
@@ -107,7 +108,12 @@ fn parent(args: &[String]) {
             println!("  (no PostgreSQL server binaries: the pipeline-postgres variant is left out)")
         }
     }
-    let mut results = Vec::new();
+    // `--only a,b`: just these variants (the ratios need their partners).
+    if let Some(only) = arg_text(args, "--only") {
+        let only: Vec<&str> = only.split(',').collect();
+        variants.retain(|v| only.contains(v));
+    }
+    let mut results: Vec<(&str, Measured)> = Vec::new();
     for variant in variants {
         k3.state().forms.remove("BD_Customer");
         let mut child_args = vec![
@@ -162,23 +168,24 @@ fn parent(args: &[String]) {
                 "  (NOT the buyers' set!)"
             }
         );
-        results.push(m);
+        results.push((variant, m));
     }
-    let h = results[results.len() - 1];
-    let (off, on) = (results[1], results[2]);
-    println!(
-        "  console and metrics served (pipeline-sqlite-console / pipeline-sqlite): throughput {:.3}, CPU per record {:.3}, peak memory {:.3}",
-        on.rate() / off.rate(),
-        on.cpu_seconds / off.cpu_seconds.max(1e-9),
-        on.peak_kib as f64 / off.peak_kib.max(1) as f64
-    );
-    let stores = [
-        "pipeline",
-        "pipeline-sqlite",
-        "pipeline-sqlite-console",
-        "pipeline-postgres",
-    ];
-    for (variant, p) in stores.iter().zip(&results[..results.len() - 1]) {
+    let measured = |name: &str| results.iter().find(|(v, _)| *v == name).map(|(_, m)| *m);
+    if let (Some(off), Some(on)) = (
+        measured("pipeline-sqlite"),
+        measured("pipeline-sqlite-console"),
+    ) {
+        println!(
+            "  console and metrics served (pipeline-sqlite-console / pipeline-sqlite): throughput {:.3}, CPU per record {:.3}, peak memory {:.3}",
+            on.rate() / off.rate(),
+            on.cpu_seconds / off.cpu_seconds.max(1e-9),
+            on.peak_kib as f64 / off.peak_kib.max(1) as f64
+        );
+    }
+    let Some(h) = measured("hand-written") else {
+        return;
+    };
+    for (variant, p) in results.iter().filter(|(v, _)| *v != "hand-written") {
         println!(
             "  ratios ({variant} / hand-written): time {:.2}, CPU per record {:.2}, peak memory {:.2}",
             p.seconds / h.seconds,

@@ -168,9 +168,11 @@ impl ConsoleBuilder {
     }
 
     /// The console's routes, for an application that serves them itself
-    /// (nest it under a path of its own router). Every check of
-    /// [`spawn`](Self::spawn) applies except the address rule, which is
-    /// then the application's.
+    /// (merged at the root of a listener: the pages link to absolute
+    /// paths). Every check of [`spawn`](Self::spawn) applies except the
+    /// address rule, which is then the application's; serve it with
+    /// `into_make_service_with_connect_info::<SocketAddr>()` so that the
+    /// history names the operator's address.
     pub fn router(self) -> Router {
         let metrics = if self.metrics {
             install_recorder()

@@ -86,6 +86,7 @@ CREATE TABLE IF NOT EXISTS runs (
     record     TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS runs_by_pipeline ON runs (pipeline, started_at);
+CREATE INDEX IF NOT EXISTS entries_by_update ON entries (collection, updated_at DESC, key);
 CREATE TABLE IF NOT EXISTS leases (
     name         TEXT PRIMARY KEY,
     holder       TEXT,
@@ -265,9 +266,11 @@ fn find_by_field(
     first_entry(
         &db.conn,
         &format!(
+            // `+updated_at`: not by `entries_by_update`, which SQLite would
+            // otherwise pick without statistics and scan to find the field.
             "SELECT {ENTRY_COLUMNS} FROM entries
              WHERE collection = ? AND {condition}
-             ORDER BY updated_at DESC LIMIT 1"
+             ORDER BY +updated_at DESC LIMIT 1"
         ),
         collection,
         rusqlite::params_from_iter(params),
@@ -281,7 +284,10 @@ fn search_entries(
     offset: usize,
     limit: usize,
 ) -> Result<Vec<CollectionEntry>, StateError> {
-    let mut sql = format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE collection = ?");
+    // The page's keys first (from `entries_by_update` when no field is
+    // searched; by the field's index, then sorted, when one is), then
+    // those rows.
+    let mut sql = "SELECT key FROM entries WHERE collection = ?".to_owned();
     let mut params = vec![SqlValue::Text(collection.to_owned())];
     if let Some(text) = &query.key_contains {
         // Not LIKE: `%` and `_` in the text are plain characters.
@@ -301,9 +307,18 @@ fn search_entries(
         sql.push_str(&condition);
         params.extend(values);
     }
-    sql.push_str(" ORDER BY updated_at DESC, key ASC LIMIT ? OFFSET ?");
+    sql.push_str(if query.field.is_some() {
+        " ORDER BY +updated_at DESC, key ASC LIMIT ? OFFSET ?"
+    } else {
+        " ORDER BY updated_at DESC, key ASC LIMIT ? OFFSET ?"
+    });
     params.push(SqlValue::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
     params.push(SqlValue::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
+    let sql = format!(
+        "SELECT {ENTRY_COLUMNS} FROM entries WHERE collection = ? AND key IN ({sql})
+         ORDER BY updated_at DESC, key ASC"
+    );
+    params.insert(0, SqlValue::Text(collection.to_owned()));
     let mut stmt = db.conn.prepare_cached(&sql)?;
     let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
     let mut found = Vec::new();
