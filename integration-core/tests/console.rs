@@ -391,43 +391,32 @@ async fn a_reset_needs_the_name_typed_and_is_recorded() {
     )
     .await;
     let csrf = csrf_of(&page);
-    let reset = format!("{base}pipelines/crm-customers/reset");
-    let mismatch = http
-        .post(&reset)
-        .form(&[("confirm", "crm"), ("csrf", &csrf)])
-        .send()
-        .await
-        .expect("an answer");
+    let reset = |confirm: &'static str| {
+        let request = http
+            .post(format!("{base}pipelines/crm-customers/reset"))
+            .form(&[("confirm", confirm), ("csrf", csrf.as_str())]);
+        async move {
+            let answer = request.send().await.expect("an answer");
+            answer.headers()["location"]
+                .to_str()
+                .expect("text")
+                .to_owned()
+        }
+    };
+    let has_checkpoint = || async {
+        let checkpoint = setup.store.checkpoint("crm-customers").await;
+        checkpoint.expect("read").is_some()
+    };
     assert_eq!(
-        mismatch.headers()["location"],
+        reset("crm").await,
         "/pipelines/crm-customers?reset=mismatch"
     );
-    assert!(
-        setup
-            .store
-            .checkpoint("crm-customers")
-            .await
-            .expect("read")
-            .is_some()
-    );
-    let done = http
-        .post(&reset)
-        .form(&[("confirm", "crm-customers"), ("csrf", &csrf)])
-        .send()
-        .await
-        .expect("an answer");
+    assert!(has_checkpoint().await, "a wrong name resets nothing");
     assert_eq!(
-        done.headers()["location"],
+        reset("crm-customers").await,
         "/pipelines/crm-customers?reset=done"
     );
-    assert!(
-        setup
-            .store
-            .checkpoint("crm-customers")
-            .await
-            .expect("read")
-            .is_none()
-    );
+    assert!(!has_checkpoint().await);
     let history = setup.pipeline.history(0, 1).await.expect("history");
     assert_eq!(history[0].kind, RunKind::Reset);
     assert!(history[0].operator.is_some());

@@ -555,13 +555,7 @@ async fn dead_letters(client: &Client, world: &World) {
             .is_some(),
         "the fold opened"
     );
-    let json = details
-        .find(Locator::Css("pre"))
-        .await
-        .expect("the JSON")
-        .text()
-        .await
-        .expect("its text");
+    let json = folded_json(&details).await;
     assert!(
         json.contains("\"name\": \"上海华东贸易有限公司\"")
             && json.contains("\"credit_limit\": \"¥1,250,000.00\""),
@@ -775,13 +769,7 @@ async fn hostile_record(client: &Client, world: &World) {
         .click()
         .await
         .expect("open the source data");
-    let json = details
-        .find(Locator::Css("pre"))
-        .await
-        .expect("the JSON")
-        .text()
-        .await
-        .expect("its text");
+    let json = folded_json(&details).await;
     assert!(
         json.contains("<script>window.__pwned=1"),
         "the name shown as text: {json}"
@@ -958,6 +946,12 @@ async fn fact(client: &Client, name: &str) -> String {
         .expect("the fact's text")
         .trim()
         .to_owned()
+}
+
+/// The pretty JSON inside an opened fold.
+async fn folded_json(details: &Element) -> String {
+    let pre = details.find(Locator::Css("pre")).await.expect("the JSON");
+    pre.text().await.expect("its text")
 }
 
 async fn cell_texts(row: &Element) -> Vec<String> {

@@ -284,7 +284,7 @@ async fn lookups_use_an_index_and_survive_nul_characters() {
         let store = &store;
         async move {
             store
-                .search_entries("c", &query, offset, 10)
+                .search_entries("c", &query.page(offset, 10))
                 .await
                 .unwrap()
                 .into_iter()

@@ -110,10 +110,8 @@ impl StateStore for SlowStore {
         &self,
         c: &str,
         q: &EntryQuery,
-        o: usize,
-        l: usize,
     ) -> Result<Vec<CollectionEntry>, StateError> {
-        self.0.search_entries(c, q, o, l).await
+        self.0.search_entries(c, q).await
     }
     async fn reset_checkpoint(&self, p: &str) -> Result<bool, StateError> {
         self.0.reset_checkpoint(p).await

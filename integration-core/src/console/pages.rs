@@ -30,8 +30,7 @@ pub(crate) fn routes(shared: Arc<Shared>) -> Router {
         .route("/pipelines/{name}", get(pipeline))
         .route("/pipelines/{name}/runs/{id}", get(run))
         .route("/pipelines/{name}/dead-letters", get(dead_letters))
-        .route("/pipelines/{name}/replay", post(replay))
-        .route("/pipelines/{name}/reset", post(reset))
+        .route("/pipelines/{name}/{action}", post(change))
         .route("/collections", get(collections))
         .route("/collections/{name}", get(collection))
         .route("/login", get(login_form).post(login))
@@ -541,9 +540,11 @@ fn refuse(
     None
 }
 
-async fn replay(
+/// A change an operator asks for: `replay` or `reset`, after the checks of
+/// [`refuse`].
+async fn change(
     State(shared): Ctx,
-    Path(name): Path<String>,
+    Path((name, action)): Path<(String, String)>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     form: RawForm,
@@ -552,10 +553,24 @@ async fn replay(
     if let Some(refusal) = refuse(&shared, &headers, &fields, &name) {
         return refusal;
     }
-    let mut options = RunOptions::new().operator(operator(peer));
-    if let Some(one) = field(&fields, "one") {
+    let operator = operator(peer);
+    match action.as_str() {
+        "replay" => replay(&shared, &name, &fields, operator).await,
+        "reset" => reset(&shared, &name, &fields, &operator).await,
+        _ => PageError::not_found("no such action").into_response(),
+    }
+}
+
+async fn replay(
+    shared: &Shared,
+    name: &str,
+    fields: &[(String, String)],
+    operator: String,
+) -> Response {
+    let mut options = RunOptions::new().operator(operator);
+    if let Some(one) = field(fields, "one") {
         options = options.only([one]);
-    } else if field(&fields, "action") != Some("all") {
+    } else if field(fields, "action") != Some("all") {
         let keys: Vec<&str> = fields
             .iter()
             .filter(|(n, _)| n == "keys")
@@ -570,15 +585,11 @@ async fn replay(
         }
         options = options.only(keys);
     }
-    let control = Arc::clone(&shared.controls[&name]);
-    let id = match control.replay(&options).await {
-        Ok(_) => last_replay_id(&shared, &name).await,
-        Err(e) => {
-            tracing::warn!(pipeline = %name, error = %e, "a replay from the console stopped");
-            last_replay_id(&shared, &name).await
-        }
-    };
-    let seg = html::segment(&name);
+    if let Err(e) = shared.controls[name].replay(&options).await {
+        tracing::warn!(pipeline = %name, error = %e, "a replay from the console stopped");
+    }
+    let id = last_replay_id(shared, name).await;
+    let seg = html::segment(name);
     match id {
         Some(id) => Redirect::to(&format!(
             "/pipelines/{seg}/dead-letters?replayed={}",
@@ -603,24 +614,16 @@ async fn last_replay_id(shared: &Shared, name: &str) -> Option<String> {
 }
 
 async fn reset(
-    State(shared): Ctx,
-    Path(name): Path<String>,
-    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
-    headers: HeaderMap,
-    form: RawForm,
+    shared: &Shared,
+    name: &str,
+    fields: &[(String, String)],
+    operator: &str,
 ) -> Response {
-    let fields = fields(&form);
-    if let Some(refusal) = refuse(&shared, &headers, &fields, &name) {
-        return refusal;
-    }
-    let seg = html::segment(&name);
-    if field(&fields, "confirm").map(str::trim) != Some(name.as_str()) {
+    let seg = html::segment(name);
+    if field(fields, "confirm").map(str::trim) != Some(name) {
         return Redirect::to(&format!("/pipelines/{seg}?reset=mismatch")).into_response();
     }
-    match shared.controls[&name]
-        .reset_checkpoint(&operator(peer))
-        .await
-    {
+    match shared.controls[name].reset_checkpoint(operator).await {
         Ok(had) => Redirect::to(&format!(
             "/pipelines/{seg}?reset={}",
             if had { "done" } else { "none" }
@@ -674,11 +677,10 @@ async fn collection(
         key_contains: key.clone(),
         field: field.clone().zip(value.clone().map(Value::String)),
         status: status.as_deref().and_then(EntryStatus::parse),
+        offset: (page - 1) * ROWS_PER_PAGE,
+        limit: ROWS_PER_PAGE + 1,
     };
-    let mut entries = shared
-        .store
-        .search_entries(&name, &query, (page - 1) * ROWS_PER_PAGE, ROWS_PER_PAGE + 1)
-        .await?;
+    let mut entries = shared.store.search_entries(&name, &query).await?;
     let has_next = entries.len() > ROWS_PER_PAGE;
     entries.truncate(ROWS_PER_PAGE);
     let total = shared.store.count_entries(&name).await?;

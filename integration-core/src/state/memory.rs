@@ -301,9 +301,8 @@ impl StateStore for MemoryStore {
         &self,
         collection: &str,
         query: &EntryQuery,
-        offset: usize,
-        limit: usize,
     ) -> Result<Vec<CollectionEntry>, StateError> {
+        let (offset, limit) = (query.offset, query.limit);
         let inner = self.inner();
         let Some(entries) = inner.entries.get(collection) else {
             return Ok(Vec::new());

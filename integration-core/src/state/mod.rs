@@ -193,7 +193,7 @@ impl std::fmt::Display for LookupFilter<'_> {
 /// What a search of a collection matches (QEasy's 数据管理, the console's
 /// data view); every part that is set must hold, and an empty query matches
 /// every entry.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EntryQuery {
     /// Entries whose key contains this text (case-sensitive substring;
     /// `%` and `_` are plain characters).
@@ -205,6 +205,22 @@ pub struct EntryQuery {
     pub field: Option<(String, Value)>,
     /// Entries with this status.
     pub status: Option<EntryStatus>,
+    /// How many matching entries to skip (newest first).
+    pub offset: usize,
+    /// The most entries to give (50 by default).
+    pub limit: usize,
+}
+
+impl Default for EntryQuery {
+    fn default() -> Self {
+        Self {
+            key_contains: None,
+            field: None,
+            status: None,
+            offset: 0,
+            limit: 50,
+        }
+    }
 }
 
 impl EntryQuery {
@@ -228,6 +244,13 @@ impl EntryQuery {
     /// Only entries with this status.
     pub fn status(mut self, status: EntryStatus) -> Self {
         self.status = Some(status);
+        self
+    }
+
+    /// `limit` entries after skipping `offset`: a page of the search.
+    pub fn page(mut self, offset: usize, limit: usize) -> Self {
+        self.offset = offset;
+        self.limit = limit;
         self
     }
 
@@ -485,8 +508,6 @@ pub trait StateStore: Send + Sync {
         &self,
         collection: &str,
         query: &EntryQuery,
-        offset: usize,
-        limit: usize,
     ) -> Result<Vec<CollectionEntry>, StateError>;
     /// Forgets the checkpoint of `pipeline`, so that its next run reads
     /// from the start; says whether there was one. Collections, dead

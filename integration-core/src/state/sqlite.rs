@@ -671,11 +671,9 @@ impl StateStore for SqliteStore {
         &self,
         collection: &str,
         query: &EntryQuery,
-        offset: usize,
-        limit: usize,
     ) -> Result<Vec<CollectionEntry>, StateError> {
         let (collection, query) = (collection.to_owned(), query.clone());
-        self.with_db(move |db| search_entries(db, &collection, &query, offset, limit))
+        self.with_db(move |db| search_entries(db, &collection, &query, query.offset, query.limit))
             .await
     }
 

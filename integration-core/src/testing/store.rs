@@ -631,7 +631,7 @@ async fn console_search(store: &dyn StateStore) {
 
     let search = |query: EntryQuery, offset: usize, limit: usize| async move {
         store
-            .search_entries("console-people", &query, offset, limit)
+            .search_entries("console-people", &query.page(offset, limit))
             .await
             .unwrap()
     };
@@ -760,7 +760,7 @@ async fn console_search(store: &dyn StateStore) {
 
     assert_eq!(
         store
-            .search_entries("console-nobody", &EntryQuery::new(), 0, 10)
+            .search_entries("console-nobody", &EntryQuery::new().page(0, 10))
             .await
             .unwrap(),
         [],

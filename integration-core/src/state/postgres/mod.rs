@@ -319,10 +319,8 @@ impl StateStore for PostgresStore {
         &self,
         collection: &str,
         query: &EntryQuery,
-        offset: usize,
-        limit: usize,
     ) -> Result<Vec<CollectionEntry>, StateError> {
-        self.search(collection, query, offset, limit)
+        self.search(collection, query, query.offset, query.limit)
             .await
             .map_err(in_op("searching entries"))
     }
