@@ -4,11 +4,18 @@
 //! mutex, routes whose handlers see that state, fault injection applied
 //! before any handler runs, and the received requests kept for assertions.
 //! A connector's fake adds its signature checks, envelopes and pagination.
+//!
+//! Every fake can also model the real service's pace (off by default): a
+//! per-call [`Latency`] and a server-side [`ServerLimit`] answered with the
+//! API's own throttle envelope, set through [`Faults::set_latency`] and
+//! [`Faults::set_rate_limit`], so that benchmarks see what concurrency and
+//! client-side limits buy against a cloud that answers in tens of
+//! milliseconds.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -82,6 +89,125 @@ struct FaultState {
     /// Paths where random faults never answer "token expired".
     token_paths: Vec<String>,
     injected: u64,
+    latency: Option<LatencyModel>,
+    limit: Option<LimitModel>,
+    /// Requests seen, and those the server limit refused.
+    requests: u64,
+    limited: u64,
+}
+
+/// How long a fake takes to answer each call: a model of a real API's
+/// latency (network and server time together).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Latency {
+    /// Every answer after the same delay.
+    Fixed(Duration),
+    /// Log-normally spread, reproducibly from `seed`: half the answers take
+    /// less than `median`, one in a hundred more than `p99` (the long tail
+    /// of a cloud API).
+    LogNormal {
+        /// The median delay.
+        median: Duration,
+        /// The 99th percentile (at least the median).
+        p99: Duration,
+        /// The seed of the spread.
+        seed: u64,
+    },
+}
+
+struct LatencyModel {
+    latency: Latency,
+    rng: StdRng,
+}
+
+impl LatencyModel {
+    fn sample(&mut self) -> Duration {
+        match self.latency {
+            Latency::Fixed(delay) => delay,
+            Latency::LogNormal { median, p99, .. } => {
+                // sigma from the 99th percentile: p99 = median · e^(2.326·σ).
+                let ratio = (p99.as_secs_f64() / median.as_secs_f64().max(1e-9)).max(1.0);
+                let sigma = ratio.ln() / 2.326_348;
+                // A standard normal by Box–Muller.
+                let u1: f64 = self.rng.random_range(f64::EPSILON..1.0);
+                let u2: f64 = self.rng.random();
+                let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+                // Capped at 20 medians: a model of a tail, not of an outage.
+                let factor = (sigma * z).exp().min(20.0);
+                median.mul_f64(factor)
+            }
+        }
+    }
+}
+
+/// A server-side rate limit: `per_second` requests each second on average
+/// and `burst` at once, enforced like a GCRA (the same rule the client's
+/// `RateLimit` keeps), refused with the API's throttle answer
+/// ([`FaultStyle::throttled`]). Refused requests do not count against it.
+///
+/// A request may arrive up to `jitter` (default: one interval,
+/// `1 / per_second`) before its turn: a client keeping exactly the server's
+/// limit sends on schedule, but the network, new connections and the
+/// scheduler deliver some requests sooner than others, and a server
+/// counting in windows does not see that difference either.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerLimit {
+    per_second: u32,
+    burst: u32,
+    jitter: Option<Duration>,
+}
+
+impl ServerLimit {
+    /// `per_second` requests each second with a burst of the same size (as
+    /// the client's `RateLimit::per_second`).
+    pub fn per_second(per_second: u32) -> Self {
+        Self::new(per_second, per_second)
+    }
+
+    /// `per_second` requests each second, at most `burst` at once (zeros are
+    /// raised to one).
+    pub fn new(per_second: u32, burst: u32) -> Self {
+        Self {
+            per_second: per_second.max(1),
+            burst: burst.max(1),
+            jitter: None,
+        }
+    }
+
+    /// How early a request may arrive before its turn (default: one
+    /// interval).
+    pub fn jitter(mut self, jitter: Duration) -> Self {
+        self.jitter = Some(jitter);
+        self
+    }
+}
+
+struct LimitModel {
+    interval: Duration,
+    tolerance: Duration,
+    /// When the next request is due on the average schedule.
+    next_due: Option<Instant>,
+}
+
+impl LimitModel {
+    fn new(limit: ServerLimit) -> Self {
+        let interval = Duration::from_secs(1) / limit.per_second;
+        Self {
+            interval,
+            tolerance: interval * (limit.burst - 1) + limit.jitter.unwrap_or(interval),
+            next_due: None,
+        }
+    }
+
+    /// Whether a request arriving `now` is admitted (then it counts).
+    fn admit(&mut self, now: Instant) -> bool {
+        let due = self.next_due.map_or(now, |due| due.max(now));
+        if due.saturating_duration_since(now) > self.tolerance {
+            return false;
+        }
+        self.next_due = Some(due + self.interval);
+        true
+    }
 }
 
 struct Planned {
@@ -144,6 +270,50 @@ impl Faults {
     /// How many faults were injected so far.
     pub fn injected(&self) -> u64 {
         lock(&self.state).injected
+    }
+
+    /// Answers every later call after a delay drawn from `latency` (`None`:
+    /// at once, the default). Kept by [`Faults::clear`].
+    pub fn set_latency(&self, latency: impl Into<Option<Latency>>) {
+        lock(&self.state).latency = latency.into().map(|latency| {
+            let seed = match latency {
+                Latency::LogNormal { seed, .. } => seed,
+                Latency::Fixed(_) => 0,
+            };
+            LatencyModel {
+                latency,
+                rng: StdRng::seed_from_u64(seed),
+            }
+        });
+    }
+
+    /// Limits the rate of requests the fake accepts (`None`: no limit, the
+    /// default); requests over it get the API's throttle answer. Kept by
+    /// [`Faults::clear`].
+    pub fn set_rate_limit(&self, limit: impl Into<Option<ServerLimit>>) {
+        lock(&self.state).limit = limit.into().map(LimitModel::new);
+    }
+
+    /// Requests the fake received so far (every route, every answer).
+    pub fn requests(&self) -> u64 {
+        lock(&self.state).requests
+    }
+
+    /// Requests the [`ServerLimit`] refused so far.
+    pub fn limited(&self) -> u64 {
+        lock(&self.state).limited
+    }
+
+    /// What the model makes of a request that just arrived: refused by the
+    /// server limit (then `true`), and how long the answer takes.
+    fn model(&self, now: Instant) -> (bool, Option<Duration>) {
+        let mut state = lock(&self.state);
+        state.requests += 1;
+        let refused = state.limit.as_mut().is_some_and(|limit| !limit.admit(now));
+        if refused {
+            state.limited += 1;
+        }
+        (refused, state.latency.as_mut().map(LatencyModel::sample))
     }
 
     /// The fault to inject into this request, if any.
@@ -299,10 +469,22 @@ impl<S: Send + 'static> FakeServer<S> {
         let faults = self.faults.clone();
         let style = Arc::clone(&self.style);
         let respond = move |request: &Request| {
+            let (refused, latency) = faults.model(Instant::now());
             let normal = || handler(&mut lock(&state), request);
-            match faults.take(request) {
-                Some(fault) => render_fault(fault, style.as_ref(), normal),
-                None => normal(),
+            // A refused request gets no planned fault: it never got that far.
+            let (answer, delay) = if refused {
+                (style.throttled(), None)
+            } else {
+                match faults.take(request) {
+                    Some(Fault::Delay(delay)) => (normal(), Some(delay)),
+                    Some(fault) => (render_fault(fault, style.as_ref(), normal), None),
+                    None => (normal(), None),
+                }
+            };
+            // A modelled latency comes on top of an injected delay.
+            match delay.into_iter().chain(latency).reduce(|a, b| a + b) {
+                Some(delay) => answer.set_delay(delay),
+                None => answer,
             }
         };
         Mock::given(matcher)
@@ -527,4 +709,57 @@ macro_rules! impl_fake {
             }
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn samples(latency: Latency, n: usize) -> Vec<Duration> {
+        let faults = Faults::default();
+        faults.set_latency(latency);
+        let mut state = lock(&faults.state);
+        let model = state.latency.as_mut().unwrap();
+        let mut all: Vec<Duration> = (0..n).map(|_| model.sample()).collect();
+        all.sort();
+        all
+    }
+
+    #[test]
+    fn log_normal_latency_has_its_median_and_tail_and_is_reproducible() {
+        let (median, p99) = (Duration::from_millis(80), Duration::from_millis(400));
+        let model = Latency::LogNormal {
+            median,
+            p99,
+            seed: 7,
+        };
+        let all = samples(model.clone(), 20_000);
+        let at = |q: f64| all[(q * all.len() as f64) as usize].as_secs_f64() * 1e3;
+        assert!((at(0.5) - 80.0).abs() < 5.0, "median {} ms", at(0.5));
+        assert!((at(0.99) - 400.0).abs() < 60.0, "p99 {} ms", at(0.99));
+        assert!(all[0] > Duration::ZERO);
+        assert_eq!(
+            all,
+            samples(model, 20_000),
+            "the same seed, the same delays"
+        );
+        let fixed = samples(Latency::Fixed(median), 3);
+        assert_eq!(fixed, vec![median; 3]);
+    }
+
+    #[test]
+    fn the_server_limit_admits_its_burst_then_its_rate() {
+        let mut limit = LimitModel::new(ServerLimit::new(10, 3).jitter(Duration::ZERO));
+        let t0 = Instant::now();
+        let admitted = (0..5).filter(|_| limit.admit(t0)).count();
+        assert_eq!(admitted, 3, "the burst");
+        // One interval (100 ms) later, one more.
+        assert!(limit.admit(t0 + Duration::from_millis(100)));
+        assert!(!limit.admit(t0 + Duration::from_millis(100)));
+        // Jitter: a request a little early is admitted.
+        let mut limit = LimitModel::new(ServerLimit::new(10, 1).jitter(Duration::from_millis(10)));
+        assert!(limit.admit(t0));
+        assert!(limit.admit(t0 + Duration::from_millis(95)));
+        assert!(!limit.admit(t0 + Duration::from_millis(150)));
+    }
 }

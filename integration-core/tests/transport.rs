@@ -434,3 +434,75 @@ async fn secrets_stay_out_of_traces_and_errors() {
         assert!(!logs.contains(secret), "{secret} in logs: {logs}");
     }
 }
+
+/// Calls `/api` `n` times at once through `t`; the results in call order.
+async fn call_at_once(t: &Transport, base: &str, n: usize) -> Vec<Result<u64, Error>> {
+    let calls = (0..n).map(|_| call(t, base, "/api"));
+    futures::future::join_all(calls).await
+}
+
+#[tokio::test]
+async fn the_latency_model_delays_every_answer_without_serialising_them() {
+    use integration_core::testing::Latency;
+    let server = fake().await;
+    let latency = Duration::from_millis(60);
+    server.faults().set_latency(Latency::Fixed(latency));
+    let t = transport(quick_retries(1));
+    let started = std::time::Instant::now();
+    let results = call_at_once(&t, &server.uri(), 6).await;
+    let took = started.elapsed();
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert!(took >= latency, "answered in {took:?}, before the latency");
+    // Six answers one after the other would take 360 ms.
+    assert!(took < latency * 4, "answers were serialised: {took:?}");
+    assert_eq!(server.faults().requests(), 6);
+
+    // Off again: answered at once.
+    server.faults().set_latency(None);
+    let started = std::time::Instant::now();
+    assert!(call(&t, &server.uri(), "/api").await.is_ok());
+    assert!(started.elapsed() < latency, "{:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn the_server_limit_refuses_with_the_apis_throttle_answer() {
+    use integration_core::testing::ServerLimit;
+    let server = fake().await;
+    server
+        .faults()
+        .set_rate_limit(ServerLimit::new(2, 2).jitter(Duration::ZERO));
+    // No client limit and a single attempt: the server's refusals show.
+    let t = transport(quick_retries(1));
+    let results = call_at_once(&t, &server.uri(), 5).await;
+    let refused = results
+        .iter()
+        .filter(|r| matches!(r, Err(e) if e.kind() == ErrorKind::RateLimited))
+        .count();
+    assert_eq!(refused, 3, "{results:?}");
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 2);
+    assert_eq!(server.faults().limited(), 3);
+    assert_eq!(server.faults().requests(), 5);
+    // Refused requests never reached the handler (its counter is at 2).
+    assert_eq!(*server.state(), 2);
+}
+
+#[tokio::test]
+async fn a_client_keeping_the_servers_limit_is_never_refused() {
+    use integration_core::testing::ServerLimit;
+    let server = fake().await;
+    let rate = 20;
+    server
+        .faults()
+        .set_rate_limit(ServerLimit::per_second(rate));
+    let t = Transport::builder("test")
+        .retry(quick_retries(1))
+        .timeout(None)
+        .rate_limit(Some(RateLimit::per_second(rate)))
+        .build()
+        .unwrap();
+    // Twice the burst: the second half goes at the average rate (~1 s).
+    let results = call_at_once(&t, &server.uri(), 2 * rate as usize).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(server.faults().limited(), 0);
+    assert_eq!(server.faults().requests(), u64::from(2 * rate));
+}
