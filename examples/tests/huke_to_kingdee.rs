@@ -100,7 +100,7 @@ async fn settings_point_the_scheme_at_real_looking_services() {
 
     let customers = k3.records("BD_Customer");
     assert_eq!(customers.len() as u64, reports[1].written);
-    let trades = huke.state().trades.clone();
+    let trades = huke.state().trades().to_vec();
     for c in &customers {
         let number = c["FNumber"].as_str().unwrap();
         let trade = trades

@@ -373,10 +373,10 @@ async fn huke_to_kingdee_soak(records: usize, seed: u64) {
         .await
         .unwrap();
     let huke = job.huke.fake.as_ref().unwrap();
-    huke.state().trades.clear();
+    huke.state().trades_mut().clear();
     let now = Utc::now();
     huke.seed_trades_between(records, seed, now - chrono::Duration::hours(19), now);
-    for (i, trade) in huke.state().trades.iter_mut().enumerate() {
+    for (i, trade) in huke.state().trades_mut().iter_mut().enumerate() {
         trade.insert("buyerCid".into(), Value::String(format!("SOAK{i:06}")));
     }
     let k3 = job.kingdee.fake.as_ref().unwrap();

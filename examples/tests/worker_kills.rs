@@ -256,13 +256,13 @@ async fn soak(label: &str, store: Store, workers: usize, dir: &Path) {
     .unwrap();
     let huke = job.huke.fake.as_ref().unwrap();
     let k3 = job.kingdee.fake.as_ref().unwrap();
-    huke.state().trades.clear();
+    huke.state().trades_mut().clear();
     // Half the trades are there at the start, the rest arrive while the
     // workers run (and are killed), so that most runs have work to do.
     let now = Utc::now();
     let arrive = |count: usize, seed: u64, from| {
         huke.seed_trades_between(count, seed, from, Utc::now());
-        for (i, trade) in huke.state().trades.iter_mut().enumerate() {
+        for (i, trade) in huke.state().trades_mut().iter_mut().enumerate() {
             trade.insert("buyerCid".into(), Value::String(format!("KILL{i:06}")));
         }
     };

@@ -50,6 +50,7 @@ pub struct TradeSource {
     initial_lookback: Duration,
     overlap: Duration,
     page_size: u32,
+    page_concurrency: usize,
     max_window_trades: u64,
     clock: Clock,
 }
@@ -64,6 +65,7 @@ impl std::fmt::Debug for TradeSource {
             .field("initial_lookback", &self.initial_lookback)
             .field("overlap", &self.overlap)
             .field("page_size", &self.page_size)
+            .field("page_concurrency", &self.page_concurrency)
             .field("max_window_trades", &self.max_window_trades)
             .finish_non_exhaustive()
     }
@@ -72,7 +74,7 @@ impl std::fmt::Debug for TradeSource {
 impl TradeSource {
     /// A source with the scheme's defaults: `timeType` 1, windows of 72000 s,
     /// a first run reading the last 72000 s, 10 minutes of overlap, pages of
-    /// the client's maximum size.
+    /// the client's maximum size, 8 pages requested at once.
     pub fn new(client: Client) -> Self {
         let page_size = client.max_page_size();
         Self {
@@ -83,6 +85,7 @@ impl TradeSource {
             initial_lookback: SCHEME_WINDOW,
             overlap: Duration::from_secs(600),
             page_size,
+            page_concurrency: 8,
             max_window_trades: 5_000,
             clock: Arc::new(Utc::now),
         }
@@ -127,6 +130,17 @@ impl TradeSource {
         self
     }
 
+    /// How many pages of a window are requested at once (default 8, at
+    /// least 1). A window's first page is read alone (it tells the total
+    /// and may narrow the window); the pages after it are then known and
+    /// requested together, so a read waits for one answer per group instead
+    /// of per page. The client's rate limiter still paces every request.
+    /// Without a total in the answer, pages are read one at a time.
+    pub fn page_concurrency(mut self, pages: usize) -> Self {
+        self.page_concurrency = pages.max(1);
+        self
+    }
+
     /// The most trades one window should hold (default 5,000). When the
     /// first page of a window reports a larger total, the window is
     /// narrowed (down to one second) and asked again, so that the ids a
@@ -161,6 +175,7 @@ impl TradeSource {
             start,
             end: run_end.min(start + millis(self.window)),
             page: 1,
+            total: None,
             done_until,
             recent,
         }))
@@ -258,6 +273,8 @@ pub struct TradeCursor {
     end: i64,
     /// The page inside the window, 1-based.
     page: u32,
+    /// The window's total, as its first page reported it.
+    total: Option<u64>,
     /// Everything up to here was read in full (by this run or earlier ones).
     done_until: Option<i64>,
     /// Ids of the windows that may meet rows of this one or that a later
@@ -330,69 +347,87 @@ impl Source for TradeSource {
         let trades = self.client.trades();
         // The page size sent, as the client clamps it.
         let page_size = self.page_size.clamp(1, self.client.max_page_size());
-        let page = loop {
-            let mut request = self
-                .template
-                .clone()
-                .page(cursor.page)
-                .page_size(self.page_size);
+        let request = |cursor: &TradeCursor, page: u32| {
+            let mut request = self.template.clone().page(page).page_size(self.page_size);
             request.time_ranges = vec![TimeRange::new(
                 self.time_type.clone(),
                 UnixMillis(cursor.start),
                 UnixMillis(cursor.end),
             )];
-            let page = trades.list(&request).await?;
-            let span = cursor.end - cursor.start;
-            match page.total {
-                Some(total)
-                    if cursor.page == 1 && total > self.max_window_trades && span > 1_000 =>
-                {
-                    // Narrow in proportion (trades are assumed spread evenly;
-                    // if not, the next answer narrows again).
-                    let narrowed =
-                        i128::from(span) * i128::from(self.max_window_trades) / i128::from(total);
-                    cursor.end = cursor.start + i64::try_from(narrowed).unwrap_or(span).max(1_000);
-                }
-                _ => break page,
-            }
+            request
         };
-        let has_more = page.has_next();
-        let full = page.items.len() as u64 >= u64::from(page_size);
+        let pages = if cursor.page == 1 {
+            let page = loop {
+                let page = trades.list(&request(&cursor, 1)).await?;
+                let span = cursor.end - cursor.start;
+                match page.total {
+                    Some(total) if total > self.max_window_trades && span > 1_000 => {
+                        // Narrow in proportion (trades are assumed spread
+                        // evenly; if not, the next answer narrows again).
+                        let narrowed = i128::from(span) * i128::from(self.max_window_trades)
+                            / i128::from(total);
+                        cursor.end =
+                            cursor.start + i64::try_from(narrowed).unwrap_or(span).max(1_000);
+                    }
+                    _ => break page,
+                }
+            };
+            cursor.total = page.total;
+            vec![page]
+        } else {
+            // The pages left by the window's total, up to the concurrency.
+            let left = cursor.total.map_or(1, |total| {
+                total
+                    .div_ceil(u64::from(page_size))
+                    .saturating_sub(u64::from(cursor.page) - 1)
+            });
+            let count = u32::try_from(left.clamp(1, self.page_concurrency as u64)).unwrap_or(1);
+            let requests: Vec<_> = (0..count)
+                .map(|i| request(&cursor, cursor.page + i))
+                .collect();
+            futures::future::try_join_all(requests.iter().map(|r| trades.list(r))).await?
+        };
+        let first_page = cursor.page;
+        let has_more = pages.last().is_some_and(|page| page.has_next());
 
         // The current window's ids are always the last entry, created on its
         // first page (an older window may end at the same instant).
-        if cursor.page == 1 {
+        if first_page == 1 {
             cursor.recent.push(WindowIds {
                 end: cursor.end,
                 ids: Ids::default(),
             });
         }
-        let mut records = Vec::with_capacity(page.items.len());
-        let mut repeated_in_window = 0usize;
-        if let Some((current, earlier)) = cursor.recent.split_last_mut() {
-            let mut new = HashSet::with_capacity(page.items.len());
-            for trade in page.items {
-                let key = trade.key();
-                if new.contains(&key) || current.ids.contains(&key) {
-                    repeated_in_window += 1;
-                } else if !earlier.iter().any(|w| w.ids.contains(&key)) {
-                    new.insert(key.clone());
-                    records.push(SourceRecord::upsert(key, trade));
+        let mut records = Vec::with_capacity(pages.iter().map(|p| p.items.len()).sum());
+        for (number, page) in (first_page..).zip(pages) {
+            let full = page.items.len() as u64 >= u64::from(page_size);
+            let mut repeated_in_window = 0usize;
+            if let Some((current, earlier)) = cursor.recent.split_last_mut() {
+                let mut new = HashSet::with_capacity(page.items.len());
+                for trade in page.items {
+                    let key = trade.key();
+                    if new.contains(&key) || current.ids.contains(&key) {
+                        repeated_in_window += 1;
+                    } else if !earlier.iter().any(|w| w.ids.contains(&key)) {
+                        new.insert(key.clone());
+                        records.push(SourceRecord::upsert(key, trade));
+                    }
                 }
+                current.ids.add(new);
             }
-            current.ids.add(new);
-        }
-        if cursor.page > 1 && full && repeated_in_window == page_size as usize {
-            let what = format!(
-                "page {} of window {}..{} only repeats trades already read (the server ignores `page`?)",
-                cursor.page, cursor.start, cursor.end
-            );
-            return Err(integration_core::Error::decode(
-                SYSTEM,
-                SEARCH_TRADES,
-                what,
-                b"",
-            ));
+            if number > 1 && full && repeated_in_window == page_size as usize {
+                let what = format!(
+                    "page {number} of window {}..{} only repeats trades already read (the server ignores `page`?)",
+                    cursor.start, cursor.end
+                );
+                return Err(integration_core::Error::decode(
+                    SYSTEM,
+                    SEARCH_TRADES,
+                    what,
+                    b"",
+                ));
+            }
+            cursor.page = number + 1;
         }
 
         let overlap = millis(self.overlap);
@@ -400,7 +435,6 @@ impl Source for TradeSource {
             let checkpoint = cursor
                 .done_until
                 .map(|until| checkpoint_at(until, overlap, &cursor.recent));
-            cursor.page += 1;
             return Ok(Page {
                 records,
                 next: Some(cursor),
@@ -417,6 +451,7 @@ impl Source for TradeSource {
         cursor.start = until;
         cursor.end = cursor.run_end.min(until + millis(self.window));
         cursor.page = 1;
+        cursor.total = None;
         cursor.done_until = Some(until);
         // Keep what the overlap of this run's later checkpoints needs.
         cursor.recent.retain(|w| w.end >= until - overlap);

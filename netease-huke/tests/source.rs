@@ -329,3 +329,46 @@ async fn a_window_with_more_trades_than_the_limit_is_narrowed_and_nothing_is_los
         assert!(inside <= 10, "a window of {inside} trades was paged");
     }
 }
+
+#[tokio::test]
+async fn pages_after_a_windows_first_are_requested_together_and_read_once() {
+    let fake = FakeHuke::start().await;
+    let now = at(20, 0);
+    // 23 trades in one window, pages of 2: page 1, then groups of 5.
+    for i in 0..23 {
+        fake.insert_trade(&trade(
+            &format!("C{i:02}"),
+            Some("6290000000000001"),
+            "李雷",
+            at(9, 0) + chrono::Duration::minutes(i),
+        ));
+    }
+    // Every answer takes 50 ms: a group of pages takes one latency, not five.
+    fake.faults()
+        .set_latency(integration_core::testing::Latency::Fixed(
+            Duration::from_millis(50),
+        ));
+    let client = fake.client_builder().build().unwrap();
+    let source = TradeSource::new(client)
+        .page_size(2)
+        .page_concurrency(5)
+        .clock(move || now);
+    let started = std::time::Instant::now();
+    let (keys, checkpoint, reads) = drain(&source, None).await;
+    let took = started.elapsed();
+    let distinct: BTreeSet<&String> = keys.iter().collect();
+    assert_eq!((keys.len(), distinct.len()), (23, 23), "each trade once");
+    assert_eq!(checkpoint_until(&checkpoint.unwrap()), Some(now));
+    // 12 pages: page 1, 2–6, 7–11, 12; no page past the total is asked.
+    assert_eq!(reads, 4);
+    let mut pages: Vec<i64> = fake
+        .received_on("searchTrades")
+        .await
+        .iter()
+        .map(|r| body_json(r)["page"].as_i64().unwrap())
+        .collect();
+    pages.sort_unstable();
+    assert_eq!(pages, (1..=12).collect::<Vec<_>>());
+    // One page at a time would take 12 × 50 ms.
+    assert!(took < Duration::from_millis(400), "{took:?}");
+}

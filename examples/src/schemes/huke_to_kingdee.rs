@@ -135,7 +135,7 @@ impl Job for HukeToKingdee {
         };
         let buyers: BTreeSet<String> = huke
             .state()
-            .trades
+            .trades()
             .iter()
             .filter_map(|t| {
                 t.get("buyerCid")

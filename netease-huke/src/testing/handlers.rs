@@ -166,9 +166,36 @@ fn search_trades(state: &mut HukeState, body: &Value) -> ResponseTemplate {
         .map(|a| a.iter().filter_map(as_text).collect())
         .unwrap_or_default();
 
-    let mut hits: Vec<&Map<String, Value>> = state
-        .trades
+    let sort_field = filters.first().map_or("createTime", |f| f.0);
+    let (trades, by_time) = (&state.trades, &mut state.by_time);
+    let index = by_time.0.entry(sort_field).or_insert_with(|| {
+        let mut index: Vec<(Option<i64>, usize)> = trades
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (as_i64(t.get(sort_field)), i))
+            .collect();
+        // Keys computed once per trade, not once per comparison.
+        index.sort_by_cached_key(|&(at, i)| {
+            (
+                at.unwrap_or(0),
+                trades[i].get("tid").and_then(as_text).unwrap_or_default(),
+            )
+        });
+        index
+    });
+    // The first range by binary search on the index; the rest by scan.
+    let candidates = match filters.first() {
+        Some(&(_, start, end)) => {
+            let from = index.partition_point(|&(at, _)| at.unwrap_or(0) < start);
+            let to = index.partition_point(|&(at, _)| at.unwrap_or(0) <= end);
+            &index[from..to.max(from)]
+        }
+        None => &index[..],
+    };
+    let hits: Vec<&Map<String, Value>> = candidates
         .iter()
+        .filter(|(at, _)| filters.is_empty() || at.is_some())
+        .map(|&(_, i)| &trades[i])
         .filter(|t| {
             source
                 .as_ref()
@@ -181,19 +208,11 @@ fn search_trades(state: &mut HukeState, body: &Value) -> ResponseTemplate {
                     .is_some_and(|d| dealers.contains(&d))
         })
         .filter(|t| {
-            filters.iter().all(|(field, start, end)| {
+            filters.iter().skip(1).all(|(field, start, end)| {
                 as_i64(t.get(*field)).is_some_and(|at| *start <= at && at <= *end)
             })
         })
         .collect();
-    let sort_field = filters.first().map_or("createTime", |f| f.0);
-    // Keys computed once per trade, not once per comparison.
-    hits.sort_by_cached_key(|t| {
-        (
-            as_i64(t.get(sort_field)).unwrap_or(0),
-            t.get("tid").and_then(as_text).unwrap_or_default(),
-        )
-    });
     let total = hits.len();
     let list: Vec<Value> = hits
         .into_iter()

@@ -98,7 +98,7 @@ impl FakeHuke {
     /// Stores one trade as given.
     pub fn insert_trade(&self, trade: &Trade) {
         if let Ok(Value::Object(map)) = serde_json::to_value(trade) {
-            self.state().trades.push(map);
+            self.state().trades_mut().push(map);
         }
     }
 }

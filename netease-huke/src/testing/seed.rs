@@ -28,7 +28,7 @@ impl FakeHuke {
         let mut state = self.state();
         for t in &trades {
             if let Ok(Value::Object(map)) = serde_json::to_value(t) {
-                state.trades.push(map);
+                state.trades_mut().push(map);
             }
         }
         trades

@@ -14,8 +14,13 @@ use crate::error::CODE_AUTH;
 pub struct HukeState {
     /// Accepted app keys and their secrets.
     pub apps: HashMap<String, String>,
-    /// Stored trades, as JSON objects.
-    pub trades: Vec<Map<String, Value>>,
+    /// Stored trades, as JSON objects ([`HukeState::trades`],
+    /// [`HukeState::trades_mut`]).
+    pub(super) trades: Vec<Map<String, Value>>,
+    /// Positions of `trades` in the order answers list them, per time
+    /// field: built by the first search on that field, so that a page costs
+    /// a binary search instead of a scan and sort of every trade.
+    pub(super) by_time: TimeIndex,
     /// Stored customers (from `customer/addCustomer`), each with an `id`.
     pub customers: Vec<Map<String, Value>>,
     /// What `customer/fields` returns.
@@ -37,6 +42,7 @@ impl Default for HukeState {
         Self {
             apps: HashMap::from([(APP_KEY.to_owned(), APP_SECRET.to_owned())]),
             trades: Vec::new(),
+            by_time: TimeIndex::default(),
             customers: Vec::new(),
             customer_fields: default_customer_fields(),
             max_page_size: 100,
@@ -45,6 +51,33 @@ impl Default for HukeState {
             max_clock_skew: Some(Duration::from_secs(300)),
             next_customer: 1,
         }
+    }
+}
+
+impl HukeState {
+    /// The stored trades.
+    pub fn trades(&self) -> &[Map<String, Value>] {
+        &self.trades
+    }
+
+    /// The stored trades, to change them (drops the index by time).
+    pub fn trades_mut(&mut self) -> &mut Vec<Map<String, Value>> {
+        self.by_time = TimeIndex::default();
+        &mut self.trades
+    }
+}
+
+/// Per time field (`createTime`, …): `(time, position)` of every trade,
+/// ordered by time then trade id, as `searchTrades` lists them; a trade
+/// without that time sorts as 0 and has `None`.
+#[derive(Clone, Default)]
+pub(super) struct TimeIndex(pub(super) HashMap<&'static str, Vec<(Option<i64>, usize)>>);
+
+/// Its size, not its positions.
+impl std::fmt::Debug for TimeIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let fields: Vec<&&str> = self.0.keys().collect();
+        write!(f, "TimeIndex({fields:?})")
     }
 }
 
