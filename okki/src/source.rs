@@ -7,7 +7,9 @@
 //!    `GET /v1/company/info` for every row (concurrently, bounded by
 //!    [`CompanySource::detail_concurrency`]; the client's rate limiter paces
 //!    every request) → [`Op::Upsert`] records carrying the full
-//!    [`Company`] with its contacts;
+//!    [`Company`] with its contacts. A list page's details are given out in
+//!    chunks of twice the concurrency, so the sink starts on the first
+//!    companies while the rest of the page's details are still fetched;
 //! 2. **deleted** companies: the same list with `removed=1` →
 //!    [`Op::Delete`] records (only the list row's fields are known).
 //!
@@ -19,6 +21,7 @@
 //! deleted mid-run shifts later rows forward), the phase restarts from page 1
 //! (at-least-once: duplicates, never a gap).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -27,7 +30,7 @@ use integration_core::types::{BeijingTime, Id};
 use integration_core::{Checkpoint, Op, Page, Source, SourceRecord};
 
 use crate::client::{Client, MAX_PAGE_SIZE};
-use crate::companies::{Company, CompanyQuery, Pool};
+use crate::companies::{Company, CompanyQuery, CompanySummary, Pool};
 use crate::error::Error;
 
 /// How many times a phase restarts when its total shrinks mid-read.
@@ -52,9 +55,10 @@ enum Phase {
     Removed,
 }
 
-/// Where a [`CompanySource`] read goes on: the phase, its page, and the
-/// run's fixed window.
-#[derive(Debug, Clone, Copy)]
+/// Where a [`CompanySource`] read goes on: the phase, its page, the run's
+/// fixed window, and the rows of the current list page whose details are
+/// still to be fetched.
+#[derive(Debug, Clone)]
 pub struct CompanyCursor {
     phase: Phase,
     page: u32,
@@ -62,17 +66,29 @@ pub struct CompanyCursor {
     end: BeijingTime,
     total: Option<u64>,
     restarts: u32,
+    pending: Option<Pending>,
+}
+
+/// A live list page being read in chunks: its rows (shared, as the
+/// pipeline keeps a copy of every cursor), how many were read, and what
+/// the list said about the pages after it.
+#[derive(Debug, Clone)]
+struct Pending {
+    rows: Arc<[CompanySummary]>,
+    done: usize,
+    has_more: bool,
+    total: Option<u64>,
 }
 
 impl CompanySource {
     /// Every company (pool `all`), 100 a page, 10 minutes of overlap,
-    /// 4 details at a time, deletions included.
+    /// 8 details at a time, deletions included.
     pub fn new(client: Client) -> Self {
         Self {
             client,
             query: CompanyQuery::new().page_size(MAX_PAGE_SIZE),
             overlap: Duration::from_secs(600),
-            detail_concurrency: 4,
+            detail_concurrency: 8,
             include_deleted: true,
             full_read_since: BeijingTime::parse("2000-01-01 00:00:00")
                 .unwrap_or(BeijingTime::from_utc(chrono::DateTime::UNIX_EPOCH)),
@@ -101,7 +117,7 @@ impl CompanySource {
         self.overlap = overlap;
         self
     }
-    /// How many `company/info` calls run at once (default 4, at least 1).
+    /// How many `company/info` calls run at once (default 8, at least 1).
     pub fn detail_concurrency(mut self, n: usize) -> Self {
         self.detail_concurrency = n.max(1);
         self
@@ -132,78 +148,126 @@ impl CompanySource {
             end,
             total: None,
             restarts: 0,
+            pending: None,
         }
     }
 
     async fn read_page(
         &self,
-        cursor: CompanyCursor,
+        mut cursor: CompanyCursor,
     ) -> Result<Page<Company, CompanyCursor>, Error> {
-        let query = self
-            .query
-            .clone()
-            .page(cursor.page)
-            .removed(cursor.phase == Phase::Removed)
-            .updated_between(Some(cursor.start), Some(cursor.end));
-        let companies = self.client.companies();
-        let page = companies.list(&query).await?;
+        let pending = match cursor.pending.take() {
+            Some(pending) => pending,
+            None => {
+                let query = self
+                    .query
+                    .clone()
+                    .page(cursor.page)
+                    .removed(cursor.phase == Phase::Removed)
+                    .updated_between(Some(cursor.start), Some(cursor.end));
+                let page = self.client.companies().list(&query).await?;
 
-        if let (Some(before), Some(now)) = (cursor.total, page.total) {
-            if now < before && cursor.restarts < MAX_RESTARTS {
-                tracing::warn!(before, now, phase = ?cursor.phase, "company list shrank while paging; restarting the phase");
-                return Ok(Page {
-                    records: Vec::new(),
-                    next: Some(CompanyCursor {
-                        page: 1,
-                        total: None,
-                        restarts: cursor.restarts + 1,
-                        ..cursor
-                    }),
-                    checkpoint: None,
-                });
-            }
-        }
-
-        let has_more = page.has_next();
-        let total = page.total;
-        let records = match cursor.phase {
-            Phase::Removed => page
-                .items
-                .into_iter()
-                .map(|row| {
-                    SourceRecord::delete(row.company_id.to_string(), Company::from_summary(row))
-                })
-                .collect(),
-            Phase::Live => {
-                let companies = &companies;
-                let details: Vec<_> = futures::stream::iter(page.items)
-                    .map(|row| async move {
-                        let detail = companies.get(&row.company_id).await;
-                        (row, detail)
-                    })
-                    .buffered(self.detail_concurrency)
-                    .collect()
-                    .await;
-                let mut records = Vec::with_capacity(details.len());
-                for (row, detail) in details {
-                    let key = row.company_id.to_string();
-                    match detail {
-                        Ok(company) => records.push(SourceRecord::upsert(key, company)),
-                        Err(e) if e.is_not_found() => {
-                            tracing::info!(company_id = %key, "company listed but gone on detail; surfacing as deleted");
-                            records.push(SourceRecord::delete(key, Company::from_summary(row)));
-                        }
-                        Err(e) => return Err(e),
+                if let (Some(before), Some(now)) = (cursor.total, page.total) {
+                    if now < before && cursor.restarts < MAX_RESTARTS {
+                        tracing::warn!(before, now, phase = ?cursor.phase, "company list shrank while paging; restarting the phase");
+                        return Ok(Page {
+                            records: Vec::new(),
+                            next: Some(CompanyCursor {
+                                page: 1,
+                                total: None,
+                                restarts: cursor.restarts + 1,
+                                ..cursor
+                            }),
+                            checkpoint: None,
+                        });
                     }
                 }
-                records
+                let has_more = page.has_next();
+                let total = page.total;
+                if cursor.phase == Phase::Removed {
+                    // Deletions need no detail: the whole page at once.
+                    let records = page
+                        .items
+                        .into_iter()
+                        .map(|row| {
+                            SourceRecord::delete(
+                                row.company_id.to_string(),
+                                Company::from_summary(row),
+                            )
+                        })
+                        .collect();
+                    return Ok(self.after_page(cursor, records, has_more, total));
+                }
+                Pending {
+                    rows: page.items.into(),
+                    done: 0,
+                    has_more,
+                    total,
+                }
             }
         };
 
+        // The next chunk of the live page's details.
+        let chunk = self.detail_concurrency * 2;
+        let end = (pending.done + chunk).min(pending.rows.len());
+        let companies = self.client.companies();
+        let rows = &pending.rows[pending.done..end];
+        // (Collected first: a lazy iterator of closures here trips the
+        // compiler's `Send` check of the async trait method.)
+        let calls: Vec<_> = rows
+            .iter()
+            .map(|row| companies.get(&row.company_id))
+            .collect();
+        let details: Vec<_> = futures::stream::iter(calls)
+            .buffered(self.detail_concurrency)
+            .collect()
+            .await;
+        let mut records = Vec::with_capacity(details.len());
+        for (row, detail) in rows.iter().zip(details) {
+            let key = row.company_id.to_string();
+            match detail {
+                Ok(company) => records.push(SourceRecord::upsert(key, company)),
+                Err(e) if e.is_not_found() => {
+                    tracing::info!(company_id = %key, "company listed but gone on detail; surfacing as deleted");
+                    records.push(SourceRecord::delete(
+                        key,
+                        Company::from_summary(row.clone()),
+                    ));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if end < pending.rows.len() {
+            return Ok(Page {
+                records,
+                next: Some(CompanyCursor {
+                    pending: Some(Pending {
+                        done: end,
+                        ..pending
+                    }),
+                    ..cursor
+                }),
+                checkpoint: None,
+            });
+        }
+        Ok(self.after_page(cursor, records, pending.has_more, pending.total))
+    }
+
+    /// The page that ends list page `cursor.page`: the next list page, the
+    /// deleted companies' phase, or the end of the run (with its
+    /// checkpoint).
+    fn after_page(
+        &self,
+        cursor: CompanyCursor,
+        records: Vec<SourceRecord<Company>>,
+        has_more: bool,
+        total: Option<u64>,
+    ) -> Page<Company, CompanyCursor> {
         let next = if has_more {
             Some(CompanyCursor {
                 page: cursor.page + 1,
                 total: total.or(cursor.total),
+                pending: None,
                 ..cursor
             })
         } else if cursor.phase == Phase::Live && self.include_deleted {
@@ -212,6 +276,7 @@ impl CompanySource {
                 page: 1,
                 total: None,
                 restarts: 0,
+                pending: None,
                 ..cursor
             })
         } else {
@@ -220,11 +285,11 @@ impl CompanySource {
         let checkpoint = next
             .is_none()
             .then(|| Checkpoint::from_time(cursor.end.to_utc()));
-        Ok(Page {
+        Page {
             records,
             next,
             checkpoint,
-        })
+        }
     }
 }
 

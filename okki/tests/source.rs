@@ -18,7 +18,7 @@ async fn read_all(
     let mut cursor = None;
     loop {
         let page = source.read(checkpoint, cursor).await.unwrap();
-        cursor = page.next;
+        cursor = page.next.clone();
         let done = cursor.is_none();
         pages.push(page);
         if done {
@@ -55,8 +55,13 @@ async fn full_then_incremental_with_deletions() {
         "details carry contacts"
     );
     assert_eq!(fake.received_on("/v1/company/info").await.len(), 23);
-    // 3 live pages + 1 (empty) deleted page.
-    assert_eq!(pages.len(), 4);
+    // 3 live list pages (10, 10, 3 rows) given out in chunks of twice the
+    // detail concurrency (6 + 4, 6 + 4, 3), then 1 (empty) deleted page.
+    assert_eq!(pages.len(), 6);
+    assert_eq!(
+        pages.iter().map(|p| p.records.len()).collect::<Vec<_>>(),
+        [6, 4, 6, 4, 3, 0]
+    );
     let checkpoint = checkpoint.expect("checkpoint at the end");
 
     // Nothing changed: the next run reads nothing.
@@ -194,4 +199,23 @@ async fn shrinking_list_restarts_the_phase() {
         live.iter().all(|id| seen.contains(id)),
         "no live company missed"
     );
+}
+
+#[tokio::test]
+async fn a_pages_first_details_are_given_out_before_the_rest_are_fetched() {
+    let fake = FakeOkki::start().await;
+    fake.seed_demo(30);
+    let client = fake.client_builder().build().unwrap();
+    let source = CompanySource::new(client)
+        .page_size(30)
+        .detail_concurrency(2);
+    let page = source.read(None, None).await.unwrap();
+    assert_eq!(page.records.len(), 4);
+    assert_eq!(fake.received_on("/v1/company/list").await.len(), 1);
+    assert_eq!(fake.received_on("/v1/company/info").await.len(), 4);
+    // The next read fetches the next chunk without listing again.
+    let page = source.read(None, page.next).await.unwrap();
+    assert_eq!(page.records.len(), 4);
+    assert_eq!(fake.received_on("/v1/company/list").await.len(), 1);
+    assert_eq!(fake.received_on("/v1/company/info").await.len(), 8);
 }
