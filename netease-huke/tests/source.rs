@@ -372,3 +372,35 @@ async fn pages_after_a_windows_first_are_requested_together_and_read_once() {
     // One page at a time would take 12 × 50 ms.
     assert!(took < Duration::from_millis(400), "{took:?}");
 }
+
+#[tokio::test]
+async fn only_a_windows_last_page_carries_a_checkpoint() {
+    let fake = FakeHuke::start().await;
+    let now = Utc::now();
+    fake.seed_trades_between(60, 5, now - chrono::Duration::days(3), now);
+    let client = fake.client_builder().build().unwrap();
+    // Three windows of a day, pages of 4, one page at a time.
+    let source = TradeSource::new(client)
+        .window(Duration::from_secs(86_400))
+        .initial_lookback(Duration::from_secs(3 * 86_400))
+        .page_size(4)
+        .page_concurrency(1)
+        .clock(move || now);
+    let mut cursor = None;
+    let (mut with, mut without) = (Vec::new(), 0);
+    loop {
+        let page = source.read(None, cursor).await.unwrap();
+        match &page.checkpoint {
+            Some(cp) => with.push(checkpoint_until(cp).unwrap()),
+            None => without += 1,
+        }
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    // (Before, every page after the first window carried one.)
+    assert_eq!(with.len(), 3, "one per window, at its last page");
+    assert!(with.windows(2).all(|w| w[0] < w[1]));
+    assert!(without > 3);
+}
