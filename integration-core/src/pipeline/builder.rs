@@ -39,7 +39,7 @@ impl<S: Source, K: Sink> Pipeline<S, K> {
             sink: None,
             state: None,
             batch_size: None,
-            concurrency: 4,
+            concurrency: 8,
             retry: RetryPolicy::default(),
             hooks: Arc::new(NoHooks),
             constants: Map::new(),
@@ -87,7 +87,9 @@ impl<S: Source, K: Sink> PipelineBuilder<S, K> {
         self.batch_size = Some(size.max(1));
         self
     }
-    /// Batches written at the same time (default 4).
+    /// Batches written at the same time (default 8: a cloud answers a
+    /// write in tens to hundreds of milliseconds, and the clients' rate
+    /// limiters, not this number, should set the pace).
     pub fn concurrency(mut self, concurrency: usize) -> Self {
         self.concurrency = concurrency.max(1);
         self
