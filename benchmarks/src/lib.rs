@@ -5,6 +5,9 @@
 //!
 //! Linux only (the figures come from `/proc/self`).
 
+pub mod huke_kingdee;
+pub mod okki_yonbip;
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;

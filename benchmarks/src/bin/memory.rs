@@ -4,12 +4,16 @@
 //! state store that keeps checkpoints — `SqliteStore` on a temporary file,
 //! and for comparison `MemoryStore`. Both stores also keep every record in
 //! the pipeline's collection (that is what makes lookups possible), which
-//! the in-memory store holds in RAM.
+//! the in-memory store holds in RAM. `memory-keys` is a `MemoryStore` whose
+//! pipeline collection keeps only keys, statuses and target ids
+//! (`MemoryStore::keys_only`, for a collection no lookup reads by field):
+//! its peak grows with the number of keys, not the size of records.
 //!
 //! Each (store, count) runs in its own child process so peaks are separate.
 //!
 //! Run: `cargo run --release -p benchmarks --bin memory`
-//! (`--counts 100000,1000000 --stores sqlite,memory` are the defaults).
+//! (`--counts 100000,1000000 --stores sqlite,memory,memory-keys` are the
+//! defaults).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -23,10 +27,12 @@ use integration_core::{MemoryStore, Pipeline, SinkRecord, SourceRecord, StateSto
 use serde_json::{Value, json};
 
 const PAGE: u64 = 1_000;
+/// The pipeline, and so its collection.
+const PIPELINE: &str = "memory";
 
 fn main() {
     let args = command_line(
-        "usage: memory [--counts N,N…] [--stores sqlite,memory]",
+        "usage: memory [--counts N,N…] [--stores sqlite,memory,memory-keys]",
         &["--counts", "--stores", "--child", "--count"],
     );
     if let Some(store) = arg_text(&args, "--child") {
@@ -40,14 +46,14 @@ fn main() {
         return;
     }
     let counts = arg_text(&args, "--counts").unwrap_or_else(|| "100000,1000000".into());
-    let stores = arg_text(&args, "--stores").unwrap_or_else(|| "sqlite,memory".into());
+    let stores = arg_text(&args, "--stores").unwrap_or_else(|| "sqlite,memory,memory-keys".into());
     println!("one pipeline run, generated records, pages of {PAGE}, batches of 100, sink drops");
     for store in stores.split(',') {
         for count in counts.split(',') {
             let child = ["--child", store, "--count", count].map(str::to_owned);
             match run_child(&child) {
                 Ok(m) => println!(
-                    "  {store:<7} {count:>9} records  {:>9.0} records/s  {:>7.1} s  {:>6.1} µs CPU/record  peak RSS {:>8.1} MiB",
+                    "  {store:<11} {count:>9} records  {:>9.0} records/s  {:>7.1} s  {:>6.1} µs CPU/record  peak RSS {:>8.1} MiB",
                     m.rate(),
                     m.seconds,
                     m.cpu_us_per_record(),
@@ -77,7 +83,9 @@ async fn run(store: &str, count: u64) -> u64 {
     let file = TempSqlite::new("memory");
     let state: Arc<dyn StateStore> = match store {
         "sqlite" => Arc::new(file.open()),
-        _ => Arc::new(MemoryStore::new()),
+        "memory" => Arc::new(MemoryStore::new()),
+        "memory-keys" => Arc::new(MemoryStore::new().keys_only(PIPELINE)),
+        other => panic!("unknown store {other:?}: sqlite, memory or memory-keys"),
     };
     let source = FnSource::with_cursor(
         move |_: Option<Checkpoint>, cursor: Option<u64>| async move {
@@ -98,7 +106,7 @@ async fn run(store: &str, count: u64) -> u64 {
             .map(|r| WriteOutcome::written(r.key.clone()))
             .collect())
     });
-    let pipeline = Pipeline::builder("memory")
+    let pipeline = Pipeline::builder(PIPELINE)
         .source(source)
         .mapper(crm_customer)
         .sink(sink)

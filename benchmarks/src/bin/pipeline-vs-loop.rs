@@ -25,27 +25,18 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
+use benchmarks::huke_kingdee::{by_hand, customer_numbers, pipeline, seed};
 use benchmarks::{
-    HUKE_TO_KINGDEE_MAPPING, Measured, TempSqlite, arg, arg_text, command_line, measure,
-    process_tree_cpu_time, run_child,
+    Measured, TempSqlite, arg, arg_text, command_line, measure, process_tree_cpu_time, run_child,
 };
 use integration_core::console::{Console, RunningConsole};
-use integration_core::mapping::declarative::DeclarativeMapping;
-use integration_core::memory::{CollectSink, collect_only};
 use integration_core::testing::postgres::TestPostgres;
-use integration_core::{MemoryStore, Pipeline, PostgresStore, StateStore};
-use kingdee_cloud::SaveOptions;
-use kingdee_cloud::sink::JsonFormSink;
+use integration_core::{MemoryStore, PostgresStore, StateStore};
 use kingdee_cloud::testing::FakeK3Cloud;
 use netease_huke::testing::FakeHuke;
-use netease_huke::{BuyerSource, TradeSource};
-use serde_json::{Value, json};
-
-/// The scheme's first-run window (now − 72000 s … now).
-const WINDOW_SECS: i64 = 72_000;
 
 fn main() {
     let args = command_line(
@@ -77,17 +68,7 @@ fn parent(args: &[String]) {
     let records: usize = arg(args, "--records", 100_000);
     let rt = runtime();
     let (huke, k3) = rt.block_on(async { (FakeHuke::start().await, FakeK3Cloud::start().await) });
-    let now = chrono::Utc::now();
-    let trades = huke.seed_trades_between(
-        records,
-        12,
-        now - chrono::Duration::seconds(WINDOW_SECS - 1_800),
-        now - chrono::Duration::seconds(120),
-    );
-    let buyers: HashSet<String> = trades
-        .iter()
-        .filter_map(|t| t.buyer_cid.as_ref().map(|c| c.to_string()))
-        .collect();
+    let buyers = seed(&huke, records);
     println!(
         "Huke → K/3 Cloud, {records} trades of {} distinct buyers, fakes on loopback",
         buyers.len()
@@ -149,12 +130,8 @@ fn parent(args: &[String]) {
             }
             _ => String::new(),
         };
-        let customers = k3.records("BD_Customer");
-        let numbers: HashSet<String> = customers
-            .iter()
-            .filter_map(|c| c.get("FNumber").and_then(Value::as_str).map(str::to_owned))
-            .collect();
-        let correct = numbers == buyers;
+        let customers = customer_numbers(&k3);
+        let correct = customers.iter().cloned().collect::<HashSet<_>>() == buyers;
         println!(
             "  {variant:<17} {:>9.0} trades/s  {:>8.1} s  {:>7.1} µs CPU/trade  peak {:>7.1} MiB  → {} customers{}{server}",
             m.rate(),
@@ -202,12 +179,12 @@ fn child(variant: &str, args: &[String]) {
     let m: Measured = match variant {
         "pipeline" => {
             let state = Arc::new(MemoryStore::new());
-            measure(|| rt.block_on(with_pipeline(&huke_url, &k3_url, state)))
+            measure(|| rt.block_on(pipeline(&huke_url, &k3_url, state, None)))
         }
         "pipeline-sqlite" => {
             let file = TempSqlite::new("pipeline-vs-loop");
             let state = Arc::new(file.open());
-            measure(|| rt.block_on(with_pipeline(&huke_url, &k3_url, state)))
+            measure(|| rt.block_on(pipeline(&huke_url, &k3_url, state, None)))
         }
         "pipeline-sqlite-console" => {
             let file = TempSqlite::new("pipeline-vs-loop-console");
@@ -215,7 +192,7 @@ fn child(variant: &str, args: &[String]) {
             measure(|| {
                 rt.block_on(async {
                     let _console = watched_console(Arc::clone(&state)).await;
-                    with_pipeline(&huke_url, &k3_url, state).await
+                    pipeline(&huke_url, &k3_url, state, None).await
                 })
             })
         }
@@ -224,7 +201,7 @@ fn child(variant: &str, args: &[String]) {
             let schema = arg_text(args, "--pg-schema").expect("--pg-schema");
             let store = rt.block_on(PostgresStore::builder(&url).schema(schema).connect());
             let state = Arc::new(store.unwrap());
-            measure(|| rt.block_on(with_pipeline(&huke_url, &k3_url, state)))
+            measure(|| rt.block_on(pipeline(&huke_url, &k3_url, state, None)))
         }
         _ => measure(|| rt.block_on(by_hand(&huke_url, &k3_url))),
     };
@@ -265,192 +242,4 @@ async fn watched_console(state: Arc<dyn StateStore>) -> RunningConsole {
         }
     });
     console
-}
-
-/// The scheme, built as `examples::schemes::huke_to_kingdee` builds it,
-/// with its state in `state`.
-async fn with_pipeline(huke_url: &str, k3_url: &str, state: Arc<dyn StateStore>) -> u64 {
-    let huke = netease_huke::Client::builder()
-        .base_url(huke_url)
-        .credentials(FakeHuke::credentials())
-        .rate_limit(None)
-        .build()
-        .unwrap();
-    let k3 = kingdee_cloud::Client::builder()
-        .server_url(k3_url)
-        .app_signature(FakeK3Cloud::app_credentials())
-        .build()
-        .unwrap();
-    let trades = Pipeline::builder("huke-trades")
-        .source(TradeSource::new(huke.clone()))
-        .mapper(collect_only)
-        .sink(CollectSink::new(500))
-        .state(Arc::clone(&state))
-        .build()
-        .unwrap();
-    let options = SaveOptions {
-        is_auto_submit_and_audit: Some(true),
-        is_verify_base_data_field: Some(false),
-        ..SaveOptions::default()
-    };
-    let sink = JsonFormSink::json(k3, "BD_Customer", "FCUSTID", "FNumber").options(options);
-    let customers = Pipeline::builder("huke-to-kingdee")
-        .source(BuyerSource::new(TradeSource::new(huke)))
-        .mapper(DeclarativeMapping::from_json_str(HUKE_TO_KINGDEE_MAPPING).unwrap())
-        .sink(sink)
-        .state(state)
-        .build()
-        .unwrap();
-    let read = trades.run().await.unwrap().read;
-    let report = customers.run().await.unwrap();
-    assert_eq!(report.failed, 0, "{report:?}");
-    read
-}
-
-fn text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
-/// The simplest correct hand-written loop: page through the window's trades
-/// (signed as Huke requires), keep the first trade of each buyer, then per
-/// 100 buyers look their numbers up in K/3 Cloud and BatchSave them (upsert
-/// by `FNumber`), signed as Kingdee's SDK signs.
-async fn by_hand(huke_url: &str, k3_url: &str) -> u64 {
-    let http = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let now = chrono::Utc::now().timestamp();
-    let (start, end) = ((now - WINDOW_SECS) * 1000, now * 1000);
-
-    // Read.
-    let mut read = 0u64;
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut buyers: Vec<(String, String, String)> = Vec::new(); // cid, nick, first tid
-    for page in 1.. {
-        let body = serde_json::to_vec(&json!({
-            "timeRanges": [{"timeType": 1, "startTime": start, "endTime": end}],
-            "page": page,
-            "pageSize": 100,
-        }))
-        .unwrap();
-        let signed = netease_huke::sign_request(
-            netease_huke::testing::APP_KEY,
-            netease_huke::testing::APP_SECRET,
-            &body,
-            chrono::Utc::now().timestamp(),
-        );
-        let mut request = http
-            .post(format!("{huke_url}/trade/searchTrades"))
-            .header("content-type", "application/json");
-        for (name, value) in signed.pairs() {
-            request = request.header(name, value);
-        }
-        let answer: Value = request
-            .body(body)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(answer["code"], 200, "{answer}");
-        let list = answer["data"]["list"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        let total = answer["data"]["total"].as_u64().unwrap_or(0);
-        for trade in &list {
-            read += 1;
-            let Some(cid) = text(&trade["buyerCid"]).filter(|c| !c.trim().is_empty()) else {
-                continue;
-            };
-            if seen.insert(cid.clone()) {
-                let nick = trade["buyerNick"].as_str().unwrap_or("").to_owned();
-                buyers.push((cid, nick, text(&trade["tid"]).unwrap_or_default()));
-            }
-        }
-        if list.is_empty() || read >= total {
-            break;
-        }
-    }
-
-    // Write.
-    let credentials = FakeK3Cloud::app_credentials();
-    let service = "Kingdee.BOS.WebApi.ServicesStub.DynamicFormService";
-    let post = |op: &'static str, body: Value| {
-        let url = format!("{k3_url}/{service}.{op}.common.kdsvc");
-        let path = reqwest::Url::parse(&url).unwrap().path().to_owned();
-        let signed = kingdee_cloud::auth::sign(&credentials, &path, chrono::Utc::now().timestamp());
-        let mut request = http.post(url).header("content-type", "application/json");
-        for (name, value) in signed.pairs() {
-            request = request.header(name, value);
-        }
-        async move {
-            request
-                .body(serde_json::to_vec(&body).unwrap())
-                .send()
-                .await
-                .unwrap()
-                .json::<Value>()
-                .await
-                .unwrap()
-        }
-    };
-    for chunk in buyers.chunks(100) {
-        let numbers: Vec<String> = chunk
-            .iter()
-            .map(|(cid, ..)| format!("'{}'", cid.replace('\'', "''")))
-            .collect();
-        let rows = post(
-            "ExecuteBillQuery",
-            json!({"data": {
-                "FormId": "BD_Customer",
-                "FieldKeys": "FCUSTID,FNumber",
-                "FilterString": format!("FNumber in ({})", numbers.join(",")),
-                "Limit": chunk.len(),
-            }}),
-        )
-        .await;
-        let existing: HashMap<String, Value> = rows
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|row| Some((text(row.get(1)?)?, row.get(0)?.clone())))
-            .collect();
-        let models: Vec<Value> = chunk
-            .iter()
-            .map(|(cid, nick, tid)| {
-                let mut model = json!({
-                    "FName": nick,
-                    "FNumber": cid,
-                    "FCreateOrgId": {"FNumber": "100"},
-                    "FUseOrgId": {"FNumber": "100"},
-                    "FDescription": tid,
-                });
-                if let Some(id) = existing.get(cid) {
-                    model["FCUSTID"] = id.clone();
-                }
-                model
-            })
-            .collect();
-        let answer = post(
-            "BatchSave",
-            json!({"formid": "BD_Customer", "data": {
-                "IsAutoSubmitAndAudit": true,
-                "IsVerifyBaseDataField": false,
-                "Model": models,
-            }}),
-        )
-        .await;
-        let saved = answer["Result"]["ResponseStatus"]["SuccessEntitys"]
-            .as_array()
-            .map_or(0, Vec::len);
-        assert_eq!(saved, chunk.len(), "{answer}");
-    }
-    read
 }

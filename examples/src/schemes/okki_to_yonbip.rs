@@ -167,7 +167,7 @@ pub fn to_merchant(company: &Company, defaults: &MerchantDefaults) -> Result<Mer
 
 /// The pipeline's mapper: live companies through [`to_merchant`]; a deleted
 /// company becomes a merchant carrying only its code, which the sink skips.
-fn mapper(
+pub fn mapper(
     defaults: MerchantDefaults,
 ) -> impl Fn(&SourceRecord<Company>, &MapContext) -> Result<Option<Merchant>, MapError> {
     move |record, _ctx| match record.op {
