@@ -50,7 +50,9 @@
 //!   checkpoint reset) and Prometheus `/metrics`; see `CONSOLE.md`.
 //! - `testing` (feature): the kit each connector's fake server is built on,
 //!   its `Fake` trait (start, point a client at it, inject faults, see what
-//!   it received) and one fast retry policy for tests.
+//!   it received), a model of a real API's pace (per-call latency and a
+//!   server-side rate limit with the API's throttle answer; off by default)
+//!   and one fast retry policy for tests.
 //!
 //! ```
 //! use std::sync::Arc;

@@ -228,7 +228,11 @@ impl Ids {
             return;
         }
         let mut new = page;
-        while self.0.last().is_some_and(|last| last.len() <= 2 * new.len()) {
+        while self
+            .0
+            .last()
+            .is_some_and(|last| last.len() <= 2 * new.len())
+        {
             let Some(last) = self.0.pop() else { break };
             let mut last = Arc::try_unwrap(last).unwrap_or_else(|shared| (*shared).clone());
             if last.len() < new.len() {
@@ -606,10 +610,7 @@ mod tests {
         ids.add(["b".to_owned()].into());
         let copy = ids.clone();
         assert!(copy.contains("a") && copy.contains("b") && !copy.contains("c"));
-        assert!(
-            Arc::ptr_eq(&ids.0[0], &copy.0[0]),
-            "a copy shares the sets"
-        );
+        assert!(Arc::ptr_eq(&ids.0[0], &copy.0[0]), "a copy shares the sets");
         // A later page merged into a shared set leaves the copy as it was.
         ids.add(["c".to_owned(), "d".to_owned()].into());
         assert!(ids.contains("c") && !copy.contains("c"));
