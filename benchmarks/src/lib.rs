@@ -208,6 +208,15 @@ pub fn arg_text(args: &[String], name: &str) -> Option<String> {
         .cloned()
 }
 
+/// The multi-thread runtime every benchmark process (parent and children)
+/// runs on.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
 /// The mapping document of the Huke → K/3 Cloud scheme (shared with the
 /// `examples` crate).
 pub const HUKE_TO_KINGDEE_MAPPING: &str =

@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use benchmarks::{
-    Measured, arg, arg_text, command_line, huke_kingdee, measure, okki_yonbip, run_child,
+    Measured, arg, arg_text, command_line, huke_kingdee, measure, okki_yonbip, run_child, runtime,
 };
 use integration_core::MemoryStore;
 use integration_core::testing::{Faults, Latency, ServerLimit};
@@ -56,13 +56,6 @@ fn main() {
         Some(variant) => child(&variant, &args),
         None => parent(&args),
     }
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 /// One condition of the model: a latency, and maybe a server limit that

@@ -31,6 +31,7 @@ use std::sync::Arc;
 use benchmarks::huke_kingdee::{by_hand, customer_numbers, pipeline, seed};
 use benchmarks::{
     Measured, TempSqlite, arg, arg_text, command_line, measure, process_tree_cpu_time, run_child,
+    runtime,
 };
 use integration_core::console::{Console, RunningConsole};
 use integration_core::testing::postgres::TestPostgres;
@@ -55,13 +56,6 @@ fn main() {
         Some(variant) => child(variant, &args),
         None => parent(&args),
     }
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 fn parent(args: &[String]) {
