@@ -19,6 +19,8 @@
 //!   once per slot between them ([`Worker`]): leases with fencing tokens,
 //!   takeover of a dead worker's pipelines, one rate budget, graceful
 //!   shutdown.
+//! - [`check`]: what every client's `check()` returns: what a connection
+//!   check learned, or why it failed (auth refused, unreachable, wrong URL).
 //! - [`error`]: the [`Error`] model, the [`ErrorMeta`] every connector's
 //!   error gives (through [`ConnectorError`]), vendor [`error::Code`]s and
 //!   the one list of throttle words.
@@ -80,6 +82,7 @@
 //! ```
 
 pub mod auth;
+pub mod check;
 #[cfg(feature = "console")]
 pub mod console;
 pub mod envelope;

@@ -60,6 +60,7 @@ impl<T: Clone + Serialize + Send + Sync + 'static> Source for VecSource<T> {
             .map(<[_]>::to_vec)
             .unwrap_or_default();
         Ok(Page {
+            total: None,
             records: page,
             next: (end < records.len()).then_some(end),
             checkpoint: Some(Checkpoint(serde_json::json!(end.max(start)))),

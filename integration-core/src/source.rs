@@ -95,6 +95,10 @@ pub struct Page<T, C = ()> {
     /// processed (`None` if the source cannot tell yet, e.g. an unordered
     /// listing that knows its high-water mark only at the end).
     pub checkpoint: Option<Checkpoint>,
+    /// How many records this read is expected to yield in all, when the
+    /// source's answer says (a list's total count): progress shows an
+    /// estimate from it. Only a hint; nothing relies on it.
+    pub total: Option<u64>,
 }
 
 impl<T, C> Page<T, C> {
@@ -104,7 +108,14 @@ impl<T, C> Page<T, C> {
             records,
             next: None,
             checkpoint,
+            total: None,
         }
+    }
+
+    /// The same page, saying the read yields about `total` records in all.
+    pub fn with_total(mut self, total: Option<u64>) -> Self {
+        self.total = total;
+        self
     }
 }
 

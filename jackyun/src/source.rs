@@ -53,6 +53,7 @@ impl<P> WindowCursor<P> {
     fn page<T>(self, records: Vec<SourceRecord<T>>, next: Option<P>) -> Page<T, Self> {
         match next {
             Some(position) => Page {
+                total: None,
                 records,
                 next: Some(Self {
                     position: Some(position),
@@ -187,6 +188,7 @@ impl Source for TradeSource {
             }
         };
         Ok(Page {
+            total: None,
             records,
             next,
             checkpoint,

@@ -152,6 +152,7 @@ impl Source for PurInboundSource {
             .collect();
         if more {
             Ok(Page {
+                total: None,
                 records,
                 next: Some(PurInboundCursor {
                     page: cursor.page + 1,

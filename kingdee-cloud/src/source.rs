@@ -181,6 +181,7 @@ impl<T: DeserializeOwned + Serialize + Send + Sync + 'static> Source for FormSou
             records,
             next,
             checkpoint: high.checkpoint(),
+            total: None,
         })
     }
 }

@@ -474,6 +474,7 @@ impl Source for TradeSource {
             // from its start. Writing the growing ids of the window with
             // every page cost a state write of up to a megabyte per page.
             return Ok(Page {
+                total: None,
                 records,
                 next: Some(cursor),
                 checkpoint: None,
@@ -494,6 +495,7 @@ impl Source for TradeSource {
         // Keep what the overlap of this run's later checkpoints needs.
         cursor.recent.retain(|w| w.end >= until - overlap);
         Ok(Page {
+            total: None,
             records,
             next: Some(cursor),
             checkpoint,
@@ -591,6 +593,7 @@ impl Source for BuyerSource {
         seen.add(new);
         let next = page.next.map(|trades| BuyerCursor { trades, seen });
         Ok(Page {
+            total: None,
             records,
             next,
             checkpoint: page.checkpoint,

@@ -171,6 +171,7 @@ impl CompanySource {
                     if now < before && cursor.restarts < MAX_RESTARTS {
                         tracing::warn!(before, now, phase = ?cursor.phase, "company list shrank while paging; restarting the phase");
                         return Ok(Page {
+                            total: None,
                             records: Vec::new(),
                             next: Some(CompanyCursor {
                                 page: 1,
@@ -239,6 +240,7 @@ impl CompanySource {
         }
         if end < pending.rows.len() {
             return Ok(Page {
+                total: None,
                 records,
                 next: Some(CompanyCursor {
                     pending: Some(Pending {
@@ -286,6 +288,7 @@ impl CompanySource {
             .is_none()
             .then(|| Checkpoint::from_time(cursor.end.to_utc()));
         Page {
+            total: None,
             records,
             next,
             checkpoint,

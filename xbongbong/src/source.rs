@@ -137,6 +137,7 @@ impl Source for RecordSource {
         }
         if more {
             Ok(Page {
+                total: None,
                 records,
                 next: Some(RecordCursor {
                     page: page + 1,

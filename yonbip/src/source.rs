@@ -117,6 +117,7 @@ impl Source for MerchantSource {
             None
         };
         Ok(Page {
+            total: None,
             records,
             next,
             checkpoint,

@@ -92,6 +92,7 @@ async fn run(store: &str, count: u64) -> u64 {
             let from = cursor.unwrap_or(0);
             let to = (from + PAGE).min(count);
             Ok(Page {
+                total: None,
                 records: (from..to)
                     .map(|i| SourceRecord::upsert(i.to_string(), record(i)))
                     .collect(),

@@ -183,6 +183,7 @@ impl<S: Source, K: Sink> Stages<S, K> {
             source: Arc::unwrap_or_clone(source),
             payload: None,
             stage: Stage::Map,
+            target_id: None,
             code: None,
             error,
             attempts: 1,

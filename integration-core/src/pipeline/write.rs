@@ -107,6 +107,7 @@ impl<S: Source, K: Sink> Stages<S, K> {
                             op: record.op,
                             source: Arc::unwrap_or_clone(source),
                             stage: Stage::Write,
+                            target_id: None,
                             code: error.code,
                             error: error.message,
                             attempts,

@@ -285,14 +285,18 @@ pub enum Stage {
     Map,
     /// Writing it to the sink.
     Write,
+    /// Writing the target's id back to the source record, after the write
+    /// succeeded ([`crate::pipeline::WriteBack`]); a replay only writes back.
+    WriteBack,
 }
 
 impl Stage {
-    /// `"map"` or `"write"`.
+    /// `"map"`, `"write"` or `"write_back"`.
     pub fn as_str(self) -> &'static str {
         match self {
             Stage::Map => "map",
             Stage::Write => "write",
+            Stage::WriteBack => "write_back",
         }
     }
 }
@@ -320,6 +324,10 @@ pub struct DeadLetter {
     pub payload: Option<Value>,
     /// Where it failed.
     pub stage: Stage,
+    /// The target's id or number, when the write succeeded and only the
+    /// write-back failed ([`Stage::WriteBack`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_id: Option<String>,
     /// The target's or the mapping's error code, when there was one.
     pub code: Option<String>,
     /// The error message.

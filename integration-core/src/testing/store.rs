@@ -69,6 +69,7 @@ fn letter(pipeline: &str, key: &str, attempts: u32, minute: i64) -> DeadLetter {
         source: json!({"k": key}),
         payload: None,
         stage: Stage::Write,
+        target_id: None,
         code: Some("9".into()),
         error: "名称不能为空".into(),
         attempts,
