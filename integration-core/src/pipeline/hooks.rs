@@ -12,6 +12,9 @@ use crate::state::DeadLetter;
 pub trait Hooks<S: Send + Sync, T: Send + Sync>: Send + Sync {
     /// Before the run's `page`-th page (0 first) is read.
     async fn before_read(&self, _page: u64) {}
+    /// A page said how many records the read yields in all
+    /// ([`crate::Page::total`]): what a progress bar estimates from.
+    async fn on_total(&self, _total: u64) {}
     /// After a page was read, with its records.
     async fn after_read(&self, _records: &[SourceRecord<S>]) {}
     /// After a record was mapped; may adjust the mapped record. Runs where

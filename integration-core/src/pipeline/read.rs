@@ -44,6 +44,9 @@ impl<S: Source, K: Sink> Stages<S, K> {
                 Err(e) => return Err(e),
             }
         };
+        if let Some(total) = page.total {
+            self.hooks.on_total(total).await;
+        }
         self.hooks.after_read(&page.records).await;
         Ok(page)
     }
