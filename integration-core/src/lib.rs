@@ -1,3 +1,4 @@
+#![cfg_attr(docsrs, feature(doc_cfg))]
 //! # integration-core
 //!
 //! What every connector and every sync job shares:
@@ -12,6 +13,9 @@
 //!   (QEasy's data table, usable for lookups), record-level retries, dead
 //!   letters and replay, hooks, and a [`RunReport`]. Nothing is lost: see
 //!   the guarantees in [`pipeline`].
+//! - [`write_back`]: QEasy's 数据回压: the target's id or number written
+//!   back to each source record after its write, as a pipeline stage
+//!   with its own outcomes and dead letters.
 //! - [`state`]: where checkpoints, collections, dead letters and the
 //!   history of runs live, behind the async [`StateStore`] ([`SqliteStore`],
 //!   bundled, off the runtime threads; [`MemoryStore`]).
@@ -42,15 +46,15 @@
 //!   retry-after, a tracing span per call), the [`Error`] model, [`Secret`]s
 //!   that never reach logs, the token cache in [`auth`] and value [`types`]
 //!   (ids from strings or numbers, explicit time zones).
-//! - `postgres` (feature): `PostgresStore`, state in a PostgreSQL
+//! - `postgres` (feature): [`PostgresStore`], state in a PostgreSQL
 //!   database shared by workers on several machines (versioned
 //!   migrations, the server's clock for leases and budgets; no TLS yet).
 //! - [`telemetry`]: the metrics every pipeline and API call records
 //!   through the `metrics` facade (nothing without a recorder).
-//! - `console` (feature): the operations console, web pages over any
+//! - [`console`] (feature): the operations console, web pages over any
 //!   [`StateStore`] (runs, reports, dead letters with replay, collections,
 //!   checkpoint reset) and Prometheus `/metrics`; see `CONSOLE.md`.
-//! - `testing` (feature): the kit each connector's fake server is built on,
+//! - [`testing`] (feature): the kit each connector's fake server is built on,
 //!   its `Fake` trait (start, point a client at it, inject faults, see what
 //!   it received), a model of a real API's pace (per-call latency and a
 //!   server-side rate limit with the API's throttle answer; off by default)
@@ -84,6 +88,7 @@
 pub mod auth;
 pub mod check;
 #[cfg(feature = "console")]
+#[cfg_attr(docsrs, doc(cfg(feature = "console")))]
 pub mod console;
 pub mod envelope;
 pub mod error;
@@ -100,10 +105,12 @@ pub mod source;
 pub mod state;
 pub mod telemetry;
 #[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 pub mod transport;
 pub mod types;
 pub mod worker;
+pub mod write_back;
 
 pub use error::{ConnectorError, Error, ErrorKind, ErrorMeta, Retry};
 pub use mapping::{MapContext, MapError, Mapper};
@@ -114,9 +121,11 @@ pub use settings::{ClientConfig, ClientSettings};
 pub use sink::{Change, RecordError, Sink, SinkRecord, WriteOutcome};
 pub use source::{Checkpoint, HighWater, Op, Page, Source, SourceRecord};
 #[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use state::PostgresStore;
 pub use state::{
     CollectionEntry, DeadLetter, EntryQuery, MemoryStore, RunRecord, SqliteStore, StateStore,
 };
 pub use transport::{RateLimit, RateShare, RawResponse, RetryPolicy, Transport};
 pub use worker::{Runnable, Sequence, Worker};
+pub use write_back::{WriteBack, WriteBackOutcome, WriteBackRecord};

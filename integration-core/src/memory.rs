@@ -321,3 +321,105 @@ impl<T: Clone + Serialize + Send + Sync + 'static> Sink for CollectSink<T> {
 pub fn collect_only<S>(_: &SourceRecord<S>, _: &MapContext) -> Result<Option<()>, MapError> {
     Ok(Some(()))
 }
+
+/// A rule that makes [`MemoryWriteBack`] fail a write-back.
+type WriteBackRule = Arc<dyn Fn(&str, u32) -> Option<RecordError> + Send + Sync>;
+
+/// A write-back into memory, as a source system that keeps one field per
+/// record would: the values written back by key, answered
+/// [`WriteBackOutcome::Unchanged`] when a record holds its value already.
+/// It counts the calls that wrote, so tests can see that writing the same
+/// value twice sends nothing.
+pub struct MemoryWriteBack<T> {
+    inner: Arc<Mutex<WriteBackInner>>,
+    fail: Option<WriteBackRule>,
+    item: std::marker::PhantomData<fn() -> T>,
+}
+
+#[derive(Default)]
+struct WriteBackInner {
+    values: BTreeMap<String, String>,
+    attempts: BTreeMap<String, u32>,
+    writes: u64,
+}
+
+impl<T> Clone for MemoryWriteBack<T> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+            fail: self.fail.clone(),
+            item: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<T> Default for MemoryWriteBack<T> {
+    fn default() -> Self {
+        Self {
+            inner: Arc::default(),
+            fail: None,
+            item: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<T> MemoryWriteBack<T> {
+    /// An empty one.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Fails a write-back when `rule(key, attempt)` says so (attempt counts
+    /// from 1 per key).
+    pub fn failing_when(
+        mut self,
+        rule: impl Fn(&str, u32) -> Option<RecordError> + Send + Sync + 'static,
+    ) -> Self {
+        self.fail = Some(Arc::new(rule));
+        self
+    }
+
+    /// The values written back, by key.
+    pub fn values(&self) -> BTreeMap<String, String> {
+        lock(&self.inner).values.clone()
+    }
+
+    /// How many write-backs changed a value.
+    pub fn writes(&self) -> u64 {
+        lock(&self.inner).writes
+    }
+}
+
+#[async_trait]
+impl<T> crate::write_back::WriteBack for MemoryWriteBack<T>
+where
+    T: serde::de::DeserializeOwned + Send + Sync + 'static,
+{
+    type Item = T;
+
+    async fn write_back(
+        &self,
+        record: &crate::write_back::WriteBackRecord<T>,
+    ) -> Result<crate::write_back::WriteBackOutcome, Error> {
+        use crate::write_back::WriteBackOutcome;
+        let mut inner = lock(&self.inner);
+        let attempt = inner.attempts.entry(record.key.clone()).or_insert(0);
+        *attempt += 1;
+        let attempt = *attempt;
+        if let Some(error) = self
+            .fail
+            .as_ref()
+            .and_then(|rule| rule(&record.key, attempt))
+        {
+            return Ok(WriteBackOutcome::Failed(error));
+        }
+        if inner.values.get(&record.key) == Some(&record.value) {
+            return Ok(WriteBackOutcome::Unchanged);
+        }
+        inner
+            .values
+            .insert(record.key.clone(), record.value.clone());
+        inner.writes += 1;
+        Ok(WriteBackOutcome::Written)
+    }
+}

@@ -53,8 +53,20 @@ pub struct RunReport {
     pub failed: u64,
     /// Records sent again after a retryable failure.
     pub retried: u64,
-    /// Records sent to the dead letters.
+    /// Records sent to the dead letters (write-backs apart).
     pub dead_lettered: u64,
+    /// Written records whose source now holds the target's id
+    /// ([`crate::write_back`]).
+    #[serde(default)]
+    pub written_back: u64,
+    /// Written records whose source held the target's id already (nothing
+    /// sent).
+    #[serde(default)]
+    pub write_back_unchanged: u64,
+    /// Written records whose write-back failed, kept as dead letters of
+    /// stage write-back (not counted in `dead_lettered`).
+    #[serde(default)]
+    pub write_back_dead_lettered: u64,
     /// Most records read but not yet settled at any moment.
     pub peak_in_flight: u64,
     /// The checkpoint stored at the end of the run, if any.
@@ -82,6 +94,9 @@ impl RunReport {
             failed: 0,
             retried: 0,
             dead_lettered: 0,
+            written_back: 0,
+            write_back_unchanged: 0,
+            write_back_dead_lettered: 0,
             peak_in_flight: 0,
             checkpoint: None,
             first_errors: Vec::new(),
@@ -165,6 +180,14 @@ impl fmt::Display for RunReport {
                     .map_or_else(|| "-".to_owned(), |c| shorten(&c.to_string(), 40)),
             ),
         ];
+        if self.written_back + self.write_back_unchanged + self.write_back_dead_lettered > 0 {
+            rows.insert(10, ("written back", self.written_back.to_string()));
+            rows.insert(11, ("  unchanged", self.write_back_unchanged.to_string()));
+            rows.insert(
+                12,
+                ("  dead-lettered", self.write_back_dead_lettered.to_string()),
+            );
+        }
         if self.created + self.updated > 0 {
             rows.insert(7, ("  created", self.created.to_string()));
             rows.insert(8, ("  updated", self.updated.to_string()));

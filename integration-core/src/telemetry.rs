@@ -50,6 +50,9 @@ pub mod names {
     pub const RECORDS_FAILED: &str = "integration_records_failed_total";
     /// Records sent to the dead letters.
     pub const RECORDS_DEAD_LETTERED: &str = "integration_records_dead_lettered_total";
+    /// Records written back to their source, by `outcome` (`written`,
+    /// `unchanged`, `dead_lettered`).
+    pub const RECORDS_WRITTEN_BACK: &str = "integration_records_written_back_total";
     /// Records sent again after a retryable failure.
     pub const RECORDS_RETRIED: &str = "integration_records_retried_total";
     /// Runs and replays that ended.
@@ -94,6 +97,23 @@ pub(crate) fn records_settled(
     ] {
         if n > 0 {
             counter!(name, &label()).increment(n);
+        }
+    }
+}
+
+/// Counts a settled stretch's write-backs.
+pub(crate) fn written_back(pipeline: &str, written: u64, unchanged: u64, dead_lettered: u64) {
+    for (outcome, n) in [
+        ("written", written),
+        ("unchanged", unchanged),
+        ("dead_lettered", dead_lettered),
+    ] {
+        if n > 0 {
+            let labels = [
+                ("pipeline", pipeline.to_owned()),
+                ("outcome", outcome.to_owned()),
+            ];
+            counter!(names::RECORDS_WRITTEN_BACK, &labels).increment(n);
         }
     }
 }

@@ -13,6 +13,9 @@ use crate::sink::Sink;
 use crate::source::{Source, SourceRecord};
 use crate::state::StateStore;
 use crate::transport::RetryPolicy;
+use crate::write_back::WriteBack;
+
+use super::write_back::{ValueOf, WriteBackStage};
 
 /// Builds a [`Pipeline`]. Name, source, mapper, sink and state are required.
 pub struct PipelineBuilder<S: Source, K: Sink> {
@@ -26,6 +29,8 @@ pub struct PipelineBuilder<S: Source, K: Sink> {
     retry: RetryPolicy,
     hooks: Arc<dyn Hooks<S::Item, K::Item>>,
     constants: Map<String, Value>,
+    write_back: Option<WriteBackStage<S::Item, K::Item>>,
+    write_back_concurrency: usize,
 }
 
 impl<S: Source, K: Sink> Pipeline<S, K> {
@@ -43,6 +48,8 @@ impl<S: Source, K: Sink> Pipeline<S, K> {
             retry: RetryPolicy::default(),
             hooks: Arc::new(NoHooks),
             constants: Map::new(),
+            write_back: None,
+            write_back_concurrency: 4,
         }
     }
 }
@@ -111,6 +118,41 @@ impl<S: Source, K: Sink> PipelineBuilder<S, K> {
         self
     }
 
+    /// After each record is written, writes the target's id (the sink's
+    /// `target_id`) back to the source record with `write_back` (see
+    /// [`crate::write_back`]).
+    pub fn write_back<W>(self, write_back: W) -> Self
+    where
+        W: WriteBack<Item = S::Item>,
+    {
+        self.write_back_with(write_back, |target_id, _| target_id.map(str::to_owned))
+    }
+
+    /// [`Self::write_back`] with the value taken from the target's id and
+    /// the mapped record, e.g. the number the record was upserted by:
+    /// `.write_back_with(field, |_, customer| Some(customer.number.clone()))`.
+    /// `None` dead-letters the write-back (there is nothing to write).
+    pub fn write_back_with<W, F>(mut self, write_back: W, value: F) -> Self
+    where
+        W: WriteBack<Item = S::Item>,
+        F: Fn(Option<&str>, &K::Item) -> Option<String> + Send + Sync + 'static,
+    {
+        let value: Arc<ValueOf<K::Item>> = Arc::new(value);
+        self.write_back = Some(WriteBackStage {
+            target: Arc::new(write_back),
+            value,
+            concurrency: 1,
+        });
+        self
+    }
+
+    /// Write-backs of one batch made at the same time (default 4; most
+    /// source APIs update one record per call).
+    pub fn write_back_concurrency(mut self, concurrency: usize) -> Self {
+        self.write_back_concurrency = concurrency.max(1);
+        self
+    }
+
     /// Builds the pipeline, or names the missing part.
     pub fn build(self) -> Result<Pipeline<S, K>, Error> {
         let missing = |what: &str| {
@@ -138,6 +180,10 @@ impl<S: Source, K: Sink> PipelineBuilder<S, K> {
                 retry: self.retry,
                 hooks: self.hooks,
                 constants: self.constants,
+                write_back: self.write_back.map(|stage| WriteBackStage {
+                    concurrency: self.write_back_concurrency,
+                    ..stage
+                }),
                 busy: tokio::sync::Mutex::new(()),
             }),
         })

@@ -101,6 +101,11 @@ impl<S: Source, K: Sink> Stages<S, K> {
             Unit::Settled(settlement) => Ok(Settled::Records(settlement)),
             Unit::End(boundary) => Ok(Settled::End(boundary)),
             Unit::Batch(batch) => self.write_batch(batch).await.map(Settled::Records),
+            Unit::WriteBack(pending) => {
+                let mut settled = super::settle::Settlement::default();
+                self.write_back_all(pending, &mut settled).await;
+                Ok(Settled::Records(settled))
+            }
         }
     }
 }

@@ -9,6 +9,7 @@
 //! | read | `read` | one page from the source at a cursor, read again when undecodable or retryable |
 //! | map | `map` | a page's records → batches, skipped and failed records, outside the async context (lookups wait there) |
 //! | write | `write` | one batch to the sink; retryable failures again, alone |
+//! | write-back | `write_back` | the target's id back to each written source record ([`crate::write_back`]) |
 //! | settle | `settle` | in source order: the report, the store (a unit's records atomically, then the page's checkpoint) and the hooks |
 //! | flow | `flow` | the one scheduler of runs and replays: writes out of order, settles in order, back-pressure |
 //! | replay | `replay` | the dead letters through map → write → settle again |
@@ -41,6 +42,16 @@
 //!   stops the run without moving the checkpoint. A page whose answer
 //!   could not be decoded, or whose read failed retryably or with an
 //!   expired token, is read again under the same policy.
+//! - **Write-back.** With [`PipelineBuilder::write_back`], each record
+//!   written is written back to its source (the target's id or number)
+//!   before its batch settles. Each has its own outcome: written back,
+//!   unchanged (the source held the value: nothing sent), or, after the
+//!   retry policy's attempts, a dead letter of stage
+//!   [`Stage::WriteBack`](crate::state::Stage::WriteBack) that a replay
+//!   writes back again without writing the record twice. A failed
+//!   write-back never stops the run: the record is written, its entry
+//!   and the page's checkpoint are stored as usual. The report counts
+//!   write-backs apart from the records' own outcomes.
 //! - **One writer per lease.** A run made under a lease
 //!   ([`RunOptions::lease`], what [`crate::Worker`] does) carries its
 //!   fencing token on every store write; after another worker took the
@@ -60,6 +71,7 @@ mod replay;
 mod schedule;
 mod settle;
 mod write;
+mod write_back;
 
 pub use builder::PipelineBuilder;
 pub use hooks::{Hooks, NoHooks};
@@ -213,6 +225,7 @@ struct Stages<S: Source, K: Sink> {
     retry: RetryPolicy,
     hooks: Arc<dyn Hooks<S::Item, K::Item>>,
     constants: Map<String, Value>,
+    write_back: Option<write_back::WriteBackStage<S::Item, K::Item>>,
     /// Held by the run or replay under way (and by a checkpoint reset), so
     /// that they never interleave their writes.
     busy: tokio::sync::Mutex<()>,
@@ -224,6 +237,8 @@ enum Unit<T> {
     Settled(Settlement),
     /// A batch to write.
     Batch(Batch<T>),
+    /// Records written earlier whose write-back is replayed.
+    WriteBack(Vec<write_back::PendingWriteBack>),
     /// The end of a page or a replay chunk.
     End(Boundary),
 }

@@ -12,7 +12,7 @@ use super::{Pipeline, RunErrorCause, RunOptions, Stages, Unit};
 use crate::report::RunReport;
 use crate::sink::Sink;
 use crate::source::{Source, SourceRecord};
-use crate::state::{DeadLetter, RunKind, StateError};
+use crate::state::{DeadLetter, RunKind, Stage, StateError};
 
 use super::RunError;
 
@@ -22,8 +22,10 @@ where
 {
     /// Maps and writes the dead letters again (after the data or the
     /// mapping was fixed). Records written now leave the dead letters;
-    /// those failing again stay with their attempt count raised. The
-    /// checkpoint is not touched.
+    /// those failing again stay with their attempt count raised; a letter
+    /// of a failed write-back is only written back. Letters settle chunk
+    /// by chunk, as a run's pages do: a replay cut short leaves only the
+    /// unsettled ones. The checkpoint is not touched.
     pub async fn replay_dead_letters(&self) -> Result<RunReport, RunError> {
         self.replay_dead_letters_with(&RunOptions::default()).await
     }
@@ -110,9 +112,19 @@ impl<S: Source, K: Sink> Stages<S, K> {
         self.drive(settler, first, |letters: Vec<DeadLetter>| {
             let next = rest.pop_front();
             async move {
+                // A letter of a record written but not written back is
+                // only written back again.
+                let (write_backs, letters): (Vec<_>, Vec<_>) = letters.into_iter().partition(|l| {
+                    self.write_back.is_some()
+                        && l.stage == Stage::WriteBack
+                        && l.target_id.is_some()
+                });
                 let read = letters.len() as u64;
                 let (records, unreadable) = self.decode(letters);
                 let mut units = vec![Unit::Settled(unreadable)];
+                if !write_backs.is_empty() {
+                    units.push(self.replay_write_backs(write_backs));
+                }
                 units.extend(self.map_page(records, Boundary::Replay, ctx).await);
                 Ok(Fed { units, read, next })
             }

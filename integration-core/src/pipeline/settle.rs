@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use crate::report::RunReport;
 use crate::sink::{Change, Sink};
 use crate::source::{Checkpoint, Source};
-use crate::state::{Changes, CollectionEntry, DeadLetter, Fence};
+use crate::state::{Changes, CollectionEntry, DeadLetter, Fence, Stage};
 
 use super::StopSignal;
 
@@ -35,6 +35,10 @@ pub(super) struct Settlement {
     pub(super) updated: u64,
     pub(super) failed: u64,
     pub(super) retried: u64,
+    pub(super) written_back: u64,
+    pub(super) write_back_unchanged: u64,
+    /// Keys whose dead letters go without a write (written back now).
+    pub(super) cleared: Vec<String>,
     pub(super) entries: Vec<CollectionEntry>,
     pub(super) dead: Vec<DeadLetter>,
     pub(super) successes: Vec<(String, Option<String>)>,
@@ -72,6 +76,8 @@ pub(super) struct Settler {
     pub(super) has_dead_letters: bool,
     /// Attempts made before this run, by key (a replay's letters).
     earlier_attempts: HashMap<String, u32>,
+    /// Keys whose letters go now without a write (written back).
+    cleared: Vec<String>,
     /// Records read, and settled: the in-flight gauge.
     read: u64,
     settled: u64,
@@ -91,6 +97,7 @@ impl Settler {
             events: Vec::new(),
             has_dead_letters: true,
             earlier_attempts: HashMap::new(),
+            cleared: Vec::new(),
             read: 0,
             settled: 0,
         }
@@ -129,6 +136,12 @@ impl Settler {
             }
             Settled::Records(s) => s,
         };
+        let write_back_dead = s
+            .dead
+            .iter()
+            .filter(|l| l.stage == Stage::WriteBack)
+            .count() as u64;
+        let dead = s.dead.len() as u64 - write_back_dead;
         for letter in &mut s.dead {
             letter.attempts += self.earlier_attempts.get(&letter.key).copied().unwrap_or(0);
             self.report
@@ -145,8 +158,14 @@ impl Settler {
             s.written,
             s.skipped,
             s.failed,
-            s.dead.len() as u64,
+            dead,
             s.retried,
+        );
+        crate::telemetry::written_back(
+            &self.report.pipeline,
+            s.written_back,
+            s.write_back_unchanged,
+            write_back_dead,
         );
         let r = &mut self.report;
         r.read += s.read;
@@ -157,8 +176,12 @@ impl Settler {
         r.updated += s.updated;
         r.failed += s.failed;
         r.retried += s.retried;
-        r.dead_lettered += s.dead.len() as u64;
-        self.settled += s.written + s.skipped + s.dead.len() as u64;
+        r.dead_lettered += dead;
+        r.written_back += s.written_back;
+        r.write_back_unchanged += s.write_back_unchanged;
+        r.write_back_dead_lettered += write_back_dead;
+        self.settled += s.written + s.skipped + dead;
+        self.cleared.append(&mut s.cleared);
         self.pending.entries.append(&mut s.entries);
         self.events.extend(s.successes.into_iter().map(Ok));
         self.events.extend(s.dead.iter().cloned().map(Err));
@@ -184,6 +207,7 @@ impl Settler {
         if self.has_dead_letters {
             let written = self.events.iter().filter_map(|e| e.as_ref().ok());
             self.pending.resolved = written.map(|(key, _)| key.clone()).collect();
+            self.pending.resolved.append(&mut self.cleared);
         }
         let changes = Changes {
             fence: self.pending.fence.clone(),

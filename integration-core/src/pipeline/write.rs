@@ -1,5 +1,6 @@
 //! Stage 3, write: one batch to the sink, and the records that failed
-//! retryably again, alone, with backoff.
+//! retryably again, alone, with backoff; then the write-back of the
+//! records written.
 
 use std::sync::Arc;
 
@@ -41,6 +42,7 @@ impl<S: Source, K: Sink> Stages<S, K> {
         mut batch: Batch<K::Item>,
     ) -> Result<Settlement, RunErrorCause> {
         let mut settled = Settlement::default();
+        let mut write_backs = Vec::new();
         let mut backoff = self.retry.backoff();
         loop {
             batch.attempts += 1;
@@ -75,6 +77,13 @@ impl<S: Source, K: Sink> Stages<S, K> {
                     WriteOutcome::Written { target_id, change } => {
                         settled.written += 1;
                         settled.count_change(change);
+                        write_backs.extend(self.pending_write_back(
+                            &record.key,
+                            record.op,
+                            &record.data,
+                            target_id.as_deref(),
+                            &source,
+                        ));
                         settled
                             .successes
                             .push((record.key.clone(), target_id.clone()));
@@ -117,6 +126,7 @@ impl<S: Source, K: Sink> Stages<S, K> {
                 }
             }
             if retry.records.is_empty() {
+                self.write_back_all(write_backs, &mut settled).await;
                 return Ok(settled);
             }
             settled.retried += retry.records.len() as u64;
