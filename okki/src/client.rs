@@ -212,6 +212,17 @@ impl Client {
             .await
     }
 
+    /// `POST` with a JSON body that is safe to send twice (it sets values,
+    /// creates nothing): retried after a timeout or 5xx as a read is.
+    pub(crate) async fn post_json_idempotent<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: Value,
+    ) -> Result<T> {
+        self.send_as(Method::POST, path, Payload::Json(body), decode_data, true)
+            .await
+    }
+
     /// `POST` with a form body, `data` decoded as `T`.
     pub(crate) async fn post_form<T: DeserializeOwned>(
         &self,
@@ -229,8 +240,21 @@ impl Client {
         payload: Payload,
         decode: impl Fn(Value) -> std::result::Result<T, String> + Copy,
     ) -> Result<T> {
-        let url = self.url(path);
         let idempotent = method == Method::GET;
+        self.send_as(method, path, payload, decode, idempotent)
+            .await
+    }
+
+    /// [`Self::send`], retried after a timeout or 5xx only if `idempotent`.
+    async fn send_as<T>(
+        &self,
+        method: Method,
+        path: &str,
+        payload: Payload,
+        decode: impl Fn(Value) -> std::result::Result<T, String> + Copy,
+        idempotent: bool,
+    ) -> Result<T> {
+        let url = self.url(path);
         self.with_token(|token: Secret| {
             let (url, method, payload) = (&url, method.clone(), &payload);
             async move {

@@ -629,6 +629,29 @@ impl Companies {
             .await
     }
 
+    /// Sets company fields of an existing company and nothing else
+    /// (`pushCompanyAndCustomers` with its `company_id`, these keys and an
+    /// empty `customers`, so no contact changes): e.g. a custom field by
+    /// its numeric field id, `{"4432264586798": "M-0001"}`. Setting values
+    /// is safe to repeat, so unlike [`Self::save`] it is retried after a
+    /// timeout or 5xx.
+    pub async fn set_fields(
+        &self,
+        company_id: &Id,
+        fields: &Map<String, Value>,
+    ) -> Result<PushedCompany> {
+        let mut body = fields.clone();
+        // A number, as OKKI's ids are (`company_id` is an int64).
+        let id = company_id
+            .as_i64()
+            .map_or_else(|| Value::String(company_id.to_string()), Value::from);
+        body.insert("company_id".into(), id);
+        body.insert("customers".into(), Value::Array(Vec::new()));
+        self.client
+            .post_json_idempotent("/v1/company/pushCompanyAndCustomers", Value::Object(body))
+            .await
+    }
+
     /// `POST /v1/company/removeCompanyAndCustomers` (form): deletes a
     /// public-pool company and its contacts; returns the id.
     pub async fn delete(&self, company_id: &Id) -> Result<Id> {

@@ -1,3 +1,4 @@
+#![cfg_attr(docsrs, feature(doc_cfg))]
 //! # okki
 //!
 //! A typed async client of the 小满 OKKI CRM open API (xiaoman.cn), an
@@ -62,6 +63,8 @@
 //!   [`integration_core::lenient`], and a value that cannot be read is a
 //!   decode error naming its field (`list[3].amount`).
 //! * [`Client::call_raw`] for every other endpoint.
+//! * [`Client::check`]: the connection check (a fresh token and one tiny
+//!   read; client id, grant, scopes, user), changing no data.
 //! * [`CompanySource`]: list-then-detail, incremental on update time, with
 //!   deletions as [`integration_core::Op::Delete`] records.
 //! * [`webhook`]: the delivery signature ([`webhook::signature`]) and
@@ -71,6 +74,14 @@
 //!
 //! Facts the fact sheet marks unknown or low-confidence, and the choice made:
 //!
+//! * **Writing one company field** ([`CompanyFieldWriteBack`],
+//!   [`Companies::set_fields`]): `pushCompanyAndCustomers` with the
+//!   `company_id`, the field and an empty `customers` list is taken to edit
+//!   only that field and no contact, and to need no `name` on an edit (the
+//!   fact sheet marks `name` required without saying whether for edits;
+//!   sending the name read earlier could undo a rename made since). A
+//!   custom field is read back from a top-level key named by its id, or
+//!   from `external_field_data` (a map or a list of `{id, value}`).
 //! * **Page size maximum**: undocumented; `count=100` works live, so page
 //!   sizes are clamped to 1..=100 ([`MAX_PAGE_SIZE`]). The fake caps at 100 too.
 //! * **End of a list**: a page shorter than `count`, or `page × count ≥
@@ -129,6 +140,11 @@
 //! * **Contacts** have no list endpoint; they are read from `company/info`.
 //! * **Remove of a private-pool company**: the fake refuses it with
 //!   `{"code":404,"message":"No Privilege"}` (the real answer is unknown).
+//! * **Connection check** ([`Client::check`]): its tiny read is
+//!   `company/list` with `count=1` when the token has the `company` scope,
+//!   else `user/list` with `user`; the token's `sub` claim is reported as
+//!   the user id and its `scopes` claim as the granted scopes (the docs
+//!   show both in their example tokens).
 
 pub mod auth;
 pub mod client;
@@ -140,9 +156,11 @@ pub mod orders;
 mod pagination;
 pub mod source;
 #[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 pub mod users;
 pub mod webhook;
+pub mod write_back;
 
 pub use auth::{Credentials, Grant};
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL, MAX_PAGE_SIZE};
@@ -155,3 +173,4 @@ pub use opportunities::{Opportunities, Opportunity, OpportunityQuery, Opportunit
 pub use orders::{Order, OrderLine, OrderQuery, OrderRef, OrderTimeType, Orders};
 pub use source::{CompanyCursor, CompanySource};
 pub use users::{User, UserQuery, UserRef, UserState, Users};
+pub use write_back::CompanyFieldWriteBack;

@@ -287,8 +287,13 @@ impl CompanySource {
         let checkpoint = next
             .is_none()
             .then(|| Checkpoint::from_time(cursor.end.to_utc()));
+        // Progress estimates from the live companies' count (deletions,
+        // read after them, are few).
+        let total = total
+            .or(cursor.total)
+            .filter(|_| cursor.phase == Phase::Live);
         Page {
-            total: None,
+            total,
             records,
             next,
             checkpoint,

@@ -1,3 +1,4 @@
+#![cfg_attr(docsrs, feature(doc_cfg))]
 //! # xbongbong: a typed client for the 销帮帮 CRM Pro API
 //!
 //! Signed calls (`sign = sha256_hex(body ++ token)`), resource handles for
@@ -128,6 +129,11 @@
 //!
 //! The fact sheet marks these as unknown or low-confidence; the choices made:
 //!
+//! - **Write-back** ([`FieldWriteBack`]): `edit` with one attr in
+//!   `dataList` changes only that field (partial update, inferred from
+//!   the independent clients' examples) and moves `updateTime`, so the
+//!   record is read again by the next incremental run; the write-back then
+//!   finds its value in place and sends nothing.
 //! - **`fieldType` meanings** are inferred from the contract form (1 text,
 //!   2 number, 3 select, 4 date, 7 multi-line text, 8 attachment, 19 system
 //!   flag, 10001 multi select, 10008 linked product, 10009 user, 10013
@@ -221,10 +227,12 @@ pub mod records;
 pub mod sink;
 pub mod source;
 #[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 pub mod users;
 pub mod validate;
 pub mod value;
+pub mod write_back;
 
 pub use client::{Client, ClientBuilder};
 pub use error::{Error, Result};
@@ -236,3 +244,4 @@ pub use records::{
 pub use sink::{RecordSink, RecordWrite};
 pub use source::{Incremental, RecordCursor, RecordSource};
 pub use users::{Department, DepartmentQuery, Departments, User, UserQuery, Users};
+pub use write_back::FieldWriteBack;

@@ -122,6 +122,11 @@ impl Source for RecordSource {
             .list(&query)
             .await?;
         let more = result.has_next();
+        // The list's count is what this read yields unless records are
+        // filtered here (an incremental read without the server condition).
+        let total = result
+            .total
+            .filter(|_| since.is_none() || self.incremental == Incremental::ServerCondition);
         let mut records = Vec::with_capacity(result.items.len());
         for record in result.items {
             let updated = record.update_time.map(|t| t.0);
@@ -137,7 +142,7 @@ impl Source for RecordSource {
         }
         if more {
             Ok(Page {
-                total: None,
+                total,
                 records,
                 next: Some(RecordCursor {
                     page: page + 1,
@@ -146,7 +151,7 @@ impl Source for RecordSource {
                 checkpoint: None,
             })
         } else {
-            Ok(Page::last(records, high.checkpoint()))
+            Ok(Page::last(records, high.checkpoint()).with_total(total))
         }
     }
 }

@@ -39,6 +39,10 @@ use crate::client::ClientBuilder;
 
 pub use state::{OkkiState, StoredCompany};
 
+/// A company custom text field (its numeric field id; the fake keeps
+/// any numeric key a push sends, as OKKI keeps custom fields): where the
+/// demo writes the YonBIP merchant code back.
+pub const MERCHANT_CODE_FIELD_ID: &str = "3500000001";
 /// The client id the fake accepts.
 pub const CLIENT_ID: &str = "efc1126d6";
 /// The client secret the fake accepts.

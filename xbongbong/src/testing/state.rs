@@ -36,6 +36,7 @@ pub fn customer_form_explain() -> Value {
          "numericalLimitsFlag": 1, "numericalLimits": {"min": 0, "max": 1000000000}},
         {"attr": "date_1", "attrName": "成立日期", "fieldType": 4, "required": 0, "showType": 0, "dateType": "yyyy-MM-dd", "items": []},
         {"attr": "text_4", "attrName": "官网", "fieldType": 1, "required": 0, "showType": 0, "items": [], "verifyRule": ""},
+        {"attr": "text_5", "attrName": "金蝶客户编码", "fieldType": 1, "required": 0, "showType": 0, "items": []},
         {"attr": "array_1", "attrName": "客户标签", "fieldType": 10001, "required": 0, "showType": 0, "items": select(&["高意向", "已报价", "长期合作"])},
         {"attr": "ownerId", "attrName": "负责人", "fieldType": 10017, "required": 1, "multiple": 1, "showType": 10, "items": []},
         {"attr": "coUserId", "attrName": "协同人", "fieldType": 10018, "required": 0, "showType": 10, "items": []},
