@@ -30,17 +30,27 @@
 //! | `YONBIP_BELONG_ORG` | unset: YonBIP uses the managing org | `belongOrg` 使用组织 |
 //!
 //! and from `[okki]` / `OKKI_*`: `OKKI_GROUP_ID` (optional: only one
-//! customer group, the list's `group_id`).
+//! customer group, the list's `group_id`), and `OKKI_MERCHANT_CODE_FIELD`.
+//!
+//! ## Write-back (数据回压)
+//! Each company written gets its YonBIP merchant code in the company custom
+//! field `OKKI_MERCHANT_CODE_FIELD` (its numeric field id from
+//! `GET /v1/company/fields?type=company`; off when unset; on the built-in
+//! fake always [`okki::testing::MERCHANT_CODE_FIELD_ID`]). Only that field
+//! is pushed (no contact changes); a company holding its code already is
+//! not pushed again. A failed write-back is a dead letter of stage
+//! write-back, replayed with `--replay` without writing to YonBIP again.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use integration_core::pipeline::RunError;
+use integration_core::state::Stage;
 use integration_core::{
     MapContext, MapError, Op, Pipeline, RunOptions, RunReport, SourceRecord, StateStore,
 };
-use okki::{Company, CompanySource};
+use okki::{Company, CompanyFieldWriteBack, CompanySource};
 use serde_json::Value;
 use yonbip::types::EN_US;
 use yonbip::{Merchant, MerchantSink, MultiLang};
@@ -219,6 +229,8 @@ fn is_chinese(c: char) -> bool {
 pub struct OkkiToYonbip {
     pipeline: Pipeline<CompanySource, MerchantSink>,
     notes: Vec<String>,
+    /// The company custom field the merchant code is written back to.
+    merchant_code_field: Option<String>,
     /// The OKKI side (client, and the fake when there are no settings);
     /// public so that tests reach the fake (seeding, fault injection).
     pub okki: Okki,
@@ -242,14 +254,22 @@ pub async fn setup(
     {
         source = source.group(group);
     }
-    let pipeline = Pipeline::builder(NAME)
+    let merchant_code_field = match settings.system("okki") {
+        None => Some(okki::testing::MERCHANT_CODE_FIELD_ID.to_owned()),
+        Some(s) => s.optional("merchant_code_field").map(str::to_owned),
+    };
+    let mut pipeline = Pipeline::builder(NAME)
         .source(source)
         .mapper(mapper(defaults.clone()))
         .sink(MerchantSink::new(yonbip.client.clone()))
         .state(state)
-        .hooks(progress)
-        .build()
-        .map_err(SetupError::other)?;
+        .hooks(progress);
+    if let Some(field) = &merchant_code_field {
+        let field = CompanyFieldWriteBack::new(okki.client.clone(), field);
+        // The code the merchant was upserted by is its YonBIP code.
+        pipeline = pipeline.write_back_with(field, |_, merchant: &Merchant| merchant.code.clone());
+    }
+    let pipeline = pipeline.build().map_err(SetupError::other)?;
     let notes = vec![
         okki.note.clone(),
         yonbip.note.clone(),
@@ -264,10 +284,17 @@ pub async fn setup(
                 .map(|b| format!(", belongOrg {b}"))
                 .unwrap_or_default()
         ),
+        match &merchant_code_field {
+            Some(field) => {
+                format!("write-back: the YonBIP merchant code goes to the company field {field}")
+            }
+            None => "write-back: off (set OKKI_MERCHANT_CODE_FIELD to a company field id)".into(),
+        },
     ];
     Ok(OkkiToYonbip {
         pipeline,
         notes,
+        merchant_code_field,
         okki,
         yonbip,
     })
@@ -331,13 +358,20 @@ impl Job for OkkiToYonbip {
             let code = m.get("code").and_then(Value::as_str).unwrap_or_default();
             *merchants.entry(code.to_owned()).or_default() += 1;
         }
-        let dead: BTreeSet<String> = self
+        let letters = self
             .pipeline
             .state()
             .dead_letters(NAME)
             .await
-            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        let waiting: BTreeSet<String> = letters
+            .iter()
+            .filter(|l| l.stage == Stage::WriteBack)
+            .map(|l| l.key.clone())
+            .collect();
+        let dead: BTreeSet<String> = letters
             .into_iter()
+            .filter(|l| l.stage != Stage::WriteBack)
             .map(|d| d.key)
             .collect();
         if let Some((code, n)) = merchants.iter().find(|(_, n)| **n > 1) {
@@ -359,6 +393,36 @@ impl Job for OkkiToYonbip {
         if let Some(stranger) = merchants.keys().find(|c| !codes.contains(c.as_str())) {
             return Err(format!("merchant {stranger} in YonBIP is no OKKI company"));
         }
+        let written_back = match &self.merchant_code_field {
+            Some(field) => {
+                let state = okki.state();
+                let mut holding = 0;
+                for (id, code, _) in &live {
+                    let held = state
+                        .companies
+                        .get(&id.parse::<i64>().unwrap_or(-1))
+                        .and_then(|c| c.data.get(field.as_str()))
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    match (merchants.contains_key(code), held) {
+                        (true, held) if held == code.as_str() => holding += 1,
+                        (true, "") if waiting.contains(id) => {}
+                        (false, "") => {}
+                        (_, held) => {
+                            return Err(format!(
+                                "company {id} (merchant {code}) holds {held:?} in field {field}"
+                            ));
+                        }
+                    }
+                }
+                format!(
+                    "; write-back: {holding} companies hold their merchant code in field {field}, \
+                     {} wait in the dead letters",
+                    waiting.len()
+                )
+            }
+            None => String::new(),
+        };
         let deleted = companies.len() - live.len();
         let kept = companies
             .iter()
@@ -366,7 +430,7 @@ impl Job for OkkiToYonbip {
             .count();
         Ok(format!(
             "{} live OKKI companies → {} YonBIP merchants, {} dead-lettered; {deleted} deleted in \
-             OKKI, not deleted in YonBIP ({kept} of them had been synced)",
+             OKKI, not deleted in YonBIP ({kept} of them had been synced){written_back}",
             live.len(),
             merchants.len(),
             dead.len(),

@@ -18,18 +18,28 @@
 //!    collection (by the contract's linked customer dataId) and referenced
 //!    by number. Terminated contracts (合同状态 终止) are skipped.
 //!
+//! **Write-back (数据回压)**: each customer written gets its K/3 Cloud
+//! number in a 销帮帮 customer field, `XBONGBONG_K3_NUMBER_FIELD` (an attr
+//! such as `text_5`; off when unset; on the built-in fake always `text_5`,
+//! 金蝶客户编码). A customer holding its number already is not edited
+//! again, so the edit (which moves `updateTime`) brings it back once and
+//! never loops. A failed write-back is a dead letter of stage write-back,
+//! replayed with `--replay` without writing to K/3 Cloud again.
+//!
 //! The field-by-field mapping is in [`map_customer`] and [`map_contract`]
 //! and in `examples/README.d/xbongbong-to-kingdee.md`.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use ::xbongbong::records::Module;
 use ::xbongbong::validate::{ProblemKind, ValidationOptions};
 use ::xbongbong::value::{DataExt, ValueError, XbbDate};
-use ::xbongbong::{BusinessType, FormExplain, Record, RecordSource};
+use ::xbongbong::{BusinessType, FieldWriteBack, FormExplain, Record, RecordSource};
 use async_trait::async_trait;
 use integration_core::mapping::{EntryStatus, LookupFilter};
 use integration_core::pipeline::RunError;
+use integration_core::state::Stage;
 use integration_core::types::BeijingTime;
 use integration_core::{
     MapContext, MapError, Pipeline, RunOptions, RunReport, SourceRecord, StateStore,
@@ -64,11 +74,17 @@ pub const UNIT: &str = "Pcs";
 /// VAT rate of every order line, percent (prices from 销帮帮 include tax).
 pub const TAX_RATE: u32 = 13;
 
+/// The customer field of the built-in fake that receives the K/3 Cloud
+/// number (金蝶客户编码).
+pub const FAKE_K3_NUMBER_FIELD: &str = "text_5";
+
 /// The scheme, ready to run.
 pub struct XbongbongToKingdee {
     customers: Pipeline<RecordSource, CustomerSink>,
     contracts: Pipeline<RecordSource, SaleOrderSink>,
     notes: Vec<String>,
+    /// The customer field the K/3 Cloud number is written back to, if any.
+    k3_number_field: Option<String>,
     /// The 销帮帮 side (client, and the fake when there are no settings).
     pub xbongbong: Xbongbong,
     /// The K/3 Cloud side (client, and the fake when there are no settings).
@@ -120,9 +136,15 @@ pub async fn setup(
 ) -> Result<XbongbongToKingdee, SetupError> {
     let xbb = crate::systems::xbongbong::connect(settings).await?;
     let kingdee = kingdee::connect(settings).await?;
+    let k3_number_field = match settings.system("xbongbong") {
+        None => Some(FAKE_K3_NUMBER_FIELD.to_owned()),
+        Some(s) => s.optional("k3_number_field").map(str::to_owned),
+    };
 
+    let mut needed = vec!["serialNo", "text_1"];
+    needed.extend(k3_number_field.as_deref());
     let (customer_form_id, customer_form_name, customer_form) =
-        discover(&xbb.client, BusinessType::Customer, &["serialNo", "text_1"]).await?;
+        discover(&xbb.client, BusinessType::Customer, &needed).await?;
     let (contract_form_id, contract_form_name, contract_form) = discover(
         &xbb.client,
         BusinessType::Contract,
@@ -130,7 +152,7 @@ pub async fn setup(
     )
     .await?;
     let required = |form: &FormExplain| form.required_fields().count();
-    let notes = vec![
+    let mut notes = vec![
         xbb.note.clone(),
         kingdee.note.clone(),
         format!(
@@ -141,12 +163,21 @@ pub async fn setup(
         ),
     ];
 
+    notes.push(match &k3_number_field {
+        Some(attr) => format!(
+            "write-back: the K/3 Cloud number goes to the customer field {} ({attr})",
+            customer_form
+                .field(attr)
+                .map_or(attr.as_str(), |f| f.attr_name.as_str())
+        ),
+        None => "write-back: off (set XBONGBONG_K3_NUMBER_FIELD to a customer field)".into(),
+    });
     let options = SaveOptions::new()
         .is_auto_submit_and_audit(true)
         .is_verify_base_data_field(true);
     // Customers first, so that the orders find them in the collection.
     let form = Arc::new(customer_form);
-    let customers = Pipeline::builder(CUSTOMERS)
+    let mut customers = Pipeline::builder(CUSTOMERS)
         .source(RecordSource::customers(
             xbb.client.clone(),
             customer_form_id,
@@ -154,9 +185,15 @@ pub async fn setup(
         .mapper(move |r: &SourceRecord<Record>, ctx: &MapContext| map_customer(&form, r, ctx))
         .sink(CustomerSink::new(kingdee.client.clone()).options(options.clone()))
         .state(Arc::clone(&state))
-        .hooks(progress.clone())
-        .build()
-        .map_err(SetupError::other)?;
+        .hooks(progress.clone());
+    if let Some(attr) = &k3_number_field {
+        let field =
+            FieldWriteBack::new(xbb.client.clone(), Module::Customer, customer_form_id, attr);
+        // The number the customer was upserted by is its K/3 Cloud number.
+        customers =
+            customers.write_back_with(field, |_, customer: &Customer| customer.number.clone());
+    }
+    let customers = customers.build().map_err(SetupError::other)?;
     let form = Arc::new(contract_form);
     let contracts = Pipeline::builder(CONTRACTS)
         .source(RecordSource::contracts(
@@ -173,6 +210,7 @@ pub async fn setup(
         customers,
         contracts,
         notes,
+        k3_number_field,
         xbongbong: xbb,
         kingdee,
     })
@@ -454,10 +492,67 @@ impl Job for XbongbongToKingdee {
             "FBillNo",
         )
         .await?;
+        let written_back = match &self.k3_number_field {
+            Some(attr) => {
+                let letters = self.customers.state().dead_letters(CUSTOMERS).await;
+                let waiting: BTreeSet<String> = letters
+                    .map_err(|e| e.to_string())?
+                    .into_iter()
+                    .filter(|l| l.stage == Stage::WriteBack)
+                    .map(|l| l.key)
+                    .collect();
+                format!("; write-back: {}", written_back(xbb, k3, attr, &waiting)?)
+            }
+            None => String::new(),
+        };
         Ok(format!(
-            "customers: {customers}; contracts → sales orders: {contracts}"
+            "customers: {customers}; contracts → sales orders: {contracts}{written_back}"
         ))
     }
+}
+
+/// Every 销帮帮 customer that is in K/3 Cloud holds its K/3 Cloud number
+/// in `attr` or has a write-back dead letter (`waiting`), and no other
+/// customer holds one.
+fn written_back(
+    xbb: &::xbongbong::testing::FakeXbongbong,
+    k3: &kingdee_cloud::testing::FakeK3Cloud,
+    attr: &str,
+    waiting: &BTreeSet<String>,
+) -> Result<String, String> {
+    let in_k3: BTreeSet<String> = k3
+        .records("BD_Customer")
+        .iter()
+        .map(|m| text(m, "FNumber"))
+        .collect();
+    let customers = xbb.records("customer");
+    let live = customers.iter().filter(|r| !r.deleted);
+    let mut holding = 0;
+    for record in live {
+        let number = text(&record.data, "serialNo");
+        let held = text(&record.data, attr);
+        match (in_k3.contains(&number), held.is_empty()) {
+            (true, false) if held == number => holding += 1,
+            (true, true) if waiting.contains(&record.data_id.to_string()) => {}
+            (true, _) => {
+                return Err(format!(
+                    "customer {} ({number}) is in K/3 Cloud but holds {held:?} in {attr}",
+                    record.data_id
+                ));
+            }
+            (false, false) => {
+                return Err(format!(
+                    "customer {} holds {held:?} in {attr} but is not in K/3 Cloud",
+                    record.data_id
+                ));
+            }
+            (false, true) => {}
+        }
+    }
+    Ok(format!(
+        "{holding} customers hold their K/3 Cloud number in {attr}, {} wait in the dead letters",
+        waiting.len()
+    ))
 }
 
 fn text(data: &Map<String, Value>, attr: &str) -> String {
