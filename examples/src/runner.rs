@@ -7,21 +7,21 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use clap::Parser;
 use integration_core::console::{Console, RunningConsole};
-use integration_core::pipeline::{Hooks, RunError};
+use integration_core::pipeline::RunError;
 use integration_core::state::{PostgresStore, RunOutcome};
 use integration_core::types::beijing;
 use integration_core::worker::{Runnable, SlotOutcome, Worker};
 use integration_core::{
-    Control, DeadLetter, Pipeline, RunOptions, RunReport, Schedule, Source, SqliteStore, StateStore,
+    Control, Pipeline, RunOptions, RunReport, Schedule, Source, SqliteStore, StateStore,
 };
 use serde::de::DeserializeOwned;
 
+pub use crate::progress::Progress;
 use crate::settings::{Settings, SettingsError};
 
 /// Options every scheme binary takes.
@@ -190,89 +190,6 @@ pub async fn open_state(
         })
 }
 
-/// Progress on a terminal: a line on stderr updated as records settle.
-#[derive(Clone)]
-pub struct Progress {
-    inner: Arc<ProgressInner>,
-}
-
-struct ProgressInner {
-    label: String,
-    enabled: bool,
-    written: AtomicU64,
-    failed: AtomicU64,
-    last_print_ms: AtomicU64,
-    started: Instant,
-}
-
-impl Progress {
-    /// Progress for `label`, shown only when stderr is a terminal.
-    pub fn new(label: &str) -> Self {
-        Self::with_output(label, std::io::stderr().is_terminal())
-    }
-
-    /// Progress that prints nothing.
-    pub fn hidden(label: &str) -> Self {
-        Self::with_output(label, false)
-    }
-
-    fn with_output(label: &str, enabled: bool) -> Self {
-        Self {
-            inner: Arc::new(ProgressInner {
-                label: label.to_owned(),
-                enabled,
-                written: AtomicU64::new(0),
-                failed: AtomicU64::new(0),
-                last_print_ms: AtomicU64::new(0),
-                started: Instant::now(),
-            }),
-        }
-    }
-
-    fn tick(&self, force: bool) {
-        let p = &self.inner;
-        if !p.enabled {
-            return;
-        }
-        let now = p.started.elapsed().as_millis() as u64;
-        let last = p.last_print_ms.load(Ordering::Relaxed);
-        if !force && now.saturating_sub(last) < 200 {
-            return;
-        }
-        p.last_print_ms.store(now, Ordering::Relaxed);
-        let mut err = std::io::stderr().lock();
-        let _ = write!(
-            err,
-            "\r{}: {} written, {} dead-lettered, {:.1} s ",
-            p.label,
-            p.written.load(Ordering::Relaxed),
-            p.failed.load(Ordering::Relaxed),
-            now as f64 / 1000.0
-        );
-        let _ = err.flush();
-    }
-
-    /// Ends the progress line.
-    pub fn finish(&self) {
-        if self.inner.enabled {
-            self.tick(true);
-            eprintln!();
-        }
-    }
-}
-
-#[async_trait]
-impl<S: Send + Sync, T: Send + Sync> Hooks<S, T> for Progress {
-    async fn on_success(&self, _key: &str, _target: Option<&str>) {
-        self.inner.written.fetch_add(1, Ordering::Relaxed);
-        self.tick(false);
-    }
-    async fn on_failure(&self, _letter: &DeadLetter) {
-        self.inner.failed.fetch_add(1, Ordering::Relaxed);
-        self.tick(false);
-    }
-}
-
 /// The `main` of a scheme binary: [`main_for`] with the scheme's `NAME`, its
 /// state file ([`open_state`]) and a progress bar, then the scheme's `setup`.
 /// A binary is its doc comment and one line, e.g.
@@ -402,6 +319,7 @@ async fn run_worker<J: Job + 'static>(job: J, options: &Options, schedule: Sched
     let worker = {
         let id = id.clone();
         worker.on_slot(move |name, slot, outcome| {
+            crate::progress::finish_all();
             let slot = slot.with_timezone(&beijing()).format("%H:%M:%S");
             match outcome {
                 SlotOutcome::Ran(Ok(reports)) => {
@@ -486,6 +404,7 @@ async fn run_once(job: &dyn Job, options: &Options) -> ExitCode {
     } else {
         job.run().await
     };
+    crate::progress::finish_all();
     match result {
         Ok(reports) => {
             print_reports(&reports, options.json);
@@ -522,7 +441,8 @@ pub fn print_reports(reports: &[RunReport], json: bool) {
 }
 
 /// Logs to stderr, filtered by `RUST_LOG` (default: warnings), in colour
-/// only on a terminal and unless `NO_COLOR` is set.
+/// only on a terminal and unless `NO_COLOR` is set. A log line is written
+/// above the progress bars ([`Progress`]), never into one.
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
@@ -532,7 +452,7 @@ pub fn init_tracing() {
     );
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(crate::progress::stderr_writer())
         .with_ansi(colour)
         .try_init();
 }

@@ -61,9 +61,13 @@ async fn writes_every_live_company_once_and_reports_the_deleted_ones() {
         "{live} live OKKI companies → {live} YonBIP merchants"
     )));
 
-    // Second run: nothing new, nothing duplicated.
+    // Second run: the companies written back (their update time moved)
+    // are read and upserted again, hold their codes already, and nothing
+    // is duplicated.
     let again = job.run().await.unwrap().pop().unwrap();
-    assert_eq!((again.read, again.written, again.skipped), (0, 0, 0));
+    let live = live as u64;
+    assert_eq!((again.read, again.written, again.skipped), (live, live, 0));
+    assert_eq!((again.written_back, again.write_back_unchanged), (0, live));
     assert!(again.first_errors.is_empty() && again.first_skips.is_empty());
     job.verify().await.unwrap();
 }
@@ -272,4 +276,59 @@ fn the_mapping_falls_back_and_refuses_nameless_companies() {
         serde_json::from_value(json!({"company_id": 1, "name": " "})).unwrap();
     let e = to_merchant(&nameless, &MerchantDefaults::default()).unwrap_err();
     assert_eq!(e.field.as_deref(), Some("name"));
+}
+
+#[tokio::test]
+async fn write_back_puts_the_merchant_code_on_each_company_and_a_replay_finishes_what_failed() {
+    use integration_core::state::Stage;
+    use integration_core::testing::{Fault, json_response};
+    use okki::testing::MERCHANT_CODE_FIELD_ID;
+
+    let job = setup(&Settings::empty()).await.unwrap();
+    let okki = job.okki.fake.as_ref().unwrap();
+    let yonbip = job.yonbip.fake.as_ref().unwrap();
+    // OKKI refuses the first two pushes for good (no privilege).
+    let refused = json_response(&json!({"code": 404, "message": "No Privilege", "data": null}));
+    okki.faults().inject_on(
+        "/v1/company/pushCompanyAndCustomers",
+        Fault::Respond(Box::new(refused)),
+        2,
+    );
+    let report = job.run().await.unwrap().pop().unwrap();
+    let live = (SEEDED_COMPANIES - DELETED_COMPANIES) as u64;
+    assert_eq!(report.written, live, "{report}");
+    assert_eq!(report.written_back, live - 2, "{report}");
+    assert_eq!(report.write_back_dead_lettered, 2, "{report}");
+    assert_eq!((report.dead_lettered, report.unaccounted()), (0, 0));
+    let letters = job.state().dead_letters(NAME).await.unwrap();
+    assert_eq!(letters.len(), 2);
+    assert!(
+        letters
+            .iter()
+            .all(|l| l.stage == Stage::WriteBack && l.target_id.is_some())
+    );
+    assert!(
+        letters[0].error.contains("No Privilege"),
+        "{}",
+        letters[0].error
+    );
+    let summary = job.verify().await.unwrap();
+    assert!(summary.ends_with("2 wait in the dead letters"), "{summary}");
+
+    let saves_before = yonbip.received_on("merchant/save").await.len();
+    let replay = job.replay().await.unwrap().pop().unwrap();
+    assert_eq!((replay.written_back, replay.written), (2, 0), "{replay}");
+    assert_eq!(
+        yonbip.received_on("merchant/save").await.len(),
+        saves_before,
+        "the replay wrote nothing to YonBIP"
+    );
+    assert_eq!(job.state().count_dead_letters(NAME).await.unwrap(), 0);
+    let summary = job.verify().await.unwrap();
+    assert!(
+        summary.contains(&format!(
+            "{live} companies hold their merchant code in field {MERCHANT_CODE_FIELD_ID}"
+        )),
+        "{summary}"
+    );
 }

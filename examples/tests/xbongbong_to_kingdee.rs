@@ -85,13 +85,27 @@ async fn every_record_arrives_once_and_a_rerun_duplicates_nothing() {
         numbers(&k3.records("SAL_SaleOrder"), "FBillNo"),
     );
 
-    // The rerun reads only the overlap window after the checkpoint and
-    // updates in place: nothing new, nothing duplicated.
-    let second = job.run().await.unwrap();
-    for (again, once) in second.iter().zip(&first) {
-        assert!(again.read < once.read / 4, "{again}");
-        assert_eq!(again.dead_lettered, 0);
+    // Every customer got its K/3 Cloud number written back.
+    assert_eq!(first[0].written_back as usize, customers, "{}", first[0]);
+    for customer in xbb.records("customer") {
+        assert_eq!(customer.data["text_5"], customer.data["serialNo"]);
     }
+
+    // The rerun reads the customers the write-back edited (their
+    // updateTime moved) and of the contracts only the overlap window after
+    // the checkpoint, updates in place and writes nothing back again:
+    // nothing new, nothing duplicated.
+    let second = job.run().await.unwrap();
+    assert_eq!(second[0].read as usize, customers, "{}", second[0]);
+    assert_eq!(
+        (
+            second[0].written_back,
+            second[0].write_back_unchanged as usize
+        ),
+        (0, customers)
+    );
+    assert!(second[1].read < first[1].read / 4, "{}", second[1]);
+    assert!(second.iter().all(|r| r.dead_lettered == 0));
     let after = (
         numbers(&k3.records("BD_Customer"), "FNumber"),
         numbers(&k3.records("SAL_SaleOrder"), "FBillNo"),

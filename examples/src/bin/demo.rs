@@ -67,31 +67,19 @@ async fn demo() -> Result<bool, SetupError> {
     let store: Arc<dyn StateStore> =
         Arc::new(SqliteStore::open(dir.join("demo.sqlite")).map_err(SetupError::other)?);
     let settings = Settings::empty();
-    let progress = Progress::new;
-    let xbongbong = xbongbong_to_kingdee::setup(
-        &settings,
-        Arc::clone(&store),
-        progress(xbongbong_to_kingdee::NAME),
-    )
-    .await?;
-    let jdy = jdy_to_jackyun::setup(
-        &settings,
-        Arc::clone(&store),
-        progress(jdy_to_jackyun::NAME),
-    )
-    .await?;
-    let okki = okki_to_yonbip::setup(
-        &settings,
-        Arc::clone(&store),
-        progress(okki_to_yonbip::NAME),
-    )
-    .await?;
-    let huke = huke_to_kingdee::setup(
-        &settings,
-        Arc::clone(&store),
-        progress(huke_to_kingdee::NAME),
-    )
-    .await?;
+    // Kept, so that each run's bar is finished before its report prints.
+    let progress = [
+        xbongbong_to_kingdee::NAME,
+        jdy_to_jackyun::NAME,
+        okki_to_yonbip::NAME,
+        huke_to_kingdee::NAME,
+    ]
+    .map(Progress::new);
+    let xbongbong =
+        xbongbong_to_kingdee::setup(&settings, Arc::clone(&store), progress[0].clone()).await?;
+    let jdy = jdy_to_jackyun::setup(&settings, Arc::clone(&store), progress[1].clone()).await?;
+    let okki = okki_to_yonbip::setup(&settings, Arc::clone(&store), progress[2].clone()).await?;
+    let huke = huke_to_kingdee::setup(&settings, Arc::clone(&store), progress[3].clone()).await?;
     // With the console, K/3 Cloud's fake refuses a few customers of the
     // last scheme, so that there are dead letters to look at and replay.
     let refusing = console_addr.and(huke.kingdee.fake.as_ref());
@@ -118,12 +106,14 @@ async fn demo() -> Result<bool, SetupError> {
 
     let mut all_good = true;
     let mut summary = Vec::new();
-    for job in &jobs {
+    for (job, progress) in jobs.iter().zip(&progress) {
         println!("==== {} ====", job.name());
         for note in job.notes() {
             println!("{note}");
         }
-        let first = match job.run().await {
+        let first = job.run().await;
+        progress.finish();
+        let first = match first {
             Ok(reports) => reports,
             Err(e) => {
                 print_reports(std::slice::from_ref(&e.report), false);
@@ -134,7 +124,9 @@ async fn demo() -> Result<bool, SetupError> {
         };
         print_reports(&first, false);
         let after_first = job.target_records();
-        let second = match job.run().await {
+        let second = job.run().await;
+        progress.finish();
+        let second = match second {
             Ok(reports) => reports,
             Err(e) => {
                 println!("{}: second run FAILED: {e}", job.name());

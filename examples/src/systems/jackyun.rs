@@ -9,8 +9,8 @@
 //! | `JACKYUN_BASE_URL` | no | default `https://open.jackyun.com` (the gateway path `/open/openapi/do` is added) |
 //! | `JACKYUN_TOKEN` | no | an ISV authorisation token, for third-party apps |
 //!
-//! Without any `JACKYUN_*` setting the built-in fake is started, empty,
-//! checking every request's sign.
+//! Without any `JACKYUN_*` setting the built-in fake is started, empty
+//! ([`seed`]), checking every request's sign.
 
 use jackyun::testing::FakeJackyun;
 use jackyun::{Client, Credentials};
@@ -26,10 +26,11 @@ pub type Jackyun = Connected<Client, FakeJackyun>;
 pub async fn connect(settings: &Settings) -> Result<Jackyun, SetupError> {
     let Some(s) = settings.system("jackyun") else {
         let fake = FakeJackyun::start().await;
+        let seeded = seed(&fake);
         let client = tuned(fake.client_builder(), settings, "jackyun")?
             .build()
             .map_err(SetupError::other)?;
-        let note = fake_note("jackyun", &fake.uri(), "no customers yet; sign checks on");
+        let note = fake_note("jackyun", &fake.uri(), &format!("{seeded}; sign checks on"));
         return Ok(Connected::on_fake(client, fake, note));
     };
     let mut credentials = Credentials::new(s.required("appkey")?, s.secret("secret")?);
@@ -44,4 +45,12 @@ pub async fn connect(settings: &Settings) -> Result<Jackyun, SetupError> {
         .build()
         .map_err(SetupError::other)?;
     Ok(Connected::on_service(client, real_note("jackyun", &url)))
+}
+
+/// Seeds the fake with the reference data the schemes need: none. The
+/// scheme only adds customers (`crm.customer.add`, which names no
+/// warehouse, shop or goods), so the fake starts empty and holds exactly
+/// what the scheme wrote. Returns what was seeded.
+pub fn seed(_fake: &FakeJackyun) -> String {
+    "empty: the scheme adds customers here".into()
 }

@@ -16,9 +16,11 @@
 //! | `JDY_GROUP_NAME` | no (V1) | the account group (`groupName`) when there are several |
 //!
 //! Without any `JDY_*` setting the built-in fake is started, speaking V1 as
-//! the scheme document does, and seeded with [`SEEDED_BILLS`] purchase
+//! the scheme document does, and [`seed`]ed with [`SEEDED_BILLS`] purchase
 //! inbound bills of 8 suppliers, January–June 2026, each with the
 //! supplier's contact phone and address.
+
+use std::collections::BTreeSet;
 
 use jdy::testing::FakeJdy;
 use jdy::{Client, V1Credentials, V2Credentials};
@@ -53,19 +55,12 @@ pub type Jdy = Connected<Client, FakeJdy>;
 pub async fn connect(settings: &Settings) -> Result<Jdy, SetupError> {
     let Some(s) = settings.system("jdy") else {
         let fake = FakeJdy::start().await;
-        fake.seed(SEEDED_BILLS, 2026);
-        add_supplier_contacts(&fake);
+        let seeded = seed(&fake, None);
         let client = fake.client_builder().credentials(FakeJdy::v1_credentials());
         let client = tuned(client, settings, "jdy")?
             .build()
             .map_err(SetupError::other)?;
-        let note = fake_note(
-            "jdy",
-            &fake.uri(),
-            &format!(
-                "V1 API, {SEEDED_BILLS} purchase inbound bills of 8 suppliers, January–June 2026"
-            ),
-        );
+        let note = fake_note("jdy", &fake.uri(), &format!("V1 API, {seeded}"));
         return Ok(Connected::on_fake(client, fake, note));
     };
     let url = s
@@ -118,6 +113,27 @@ pub async fn connect(settings: &Settings) -> Result<Jdy, SetupError> {
             .map_err(SetupError::other)?,
         real_note("jdy", &format!("{url} ({version} API)")),
     ))
+}
+
+/// Seeds the fake with what the scheme reads: `bills` purchase inbound bills
+/// ([`SEEDED_BILLS`] when `None`) of the fake's 8 suppliers, dated
+/// January–June 2026 (the first run reads them all), each with its
+/// supplier's contact phone and address. Returns what was seeded, e.g.
+/// `120 purchase inbound bills of 8 suppliers, January–June 2026`.
+pub fn seed(fake: &FakeJdy, bills: Option<usize>) -> String {
+    let bills = bills.unwrap_or(SEEDED_BILLS);
+    fake.seed(bills, 2026);
+    add_supplier_contacts(fake);
+    let suppliers: BTreeSet<String> = fake
+        .state()
+        .pur_inbound
+        .iter()
+        .filter_map(|b| b["supplier_number"].as_str().map(str::to_owned))
+        .collect();
+    format!(
+        "{bills} purchase inbound bills of {} suppliers, January–June 2026",
+        suppliers.len()
+    )
 }
 
 /// Gives every seeded bill its supplier's contact fields, named as in the

@@ -21,13 +21,14 @@ pub type Kingdee = Connected<Client, FakeK3Cloud>;
 pub async fn connect(settings: &Settings) -> Result<Kingdee, SetupError> {
     let Some(s) = settings.system("kingdee") else {
         let fake = FakeK3Cloud::start().await;
+        let seeded = seed(&fake);
         let client = tuned(fake.client_builder(), settings, "kingdee")?
             .build()
             .map_err(SetupError::other)?;
         let note = fake_note(
             "kingdee",
             &fake.server_url(),
-            "empty; app-signature checks on",
+            &format!("{seeded}; app-signature checks on"),
         );
         return Ok(Connected::on_fake(client, fake, note));
     };
@@ -63,4 +64,13 @@ pub async fn connect(settings: &Settings) -> Result<Kingdee, SetupError> {
             .map_err(SetupError::other)?,
         real_note("kingdee", &server_url),
     ))
+}
+
+/// Seeds the fake with the reference data the schemes need: none. The
+/// schemes only write `BD_Customer` and `SAL_SaleOrder` here, and the fake
+/// checks no base data a model names (materials, units, organisations), so
+/// the fake starts empty and holds exactly what the schemes wrote. Returns
+/// what was seeded.
+pub fn seed(_fake: &FakeK3Cloud) -> String {
+    "empty: the schemes write customers and sales orders here".into()
 }

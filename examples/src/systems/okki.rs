@@ -11,10 +11,10 @@
 //! | `OKKI_USERNAME` | no | — | with `OKKI_PASSWORD`: the `password` grant instead of `client_credentials` |
 //! | `OKKI_PASSWORD` | with `USERNAME` | — | the user's plain password (sent as its SHA-256) |
 //!
-//! With no `OKKI_*` setting at all, the built-in fake is started and seeded
-//! with [`SEEDED_COMPANIES`] companies (Chinese names, addresses, 1–3
-//! contacts each, times spread over 2025), [`DELETED_COMPANIES`] of which are
-//! then deleted, so the scheme shows what happens to deletions.
+//! With no `OKKI_*` setting at all, the built-in fake is started and
+//! [`seed`]ed with [`SEEDED_COMPANIES`] companies (Chinese names, addresses,
+//! 1–3 contacts each, times spread over 2025), [`DELETED_COMPANIES`] of which
+//! are then deleted, so the scheme shows what happens to deletions.
 
 use chrono::NaiveDate;
 use okki::testing::FakeOkki;
@@ -26,8 +26,15 @@ use crate::systems::{Connected, fake_note, real_note, tuned};
 
 /// Companies seeded into the fake.
 pub const SEEDED_COMPANIES: usize = 60;
-/// Of those, how many are deleted in the fake (every 20th, in December 2025).
-pub const DELETED_COMPANIES: usize = 3;
+/// Of those, how many are deleted in the fake (every 20th from the 10th, in
+/// December 2025; [`deleted_of`] for another count).
+pub const DELETED_COMPANIES: usize = deleted_of(SEEDED_COMPANIES);
+
+/// How many of `companies` seeded companies [`seed`] deletes: every 20th,
+/// from the 10th on.
+pub const fn deleted_of(companies: usize) -> usize {
+    (companies + 10) / 20
+}
 
 /// An OKKI client and, when running against it, the fake.
 pub type Okki = Connected<Client, FakeOkki>;
@@ -36,18 +43,11 @@ pub type Okki = Connected<Client, FakeOkki>;
 pub async fn connect(settings: &Settings) -> Result<Okki, SetupError> {
     let Some(s) = settings.system("okki") else {
         let fake = FakeOkki::start().await;
-        seed(&fake);
+        let seeded = seed(&fake, None);
         let client = tuned(fake.client_builder(), settings, "okki")?
             .build()
             .map_err(SetupError::other)?;
-        let note = fake_note(
-            "okki",
-            &fake.uri(),
-            &format!(
-                "{SEEDED_COMPANIES} companies with contacts, updated during 2025; \
-                 {DELETED_COMPANIES} of them deleted"
-            ),
-        );
+        let note = fake_note("okki", &fake.uri(), &seeded);
         return Ok(Connected::on_fake(client, fake, note));
     };
     let client_id = s.required("client_id")?;
@@ -85,22 +85,27 @@ pub async fn connect(settings: &Settings) -> Result<Okki, SetupError> {
     Ok(Connected::on_service(client, real_note("okki", &url)))
 }
 
-/// Seeds the fake: companies over 2025, then deletes every 20th one with a
-/// deletion time in December 2025 (so a second run finds nothing new).
-fn seed(fake: &FakeOkki) {
-    fake.seed_demo(SEEDED_COMPANIES);
+/// Seeds the fake with what the scheme reads: `companies` companies
+/// ([`SEEDED_COMPANIES`] when `None`) with contacts, times over 2025 (the
+/// first run reads them all), then deletes every 20th from the 10th on
+/// ([`deleted_of`]) with a deletion time in December 2025, so a second run
+/// finds nothing new. Returns what was seeded, e.g. `60 companies with
+/// contacts, updated during 2025; 3 of them deleted`.
+pub fn seed(fake: &FakeOkki, companies: Option<usize>) -> String {
+    let companies = companies.unwrap_or(SEEDED_COMPANIES);
+    fake.seed_demo(companies);
     let mut state = fake.state();
     let ids: Vec<i64> = state.companies.keys().copied().collect();
-    for (n, id) in ids
-        .iter()
-        .skip(9)
-        .step_by(20)
-        .take(DELETED_COMPANIES)
-        .enumerate()
-    {
-        state.clock =
-            NaiveDate::from_ymd_opt(2025, 12, 10 + n as u32).and_then(|d| d.and_hms_opt(16, 30, 0));
+    let mut deleted = 0;
+    for (n, id) in ids.iter().skip(9).step_by(20).enumerate() {
+        // Days 10–29 of December at 16:30, a second later each round.
+        let day = 10 + (n % 20) as u32;
+        state.clock = NaiveDate::from_ymd_opt(2025, 12, day)
+            .and_then(|d| d.and_hms_opt(16, 30, 0))
+            .map(|t| t + chrono::Duration::seconds((n / 20) as i64));
         state.delete_company(*id);
+        deleted += 1;
     }
     state.clock = None;
+    format!("{companies} companies with contacts, updated during 2025; {deleted} of them deleted")
 }

@@ -7,7 +7,7 @@
 //! - `BASE_URL` (optional): default `https://proapi.xbongbong.com` for
 //!   DingTalk corpids, `https://appapi.xbongbong.com` otherwise.
 //!
-//! Without any of them the built-in fake runs, seeded with
+//! Without any of them the built-in fake runs, [`seed`]ed with
 //! [`SEEDED_CUSTOMERS`] customers and [`SEEDED_CONTRACTS`] contracts
 //! (company names, addresses, amounts with two decimals, signing dates
 //! spread over the last ten months). The first run reads every record, so
@@ -32,16 +32,11 @@ pub type Xbongbong = Connected<Client, FakeXbongbong>;
 pub async fn connect(settings: &Settings) -> Result<Xbongbong, SetupError> {
     let Some(s) = settings.system("xbongbong") else {
         let fake = FakeXbongbong::start().await;
-        fake.seed_customers(SEEDED_CUSTOMERS);
-        fake.seed_contracts(SEEDED_CONTRACTS);
+        let seeded = seed(&fake, None);
         let client = tuned(fake.client_builder(), settings, "xbongbong")?
             .build()
             .map_err(SetupError::other)?;
-        let note = fake_note(
-            "xbongbong",
-            &fake.uri(),
-            &format!("{SEEDED_CUSTOMERS} customers, {SEEDED_CONTRACTS} contracts"),
-        );
+        let note = fake_note("xbongbong", &fake.uri(), &seeded);
         return Ok(Connected::on_fake(client, fake, note));
     };
     let corpid = s.required("corpid")?;
@@ -59,4 +54,16 @@ pub async fn connect(settings: &Settings) -> Result<Xbongbong, SetupError> {
             .map_err(SetupError::other)?,
         real_note("xbongbong", &url),
     ))
+}
+
+/// Seeds the fake with what the scheme reads: `records` customers and as
+/// many contracts for them ([`SEEDED_CUSTOMERS`] and [`SEEDED_CONTRACTS`]
+/// when `None`), of the customer and contract forms the scheme discovers,
+/// created and updated over the last year (the first run reads them all).
+/// Returns what was seeded, e.g. `40 customers, 120 contracts`.
+pub fn seed(fake: &FakeXbongbong, records: Option<usize>) -> String {
+    let (customers, contracts) = records.map_or((SEEDED_CUSTOMERS, SEEDED_CONTRACTS), |n| (n, n));
+    fake.seed_customers(customers);
+    fake.seed_contracts(contracts);
+    format!("{customers} customers, {contracts} contracts")
 }

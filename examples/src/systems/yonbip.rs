@@ -15,8 +15,8 @@
 //! The scheme `okki-to-yonbip` reads three more `YONBIP_*` settings (the
 //! org and class every merchant gets); see its module.
 //!
-//! With no `YONBIP_*` setting at all, the built-in fake is started, empty,
-//! checking the token signature of every call.
+//! With no `YONBIP_*` setting at all, the built-in fake is started, empty
+//! ([`seed`]), checking the token signature of every call.
 
 use yonbip::Client;
 use yonbip::testing::FakeYonBip;
@@ -32,10 +32,15 @@ pub type Yonbip = Connected<Client, FakeYonBip>;
 pub async fn connect(settings: &Settings) -> Result<Yonbip, SetupError> {
     let Some(s) = settings.system("yonbip") else {
         let fake = FakeYonBip::start().await;
+        let seeded = seed(&fake);
         let client = tuned(fake.client_builder(), settings, "yonbip")?
             .build()
             .map_err(SetupError::other)?;
-        let note = fake_note("yonbip", &fake.uri(), "empty; token signatures checked");
+        let note = fake_note(
+            "yonbip",
+            &fake.uri(),
+            &format!("{seeded}; token signatures checked"),
+        );
         return Ok(Connected::on_fake(client, fake, note));
     };
     let mut builder = Client::builder()
@@ -72,4 +77,14 @@ fn missing(setting: String, because: &str) -> SetupError {
         problem: format!("is missing ({because} is set)"),
     }
     .into()
+}
+
+/// Seeds the fake with the reference data the schemes need: none. The
+/// scheme only saves merchants; the org and customer class they name are
+/// the fake's built-in ones ([`yonbip::testing::CREATE_ORG`],
+/// [`yonbip::testing::CUSTOMER_CLASS`], the scheme's defaults), so the fake
+/// starts empty and holds exactly what the scheme wrote. Returns what was
+/// seeded.
+pub fn seed(_fake: &FakeYonBip) -> String {
+    "empty: the scheme saves merchants here".into()
 }
