@@ -327,7 +327,7 @@ type WriteBackRule = Arc<dyn Fn(&str, u32) -> Option<RecordError> + Send + Sync>
 
 /// A write-back into memory, as a source system that keeps one field per
 /// record would: the values written back by key, answered
-/// [`WriteBackOutcome::Unchanged`] when a record holds its value already.
+/// [`WriteBackOutcome::Unchanged`](crate::WriteBackOutcome::Unchanged) when a record holds its value already.
 /// It counts the calls that wrote, so tests can see that writing the same
 /// value twice sends nothing.
 pub struct MemoryWriteBack<T> {

@@ -286,7 +286,7 @@ pub enum Stage {
     /// Writing it to the sink.
     Write,
     /// Writing the target's id back to the source record, after the write
-    /// succeeded ([`crate::pipeline::WriteBack`]); a replay only writes back.
+    /// succeeded ([`crate::write_back::WriteBack`]); a replay only writes back.
     WriteBack,
 }
 

@@ -1,14 +1,16 @@
 //! State in an embedded SQLite file.
 
 use std::collections::HashSet;
-use std::path::Path;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use serde_json::Value;
 
 use super::lease::{self, Fence, LeaseRow};
@@ -24,6 +26,13 @@ impl From<rusqlite::Error> for StateError {
     }
 }
 
+/// `error`, said of the state file named `file`: `state file <path>: <what
+/// failed>`. Every error a file's store returns goes through here.
+fn in_file(file: &str, mut error: StateError) -> StateError {
+    error.message = format!("state file {file}: {}", error.message);
+    error
+}
+
 /// State in an embedded SQLite file (bundled: nothing to install).
 ///
 /// No call stalls the runtime, whatever the disk or a lock held by another
@@ -34,9 +43,16 @@ impl From<rusqlite::Error> for StateError {
 /// first need. A mapping's lookups, already off the runtime, read directly.
 /// Several pipelines of one process, or a second store opened on the same
 /// file, share it. Each call is one transaction.
+///
+/// [`open`](Self::open) takes only a state file of ours (or creates one
+/// where no file is), never an empty, foreign or damaged file;
+/// [`open_fresh`](Self::open_fresh) starts a new state, keeping the old
+/// file aside. Every error names the file: `state file <path>: ...`.
 #[derive(Clone)]
 pub struct SqliteStore {
     db: Arc<Mutex<Db>>,
+    /// The file's path as given, named by every error; `None` in memory.
+    file: Option<Arc<str>>,
     /// The store's thread, for runtimes where a call cannot run in place.
     worker: Arc<OnceLock<Mutex<mpsc::Sender<Job>>>>,
 }
@@ -52,7 +68,9 @@ struct Db {
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteStore").finish_non_exhaustive()
+        f.debug_struct("SqliteStore")
+            .field("file", &self.file)
+            .finish_non_exhaustive()
     }
 }
 
@@ -103,30 +121,82 @@ CREATE TABLE IF NOT EXISTS budget_members (
 ";
 
 impl SqliteStore {
-    /// Opens (creating if needed) the store at `path`. Opening is quick
-    /// local work done before any pipeline runs, so it is synchronous.
+    /// The `PRAGMA application_id` of our state files: `0x4943_5354`,
+    /// "ICST" in ASCII (1229149012, as `sqlite3 <file> 'PRAGMA
+    /// application_id'` prints it).
+    pub const APPLICATION_ID: i32 = 0x4943_5354;
+
+    /// Opens the state file at `path`, or creates a new state there if no
+    /// file is there. Opening is quick local work done before any pipeline
+    /// runs, so it is synchronous.
+    ///
+    /// A file that is there must be a state file of ours: one with our
+    /// [application id](Self::APPLICATION_ID), or one of an earlier version
+    /// (application id 0 and our tables), which gets the id. Anything else
+    /// is refused and left as it is, since taking it as a new state would
+    /// sync everything again: an empty file (0 bytes, say truncated), a
+    /// file that is not a SQLite database, a SQLite database of another
+    /// application, a file SQLite cannot read (a damaged header), or a
+    /// `-wal` or `-journal` file without its state file. To start a new
+    /// state anyway, use [`open_fresh`](Self::open_fresh), which moves the
+    /// old file aside.
+    ///
+    /// Every error, here and from the store's later calls, names the file
+    /// by `path` as given: `state file <path>: ...`.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StateError> {
-        let conn = Connection::open(path)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        Self::init(conn)
+        let file = StateFile::new(path.as_ref());
+        let conn = file.open()?;
+        Self::init(conn, Some(file.name.into()))
+    }
+
+    /// Starts a new state at `path`: a file that is there (with its `-wal`,
+    /// `-shm` and `-journal` files) is first moved aside, never deleted,
+    /// to `<path>.replaced-<UTC time as YYYYMMDDTHHMMSSZ>` (with `-2`,
+    /// `-3`... if that name is taken), and a warning logs where it went.
+    /// The old file may hold the only copy of the checkpoints: it can be
+    /// opened again under its new name. No other process should be using
+    /// the file meanwhile.
+    pub fn open_fresh(path: impl AsRef<Path>) -> Result<Self, StateError> {
+        let file = StateFile::new(path.as_ref());
+        if let Some(aside) = file.move_aside()? {
+            tracing::warn!(
+                state_file = %file.name,
+                moved_to = %aside.display(),
+                "starting a new state: the old state file was moved aside"
+            );
+        }
+        Self::open(path)
     }
 
     /// A store in memory (same SQL, nothing on disk).
     pub fn in_memory() -> Result<Self, StateError> {
-        Self::init(Connection::open_in_memory()?)
+        Self::init(Connection::open_in_memory()?, None)
     }
 
-    fn init(conn: Connection) -> Result<Self, StateError> {
-        conn.execute_batch(SCHEMA)?;
-        Ok(Self {
+    fn init(conn: Connection, file: Option<Arc<str>>) -> Result<Self, StateError> {
+        let store = Self {
             db: Arc::new(Mutex::new(Db {
                 conn,
                 indexed_fields: HashSet::new(),
             })),
+            file,
             worker: Arc::default(),
-        })
+        };
+        // Adds the tables and indexes that files of earlier versions lack.
+        store
+            .lock()
+            .conn
+            .execute_batch(SCHEMA)
+            .map_err(|e| store.named(e.into()))?;
+        Ok(store)
+    }
+
+    /// `error`, naming the store's file (if it has one).
+    fn named(&self, error: StateError) -> StateError {
+        match &self.file {
+            Some(file) => in_file(file, error),
+            None => error,
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Db> {
@@ -134,8 +204,15 @@ impl SqliteStore {
     }
 
     /// Runs `work` on the connection: in place on a multi-thread runtime,
-    /// else on the store's thread.
+    /// else on the store's thread. Its errors name the file.
     async fn with_db<R: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Db) -> Result<R, StateError> + Send + 'static,
+    ) -> Result<R, StateError> {
+        self.run(work).await.map_err(|e| self.named(e))
+    }
+
+    async fn run<R: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Db) -> Result<R, StateError> + Send + 'static,
     ) -> Result<R, StateError> {
@@ -176,6 +253,214 @@ impl SqliteStore {
             .map_err(|e| StateError::caused_by("cannot start the state store's thread", e))?;
         Ok(self.worker.get_or_init(|| Mutex::new(worker)))
     }
+}
+
+/// The first 16 bytes of every SQLite database.
+const SQLITE_HEADER: &[u8] = b"SQLite format 3\0";
+
+/// The files SQLite keeps next to a database: moved aside with it.
+const COMPANIONS: [&str; 3] = ["-wal", "-shm", "-journal"];
+
+/// What to do about a file [`SqliteStore::open`] refuses.
+const HOW_TO_PROCEED: &str = "it is left as it is: restore it from a backup, or, to start a \
+    new state (everything is synced again), move it aside (`SqliteStore::open_fresh` does so \
+    and keeps it)";
+
+/// A state file being opened, and what is said about it.
+struct StateFile<'a> {
+    path: &'a Path,
+    /// Its path as given, for messages.
+    name: String,
+}
+
+impl<'a> StateFile<'a> {
+    fn new(path: &'a Path) -> Self {
+        Self {
+            path,
+            name: path.display().to_string(),
+        }
+    }
+
+    /// A file refused for `what`.
+    fn refused(&self, what: &str) -> StateError {
+        StateError::new(format!("state file {} {what}; {HOW_TO_PROCEED}", self.name))
+    }
+
+    /// An error of SQLite on opening: a file it cannot read is refused.
+    fn sqlite(&self, e: rusqlite::Error) -> StateError {
+        match e.sqlite_error_code() {
+            Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => {
+                self.refused(&format!("is damaged: {e}"))
+            }
+            _ => in_file(&self.name, e.into()),
+        }
+    }
+
+    /// A failed file operation.
+    fn io(&self, doing: &str, e: std::io::Error) -> StateError {
+        in_file(
+            &self.name,
+            StateError::caused_by(format!("{doing}: {e}"), e),
+        )
+    }
+
+    /// `self.path` with `suffix` appended to its file name.
+    fn with_suffix(&self, suffix: &str) -> PathBuf {
+        with_suffix(self.path, suffix)
+    }
+
+    /// The connection to the state file, created if no file is there.
+    fn open(&self) -> Result<Connection, StateError> {
+        match std::fs::metadata(self.path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                for suffix in ["-wal", "-journal"] {
+                    let leftover = self.with_suffix(suffix);
+                    if leftover.exists() {
+                        return Err(self.refused(&format!(
+                            "does not exist but its {} does (what remains of a state?)",
+                            leftover.display()
+                        )));
+                    }
+                }
+                self.create()?;
+            }
+            Err(e) => return Err(self.io("cannot read it", e)),
+            Ok(meta) if meta.len() == 0 => return Err(self.refused("is empty (0 bytes)")),
+            Ok(_) => {}
+        }
+        let mut header = Vec::with_capacity(SQLITE_HEADER.len());
+        std::fs::File::open(self.path)
+            .and_then(|f| f.take(SQLITE_HEADER.len() as u64).read_to_end(&mut header))
+            .map_err(|e| self.io("cannot read it", e))?;
+        if header != SQLITE_HEADER {
+            return Err(self.refused("is not a SQLite database"));
+        }
+        // No `SQLITE_OPEN_CREATE`: a file removed meanwhile is an error.
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(self.path, flags).map_err(|e| self.sqlite(e))?;
+        conn.busy_timeout(Duration::from_secs(10))
+            .map_err(|e| self.sqlite(e))?;
+        // Whose file it is, before anything is written to it.
+        let id: i32 = conn
+            .pragma_query_value(None, "application_id", |r| r.get(0))
+            .map_err(|e| self.sqlite(e))?;
+        match id {
+            SqliteStore::APPLICATION_ID => {}
+            0 if has_our_tables(&conn).map_err(|e| self.sqlite(e))? => {}
+            0 => {
+                return Err(self.refused(
+                    "is a SQLite database but not a state file of ours \
+                     (no checkpoints and entries tables)",
+                ));
+            }
+            other => {
+                return Err(self.refused(&format!(
+                    "is a SQLite database but not a state file of ours \
+                     (foreign application id {other}, {other:#010x})"
+                )));
+            }
+        }
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(|e| self.sqlite(e))?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(|e| self.sqlite(e))?;
+        if id == 0 {
+            conn.pragma_update(None, "application_id", SqliteStore::APPLICATION_ID)
+                .map_err(|e| self.sqlite(e))?;
+            tracing::info!(
+                state_file = %self.name,
+                "a state file of an earlier version: it now has the application id"
+            );
+        }
+        Ok(conn)
+    }
+
+    /// Creates a new state file: built under another name, then put in
+    /// place whole, so that another process opening the path meanwhile
+    /// never sees an empty file (which it would refuse).
+    fn create(&self) -> Result<(), StateError> {
+        static CREATED: AtomicU64 = AtomicU64::new(0);
+        let new = self.with_suffix(&format!(
+            ".new-{}-{}",
+            std::process::id(),
+            CREATED.fetch_add(1, Ordering::Relaxed)
+        ));
+        let build = || -> Result<(), rusqlite::Error> {
+            let conn = Connection::open(&new)?;
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "application_id", SqliteStore::APPLICATION_ID)?;
+            conn.execute_batch(SCHEMA)?;
+            conn.close().map_err(|(_, e)| e)
+        };
+        let placed = match build() {
+            Err(e) => Err(in_file(
+                &self.name,
+                StateError::caused_by(format!("cannot create it: {e}"), e),
+            )),
+            // A hard link never replaces a file: one created meanwhile by
+            // another process wins, and is opened.
+            Ok(()) => match std::fs::hard_link(&new, self.path) {
+                Ok(()) => Ok(()),
+                Err(_) if self.path.exists() => Ok(()),
+                // A file system without hard links.
+                Err(_) => {
+                    std::fs::rename(&new, self.path).map_err(|e| self.io("cannot create it", e))
+                }
+            },
+        };
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let _ = std::fs::remove_file(with_suffix(&new, suffix));
+        }
+        placed
+    }
+
+    /// Moves the file and its companions aside (never over another file);
+    /// where the file went, if anything was there.
+    fn move_aside(&self) -> Result<Option<PathBuf>, StateError> {
+        let all = std::iter::once("").chain(COMPANIONS);
+        let present =
+            |path: &Path, suffix: &str| with_suffix(path, suffix).symlink_metadata().is_ok();
+        if !all.clone().any(|suffix| present(self.path, suffix)) {
+            return Ok(None);
+        }
+        let stamp = Utc::now().format("%Y%m%dT%H%M%SZ");
+        let mut aside = self.with_suffix(&format!(".replaced-{stamp}"));
+        let mut n = 1;
+        while all.clone().any(|suffix| present(&aside, suffix)) {
+            n += 1;
+            aside = self.with_suffix(&format!(".replaced-{stamp}-{n}"));
+        }
+        // The file first: were a companion left behind, `open` refuses it.
+        for suffix in all {
+            if present(self.path, suffix) {
+                let to = with_suffix(&aside, suffix);
+                std::fs::rename(self.with_suffix(suffix), &to).map_err(|e| {
+                    self.io(&format!("cannot move it aside to {}", to.display()), e)
+                })?;
+            }
+        }
+        Ok(Some(aside))
+    }
+}
+
+/// `path` with `suffix` appended to its file name.
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Whether a database has the tables that every version of ours created.
+fn has_our_tables(conn: &Connection) -> Result<bool, rusqlite::Error> {
+    let n: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM sqlite_master
+         WHERE type = 'table' AND name IN ('checkpoints', 'entries')",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(n == 2)
 }
 
 /// Times are stored as fixed-width UTC text so that text order is time order.
@@ -497,13 +782,14 @@ impl StateStore for SqliteStore {
         filter: LookupFilter<'_>,
     ) -> Option<Result<Option<CollectionEntry>, StateError>> {
         let mut db = self.lock();
-        Some(match filter {
+        let found = match filter {
             LookupFilter::Key(key) => entry(&db, collection, key),
             LookupFilter::Field { field, value } => match match_text(value) {
                 Some(wanted) => find_by_field(&mut db, collection, field, wanted),
                 None => Ok(None),
             },
-        })
+        };
+        Some(found.map_err(|e| self.named(e)))
     }
 
     async fn checkpoint(&self, pipeline: &str) -> Result<Option<Checkpoint>, StateError> {
