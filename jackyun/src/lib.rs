@@ -1,4 +1,5 @@
 #![recursion_limit = "256"]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 //! # jackyun — 吉客云 open platform connector
 //!
 //! A typed async client for the Jackyun (吉客云) open-platform gateway:
@@ -180,6 +181,7 @@ pub mod sink;
 pub mod source;
 pub mod stock;
 #[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 pub mod trade;
 

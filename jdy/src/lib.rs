@@ -1,3 +1,4 @@
+#![cfg_attr(docsrs, feature(doc_cfg))]
 //! # jdy: 金蝶云星辰 (Kingdee jdy) open API, V1 and V2
 //!
 //! A typed client for both jdy API families behind one [`Client`], chosen
@@ -54,6 +55,8 @@
 //! - [`Client`] / [`ClientBuilder`]: the shared settings (`base_url`,
 //!   timeouts, rate limit, retries, ...) and the [`V2Credentials`] or
 //!   [`V1Credentials`] that choose the version; [`Client::call_raw`].
+//! - [`Client::check`]: the connection check (a fresh login and a tiny
+//!   read; account book, company, user), changing no data.
 //! - [`resources`]: the [`Resource`] handles [`Client::pur_inbounds`],
 //!   [`Client::sal_out_bounds`], [`Client::customers`],
 //!   [`Client::suppliers`], [`Client::materials`] (`list` answers one
@@ -146,6 +149,10 @@
 //!   pages); the checkpoint is the highest `modify_time` seen.
 //! - **Save**: one record per call; idempotency by looking the number up
 //!   (list `search`, exact match) and saving with the found id.
+//! - **Connection check** ([`Client::check`]): the `uid` of the token
+//!   answers (documented for V2, seen for V1) is reported as the user id;
+//!   the V2 check's read is one customer (`/jdy/v2/bd/customer`,
+//!   `page_size=1`), whose `count` is reported.
 
 pub mod auth;
 pub mod client;
@@ -157,6 +164,7 @@ pub mod resources;
 pub mod sink;
 pub mod source;
 #[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 
 pub use client::{

@@ -1,3 +1,4 @@
+#![cfg_attr(docsrs, feature(doc_cfg))]
 //! # kingdee-cloud
 //!
 //! A typed connector for the 金蝶云星空 (Kingdee K/3 Cloud) WebAPI: the
@@ -74,6 +75,7 @@
 //! - [`Client`] / [`ClientBuilder`]: the shared settings (`base_url`, alias
 //!   `server_url`, timeouts, rate limit, retries, ...), the [`Auth`] mode,
 //!   [`BodyStyle`]; [`Client::call_raw`] for any service.
+//! - [`Client::check`]: the connection check (data centre, user, app), changing no data.
 //! - [`forms`]: resource handles [`Client::customers`],
 //!   [`Client::sale_orders`], [`Client::form`] with `list`, `pages`,
 //!   `stream`, `get`, `save`, `batch_save`, `delete`.
@@ -206,6 +208,12 @@
 //!   (`BeginQueryImpl`/`QueryAsyncResult`) and the other services of the
 //!   SDK (Push, FlexSave, attachments...), which remain reachable through
 //!   [`Client::call_raw`].
+//! - **Connection check** ([`Client::check`]): app-signature clients read
+//!   one `FNumber` of `BD_Customer` (every site has customers; a user
+//!   without the right to read them fails the check as refused), after the
+//!   unsigned `GetDataCenterList` that names the data centre; session
+//!   logins check by logging in, whose `Context` is assumed to carry
+//!   `UserName`, `UserId`, `DBid` and `DataCenterName`.
 
 pub mod auth;
 pub mod client;
@@ -217,6 +225,7 @@ pub mod query;
 pub mod sink;
 pub mod source;
 #[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 
 pub use auth::{AppCredentials, Auth};

@@ -1,3 +1,4 @@
+#![cfg_attr(docsrs, feature(doc_cfg))]
 //! # netease-huke
 //!
 //! A typed client for the 网易互客 (NetEase Huke) SCRM open API, incremental
@@ -64,7 +65,7 @@
 //!   overlap, de-duplicated by trade id) and [`source::BuyerSource`] (distinct
 //!   buyers keyed by `buyerCid`), for the Huke → K/3 Cloud `BD_Customer`
 //!   scheme (`FName={{buyerNick}}`, `FNumber={{buyerCid}}`).
-//! - `testing::FakeHuke` (feature `testing`).
+//! - [`testing::FakeHuke`] (feature `testing`).
 //!
 //! ## Authentication
 //!
@@ -120,6 +121,7 @@ pub mod customer;
 pub mod error;
 pub mod source;
 #[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 pub mod trade;
 

@@ -96,6 +96,8 @@
 //! - [`Client`] / [`ClientBuilder`]: the shared settings (`base_url`,
 //!   timeouts, rate limit, retries, ...), corpid, token, operator;
 //!   [`Client::call_raw`] for any endpoint.
+//! - [`Client::check`]: the connection check (corpid, company, operator),
+//!   changing no data.
 //! - Resource handles, each with `list` (one
 //!   [`Page`](integration_core::paging::Page)), `pages`, `stream`:
 //!   [`Records`] for the records of a module ([`Client::customers`],
@@ -218,6 +220,10 @@
 //!   stay raw JSON, read with [`value::DataExt`].
 //! - **Webhooks**: [`auth::verify_webhook`] hashes the raw body with the
 //!   webhook token (not a re-serialised payload).
+//! - **Connection check** ([`Client::check`]): reads `department/list`
+//!   with `departmentIdIn: [1]` and takes department 1's name as the
+//!   company's (XBBCLI's reading); whether the filter is honoured is not
+//!   relied on (department 1 is looked for in the answer).
 
 pub mod auth;
 pub mod client;

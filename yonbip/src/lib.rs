@@ -1,3 +1,4 @@
+#![cfg_attr(docsrs, feature(doc_cfg))]
 //! # yonbip
 //!
 //! A typed client for the 用友 BIP / YonSuite (YonBIP) open API: the
@@ -190,6 +191,7 @@ pub mod sales_order;
 pub mod sink;
 pub mod source;
 #[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 
 pub mod types;
