@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use clap::Parser;
+use integration_core::check::CheckResult;
 use integration_core::console::{Console, RunningConsole};
 use integration_core::pipeline::RunError;
 use integration_core::state::{PostgresStore, RunOutcome};
@@ -65,6 +66,20 @@ pub struct Options {
     /// Replay the dead letters instead of reading new records.
     #[arg(long)]
     pub replay: bool,
+    /// Check every configured system (reachability and credentials, with
+    /// the cheapest real call; nothing is changed), print a table and exit:
+    /// 0 only if all pass.
+    #[arg(long, conflicts_with_all = ["no_check", "replay", "history"])]
+    pub check: bool,
+    /// Do not check the systems before reading (by default a run starts
+    /// only when every system answers and accepts its credentials).
+    #[arg(long)]
+    pub no_check: bool,
+    /// Start a new state when the SQLite state file is not one (empty,
+    /// damaged, another program's): the old file is moved aside, never
+    /// deleted, and everything is synced again.
+    #[arg(long)]
+    pub fresh_state: bool,
     /// Serve the operations console (and `/metrics`) on this address while
     /// running or watching, e.g. `127.0.0.1:8080`. Any address but loopback
     /// needs an access token in the environment variable `CONSOLE_TOKEN`.
@@ -120,11 +135,57 @@ pub trait Job: Send + Sync {
     fn target_records(&self) -> Option<usize> {
         None
     }
+    /// Checks every system the scheme talks to ([`SystemCheck`]), in the
+    /// order of [`Job::notes`]: reachability and credentials, no data
+    /// changed.
+    async fn check(&self) -> Vec<SystemCheck>;
     /// The scheme's pipelines, in the order they run: what the console
     /// shows and may replay or reset.
     fn pipelines(&self) -> Vec<Arc<dyn Control>>;
     /// Where the pipelines keep their state and history.
     fn state(&self) -> &Arc<dyn StateStore>;
+}
+
+/// The connection check of one system of a scheme.
+#[derive(Debug)]
+pub struct SystemCheck {
+    /// The system's name in the settings (`kingdee`, `okki`, …).
+    pub system: &'static str,
+    /// What the check found.
+    pub result: CheckResult,
+}
+
+impl SystemCheck {
+    /// The check of `system`.
+    pub fn new(system: &'static str, result: CheckResult) -> Self {
+        Self { system, result }
+    }
+}
+
+/// The checks as table rows: system, verdict, and what was learned or
+/// went wrong (never a secret: the connectors' messages hold none).
+pub fn check_rows(checks: &[SystemCheck]) -> Vec<String> {
+    checks
+        .iter()
+        .map(|check| match &check.result {
+            Ok(ok) => format!(
+                "{:<10} ok            {} ({} ms) {ok}",
+                check.system,
+                ok.url,
+                ok.elapsed.as_millis()
+            ),
+            Err(e) => format!("{:<10} {:<13} {e}", check.system, e.verdict()),
+        })
+        .collect()
+}
+
+/// Prints the checks as a table on stderr; says whether all passed.
+pub fn print_checks(scheme: &str, checks: &[SystemCheck]) -> bool {
+    let mut err = std::io::stderr().lock();
+    for row in check_rows(checks) {
+        let _ = writeln!(err, "{scheme}: check {row}");
+    }
+    checks.iter().all(|c| c.result.is_ok())
 }
 
 /// A pipeline as the console's handle on it (a clone: they share
@@ -179,14 +240,21 @@ pub async fn open_state(
             .map(|s| Arc::new(s) as Arc<dyn StateStore>)
             .map_err(|e| SetupError::Other(format!("cannot open the PostgreSQL state: {e}")));
     }
+    // The store's errors name the file and say how to start fresh.
     let path = PathBuf::from(state);
-    SqliteStore::open(&path)
+    let opened = if options.fresh_state {
+        SqliteStore::open_fresh(&path)
+    } else {
+        SqliteStore::open(&path)
+    };
+    opened
         .map(|s| Arc::new(s) as Arc<dyn StateStore>)
         .map_err(|e| {
-            SetupError::Other(format!(
-                "cannot open the state file {}: {e}",
-                path.display()
-            ))
+            let e = e.to_string();
+            match e.contains("open_fresh") {
+                true => SetupError::Other(format!("{e}; here: run with --fresh-state")),
+                false => SetupError::Other(e),
+            }
         })
 }
 
@@ -233,6 +301,22 @@ where
     }
     for note in job.notes() {
         eprintln!("{scheme}: {note}");
+    }
+    if options.check || !options.no_check {
+        let passed = print_checks(scheme, &job.check().await);
+        if options.check {
+            return if passed {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            };
+        }
+        if !passed {
+            eprintln!(
+                "{scheme}: a system failed its check; nothing was read (--no-check skips the checks)"
+            );
+            return ExitCode::from(1);
+        }
     }
     // Served for as long as the binary runs.
     let _console = match options.console {

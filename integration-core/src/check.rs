@@ -133,12 +133,15 @@ pub enum CheckError {
 }
 
 impl CheckError {
-    /// Classifies the failure of a check call made against `url`.
+    /// Classifies the failure of a check call made against `url`. An
+    /// answer without a message (a bare 404) says its HTTP status.
     pub fn from_error(url: impl Into<String>, e: impl ErrorMeta) -> Self {
         let (system, url) = (e.system(), url.into());
-        let message = match e.code() {
-            Some(code) => format!("[{code}] {}", e.message()),
-            None => e.message().to_owned(),
+        let message = match (e.code(), e.message().trim(), e.http_status()) {
+            (Some(code), text, _) => format!("[{code}] {text}"),
+            (None, "", Some(status)) => format!("HTTP {status} with an empty body"),
+            (None, "", None) => "no message".to_owned(),
+            (None, text, _) => text.to_owned(),
         };
         match e.kind() {
             ErrorKind::Auth | ErrorKind::AuthExpired => Self::AuthRefused {
@@ -174,6 +177,20 @@ impl CheckError {
                 message,
             },
         }
+    }
+
+    /// The same, with every one of `secrets` (4 characters or more) that
+    /// the service echoed in its message replaced by `***`: a check's
+    /// message is printed, and a service may quote what it was sent.
+    pub fn redact<S: AsRef<str>>(mut self, secrets: &[S]) -> Self {
+        let (Self::AuthRefused { message, .. }
+        | Self::Unreachable { message, .. }
+        | Self::WrongUrl { message, .. }
+        | Self::Failed { message, .. }) = &mut self;
+        for secret in secrets.iter().map(AsRef::as_ref).filter(|s| s.len() >= 4) {
+            *message = message.replace(secret, "***");
+        }
+        self
     }
 
     /// The system checked.
@@ -225,6 +242,19 @@ mod tests {
         assert_eq!(classify(ErrorKind::HttpStatus, Some(401)), "auth refused");
         assert_eq!(classify(ErrorKind::RateLimited, None), "failed");
         assert_eq!(classify(ErrorKind::Business, None), "failed");
+    }
+
+    #[test]
+    fn echoed_secrets_are_redacted_and_empty_answers_say_their_status() {
+        let e = Error::new("jdy", "token", ErrorKind::Auth, "bad secret s3cr3t-value");
+        let e = CheckError::from_error("http://127.0.0.1:1", e).redact(&["s3cr3t-value", "ab"]);
+        assert_eq!(
+            e.to_string(),
+            "jdy at http://127.0.0.1:1: credentials refused: bad secret ***"
+        );
+        let e = Error::new("yonbip", "list", ErrorKind::HttpStatus, "").with_http_status(404);
+        let text = CheckError::from_error("http://127.0.0.1:1", e).to_string();
+        assert!(text.ends_with("HTTP 404 with an empty body"), "{text}");
     }
 
     #[test]

@@ -61,6 +61,8 @@
 //! - [`Client`] / [`ClientBuilder`]: the shared settings (`base_url`,
 //!   timeouts, rate limit, retries, ...) and the [`Credentials`];
 //!   [`Client::call_raw`] / [`Client::call_reply`] for any method.
+//! - [`Client::check`]: the connection check (one signed one-row read;
+//!   app key, a warehouse, the request id), changing no data.
 //! - [`Client::customers`] ([`Customers`]): `create` (`crm.customer.add`);
 //!   `list`, `pages`, `stream` ([`CustomerListQuery`], `crm.customer.list`,
 //!   by page number); `query`, `query_pages`, `query_stream`
@@ -170,8 +172,13 @@
 //!   text, `""`/`null` are absent, anything else is a decode error naming
 //!   the field (`[3].payment`). Times are Beijing-time text or, as some
 //!   methods send, unix-ms numbers.
+//! * **Connection check** ([`Client::check`]) reads one row of
+//!   `erp.warehouse.get`, assumed to be subscribed by every app that reads
+//!   goods, stock or trades; an app subscribed to other methods only fails
+//!   the check as refused (`未订阅`), which says which method to subscribe.
 
 pub mod auth;
+mod check;
 pub mod client;
 pub mod customer;
 mod de;

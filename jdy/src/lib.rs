@@ -155,6 +155,7 @@
 //!   `page_size=1`), whose `count` is reported.
 
 pub mod auth;
+mod check;
 pub mod client;
 mod de;
 pub mod error;

@@ -216,6 +216,7 @@
 //!   `UserName`, `UserId`, `DBid` and `DataCenterName`.
 
 pub mod auth;
+mod check;
 pub mod client;
 pub mod error;
 pub mod forms;

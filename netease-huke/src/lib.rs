@@ -43,6 +43,8 @@
 //!   `rate_limit` (5 requests/s), `retry`, `user_agent`, ...);
 //!   [`Client::call_raw`] for any endpoint, signed and decoded like the typed
 //!   ones.
+//! - [`Client::check`]: the connection check (one signed `customer/fields`
+//!   read), changing no data.
 //! - [`Error`]: the variants every connector here has (`Api`, `Auth`,
 //!   `AuthExpired`, `Throttled`, `Config`, `Core`), with Huke's `code` as an
 //!   [`integration_core::error::Code`] and the shared metadata (`code()`,
@@ -108,6 +110,7 @@
 //! | Customer list and trade detail endpoints | None is known, so none is typed. Use [`Client::call_raw`]. |
 //! | `customer/fields` and `addCustomer` response shapes | Fields are kept whole ([`customer::CustomerField`]). `addCustomer` returns `data` as given. |
 //! | Unknown paths | The fake answers HTTP 404 with a Spring-style JSON body (the server is probably Java). |
+//! | The cheapest call that proves the credentials | [`Client::check`] reads `customer/fields` (field definitions, no records): every app of the scheme uses the customer APIs. |
 //!
 //! The signature itself is **not** an assumption: the fact sheet's synthetic
 //! vectors pass byte for byte (their `ur-curtime`, `1700000000`, is the
@@ -116,6 +119,7 @@
 //! tested.
 
 pub mod auth;
+mod check;
 pub mod client;
 pub mod customer;
 pub mod error;

@@ -147,6 +147,7 @@
 //!   show both in their example tokens).
 
 pub mod auth;
+mod check;
 pub mod client;
 pub mod companies;
 pub mod error;

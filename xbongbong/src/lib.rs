@@ -226,6 +226,7 @@
 //!   relied on (department 1 is looked for in the answer).
 
 pub mod auth;
+mod check;
 pub mod client;
 pub mod error;
 pub mod form;

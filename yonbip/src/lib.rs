@@ -60,6 +60,8 @@
 //!   discovery host; timeouts, rate limit, retries, ...), app key and
 //!   secret, tenant id or fixed [`Endpoints`]; [`Client::call_raw`] /
 //!   [`Client::call_raw_get`] for any API.
+//! - [`Client::check`]: the connection check (a fresh token and one
+//!   merchant; app key, gateway), changing no data.
 //! - [`Client::merchants`] ([`Merchants`]): `save`, `create`, `update`,
 //!   `list`, `pages`, `stream` ([`MerchantQuery`]), `get`, `find_by_code`.
 //! - [`Client::sales_orders`] ([`SalesOrders`]) and [`Client::products`]
@@ -179,9 +181,13 @@
 //!   [`testing::FakeState::unique_names`]); its codes for not-found, unknown
 //!   tenant and bad signature are invented in the documented style, as is
 //!   its ±10 min timestamp tolerance.
+//! - **Connection check** ([`Client::check`]): its read is one merchant of
+//!   `merchant/list` (`pageSize` 1; a self-built app for this crate's scheme
+//!   is granted the merchant APIs), whose `recordCount` is reported.
 
 pub mod assumed;
 pub mod auth;
+mod check;
 mod client;
 pub mod error;
 pub mod list;

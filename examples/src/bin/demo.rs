@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use examples::runner::{Job, Progress, SetupError, init_tracing, print_reports};
+use examples::runner::{Job, Progress, SetupError, check_rows, init_tracing, print_reports};
 use examples::schemes::{huke_to_kingdee, jdy_to_jackyun, okki_to_yonbip, xbongbong_to_kingdee};
 use examples::settings::Settings;
 use integration_core::console::Console;
@@ -110,6 +110,16 @@ async fn demo() -> Result<bool, SetupError> {
         println!("==== {} ====", job.name());
         for note in job.notes() {
             println!("{note}");
+        }
+        // Every system is checked before anything is read.
+        let checks = job.check().await;
+        for row in check_rows(&checks) {
+            println!("check {row}");
+        }
+        if checks.iter().any(|c| c.result.is_err()) {
+            println!("{}: a system failed its check; not run", job.name());
+            all_good = false;
+            continue;
         }
         let first = job.run().await;
         progress.finish();

@@ -25,7 +25,7 @@ use kingdee_cloud::SaveOptions;
 use kingdee_cloud::sink::JsonFormSink;
 use netease_huke::{BuyerSource, TradeSource};
 
-use crate::runner::{Job, Progress, SetupError, control};
+use crate::runner::{Job, Progress, SetupError, SystemCheck, control};
 use crate::settings::Settings;
 use crate::systems::huke::{self, Huke};
 use crate::systems::kingdee::{self, Kingdee};
@@ -98,6 +98,13 @@ impl Job for HukeToKingdee {
 
     fn notes(&self) -> &[String] {
         &self.notes
+    }
+
+    async fn check(&self) -> Vec<SystemCheck> {
+        vec![
+            SystemCheck::new("huke", self.huke.client.check().await),
+            SystemCheck::new("kingdee", self.kingdee.client.check().await),
+        ]
     }
 
     fn pipelines(&self) -> Vec<Arc<dyn Control>> {

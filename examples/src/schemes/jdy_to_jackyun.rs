@@ -33,7 +33,7 @@ use integration_core::{
     Checkpoint, Page, Pipeline, RunOptions, RunReport, Source, SourceRecord, StateStore,
 };
 
-use crate::runner::{Job, Progress, SetupError, control};
+use crate::runner::{Job, Progress, SetupError, SystemCheck, control};
 use crate::settings::{Settings, SettingsError};
 use crate::systems::jackyun::{self, Jackyun};
 use crate::systems::jdy::{self, Jdy};
@@ -165,6 +165,13 @@ impl Job for JdyToJackyun {
 
     fn notes(&self) -> &[String] {
         &self.notes
+    }
+
+    async fn check(&self) -> Vec<SystemCheck> {
+        vec![
+            SystemCheck::new("jdy", self.jdy.client.check().await),
+            SystemCheck::new("jackyun", self.jackyun.client.check().await),
+        ]
     }
 
     fn pipelines(&self) -> Vec<Arc<dyn Control>> {

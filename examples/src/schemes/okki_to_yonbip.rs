@@ -55,7 +55,7 @@ use serde_json::Value;
 use yonbip::types::EN_US;
 use yonbip::{Merchant, MerchantSink, MultiLang};
 
-use crate::runner::{Job, Progress, SetupError, control};
+use crate::runner::{Job, Progress, SetupError, SystemCheck, control};
 use crate::settings::{Settings, SettingsError};
 use crate::systems::okki::Okki;
 use crate::systems::yonbip::Yonbip;
@@ -308,6 +308,13 @@ impl Job for OkkiToYonbip {
 
     fn notes(&self) -> &[String] {
         &self.notes
+    }
+
+    async fn check(&self) -> Vec<SystemCheck> {
+        vec![
+            SystemCheck::new("okki", self.okki.client.check().await),
+            SystemCheck::new("yonbip", self.yonbip.client.check().await),
+        ]
     }
 
     fn pipelines(&self) -> Vec<Arc<dyn Control>> {

@@ -51,7 +51,7 @@ use kingdee_cloud::{
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
-use crate::runner::{Job, Progress, SetupError, control};
+use crate::runner::{Job, Progress, SetupError, SystemCheck, control};
 use crate::settings::Settings;
 use crate::systems::kingdee::{self, Kingdee};
 use crate::systems::xbongbong::Xbongbong;
@@ -435,6 +435,13 @@ impl Job for XbongbongToKingdee {
 
     fn notes(&self) -> &[String] {
         &self.notes
+    }
+
+    async fn check(&self) -> Vec<SystemCheck> {
+        vec![
+            SystemCheck::new("xbongbong", self.xbongbong.client.check().await),
+            SystemCheck::new("kingdee", self.kingdee.client.check().await),
+        ]
     }
 
     fn pipelines(&self) -> Vec<Arc<dyn Control>> {
