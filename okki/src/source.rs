@@ -18,8 +18,11 @@
 //! is fixed when the run starts and becomes the checkpoint once the last
 //! page is read, so changes made during the run are read by the next one.
 //! If the list's total shrinks while it is being paged (a company updated or
-//! deleted mid-run shifts later rows forward), the phase restarts from page 1
-//! (at-least-once: duplicates, never a gap).
+//! deleted mid-run — a write-back does that to every company it writes —
+//! leaves the window and shifts later rows forward), the read steps back as
+//! many pages as rows left, so that no row is skipped: at-least-once,
+//! duplicates, never a gap. Each step back is paid for by rows that left
+//! the window, so a read re-reads at most as many rows as its window held.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,9 +35,6 @@ use integration_core::{Checkpoint, Op, Page, Source, SourceRecord};
 use crate::client::{Client, MAX_PAGE_SIZE};
 use crate::companies::{Company, CompanyQuery, CompanySummary, Pool};
 use crate::error::Error;
-
-/// How many times a phase restarts when its total shrinks mid-read.
-const MAX_RESTARTS: u32 = 3;
 
 /// OKKI companies (with contacts) as an incremental source keyed by
 /// `company_id`.
@@ -65,7 +65,6 @@ pub struct CompanyCursor {
     start: BeijingTime,
     end: BeijingTime,
     total: Option<u64>,
-    restarts: u32,
     pending: Option<Pending>,
 }
 
@@ -147,7 +146,6 @@ impl CompanySource {
             start,
             end,
             total: None,
-            restarts: 0,
             pending: None,
         }
     }
@@ -168,15 +166,19 @@ impl CompanySource {
                 let page = self.client.companies().list(&query).await?;
 
                 if let (Some(before), Some(now)) = (cursor.total, page.total) {
-                    if now < before && cursor.restarts < MAX_RESTARTS {
-                        tracing::warn!(before, now, phase = ?cursor.phase, "company list shrank while paging; restarting the phase");
+                    if now < before {
+                        // Up to `before - now` rows moved forward past the
+                        // pages read: read them again from there.
+                        let rows = u32::try_from(before - now).unwrap_or(u32::MAX);
+                        let back = rows.div_ceil(self.query.page_size.max(1));
+                        let from = cursor.page.saturating_sub(back).max(1);
+                        tracing::info!(before, now, page = cursor.page, from, phase = ?cursor.phase, "company list shrank while paging; stepping back");
                         return Ok(Page {
                             total: None,
                             records: Vec::new(),
                             next: Some(CompanyCursor {
-                                page: 1,
-                                total: None,
-                                restarts: cursor.restarts + 1,
+                                page: from,
+                                total: Some(now),
                                 ..cursor
                             }),
                             checkpoint: None,
@@ -277,7 +279,6 @@ impl CompanySource {
                 phase: Phase::Removed,
                 page: 1,
                 total: None,
-                restarts: 0,
                 pending: None,
                 ..cursor
             })

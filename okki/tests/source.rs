@@ -164,7 +164,7 @@ async fn detail_gone_is_a_deletion_and_other_failures_fail_the_page() {
 }
 
 #[tokio::test]
-async fn shrinking_list_restarts_the_phase() {
+async fn shrinking_list_steps_back() {
     let fake = FakeOkki::start().await;
     fake.seed_demo(12);
     let client = fake.client_builder().build().unwrap();
@@ -179,7 +179,7 @@ async fn shrinking_list_restarts_the_phase() {
     let second = source.read(None, first.next).await.unwrap();
     assert!(
         second.records.is_empty(),
-        "restart signalled by an empty page"
+        "the step back is signalled by an empty page"
     );
     let mut seen: Vec<String> = first.records.iter().map(|r| r.key.clone()).collect();
     let mut cursor = second.next;

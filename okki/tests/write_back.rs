@@ -83,3 +83,54 @@ async fn companies_get_the_target_code_once_and_keep_their_contacts() {
         "no push the second time"
     );
 }
+
+#[tokio::test]
+async fn writing_back_while_paging_skips_no_company() {
+    use integration_core::Source;
+    let fake = FakeOkki::start().await;
+    fake.seed_demo(23);
+    let client = fake.client_builder().build().unwrap();
+    let source = CompanySource::new(client.clone())
+        .page_size(5)
+        .include_deleted(false);
+    let back = CompanyFieldWriteBack::new(client, MERCHANT_CODE_FIELD_ID);
+    // As the pipeline does: each page's companies are written back before
+    // the next page is read. The fake's clock is an hour ahead, so every
+    // company written back leaves the run's window (as one written back a
+    // second after the run started does) and the list shrinks each page.
+    fake.state().clock = Some(
+        (chrono::Utc::now() + chrono::Duration::hours(1))
+            .with_timezone(&integration_core::types::beijing())
+            .naive_local(),
+    );
+    let mut seen = std::collections::BTreeSet::new();
+    let mut cursor = None;
+    let mut reads = 0;
+    loop {
+        let page = source.read(None, cursor).await.unwrap();
+        reads += 1;
+        for record in &page.records {
+            seen.insert(record.key.clone());
+            let record = integration_core::WriteBackRecord {
+                key: record.key.clone(),
+                source: record.data.clone(),
+                value: format!("M-{}", record.key),
+            };
+            integration_core::WriteBack::write_back(&back, &record)
+                .await
+                .unwrap();
+        }
+        let Some(next) = page.next else { break };
+        cursor = Some(next);
+        assert!(reads < 100, "the read ends");
+    }
+    let live: std::collections::BTreeSet<String> = fake
+        .state()
+        .companies
+        .iter()
+        .filter(|(_, c)| !c.deleted)
+        .map(|(id, _)| id.to_string())
+        .collect();
+    let missed: Vec<&String> = live.difference(&seen).collect();
+    assert!(missed.is_empty(), "missed {missed:?} in {reads} reads");
+}

@@ -135,7 +135,13 @@
 //!   `dataList` changes only that field (partial update, inferred from
 //!   the independent clients' examples) and moves `updateTime`, so the
 //!   record is read again by the next incremental run; the write-back then
-//!   finds its value in place and sends nothing.
+//!   finds its value in place and sends nothing. Edits made while a read
+//!   pages through a list are safe if lists are ordered newest change
+//!   first (the fake's order) or by `dataId`: an edited record then stays
+//!   among the pages already read. The real default order is not known;
+//!   were it oldest change first, edited records would move behind the
+//!   read and shift unread ones forward (a page size of 100 and the
+//!   overlap of the next run limit, but do not rule out, a skipped record).
 //! - **`fieldType` meanings** are inferred from the contract form (1 text,
 //!   2 number, 3 select, 4 date, 7 multi-line text, 8 attachment, 19 system
 //!   flag, 10001 multi select, 10008 linked product, 10009 user, 10013
