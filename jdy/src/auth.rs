@@ -470,7 +470,10 @@ impl Client {
             .collect()
     }
 
-    fn select_authorization(&self, rows: Vec<AppAuthorization>) -> Result<AppAuthorization, Error> {
+    pub(crate) fn select_authorization(
+        &self,
+        rows: Vec<AppAuthorization>,
+    ) -> Result<AppAuthorization, Error> {
         let Auth::V2 { creds, .. } = &self.inner.auth else {
             return Err(Error::Config("not a V2 client".into()));
         };
@@ -550,7 +553,7 @@ impl Client {
         ))
     }
 
-    async fn kingdee_auth_token(
+    pub(crate) async fn kingdee_auth_token(
         &self,
         authz: &AppAuthorization,
         creds: &V2Credentials,
@@ -588,8 +591,9 @@ impl Client {
             })
     }
 
-    /// Gets a V1 access token and selects the account group.
-    async fn fetch_v1_session(&self) -> Result<(V1Session, Option<Duration>), Error> {
+    /// Gets a V1 access token and selects the account group (uncached: the
+    /// session cache and the check call it).
+    pub(crate) async fn fetch_v1_session(&self) -> Result<(V1Session, Option<Duration>), Error> {
         let Auth::V1 { creds, ttl, .. } = &self.inner.auth else {
             return Err(Error::Config("not a V1 client".into()));
         };

@@ -3,17 +3,12 @@
 
 use std::time::Instant;
 
-use integration_core::Secret;
 use integration_core::check::{CheckError, CheckResult, Checked};
-use reqwest::header::CONTENT_TYPE;
 use serde_json::Value;
 
-use crate::auth::{
-    AppAuthorization, Auth, KINGDEE_AUTH_TOKEN, PUSH_APP_AUTHORIZE, V1_ACCESS_TOKEN,
-    V1_ACCOUNT_GROUP, V1Credentials, V2Credentials, V2Session, app_signature,
-};
+use crate::auth::{Auth, V1Credentials, V2Credentials, V2Session};
 use crate::client::{Client, HttpMethod};
-use crate::error::{Error, SYSTEM, decode_errcode_envelope, decode_v1_envelope};
+use crate::error::{Error, SYSTEM};
 
 /// The V2 read of a check: one customer of the list.
 const V2_CUSTOMERS: &str = "/jdy/v2/bd/customer";
@@ -37,10 +32,14 @@ impl Client {
     /// chooses it: several without a configured one fail the check as
     /// [`CheckError::Failed`], none matching as refused credentials.
     ///
+    /// The login calls are the client's own (`push_app_authorize`, the
+    /// account book's selection, `kingdee_auth_token`; V1's token and
+    /// account group), called past the caches.
+    ///
     /// Facts: V2 `client id`, `account id`, `account name`, `company`,
-    /// `app key` (the account book's, not secret), `domain`, `user id` (the
-    /// token's `uid`), `customers` (the list's `count`); V1 `client id`,
-    /// `user`, `user id`, `account id`, `account group`. `url` is the base
+    /// `app key` (the account book's, not secret), `domain`, `customers`
+    /// (the list's `count`); V1 `client id`, `user`, `account id`,
+    /// `account group`. `url` is the base
     /// URL. Messages never contain a secret, the password or a token.
     pub async fn check(&self) -> CheckResult {
         let started = Instant::now();
@@ -72,38 +71,8 @@ impl Client {
     ) -> Result<Checked, Error> {
         let rows = self.push_app_authorize().await?;
         secrets.extend(rows.iter().map(|r| r.app_secret.expose().to_owned()));
-        let authz = choose_authorization(creds, rows)?;
-        let mut query = vec![
-            ("app_key".to_owned(), authz.app_key.clone()),
-            (
-                "app_signature".to_owned(),
-                app_signature(&authz.app_key, authz.app_secret.expose()),
-            ),
-        ];
-        if let Some(uid) = &creds.uid {
-            query.push(("uid".to_owned(), uid.clone()));
-        }
-        let data = self
-            .v2_send(HttpMethod::Get, KINGDEE_AUTH_TOKEN, &query, None, None)
-            .await
-            .map_err(Error::into_auth)?;
-        let app_token = ["app-token", "app_token", "appToken"]
-            .iter()
-            .find_map(|k| {
-                data.get(*k)
-                    .and_then(Value::as_str)
-                    .filter(|s| !s.is_empty())
-            })
-            .map(Secret::new)
-            .ok_or_else(|| {
-                Error::answer(
-                    KINGDEE_AUTH_TOKEN,
-                    "no_token",
-                    "kingdee_auth_token answered without an app-token",
-                    None,
-                )
-                .into_auth()
-            })?;
+        let authz = self.select_authorization(rows)?;
+        let app_token = self.kingdee_auth_token(&authz, creds).await?;
         secrets.push(app_token.expose().to_owned());
         let session = V2Session {
             app_token,
@@ -132,9 +101,6 @@ impl Client {
         if !authz.domain.is_empty() {
             checked = checked.fact("domain", &authz.domain);
         }
-        if let Some(uid) = data.get("uid").and_then(text) {
-            checked = checked.fact("user id", uid);
-        }
         if let Some(count) = list.get("count").and_then(text) {
             checked = checked.fact("customers", count);
         }
@@ -147,151 +113,13 @@ impl Client {
         creds: &V1Credentials,
         secrets: &mut Vec<String>,
     ) -> Result<Checked, Error> {
-        let query = vec![
-            ("client_id".to_owned(), creds.client_id.clone()),
-            (
-                "client_secret".to_owned(),
-                creds.client_secret.expose().to_owned(),
-            ),
-            ("username".to_owned(), creds.username.clone()),
-            ("password".to_owned(), creds.password.expose().to_owned()),
-        ];
-        let url = self.url(V1_ACCESS_TOKEN, &query);
-        let data = self
-            .inner
-            .transport
-            .execute(
-                V1_ACCESS_TOKEN,
-                |http| Ok::<_, Error>(http.get(&url)),
-                |raw| decode_errcode_envelope(&raw),
-            )
-            .await
-            .map_err(Error::into_auth)?;
-        let token = data
-            .get("access_token")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| {
-                Error::answer(
-                    V1_ACCESS_TOKEN,
-                    "no_token",
-                    "access_token answered without a token",
-                    None,
-                )
-                .into_auth()
-            })?
-            .to_owned();
-        secrets.push(token.clone());
-        let url = self.url(V1_ACCOUNT_GROUP, &[("access_token".to_owned(), token)]);
-        let groups = self
-            .inner
-            .transport
-            .execute(
-                V1_ACCOUNT_GROUP,
-                |http| {
-                    Ok::<_, Error>(
-                        http.post(&url)
-                            .header(CONTENT_TYPE, "application/json")
-                            .body("{}"),
-                    )
-                },
-                |raw| decode_v1_envelope(&raw),
-            )
-            .await
-            .map_err(Error::into_auth)?;
-        let (account_id, group_name) = choose_group(creds, &groups)?;
-        let mut checked = checked
-            .fact("client id", &creds.client_id)
-            .fact("user", &creds.username);
-        if let Some(uid) = data.get("uid").and_then(text) {
-            checked = checked.fact("user id", uid);
-        }
+        let (session, _) = self.fetch_v1_session().await?;
+        secrets.push(session.access_token.expose().to_owned());
         Ok(checked
-            .fact("account id", account_id)
-            .fact("account group", group_name))
-    }
-}
-
-/// The active authorisation the client would use: the configured account
-/// book's, or the only one (as the client's own selection).
-fn choose_authorization(
-    creds: &V2Credentials,
-    rows: Vec<AppAuthorization>,
-) -> Result<AppAuthorization, Error> {
-    let active: Vec<AppAuthorization> = rows
-        .into_iter()
-        .filter(|r| r.status.is_none_or(|s| s == 1) && !r.app_key.is_empty())
-        .collect();
-    let chosen = match &creds.account_id {
-        Some(want) => active
-            .into_iter()
-            .find(|r| r.account_id.as_deref() == Some(want.as_str())),
-        None if active.len() > 1 => {
-            let ids: Vec<String> = active
-                .iter()
-                .map(|r| r.account_id.clone().unwrap_or_default())
-                .collect();
-            return Err(Error::Config(format!(
-                "the authorisation lists several account books ({}); choose one with V2Credentials::account_id",
-                ids.join(", ")
-            )));
-        }
-        None => active.into_iter().next(),
-    };
-    chosen.ok_or_else(|| {
-        Error::answer(
-            PUSH_APP_AUTHORIZE,
-            "no_authorization",
-            "no active authorisation for the requested account book",
-            None,
-        )
-        .into_auth()
-    })
-}
-
-/// The account group the client would use (`accountId`, `groupName`).
-fn choose_group(creds: &V1Credentials, groups: &Value) -> Result<(String, String), Error> {
-    let mut all = Vec::new();
-    for service in groups.as_array().into_iter().flatten() {
-        for group in service
-            .get("accountGroups")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            if let (Some(id), Some(name)) = (
-                group.get("accountId").and_then(text),
-                group.get("groupName").and_then(text),
-            ) {
-                all.push((id, name));
-            }
-        }
-    }
-    let listed = || {
-        all.iter()
-            .map(|(i, n)| format!("{i}/{n}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let matching: Vec<&(String, String)> = all
-        .iter()
-        .filter(|(id, name)| {
-            creds.account_id.as_ref().is_none_or(|want| want == id)
-                && creds.group_name.as_ref().is_none_or(|want| want == name)
-        })
-        .collect();
-    match matching.as_slice() {
-        [one] => Ok((*one).clone()),
-        [] => Err(Error::Config(format!(
-            "no account group matches account_id={:?} group_name={:?} (available: {})",
-            creds.account_id,
-            creds.group_name,
-            listed()
-        ))),
-        _ => Err(Error::Config(format!(
-            "several account groups match ({}); choose one with V1Credentials::account_id or group_name",
-            listed()
-        ))),
+            .fact("client id", &creds.client_id)
+            .fact("user", &creds.username)
+            .fact("account id", session.account_id)
+            .fact("account group", session.group_name))
     }
 }
 

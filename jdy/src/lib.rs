@@ -149,10 +149,9 @@
 //!   pages); the checkpoint is the highest `modify_time` seen.
 //! - **Save**: one record per call; idempotency by looking the number up
 //!   (list `search`, exact match) and saving with the found id.
-//! - **Connection check** ([`Client::check`]): the `uid` of the token
-//!   answers (documented for V2, seen for V1) is reported as the user id;
-//!   the V2 check's read is one customer (`/jdy/v2/bd/customer`,
-//!   `page_size=1`), whose `count` is reported.
+//! - **Connection check** ([`Client::check`]): the V2 check's read is one
+//!   customer (`/jdy/v2/bd/customer`, `page_size=1`), whose `count` is
+//!   reported.
 
 pub mod auth;
 mod check;
