@@ -30,6 +30,29 @@ pub mod postgres;
 pub mod sample;
 pub mod store;
 
+/// A loopback URL where nothing listens (a port just freed): an
+/// unreachable host, for connection checks and transport tests.
+pub fn closed_port_url() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_or(9, |a| a.port());
+    format!("http://127.0.0.1:{port}")
+}
+
+/// A loopback server answering every request with a web server's HTML
+/// welcome page, as a wrong base URL often does.
+pub async fn html_server() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            "<!DOCTYPE html><html><body><h1>Welcome to nginx!</h1></body></html>",
+            "text/html",
+        ))
+        .mount(&server)
+        .await;
+    server
+}
+
 /// The retry policy every fake's `client_builder()` sets: the same four
 /// attempts as the default, with millisecond waits, so tests of throttling
 /// and faults run fast.

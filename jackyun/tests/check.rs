@@ -2,31 +2,9 @@
 //! an unreachable host, a wrong URL, and that nothing is written.
 
 use integration_core::check::CheckError;
-use integration_core::testing::{FakeServer, Request, ResponseTemplate, fast_retry, matchers};
+use integration_core::testing::{closed_port_url, fast_retry, html_server};
 use jackyun::Client;
-use jackyun::testing::{APPKEY, FakeJackyun, JackyunFaults, SECRET};
-
-/// A loopback URL where nothing listens (the port was just free).
-fn closed_port_url() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    drop(listener);
-    format!("http://127.0.0.1:{port}")
-}
-
-/// A loopback server answering every request with an HTML page.
-async fn html_server() -> FakeServer<()> {
-    let server = FakeServer::start((), JackyunFaults).await;
-    server
-        .route(matchers::any(), |_: &mut (), _: &Request| {
-            ResponseTemplate::new(200).set_body_raw(
-                "<!DOCTYPE html><html><body><h1>Welcome to nginx!</h1></body></html>",
-                "text/html",
-            )
-        })
-        .await;
-    server
-}
+use jackyun::testing::{APPKEY, FakeJackyun, SECRET};
 
 fn client_at(url: &str, appkey: &str, secret: &str) -> Client {
     Client::builder()

@@ -3,20 +3,12 @@
 //! written.
 
 use integration_core::check::CheckError;
-use integration_core::testing::fast_retry;
+use integration_core::testing::{closed_port_url, fast_retry};
 use jdy::testing::{
     ACCOUNT_ID, APP_KEY, CLIENT_ID, CLIENT_SECRET, DOMAIN, FakeJdy, OUTER_INSTANCE_ID,
     V1_ACCOUNT_ID, V1_CLIENT_ID, V1_CLIENT_SECRET, V1_GROUP_NAME, V1_PASSWORD, V1_USERNAME,
 };
 use jdy::{Client, Credentials, CustomerQuery, V1Credentials, V2Credentials};
-
-/// A loopback URL where nothing listens (the port was just free).
-fn closed_port_url() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    drop(listener);
-    format!("http://127.0.0.1:{port}")
-}
 
 fn client_at(url: &str, credentials: impl Into<Credentials>) -> Client {
     Client::builder()

@@ -2,32 +2,9 @@
 //! unreachable site, a wrong URL, and that nothing is written.
 
 use integration_core::check::CheckError;
-use integration_core::testing::{FakeServer, Request, ResponseTemplate, matchers};
+use integration_core::testing::{FakeServer, Request, closed_port_url, html_server};
 use kingdee_cloud::testing::{self, FakeK3Cloud, K3FaultStyle};
 use kingdee_cloud::{AppCredentials, BillQuery, Client};
-
-/// A loopback URL where nothing listens (the port was just free).
-fn closed_port_url() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    drop(listener);
-    format!("http://127.0.0.1:{port}/k3cloud")
-}
-
-/// A loopback server answering every request with an HTML page (a proxy or
-/// a web server, not the WebAPI).
-async fn html_server() -> FakeServer<()> {
-    let server = FakeServer::start((), K3FaultStyle).await;
-    server
-        .route(matchers::any(), |_: &mut (), _: &Request| {
-            ResponseTemplate::new(200).set_body_raw(
-                "<!DOCTYPE html><html><body><h1>Welcome to nginx!</h1></body></html>",
-                "text/html",
-            )
-        })
-        .await;
-    server
-}
 
 fn services(requests: &[Request]) -> Vec<String> {
     requests

@@ -2,45 +2,10 @@
 //! unreachable host, a wrong URL, and that nothing is written.
 
 use integration_core::check::CheckError;
-use integration_core::testing::{
-    FakeServer, FaultStyle, Request, ResponseTemplate, body_json, fast_retry, header, matchers,
-};
+use integration_core::testing::{body_json, closed_port_url, fast_retry, header, html_server};
 use xbongbong::Client;
 use xbongbong::auth::{TokenMode, sign};
 use xbongbong::testing::{CORPID, FakeXbongbong, TOKEN, USER_ID};
-
-/// A loopback URL where nothing listens (the port was just free).
-fn closed_port_url() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    drop(listener);
-    format!("http://127.0.0.1:{port}")
-}
-
-struct Plain;
-
-impl FaultStyle for Plain {
-    fn throttled(&self) -> ResponseTemplate {
-        ResponseTemplate::new(429)
-    }
-    fn auth_expired(&self) -> ResponseTemplate {
-        ResponseTemplate::new(401)
-    }
-}
-
-/// A loopback server answering every request with an HTML page.
-async fn html_server() -> FakeServer<()> {
-    let server = FakeServer::start((), Plain).await;
-    server
-        .route(matchers::any(), |_: &mut (), _: &Request| {
-            ResponseTemplate::new(200).set_body_raw(
-                "<!DOCTYPE html><html><body><h1>Welcome to nginx!</h1></body></html>",
-                "text/html",
-            )
-        })
-        .await;
-    server
-}
 
 /// A client of `url` with the fake's corpid and `token`, fast retries.
 fn client_at(url: &str, token: &str) -> Client {

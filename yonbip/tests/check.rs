@@ -2,31 +2,9 @@
 //! unreachable host, a wrong URL, and that nothing is written.
 
 use integration_core::check::CheckError;
-use integration_core::testing::{FakeServer, Request, ResponseTemplate, fast_retry, matchers};
+use integration_core::testing::{Request, closed_port_url, fast_retry, html_server};
 use yonbip::Client;
-use yonbip::testing::{APP_KEY, APP_SECRET, FakeYonBip, TENANT_ID, YonBipFaults};
-
-/// A loopback URL where nothing listens (the port was just free).
-fn closed_port_url() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    drop(listener);
-    format!("http://127.0.0.1:{port}")
-}
-
-/// A loopback server answering every request with an HTML page.
-async fn html_server() -> FakeServer<()> {
-    let server = FakeServer::start((), YonBipFaults).await;
-    server
-        .route(matchers::any(), |_: &mut (), _: &Request| {
-            ResponseTemplate::new(200).set_body_raw(
-                "<!DOCTYPE html><html><body><h1>Welcome to nginx!</h1></body></html>",
-                "text/html",
-            )
-        })
-        .await;
-    server
-}
+use yonbip::testing::{APP_KEY, APP_SECRET, FakeYonBip, TENANT_ID};
 
 /// A client of fixed gateway and token URLs under `base` (no discovery).
 fn fixed_client(base: &str, app_secret: &str) -> Client {
