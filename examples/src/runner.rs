@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use clap::Parser;
-use integration_core::check::CheckResult;
+use integration_core::check::{CheckError, CheckResult};
 use integration_core::console::{Console, RunningConsole};
 use integration_core::pipeline::RunError;
 use integration_core::state::{PostgresStore, RunOutcome};
@@ -179,6 +179,13 @@ pub fn check_rows(checks: &[SystemCheck]) -> Vec<String> {
         .collect()
 }
 
+/// Whether a check failed in a way no retry fixes (refused credentials).
+fn checks_failed_for_good(checks: &[SystemCheck]) -> bool {
+    checks
+        .iter()
+        .any(|c| c.result.as_ref().is_err_and(CheckError::is_permanent))
+}
+
 /// Prints the checks as a table on stderr; says whether all passed.
 pub fn print_checks(scheme: &str, checks: &[SystemCheck]) -> bool {
     let mut err = std::io::stderr().lock();
@@ -303,7 +310,8 @@ where
         eprintln!("{scheme}: {note}");
     }
     if options.check || !options.no_check {
-        let passed = print_checks(scheme, &job.check().await);
+        let checks = job.check().await;
+        let passed = print_checks(scheme, &checks);
         if options.check {
             return if passed {
                 ExitCode::SUCCESS
@@ -311,11 +319,16 @@ where
                 ExitCode::from(1)
             };
         }
-        if !passed {
+        let scheduled = options.worker || options.watch.is_some() || options.cron.is_some();
+        if !passed && (checks_failed_for_good(&checks) || !scheduled) {
             eprintln!(
                 "{scheme}: a system failed its check; nothing was read (--no-check skips the checks)"
             );
             return ExitCode::from(1);
+        }
+        if !passed {
+            // A host down or throttled now may answer at the next slot.
+            eprintln!("{scheme}: a system does not answer for now; each run tries again");
         }
     }
     // Served for as long as the binary runs.

@@ -112,10 +112,10 @@ fn sent_secrets(requests: &[Request]) -> Vec<String> {
         }
         if let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&r.body) {
             for (k, v) in &body {
-                if secret_name(k) {
-                    if let Some(v) = v.as_str() {
-                        add(v);
-                    }
+                if secret_name(k)
+                    && let Some(v) = v.as_str()
+                {
+                    add(v);
                 }
             }
         }

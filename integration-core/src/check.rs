@@ -203,6 +203,14 @@ impl CheckError {
         }
     }
 
+    /// Whether trying again later cannot help: the service answered and
+    /// refused the credentials. Anything else may pass later: an
+    /// unreachable host, a throttled check, and also a "wrong URL", as a
+    /// proxy's passing hiccup (an HTML error page) looks like one.
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, Self::AuthRefused { .. })
+    }
+
     /// A short word for a table: `auth refused`, `unreachable`, `wrong URL`
     /// or `failed`.
     pub fn verdict(&self) -> &'static str {
@@ -242,6 +250,17 @@ mod tests {
         assert_eq!(classify(ErrorKind::HttpStatus, Some(401)), "auth refused");
         assert_eq!(classify(ErrorKind::RateLimited, None), "failed");
         assert_eq!(classify(ErrorKind::Business, None), "failed");
+    }
+
+    #[test]
+    fn only_refused_credentials_are_permanent() {
+        let check = |kind| CheckError::from_error("u", Error::new("okki", "token", kind, "no"));
+        assert!(check(ErrorKind::Auth).is_permanent());
+        assert!(!check(ErrorKind::Transport).is_permanent());
+        assert!(
+            !check(ErrorKind::Decode).is_permanent(),
+            "an HTML hiccup may pass"
+        );
     }
 
     #[test]

@@ -198,12 +198,11 @@ impl ChromeDriver {
             if let Ok(Some(exit)) = self.child.try_wait() {
                 panic!("chromedriver exited at start: {exit}");
             }
-            if let Ok(answer) = http.get(&status).send().await {
-                if let Ok(body) = answer.json::<Value>().await {
-                    if body["value"]["ready"] == json!(true) {
-                        return;
-                    }
-                }
+            if let Ok(answer) = http.get(&status).send().await
+                && let Ok(body) = answer.json::<Value>().await
+                && body["value"]["ready"] == json!(true)
+            {
+                return;
             }
             assert!(
                 Instant::now() < deadline,

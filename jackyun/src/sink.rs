@@ -88,10 +88,11 @@ impl CustomerSink {
             )),
             Err(e) => {
                 // Another writer may have added it meanwhile: look again.
-                if e.class().is_some() && e.message().contains("已存在") {
-                    if let Ok(Some(found)) = customers.find_by_code(code).await {
-                        return Ok(self.existing(code, found.customer_id.to_string()));
-                    }
+                if e.class().is_some()
+                    && e.message().contains("已存在")
+                    && let Ok(Some(found)) = customers.find_by_code(code).await
+                {
+                    return Ok(self.existing(code, found.customer_id.to_string()));
                 }
                 failed(e)
             }

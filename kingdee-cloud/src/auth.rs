@@ -523,10 +523,10 @@ impl Client {
             return Err(Error::Auth(Failure::new(op, message)));
         }
         let mut jar = self.cookies();
-        if jar.session_id().is_none() {
-            if let Some(sid) = answer.get("KDSVCSessionId").and_then(Value::as_str) {
-                jar.set(SESSION_COOKIE, sid);
-            }
+        if jar.session_id().is_none()
+            && let Some(sid) = answer.get("KDSVCSessionId").and_then(Value::as_str)
+        {
+            jar.set(SESSION_COOKIE, sid);
         }
         if jar.session_id().is_none() && jar.header() == "Theme=standard;" {
             let message = "login succeeded but the service set no session cookie";

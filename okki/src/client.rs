@@ -455,10 +455,10 @@ pub(crate) fn decode_envelope(raw: &RawResponse) -> Result<Value> {
                 .with_http_status(status),
         ));
     }
-    if status == 429 || status >= 500 {
-        if let Some(http) = raw.http_error() {
-            return Err(http.into());
-        }
+    if (status == 429 || status >= 500)
+        && let Some(http) = raw.http_error()
+    {
+        return Err(http.into());
     }
     // An undecodable body under a failed HTTP status is that status.
     let mut members = body.map_err(|e| raw.http_error().unwrap_or(e))?;

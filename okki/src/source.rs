@@ -165,25 +165,25 @@ impl CompanySource {
                     .updated_between(Some(cursor.start), Some(cursor.end));
                 let page = self.client.companies().list(&query).await?;
 
-                if let (Some(before), Some(now)) = (cursor.total, page.total) {
-                    if now < before {
-                        // Up to `before - now` rows moved forward past the
-                        // pages read: read them again from there.
-                        let rows = u32::try_from(before - now).unwrap_or(u32::MAX);
-                        let back = rows.div_ceil(self.query.page_size.max(1));
-                        let from = cursor.page.saturating_sub(back).max(1);
-                        tracing::info!(before, now, page = cursor.page, from, phase = ?cursor.phase, "company list shrank while paging; stepping back");
-                        return Ok(Page {
-                            total: None,
-                            records: Vec::new(),
-                            next: Some(CompanyCursor {
-                                page: from,
-                                total: Some(now),
-                                ..cursor
-                            }),
-                            checkpoint: None,
-                        });
-                    }
+                if let (Some(before), Some(now)) = (cursor.total, page.total)
+                    && now < before
+                {
+                    // Up to `before - now` rows moved forward past the
+                    // pages read: read them again from there.
+                    let rows = u32::try_from(before - now).unwrap_or(u32::MAX);
+                    let back = rows.div_ceil(self.query.page_size.max(1));
+                    let from = cursor.page.saturating_sub(back).max(1);
+                    tracing::info!(before, now, page = cursor.page, from, phase = ?cursor.phase, "company list shrank while paging; stepping back");
+                    return Ok(Page {
+                        total: None,
+                        records: Vec::new(),
+                        next: Some(CompanyCursor {
+                            page: from,
+                            total: Some(now),
+                            ..cursor
+                        }),
+                        checkpoint: None,
+                    });
                 }
                 let has_more = page.has_next();
                 let total = page.total;

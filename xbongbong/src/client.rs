@@ -324,10 +324,10 @@ impl Client {
     pub fn body_text(&self, body: &Map<String, Value>) -> String {
         let mut full = Map::new();
         full.insert("corpid".into(), Value::String(self.inner.corpid.clone()));
-        if let Some(user) = &self.inner.user_id {
-            if !body.contains_key("userId") {
-                full.insert("userId".into(), Value::String(user.clone()));
-            }
+        if let Some(user) = &self.inner.user_id
+            && !body.contains_key("userId")
+        {
+            full.insert("userId".into(), Value::String(user.clone()));
         }
         for (k, v) in body {
             if k != "corpid" {

@@ -133,10 +133,10 @@ impl Source for RecordSource {
             if let Some(t) = record.update_time.and_then(|t| t.to_utc()) {
                 high.observe(t);
             }
-            if let (Some(since), Some(updated)) = (since, updated) {
-                if updated < since {
-                    continue;
-                }
+            if let (Some(since), Some(updated)) = (since, updated)
+                && updated < since
+            {
+                continue;
             }
             records.push(SourceRecord::upsert(record.data_id.to_string(), record));
         }

@@ -267,17 +267,17 @@ fn check_value(
                 push(shape("a JSON number"));
                 return;
             };
-            if let Some((min, max)) = field.enforced_limits() {
-                if min.is_some_and(|m| d < m) || max.is_some_and(|m| d > m) {
-                    push(ProblemKind::OutOfRange { value: d, min, max });
-                }
+            if let Some((min, max)) = field.enforced_limits()
+                && (min.is_some_and(|m| d < m) || max.is_some_and(|m| d > m))
+            {
+                push(ProblemKind::OutOfRange { value: d, min, max });
             }
             if field.is_integer_only() && !d.fract().is_zero() {
                 push(ProblemKind::NotInteger { value: d });
-            } else if let Some(accuracy) = field.accuracy {
-                if d.normalize().scale() > accuracy {
-                    push(ProblemKind::TooPrecise { value: d, accuracy });
-                }
+            } else if let Some(accuracy) = field.accuracy
+                && d.normalize().scale() > accuracy
+            {
+                push(ProblemKind::TooPrecise { value: d, accuracy });
             }
         }
         ValueKind::Date => {

@@ -61,10 +61,10 @@ pub fn decimal_from_json(value: &Value) -> Option<Decimal> {
 /// digits) is an error rather than a silently rounded amount.
 pub fn decimal_to_json(value: Decimal) -> Result<Number, String> {
     let normalized = value.normalize();
-    if normalized.scale() == 0 {
-        if let Ok(i) = i64::try_from(normalized.mantissa()) {
-            return Ok(Number::from(i));
-        }
+    if normalized.scale() == 0
+        && let Ok(i) = i64::try_from(normalized.mantissa())
+    {
+        return Ok(Number::from(i));
     }
     let f = f64::try_from(normalized).map_err(|e| e.to_string())?;
     let back = Decimal::from_str(&f.to_string()).map_err(|e| e.to_string())?;
@@ -548,10 +548,10 @@ pub fn select(attr: &str, value: &Value) -> VResult<SelectValue> {
             let mut v: SelectValue = serde_json::from_value(value.clone()).map_err(|e| {
                 ValueError::new(attr, format!("not an option ({e}): {}", short(value)))
             })?;
-            if v.value.is_none() {
-                if let Some(Value::Number(n)) = v.extra.get("value") {
-                    v.value = Some(n.to_string());
-                }
+            if v.value.is_none()
+                && let Some(Value::Number(n)) = v.extra.get("value")
+            {
+                v.value = Some(n.to_string());
             }
             Ok(v)
         }

@@ -57,14 +57,16 @@ impl<S: Source, K: Sink> Stages<S, K> {
                 started += 1;
                 writing.push(self.execute(unit).map(move |result| (seq, result)));
             }
-            if queue.is_empty() && !fetch_active && done.len() < self.concurrency {
-                if let Some(state) = next.take() {
-                    if settler.stop_requested() {
-                        stopped = true;
-                    } else {
-                        fetching.set(Some(fetch(state)).into());
-                        fetch_active = true;
-                    }
+            if queue.is_empty()
+                && !fetch_active
+                && done.len() < self.concurrency
+                && let Some(state) = next.take()
+            {
+                if settler.stop_requested() {
+                    stopped = true;
+                } else {
+                    fetching.set(Some(fetch(state)).into());
+                    fetch_active = true;
                 }
             }
             // Every result was settled: the earliest unsettled unit is

@@ -104,10 +104,10 @@ impl Inner {
             if *collection != new.collection {
                 continue;
             }
-            if let Some(text) = old.and_then(|o| o.data.get(field)).and_then(match_text) {
-                if let Some(keys) = index.get_mut(&text) {
-                    keys.remove(&new.key);
-                }
+            if let Some(text) = old.and_then(|o| o.data.get(field)).and_then(match_text)
+                && let Some(keys) = index.get_mut(&text)
+            {
+                keys.remove(&new.key);
             }
             if let Some(text) = new.data.get(field).and_then(match_text) {
                 index.entry(text).or_default().insert(new.key.clone());
@@ -276,10 +276,10 @@ impl StateStore for MemoryStore {
 
     async fn apply(&self, changes: Changes) -> Result<(), StateError> {
         let mut inner = self.inner();
-        if let Some(fence) = &changes.fence {
-            if !lease::admits(inner.leases.get(&fence.name), fence) {
-                return Err(lease::fenced_error(fence));
-            }
+        if let Some(fence) = &changes.fence
+            && !lease::admits(inner.leases.get(&fence.name), fence)
+        {
+            return Err(lease::fenced_error(fence));
         }
         for mut e in changes.entries {
             if !self.policy.keeps_data(&e.collection) {
@@ -287,10 +287,10 @@ impl StateStore for MemoryStore {
             }
             inner.put_entry(e);
         }
-        if !changes.resolved.is_empty() {
-            if let Some(list) = inner.dead.get_mut(&changes.pipeline) {
-                list.retain(|l| !changes.resolved.contains(&l.key));
-            }
+        if !changes.resolved.is_empty()
+            && let Some(list) = inner.dead.get_mut(&changes.pipeline)
+        {
+            list.retain(|l| !changes.resolved.contains(&l.key));
         }
         for letter in changes.dead_letters {
             let list = inner.dead.entry(letter.pipeline.clone()).or_default();
@@ -437,10 +437,10 @@ impl StateStore for MemoryStore {
         collection: &str,
         query: &EntryQuery,
     ) -> Result<Vec<CollectionEntry>, StateError> {
-        if let Some((field, _)) = &query.field {
-            if let Some(e) = self.policy.no_data(collection, field) {
-                return Err(e);
-            }
+        if let Some((field, _)) = &query.field
+            && let Some(e) = self.policy.no_data(collection, field)
+        {
+            return Err(e);
         }
         let (offset, limit) = (query.offset, query.limit);
         let inner = self.inner();

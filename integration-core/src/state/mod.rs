@@ -258,15 +258,15 @@ impl EntryQuery {
     /// store's search, and the last word where a store's SQL only narrows
     /// the candidates (PostgreSQL's reads a NUL as U+FFFD).
     pub fn matches(&self, entry: &CollectionEntry) -> bool {
-        if let Some(text) = &self.key_contains {
-            if !entry.key.contains(text.as_str()) {
-                return false;
-            }
+        if let Some(text) = &self.key_contains
+            && !entry.key.contains(text.as_str())
+        {
+            return false;
         }
-        if let Some(status) = self.status {
-            if entry.status != status {
-                return false;
-            }
+        if let Some(status) = self.status
+            && entry.status != status
+        {
+            return false;
         }
         match &self.field {
             Some((field, value)) => match_text(value).is_some_and(|wanted| {

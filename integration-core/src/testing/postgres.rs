@@ -219,10 +219,10 @@ fn server_binaries() -> Option<PathBuf> {
             .iter()
             .all(|b| dir.join(b).is_file())
     };
-    if let Some(path) = std::env::var_os("PATH") {
-        if let Some(dir) = std::env::split_paths(&path).find(|d| complete(d)) {
-            return Some(dir);
-        }
+    if let Some(path) = std::env::var_os("PATH")
+        && let Some(dir) = std::env::split_paths(&path).find(|d| complete(d))
+    {
+        return Some(dir);
     }
     // Debian keeps them off PATH, by major version.
     let versions = std::fs::read_dir("/usr/lib/postgresql").ok()?;
@@ -365,14 +365,14 @@ impl Cluster {
     async fn wait_ready(&mut self, url: &str) -> Result<(), String> {
         let start = Instant::now();
         loop {
-            if let Some(server) = self.server.as_mut() {
-                if let Ok(Some(status)) = server.try_wait() {
-                    self.server = None;
-                    return Err(format!(
-                        "postgres exited ({status}) before accepting connections; its log ends:\n{}",
-                        self.log_tail()
-                    ));
-                }
+            if let Some(server) = self.server.as_mut()
+                && let Ok(Some(status)) = server.try_wait()
+            {
+                self.server = None;
+                return Err(format!(
+                    "postgres exited ({status}) before accepting connections; its log ends:\n{}",
+                    self.log_tail()
+                ));
             }
             let attempt = tokio::time::timeout(
                 Duration::from_secs(2),

@@ -146,7 +146,7 @@ pub(super) fn seed_state(state: &mut FakeState, bills: usize, seed: u64) {
             "audit_time": if audited { beijing_text(modified) } else { String::new() },
             "dept_id": dept_id, "dept_name": dept_name, "emp_id": emp_id, "emp_name": emp_name,
             "total_amount": total.round_dp(2).to_string(),
-            "remark": if n % 3 == 0 { "月度补货" } else { "" },
+            "remark": if n.is_multiple_of(3) { "月度补货" } else { "" },
             "material_entity": lines,
         });
         let party = if purchase {

@@ -303,10 +303,10 @@ pub fn compare(a: &Value, b: &Value) -> Option<Ordering> {
     if a.is_null() || b.is_null() {
         return None;
     }
-    if matches!(a, Value::Number(_)) || matches!(b, Value::Number(_)) {
-        if let (Some(x), Some(y)) = (as_decimal(a), as_decimal(b)) {
-            return Some(x.cmp(&y));
-        }
+    if (matches!(a, Value::Number(_)) || matches!(b, Value::Number(_)))
+        && let (Some(x), Some(y)) = (as_decimal(a), as_decimal(b))
+    {
+        return Some(x.cmp(&y));
     }
     let (x, y) = (as_text(a)?, as_text(b)?);
     if let (Some(tx), Some(ty)) = (looks_like_time(&x), looks_like_time(&y)) {

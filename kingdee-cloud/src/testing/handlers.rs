@@ -420,11 +420,10 @@ fn save(state: &mut FakeState, form: &str, data: &Value, batch: bool, draft: boo
                     if let (Some((entry, _)), Value::Array(_)) = (&meta.entry, v)
                         && k == entry
                         && !delete_entry
+                        && let Some(Value::Array(old)) = record.get_mut(k)
                     {
-                        if let Some(Value::Array(old)) = record.get_mut(k) {
-                            old.extend(v.as_array().cloned().unwrap_or_default());
-                            continue;
-                        }
+                        old.extend(v.as_array().cloned().unwrap_or_default());
+                        continue;
                     }
                     record.insert(k.clone(), v.clone());
                 }

@@ -165,12 +165,16 @@ fn seed(state: &mut OkkiState, n: usize) {
         d.insert("tel_area_code".into(), json!("86"));
         d.insert(
             "remark".into(),
-            json!(if i % 3 == 0 { "年度重点客户" } else { "" }),
+            json!(if i.is_multiple_of(3) {
+                "年度重点客户"
+            } else {
+                ""
+            }),
         );
         d.insert("star".into(), json!(1 + i % 5));
         d.insert(
             "group_id".into(),
-            json!(if i % 2 == 0 { 3001 } else { 3002 }),
+            json!(if i.is_multiple_of(2) { 3001 } else { 3002 }),
         );
         d.insert("pool_id".into(), json!(0));
         d.insert(
@@ -196,7 +200,7 @@ fn seed(state: &mut OkkiState, n: usize) {
         );
         d.insert(
             "order_time".into(),
-            json!(if i % 4 == 0 {
+            json!(if i.is_multiple_of(4) {
                 EMPTY_TIME.to_owned()
             } else {
                 seed_time(i, 10)
@@ -237,7 +241,7 @@ fn seed(state: &mut OkkiState, n: usize) {
                 c.insert("birth".into(), json!(""));
                 c.insert(
                     "gender".into(),
-                    json!(if (i + j) % 2 == 0 { "1" } else { "2" }),
+                    json!(if (i + j).is_multiple_of(2) { "1" } else { "2" }),
                 );
                 c.insert("remark".into(), json!(""));
                 c.insert(
@@ -266,7 +270,7 @@ fn seed(state: &mut OkkiState, n: usize) {
         o.insert("create_user".into(), json!(owner.0));
         o.insert(
             "currency".into(),
-            json!(if i % 3 == 0 { "USD" } else { "CNY" }),
+            json!(if i.is_multiple_of(3) { "USD" } else { "CNY" }),
         );
         let amount = money(i, 10);
         o.insert("amount".into(), json!(amount.to_string()));

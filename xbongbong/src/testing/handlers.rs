@@ -545,29 +545,26 @@ fn record_add(state: &mut FakeState, module: &str, body: &Map<String, Value>) ->
         .iter()
         .find(|f| f["attr"] == "serialNo")
         .and_then(|f| f.get("serialNumber"))
-    {
-        if data
+        && data
             .get("serialNo")
             .is_none_or(|v| v.as_str().is_none_or(str::is_empty))
-        {
-            let n = state
-                .serials
-                .entry(form.form_id)
-                .or_insert(rule["startNum"].as_i64().unwrap_or(1) - 1);
-            *n += 1;
-            let digits = rule["numberDigit"].as_u64().unwrap_or(3) as usize;
-            let day = chrono::DateTime::from_timestamp(state.now, 0)
-                .map_or_else(String::new, |t| {
-                    t.with_timezone(&beijing()).format("%Y%m%d").to_string()
-                });
-            let serial = format!(
-                "{}{day}{:0digits$}{}",
-                rule["prefix"].as_str().unwrap_or(""),
-                n,
-                rule["postfix"].as_str().unwrap_or("")
-            );
-            data.insert("serialNo".into(), Value::String(serial));
-        }
+    {
+        let n = state
+            .serials
+            .entry(form.form_id)
+            .or_insert(rule["startNum"].as_i64().unwrap_or(1) - 1);
+        *n += 1;
+        let digits = rule["numberDigit"].as_u64().unwrap_or(3) as usize;
+        let day = chrono::DateTime::from_timestamp(state.now, 0).map_or_else(String::new, |t| {
+            t.with_timezone(&beijing()).format("%Y%m%d").to_string()
+        });
+        let serial = format!(
+            "{}{day}{:0digits$}{}",
+            rule["prefix"].as_str().unwrap_or(""),
+            n,
+            rule["postfix"].as_str().unwrap_or("")
+        );
+        data.insert("serialNo".into(), Value::String(serial));
     }
     if let Err(e) = check_no_repeat(state, &form, &data, None) {
         return e;

@@ -14,15 +14,16 @@ use super::functions::invalid;
 /// A decimal result as a template number: an integer when whole, else the
 /// float that reads back as exactly this decimal; an error otherwise.
 fn dec_value(function: &str, d: Decimal) -> Result<JValue, JinjaError> {
-    if d.fract().is_zero() {
-        if let Some(i) = d.to_i64() {
-            return Ok(JValue::from(i));
-        }
+    if d.fract().is_zero()
+        && let Some(i) = d.to_i64()
+    {
+        return Ok(JValue::from(i));
     }
-    if let Some(f) = d.to_f64() {
-        if f.is_finite() && Decimal::from_str(&f.to_string()).is_ok_and(|back| back == d) {
-            return Ok(JValue::from(f));
-        }
+    if let Some(f) = d.to_f64()
+        && f.is_finite()
+        && Decimal::from_str(&f.to_string()).is_ok_and(|back| back == d)
+    {
+        return Ok(JValue::from(f));
     }
     Err(invalid(format!(
         "{function}: the result {d} has more digits than a number keeps exactly; \

@@ -121,10 +121,10 @@ pub(super) fn toml_datetimes_to_strings(value: Value) -> Value {
     const KEY: &str = "$__toml_private_datetime";
     match value {
         Value::Object(map) => {
-            if map.len() == 1 {
-                if let Some(Value::String(s)) = map.get(KEY) {
-                    return Value::String(s.clone());
-                }
+            if map.len() == 1
+                && let Some(Value::String(s)) = map.get(KEY)
+            {
+                return Value::String(s.clone());
             }
             Value::Object(
                 map.into_iter()

@@ -241,10 +241,10 @@ pub(super) fn describe_error(e: &JinjaError) -> String {
         None => e.kind().to_string(),
     };
     if let (Some(range), Some(source)) = (e.range(), e.template_source()) {
-        if let Some(snippet) = source.get(range) {
-            if !snippet.trim().is_empty() {
-                let _ = write!(message, " at `{}`", snippet.trim());
-            }
+        if let Some(snippet) = source.get(range)
+            && !snippet.trim().is_empty()
+        {
+            let _ = write!(message, " at `{}`", snippet.trim());
         }
     } else if let Some(line) = e.line() {
         let _ = write!(message, " on line {line}");
