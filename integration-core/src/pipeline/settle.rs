@@ -204,10 +204,11 @@ impl Settler {
         // Records written now leave the dead letters (a rerun or replay
         // fixed them); skipped when the pipeline has none, the usual case.
         self.has_dead_letters |= !self.pending.dead_letters.is_empty();
+        let cleared = std::mem::take(&mut self.cleared);
         if self.has_dead_letters {
             let written = self.events.iter().filter_map(|e| e.as_ref().ok());
             self.pending.resolved = written.map(|(key, _)| key.clone()).collect();
-            self.pending.resolved.append(&mut self.cleared);
+            self.pending.resolved.extend(cleared);
         }
         let changes = Changes {
             fence: self.pending.fence.clone(),
