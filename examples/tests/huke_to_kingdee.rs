@@ -172,3 +172,40 @@ fn bad_settings_end_with_one_line_naming_the_setting_and_exit_code_2() {
         "{stderr}"
     );
 }
+
+#[test]
+fn an_empty_state_file_is_refused_until_asked_for_a_fresh_start() {
+    let dir = std::env::temp_dir().join(format!("fresh-state-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let state = dir.join("truncated.sqlite");
+    std::fs::write(&state, b"").unwrap();
+    let state_arg = state.display().to_string();
+
+    let (code, stderr) = run_binary(&[], &["--state", &state_arg]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains(&state_arg), "names the file: {stderr}");
+    assert!(stderr.contains("is empty (0 bytes)"), "{stderr}");
+    assert!(
+        stderr.contains("--fresh-state"),
+        "says what to do: {stderr}"
+    );
+    assert_eq!(
+        std::fs::metadata(&state).unwrap().len(),
+        0,
+        "left untouched"
+    );
+
+    let (code, stderr) = run_binary(&[], &["--state", &state_arg, "--fresh-state"]);
+    assert_eq!(code, 0, "{stderr}");
+    let kept = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .any(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("truncated.sqlite.replaced-")
+        });
+    assert!(kept, "the old file was moved aside, not deleted");
+    assert!(std::fs::metadata(&state).unwrap().len() > 0, "a new state");
+    std::fs::remove_dir_all(&dir).ok();
+}
