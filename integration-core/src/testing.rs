@@ -53,6 +53,43 @@ pub async fn html_server() -> MockServer {
     server
 }
 
+/// Asserts that a connection check was refused: a
+/// [`CheckError::AuthRefused`](crate::check::CheckError::AuthRefused) for
+/// `url` whose message says `says`, with none of `secrets` in its text or
+/// `Debug`. Returns the vendor's code, for the caller to check.
+pub fn assert_refused(
+    e: &crate::check::CheckError,
+    url: &str,
+    says: &str,
+    secrets: &[&str],
+) -> Option<String> {
+    let crate::check::CheckError::AuthRefused { code, message, .. } = e else {
+        panic!("expected a refusal: {e:?}");
+    };
+    assert!(message.contains(says), "{message}");
+    let (text, debug) = (e.to_string(), format!("{e:?}"));
+    let start = format!("{} at {url}:", e.system());
+    assert!(text.starts_with(&start), "{text}");
+    for secret in secrets {
+        assert!(
+            !text.contains(secret) && !debug.contains(secret),
+            "a secret in {debug}"
+        );
+    }
+    code.clone()
+}
+
+/// Asserts that a check found something other than the API at its URL
+/// ([`CheckError::WrongUrl`](crate::check::CheckError::WrongUrl)) and says
+/// `says` (`404`, the page's text).
+pub fn assert_wrong_url(e: &crate::check::CheckError, says: &str) {
+    assert!(
+        matches!(e, crate::check::CheckError::WrongUrl { .. }),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains(says), "{e}");
+}
+
 /// The retry policy every fake's `client_builder()` sets: the same four
 /// attempts as the default, with millisecond waits, so tests of throttling
 /// and faults run fast.
