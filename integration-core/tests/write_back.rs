@@ -11,9 +11,10 @@ use std::time::Duration;
 
 use integration_core::memory::{FnSink, MemorySink, MemoryWriteBack, VecSource};
 use integration_core::state::Stage;
+use integration_core::testing::fast_retry;
 use integration_core::{
-    MapContext, MapError, MemoryStore, Pipeline, RecordError, RetryPolicy, SinkRecord,
-    SourceRecord, SqliteStore, StateStore, WriteOutcome,
+    MapContext, MapError, MemoryStore, Pipeline, RecordError, SinkRecord, SourceRecord,
+    SqliteStore, StateStore, WriteOutcome,
 };
 use serde::{Deserialize, Serialize};
 
@@ -45,16 +46,6 @@ fn to_target(record: &SourceRecord<Customer>, _: &MapContext) -> Result<Option<T
     }))
 }
 
-fn quick_retry() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 3,
-        initial_backoff: Duration::from_millis(1),
-        max_backoff: Duration::from_millis(2),
-        jitter: false,
-        max_retry_after: Duration::from_secs(1),
-    }
-}
-
 type Customers = Pipeline<VecSource<Customer>, MemorySink<Target>>;
 
 /// Customers → memory, the target's number written back.
@@ -70,7 +61,7 @@ fn pipeline(
         .sink(sink)
         .state(state)
         .batch_size(10)
-        .retry(quick_retry())
+        .retry(fast_retry())
         .write_back_with(back, |_, target: &Target| Some(target.number.clone()))
         .build()
         .unwrap()
@@ -245,7 +236,7 @@ async fn a_replay_cut_short_keeps_the_letters_it_settled() {
         .state(Arc::clone(&state))
         .batch_size(5)
         .concurrency(1)
-        .retry(quick_retry())
+        .retry(fast_retry())
         .build()
         .unwrap();
     assert_eq!(p.run().await.unwrap().dead_lettered, 40);

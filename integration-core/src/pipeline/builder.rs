@@ -141,7 +141,7 @@ impl<S: Source, K: Sink> PipelineBuilder<S, K> {
         self.write_back = Some(WriteBackStage {
             target: Arc::new(write_back),
             value,
-            concurrency: 1,
+            concurrency: self.write_back_concurrency,
         });
         self
     }
@@ -180,6 +180,7 @@ impl<S: Source, K: Sink> PipelineBuilder<S, K> {
                 retry: self.retry,
                 hooks: self.hooks,
                 constants: self.constants,
+                // `write_back_concurrency` may come after `write_back`.
                 write_back: self.write_back.map(|stage| WriteBackStage {
                     concurrency: self.write_back_concurrency,
                     ..stage
